@@ -1,0 +1,659 @@
+//! Broker and topic configuration with Kafka's names and defaults.
+//!
+//! Each config struct is generated from one table (name, Kafka key, default, check), so the
+//! parser, the validator, `DescribeConfigs`-style listings and the docs cannot drift apart.
+//! Values come in as strings (`key=value` properties, CLI flags) or as [`ConfigValue`]s (a
+//! parsed TOML or JSON table); unknown keys are an error, and every error names the key and
+//! the value.
+//!
+//! Rill-only keys start with `rill.`; every other key means what it means in Apache Kafka.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use crate::error::{Error, ErrorCode};
+
+/// A bad configuration key or value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The key as given.
+    pub key: String,
+    /// The value as given (or as rendered, for cross-field checks).
+    pub value: String,
+    /// What is wrong with it.
+    pub reason: String,
+}
+
+impl ConfigError {
+    fn new(key: &str, value: &str, reason: impl Into<String>) -> ConfigError {
+        ConfigError {
+            key: key.to_owned(),
+            value: value.to_owned(),
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "invalid value {:?} for configuration {}: {}",
+            self.value, self.key, self.reason
+        )
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+impl From<ConfigError> for Error {
+    fn from(error: ConfigError) -> Error {
+        Error::new(ErrorCode::InvalidConfig, error.to_string())
+    }
+}
+
+/// A typed value from a structured source (a TOML or JSON table).
+#[derive(Clone, Debug, PartialEq)]
+pub enum ConfigValue {
+    /// `true` / `false`.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A floating point number.
+    Float(f64),
+    /// A string.
+    Str(String),
+    /// A list, rendered comma-separated as Kafka's `LIST` type is.
+    List(Vec<String>),
+}
+
+impl ConfigValue {
+    /// The value as Kafka's string form.
+    #[must_use]
+    pub fn to_config_string(&self) -> String {
+        match self {
+            ConfigValue::Bool(value) => value.to_string(),
+            ConfigValue::Int(value) => value.to_string(),
+            ConfigValue::Float(value) => value.to_string(),
+            ConfigValue::Str(value) => value.clone(),
+            ConfigValue::List(values) => values.join(","),
+        }
+    }
+}
+
+/// One line of a config listing (what `DescribeConfigs` returns).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigEntry {
+    /// Kafka key.
+    pub name: &'static str,
+    /// Current value as a string (empty for null).
+    pub value: String,
+    /// `true` when the value is the default.
+    pub is_default: bool,
+    /// One-line description.
+    pub doc: &'static str,
+}
+
+/// A value type a config field can have.
+pub trait ConfigField: Sized {
+    /// Parses Kafka's string form; the error says what was expected.
+    fn parse(text: &str) -> Result<Self, String>;
+    /// Kafka's string form.
+    fn render(&self) -> String;
+}
+
+impl ConfigField for bool {
+    fn parse(text: &str) -> Result<bool, String> {
+        // Kafka's ConfigDef accepts true/false in any case.
+        match text.trim().to_ascii_lowercase().as_str() {
+            "true" => Ok(true),
+            "false" => Ok(false),
+            _ => Err("expected true or false".into()),
+        }
+    }
+    fn render(&self) -> String {
+        self.to_string()
+    }
+}
+
+macro_rules! integer_field {
+    ($($ty:ty),*) => {$(
+        impl ConfigField for $ty {
+            fn parse(text: &str) -> Result<$ty, String> {
+                text.trim().parse().map_err(|_| {
+                    format!("expected an integer from {} to {}", <$ty>::MIN, <$ty>::MAX)
+                })
+            }
+            fn render(&self) -> String {
+                self.to_string()
+            }
+        }
+    )*};
+}
+integer_field!(i16, i32, i64);
+
+impl ConfigField for f64 {
+    fn parse(text: &str) -> Result<f64, String> {
+        match text.trim().parse::<f64>() {
+            Ok(value) if value.is_finite() => Ok(value),
+            _ => Err("expected a finite number".into()),
+        }
+    }
+    fn render(&self) -> String {
+        self.to_string()
+    }
+}
+
+impl ConfigField for String {
+    fn parse(text: &str) -> Result<String, String> {
+        Ok(text.trim().to_owned())
+    }
+    fn render(&self) -> String {
+        self.clone()
+    }
+}
+
+impl<T: ConfigField> ConfigField for Option<T> {
+    fn parse(text: &str) -> Result<Option<T>, String> {
+        let text = text.trim();
+        if text.is_empty() || text == "null" {
+            Ok(None)
+        } else {
+            T::parse(text).map(Some)
+        }
+    }
+    fn render(&self) -> String {
+        self.as_ref().map_or_else(String::new, ConfigField::render)
+    }
+}
+
+/// `cleanup.policy`: `delete`, `compact` or both.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct CleanupPolicy {
+    /// Old segments are deleted by retention.
+    pub delete: bool,
+    /// Older values of a key are compacted away.
+    pub compact: bool,
+}
+
+impl CleanupPolicy {
+    /// Kafka's default: `delete`.
+    pub const DELETE: CleanupPolicy = CleanupPolicy {
+        delete: true,
+        compact: false,
+    };
+    /// `compact`.
+    pub const COMPACT: CleanupPolicy = CleanupPolicy {
+        delete: false,
+        compact: true,
+    };
+}
+
+impl ConfigField for CleanupPolicy {
+    fn parse(text: &str) -> Result<CleanupPolicy, String> {
+        let mut policy = CleanupPolicy {
+            delete: false,
+            compact: false,
+        };
+        for part in text
+            .split(',')
+            .map(str::trim)
+            .filter(|part| !part.is_empty())
+        {
+            match part {
+                "delete" => policy.delete = true,
+                "compact" => policy.compact = true,
+                other => {
+                    return Err(format!(
+                        "unknown policy {other:?}; expected delete, compact or both"
+                    ))
+                }
+            }
+        }
+        if !policy.delete && !policy.compact {
+            return Err("expected delete, compact or delete,compact".into());
+        }
+        Ok(policy)
+    }
+    fn render(&self) -> String {
+        match (self.delete, self.compact) {
+            (true, true) => "delete,compact".into(),
+            (false, true) => "compact".into(),
+            _ => "delete".into(),
+        }
+    }
+}
+
+/// `message.timestamp.type`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TimestampType {
+    /// Keep the producer's timestamp.
+    CreateTime,
+    /// Overwrite with the broker's time at append.
+    LogAppendTime,
+}
+
+impl ConfigField for TimestampType {
+    fn parse(text: &str) -> Result<TimestampType, String> {
+        match text.trim() {
+            "CreateTime" => Ok(TimestampType::CreateTime),
+            "LogAppendTime" => Ok(TimestampType::LogAppendTime),
+            _ => Err("expected CreateTime or LogAppendTime".into()),
+        }
+    }
+    fn render(&self) -> String {
+        match self {
+            TimestampType::CreateTime => "CreateTime".into(),
+            TimestampType::LogAppendTime => "LogAppendTime".into(),
+        }
+    }
+}
+
+/// A check: the value is at least `min` (Kafka's `atLeast`).
+fn at_least<T: PartialOrd + fmt::Display + Copy>(min: T) -> impl Fn(&T) -> Result<(), String> {
+    move |value| {
+        if *value >= min {
+            Ok(())
+        } else {
+            Err(format!("must be at least {min}"))
+        }
+    }
+}
+
+/// A check: `min ≤ value ≤ max` (Kafka's `between`).
+fn between<T: PartialOrd + fmt::Display + Copy>(
+    min: T,
+    max: T,
+) -> impl Fn(&T) -> Result<(), String> {
+    move |value| {
+        if *value >= min && *value <= max {
+            Ok(())
+        } else {
+            Err(format!("must be between {min} and {max}"))
+        }
+    }
+}
+
+/// A check on an optional value: when set, at least `min`.
+fn optional_at_least<T: PartialOrd + fmt::Display + Copy>(
+    min: T,
+) -> impl Fn(&Option<T>) -> Result<(), String> {
+    move |value| match value {
+        Some(value) => at_least(min)(value),
+        None => Ok(()),
+    }
+}
+
+/// Splits `key=value` properties text (Java `.properties` style: `#`/`!` comments, `=` or `:`).
+pub fn parse_properties(text: &str) -> Result<Vec<(String, String)>, ConfigError> {
+    let mut pairs = Vec::new();
+    for (index, line) in text.lines().enumerate() {
+        let line = line.trim();
+        if line.is_empty() || line.starts_with('#') || line.starts_with('!') {
+            continue;
+        }
+        let Some(split) = line.find(['=', ':']) else {
+            return Err(ConfigError::new(
+                line,
+                "",
+                format!("line {} is not key=value", index + 1),
+            ));
+        };
+        pairs.push((
+            line[..split].trim().to_owned(),
+            line[split + 1..].trim().to_owned(),
+        ));
+    }
+    Ok(pairs)
+}
+
+macro_rules! config_struct {
+    (
+        $(#[$struct_meta:meta])*
+        pub struct $name:ident {
+            $(
+                #[doc = $doc:literal]
+                $field:ident : $ty:ty = $key:literal, $default:expr $(, check $check:expr)? ;
+            )*
+        }
+    ) => {
+        $(#[$struct_meta])*
+        #[derive(Clone, Debug, PartialEq)]
+        pub struct $name {
+            $( #[doc = $doc] pub $field: $ty, )*
+        }
+
+        impl Default for $name {
+            fn default() -> Self {
+                $name { $( $field: $default, )* }
+            }
+        }
+
+        impl $name {
+            /// Every key this config accepts.
+            pub const KEYS: &'static [&'static str] = &[ $( $key, )* ];
+
+            /// Sets one key from its string form. Unknown keys and unparsable values are errors.
+            pub fn set(&mut self, key: &str, value: &str) -> Result<(), ConfigError> {
+                match key {
+                    $( $key => {
+                        self.$field = <$ty as ConfigField>::parse(value)
+                            .map_err(|reason| ConfigError::new(key, value, reason))?;
+                        Ok(())
+                    } )*
+                    _ => Err(ConfigError::new(key, value, concat!("unknown configuration for ", stringify!($name)))),
+                }
+            }
+
+            /// The current value of a key as a string, or `None` for an unknown key.
+            #[must_use]
+            pub fn get(&self, key: &str) -> Option<String> {
+                match key {
+                    $( $key => Some(ConfigField::render(&self.$field)), )*
+                    _ => None,
+                }
+            }
+
+            /// Every key with its value, whether it is the default, and its doc.
+            #[must_use]
+            pub fn entries(&self) -> Vec<ConfigEntry> {
+                let defaults = $name::default();
+                vec![ $( ConfigEntry {
+                    name: $key,
+                    value: ConfigField::render(&self.$field),
+                    is_default: self.$field == defaults.$field,
+                    doc: $doc.trim(),
+                }, )* ]
+            }
+
+            /// Sets each pair in order, then validates.
+            pub fn from_pairs<K: AsRef<str>, V: AsRef<str>>(
+                pairs: impl IntoIterator<Item = (K, V)>,
+            ) -> Result<Self, ConfigError> {
+                let mut config = $name::default();
+                config.apply_pairs(pairs)?;
+                config.validate()?;
+                Ok(config)
+            }
+
+            /// Sets each pair in order on this config, without validating.
+            pub fn apply_pairs<K: AsRef<str>, V: AsRef<str>>(
+                &mut self,
+                pairs: impl IntoIterator<Item = (K, V)>,
+            ) -> Result<(), ConfigError> {
+                for (key, value) in pairs {
+                    self.set(key.as_ref(), value.as_ref())?;
+                }
+                Ok(())
+            }
+
+            /// Parses `key=value` lines, then validates.
+            pub fn from_properties(text: &str) -> Result<Self, ConfigError> {
+                $name::from_pairs(parse_properties(text)?)
+            }
+
+            /// Builds from a structured table (e.g. a parsed TOML file), then validates.
+            pub fn from_values<K: AsRef<str>>(
+                values: impl IntoIterator<Item = (K, ConfigValue)>,
+            ) -> Result<Self, ConfigError> {
+                $name::from_pairs(values.into_iter().map(|(key, value)| (key, value.to_config_string())))
+            }
+
+            /// Keys whose value differs from the default, as strings.
+            #[must_use]
+            pub fn overrides(&self) -> BTreeMap<&'static str, String> {
+                self.entries()
+                    .into_iter()
+                    .filter(|entry| !entry.is_default)
+                    .map(|entry| (entry.name, entry.value))
+                    .collect()
+            }
+
+            fn check_fields(&self) -> Result<(), ConfigError> {
+                $( $(
+                    ($check)(&self.$field).map_err(|reason| {
+                        ConfigError::new($key, &ConfigField::render(&self.$field), reason)
+                    })?;
+                )? )*
+                Ok(())
+            }
+        }
+    };
+}
+
+config_struct! {
+    /// Per-topic configuration (Kafka's `LogConfig`), settable at topic creation.
+    pub struct TopicConfig {
+        /// Whether old segments are deleted (`delete`), compacted (`compact`) or both.
+        cleanup_policy: CleanupPolicy = "cleanup.policy", CleanupPolicy::DELETE;
+        /// Delete segments whose newest record is older than this (-1: keep forever). 168 h.
+        retention_ms: i64 = "retention.ms", 604_800_000, check at_least(-1);
+        /// Delete oldest segments while the partition is larger than this (-1: no limit).
+        retention_bytes: i64 = "retention.bytes", -1, check at_least(-1);
+        /// Roll a new segment when the active one would exceed this size. 1 GiB.
+        segment_bytes: i32 = "segment.bytes", 1_073_741_824, check at_least(14);
+        /// Roll a new segment when the active one's first record is older than this. 7 d.
+        segment_ms: i64 = "segment.ms", 604_800_000, check at_least(1);
+        /// With acks=all, the fewest in-sync replicas that must hold a write.
+        min_insync_replicas: i32 = "min.insync.replicas", 1, check at_least(1);
+        /// Allow electing an out-of-sync replica as leader (may lose committed data).
+        unclean_leader_election_enable: bool = "unclean.leader.election.enable", false;
+        /// The largest record batch the log accepts, in bytes.
+        max_message_bytes: i32 = "max.message.bytes", 1_048_588, check at_least(0);
+        /// Flush after this many records are appended (Kafka default: never, leave it to the OS).
+        flush_messages: i64 = "flush.messages", i64::MAX, check at_least(1);
+        /// Flush when the oldest unflushed record is this old (Kafka default: never).
+        flush_ms: i64 = "flush.ms", i64::MAX, check at_least(0);
+        /// How long compaction keeps tombstones (null values). 1 d.
+        delete_retention_ms: i64 = "delete.retention.ms", 86_400_000, check at_least(0);
+        /// Compact when this share of the log is uncompacted.
+        min_cleanable_dirty_ratio: f64 = "min.cleanable.dirty.ratio", 0.5, check between(0.0, 1.0);
+        /// Keep the producer's timestamp (`CreateTime`) or use the broker's (`LogAppendTime`).
+        message_timestamp_type: TimestampType = "message.timestamp.type", TimestampType::CreateTime;
+    }
+}
+
+impl TopicConfig {
+    /// Checks every value's range and the rules between values.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.check_fields()
+    }
+}
+
+config_struct! {
+    /// Broker configuration (Kafka's `KafkaConfig`). Topic defaults use the `log.` names.
+    pub struct BrokerConfig {
+        /// This broker's id; required.
+        node_id: i32 = "node.id", -1;
+        /// The broker's rack, for rack-aware replica placement.
+        broker_rack: Option<String> = "broker.rack", None;
+        /// Addresses to listen on, e.g. `PLAINTEXT://127.0.0.1:9092`.
+        listeners: String = "listeners", "PLAINTEXT://:9092".to_owned();
+        /// Addresses clients are told to use (defaults to `listeners`).
+        advertised_listeners: Option<String> = "advertised.listeners", None;
+        /// Directories holding partition logs (comma-separated).
+        log_dirs: String = "log.dirs", "/tmp/kraft-combined-logs".to_owned();
+        /// Partitions of an auto-created topic or a CreateTopics request with -1.
+        num_partitions: i32 = "num.partitions", 1, check at_least(1);
+        /// Replication factor of an auto-created topic or a CreateTopics request with -1.
+        default_replication_factor: i16 = "default.replication.factor", 1, check at_least(1);
+        /// Rill-only: the largest replication factor a topic may ask for.
+        max_replication_factor: i16 = "rill.max.replication.factor", 10, check at_least(1);
+        /// Rill-only: the most partitions one topic may have.
+        max_partitions_per_topic: i32 = "rill.max.partitions.per.topic", 10_000, check at_least(1);
+        /// Default `min.insync.replicas` for topics.
+        min_insync_replicas: i32 = "min.insync.replicas", 1, check at_least(1);
+        /// Default `unclean.leader.election.enable` for topics.
+        unclean_leader_election_enable: bool = "unclean.leader.election.enable", false;
+        /// A follower that has not caught up for this long leaves the ISR.
+        replica_lag_time_max_ms: i64 = "replica.lag.time.max.ms", 30_000, check at_least(1);
+        /// Longest a follower fetch waits for data.
+        replica_fetch_wait_max_ms: i32 = "replica.fetch.wait.max.ms", 500, check at_least(0);
+        /// Bytes a follower asks for per partition.
+        replica_fetch_max_bytes: i32 = "replica.fetch.max.bytes", 1_048_576, check at_least(0);
+        /// A broker without a heartbeat for this long is fenced (KRaft).
+        broker_session_timeout_ms: i32 = "broker.session.timeout.ms", 9_000, check at_least(1);
+        /// How often a broker heartbeats to the controller.
+        broker_heartbeat_interval_ms: i32 = "broker.heartbeat.interval.ms", 2_000, check at_least(1);
+        /// Default `segment.bytes` for topics.
+        log_segment_bytes: i32 = "log.segment.bytes", 1_073_741_824, check at_least(14);
+        /// Default `segment.ms` for topics; overrides `log.roll.hours` when set.
+        log_roll_ms: Option<i64> = "log.roll.ms", None, check optional_at_least(1);
+        /// Default `segment.ms` in hours.
+        log_roll_hours: i32 = "log.roll.hours", 168, check at_least(1);
+        /// Default `retention.ms`; overrides minutes and hours when set.
+        log_retention_ms: Option<i64> = "log.retention.ms", None, check optional_at_least(-1);
+        /// Default retention in minutes; overrides hours when set.
+        log_retention_minutes: Option<i32> = "log.retention.minutes", None, check optional_at_least(-1);
+        /// Default retention in hours.
+        log_retention_hours: i32 = "log.retention.hours", 168, check at_least(-1);
+        /// Default `retention.bytes` for topics.
+        log_retention_bytes: i64 = "log.retention.bytes", -1, check at_least(-1);
+        /// How often retention runs.
+        log_retention_check_interval_ms: i64 = "log.retention.check.interval.ms", 300_000, check at_least(1);
+        /// Default `cleanup.policy` for topics.
+        log_cleanup_policy: CleanupPolicy = "log.cleanup.policy", CleanupPolicy::DELETE;
+        /// Default `flush.messages` for topics.
+        log_flush_interval_messages: i64 = "log.flush.interval.messages", i64::MAX, check at_least(1);
+        /// Default `flush.ms` for topics.
+        log_flush_interval_ms: Option<i64> = "log.flush.interval.ms", None, check optional_at_least(0);
+        /// Default `max.message.bytes` for topics.
+        message_max_bytes: i32 = "message.max.bytes", 1_048_588, check at_least(0);
+        /// Default `delete.retention.ms` for compacted topics.
+        log_cleaner_delete_retention_ms: i64 = "log.cleaner.delete.retention.ms", 86_400_000, check at_least(0);
+        /// Default `min.cleanable.dirty.ratio`.
+        log_cleaner_min_cleanable_ratio: f64 = "log.cleaner.min.cleanable.ratio", 0.5, check between(0.0, 1.0);
+        /// Default `message.timestamp.type`.
+        log_message_timestamp_type: TimestampType = "log.message.timestamp.type", TimestampType::CreateTime;
+        /// Partitions of `__consumer_offsets`.
+        offsets_topic_num_partitions: i32 = "offsets.topic.num.partitions", 50, check at_least(1);
+        /// Replication factor of `__consumer_offsets`.
+        offsets_topic_replication_factor: i16 = "offsets.topic.replication.factor", 3, check at_least(1);
+        /// How long committed offsets of an empty group are kept. 7 d.
+        offsets_retention_minutes: i32 = "offsets.retention.minutes", 10_080, check at_least(1);
+        /// Delay before the first rebalance of a new group.
+        group_initial_rebalance_delay_ms: i32 = "group.initial.rebalance.delay.ms", 3_000, check at_least(0);
+        /// Smallest `session.timeout.ms` a consumer may ask for.
+        group_min_session_timeout_ms: i32 = "group.min.session.timeout.ms", 6_000, check at_least(0);
+        /// Largest `session.timeout.ms` a consumer may ask for.
+        group_max_session_timeout_ms: i32 = "group.max.session.timeout.ms", 1_800_000, check at_least(0);
+        /// Most members a group may have.
+        group_max_size: i32 = "group.max.size", i32::MAX, check at_least(1);
+        /// Create a topic when a client asks for metadata of an unknown one.
+        auto_create_topics_enable: bool = "auto.create.topics.enable", true;
+        /// Allow DeleteTopics.
+        delete_topic_enable: bool = "delete.topic.enable", true;
+        /// Move leadership back to preferred replicas periodically.
+        auto_leader_rebalance_enable: bool = "auto.leader.rebalance.enable", true;
+        /// How often the preferred-leader check runs.
+        leader_imbalance_check_interval_seconds: i64 = "leader.imbalance.check.interval.seconds", 300, check at_least(1);
+        /// Imbalance per broker that triggers a preferred-leader election.
+        leader_imbalance_per_broker_percentage: i32 = "leader.imbalance.per.broker.percentage", 10, check between(0, 100);
+        /// Largest request frame the broker reads. 100 MiB.
+        socket_request_max_bytes: i32 = "socket.request.max.bytes", 104_857_600, check at_least(1);
+    }
+}
+
+impl BrokerConfig {
+    /// Defaults for broker `node_id`.
+    #[must_use]
+    pub fn for_node(node_id: i32) -> BrokerConfig {
+        BrokerConfig {
+            node_id,
+            ..BrokerConfig::default()
+        }
+    }
+
+    /// Checks every value's range and the rules between values.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        self.check_fields()?;
+        if self.node_id < 0 {
+            return Err(ConfigError::new(
+                "node.id",
+                &self.node_id.to_string(),
+                "is required and must be at least 0",
+            ));
+        }
+        if self.default_replication_factor > self.max_replication_factor {
+            return Err(ConfigError::new(
+                "default.replication.factor",
+                &self.default_replication_factor.to_string(),
+                format!(
+                    "exceeds rill.max.replication.factor {}",
+                    self.max_replication_factor
+                ),
+            ));
+        }
+        if self.group_min_session_timeout_ms > self.group_max_session_timeout_ms {
+            return Err(ConfigError::new(
+                "group.min.session.timeout.ms",
+                &self.group_min_session_timeout_ms.to_string(),
+                format!(
+                    "exceeds group.max.session.timeout.ms {}",
+                    self.group_max_session_timeout_ms
+                ),
+            ));
+        }
+        if self.broker_heartbeat_interval_ms >= self.broker_session_timeout_ms {
+            return Err(ConfigError::new(
+                "broker.heartbeat.interval.ms",
+                &self.broker_heartbeat_interval_ms.to_string(),
+                format!(
+                    "must be less than broker.session.timeout.ms {}",
+                    self.broker_session_timeout_ms
+                ),
+            ));
+        }
+        Ok(())
+    }
+
+    /// Effective `log.retention.ms`: ms, else minutes, else hours (Kafka's precedence).
+    #[must_use]
+    pub fn log_retention_ms_effective(&self) -> i64 {
+        let from_minutes = self
+            .log_retention_minutes
+            .map(|minutes| i64::from(minutes) * 60_000);
+        let from_hours = i64::from(self.log_retention_hours) * 3_600_000;
+        let value = self.log_retention_ms.or(from_minutes).unwrap_or(from_hours);
+        // Any negative value means "forever", which topics spell -1.
+        value.max(-1)
+    }
+
+    /// Effective `log.roll.ms`: ms, else hours.
+    #[must_use]
+    pub fn log_roll_ms_effective(&self) -> i64 {
+        self.log_roll_ms
+            .unwrap_or(i64::from(self.log_roll_hours) * 3_600_000)
+    }
+
+    /// The topic config a new topic starts from: the broker's `log.*` defaults.
+    #[must_use]
+    pub fn topic_defaults(&self) -> TopicConfig {
+        TopicConfig {
+            cleanup_policy: self.log_cleanup_policy,
+            retention_ms: self.log_retention_ms_effective(),
+            retention_bytes: self.log_retention_bytes,
+            segment_bytes: self.log_segment_bytes,
+            segment_ms: self.log_roll_ms_effective(),
+            min_insync_replicas: self.min_insync_replicas,
+            unclean_leader_election_enable: self.unclean_leader_election_enable,
+            max_message_bytes: self.message_max_bytes,
+            flush_messages: self.log_flush_interval_messages,
+            flush_ms: self.log_flush_interval_ms.unwrap_or(i64::MAX),
+            delete_retention_ms: self.log_cleaner_delete_retention_ms,
+            min_cleanable_dirty_ratio: self.log_cleaner_min_cleanable_ratio,
+            message_timestamp_type: self.log_message_timestamp_type,
+        }
+    }
+
+    /// A topic config: the broker defaults with `overrides` applied, validated.
+    pub fn topic_config<K: AsRef<str>, V: AsRef<str>>(
+        &self,
+        overrides: impl IntoIterator<Item = (K, V)>,
+    ) -> Result<TopicConfig, ConfigError> {
+        let mut config = self.topic_defaults();
+        config.apply_pairs(overrides)?;
+        config.validate()?;
+        Ok(config)
+    }
+}

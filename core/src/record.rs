@@ -1,0 +1,725 @@
+//! Records and record batches.
+//!
+//! A [`RecordBatch`] mirrors Kafka's record batch v2 (`DefaultRecordBatch`): a header (base
+//! offset, partition leader epoch, producer id / epoch / base sequence, timestamps, record count,
+//! CRC) and the records encoded exactly as Kafka encodes them (zig-zag varints, key, value,
+//! headers). Records stay encoded in a shared [`Bytes`] buffer, so appending, replicating and
+//! reading a batch never copies or re-parses its records.
+//!
+//! The CRC covers everything from the attributes to the end of the records, like Kafka's, so
+//! the leader can stamp `base_offset` and `partition_leader_epoch` without recomputing it.
+//! Rill uses CRC-32 (IEEE, `crc32fast`) where the wire uses CRC-32C; the broker converts.
+
+use bytes::{Bytes, BytesMut};
+
+use crate::error::{Error, ErrorCode, Result};
+
+/// Bytes of batch header Kafka counts before the records (`RECORD_BATCH_OVERHEAD`).
+pub const BATCH_OVERHEAD_BYTES: usize = 61;
+/// The most records one batch may hold (a limit on everything: TIGER_STYLE).
+pub const RECORDS_PER_BATCH_MAX: usize = 1 << 20;
+/// "No producer id": the value for batches from non-idempotent producers.
+pub const NO_PRODUCER_ID: i64 = -1;
+/// "No producer epoch".
+pub const NO_PRODUCER_EPOCH: i16 = -1;
+/// "No sequence".
+pub const NO_SEQUENCE: i32 = -1;
+/// "No partition leader epoch" (before the leader stamps the batch).
+pub const NO_PARTITION_LEADER_EPOCH: i32 = -1;
+
+/// A record header: a string key and an optional byte value.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Header {
+    /// Header key (UTF-8).
+    pub key: String,
+    /// Header value; `None` is Kafka's null.
+    pub value: Option<Bytes>,
+}
+
+/// One record as a producer sends it and a consumer reads it.
+#[derive(Clone, Debug, PartialEq, Eq, Default)]
+pub struct Record {
+    /// Key (`None` = null key, which the partitioner treats specially).
+    pub key: Option<Bytes>,
+    /// Value (`None` = null value, a tombstone under compaction).
+    pub value: Option<Bytes>,
+    /// Create time in milliseconds since the epoch, as given by the producer.
+    pub timestamp_ms: i64,
+    /// Headers, in order.
+    pub headers: Vec<Header>,
+}
+
+impl Record {
+    /// A record with a key and a value and no headers.
+    #[must_use]
+    pub fn new(key: Option<&[u8]>, value: Option<&[u8]>, timestamp_ms: i64) -> Record {
+        Record {
+            key: key.map(Bytes::copy_from_slice),
+            value: value.map(Bytes::copy_from_slice),
+            timestamp_ms,
+            headers: Vec::new(),
+        }
+    }
+}
+
+/// A record read back from a batch, with the offset the log assigned it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OffsetRecord {
+    /// The record's offset in its partition.
+    pub offset: i64,
+    /// The record.
+    pub record: Record,
+}
+
+/// Header fields of a batch that the producer sets and the CRC covers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProducerInfo {
+    /// Producer id from InitProducerId, or [`NO_PRODUCER_ID`].
+    pub producer_id: i64,
+    /// Producer epoch, or [`NO_PRODUCER_EPOCH`].
+    pub producer_epoch: i16,
+    /// Sequence number of the first record, or [`NO_SEQUENCE`].
+    pub base_sequence: i32,
+}
+
+impl Default for ProducerInfo {
+    fn default() -> ProducerInfo {
+        ProducerInfo {
+            producer_id: NO_PRODUCER_ID,
+            producer_epoch: NO_PRODUCER_EPOCH,
+            base_sequence: NO_SEQUENCE,
+        }
+    }
+}
+
+/// A batch of records (Kafka record batch v2, uncompressed).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RecordBatch {
+    base_offset: i64,
+    partition_leader_epoch: i32,
+    attributes: i16,
+    last_offset_delta: i32,
+    base_timestamp_ms: i64,
+    max_timestamp_ms: i64,
+    producer: ProducerInfo,
+    record_count: i32,
+    crc: u32,
+    records: Bytes,
+}
+
+/// The header of a batch as stored or sent, for rebuilding a [`RecordBatch`] from bytes.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct BatchHeader {
+    /// Offset of the first record.
+    pub base_offset: i64,
+    /// Epoch of the leader that appended the batch.
+    pub partition_leader_epoch: i32,
+    /// Kafka attributes (bit 3 timestamp type, 4 transactional, 5 control); compression must be 0.
+    pub attributes: i16,
+    /// Offset of the last record minus the base offset.
+    pub last_offset_delta: i32,
+    /// Timestamp of the first record.
+    pub base_timestamp_ms: i64,
+    /// Largest record timestamp.
+    pub max_timestamp_ms: i64,
+    /// Producer id, epoch and base sequence.
+    pub producer: ProducerInfo,
+    /// Number of records.
+    pub record_count: i32,
+    /// Checksum over attributes..end of records.
+    pub crc: u32,
+}
+
+impl RecordBatch {
+    /// Rebuilds a batch from a header and encoded records, checking the CRC and the framing of
+    /// every record. Bad input gives `CORRUPT_MESSAGE`, never a panic.
+    pub fn from_parts(header: BatchHeader, records: Bytes) -> Result<RecordBatch> {
+        let batch = RecordBatch {
+            base_offset: header.base_offset,
+            partition_leader_epoch: header.partition_leader_epoch,
+            attributes: header.attributes,
+            last_offset_delta: header.last_offset_delta,
+            base_timestamp_ms: header.base_timestamp_ms,
+            max_timestamp_ms: header.max_timestamp_ms,
+            producer: header.producer,
+            record_count: header.record_count,
+            crc: header.crc,
+            records,
+        };
+        batch.validate()?;
+        Ok(batch)
+    }
+
+    /// The header fields.
+    #[must_use]
+    pub fn header(&self) -> BatchHeader {
+        BatchHeader {
+            base_offset: self.base_offset,
+            partition_leader_epoch: self.partition_leader_epoch,
+            attributes: self.attributes,
+            last_offset_delta: self.last_offset_delta,
+            base_timestamp_ms: self.base_timestamp_ms,
+            max_timestamp_ms: self.max_timestamp_ms,
+            producer: self.producer,
+            record_count: self.record_count,
+            crc: self.crc,
+        }
+    }
+
+    /// Offset of the first record.
+    #[must_use]
+    pub fn base_offset(&self) -> i64 {
+        self.base_offset
+    }
+
+    /// Offset of the last record.
+    #[must_use]
+    pub fn last_offset(&self) -> i64 {
+        self.base_offset + i64::from(self.last_offset_delta)
+    }
+
+    /// Offset after the last record.
+    #[must_use]
+    pub fn next_offset(&self) -> i64 {
+        self.last_offset() + 1
+    }
+
+    /// Epoch of the leader that appended this batch (KIP-101).
+    #[must_use]
+    pub fn partition_leader_epoch(&self) -> i32 {
+        self.partition_leader_epoch
+    }
+
+    /// Number of records.
+    #[must_use]
+    pub fn record_count(&self) -> i32 {
+        self.record_count
+    }
+
+    /// Timestamp of the first record.
+    #[must_use]
+    pub fn base_timestamp_ms(&self) -> i64 {
+        self.base_timestamp_ms
+    }
+
+    /// Largest record timestamp in the batch.
+    #[must_use]
+    pub fn max_timestamp_ms(&self) -> i64 {
+        self.max_timestamp_ms
+    }
+
+    /// Producer id, epoch and base sequence.
+    #[must_use]
+    pub fn producer(&self) -> ProducerInfo {
+        self.producer
+    }
+
+    /// The stored checksum.
+    #[must_use]
+    pub fn crc(&self) -> u32 {
+        self.crc
+    }
+
+    /// Kafka attributes.
+    #[must_use]
+    pub fn attributes(&self) -> i16 {
+        self.attributes
+    }
+
+    /// The encoded records (Kafka's v2 record format).
+    #[must_use]
+    pub fn records_bytes(&self) -> &Bytes {
+        &self.records
+    }
+
+    /// Size as Kafka counts it: header overhead plus encoded records.
+    #[must_use]
+    pub fn size_bytes(&self) -> usize {
+        BATCH_OVERHEAD_BYTES + self.records.len()
+    }
+
+    /// Stamps the offsets and leader epoch, as the leader does on append. The CRC does not
+    /// cover these fields, so it stays valid.
+    pub fn assign(&mut self, base_offset: i64, partition_leader_epoch: i32) {
+        assert!(base_offset >= 0, "offsets are never negative");
+        self.base_offset = base_offset;
+        self.partition_leader_epoch = partition_leader_epoch;
+    }
+
+    /// The checksum the header and records should have.
+    #[must_use]
+    pub fn compute_crc(&self) -> u32 {
+        let mut hasher = crc32fast::Hasher::new();
+        hasher.update(&self.attributes.to_be_bytes());
+        hasher.update(&self.last_offset_delta.to_be_bytes());
+        hasher.update(&self.base_timestamp_ms.to_be_bytes());
+        hasher.update(&self.max_timestamp_ms.to_be_bytes());
+        hasher.update(&self.producer.producer_id.to_be_bytes());
+        hasher.update(&self.producer.producer_epoch.to_be_bytes());
+        hasher.update(&self.producer.base_sequence.to_be_bytes());
+        hasher.update(&self.record_count.to_be_bytes());
+        hasher.update(&self.records);
+        hasher.finalize()
+    }
+
+    /// Checks the CRC, the header and the framing of every record (lengths and count).
+    pub fn validate(&self) -> Result<()> {
+        let corrupt = |why: String| Err(Error::new(ErrorCode::CorruptMessage, why));
+        if self.record_count < 1 {
+            return corrupt(format!("batch has {} records", self.record_count));
+        }
+        if usize::try_from(self.record_count).map_or(true, |n| n > RECORDS_PER_BATCH_MAX) {
+            return corrupt(format!(
+                "batch has {} records, more than the limit {RECORDS_PER_BATCH_MAX}",
+                self.record_count
+            ));
+        }
+        if self.last_offset_delta != self.record_count - 1 {
+            return corrupt(format!(
+                "last offset delta {} does not match record count {}",
+                self.last_offset_delta, self.record_count
+            ));
+        }
+        if self.attributes & 0x07 != 0 {
+            return Err(Error::new(
+                ErrorCode::UnsupportedCompressionType,
+                format!(
+                    "compression codec {} is not supported",
+                    self.attributes & 0x07
+                ),
+            ));
+        }
+        if self.base_offset < 0 {
+            return corrupt(format!("negative base offset {}", self.base_offset));
+        }
+        let actual = self.compute_crc();
+        if actual != self.crc {
+            return corrupt(format!(
+                "CRC mismatch at base offset {}: stored {:#010x}, computed {actual:#010x}",
+                self.base_offset, self.crc
+            ));
+        }
+        let mut reader = Reader::new(&self.records);
+        let mut count = 0i32;
+        while !reader.is_empty() {
+            let length = reader.varint()?;
+            let length = usize::try_from(length)
+                .map_err(|_| Error::new(ErrorCode::CorruptMessage, "negative record length"))?;
+            reader.skip(length)?;
+            count += 1;
+            if count > self.record_count {
+                break;
+            }
+        }
+        if count != self.record_count {
+            return corrupt(format!(
+                "batch says {} records but holds {count}",
+                self.record_count
+            ));
+        }
+        Ok(())
+    }
+
+    /// Decodes the records with their offsets.
+    #[must_use]
+    pub fn records(&self) -> RecordIter<'_> {
+        RecordIter {
+            batch: self,
+            reader: Reader::new(&self.records),
+            remaining: self.record_count,
+        }
+    }
+}
+
+/// Iterator over a batch's records; yields `CORRUPT_MESSAGE` errors instead of panicking.
+#[derive(Debug)]
+pub struct RecordIter<'a> {
+    batch: &'a RecordBatch,
+    reader: Reader<'a>,
+    remaining: i32,
+}
+
+impl Iterator for RecordIter<'_> {
+    type Item = Result<OffsetRecord>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        if self.remaining <= 0 {
+            return None;
+        }
+        self.remaining -= 1;
+        let result = decode_record(self.batch, &mut self.reader);
+        if result.is_err() {
+            self.remaining = 0;
+        }
+        Some(result)
+    }
+}
+
+fn decode_record(batch: &RecordBatch, reader: &mut Reader<'_>) -> Result<OffsetRecord> {
+    let length = usize::try_from(reader.varint()?)
+        .map_err(|_| Error::new(ErrorCode::CorruptMessage, "negative record length"))?;
+    let start = reader.position;
+    let _attributes = reader.byte()?;
+    let timestamp_delta = reader.varlong()?;
+    let offset_delta = reader.varint()?;
+    let key = reader.nullable_bytes(&batch.records)?;
+    let value = reader.nullable_bytes(&batch.records)?;
+    let header_count = reader.varint()?;
+    let header_count = usize::try_from(header_count)
+        .map_err(|_| Error::new(ErrorCode::CorruptMessage, "negative header count"))?;
+    if header_count > length {
+        return Err(Error::new(
+            ErrorCode::CorruptMessage,
+            "header count exceeds record size",
+        ));
+    }
+    let mut headers = Vec::with_capacity(header_count);
+    for _ in 0..header_count {
+        let key = reader
+            .nullable_bytes(&batch.records)?
+            .ok_or_else(|| Error::new(ErrorCode::CorruptMessage, "null header key"))?;
+        let key = String::from_utf8(key.to_vec())
+            .map_err(|_| Error::new(ErrorCode::CorruptMessage, "header key is not UTF-8"))?;
+        let value = reader.nullable_bytes(&batch.records)?;
+        headers.push(Header { key, value });
+    }
+    if reader.position - start != length {
+        return Err(Error::new(
+            ErrorCode::CorruptMessage,
+            "record length does not match its fields",
+        ));
+    }
+    Ok(OffsetRecord {
+        offset: batch.base_offset + i64::from(offset_delta),
+        record: Record {
+            key,
+            value,
+            timestamp_ms: batch.base_timestamp_ms.wrapping_add(timestamp_delta),
+            headers,
+        },
+    })
+}
+
+/// Builds a [`RecordBatch`] from records, encoding them as Kafka does.
+#[derive(Debug)]
+pub struct BatchBuilder {
+    buffer: BytesMut,
+    scratch: Vec<u8>,
+    base_timestamp_ms: Option<i64>,
+    max_timestamp_ms: i64,
+    record_count: i32,
+    producer: ProducerInfo,
+}
+
+impl Default for BatchBuilder {
+    fn default() -> Self {
+        BatchBuilder::new()
+    }
+}
+
+impl BatchBuilder {
+    /// An empty builder for a non-idempotent producer.
+    #[must_use]
+    pub fn new() -> BatchBuilder {
+        BatchBuilder {
+            buffer: BytesMut::new(),
+            scratch: Vec::new(),
+            base_timestamp_ms: None,
+            max_timestamp_ms: i64::MIN,
+            record_count: 0,
+            producer: ProducerInfo::default(),
+        }
+    }
+
+    /// Sets the producer id, epoch and base sequence (idempotent producers).
+    #[must_use]
+    pub fn producer(mut self, producer: ProducerInfo) -> BatchBuilder {
+        self.producer = producer;
+        self
+    }
+
+    /// Number of records pushed so far.
+    #[must_use]
+    pub fn len(&self) -> usize {
+        usize::try_from(self.record_count).expect("record count is never negative")
+    }
+
+    /// `true` before the first push.
+    #[must_use]
+    pub fn is_empty(&self) -> bool {
+        self.record_count == 0
+    }
+
+    /// Size the batch would have now.
+    #[must_use]
+    pub fn size_bytes(&self) -> usize {
+        BATCH_OVERHEAD_BYTES + self.buffer.len()
+    }
+
+    /// Appends a record. Panics past [`RECORDS_PER_BATCH_MAX`] records (a programming error).
+    pub fn push(&mut self, record: &Record) -> &mut BatchBuilder {
+        assert!(self.len() < RECORDS_PER_BATCH_MAX, "batch is full");
+        let base_timestamp_ms = *self.base_timestamp_ms.get_or_insert(record.timestamp_ms);
+        self.max_timestamp_ms = self.max_timestamp_ms.max(record.timestamp_ms);
+        let body = &mut self.scratch;
+        body.clear();
+        body.push(0); // record attributes: unused in v2
+        put_varlong(body, record.timestamp_ms.wrapping_sub(base_timestamp_ms));
+        put_varint(body, self.record_count);
+        put_nullable_bytes(body, record.key.as_deref());
+        put_nullable_bytes(body, record.value.as_deref());
+        put_varint(
+            body,
+            i32::try_from(record.headers.len()).expect("header count fits i32"),
+        );
+        for header in &record.headers {
+            put_nullable_bytes(body, Some(header.key.as_bytes()));
+            put_nullable_bytes(body, header.value.as_deref());
+        }
+        let mut length = Vec::with_capacity(5);
+        put_varint(
+            &mut length,
+            i32::try_from(body.len()).expect("record fits i32"),
+        );
+        self.buffer.extend_from_slice(&length);
+        self.buffer.extend_from_slice(body);
+        self.record_count += 1;
+        self
+    }
+
+    /// Finishes the batch (base offset 0, no leader epoch yet). Panics if empty.
+    #[must_use]
+    pub fn build(self) -> RecordBatch {
+        assert!(self.record_count > 0, "a batch needs at least one record");
+        let mut batch = RecordBatch {
+            base_offset: 0,
+            partition_leader_epoch: NO_PARTITION_LEADER_EPOCH,
+            attributes: 0,
+            last_offset_delta: self.record_count - 1,
+            base_timestamp_ms: self.base_timestamp_ms.unwrap_or(0),
+            max_timestamp_ms: self.max_timestamp_ms,
+            producer: self.producer,
+            record_count: self.record_count,
+            crc: 0,
+            records: self.buffer.freeze(),
+        };
+        batch.crc = batch.compute_crc();
+        debug_assert!(batch.validate().is_ok());
+        batch
+    }
+
+    /// Convenience: one batch holding `records`.
+    #[must_use]
+    pub fn from_records(records: &[Record]) -> RecordBatch {
+        let mut builder = BatchBuilder::new();
+        for record in records {
+            builder.push(record);
+        }
+        builder.build()
+    }
+}
+
+fn zigzag32(value: i32) -> u32 {
+    // Kafka's ByteUtils.writeVarint: zig-zag then base-128.
+    ((value << 1) ^ (value >> 31)).cast_unsigned()
+}
+
+fn zigzag64(value: i64) -> u64 {
+    ((value << 1) ^ (value >> 63)).cast_unsigned()
+}
+
+fn put_unsigned(out: &mut Vec<u8>, mut value: u64) {
+    while value >= 0x80 {
+        out.push(u8::try_from(value & 0x7f).expect("7 bits fit a byte") | 0x80);
+        value >>= 7;
+    }
+    out.push(u8::try_from(value).expect("< 0x80 fits a byte"));
+}
+
+fn put_varint(out: &mut Vec<u8>, value: i32) {
+    put_unsigned(out, u64::from(zigzag32(value)));
+}
+
+fn put_varlong(out: &mut Vec<u8>, value: i64) {
+    put_unsigned(out, zigzag64(value));
+}
+
+fn put_nullable_bytes(out: &mut Vec<u8>, bytes: Option<&[u8]>) {
+    match bytes {
+        None => put_varint(out, -1),
+        Some(bytes) => {
+            put_varint(out, i32::try_from(bytes.len()).expect("field fits i32"));
+            out.extend_from_slice(bytes);
+        }
+    }
+}
+
+/// A bounds-checked cursor over encoded records.
+#[derive(Debug)]
+struct Reader<'a> {
+    bytes: &'a [u8],
+    position: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn new(bytes: &'a [u8]) -> Reader<'a> {
+        Reader { bytes, position: 0 }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.position >= self.bytes.len()
+    }
+
+    fn truncated() -> Error {
+        Error::new(ErrorCode::CorruptMessage, "record data ends early")
+    }
+
+    fn byte(&mut self) -> Result<u8> {
+        let byte = *self
+            .bytes
+            .get(self.position)
+            .ok_or_else(Reader::truncated)?;
+        self.position += 1;
+        Ok(byte)
+    }
+
+    fn unsigned(&mut self, max_bytes: u32) -> Result<u64> {
+        let mut value = 0u64;
+        for index in 0..max_bytes {
+            let byte = self.byte()?;
+            value |= u64::from(byte & 0x7f) << (7 * index);
+            if byte & 0x80 == 0 {
+                return Ok(value);
+            }
+        }
+        Err(Error::new(ErrorCode::CorruptMessage, "varint is too long"))
+    }
+
+    fn varint(&mut self) -> Result<i32> {
+        let raw = u32::try_from(self.unsigned(5)? & 0xffff_ffff).expect("masked to 32 bits");
+        Ok((raw >> 1).cast_signed() ^ -((raw & 1).cast_signed()))
+    }
+
+    fn varlong(&mut self) -> Result<i64> {
+        let raw = self.unsigned(10)?;
+        Ok((raw >> 1).cast_signed() ^ -((raw & 1).cast_signed()))
+    }
+
+    fn skip(&mut self, length: usize) -> Result<()> {
+        let end = self
+            .position
+            .checked_add(length)
+            .ok_or_else(Reader::truncated)?;
+        if end > self.bytes.len() {
+            return Err(Reader::truncated());
+        }
+        self.position = end;
+        Ok(())
+    }
+
+    fn nullable_bytes(&mut self, owner: &Bytes) -> Result<Option<Bytes>> {
+        let length = self.varint()?;
+        if length < 0 {
+            return Ok(None);
+        }
+        let start = self.position;
+        self.skip(usize::try_from(length).expect("non-negative"))?;
+        Ok(Some(owner.slice(start..self.position)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sample() -> Vec<Record> {
+        vec![
+            Record::new(Some(b"k1"), Some(b"v1"), 1_000),
+            Record::new(None, Some(b"no key"), 999),
+            Record {
+                key: Some(Bytes::from_static(b"k3")),
+                value: None,
+                timestamp_ms: 1_500,
+                headers: vec![
+                    Header {
+                        key: "trace".into(),
+                        value: Some(Bytes::from_static(b"abc")),
+                    },
+                    Header {
+                        key: "null".into(),
+                        value: None,
+                    },
+                ],
+            },
+        ]
+    }
+
+    #[test]
+    fn build_and_decode_round_trip() {
+        let mut batch = BatchBuilder::from_records(&sample());
+        batch.assign(100, 7);
+        batch.validate().unwrap();
+        assert_eq!(batch.record_count(), 3);
+        assert_eq!(batch.last_offset(), 102);
+        assert_eq!(batch.max_timestamp_ms(), 1_500);
+        assert_eq!(batch.partition_leader_epoch(), 7);
+        let decoded: Vec<OffsetRecord> = batch.records().map(Result::unwrap).collect();
+        let offsets: Vec<i64> = decoded.iter().map(|r| r.offset).collect();
+        assert_eq!(offsets, [100, 101, 102]);
+        let records: Vec<Record> = decoded.into_iter().map(|r| r.record).collect();
+        assert_eq!(records, sample());
+    }
+
+    #[test]
+    fn encoding_matches_kafka_bytes() {
+        // Kafka's DefaultRecord for key "k", value "v", offset delta 0, timestamp delta 0,
+        // no headers: length 8, attributes 0, ts 0, offset 0, key len 1 (zig-zag 2), 'k',
+        // value len 1, 'v', header count 0.
+        let batch = BatchBuilder::from_records(&[Record::new(Some(b"k"), Some(b"v"), 5)]);
+        assert_eq!(
+            &batch.records_bytes()[..],
+            &[16, 0, 0, 0, 2, b'k', 2, b'v', 0]
+        );
+        assert_eq!(batch.size_bytes(), BATCH_OVERHEAD_BYTES + 9);
+    }
+
+    #[test]
+    fn corruption_is_detected_not_panicking() {
+        let batch = BatchBuilder::from_records(&sample());
+        let mut bytes = batch.records_bytes().to_vec();
+        bytes[3] ^= 0xff;
+        let error = RecordBatch::from_parts(batch.header(), Bytes::from(bytes)).unwrap_err();
+        assert_eq!(error.code, ErrorCode::CorruptMessage);
+        assert!(error.message.contains("CRC"), "{error}");
+
+        let mut header = batch.header();
+        header.record_count = 4;
+        header.last_offset_delta = 3;
+        let error = RecordBatch::from_parts(header, batch.records_bytes().clone()).unwrap_err();
+        assert_eq!(error.code, ErrorCode::CorruptMessage);
+
+        let truncated = batch.records_bytes().slice(..5);
+        let mut header = batch.header();
+        header.crc = {
+            let mut hasher_batch = batch.clone();
+            hasher_batch.records = truncated.clone();
+            hasher_batch.compute_crc()
+        };
+        let error = RecordBatch::from_parts(header, truncated).unwrap_err();
+        assert_eq!(error.code, ErrorCode::CorruptMessage);
+    }
+
+    #[test]
+    fn varints_round_trip_at_the_edges() {
+        for value in [0, 1, -1, 63, -64, 64, i32::MAX, i32::MIN] {
+            let mut out = Vec::new();
+            put_varint(&mut out, value);
+            assert_eq!(Reader::new(&out).varint().unwrap(), value);
+        }
+        for value in [0, -1, i64::MAX, i64::MIN, 1 << 40] {
+            let mut out = Vec::new();
+            put_varlong(&mut out, value);
+            assert_eq!(Reader::new(&out).varlong().unwrap(), value);
+        }
+    }
+}
