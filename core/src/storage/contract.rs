@@ -118,6 +118,10 @@ fn assert_consistent<S: Storage>(storage: &S) {
         storage.flushed_offset() <= storage.log_end_offset(),
         "flushed offset beyond LEO"
     );
+    assert!(
+        storage.flushed_offset() >= storage.log_start_offset(),
+        "flushed offset below log start"
+    );
     let expected: Vec<i64> = (storage.log_start_offset()..storage.log_end_offset()).collect();
     assert_eq!(
         all_offsets(storage),

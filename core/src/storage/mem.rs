@@ -189,11 +189,14 @@ impl Storage for MemStorage {
             .iter()
             .take_while(|segment| segment.info.next_offset <= offset)
             .count();
-        Ok(self
+        let deleted: Vec<SegmentInfo> = self
             .segments
             .drain(..deletable)
             .map(|segment| segment.info)
-            .collect())
+            .collect();
+        // Nothing below the log start exists any more, so nothing there can be unflushed.
+        self.flushed_offset = self.flushed_offset.max(self.log_start_offset());
+        Ok(deleted)
     }
 
     fn truncate_fully_and_start_at(&mut self, offset: i64) -> Result<(), StorageError> {

@@ -173,6 +173,6 @@ pub trait Storage {
     /// Makes everything appended so far durable.
     fn flush(&mut self) -> Result<(), StorageError>;
 
-    /// Offset below which everything is durable.
+    /// Offset below which everything is durable; within `[log start, log end]`.
     fn flushed_offset(&self) -> i64;
 }

@@ -1,0 +1,194 @@
+//! Config parsing and validation: Kafka's names and defaults, errors that name key and value.
+
+use rill_core::config::{BrokerConfig, CleanupPolicy, ConfigValue, TimestampType, TopicConfig};
+use rill_core::{Error, ErrorCode};
+
+#[test]
+fn defaults_are_kafkas() {
+    let topic = TopicConfig::default();
+    assert_eq!(topic.retention_ms, 604_800_000, "retention.ms is 168 h");
+    assert_eq!(topic.retention_bytes, -1);
+    assert_eq!(topic.segment_bytes, 1_073_741_824);
+    assert_eq!(topic.segment_ms, 604_800_000);
+    assert_eq!(topic.min_insync_replicas, 1);
+    assert!(!topic.unclean_leader_election_enable);
+    assert_eq!(topic.cleanup_policy, CleanupPolicy::DELETE);
+    assert_eq!(topic.max_message_bytes, 1_048_588);
+    assert_eq!(topic.delete_retention_ms, 86_400_000);
+    topic.validate().unwrap();
+
+    let broker = BrokerConfig::for_node(1);
+    assert_eq!(broker.replica_lag_time_max_ms, 30_000);
+    assert_eq!(broker.broker_session_timeout_ms, 9_000);
+    assert_eq!(broker.offsets_topic_num_partitions, 50);
+    assert_eq!(broker.group_initial_rebalance_delay_ms, 3_000);
+    assert_eq!(broker.socket_request_max_bytes, 104_857_600);
+    assert_eq!(broker.max_replication_factor, 10);
+    assert_eq!(broker.log_retention_ms_effective(), 604_800_000);
+    assert_eq!(
+        broker.topic_defaults(),
+        TopicConfig::default(),
+        "broker log.* defaults = topic defaults"
+    );
+    broker.validate().unwrap();
+}
+
+#[test]
+fn properties_parse_and_override() {
+    let broker = BrokerConfig::from_properties(
+        "# a comment\n\
+         node.id=3\n\
+         broker.rack = rack-a\n\
+         min.insync.replicas: 2\n\
+         unclean.leader.election.enable=TRUE\n\
+         log.retention.hours=1\n\
+         log.cleanup.policy=compact,delete\n",
+    )
+    .unwrap();
+    assert_eq!(broker.node_id, 3);
+    assert_eq!(broker.broker_rack.as_deref(), Some("rack-a"));
+    assert_eq!(broker.min_insync_replicas, 2);
+    assert!(broker.unclean_leader_election_enable);
+    assert_eq!(broker.log_retention_ms_effective(), 3_600_000);
+    let topic = broker.topic_defaults();
+    assert_eq!(topic.min_insync_replicas, 2);
+    assert_eq!(topic.retention_ms, 3_600_000);
+    assert!(topic.cleanup_policy.compact && topic.cleanup_policy.delete);
+    assert_eq!(
+        broker.get("log.cleanup.policy").as_deref(),
+        Some("delete,compact")
+    );
+}
+
+#[test]
+fn retention_precedence_is_ms_then_minutes_then_hours() {
+    let mut broker = BrokerConfig::for_node(0);
+    broker.set("log.retention.hours", "2").unwrap();
+    assert_eq!(broker.log_retention_ms_effective(), 7_200_000);
+    broker.set("log.retention.minutes", "3").unwrap();
+    assert_eq!(broker.log_retention_ms_effective(), 180_000);
+    broker.set("log.retention.ms", "42").unwrap();
+    assert_eq!(broker.log_retention_ms_effective(), 42);
+}
+
+#[test]
+fn structured_values_like_a_toml_table() {
+    let topic = TopicConfig::from_values([
+        ("retention.ms", ConfigValue::Int(1_000)),
+        ("cleanup.policy", ConfigValue::List(vec!["compact".into()])),
+        ("unclean.leader.election.enable", ConfigValue::Bool(true)),
+        ("min.cleanable.dirty.ratio", ConfigValue::Float(0.25)),
+        (
+            "message.timestamp.type",
+            ConfigValue::Str("LogAppendTime".into()),
+        ),
+    ])
+    .unwrap();
+    assert_eq!(topic.retention_ms, 1_000);
+    assert_eq!(topic.cleanup_policy, CleanupPolicy::COMPACT);
+    assert!(topic.unclean_leader_election_enable);
+    assert!((topic.min_cleanable_dirty_ratio - 0.25).abs() < f64::EPSILON);
+    assert_eq!(topic.message_timestamp_type, TimestampType::LogAppendTime);
+    let overrides = topic.overrides();
+    assert_eq!(overrides.len(), 5, "{overrides:?}");
+    assert_eq!(overrides["retention.ms"], "1000");
+}
+
+fn topic_error(pairs: &[(&str, &str)]) -> rill_core::config::ConfigError {
+    TopicConfig::from_pairs(pairs.iter().copied()).expect_err("must be rejected")
+}
+
+#[test]
+fn errors_name_the_key_and_the_value() {
+    let error = topic_error(&[("retention.ms", "soon")]);
+    assert_eq!(
+        (error.key.as_str(), error.value.as_str()),
+        ("retention.ms", "soon")
+    );
+    assert!(error.reason.contains("integer"), "{error}");
+
+    let error = topic_error(&[("retention.ms", "-2")]);
+    assert_eq!(
+        (error.key.as_str(), error.value.as_str()),
+        ("retention.ms", "-2")
+    );
+    assert!(error.reason.contains("at least -1"), "{error}");
+
+    let error = topic_error(&[("min.insync.replicas", "0")]);
+    assert_eq!(error.key, "min.insync.replicas");
+    assert!(error.to_string().contains("\"0\""), "{error}");
+
+    let error = topic_error(&[("cleanup.policy", "shred")]);
+    assert!(error.reason.contains("shred"), "{error}");
+
+    let error = topic_error(&[("min.cleanable.dirty.ratio", "1.5")]);
+    assert!(error.reason.contains("between 0 and 1"), "{error}");
+
+    let error = topic_error(&[("unclean.leader.election.enable", "yes")]);
+    assert!(error.reason.contains("true or false"), "{error}");
+
+    let error = topic_error(&[("segment.bytes", "10")]);
+    assert_eq!(error.key, "segment.bytes");
+}
+
+#[test]
+fn unknown_keys_are_errors() {
+    let error = topic_error(&[("retention.msx", "1")]);
+    assert_eq!(error.key, "retention.msx");
+    assert!(error.reason.contains("unknown"), "{error}");
+    let error = BrokerConfig::from_properties("node.id=1\nlog.retention.hourz=1").unwrap_err();
+    assert_eq!(error.key, "log.retention.hourz");
+    // A broker key is not a topic key.
+    assert_eq!(
+        topic_error(&[("log.retention.ms", "1")]).key,
+        "log.retention.ms"
+    );
+}
+
+#[test]
+fn cross_field_rules() {
+    let error = BrokerConfig::from_properties("min.insync.replicas=1").unwrap_err();
+    assert_eq!(error.key, "node.id", "node.id is required");
+    let error =
+        BrokerConfig::from_properties("node.id=1\ndefault.replication.factor=11").unwrap_err();
+    assert_eq!(error.key, "default.replication.factor");
+    assert!(
+        error.reason.contains("rill.max.replication.factor"),
+        "{error}"
+    );
+    let error =
+        BrokerConfig::from_properties("node.id=1\nbroker.heartbeat.interval.ms=9000").unwrap_err();
+    assert_eq!(error.key, "broker.heartbeat.interval.ms");
+    let error = BrokerConfig::from_properties("node.id=1\nthis line has no equals").unwrap_err();
+    assert!(error.reason.contains("line 2"), "{error}");
+}
+
+#[test]
+fn config_errors_become_invalid_config() {
+    let error: Error = topic_error(&[("retention.bytes", "-5")]).into();
+    assert_eq!(error.code, ErrorCode::InvalidConfig);
+    assert!(error.message.contains("retention.bytes"), "{error}");
+}
+
+#[test]
+fn every_key_round_trips_through_get_and_set() {
+    let mut topic = TopicConfig::default();
+    for entry in TopicConfig::default().entries() {
+        topic.set(entry.name, &entry.value).unwrap();
+        assert_eq!(
+            topic.get(entry.name),
+            Some(entry.value.clone()),
+            "{}",
+            entry.name
+        );
+        assert!(entry.is_default);
+        assert!(!entry.doc.is_empty());
+    }
+    assert_eq!(TopicConfig::KEYS.len(), topic.entries().len());
+    let mut broker = BrokerConfig::for_node(0);
+    for entry in BrokerConfig::for_node(0).entries() {
+        broker.set(entry.name, &entry.value).unwrap();
+        assert_eq!(broker.get(entry.name), Some(entry.value), "{}", entry.name);
+    }
+    assert_eq!(broker, BrokerConfig::for_node(0));
+}
