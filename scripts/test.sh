@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Runs every check and test of Rill. This is the README's test command; .ci/run calls it.
+. "$(dirname "$0")/lib.sh"
+cd "$ROOT"
+
+"$ROOT/scripts/setup.sh"
+
+step "format"
+cargo fmt --all -- --check
+
+step "clippy (warnings are errors)"
+cargo clippy --workspace --all-targets --locked -- -D warnings
+
+step "core invariants"
+"$ROOT/scripts/check-core-invariants.sh"
+
+step "rill-core builds for wasm32-unknown-unknown"
+wasm_cargo build --locked -p rill-core
+
+step "tests"
+cargo test --workspace --locked
+
+step "benchmark smoke run (figures: see BENCHMARKS.md)"
+cargo bench --locked -p rill-core --bench log_throughput -- --quick
+
+echo
+echo "all checks passed"
