@@ -491,6 +491,10 @@ config_struct! {
         replica_fetch_wait_max_ms: i32 = "replica.fetch.wait.max.ms", 500, check at_least(0);
         /// Bytes a follower asks for per partition.
         replica_fetch_max_bytes: i32 = "replica.fetch.max.bytes", 1_048_576, check at_least(0);
+        /// How long a follower waits for a fetch response before sending a new fetch.
+        replica_socket_timeout_ms: i32 = "replica.socket.timeout.ms", 30_000, check at_least(1);
+        /// How long a follower waits after a failed fetch before retrying.
+        replica_fetch_backoff_ms: i32 = "replica.fetch.backoff.ms", 1_000, check at_least(0);
         /// A broker without a heartbeat for this long is fenced (KRaft).
         broker_session_timeout_ms: i32 = "broker.session.timeout.ms", 9_000, check at_least(1);
         /// How often a broker heartbeats to the controller.

@@ -37,11 +37,16 @@
 //! - [`error`]: Kafka's error codes.
 //! - [`rng`]: the seeded PRNG.
 
+pub mod broker;
 pub mod config;
+pub mod controller;
+pub mod epoch;
 pub mod error;
+pub mod event;
 pub mod log;
 pub mod partitioner;
 pub mod placement;
+pub mod protocol;
 pub mod record;
 pub mod rng;
 pub mod storage;

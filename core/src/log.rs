@@ -323,6 +323,20 @@ impl<S: Storage> PartitionLog<S> {
         self.storage.roll().map_err(storage_error)
     }
 
+    /// Gives up the storage (a broker crash or shutdown).
+    pub fn into_storage(self) -> S {
+        self.storage
+    }
+
+    /// When `flush.ms` makes a flush due, if anything is unflushed.
+    pub fn flush_due_ms(&self) -> Option<u64> {
+        let flush_ms = u64::try_from(self.config.flush_ms).ok()?;
+        if self.config.flush_ms == i64::MAX {
+            return None;
+        }
+        self.first_unflushed_append_ms.map(|first| first.saturating_add(flush_ms))
+    }
+
     /// Records appended and not yet flushed.
     pub fn unflushed_records(&self) -> i64 {
         self.unflushed_records

@@ -1,0 +1,445 @@
+//! The controller: broker liveness, fencing, leader election and ISR changes.
+//!
+//! It plays the role of Kafka's KRaft controller with a one-node quorum, hosted by one
+//! configured broker (Rill's simplification: a replicated quorum can replace this module
+//! later; while the hosting broker is down, nothing is elected). Its state is the
+//! [`MetadataImage`]; every change bumps `metadata_epoch` and is pushed to all brokers, and
+//! heartbeat responses repair brokers that missed a push.
+//!
+//! Election rules (Kafka's `PartitionChangeBuilder`): keep a valid leader; otherwise the first
+//! replica in assignment order that is in the ISR and unfenced; if none and the topic has
+//! `unclean.leader.election.enable`, the first unfenced replica (ISR becomes just it);
+//! otherwise the partition is offline and its ISR keeps its last member.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+
+use crate::config::BrokerConfig;
+use crate::error::{ErrorCode, Result};
+use crate::event::{Event, FenceReason};
+use crate::placement::{BrokerId, BrokerInfo};
+use crate::protocol::{
+    BrokerMetadata, Message, MetadataImage, NodeId, Outgoing, PartitionState, TopicMetadata, TopicPartition,
+};
+use crate::rng::Rng;
+use crate::topic::{NewTopic, Topics};
+
+#[derive(Clone, Debug)]
+struct Registration {
+    broker_epoch: i64,
+    last_heartbeat_ms: u64,
+}
+
+/// The cluster controller state machine.
+#[derive(Debug)]
+pub struct Controller {
+    config: BrokerConfig,
+    registrations: BTreeMap<BrokerId, Registration>,
+    topics: Topics,
+    image: MetadataImage,
+    next_broker_epoch: i64,
+    outbox: VecDeque<Outgoing>,
+    events: VecDeque<Event>,
+    rng: Rng,
+    next_balance_ms: Option<u64>,
+}
+
+impl Controller {
+    /// A controller with cluster-wide defaults from `config`.
+    #[must_use]
+    pub fn new(config: BrokerConfig, rng: Rng) -> Controller {
+        Controller {
+            config,
+            registrations: BTreeMap::new(),
+            topics: Topics::new(),
+            image: MetadataImage::default(),
+            next_broker_epoch: 1,
+            outbox: VecDeque::new(),
+            events: VecDeque::new(),
+            rng,
+            next_balance_ms: None,
+        }
+    }
+
+    /// The current metadata.
+    #[must_use]
+    pub fn image(&self) -> &MetadataImage {
+        &self.image
+    }
+
+    /// Next message to send.
+    #[must_use]
+    pub fn poll_output(&mut self) -> Option<Outgoing> {
+        self.outbox.pop_front()
+    }
+
+    /// Next observable event.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// When to call [`Controller::handle_timeout`] next.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<u64> {
+        let session_ms = u64::try_from(self.config.broker_session_timeout_ms).unwrap_or(u64::MAX);
+        let fence_at = self
+            .image
+            .brokers
+            .iter()
+            .filter(|(_, broker)| !broker.fenced)
+            .filter_map(|(id, _)| self.registrations.get(id))
+            .map(|registration| registration.last_heartbeat_ms.saturating_add(session_ms) + 1)
+            .min();
+        match (fence_at, self.next_balance_ms) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
+    /// Creates a topic (an admin request) on the unfenced brokers.
+    pub fn create_topic(&mut self, now_ms: u64, request: &NewTopic) -> Result<()> {
+        let brokers: Vec<BrokerInfo> = self
+            .image
+            .brokers
+            .iter()
+            .filter(|(_, broker)| !broker.fenced)
+            .map(|(id, broker)| BrokerInfo { id: *id, rack: broker.rack.clone() })
+            .collect();
+        let topic = self.topics.create(request, &self.config, &brokers, &mut self.rng)?.clone();
+        let partitions = topic
+            .assignment
+            .iter()
+            .map(|replicas| PartitionState {
+                replicas: replicas.clone(),
+                isr: replicas.clone(),
+                leader: replicas.first().copied(),
+                leader_epoch: 0,
+                partition_epoch: 0,
+            })
+            .collect::<Vec<_>>();
+        let name: Arc<str> = Arc::from(topic.name.as_str());
+        for (index, state) in partitions.iter().enumerate() {
+            let partition = i32::try_from(index).expect("bounded partition count");
+            self.events.push_back(Event::LeaderChanged {
+                tp: TopicPartition { topic: name.clone(), partition },
+                leader: state.leader,
+                leader_epoch: 0,
+                isr: state.isr.clone(),
+                unclean: false,
+            });
+        }
+        self.image
+            .topics
+            .insert(name, TopicMetadata { topic_id: topic.topic_id, config: topic.config, partitions });
+        self.publish(now_ms);
+        Ok(())
+    }
+
+    /// Handles a message from a broker.
+    pub fn handle_message(&mut self, now_ms: u64, from: NodeId, message: Message) {
+        let NodeId::Broker(sender) = from else {
+            return;
+        };
+        match message {
+            Message::RegisterBroker { broker_id, rack } if broker_id == sender => {
+                self.register(now_ms, broker_id, rack);
+            }
+            Message::BrokerHeartbeat { broker_id, broker_epoch, metadata_epoch } if broker_id == sender => {
+                self.heartbeat(now_ms, broker_id, broker_epoch, metadata_epoch);
+            }
+            Message::AlterPartition { broker_id, broker_epoch, tp, leader_epoch, partition_epoch, new_isr }
+                if broker_id == sender =>
+            {
+                let (error, state) =
+                    self.alter_partition(now_ms, broker_id, broker_epoch, &tp, leader_epoch, partition_epoch, new_isr);
+                self.send(NodeId::Broker(broker_id), Message::AlterPartitionResponse { tp, error, state });
+            }
+            _ => {}
+        }
+    }
+
+    /// Fences brokers whose session expired; runs the preferred-leader check when due.
+    pub fn handle_timeout(&mut self, now_ms: u64) {
+        let session_ms = u64::try_from(self.config.broker_session_timeout_ms).unwrap_or(u64::MAX);
+        let expired: Vec<BrokerId> = self
+            .image
+            .brokers
+            .iter()
+            .filter(|(_, broker)| !broker.fenced)
+            .filter(|(id, _)| {
+                self.registrations
+                    .get(id)
+                    .is_some_and(|registration| now_ms > registration.last_heartbeat_ms.saturating_add(session_ms))
+            })
+            .map(|(id, _)| *id)
+            .collect();
+        for broker in expired {
+            self.fence(now_ms, broker, FenceReason::SessionTimeout);
+        }
+        if self.next_balance_ms.is_some_and(|due| now_ms >= due) {
+            self.balance_leaders(now_ms);
+        }
+    }
+
+    fn send(&mut self, to: NodeId, message: Message) {
+        self.outbox.push_back(Outgoing { to, message });
+    }
+
+    /// Bumps the metadata epoch and pushes the image to every registered broker.
+    fn publish(&mut self, now_ms: u64) {
+        self.image.metadata_epoch += 1;
+        if self.config.auto_leader_rebalance_enable && self.next_balance_ms.is_none() && !self.image.topics.is_empty() {
+            let interval_ms = u64::try_from(self.config.leader_imbalance_check_interval_seconds).unwrap_or(300) * 1_000;
+            self.next_balance_ms = Some(now_ms + interval_ms);
+        }
+        let image = Arc::new(self.image.clone());
+        let brokers: Vec<BrokerId> = self.registrations.keys().copied().collect();
+        for broker in brokers {
+            self.send(NodeId::Broker(broker), Message::MetadataUpdate(image.clone()));
+        }
+    }
+
+    fn register(&mut self, now_ms: u64, broker: BrokerId, rack: Option<String>) {
+        let broker_epoch = self.next_broker_epoch;
+        self.next_broker_epoch += 1;
+        let known = self.registrations.contains_key(&broker);
+        self.registrations
+            .insert(broker, Registration { broker_epoch, last_heartbeat_ms: now_ms });
+        self.events.push_back(Event::BrokerRegistered { broker, broker_epoch });
+        if known {
+            // A new incarnation lost whatever it had not flushed: it must leave every ISR and
+            // catch up again before it may lead.
+            self.fence(now_ms, broker, FenceReason::Reregistered);
+        } else if self.image.topics.is_empty() {
+            // Bootstrap: brokers start unfenced before any topic exists.
+            self.image.brokers.insert(broker, BrokerMetadata { rack, fenced: false });
+            self.publish(now_ms);
+        } else {
+            self.image.brokers.insert(broker, BrokerMetadata { rack, fenced: true });
+            self.publish(now_ms);
+        }
+        self.send(NodeId::Broker(broker), Message::RegisterBrokerResponse { broker_epoch });
+    }
+
+    fn heartbeat(&mut self, now_ms: u64, broker: BrokerId, broker_epoch: i64, metadata_epoch: i64) {
+        let Some(registration) = self.registrations.get_mut(&broker) else {
+            self.send(
+                NodeId::Broker(broker),
+                Message::BrokerHeartbeatResponse { error: ErrorCode::BrokerIdNotRegistered, metadata: None },
+            );
+            return;
+        };
+        if registration.broker_epoch != broker_epoch {
+            self.send(
+                NodeId::Broker(broker),
+                Message::BrokerHeartbeatResponse { error: ErrorCode::StaleBrokerEpoch, metadata: None },
+            );
+            return;
+        }
+        registration.last_heartbeat_ms = now_ms;
+        let fenced = self.image.brokers.get(&broker).is_some_and(|b| b.fenced);
+        if fenced && metadata_epoch >= self.image.metadata_epoch {
+            self.unfence(now_ms, broker);
+        }
+        let metadata = (metadata_epoch < self.image.metadata_epoch).then(|| Arc::new(self.image.clone()));
+        self.send(NodeId::Broker(broker), Message::BrokerHeartbeatResponse { error: ErrorCode::None, metadata });
+    }
+
+    fn is_unfenced(&self, broker: BrokerId) -> bool {
+        self.image.brokers.get(&broker).is_some_and(|b| !b.fenced)
+    }
+
+    fn fence(&mut self, now_ms: u64, broker: BrokerId, reason: FenceReason) {
+        if let Some(metadata) = self.image.brokers.get_mut(&broker) {
+            metadata.fenced = true;
+        }
+        self.events.push_back(Event::BrokerFenced { broker, reason });
+        let partitions: Vec<TopicPartition> = self.image.partitions().map(|(tp, _)| tp).collect();
+        for tp in partitions {
+            self.change_partition(&tp, |state| {
+                if state.isr.len() > 1 {
+                    state.isr.retain(|member| *member != broker);
+                }
+                if state.leader == Some(broker) {
+                    state.leader = None;
+                }
+            });
+        }
+        self.publish(now_ms);
+    }
+
+    fn unfence(&mut self, now_ms: u64, broker: BrokerId) {
+        if let Some(metadata) = self.image.brokers.get_mut(&broker) {
+            metadata.fenced = false;
+        }
+        self.events.push_back(Event::BrokerUnfenced { broker });
+        let partitions: Vec<TopicPartition> = self.image.partitions().map(|(tp, _)| tp).collect();
+        for tp in partitions {
+            self.change_partition(&tp, |_| {});
+        }
+        self.publish(now_ms);
+    }
+
+    /// Applies `change` to a partition, then elects a leader if it has none (or an ineligible
+    /// one), bumping epochs and recording events for whatever changed.
+    fn change_partition(&mut self, tp: &TopicPartition, change: impl FnOnce(&mut PartitionState)) {
+        let unclean_allowed = self
+            .image
+            .topics
+            .get(&tp.topic)
+            .is_some_and(|topic| topic.config.unclean_leader_election_enable);
+        let unfenced: Vec<BrokerId> =
+            self.image.brokers.iter().filter(|(_, b)| !b.fenced).map(|(id, _)| *id).collect();
+        let Some(state) = self
+            .image
+            .topics
+            .get_mut(&tp.topic)
+            .and_then(|topic| topic.partitions.get_mut(usize::try_from(tp.partition).ok()?))
+        else {
+            return;
+        };
+        let before = state.clone();
+        change(state);
+        let leader_valid = state.leader.is_some_and(|leader| unfenced.contains(&leader) && state.isr.contains(&leader));
+        let mut unclean = false;
+        if !leader_valid {
+            let clean = state.replicas.iter().copied().find(|r| state.isr.contains(r) && unfenced.contains(r));
+            state.leader = clean.or_else(|| {
+                let candidate = state.replicas.iter().copied().find(|r| unfenced.contains(r));
+                if unclean_allowed && candidate.is_some() {
+                    unclean = true;
+                }
+                candidate.filter(|_| unclean_allowed)
+            });
+            if unclean {
+                state.isr = state.leader.into_iter().collect();
+            }
+        }
+        if *state == before {
+            return;
+        }
+        if state.leader != before.leader {
+            state.leader_epoch += 1;
+        }
+        state.partition_epoch += 1;
+        let state = state.clone();
+        if state.leader != before.leader {
+            self.events.push_back(Event::LeaderChanged {
+                tp: tp.clone(),
+                leader: state.leader,
+                leader_epoch: state.leader_epoch,
+                isr: state.isr.clone(),
+                unclean,
+            });
+        } else if state.isr != before.isr {
+            self.events.push_back(Event::IsrChanged {
+                tp: tp.clone(),
+                old_isr: before.isr,
+                new_isr: state.isr,
+                partition_epoch: state.partition_epoch,
+            });
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn alter_partition(
+        &mut self,
+        now_ms: u64,
+        broker: BrokerId,
+        broker_epoch: i64,
+        tp: &TopicPartition,
+        leader_epoch: i32,
+        partition_epoch: i32,
+        new_isr: Vec<BrokerId>,
+    ) -> (ErrorCode, Option<PartitionState>) {
+        if self.registrations.get(&broker).is_none_or(|r| r.broker_epoch != broker_epoch) {
+            return (ErrorCode::StaleBrokerEpoch, None);
+        }
+        let Some(state) = self.image.partition(tp).cloned() else {
+            return (ErrorCode::UnknownTopicOrPartition, None);
+        };
+        if state.leader != Some(broker) || leader_epoch != state.leader_epoch {
+            return (ErrorCode::FencedLeaderEpoch, Some(state));
+        }
+        if partition_epoch != state.partition_epoch {
+            return (ErrorCode::InvalidUpdateVersion, Some(state));
+        }
+        let eligible = new_isr.contains(&broker)
+            && new_isr.iter().all(|member| state.replicas.contains(member))
+            && new_isr
+                .iter()
+                .all(|member| state.isr.contains(member) || self.is_unfenced(*member));
+        if !eligible {
+            return (ErrorCode::IneligibleReplica, Some(state));
+        }
+        let mut isr = new_isr;
+        isr.sort_unstable();
+        isr.dedup();
+        self.change_partition(tp, |state| state.isr = isr);
+        self.publish(now_ms);
+        (ErrorCode::None, self.image.partition(tp).cloned())
+    }
+
+    /// Kafka's `auto.leader.rebalance.enable`: move leadership back to preferred replicas on
+    /// brokers whose share of non-preferred leaders exceeds
+    /// `leader.imbalance.per.broker.percentage`.
+    fn balance_leaders(&mut self, now_ms: u64) {
+        let interval_ms = u64::try_from(self.config.leader_imbalance_check_interval_seconds).unwrap_or(300) * 1_000;
+        self.next_balance_ms = Some(now_ms + interval_ms);
+        let threshold = i64::from(self.config.leader_imbalance_per_broker_percentage);
+        let mut preferred: BTreeMap<BrokerId, (i64, i64)> = BTreeMap::new();
+        for (_, state) in self.image.partitions() {
+            if let Some(&first) = state.replicas.first() {
+                let entry = preferred.entry(first).or_default();
+                entry.0 += 1;
+                if state.leader != Some(first) {
+                    entry.1 += 1;
+                }
+            }
+        }
+        let imbalanced: Vec<BrokerId> = preferred
+            .iter()
+            .filter(|(_, (total, off))| *total > 0 && off * 100 / total > threshold)
+            .map(|(broker, _)| *broker)
+            .collect();
+        if imbalanced.is_empty() {
+            return;
+        }
+        let moved = self.elect_preferred_leaders(&imbalanced);
+        if moved > 0 {
+            self.publish(now_ms);
+        }
+    }
+
+    fn elect_preferred_leaders(&mut self, brokers: &[BrokerId]) -> usize {
+        let candidates: Vec<TopicPartition> = self
+            .image
+            .partitions()
+            .filter(|(_, state)| {
+                state.replicas.first().is_some_and(|first| {
+                    brokers.contains(first)
+                        && state.leader != Some(*first)
+                        && state.isr.contains(first)
+                        && self.is_unfenced(*first)
+                })
+            })
+            .map(|(tp, _)| tp)
+            .collect();
+        for tp in &candidates {
+            self.change_partition(tp, |state| state.leader = state.replicas.first().copied());
+        }
+        candidates.len()
+    }
+
+    /// Preferred-leader election for every partition (Kafka's `kafka-leader-election
+    /// --election-type PREFERRED`). Returns how many leaders moved.
+    pub fn elect_preferred_leaders_now(&mut self, now_ms: u64) -> usize {
+        let all: Vec<BrokerId> = self.image.brokers.keys().copied().collect();
+        let moved = self.elect_preferred_leaders(&all);
+        if moved > 0 {
+            self.publish(now_ms);
+        }
+        moved
+    }
+}

@@ -1,0 +1,229 @@
+//! Observable state changes of core state machines, drained with `poll_event`.
+//!
+//! Events are what the simulation's trace, the checkers, the dashboard's event log and the
+//! broker's logs are made of. Each has a plain-words explanation ([`std::fmt::Display`]).
+
+use std::fmt;
+
+use crate::error::ErrorCode;
+use crate::placement::BrokerId;
+use crate::protocol::TopicPartition;
+
+/// Why the controller fenced a broker.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum FenceReason {
+    /// No heartbeat for `broker.session.timeout.ms`.
+    SessionTimeout,
+    /// It registered again (restarted), so its old incarnation is gone.
+    Reregistered,
+}
+
+/// A state change worth recording.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum Event {
+    /// The controller registered a broker incarnation.
+    BrokerRegistered {
+        /// The broker.
+        broker: BrokerId,
+        /// Its new epoch.
+        broker_epoch: i64,
+    },
+    /// The controller fenced a broker: out of every ISR, cannot lead.
+    BrokerFenced {
+        /// The broker.
+        broker: BrokerId,
+        /// Why.
+        reason: FenceReason,
+    },
+    /// The controller unfenced a broker (it caught up with the metadata).
+    BrokerUnfenced {
+        /// The broker.
+        broker: BrokerId,
+    },
+    /// The controller changed a partition's leader (or found none).
+    LeaderChanged {
+        /// The partition.
+        tp: TopicPartition,
+        /// New leader; `None` = offline.
+        leader: Option<BrokerId>,
+        /// New leader epoch.
+        leader_epoch: i32,
+        /// ISR after the change.
+        isr: Vec<BrokerId>,
+        /// Chosen from outside the ISR (`unclean.leader.election.enable`).
+        unclean: bool,
+    },
+    /// The controller committed an ISR change.
+    IsrChanged {
+        /// The partition.
+        tp: TopicPartition,
+        /// The ISR before.
+        old_isr: Vec<BrokerId>,
+        /// The ISR after.
+        new_isr: Vec<BrokerId>,
+        /// Partition epoch after.
+        partition_epoch: i32,
+    },
+    /// A broker started leading a partition.
+    BecameLeader {
+        /// The broker.
+        broker: BrokerId,
+        /// The partition.
+        tp: TopicPartition,
+        /// Its leader epoch.
+        leader_epoch: i32,
+        /// Its LEO at that moment (where the epoch starts, KIP-279).
+        log_end_offset: i64,
+        /// Its high watermark at that moment.
+        high_watermark: i64,
+    },
+    /// A broker started following a partition's leader.
+    BecameFollower {
+        /// The broker.
+        broker: BrokerId,
+        /// The partition.
+        tp: TopicPartition,
+        /// The leader it follows, if any.
+        leader: Option<BrokerId>,
+        /// The leader epoch.
+        leader_epoch: i32,
+    },
+    /// A leader asked the controller to shrink or expand the ISR.
+    IsrChangeProposed {
+        /// The leader.
+        broker: BrokerId,
+        /// The partition.
+        tp: TopicPartition,
+        /// Proposed ISR.
+        new_isr: Vec<BrokerId>,
+        /// Replicas leaving, with how long since each last caught up (ms).
+        leaving: Vec<(BrokerId, u64)>,
+    },
+    /// A replica truncated its log (leader-epoch divergence or out-of-range).
+    Truncated {
+        /// The broker.
+        broker: BrokerId,
+        /// The partition.
+        tp: TopicPartition,
+        /// LEO before.
+        from_offset: i64,
+        /// LEO after.
+        to_offset: i64,
+    },
+    /// A leader's high watermark advanced.
+    HighWatermarkAdvanced {
+        /// The leader.
+        broker: BrokerId,
+        /// The partition.
+        tp: TopicPartition,
+        /// The new high watermark.
+        high_watermark: i64,
+    },
+    /// A leader appended a produce request.
+    Appended {
+        /// The leader.
+        broker: BrokerId,
+        /// The partition.
+        tp: TopicPartition,
+        /// First offset.
+        base_offset: i64,
+        /// Last offset.
+        last_offset: i64,
+        /// Leader epoch stamped.
+        leader_epoch: i32,
+    },
+    /// A leader answered a produce request with an error.
+    ProduceFailed {
+        /// The leader.
+        broker: BrokerId,
+        /// The partition.
+        tp: TopicPartition,
+        /// Why.
+        error: ErrorCode,
+    },
+    /// A broker's crash lost its unflushed tail of a partition.
+    LostUnflushed {
+        /// The broker.
+        broker: BrokerId,
+        /// The partition.
+        tp: TopicPartition,
+        /// LEO before the crash.
+        from_offset: i64,
+        /// LEO after recovery.
+        to_offset: i64,
+    },
+}
+
+fn list(brokers: &[BrokerId]) -> String {
+    let items: Vec<String> = brokers.iter().map(ToString::to_string).collect();
+    format!("[{}]", items.join(", "))
+}
+
+impl fmt::Display for Event {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Event::BrokerRegistered { broker, broker_epoch } => {
+                write!(f, "broker {broker} registered with the controller (broker epoch {broker_epoch})")
+            }
+            Event::BrokerFenced { broker, reason: FenceReason::SessionTimeout } => write!(
+                f,
+                "controller fenced broker {broker}: no heartbeat within broker.session.timeout.ms"
+            ),
+            Event::BrokerFenced { broker, reason: FenceReason::Reregistered } => write!(
+                f,
+                "controller fenced broker {broker}: it restarted, so it must catch up before rejoining"
+            ),
+            Event::BrokerUnfenced { broker } => write!(f, "controller unfenced broker {broker}: it caught up with the metadata"),
+            Event::LeaderChanged { tp, leader: Some(leader), leader_epoch, isr, unclean } => write!(
+                f,
+                "{tp}: broker {leader} elected leader at epoch {leader_epoch}{} (ISR {})",
+                if *unclean { " UNCLEANLY, from outside the ISR: committed records may be lost" } else { "" },
+                list(isr)
+            ),
+            Event::LeaderChanged { tp, leader: None, leader_epoch, isr, .. } => write!(
+                f,
+                "{tp} is offline at epoch {leader_epoch}: no live in-sync replica can lead (ISR {}) and unclean election is off",
+                list(isr)
+            ),
+            Event::IsrChanged { tp, old_isr, new_isr, partition_epoch } => write!(
+                f,
+                "{tp}: ISR {} -> {} (partition epoch {partition_epoch})",
+                list(old_isr),
+                list(new_isr)
+            ),
+            Event::BecameLeader { broker, tp, leader_epoch, log_end_offset, high_watermark } => write!(
+                f,
+                "broker {broker} now leads {tp} at epoch {leader_epoch} (LEO {log_end_offset}, HW {high_watermark})"
+            ),
+            Event::BecameFollower { broker, tp, leader: Some(leader), leader_epoch } => {
+                write!(f, "broker {broker} follows broker {leader} for {tp} at epoch {leader_epoch}")
+            }
+            Event::BecameFollower { broker, tp, leader: None, leader_epoch } => {
+                write!(f, "broker {broker} has no leader to follow for {tp} at epoch {leader_epoch}")
+            }
+            Event::IsrChangeProposed { broker, tp, new_isr, leaving } => {
+                write!(f, "broker {broker} asks the controller to set the ISR of {tp} to {}", list(new_isr))?;
+                for (replica, lag_ms) in leaving {
+                    write!(f, "; broker {replica} has not caught up for {lag_ms} ms (replica.lag.time.max.ms)")?;
+                }
+                Ok(())
+            }
+            Event::Truncated { broker, tp, from_offset, to_offset } => write!(
+                f,
+                "broker {broker} truncated {tp} from {from_offset} to {to_offset} to match the leader's epochs"
+            ),
+            Event::HighWatermarkAdvanced { broker, tp, high_watermark } => {
+                write!(f, "broker {broker}: high watermark of {tp} is now {high_watermark}")
+            }
+            Event::Appended { broker, tp, base_offset, last_offset, leader_epoch } => write!(
+                f,
+                "broker {broker} appended offsets {base_offset}..={last_offset} to {tp} at epoch {leader_epoch}"
+            ),
+            Event::ProduceFailed { broker, tp, error } => write!(f, "broker {broker} rejected a produce to {tp}: {error}"),
+            Event::LostUnflushed { broker, tp, from_offset, to_offset } => write!(
+                f,
+                "broker {broker} lost the unflushed tail of {tp} in its crash: LEO {from_offset} -> {to_offset}"
+            ),
+        }
+    }
+}
