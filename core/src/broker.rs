@@ -208,6 +208,14 @@ impl<F: StorageFactory> BrokerNode<F> {
         self.replicas.get(tp).map(|replica| &replica.log)
     }
 
+    /// Every partition this broker leads: (partition, leader epoch, log).
+    pub fn leader_logs(&self) -> impl Iterator<Item = (&TopicPartition, i32, &PartitionLog<F::Storage>)> {
+        self.replicas
+            .iter()
+            .filter(|(_, replica)| matches!(replica.role, Role::Leader(_)))
+            .map(|(tp, replica)| (tp, replica.state.leader_epoch, &replica.log))
+    }
+
     /// Gives up the storages (a crash: the caller decides what survives).
     #[must_use]
     pub fn into_storages(self) -> BTreeMap<TopicPartition, F::Storage> {

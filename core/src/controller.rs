@@ -97,6 +97,14 @@ impl Controller {
         }
     }
 
+    /// The hosting broker came back: give every broker a fresh session, as a newly active
+    /// KRaft controller does, so nobody is fenced for the controller's own absence.
+    pub fn handle_restart(&mut self, now_ms: u64) {
+        for registration in self.registrations.values_mut() {
+            registration.last_heartbeat_ms = now_ms;
+        }
+    }
+
     /// Creates a topic (an admin request) on the unfenced brokers.
     pub fn create_topic(&mut self, now_ms: u64, request: &NewTopic) -> Result<()> {
         let brokers: Vec<BrokerInfo> = self

@@ -9,7 +9,7 @@ use std::fmt;
 macro_rules! error_codes {
     ($( $variant:ident = $code:literal, $name:literal, $retriable:literal; )*) => {
         /// A Kafka protocol error code. `ErrorCode::None` (0) means success.
-        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
         #[repr(i16)]
         pub enum ErrorCode {
             $( #[doc = $name] $variant = $code, )*

@@ -10,7 +10,7 @@ use crate::placement::BrokerId;
 use crate::protocol::TopicPartition;
 
 /// Why the controller fenced a broker.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum FenceReason {
     /// No heartbeat for `broker.session.timeout.ms`.
     SessionTimeout,
@@ -19,7 +19,7 @@ pub enum FenceReason {
 }
 
 /// A state change worth recording.
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum Event {
     /// The controller registered a broker incarnation.
     BrokerRegistered {

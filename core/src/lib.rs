@@ -38,6 +38,7 @@
 //! - [`rng`]: the seeded PRNG.
 
 pub mod broker;
+pub mod client;
 pub mod config;
 pub mod controller;
 pub mod epoch;
@@ -49,6 +50,7 @@ pub mod placement;
 pub mod protocol;
 pub mod record;
 pub mod rng;
+pub mod sim;
 pub mod storage;
 pub mod topic;
 

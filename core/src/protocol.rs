@@ -14,7 +14,7 @@ use crate::placement::BrokerId;
 use crate::record::RecordBatch;
 
 /// Who sends or receives a message.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub enum NodeId {
     /// A broker, by `node.id`.
     Broker(BrokerId),
@@ -35,7 +35,7 @@ impl fmt::Display for NodeId {
 }
 
 /// A topic partition.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub struct TopicPartition {
     /// Topic name.
     pub topic: Arc<str>,
@@ -58,7 +58,7 @@ impl fmt::Display for TopicPartition {
 }
 
 /// Producer `acks`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
 pub enum Acks {
     /// `acks=0`: no response.
     None,

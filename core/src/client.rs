@@ -1,0 +1,608 @@
+//! Client models: a producer and a simple consumer, as sans-IO state machines.
+//!
+//! They behave like Kafka's Java clients where it matters for replication: the producer picks
+//! partitions with the Java partitioner, sends to the leader from its metadata, retries
+//! retriable errors after `retry.backoff.ms` until `delivery.timeout.ms`, refreshes metadata on
+//! `NOT_LEADER_OR_FOLLOWER`, and reports every record's outcome. The consumer reads assigned
+//! partitions from the leader up to the high watermark, in order. Rill simplification: one
+//! record per produce request (no linger/batching) and no idempotence yet.
+
+use std::collections::{BTreeMap, VecDeque};
+use std::sync::Arc;
+
+use bytes::Bytes;
+
+use crate::error::ErrorCode;
+use crate::placement::BrokerId;
+use crate::partitioner::{Partitioner, PartitionerKind};
+use crate::protocol::{Acks, Message, MetadataImage, NodeId, Outgoing, TopicPartition};
+use crate::record::{BatchBuilder, Record};
+use crate::rng::Rng;
+
+/// Most records a producer queues (a limit on everything).
+pub const PRODUCER_QUEUE_MAX: usize = 100_000;
+
+/// Producer settings (Kafka's names; defaults are the Java client's).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProducerConfig {
+    /// `acks`.
+    pub acks: Acks,
+    /// `retries` (Kafka: `Integer.MAX_VALUE`).
+    pub retries: u32,
+    /// `retry.backoff.ms`.
+    pub retry_backoff_ms: u64,
+    /// `request.timeout.ms`.
+    pub request_timeout_ms: u64,
+    /// `delivery.timeout.ms`.
+    pub delivery_timeout_ms: u64,
+    /// `partitioner.class`: built-in or round-robin.
+    pub partitioner: PartitionerKind,
+    /// `batch.size` (drives the sticky partitioner).
+    pub batch_size: usize,
+}
+
+impl Default for ProducerConfig {
+    fn default() -> ProducerConfig {
+        ProducerConfig {
+            acks: Acks::All,
+            retries: u32::MAX,
+            retry_backoff_ms: 100,
+            request_timeout_ms: 30_000,
+            delivery_timeout_ms: 120_000,
+            partitioner: PartitionerKind::Default,
+            batch_size: 16_384,
+        }
+    }
+}
+
+/// What became of one sent record.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ProduceOutcome {
+    /// The number `send` returned.
+    pub send_id: u64,
+    /// Where it went (`None` if no partition could be chosen).
+    pub tp: Option<TopicPartition>,
+    /// The record's key.
+    pub key: Option<Bytes>,
+    /// The record's value.
+    pub value: Option<Bytes>,
+    /// The acks it was sent with.
+    pub acks: Acks,
+    /// Offset on success (-1 for acks=0), or the final error.
+    pub result: Result<i64, ErrorCode>,
+    /// How many produce requests were sent for it.
+    pub attempts: u32,
+    /// When `send` was called.
+    pub sent_ms: u64,
+    /// When the outcome was known.
+    pub completed_ms: u64,
+}
+
+#[derive(Clone, Debug)]
+struct PendingRecord {
+    send_id: u64,
+    topic: Arc<str>,
+    partition: Option<i32>,
+    record: Record,
+    created_ms: u64,
+    attempts: u32,
+    next_attempt_ms: u64,
+}
+
+#[derive(Clone, Debug)]
+struct InFlight {
+    pending: PendingRecord,
+    tp: TopicPartition,
+    sent_ms: u64,
+}
+
+/// Metadata fetching shared by the producer and the consumer.
+#[derive(Debug)]
+struct MetadataClient {
+    bootstrap: Vec<BrokerId>,
+    image: Arc<MetadataImage>,
+    in_flight: Option<(u64, u64)>,
+    stale: bool,
+    next_bootstrap: usize,
+}
+
+impl MetadataClient {
+    fn new(bootstrap: Vec<BrokerId>) -> MetadataClient {
+        assert!(!bootstrap.is_empty(), "a client needs at least one bootstrap broker");
+        MetadataClient { bootstrap, image: Arc::new(MetadataImage::default()), in_flight: None, stale: true, next_bootstrap: 0 }
+    }
+
+    fn leader(&self, tp: &TopicPartition) -> Option<BrokerId> {
+        self.image.partition(tp)?.leader
+    }
+
+    /// Sends a metadata request when the image is stale and none is in flight (or it timed out).
+    fn poll(&mut self, now_ms: u64, request_id: u64, timeout_ms: u64, outbox: &mut VecDeque<Outgoing>) -> bool {
+        if let Some((_, sent_ms)) = self.in_flight {
+            if now_ms < sent_ms + timeout_ms {
+                return false;
+            }
+            self.in_flight = None;
+        }
+        if !self.stale {
+            return false;
+        }
+        // Try the brokers in turn, like the Java client's least-loaded-node choice.
+        let broker = self.bootstrap[self.next_bootstrap % self.bootstrap.len()];
+        self.next_bootstrap += 1;
+        self.in_flight = Some((request_id, now_ms));
+        outbox.push_back(Outgoing { to: NodeId::Broker(broker), message: Message::MetadataRequest { request_id } });
+        true
+    }
+
+    fn handle_response(&mut self, request_id: u64, image: Arc<MetadataImage>) {
+        if self.in_flight.map(|(id, _)| id) == Some(request_id) {
+            self.in_flight = None;
+            if image.metadata_epoch >= self.image.metadata_epoch {
+                self.image = image;
+                self.stale = false;
+            }
+        }
+    }
+
+    fn next_deadline(&self, timeout_ms: u64) -> Option<u64> {
+        match self.in_flight {
+            Some((_, sent_ms)) => Some(sent_ms + timeout_ms),
+            None if self.stale => Some(0),
+            None => None,
+        }
+    }
+}
+
+/// A producer client.
+#[derive(Debug)]
+pub struct Producer {
+    id: u32,
+    config: ProducerConfig,
+    metadata: MetadataClient,
+    partitioner: Partitioner,
+    rng: Rng,
+    queue: VecDeque<PendingRecord>,
+    in_flight: BTreeMap<u64, InFlight>,
+    outbox: VecDeque<Outgoing>,
+    outcomes: VecDeque<ProduceOutcome>,
+    next_request_id: u64,
+    next_send_id: u64,
+}
+
+impl Producer {
+    /// A producer with client number `id` that bootstraps from `bootstrap` brokers.
+    #[must_use]
+    pub fn new(id: u32, config: ProducerConfig, bootstrap: Vec<BrokerId>, rng: Rng) -> Producer {
+        let partitioner = Partitioner::new(config.partitioner, config.batch_size);
+        Producer {
+            id,
+            config,
+            metadata: MetadataClient::new(bootstrap),
+            partitioner,
+            rng,
+            queue: VecDeque::new(),
+            in_flight: BTreeMap::new(),
+            outbox: VecDeque::new(),
+            outcomes: VecDeque::new(),
+            next_request_id: 1,
+            next_send_id: 1,
+        }
+    }
+
+    /// The client number.
+    #[must_use]
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// The producer's settings.
+    #[must_use]
+    pub fn config(&self) -> &ProducerConfig {
+        &self.config
+    }
+
+    /// Records waiting or in flight.
+    #[must_use]
+    pub fn pending(&self) -> usize {
+        self.queue.len() + self.in_flight.len()
+    }
+
+    /// Queues a record; returns its send id, or `None` when the queue is full.
+    pub fn send(&mut self, now_ms: u64, topic: &str, partition: Option<i32>, record: Record) -> Option<u64> {
+        if self.pending() >= PRODUCER_QUEUE_MAX {
+            return None;
+        }
+        let send_id = self.next_send_id;
+        self.next_send_id += 1;
+        self.queue.push_back(PendingRecord {
+            send_id,
+            topic: Arc::from(topic),
+            partition,
+            record,
+            created_ms: now_ms,
+            attempts: 0,
+            next_attempt_ms: now_ms,
+        });
+        Some(send_id)
+    }
+
+    /// Next message to send.
+    #[must_use]
+    pub fn poll_output(&mut self) -> Option<Outgoing> {
+        self.outbox.pop_front()
+    }
+
+    /// Next record outcome.
+    #[must_use]
+    pub fn poll_outcome(&mut self) -> Option<ProduceOutcome> {
+        self.outcomes.pop_front()
+    }
+
+    /// When to call [`Producer::handle_timeout`] next.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<u64> {
+        let mut next = self.metadata.next_deadline(self.config.request_timeout_ms);
+        let mut consider = |at: u64| next = Some(next.map_or(at, |n: u64| n.min(at)));
+        for pending in &self.queue {
+            if !self.metadata.stale {
+                consider(pending.next_attempt_ms);
+            }
+            consider(pending.created_ms.saturating_add(self.config.delivery_timeout_ms));
+        }
+        for in_flight in self.in_flight.values() {
+            consider(in_flight.sent_ms + self.config.request_timeout_ms);
+        }
+        next
+    }
+
+    fn request_id(&mut self) -> u64 {
+        let id = self.next_request_id;
+        self.next_request_id += 1;
+        id
+    }
+
+    /// Handles a response.
+    pub fn handle_message(&mut self, now_ms: u64, _from: NodeId, message: Message) {
+        match message {
+            Message::MetadataResponse { request_id, image } => {
+                self.metadata.handle_response(request_id, image);
+                self.handle_timeout(now_ms);
+            }
+            Message::ProduceResponse { request_id, error, base_offset, .. } => {
+                let Some(in_flight) = self.in_flight.remove(&request_id) else { return };
+                if error.is_ok() {
+                    self.complete(now_ms, in_flight.pending, Some(in_flight.tp), Ok(base_offset));
+                } else {
+                    self.retry_or_fail(now_ms, in_flight.pending, Some(in_flight.tp), error);
+                }
+                self.handle_timeout(now_ms);
+            }
+            _ => {}
+        }
+    }
+
+    fn complete(&mut self, now_ms: u64, pending: PendingRecord, tp: Option<TopicPartition>, result: Result<i64, ErrorCode>) {
+        self.outcomes.push_back(ProduceOutcome {
+            send_id: pending.send_id,
+            tp,
+            key: pending.record.key,
+            value: pending.record.value,
+            acks: self.config.acks,
+            result,
+            attempts: pending.attempts,
+            sent_ms: pending.created_ms,
+            completed_ms: now_ms,
+        });
+    }
+
+    fn retry_or_fail(&mut self, now_ms: u64, mut pending: PendingRecord, tp: Option<TopicPartition>, error: ErrorCode) {
+        if matches!(error, ErrorCode::NotLeaderOrFollower | ErrorCode::UnknownTopicOrPartition | ErrorCode::LeaderNotAvailable | ErrorCode::RequestTimedOut | ErrorCode::NetworkException) {
+            self.metadata.stale = true;
+        }
+        let expired = now_ms >= pending.created_ms.saturating_add(self.config.delivery_timeout_ms);
+        if error.is_retriable() && pending.attempts <= self.config.retries && !expired {
+            pending.next_attempt_ms = now_ms + self.config.retry_backoff_ms;
+            if let Some(tp) = tp {
+                pending.partition = Some(tp.partition);
+            }
+            self.queue.push_back(pending);
+        } else {
+            self.complete(now_ms, pending, tp, Err(error));
+        }
+    }
+
+    /// Sends due records, expires timed-out requests, refreshes metadata.
+    pub fn handle_timeout(&mut self, now_ms: u64) {
+        let expired: Vec<u64> = self
+            .in_flight
+            .iter()
+            .filter(|(_, in_flight)| now_ms >= in_flight.sent_ms + self.config.request_timeout_ms)
+            .map(|(id, _)| *id)
+            .collect();
+        for request_id in expired {
+            let in_flight = self.in_flight.remove(&request_id).expect("listed above");
+            // The Java client treats a request timeout as a retriable network error.
+            self.retry_or_fail(now_ms, in_flight.pending, Some(in_flight.tp), ErrorCode::RequestTimedOut);
+        }
+        let request_id = self.next_request_id;
+        if self.metadata.poll(now_ms, request_id, self.config.request_timeout_ms, &mut self.outbox) {
+            self.next_request_id += 1;
+        }
+        if self.metadata.image.metadata_epoch == 0 {
+            return;
+        }
+        let mut waiting = VecDeque::new();
+        while let Some(pending) = self.queue.pop_front() {
+            if now_ms >= pending.created_ms.saturating_add(self.config.delivery_timeout_ms) {
+                self.complete(now_ms, pending, None, Err(ErrorCode::RequestTimedOut));
+                continue;
+            }
+            if pending.next_attempt_ms > now_ms {
+                waiting.push_back(pending);
+                continue;
+            }
+            match self.dispatch(now_ms, pending) {
+                Ok(()) => {}
+                Err(pending) => waiting.push_back(pending),
+            }
+        }
+        self.queue = waiting;
+    }
+
+    /// Sends one record to its partition's leader; gives it back when there is no leader yet.
+    fn dispatch(&mut self, now_ms: u64, mut pending: PendingRecord) -> Result<(), PendingRecord> {
+        let Some(topic) = self.metadata.image.topics.get(&pending.topic) else {
+            self.metadata.stale = true;
+            pending.next_attempt_ms = now_ms + self.config.retry_backoff_ms;
+            return Err(pending);
+        };
+        let partitions = i32::try_from(topic.partitions.len()).unwrap_or(i32::MAX);
+        let partition = match pending.partition {
+            Some(partition) => partition,
+            None => {
+                let size = pending.record.key.as_ref().map_or(0, Bytes::len) + pending.record.value.as_ref().map_or(0, Bytes::len);
+                match self.partitioner.partition(&pending.topic, None, pending.record.key.as_deref(), size, partitions, &mut self.rng) {
+                    Ok(partition) => partition,
+                    Err(error) => {
+                        self.complete(now_ms, pending, None, Err(error.code));
+                        return Ok(());
+                    }
+                }
+            }
+        };
+        pending.partition = Some(partition);
+        let tp = TopicPartition { topic: pending.topic.clone(), partition };
+        let Some(leader) = self.metadata.leader(&tp) else {
+            self.metadata.stale = true;
+            pending.next_attempt_ms = now_ms + self.config.retry_backoff_ms;
+            return Err(pending);
+        };
+        let batch = BatchBuilder::from_records(std::slice::from_ref(&pending.record));
+        let request_id = self.request_id();
+        pending.attempts += 1;
+        let message = Message::Produce {
+            request_id,
+            tp: tp.clone(),
+            acks: self.config.acks,
+            timeout_ms: self.config.request_timeout_ms,
+            batch,
+        };
+        self.outbox.push_back(Outgoing { to: NodeId::Broker(leader), message });
+        if self.config.acks == Acks::None {
+            self.complete(now_ms, pending, Some(tp), Ok(-1));
+        } else {
+            self.in_flight.insert(request_id, InFlight { pending, tp, sent_ms: now_ms });
+        }
+        Ok(())
+    }
+}
+
+/// A record a consumer received.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub struct ConsumedRecord {
+    /// The partition.
+    pub tp: TopicPartition,
+    /// Its offset.
+    pub offset: i64,
+    /// Key.
+    pub key: Option<Bytes>,
+    /// Value.
+    pub value: Option<Bytes>,
+    /// The high watermark the leader reported with it.
+    pub high_watermark: i64,
+}
+
+/// What a consumer saw happen.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+pub enum ConsumerEvent {
+    /// A record, in order.
+    Record(ConsumedRecord),
+    /// The position was out of range and reset to the earliest offset (`auto.offset.reset`).
+    PositionReset {
+        /// The partition.
+        tp: TopicPartition,
+        /// Old position.
+        from_offset: i64,
+        /// New position.
+        to_offset: i64,
+    },
+}
+
+#[derive(Clone, Debug)]
+struct PartitionPosition {
+    position: i64,
+    in_flight: Option<(u64, u64)>,
+    next_fetch_ms: u64,
+}
+
+/// A consumer of whole topics (no group yet), reading committed records from leaders.
+#[derive(Debug)]
+pub struct Consumer {
+    id: u32,
+    topics: Vec<Arc<str>>,
+    metadata: MetadataClient,
+    positions: BTreeMap<TopicPartition, PartitionPosition>,
+    outbox: VecDeque<Outgoing>,
+    events: VecDeque<ConsumerEvent>,
+    next_request_id: u64,
+    request_timeout_ms: u64,
+    fetch_max_wait_ms: u64,
+}
+
+impl Consumer {
+    /// A consumer with client number `id` reading every partition of `topics` from offset 0.
+    #[must_use]
+    pub fn new(id: u32, topics: &[&str], bootstrap: Vec<BrokerId>) -> Consumer {
+        Consumer {
+            id,
+            topics: topics.iter().map(|topic| Arc::from(*topic)).collect(),
+            metadata: MetadataClient::new(bootstrap),
+            positions: BTreeMap::new(),
+            outbox: VecDeque::new(),
+            events: VecDeque::new(),
+            next_request_id: 1,
+            // Kafka consumer defaults: request.timeout.ms 30000, fetch.max.wait.ms 500.
+            request_timeout_ms: 30_000,
+            fetch_max_wait_ms: 500,
+        }
+    }
+
+    /// The client number.
+    #[must_use]
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// Next position per partition.
+    #[must_use]
+    pub fn positions(&self) -> BTreeMap<TopicPartition, i64> {
+        self.positions.iter().map(|(tp, p)| (tp.clone(), p.position)).collect()
+    }
+
+    /// Next message to send.
+    #[must_use]
+    pub fn poll_output(&mut self) -> Option<Outgoing> {
+        self.outbox.pop_front()
+    }
+
+    /// Next consumed record or reset.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<ConsumerEvent> {
+        self.events.pop_front()
+    }
+
+    /// When to call [`Consumer::handle_timeout`] next.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<u64> {
+        let mut next = self.metadata.next_deadline(self.request_timeout_ms);
+        for position in self.positions.values() {
+            let at = match position.in_flight {
+                Some((_, sent_ms)) => sent_ms + self.request_timeout_ms,
+                None => position.next_fetch_ms,
+            };
+            next = Some(next.map_or(at, |n| n.min(at)));
+        }
+        next
+    }
+
+    /// Handles a response.
+    pub fn handle_message(&mut self, now_ms: u64, _from: NodeId, message: Message) {
+        match message {
+            Message::MetadataResponse { request_id, image } => {
+                self.metadata.handle_response(request_id, image);
+                self.assign_partitions(now_ms);
+                self.handle_timeout(now_ms);
+            }
+            Message::FetchResponse { request_id, tp, error, high_watermark, log_start_offset, batches, .. } => {
+                let Some(position) = self.positions.get_mut(&tp) else { return };
+                if position.in_flight.map(|(id, _)| id) != Some(request_id) {
+                    return;
+                }
+                position.in_flight = None;
+                position.next_fetch_ms = now_ms;
+                match error {
+                    ErrorCode::None => {
+                        for batch in &batches {
+                            for record in batch.records() {
+                                let Ok(record) = record else { break };
+                                if record.offset < position.position {
+                                    continue;
+                                }
+                                position.position = record.offset + 1;
+                                self.events.push_back(ConsumerEvent::Record(ConsumedRecord {
+                                    tp: tp.clone(),
+                                    offset: record.offset,
+                                    key: record.record.key,
+                                    value: record.record.value,
+                                    high_watermark,
+                                }));
+                            }
+                        }
+                    }
+                    ErrorCode::OffsetOutOfRange => {
+                        // auto.offset.reset=earliest.
+                        let from_offset = position.position;
+                        position.position = log_start_offset.max(0);
+                        self.events.push_back(ConsumerEvent::PositionReset { tp: tp.clone(), from_offset, to_offset: position.position });
+                    }
+                    _ => {
+                        position.next_fetch_ms = now_ms + 100;
+                        self.metadata.stale = true;
+                    }
+                }
+                self.handle_timeout(now_ms);
+            }
+            _ => {}
+        }
+    }
+
+    fn assign_partitions(&mut self, now_ms: u64) {
+        for topic in &self.topics {
+            let Some(metadata) = self.metadata.image.topics.get(topic) else { continue };
+            for partition in 0..metadata.partitions.len() {
+                let tp = TopicPartition { topic: topic.clone(), partition: i32::try_from(partition).unwrap_or(i32::MAX) };
+                self.positions.entry(tp).or_insert(PartitionPosition { position: 0, in_flight: None, next_fetch_ms: now_ms });
+            }
+        }
+    }
+
+    /// Sends due fetches and metadata requests.
+    pub fn handle_timeout(&mut self, now_ms: u64) {
+        let request_id = self.next_request_id;
+        if self.metadata.poll(now_ms, request_id, self.request_timeout_ms, &mut self.outbox) {
+            self.next_request_id += 1;
+        }
+        let partitions: Vec<TopicPartition> = self.positions.keys().cloned().collect();
+        for tp in partitions {
+            let leader = self.metadata.leader(&tp);
+            let position = self.positions.get_mut(&tp).expect("listed above");
+            if position.in_flight.is_some_and(|(_, sent_ms)| now_ms >= sent_ms + self.request_timeout_ms) {
+                position.in_flight = None;
+                self.metadata.stale = true;
+            }
+            if position.in_flight.is_some() || now_ms < position.next_fetch_ms {
+                continue;
+            }
+            let Some(leader) = leader else {
+                position.next_fetch_ms = now_ms + 100;
+                self.metadata.stale = true;
+                continue;
+            };
+            let request_id = self.next_request_id;
+            self.next_request_id += 1;
+            position.in_flight = Some((request_id, now_ms));
+            let message = Message::Fetch {
+                request_id,
+                replica_id: None,
+                tp: tp.clone(),
+                fetch_offset: position.position,
+                last_fetched_epoch: -1,
+                current_leader_epoch: -1,
+                max_bytes: 1 << 20,
+                max_wait_ms: self.fetch_max_wait_ms,
+            };
+            self.outbox.push_back(Outgoing { to: NodeId::Broker(leader), message });
+        }
+    }
+}

@@ -1,0 +1,392 @@
+//! Invariant checkers that watch every simulated run.
+//!
+//! Safety invariants (a violation fails a test and names the seed and event index):
+//! - at most one leader per partition per leader epoch;
+//! - the controller's leader epochs only grow; a leader's high watermark never goes back
+//!   within its epoch;
+//! - committed data (below a leader's high watermark) is the same on every replica and every
+//!   later leader;
+//! - consumers only see committed records, without gaps or reordering;
+//! - **Jepsen-style**: every write acknowledged with `acks=all` and `min.insync.replicas` ≥ 2
+//!   on a partition with no unclean election is readable at its offset at the end.
+//!
+//! What Kafka itself may lose is *counted*, not failed: writes acknowledged with acks=0/1,
+//! data lost to an unclean election, and data destroyed when a crash wiped a broker's
+//! unflushed tail (Kafka, without KIP-966's eligible leader replicas, can elect a last ISR
+//! member that lost its tail, even if another replica still has the data). Those losses are
+//! reported by acks setting so they can be shown.
+
+use std::collections::{BTreeMap, BTreeSet};
+
+use serde::Serialize;
+
+use crate::client::{ConsumerEvent, ProduceOutcome};
+use crate::event::Event;
+use crate::log::{PartitionLog, ReadLimit};
+use crate::placement::BrokerId;
+use crate::protocol::{Acks, TopicPartition};
+use crate::storage::Storage;
+
+use super::trace::fingerprint;
+
+/// A broken invariant.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Violation {
+    /// Which invariant.
+    pub invariant: &'static str,
+    /// What was seen.
+    pub detail: String,
+    /// Trace index of the event that revealed it.
+    pub event_index: u64,
+    /// Virtual time.
+    pub time_ms: u64,
+}
+
+/// Counts per acks setting.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct AcksCounts {
+    /// acks=0.
+    pub acks_0: u64,
+    /// acks=1.
+    pub acks_1: u64,
+    /// acks=all.
+    pub acks_all: u64,
+}
+
+impl AcksCounts {
+    fn add(&mut self, acks: Acks) {
+        match acks {
+            Acks::None => self.acks_0 += 1,
+            Acks::Leader => self.acks_1 += 1,
+            Acks::All => self.acks_all += 1,
+        }
+    }
+
+    /// Sum over all settings.
+    #[must_use]
+    pub fn total(&self) -> u64 {
+        self.acks_0 + self.acks_1 + self.acks_all
+    }
+}
+
+/// What the checkers found in one run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CheckReport {
+    /// Broken invariants, in order.
+    pub violations: Vec<Violation>,
+    /// Writes the producers saw acknowledged (acks=0: sent without error).
+    pub acknowledged: AcksCounts,
+    /// Acknowledged writes not readable at the end.
+    pub lost: AcksCounts,
+    /// Records that appeared more than once in a final log (producer retries without
+    /// idempotence).
+    pub duplicates: u64,
+    /// Unclean leader elections.
+    pub unclean_elections: u64,
+    /// Committed offsets whose record changed after an unclean election or a crash that
+    /// wiped unflushed data (allowed, counted).
+    pub committed_rewritten: u64,
+    /// Records consumers read.
+    pub consumed: u64,
+}
+
+#[derive(Clone, Debug)]
+struct AckedWrite {
+    tp: Option<TopicPartition>,
+    offset: i64,
+    fingerprint: u64,
+    acks: Acks,
+    guaranteed_by_config: bool,
+}
+
+/// Watches events and states; see the module doc.
+#[derive(Debug, Default)]
+pub struct Checker {
+    committed: BTreeMap<TopicPartition, Vec<Option<u64>>>,
+    verified: BTreeMap<(TopicPartition, BrokerId), i64>,
+    leaders_by_epoch: BTreeMap<(TopicPartition, i32), BrokerId>,
+    controller_epochs: BTreeMap<TopicPartition, i32>,
+    leader_epoch_of: BTreeMap<(TopicPartition, BrokerId), i32>,
+    high_watermarks: BTreeMap<(TopicPartition, BrokerId, i32), i64>,
+    unclean: BTreeSet<TopicPartition>,
+    crash_losses: BTreeMap<TopicPartition, Vec<(i64, i64)>>,
+    consumer_next: BTreeMap<(u32, TopicPartition), i64>,
+    acked: Vec<AckedWrite>,
+    report: CheckReport,
+}
+
+impl Checker {
+    /// A checker with nothing seen.
+    #[must_use]
+    pub fn new() -> Checker {
+        Checker::default()
+    }
+
+    /// The report so far.
+    #[must_use]
+    pub fn report(&self) -> &CheckReport {
+        &self.report
+    }
+
+    fn violate(&mut self, invariant: &'static str, detail: String, event_index: u64, time_ms: u64) {
+        self.report.violations.push(Violation { invariant, detail, event_index, time_ms });
+    }
+
+    fn exempt(&self, tp: &TopicPartition, offset: i64) -> bool {
+        self.unclean.contains(tp)
+            || self
+                .crash_losses
+                .get(tp)
+                .is_some_and(|ranges| ranges.iter().any(|(from, to)| offset >= *from && offset < *to))
+    }
+
+    /// Observes a node event.
+    pub fn on_event(&mut self, event: &Event, event_index: u64, time_ms: u64) {
+        match event {
+            Event::BecameLeader { broker, tp, leader_epoch, .. } => {
+                let key = (tp.clone(), *leader_epoch);
+                if let Some(other) = self.leaders_by_epoch.get(&key).copied() {
+                    if other != *broker {
+                        self.violate(
+                            "single leader per epoch",
+                            format!("brokers {other} and {broker} both led {tp} in epoch {leader_epoch}"),
+                            event_index,
+                            time_ms,
+                        );
+                    }
+                }
+                self.leaders_by_epoch.insert(key, *broker);
+                self.leader_epoch_of.insert((tp.clone(), *broker), *leader_epoch);
+                // A new leader's log is verified again from its start on its first HW advance.
+                self.verified.remove(&(tp.clone(), *broker));
+            }
+            Event::LeaderChanged { tp, leader_epoch, unclean, .. } => {
+                if let Some(previous) = self.controller_epochs.get(tp) {
+                    if leader_epoch <= previous {
+                        self.violate(
+                            "monotonic leader epoch",
+                            format!("{tp}: controller moved from epoch {previous} to {leader_epoch}"),
+                            event_index,
+                            time_ms,
+                        );
+                    }
+                }
+                self.controller_epochs.insert(tp.clone(), *leader_epoch);
+                if *unclean {
+                    self.unclean.insert(tp.clone());
+                    self.report.unclean_elections += 1;
+                }
+            }
+            Event::Truncated { broker, tp, to_offset, .. } => {
+                if let Some(verified) = self.verified.get_mut(&(tp.clone(), *broker)) {
+                    *verified = (*verified).min(*to_offset);
+                }
+            }
+            Event::LostUnflushed { broker, tp, from_offset, to_offset } => {
+                self.crash_losses.entry(tp.clone()).or_default().push((*to_offset, *from_offset));
+                self.verified.remove(&(tp.clone(), *broker));
+            }
+            _ => {}
+        }
+    }
+
+    /// Checks a leader's high watermark against what it was in the same epoch, and records
+    /// (or verifies) the records it committed.
+    pub fn on_leader_state<S: Storage>(
+        &mut self,
+        broker: BrokerId,
+        tp: &TopicPartition,
+        leader_epoch: i32,
+        log: &PartitionLog<S>,
+        event_index: u64,
+        time_ms: u64,
+    ) {
+        let high_watermark = log.high_watermark();
+        let key = (tp.clone(), broker, leader_epoch);
+        if let Some(previous) = self.high_watermarks.get(&key).copied() {
+            if high_watermark < previous {
+                self.violate(
+                    "monotonic leader high watermark",
+                    format!("broker {broker} leading {tp} in epoch {leader_epoch}: HW went from {previous} to {high_watermark}"),
+                    event_index,
+                    time_ms,
+                );
+            }
+        }
+        self.high_watermarks.insert(key, high_watermark);
+        let verified_key = (tp.clone(), broker);
+        let from = self.verified.get(&verified_key).copied().unwrap_or_else(|| log.log_start_offset());
+        if high_watermark <= from {
+            return;
+        }
+        self.verify_committed(tp, log, from, high_watermark, event_index, time_ms, &format!("leader {broker}"));
+        self.verified.insert(verified_key, high_watermark);
+    }
+
+    /// Records and checks the records of `log` in `[from, to)` as committed.
+    #[allow(clippy::too_many_arguments)]
+    fn verify_committed<S: Storage>(
+        &mut self,
+        tp: &TopicPartition,
+        log: &PartitionLog<S>,
+        from: i64,
+        to: i64,
+        event_index: u64,
+        time_ms: u64,
+        whose: &str,
+    ) {
+        let mut offset = from.max(log.log_start_offset());
+        let mut mismatches = Vec::new();
+        while offset < to {
+            let Ok(read) = log.read(offset, 1 << 20, ReadLimit::LogEnd) else { break };
+            if read.batches.is_empty() {
+                break;
+            }
+            for batch in &read.batches {
+                for record in batch.records() {
+                    let Ok(record) = record else { break };
+                    if record.offset < offset || record.offset >= to {
+                        continue;
+                    }
+                    let print = fingerprint(record.record.key.as_deref(), record.record.value.as_deref());
+                    let committed = self.committed.entry(tp.clone()).or_default();
+                    let index = usize::try_from(record.offset).expect("offsets are non-negative");
+                    if committed.len() <= index {
+                        committed.resize(index + 1, None);
+                    }
+                    match committed[index] {
+                        Some(existing) if existing != print => {
+                            committed[index] = Some(print);
+                            mismatches.push(record.offset);
+                        }
+                        Some(_) => {}
+                        None => committed[index] = Some(print),
+                    }
+                }
+                offset = batch.next_offset();
+            }
+        }
+        for mismatch in mismatches {
+            if self.exempt(tp, mismatch) {
+                self.report.committed_rewritten += 1;
+            } else {
+                self.violate(
+                    "committed data identical on every replica",
+                    format!("{tp} offset {mismatch} on {whose} differs from the record committed there before"),
+                    event_index,
+                    time_ms,
+                );
+            }
+        }
+    }
+
+    /// Checks a follower's committed prefix (used at the end of a run).
+    pub fn check_replica<S: Storage>(
+        &mut self,
+        broker: BrokerId,
+        tp: &TopicPartition,
+        log: &PartitionLog<S>,
+        event_index: u64,
+        time_ms: u64,
+    ) {
+        let high_watermark = log.high_watermark();
+        let known = self.committed.get(tp).map_or(0, |c| i64::try_from(c.len()).unwrap_or(i64::MAX));
+        let to = high_watermark.min(known);
+        self.verify_committed(tp, log, log.log_start_offset(), to, event_index, time_ms, &format!("replica {broker}"));
+    }
+
+    /// Observes a producer outcome.
+    pub fn on_produce(&mut self, outcome: &ProduceOutcome, min_insync_replicas: i32) {
+        let Ok(offset) = outcome.result else { return };
+        self.report.acknowledged.add(outcome.acks);
+        self.acked.push(AckedWrite {
+            tp: outcome.tp.clone(),
+            offset,
+            fingerprint: fingerprint(outcome.key.as_deref(), outcome.value.as_deref()),
+            acks: outcome.acks,
+            guaranteed_by_config: outcome.acks == Acks::All && min_insync_replicas >= 2,
+        });
+    }
+
+    /// Observes a consumer event.
+    pub fn on_consume(&mut self, client: u32, event: &ConsumerEvent, event_index: u64, time_ms: u64) {
+        match event {
+            ConsumerEvent::PositionReset { tp, .. } => {
+                self.consumer_next.remove(&(client, tp.clone()));
+            }
+            ConsumerEvent::Record(record) => {
+                self.report.consumed += 1;
+                let key = (client, record.tp.clone());
+                if let Some(expected) = self.consumer_next.get(&key).copied() {
+                    if record.offset != expected {
+                        self.violate(
+                            "no gaps or reordering for consumers",
+                            format!("consumer {client} read {} offset {} after {}", record.tp, record.offset, expected - 1),
+                            event_index,
+                            time_ms,
+                        );
+                    }
+                }
+                self.consumer_next.insert(key, record.offset + 1);
+                let print = fingerprint(record.key.as_deref(), record.value.as_deref());
+                let committed = self
+                    .committed
+                    .get(&record.tp)
+                    .and_then(|c| c.get(usize::try_from(record.offset).ok()?).copied().flatten());
+                match committed {
+                    None => self.violate(
+                        "consumers never see offsets above the high watermark",
+                        format!("consumer {client} read {} offset {}, which was never committed", record.tp, record.offset),
+                        event_index,
+                        time_ms,
+                    ),
+                    Some(existing) if existing != print => {
+                        if !self.exempt(&record.tp, record.offset) {
+                            self.violate(
+                                "consumers read committed data",
+                                format!("consumer {client} read {} offset {} but another record was committed there", record.tp, record.offset),
+                                event_index,
+                                time_ms,
+                            );
+                        }
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+    }
+
+    /// The Jepsen check at the end of a run: `final_logs` holds each partition's committed
+    /// records (offset → fingerprint) as read from its final leader.
+    pub fn check_acknowledged(&mut self, final_logs: &BTreeMap<TopicPartition, BTreeMap<i64, u64>>, event_index: u64, time_ms: u64) {
+        let mut seen: BTreeMap<(TopicPartition, u64), u64> = BTreeMap::new();
+        for (tp, records) in final_logs {
+            for print in records.values() {
+                *seen.entry((tp.clone(), *print)).or_default() += 1;
+            }
+        }
+        self.report.duplicates = seen.values().filter(|count| **count > 1).map(|count| count - 1).sum();
+        let acked = std::mem::take(&mut self.acked);
+        for write in &acked {
+            let Some(tp) = &write.tp else { continue };
+            let present = if write.offset >= 0 {
+                final_logs.get(tp).and_then(|records| records.get(&write.offset)) == Some(&write.fingerprint)
+            } else {
+                seen.contains_key(&(tp.clone(), write.fingerprint))
+            };
+            if present {
+                continue;
+            }
+            self.report.lost.add(write.acks);
+            if write.guaranteed_by_config && !self.exempt(tp, write.offset) {
+                self.violate(
+                    "acknowledged acks=all writes survive (Jepsen)",
+                    format!("{tp} offset {} was acknowledged with acks=all and min.insync.replicas >= 2 but is gone", write.offset),
+                    event_index,
+                    time_ms,
+                );
+            }
+        }
+        self.acked = acked;
+    }
+}

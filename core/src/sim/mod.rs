@@ -1,0 +1,976 @@
+//! The deterministic cluster simulation.
+//!
+//! Brokers, the controller and clients run in one thread on a virtual clock. A single seeded
+//! [`Rng`] makes every decision (latencies, drops, random faults, partitioners), so the same
+//! [`SimConfig`] gives the same trace — and the same [`Sim::trace_hash`] — on every platform.
+//!
+//! The network has per-direction links between hosts (brokers and clients) that can be cut
+//! and healed, a latency range, a drop rate, and FIFO order per connection (like TCP). Brokers
+//! can crash (losing their unflushed tail, see [`crate::storage::MemStorage::crash`]), restart,
+//! pause and resume. The controller lives on [`SimConfig::controller_host`]: while that broker
+//! is down or paused, nothing is elected.
+//!
+//! Every step is checked by the [`checker::Checker`]; [`Sim::finish`] heals everything, lets the
+//! cluster settle and runs the end-of-run (Jepsen-style) checks.
+
+pub mod checker;
+pub mod trace;
+
+use std::cmp::Ordering;
+use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+use std::fmt;
+use std::sync::Arc;
+
+use serde::Serialize;
+
+use crate::broker::{BrokerNode, MemStorageFactory};
+use crate::client::{Consumer, ConsumerEvent, Producer, ProducerConfig};
+use crate::config::BrokerConfig;
+use crate::controller::Controller;
+use crate::error::{Error, ErrorCode, Result};
+use crate::event::Event;
+use crate::log::ReadLimit;
+use crate::placement::BrokerId;
+use crate::protocol::{Acks, Message, NodeId, Outgoing, TopicPartition};
+use crate::record::Record;
+use crate::rng::Rng;
+use crate::storage::{MemStorage, Storage};
+use crate::topic::NewTopic;
+
+use checker::{CheckReport, Checker};
+use trace::{fingerprint, DropReason, StableHasher, TraceEvent, TraceKind};
+
+/// Most events one simulation processes (a limit on everything).
+pub const SIM_EVENTS_MAX: u64 = 200_000_000;
+
+/// A fault or operator action.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+pub enum Fault {
+    /// Crash a broker: it stops, and loses what it had not flushed.
+    Crash(BrokerId),
+    /// Restart a crashed broker from what its storage kept.
+    Restart(BrokerId),
+    /// Freeze a broker (a long GC pause): it processes nothing until resumed.
+    Pause(BrokerId),
+    /// Unfreeze a paused broker; what reached it meanwhile is delivered.
+    Resume(BrokerId),
+    /// Cut the link from one broker to another (one direction).
+    CutLink {
+        /// Sender side.
+        from: BrokerId,
+        /// Receiver side.
+        to: BrokerId,
+    },
+    /// Heal a link cut with [`Fault::CutLink`].
+    HealLink {
+        /// Sender side.
+        from: BrokerId,
+        /// Receiver side.
+        to: BrokerId,
+    },
+    /// Cut a broker off from every other host, both directions.
+    Isolate(BrokerId),
+    /// Undo [`Fault::Isolate`].
+    Reconnect(BrokerId),
+    /// Heal every link and set the drop rate to zero.
+    HealNetwork,
+    /// Drop this many messages per million.
+    SetDropRate(u32),
+}
+
+impl Fault {
+    /// Brokers this fault names.
+    #[must_use]
+    pub fn brokers(&self) -> Vec<BrokerId> {
+        match self {
+            Fault::Crash(b) | Fault::Restart(b) | Fault::Pause(b) | Fault::Resume(b) | Fault::Isolate(b) | Fault::Reconnect(b) => {
+                vec![*b]
+            }
+            Fault::CutLink { from, to } | Fault::HealLink { from, to } => vec![*from, *to],
+            Fault::HealNetwork | Fault::SetDropRate(_) => Vec::new(),
+        }
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Fault::Crash(b) => write!(f, "crash broker {b} (it loses what it had not flushed)"),
+            Fault::Restart(b) => write!(f, "restart broker {b}"),
+            Fault::Pause(b) => write!(f, "pause broker {b}"),
+            Fault::Resume(b) => write!(f, "resume broker {b}"),
+            Fault::CutLink { from, to } => write!(f, "cut the link from broker {from} to broker {to}"),
+            Fault::HealLink { from, to } => write!(f, "heal the link from broker {from} to broker {to}"),
+            Fault::Isolate(b) => write!(f, "isolate broker {b} from every other host"),
+            Fault::Reconnect(b) => write!(f, "reconnect broker {b}"),
+            Fault::HealNetwork => f.write_str("heal the whole network"),
+            Fault::SetDropRate(ppm) => write!(f, "drop {ppm} messages per million"),
+        }
+    }
+}
+
+/// A fault at a time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ScheduledFault {
+    /// When.
+    pub at_ms: u64,
+    /// What.
+    pub fault: Fault,
+}
+
+/// Latency and loss of the simulated network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NetworkConfig {
+    /// Fastest one-way delivery.
+    pub latency_min_ms: u64,
+    /// Slowest one-way delivery.
+    pub latency_max_ms: u64,
+    /// Messages dropped per million sent.
+    pub drop_per_million: u32,
+}
+
+impl Default for NetworkConfig {
+    fn default() -> NetworkConfig {
+        NetworkConfig { latency_min_ms: 1, latency_max_ms: 5, drop_per_million: 0 }
+    }
+}
+
+/// A simulated producer's workload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProducerSpec {
+    /// Topic to write.
+    pub topic: String,
+    /// Producer settings (acks, retries, timeouts, partitioner).
+    pub config: ProducerConfig,
+    /// Time between records.
+    pub interval_ms: u64,
+    /// How many records in all.
+    pub records: u64,
+    /// When to send the first record.
+    pub start_ms: u64,
+    /// Give records keys (16 distinct) instead of null keys.
+    pub keyed: bool,
+}
+
+impl ProducerSpec {
+    /// `records` records to `topic` every `interval_ms` with `acks`, keyed, from t = 1 s.
+    #[must_use]
+    pub fn new(topic: &str, acks: Acks, interval_ms: u64, records: u64) -> ProducerSpec {
+        ProducerSpec {
+            topic: topic.to_owned(),
+            config: ProducerConfig { acks, ..ProducerConfig::default() },
+            interval_ms,
+            records,
+            start_ms: 1_000,
+            keyed: true,
+        }
+    }
+}
+
+/// Everything a simulation run is made of. Same config ⇒ same run.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    /// The seed of every random decision.
+    pub seed: u64,
+    /// Broker count; ids are `1..=brokers`.
+    pub brokers: i32,
+    /// The broker hosting the controller.
+    pub controller_host: BrokerId,
+    /// Settings for every broker (`node.id` is set per broker).
+    pub broker_config: BrokerConfig,
+    /// Topics created at start.
+    pub topics: Vec<NewTopic>,
+    /// Producer workloads.
+    pub producers: Vec<ProducerSpec>,
+    /// Consumers, each reading every partition of the listed topics.
+    pub consumers: Vec<Vec<String>>,
+    /// The network.
+    pub network: NetworkConfig,
+    /// Faults at fixed times.
+    pub faults: Vec<ScheduledFault>,
+    /// Keep every trace event in memory (the hash is always computed).
+    pub record_trace: bool,
+}
+
+impl SimConfig {
+    /// `brokers` brokers (controller on broker 1), one topic, no clients, no faults.
+    #[must_use]
+    pub fn new(seed: u64, brokers: i32, topic: NewTopic) -> SimConfig {
+        let mut broker_config = BrokerConfig::for_node(1);
+        // A simulated cluster is small and fast-moving: check leader balance every 30 s.
+        broker_config.leader_imbalance_check_interval_seconds = 30;
+        SimConfig {
+            seed,
+            brokers,
+            controller_host: 1,
+            broker_config,
+            topics: vec![topic],
+            producers: Vec::new(),
+            consumers: Vec::new(),
+            network: NetworkConfig::default(),
+            faults: Vec::new(),
+            record_trace: true,
+        }
+    }
+
+    /// Checks the config names real brokers and sane values.
+    pub fn validate(&self) -> Result<()> {
+        let invalid = |why: String| Err(Error::new(ErrorCode::InvalidConfig, why));
+        if !(1..=64).contains(&self.brokers) {
+            return invalid(format!("brokers must be 1..=64, got {}", self.brokers));
+        }
+        if !(1..=self.brokers).contains(&self.controller_host) {
+            return invalid(format!("controller_host {} is not a broker", self.controller_host));
+        }
+        if self.network.latency_min_ms > self.network.latency_max_ms {
+            return invalid("latency_min_ms exceeds latency_max_ms".into());
+        }
+        if self.network.drop_per_million > 1_000_000 {
+            return invalid("drop_per_million exceeds 1000000".into());
+        }
+        for fault in &self.faults {
+            for broker in fault.fault.brokers() {
+                if !(1..=self.brokers).contains(&broker) {
+                    return invalid(format!("fault {} names unknown broker {broker}", fault.fault));
+                }
+            }
+        }
+        self.broker_config.validate().map_err(Error::from)?;
+        Ok(())
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Host {
+    Broker(BrokerId),
+    Client(u32),
+}
+
+#[derive(Debug)]
+enum Item {
+    Deliver { from: NodeId, to: NodeId, message: Message },
+    Timer(NodeId),
+    Fault(Fault),
+    ProducerTick(u32),
+}
+
+#[derive(Debug)]
+struct Scheduled {
+    at_ms: u64,
+    seq: u64,
+    item: Item,
+}
+
+impl PartialEq for Scheduled {
+    fn eq(&self, other: &Self) -> bool {
+        (self.at_ms, self.seq) == (other.at_ms, other.seq)
+    }
+}
+impl Eq for Scheduled {}
+impl PartialOrd for Scheduled {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+impl Ord for Scheduled {
+    // Reversed: BinaryHeap is a max-heap and we want the earliest (time, sequence) first.
+    fn cmp(&self, other: &Self) -> Ordering {
+        (other.at_ms, other.seq).cmp(&(self.at_ms, self.seq))
+    }
+}
+
+/// A broker's life-cycle state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum BrokerStatus {
+    /// Running.
+    Up,
+    /// Frozen: receives nothing until resumed.
+    Paused,
+    /// Crashed.
+    Down,
+}
+
+#[derive(Debug)]
+struct BrokerSlot {
+    node: Option<BrokerNode<MemStorageFactory>>,
+    kept: BTreeMap<TopicPartition, MemStorage>,
+    status: BrokerStatus,
+    held: Vec<(NodeId, Message)>,
+}
+
+#[derive(Debug)]
+struct ProducerSlot {
+    producer: Producer,
+    spec: ProducerSpec,
+    sent: u64,
+    min_insync_replicas: i32,
+}
+
+/// Summary of a finished run.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RunSummary {
+    /// The seed.
+    pub seed: u64,
+    /// Events processed.
+    pub events: u64,
+    /// Virtual time at the end.
+    pub time_ms: u64,
+    /// Trace hash.
+    pub trace_hash: u64,
+    /// What the checkers found.
+    pub report: CheckReport,
+}
+
+/// The simulation. See the module doc.
+#[derive(Debug)]
+pub struct Sim {
+    config: SimConfig,
+    now_ms: u64,
+    rng: Rng,
+    queue: BinaryHeap<Scheduled>,
+    next_seq: u64,
+    brokers: BTreeMap<BrokerId, BrokerSlot>,
+    controller: Controller,
+    producers: BTreeMap<u32, ProducerSlot>,
+    consumers: BTreeMap<u32, Consumer>,
+    cut: BTreeSet<(Host, Host)>,
+    drop_per_million: u32,
+    last_delivery_ms: BTreeMap<(NodeId, NodeId), u64>,
+    timers: BTreeMap<NodeId, u64>,
+    trace: Vec<TraceEvent>,
+    trace_hasher: StableHasher,
+    trace_len: u64,
+    events: u64,
+    checker: Checker,
+    reported_violations: usize,
+    producing: bool,
+}
+
+impl Sim {
+    /// Builds the cluster, registers the brokers, creates the topics and schedules clients and
+    /// faults. Bad configs are errors; nothing runs.
+    pub fn new(config: SimConfig) -> Result<Sim> {
+        config.validate()?;
+        let mut rng = Rng::from_seed(config.seed);
+        let mut controller_config = config.broker_config.clone();
+        controller_config.node_id = config.controller_host;
+        let controller = Controller::new(controller_config, rng.fork());
+        let mut sim = Sim {
+            now_ms: 0,
+            queue: BinaryHeap::new(),
+            next_seq: 0,
+            brokers: BTreeMap::new(),
+            controller,
+            producers: BTreeMap::new(),
+            consumers: BTreeMap::new(),
+            cut: BTreeSet::new(),
+            drop_per_million: config.network.drop_per_million,
+            last_delivery_ms: BTreeMap::new(),
+            timers: BTreeMap::new(),
+            trace: Vec::new(),
+            trace_hasher: StableHasher::default(),
+            trace_len: 0,
+            events: 0,
+            checker: Checker::new(),
+            reported_violations: 0,
+            producing: true,
+            rng,
+            config,
+        };
+        for id in 1..=sim.config.brokers {
+            let node = BrokerNode::new(sim.broker_config(id), MemStorageFactory::default(), 0);
+            sim.brokers.insert(id, BrokerSlot { node: Some(node), kept: BTreeMap::new(), status: BrokerStatus::Up, held: Vec::new() });
+            sim.wake(NodeId::Broker(id), 0);
+        }
+        // Let every broker register before topics are created (bounded).
+        let mut guard = 0;
+        while sim.controller.image().brokers.len() < usize::try_from(sim.config.brokers).unwrap_or(0) && guard < 10_000 {
+            if !sim.step() {
+                break;
+            }
+            guard += 1;
+        }
+        for topic in sim.config.topics.clone() {
+            sim.controller.create_topic(sim.now_ms, &topic)?;
+            sim.drain(NodeId::Controller);
+        }
+        let bootstrap: Vec<BrokerId> = (1..=sim.config.brokers).collect();
+        for (index, spec) in sim.config.producers.clone().into_iter().enumerate() {
+            let client = 1_000 + u32::try_from(index).expect("few producers");
+            let producer = Producer::new(client, spec.config.clone(), bootstrap.clone(), sim.rng.fork());
+            let min_insync_replicas = sim
+                .controller
+                .image()
+                .topics
+                .get(spec.topic.as_str())
+                .map_or(1, |topic| topic.config.min_insync_replicas);
+            let start_ms = spec.start_ms.max(sim.now_ms);
+            sim.producers.insert(client, ProducerSlot { producer, spec, sent: 0, min_insync_replicas });
+            sim.schedule(start_ms, Item::ProducerTick(client));
+            sim.wake(NodeId::Client(client), sim.now_ms);
+        }
+        for (index, topics) in sim.config.consumers.clone().into_iter().enumerate() {
+            let client = 2_000 + u32::try_from(index).expect("few consumers");
+            let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
+            sim.consumers.insert(client, Consumer::new(client, &topics, bootstrap.clone()));
+            sim.wake(NodeId::Client(client), sim.now_ms);
+        }
+        for fault in sim.config.faults.clone() {
+            sim.schedule(fault.at_ms.max(sim.now_ms), Item::Fault(fault.fault));
+        }
+        Ok(sim)
+    }
+
+    fn broker_config(&self, id: BrokerId) -> BrokerConfig {
+        BrokerConfig { node_id: id, ..self.config.broker_config.clone() }
+    }
+
+    // ----- reading the simulation -----
+
+    /// Virtual time.
+    #[must_use]
+    pub fn now_ms(&self) -> u64 {
+        self.now_ms
+    }
+
+    /// Events processed so far.
+    #[must_use]
+    pub fn events(&self) -> u64 {
+        self.events
+    }
+
+    /// The trace so far (empty unless `record_trace`).
+    #[must_use]
+    pub fn trace(&self) -> &[TraceEvent] {
+        &self.trace
+    }
+
+    /// Hash of every trace event so far (computed even when the trace is not kept).
+    #[must_use]
+    pub fn trace_hash(&self) -> u64 {
+        use std::hash::Hasher;
+        self.trace_hasher.finish() ^ self.trace_len
+    }
+
+    /// The checkers' findings so far.
+    #[must_use]
+    pub fn report(&self) -> &CheckReport {
+        self.checker.report()
+    }
+
+    /// The controller.
+    #[must_use]
+    pub fn controller(&self) -> &Controller {
+        &self.controller
+    }
+
+    /// A running (or paused) broker.
+    #[must_use]
+    pub fn broker(&self, id: BrokerId) -> Option<&BrokerNode<MemStorageFactory>> {
+        self.brokers.get(&id)?.node.as_ref()
+    }
+
+    /// A broker's status.
+    #[must_use]
+    pub fn broker_status(&self, id: BrokerId) -> Option<BrokerStatus> {
+        self.brokers.get(&id).map(|slot| slot.status)
+    }
+
+    /// The leader the controller has for a partition.
+    #[must_use]
+    pub fn leader(&self, tp: &TopicPartition) -> Option<BrokerId> {
+        self.controller.image().partition(tp)?.leader
+    }
+
+    /// The simulation's config.
+    #[must_use]
+    pub fn config(&self) -> &SimConfig {
+        &self.config
+    }
+
+    // ----- driving it -----
+
+    fn schedule(&mut self, at_ms: u64, item: Item) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.queue.push(Scheduled { at_ms, seq, item });
+    }
+
+    fn wake(&mut self, node: NodeId, at_ms: u64) {
+        let at_ms = at_ms.max(self.now_ms);
+        let pending = self.timers.get(&node).copied();
+        if pending.is_none_or(|pending| at_ms < pending || pending < self.now_ms) {
+            self.timers.insert(node, at_ms);
+            self.schedule(at_ms, Item::Timer(node));
+        }
+    }
+
+    fn record(&mut self, kind: TraceKind) -> u64 {
+        let index = self.trace_len;
+        let event = TraceEvent { index, time_ms: self.now_ms, kind };
+        event.hash_into(&mut self.trace_hasher);
+        self.trace_len += 1;
+        if self.config.record_trace {
+            self.trace.push(event);
+        }
+        index
+    }
+
+    /// Applies a fault or action now (from a UI or a test).
+    pub fn apply(&mut self, fault: Fault) {
+        self.record(TraceKind::Fault(fault.clone()));
+        match fault {
+            Fault::Crash(id) => self.crash(id),
+            Fault::Restart(id) => self.restart(id),
+            Fault::Pause(id) => {
+                if let Some(slot) = self.brokers.get_mut(&id) {
+                    if slot.status == BrokerStatus::Up {
+                        slot.status = BrokerStatus::Paused;
+                    }
+                }
+            }
+            Fault::Resume(id) => self.resume(id),
+            Fault::CutLink { from, to } => {
+                self.cut.insert((Host::Broker(from), Host::Broker(to)));
+            }
+            Fault::HealLink { from, to } => {
+                self.cut.remove(&(Host::Broker(from), Host::Broker(to)));
+            }
+            Fault::Isolate(id) => {
+                for other in self.hosts() {
+                    if other != Host::Broker(id) {
+                        self.cut.insert((Host::Broker(id), other));
+                        self.cut.insert((other, Host::Broker(id)));
+                    }
+                }
+            }
+            Fault::Reconnect(id) => self.cut.retain(|(a, b)| *a != Host::Broker(id) && *b != Host::Broker(id)),
+            Fault::HealNetwork => {
+                self.cut.clear();
+                self.drop_per_million = 0;
+            }
+            Fault::SetDropRate(ppm) => self.drop_per_million = ppm.min(1_000_000),
+        }
+    }
+
+    fn hosts(&self) -> Vec<Host> {
+        let mut hosts: Vec<Host> = self.brokers.keys().map(|id| Host::Broker(*id)).collect();
+        hosts.extend(self.producers.keys().chain(self.consumers.keys()).map(|id| Host::Client(*id)));
+        hosts
+    }
+
+    fn crash(&mut self, id: BrokerId) {
+        let Some(slot) = self.brokers.get_mut(&id) else { return };
+        let Some(node) = slot.node.take() else { return };
+        slot.status = BrokerStatus::Down;
+        slot.held.clear();
+        let mut storages = node.into_storages();
+        let mut lost = Vec::new();
+        for (tp, storage) in &mut storages {
+            let before = storage.log_end_offset();
+            storage.crash();
+            let after = storage.log_end_offset();
+            if after < before {
+                lost.push(Event::LostUnflushed { broker: id, tp: tp.clone(), from_offset: before, to_offset: after });
+            }
+        }
+        slot.kept = storages;
+        self.timers.remove(&NodeId::Broker(id));
+        for event in lost {
+            self.observe_event(NodeId::Broker(id), event);
+        }
+    }
+
+    fn restart(&mut self, id: BrokerId) {
+        let config = self.broker_config(id);
+        let now_ms = self.now_ms;
+        let Some(slot) = self.brokers.get_mut(&id) else { return };
+        if slot.status != BrokerStatus::Down {
+            return;
+        }
+        let kept = std::mem::take(&mut slot.kept);
+        slot.node = Some(BrokerNode::new(config, MemStorageFactory::with(kept), now_ms));
+        slot.status = BrokerStatus::Up;
+        self.wake(NodeId::Broker(id), now_ms);
+        if id == self.config.controller_host {
+            self.controller.handle_restart(now_ms);
+            self.wake(NodeId::Controller, now_ms);
+        }
+    }
+
+    fn resume(&mut self, id: BrokerId) {
+        let now_ms = self.now_ms;
+        let Some(slot) = self.brokers.get_mut(&id) else { return };
+        if slot.status != BrokerStatus::Paused {
+            return;
+        }
+        slot.status = BrokerStatus::Up;
+        let held = std::mem::take(&mut slot.held);
+        for (from, message) in held {
+            let to = if matches!(message, Message::RegisterBroker { .. } | Message::BrokerHeartbeat { .. } | Message::AlterPartition { .. }) {
+                NodeId::Controller
+            } else {
+                NodeId::Broker(id)
+            };
+            self.schedule(now_ms, Item::Deliver { from, to, message });
+        }
+        self.wake(NodeId::Broker(id), now_ms);
+        if id == self.config.controller_host {
+            self.wake(NodeId::Controller, now_ms);
+        }
+    }
+
+    fn host(&self, node: NodeId) -> Host {
+        match node {
+            NodeId::Broker(id) => Host::Broker(id),
+            NodeId::Controller => Host::Broker(self.config.controller_host),
+            NodeId::Client(id) => Host::Client(id),
+        }
+    }
+
+    fn status(&self, node: NodeId) -> BrokerStatus {
+        match self.host(node) {
+            Host::Broker(id) => self.brokers.get(&id).map_or(BrokerStatus::Down, |slot| slot.status),
+            Host::Client(_) => BrokerStatus::Up,
+        }
+    }
+
+    fn transmit(&mut self, from: NodeId, outgoing: Outgoing) {
+        let Outgoing { to, message } = outgoing;
+        let api = message.kind();
+        let (from_host, to_host) = (self.host(from), self.host(to));
+        if from_host != to_host {
+            if self.cut.contains(&(from_host, to_host)) {
+                self.record(TraceKind::Dropped { from, to, api, reason: DropReason::LinkCut });
+                return;
+            }
+            if self.drop_per_million > 0 && self.rng.below(1_000_000) < u64::from(self.drop_per_million) {
+                self.record(TraceKind::Dropped { from, to, api, reason: DropReason::Random });
+                return;
+            }
+        }
+        let latency_ms = if from_host == to_host {
+            0
+        } else {
+            self.rng.range_inclusive(self.config.network.latency_min_ms, self.config.network.latency_max_ms)
+        };
+        // FIFO per connection, like TCP.
+        let link = (from, to);
+        let at_ms = (self.now_ms + latency_ms).max(self.last_delivery_ms.get(&link).copied().unwrap_or(0));
+        self.last_delivery_ms.insert(link, at_ms);
+        self.record(TraceKind::Sent { from, to, api, deliver_at_ms: at_ms });
+        self.schedule(at_ms, Item::Deliver { from, to, message });
+    }
+
+    /// Processes the next event. Returns `false` when nothing is left (or the limit is hit).
+    pub fn step(&mut self) -> bool {
+        if self.events >= SIM_EVENTS_MAX {
+            return false;
+        }
+        let Some(next) = self.queue.pop() else { return false };
+        debug_assert!(next.at_ms >= self.now_ms, "time never goes back");
+        self.now_ms = next.at_ms;
+        self.events += 1;
+        match next.item {
+            Item::Deliver { from, to, message } => self.deliver(from, to, message),
+            Item::Timer(node) => {
+                if self.timers.get(&node) == Some(&next.at_ms) {
+                    self.timers.remove(&node);
+                    if self.status(node) == BrokerStatus::Up {
+                        self.timeout(node);
+                    }
+                }
+            }
+            Item::Fault(fault) => self.apply(fault),
+            Item::ProducerTick(client) => self.producer_tick(client),
+        }
+        true
+    }
+
+    /// Runs until virtual time `until_ms` (or nothing is left to do).
+    pub fn run_until(&mut self, until_ms: u64) {
+        while self.queue.peek().is_some_and(|next| next.at_ms <= until_ms) {
+            if !self.step() {
+                break;
+            }
+        }
+        self.now_ms = self.now_ms.max(until_ms);
+    }
+
+    /// Runs for `duration_ms` of virtual time.
+    pub fn run_for(&mut self, duration_ms: u64) {
+        self.run_until(self.now_ms + duration_ms);
+    }
+
+    fn deliver(&mut self, from: NodeId, to: NodeId, message: Message) {
+        let api = message.kind();
+        match self.status(to) {
+            BrokerStatus::Down => {
+                self.record(TraceKind::Dropped { from, to, api, reason: DropReason::NodeDown });
+                return;
+            }
+            BrokerStatus::Paused => {
+                if let Host::Broker(id) = self.host(to) {
+                    if let Some(slot) = self.brokers.get_mut(&id) {
+                        slot.held.push((from, message));
+                    }
+                }
+                return;
+            }
+            BrokerStatus::Up => {}
+        }
+        self.record(TraceKind::Delivered { from, to, api });
+        let now_ms = self.now_ms;
+        match to {
+            NodeId::Broker(id) => {
+                if let Some(node) = self.brokers.get_mut(&id).and_then(|slot| slot.node.as_mut()) {
+                    node.handle_message(now_ms, from, message);
+                }
+            }
+            NodeId::Controller => self.controller.handle_message(now_ms, from, message),
+            NodeId::Client(id) => {
+                if let Some(slot) = self.producers.get_mut(&id) {
+                    slot.producer.handle_message(now_ms, from, message);
+                } else if let Some(consumer) = self.consumers.get_mut(&id) {
+                    consumer.handle_message(now_ms, from, message);
+                }
+            }
+        }
+        self.drain(to);
+    }
+
+    fn timeout(&mut self, node: NodeId) {
+        let now_ms = self.now_ms;
+        match node {
+            NodeId::Broker(id) => {
+                if let Some(node) = self.brokers.get_mut(&id).and_then(|slot| slot.node.as_mut()) {
+                    node.handle_timeout(now_ms);
+                }
+            }
+            NodeId::Controller => self.controller.handle_timeout(now_ms),
+            NodeId::Client(id) => {
+                if let Some(slot) = self.producers.get_mut(&id) {
+                    slot.producer.handle_timeout(now_ms);
+                } else if let Some(consumer) = self.consumers.get_mut(&id) {
+                    consumer.handle_timeout(now_ms);
+                }
+            }
+        }
+        self.drain(node);
+    }
+
+    fn producer_tick(&mut self, client: u32) {
+        if !self.producing {
+            return;
+        }
+        let now_ms = self.now_ms;
+        let Some(slot) = self.producers.get_mut(&client) else { return };
+        if slot.sent >= slot.spec.records {
+            return;
+        }
+        let sequence = slot.sent;
+        slot.sent += 1;
+        let key = slot.spec.keyed.then(|| format!("k{}", sequence % 16));
+        let value = format!("p{client}-{sequence}");
+        let timestamp_ms = i64::try_from(now_ms).unwrap_or(i64::MAX);
+        let record = Record::new(key.as_deref().map(str::as_bytes), Some(value.as_bytes()), timestamp_ms);
+        let topic = slot.spec.topic.clone();
+        let _ = slot.producer.send(now_ms, &topic, None, record);
+        slot.producer.handle_timeout(now_ms);
+        let next_ms = now_ms + slot.spec.interval_ms.max(1);
+        let more = slot.sent < slot.spec.records;
+        self.drain(NodeId::Client(client));
+        if more {
+            self.schedule(next_ms, Item::ProducerTick(client));
+        }
+    }
+
+    /// Sends what a node emitted, records its events, feeds the checkers, re-arms its timer.
+    fn drain(&mut self, node: NodeId) {
+        let now_ms = self.now_ms;
+        let mut outgoing = Vec::new();
+        let mut events = Vec::new();
+        let mut outcomes = Vec::new();
+        let mut consumed = Vec::new();
+        let timeout = match node {
+            NodeId::Broker(id) => {
+                let Some(broker) = self.brokers.get_mut(&id).and_then(|slot| slot.node.as_mut()) else { return };
+                while let Some(out) = broker.poll_output() {
+                    outgoing.push(out);
+                }
+                while let Some(event) = broker.poll_event() {
+                    events.push(event);
+                }
+                broker.poll_timeout()
+            }
+            NodeId::Controller => {
+                while let Some(out) = self.controller.poll_output() {
+                    outgoing.push(out);
+                }
+                while let Some(event) = self.controller.poll_event() {
+                    events.push(event);
+                }
+                self.controller.poll_timeout()
+            }
+            NodeId::Client(id) => {
+                if let Some(slot) = self.producers.get_mut(&id) {
+                    while let Some(out) = slot.producer.poll_output() {
+                        outgoing.push(out);
+                    }
+                    while let Some(outcome) = slot.producer.poll_outcome() {
+                        outcomes.push((outcome, slot.min_insync_replicas));
+                    }
+                    slot.producer.poll_timeout()
+                } else if let Some(consumer) = self.consumers.get_mut(&id) {
+                    while let Some(out) = consumer.poll_output() {
+                        outgoing.push(out);
+                    }
+                    while let Some(event) = consumer.poll_event() {
+                        consumed.push(event);
+                    }
+                    consumer.poll_timeout()
+                } else {
+                    None
+                }
+            }
+        };
+        for event in events {
+            self.observe_event(node, event);
+        }
+        if let NodeId::Broker(id) = node {
+            self.check_leaders(id);
+        }
+        for (outcome, min_insync_replicas) in outcomes {
+            let NodeId::Client(client) = node else { continue };
+            self.checker.on_produce(&outcome, min_insync_replicas);
+            self.record(TraceKind::Produced {
+                client,
+                send_id: outcome.send_id,
+                tp: outcome.tp,
+                acks: outcome.acks,
+                result: outcome.result,
+                attempts: outcome.attempts,
+            });
+        }
+        for event in consumed {
+            let NodeId::Client(client) = node else { continue };
+            let kind = match &event {
+                ConsumerEvent::Record(record) => TraceKind::Consumed { client, tp: record.tp.clone(), offset: record.offset },
+                ConsumerEvent::PositionReset { tp, from_offset, to_offset } => {
+                    TraceKind::ConsumerReset { client, tp: tp.clone(), from_offset: *from_offset, to_offset: *to_offset }
+                }
+            };
+            let index = self.record(kind);
+            self.checker.on_consume(client, &event, index, now_ms);
+            self.record_new_violations();
+        }
+        for out in outgoing {
+            self.transmit(node, out);
+        }
+        if let Some(at_ms) = timeout {
+            self.wake(node, at_ms.max(now_ms + 1));
+        }
+    }
+
+    fn observe_event(&mut self, node: NodeId, event: Event) {
+        let index = self.record(TraceKind::Node { node, event: event.clone() });
+        self.checker.on_event(&event, index, self.now_ms);
+        self.record_new_violations();
+    }
+
+    fn check_leaders(&mut self, id: BrokerId) {
+        let Some(broker) = self.brokers.get(&id).and_then(|slot| slot.node.as_ref()) else { return };
+        let index = self.trace_len;
+        for (tp, leader_epoch, log) in broker.leader_logs() {
+            self.checker.on_leader_state(id, tp, leader_epoch, log, index, self.now_ms);
+        }
+        self.record_new_violations();
+    }
+
+    fn record_new_violations(&mut self) {
+        let reported = self.reported_violations;
+        let violations = self.checker.report().violations[reported..].to_vec();
+        self.reported_violations = self.checker.report().violations.len();
+        for violation in violations {
+            self.record(TraceKind::Violation { invariant: violation.invariant, detail: violation.detail });
+        }
+    }
+
+    /// Ends the run: stops producing, heals the network, resumes and restarts every broker,
+    /// lets the cluster settle for `settle_ms`, then runs the end-of-run checks.
+    pub fn finish(&mut self, settle_ms: u64) -> RunSummary {
+        self.producing = false;
+        // Drop scheduled faults: the run is over.
+        let pending: Vec<Scheduled> = std::mem::take(&mut self.queue).into_vec();
+        for scheduled in pending {
+            if !matches!(scheduled.item, Item::Fault(_) | Item::ProducerTick(_)) {
+                self.queue.push(scheduled);
+            }
+        }
+        self.apply(Fault::HealNetwork);
+        let ids: Vec<BrokerId> = self.brokers.keys().copied().collect();
+        for id in ids {
+            match self.brokers[&id].status {
+                BrokerStatus::Paused => self.apply(Fault::Resume(id)),
+                BrokerStatus::Down => self.apply(Fault::Restart(id)),
+                BrokerStatus::Up => {}
+            }
+        }
+        self.run_for(settle_ms);
+        let index = self.trace_len;
+        let mut final_logs: BTreeMap<TopicPartition, BTreeMap<i64, u64>> = BTreeMap::new();
+        let partitions: Vec<(TopicPartition, Option<BrokerId>, Vec<BrokerId>)> = self
+            .controller
+            .image()
+            .partitions()
+            .map(|(tp, state)| (tp, state.leader, state.replicas.clone()))
+            .collect();
+        for (tp, leader, replicas) in partitions {
+            for replica in replicas {
+                let node = self.brokers.get(&replica).and_then(|slot| slot.node.as_ref());
+                if let Some(log) = node.and_then(|broker| broker.log(&tp)) {
+                    self.checker.check_replica(replica, &tp, log, index, self.now_ms);
+                }
+            }
+            let Some(log) = leader.and_then(|leader| self.broker(leader)).and_then(|broker| broker.log(&tp)) else {
+                final_logs.insert(tp, BTreeMap::new());
+                continue;
+            };
+            let mut records = BTreeMap::new();
+            let mut offset = log.log_start_offset();
+            while offset < log.high_watermark() {
+                let Ok(read) = log.read(offset, 1 << 20, ReadLimit::HighWatermark) else { break };
+                let Some(last) = read.batches.last() else { break };
+                let next = last.next_offset();
+                for batch in &read.batches {
+                    for record in batch.records().flatten() {
+                        records.insert(record.offset, fingerprint(record.record.key.as_deref(), record.record.value.as_deref()));
+                    }
+                }
+                offset = next;
+            }
+            final_logs.insert(tp, records);
+        }
+        self.checker.check_acknowledged(&final_logs, index, self.now_ms);
+        self.record_new_violations();
+        RunSummary {
+            seed: self.config.seed,
+            events: self.events,
+            time_ms: self.now_ms,
+            trace_hash: self.trace_hash(),
+            report: self.checker.report().clone(),
+        }
+    }
+
+    /// Acks setting of each producer, by client number.
+    #[must_use]
+    pub fn producer_acks(&self) -> BTreeMap<u32, Acks> {
+        self.producers.iter().map(|(id, slot)| (*id, slot.spec.config.acks)).collect()
+    }
+
+    /// A topic partition handle.
+    #[must_use]
+    pub fn tp(topic: &str, partition: i32) -> TopicPartition {
+        TopicPartition { topic: Arc::from(topic), partition }
+    }
+}
