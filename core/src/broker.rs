@@ -97,6 +97,8 @@ struct ParkedFetch {
 struct LeaderState {
     followers: BTreeMap<BrokerId, FollowerProgress>,
     pending_isr: Option<(Vec<BrokerId>, u64)>,
+    /// After a rejected ISR change, no new proposal before this time.
+    isr_retry_after_ms: u64,
     purgatory: Vec<PendingProduce>,
     parked: Vec<ParkedFetch>,
 }
@@ -163,7 +165,10 @@ pub struct BrokerNode<F: StorageFactory> {
 impl<F: StorageFactory> BrokerNode<F> {
     /// A broker starting at `now_ms`; it registers with the controller right away.
     pub fn new(config: BrokerConfig, factory: F, now_ms: u64) -> BrokerNode<F> {
-        assert!(config.validate().is_ok(), "BrokerNode needs a validated config");
+        assert!(
+            config.validate().is_ok(),
+            "BrokerNode needs a validated config"
+        );
         BrokerNode {
             id: config.node_id,
             config,
@@ -209,7 +214,9 @@ impl<F: StorageFactory> BrokerNode<F> {
     }
 
     /// Every partition this broker leads: (partition, leader epoch, log).
-    pub fn leader_logs(&self) -> impl Iterator<Item = (&TopicPartition, i32, &PartitionLog<F::Storage>)> {
+    pub fn leader_logs(
+        &self,
+    ) -> impl Iterator<Item = (&TopicPartition, i32, &PartitionLog<F::Storage>)> {
         self.replicas
             .iter()
             .filter(|(_, replica)| matches!(replica.role, Role::Leader(_)))
@@ -219,7 +226,10 @@ impl<F: StorageFactory> BrokerNode<F> {
     /// Gives up the storages (a crash: the caller decides what survives).
     #[must_use]
     pub fn into_storages(self) -> BTreeMap<TopicPartition, F::Storage> {
-        self.replicas.into_iter().map(|(tp, replica)| (tp, replica.log.into_storage())).collect()
+        self.replicas
+            .into_iter()
+            .map(|(tp, replica)| (tp, replica.log.into_storage()))
+            .collect()
     }
 
     /// Next message to send.
@@ -238,7 +248,8 @@ impl<F: StorageFactory> BrokerNode<F> {
     #[must_use]
     pub fn poll_timeout(&self) -> Option<u64> {
         let lag_ms = u64::try_from(self.config.replica_lag_time_max_ms).unwrap_or(u64::MAX);
-        let socket_timeout_ms = u64::try_from(self.config.replica_socket_timeout_ms).unwrap_or(u64::MAX);
+        let socket_timeout_ms =
+            u64::try_from(self.config.replica_socket_timeout_ms).unwrap_or(u64::MAX);
         let mut next = self.next_heartbeat_ms;
         for replica in self.replicas.values() {
             if let Some(due_ms) = replica.log.flush_due_ms() {
@@ -262,7 +273,9 @@ impl<F: StorageFactory> BrokerNode<F> {
                     }
                 }
                 Role::Follower(follower) => match follower.fetch_in_flight {
-                    Some((_, sent_ms)) => next = next.min(sent_ms.saturating_add(socket_timeout_ms)),
+                    Some((_, sent_ms)) => {
+                        next = next.min(sent_ms.saturating_add(socket_timeout_ms))
+                    }
                     None if replica.state.leader.is_some_and(|leader| leader != self.id) => {
                         next = next.min(follower.next_fetch_ms);
                     }
@@ -292,7 +305,10 @@ impl<F: StorageFactory> BrokerNode<F> {
                 self.handle_timeout(now_ms);
             }
             Message::BrokerHeartbeatResponse { error, metadata } => {
-                if matches!(error, ErrorCode::StaleBrokerEpoch | ErrorCode::BrokerIdNotRegistered) {
+                if matches!(
+                    error,
+                    ErrorCode::StaleBrokerEpoch | ErrorCode::BrokerIdNotRegistered
+                ) {
                     self.broker_epoch = None;
                     self.next_heartbeat_ms = now_ms;
                 }
@@ -308,7 +324,13 @@ impl<F: StorageFactory> BrokerNode<F> {
                 let image = self.image.clone();
                 self.send(from, Message::MetadataResponse { request_id, image });
             }
-            Message::Produce { request_id, tp, acks, timeout_ms, batch } => {
+            Message::Produce {
+                request_id,
+                tp,
+                acks,
+                timeout_ms,
+                batch,
+            } => {
                 self.handle_produce(now_ms, from, request_id, &tp, acks, timeout_ms, batch);
             }
             Message::Fetch {
@@ -365,10 +387,14 @@ impl<F: StorageFactory> BrokerNode<F> {
     /// Heartbeats, follower fetches, ISR shrink checks, timeouts, flushes.
     pub fn handle_timeout(&mut self, now_ms: u64) {
         if now_ms >= self.next_heartbeat_ms {
-            let interval_ms = u64::try_from(self.config.broker_heartbeat_interval_ms).unwrap_or(2_000);
+            let interval_ms =
+                u64::try_from(self.config.broker_heartbeat_interval_ms).unwrap_or(2_000);
             self.next_heartbeat_ms = now_ms + interval_ms;
             let message = match self.broker_epoch {
-                None => Message::RegisterBroker { broker_id: self.id, rack: self.config.broker_rack.clone() },
+                None => Message::RegisterBroker {
+                    broker_id: self.id,
+                    rack: self.config.broker_rack.clone(),
+                },
                 Some(broker_epoch) => Message::BrokerHeartbeat {
                     broker_id: self.id,
                     broker_epoch,
@@ -384,14 +410,23 @@ impl<F: StorageFactory> BrokerNode<F> {
     }
 
     fn partition_timeout(&mut self, now_ms: u64, tp: &TopicPartition) {
-        let socket_timeout_ms = u64::try_from(self.config.replica_socket_timeout_ms).unwrap_or(u64::MAX);
-        let Some(replica) = self.replicas.get_mut(tp) else { return };
+        let socket_timeout_ms =
+            u64::try_from(self.config.replica_socket_timeout_ms).unwrap_or(u64::MAX);
+        let Some(replica) = self.replicas.get_mut(tp) else {
+            return;
+        };
         if replica.log.should_flush(now_ms) {
-            replica.log.flush().expect("MemStorage and FileStorage flush or report through the log");
+            replica
+                .log
+                .flush()
+                .expect("MemStorage and FileStorage flush or report through the log");
         }
         match &mut replica.role {
             Role::Follower(follower) => {
-                if follower.fetch_in_flight.is_some_and(|(_, sent_ms)| now_ms >= sent_ms.saturating_add(socket_timeout_ms)) {
+                if follower
+                    .fetch_in_flight
+                    .is_some_and(|(_, sent_ms)| now_ms >= sent_ms.saturating_add(socket_timeout_ms))
+                {
                     follower.fetch_in_flight = None;
                 }
                 let due = follower.fetch_in_flight.is_none() && now_ms >= follower.next_fetch_ms;
@@ -423,8 +458,17 @@ impl<F: StorageFactory> BrokerNode<F> {
                 let storage = self.factory.open(&tp);
                 let log = PartitionLog::new(storage, config);
                 let epochs = rebuild_epochs(&log);
-                let role = Role::Follower(FollowerState { fetch_in_flight: None, next_fetch_ms: now_ms });
-                let replica = Replica { tp: tp.clone(), log, epochs, state: state.clone(), role };
+                let role = Role::Follower(FollowerState {
+                    fetch_in_flight: None,
+                    next_fetch_ms: now_ms,
+                });
+                let replica = Replica {
+                    tp: tp.clone(),
+                    log,
+                    epochs,
+                    state: state.clone(),
+                    role,
+                };
                 self.replicas.insert(tp.clone(), replica);
                 self.take_role(now_ms, &tp, state.clone(), true);
             } else {
@@ -435,7 +479,13 @@ impl<F: StorageFactory> BrokerNode<F> {
 
     /// Applies a partition state from the controller: becomes leader or follower when the
     /// leader or leader epoch changed, else just adopts the newer ISR.
-    fn take_role(&mut self, now_ms: u64, tp: &TopicPartition, state: PartitionState, new_replica: bool) {
+    fn take_role(
+        &mut self,
+        now_ms: u64,
+        tp: &TopicPartition,
+        state: PartitionState,
+        new_replica: bool,
+    ) {
         let me = self.id;
         let replica = self.replicas.get_mut(tp).expect("replica exists");
         if !new_replica && state.leader_epoch < replica.state.leader_epoch {
@@ -469,14 +519,19 @@ impl<F: StorageFactory> BrokerNode<F> {
             Role::Leader(LeaderState {
                 followers: BTreeMap::new(),
                 pending_isr: None,
+                isr_retry_after_ms: 0,
                 purgatory: Vec::new(),
                 parked: Vec::new(),
             }),
         );
         let leader_epoch = replica.state.leader_epoch;
         // KIP-279: the new leader records its epoch at its current LEO.
-        replica.epochs.assign(leader_epoch, replica.log.log_end_offset());
-        let Role::Leader(leader) = &mut replica.role else { unreachable!("just set") };
+        replica
+            .epochs
+            .assign(leader_epoch, replica.log.log_end_offset());
+        let Role::Leader(leader) = &mut replica.role else {
+            unreachable!("just set")
+        };
         for &follower in replica.state.replicas.iter().filter(|r| **r != me) {
             let in_isr = replica.state.isr.contains(&follower);
             leader.followers.insert(
@@ -504,7 +559,10 @@ impl<F: StorageFactory> BrokerNode<F> {
         let replica = self.replicas.get_mut(tp).expect("replica exists");
         let old_role = std::mem::replace(
             &mut replica.role,
-            Role::Follower(FollowerState { fetch_in_flight: None, next_fetch_ms: now_ms }),
+            Role::Follower(FollowerState {
+                fetch_in_flight: None,
+                next_fetch_ms: now_ms,
+            }),
         );
         self.events.push_back(Event::BecameFollower {
             broker: self.id,
@@ -532,7 +590,10 @@ impl<F: StorageFactory> BrokerNode<F> {
             );
         }
         for parked in leader.parked {
-            self.send(parked.from, fetch_error(parked.request_id, tp.clone(), error));
+            self.send(
+                parked.from,
+                fetch_error(parked.request_id, tp.clone(), error),
+            );
         }
     }
 
@@ -554,9 +615,21 @@ impl<F: StorageFactory> BrokerNode<F> {
         let (base_offset, last_offset) = match result {
             Ok(offsets) => offsets,
             Err(error) => {
-                self.events.push_back(Event::ProduceFailed { broker: me, tp: tp.clone(), error });
+                self.events.push_back(Event::ProduceFailed {
+                    broker: me,
+                    tp: tp.clone(),
+                    error,
+                });
                 if acks != Acks::None {
-                    self.send(from, Message::ProduceResponse { request_id, tp: tp.clone(), error, base_offset: -1 });
+                    self.send(
+                        from,
+                        Message::ProduceResponse {
+                            request_id,
+                            tp: tp.clone(),
+                            error,
+                            base_offset: -1,
+                        },
+                    );
                 }
                 return;
             }
@@ -564,14 +637,32 @@ impl<F: StorageFactory> BrokerNode<F> {
         match acks {
             Acks::None => {}
             Acks::Leader => {
-                self.send(from, Message::ProduceResponse { request_id, tp: tp.clone(), error: ErrorCode::None, base_offset });
+                self.send(
+                    from,
+                    Message::ProduceResponse {
+                        request_id,
+                        tp: tp.clone(),
+                        error: ErrorCode::None,
+                        base_offset,
+                    },
+                );
             }
             Acks::All => {
                 let replica = self.replicas.get_mut(tp).expect("append succeeded");
-                let Role::Leader(leader) = &mut replica.role else { unreachable!("append checks leadership") };
+                let Role::Leader(leader) = &mut replica.role else {
+                    unreachable!("append checks leadership")
+                };
                 if leader.purgatory.len() >= PURGATORY_PER_PARTITION_MAX {
                     let error = ErrorCode::RequestTimedOut;
-                    self.send(from, Message::ProduceResponse { request_id, tp: tp.clone(), error, base_offset: -1 });
+                    self.send(
+                        from,
+                        Message::ProduceResponse {
+                            request_id,
+                            tp: tp.clone(),
+                            error,
+                            base_offset: -1,
+                        },
+                    );
                 } else {
                     leader.purgatory.push(PendingProduce {
                         from,
@@ -595,17 +686,24 @@ impl<F: StorageFactory> BrokerNode<F> {
         batch: RecordBatch,
     ) -> Result<(i64, i64), ErrorCode> {
         let me = self.id;
-        let replica = self.replicas.get_mut(tp).ok_or(ErrorCode::NotLeaderOrFollower)?;
+        let replica = self
+            .replicas
+            .get_mut(tp)
+            .ok_or(ErrorCode::NotLeaderOrFollower)?;
         if !matches!(replica.role, Role::Leader(_)) {
             return Err(ErrorCode::NotLeaderOrFollower);
         }
-        let min_isr = usize::try_from(replica.log.config().min_insync_replicas).unwrap_or(usize::MAX);
+        let min_isr =
+            usize::try_from(replica.log.config().min_insync_replicas).unwrap_or(usize::MAX);
         // Checked before the append: nothing is written when the ISR is too small.
         if acks == Acks::All && replica.state.isr.len() < min_isr {
             return Err(ErrorCode::NotEnoughReplicas);
         }
         let leader_epoch = replica.state.leader_epoch;
-        let info = replica.log.append_as_leader(now_ms, batch, leader_epoch).map_err(|error| error.code)?;
+        let info = replica
+            .log
+            .append_as_leader(now_ms, batch, leader_epoch)
+            .map_err(|error| error.code)?;
         if replica.log.should_flush(now_ms) {
             replica.log.flush().map_err(|error| error.code)?;
         }
@@ -620,9 +718,17 @@ impl<F: StorageFactory> BrokerNode<F> {
     }
 
     fn expire_purgatory(&mut self, now_ms: u64, tp: &TopicPartition) {
-        let Some(Replica { role: Role::Leader(leader), .. }) = self.replicas.get_mut(tp) else { return };
-        let (expired, kept): (Vec<PendingProduce>, Vec<PendingProduce>) =
-            leader.purgatory.drain(..).partition(|pending| now_ms >= pending.deadline_ms);
+        let Some(Replica {
+            role: Role::Leader(leader),
+            ..
+        }) = self.replicas.get_mut(tp)
+        else {
+            return;
+        };
+        let (expired, kept): (Vec<PendingProduce>, Vec<PendingProduce>) = leader
+            .purgatory
+            .drain(..)
+            .partition(|pending| now_ms >= pending.deadline_ms);
         leader.purgatory = kept;
         for pending in expired {
             let message = Message::ProduceResponse {
@@ -639,12 +745,17 @@ impl<F: StorageFactory> BrokerNode<F> {
     /// as a committed ISR shrink leaves fewer than `min.insync.replicas` members (Kafka's
     /// `DelayedProduce` reaches the same answer once it re-checks; the record stays in the log).
     fn check_min_isr_after_shrink(&mut self, tp: &TopicPartition) {
-        let Some(replica) = self.replicas.get_mut(tp) else { return };
-        let min_isr = usize::try_from(replica.log.config().min_insync_replicas).unwrap_or(usize::MAX);
+        let Some(replica) = self.replicas.get_mut(tp) else {
+            return;
+        };
+        let min_isr =
+            usize::try_from(replica.log.config().min_insync_replicas).unwrap_or(usize::MAX);
         if replica.state.isr.len() >= min_isr {
             return;
         }
-        let Role::Leader(leader) = &mut replica.role else { return };
+        let Role::Leader(leader) = &mut replica.role else {
+            return;
+        };
         let failed: Vec<PendingProduce> = leader.purgatory.drain(..).collect();
         for pending in failed {
             let message = Message::ProduceResponse {
@@ -663,8 +774,12 @@ impl<F: StorageFactory> BrokerNode<F> {
     /// advance while the ISR is smaller than `min.insync.replicas` (KIP-966).
     fn maybe_advance_high_watermark(&mut self, now_ms: u64, tp: &TopicPartition) {
         let me = self.id;
-        let Some(replica) = self.replicas.get_mut(tp) else { return };
-        let Role::Leader(leader) = &mut replica.role else { return };
+        let Some(replica) = self.replicas.get_mut(tp) else {
+            return;
+        };
+        let Role::Leader(leader) = &mut replica.role else {
+            return;
+        };
         let mut members: Vec<BrokerId> = replica.state.isr.clone();
         if let Some((pending, _)) = &leader.pending_isr {
             for member in pending {
@@ -673,22 +788,32 @@ impl<F: StorageFactory> BrokerNode<F> {
                 }
             }
         }
-        let min_isr = usize::try_from(replica.log.config().min_insync_replicas).unwrap_or(usize::MAX);
+        let min_isr =
+            usize::try_from(replica.log.config().min_insync_replicas).unwrap_or(usize::MAX);
         if members.len() < min_isr || !members.contains(&me) {
             return;
         }
         let mut candidate = replica.log.log_end_offset();
         for member in members.iter().filter(|member| **member != me) {
-            let leo = leader.followers.get(member).map_or(-1, |progress| progress.log_end_offset);
+            let leo = leader
+                .followers
+                .get(member)
+                .map_or(-1, |progress| progress.log_end_offset);
             candidate = candidate.min(leo);
         }
         if candidate <= replica.log.high_watermark() {
             return;
         }
         replica.log.set_high_watermark(candidate);
-        self.events.push_back(Event::HighWatermarkAdvanced { broker: me, tp: tp.clone(), high_watermark: candidate });
-        let (done, waiting): (Vec<PendingProduce>, Vec<PendingProduce>) =
-            leader.purgatory.drain(..).partition(|pending| pending.required_offset <= candidate);
+        self.events.push_back(Event::HighWatermarkAdvanced {
+            broker: me,
+            tp: tp.clone(),
+            high_watermark: candidate,
+        });
+        let (done, waiting): (Vec<PendingProduce>, Vec<PendingProduce>) = leader
+            .purgatory
+            .drain(..)
+            .partition(|pending| pending.required_offset <= candidate);
         leader.purgatory = waiting;
         for pending in done {
             let message = Message::ProduceResponse {
@@ -708,15 +833,25 @@ impl<F: StorageFactory> BrokerNode<F> {
     fn maybe_change_isr(&mut self, now_ms: u64, tp: &TopicPartition) {
         let me = self.id;
         let lag_max_ms = u64::try_from(self.config.replica_lag_time_max_ms).unwrap_or(u64::MAX);
-        let Some(broker_epoch) = self.broker_epoch else { return };
-        let Some(replica) = self.replicas.get_mut(tp) else { return };
-        let Role::Leader(leader) = &mut replica.role else { return };
+        let Some(broker_epoch) = self.broker_epoch else {
+            return;
+        };
+        let Some(replica) = self.replicas.get_mut(tp) else {
+            return;
+        };
+        let Role::Leader(leader) = &mut replica.role else {
+            return;
+        };
         if let Some((_, sent_ms)) = leader.pending_isr {
             if now_ms < sent_ms + ALTER_PARTITION_RETRY_MS {
                 return;
             }
             leader.pending_isr = None;
         }
+        if now_ms < leader.isr_retry_after_ms {
+            return;
+        }
+        let image = &self.image;
         let isr = &replica.state.isr;
         let leaving: Vec<(BrokerId, u64)> = isr
             .iter()
@@ -727,20 +862,32 @@ impl<F: StorageFactory> BrokerNode<F> {
                 (lag_ms > lag_max_ms).then_some((*member, lag_ms))
             })
             .collect();
-        let epoch_start = replica.epochs.start_offset(replica.state.leader_epoch).unwrap_or(0);
+        let epoch_start = replica
+            .epochs
+            .start_offset(replica.state.leader_epoch)
+            .unwrap_or(0);
         let high_watermark = replica.log.high_watermark();
         let joining: Vec<BrokerId> = leader
             .followers
             .iter()
             .filter(|(id, progress)| {
-                !isr.contains(id) && progress.log_end_offset >= high_watermark && progress.log_end_offset >= epoch_start
+                // Kafka's isReplicaIsrEligible: only unfenced brokers may join.
+                let unfenced = image.brokers.get(*id).is_some_and(|broker| !broker.fenced);
+                unfenced
+                    && !isr.contains(id)
+                    && progress.log_end_offset >= high_watermark
+                    && progress.log_end_offset >= epoch_start
             })
             .map(|(id, _)| *id)
             .collect();
         if leaving.is_empty() && joining.is_empty() {
             return;
         }
-        let mut new_isr: Vec<BrokerId> = isr.iter().copied().filter(|m| !leaving.iter().any(|(l, _)| l == m)).collect();
+        let mut new_isr: Vec<BrokerId> = isr
+            .iter()
+            .copied()
+            .filter(|m| !leaving.iter().any(|(l, _)| l == m))
+            .collect();
         if !leaving.is_empty() {
             // One kind of change at a time: shrink first, expand on a later check.
         } else {
@@ -748,7 +895,12 @@ impl<F: StorageFactory> BrokerNode<F> {
         }
         new_isr.sort_unstable();
         leader.pending_isr = Some((new_isr.clone(), now_ms));
-        self.events.push_back(Event::IsrChangeProposed { broker: me, tp: tp.clone(), new_isr: new_isr.clone(), leaving });
+        self.events.push_back(Event::IsrChangeProposed {
+            broker: me,
+            tp: tp.clone(),
+            new_isr: new_isr.clone(),
+            leaving,
+        });
         let message = Message::AlterPartition {
             broker_id: me,
             broker_epoch,
@@ -768,16 +920,24 @@ impl<F: StorageFactory> BrokerNode<F> {
         state: Option<PartitionState>,
     ) {
         let me = self.id;
-        let Some(replica) = self.replicas.get_mut(tp) else { return };
-        let Role::Leader(leader) = &mut replica.role else { return };
+        let Some(replica) = self.replicas.get_mut(tp) else {
+            return;
+        };
+        let Role::Leader(leader) = &mut replica.role else {
+            return;
+        };
         leader.pending_isr = None;
+        if !error.is_ok() {
+            let backoff_ms = u64::try_from(self.config.replica_fetch_backoff_ms).unwrap_or(1_000);
+            leader.isr_retry_after_ms = now_ms + backoff_ms;
+        }
         if let Some(state) = state {
-            let same_leadership = state.leader == Some(me) && state.leader_epoch == replica.state.leader_epoch;
+            let same_leadership =
+                state.leader == Some(me) && state.leader_epoch == replica.state.leader_epoch;
             if same_leadership && state.partition_epoch > replica.state.partition_epoch {
                 replica.state = state;
             }
         }
-        let _ = error;
         self.maybe_advance_high_watermark(now_ms, tp);
         self.check_min_isr_after_shrink(tp);
     }
@@ -787,11 +947,25 @@ impl<F: StorageFactory> BrokerNode<F> {
     fn handle_fetch(&mut self, now_ms: u64, tp: &TopicPartition, request: FetchRequest) {
         let me = self.id;
         let Some(replica) = self.replicas.get_mut(tp) else {
-            self.send(request.from, fetch_error(request.request_id, tp.clone(), ErrorCode::NotLeaderOrFollower));
+            self.send(
+                request.from,
+                fetch_error(
+                    request.request_id,
+                    tp.clone(),
+                    ErrorCode::NotLeaderOrFollower,
+                ),
+            );
             return;
         };
         let Role::Leader(leader) = &mut replica.role else {
-            self.send(request.from, fetch_error(request.request_id, tp.clone(), ErrorCode::NotLeaderOrFollower));
+            self.send(
+                request.from,
+                fetch_error(
+                    request.request_id,
+                    tp.clone(),
+                    ErrorCode::NotLeaderOrFollower,
+                ),
+            );
             return;
         };
         let leader_epoch = replica.state.leader_epoch;
@@ -801,19 +975,33 @@ impl<F: StorageFactory> BrokerNode<F> {
             } else {
                 ErrorCode::UnknownLeaderEpoch
             };
-            self.send(request.from, fetch_error(request.request_id, tp.clone(), error));
+            self.send(
+                request.from,
+                fetch_error(request.request_id, tp.clone(), error),
+            );
             return;
         }
         if let Some(replica_id) = request.replica_id {
             if replica_id == me || !replica.state.replicas.contains(&replica_id) {
-                self.send(request.from, fetch_error(request.request_id, tp.clone(), ErrorCode::NotLeaderOrFollower));
+                self.send(
+                    request.from,
+                    fetch_error(
+                        request.request_id,
+                        tp.clone(),
+                        ErrorCode::NotLeaderOrFollower,
+                    ),
+                );
                 return;
             }
             // KIP-320: a follower whose last epoch ends earlier here must truncate first.
             if request.last_fetched_epoch >= 0 {
-                let end = replica.epochs.end_offset_for(request.last_fetched_epoch, replica.log.log_end_offset());
+                let end = replica
+                    .epochs
+                    .end_offset_for(request.last_fetched_epoch, replica.log.log_end_offset());
                 if let Some(end) = end {
-                    if end.epoch < request.last_fetched_epoch || end.end_offset < request.fetch_offset {
+                    if end.epoch < request.last_fetched_epoch
+                        || end.end_offset < request.fetch_offset
+                    {
                         let message = Message::FetchResponse {
                             request_id: request.request_id,
                             tp: tp.clone(),
@@ -831,7 +1019,9 @@ impl<F: StorageFactory> BrokerNode<F> {
             }
         }
         let log_end_offset = replica.log.log_end_offset();
-        if request.fetch_offset < replica.log.log_start_offset() || request.fetch_offset > log_end_offset {
+        if request.fetch_offset < replica.log.log_start_offset()
+            || request.fetch_offset > log_end_offset
+        {
             let message = Message::FetchResponse {
                 request_id: request.request_id,
                 tp: tp.clone(),
@@ -851,7 +1041,8 @@ impl<F: StorageFactory> BrokerNode<F> {
                 if request.fetch_offset >= log_end_offset {
                     progress.last_caught_up_ms = progress.last_caught_up_ms.max(now_ms);
                 } else if request.fetch_offset >= progress.last_fetch_leader_log_end_offset {
-                    progress.last_caught_up_ms = progress.last_caught_up_ms.max(progress.last_fetch_ms);
+                    progress.last_caught_up_ms =
+                        progress.last_caught_up_ms.max(progress.last_fetch_ms);
                 }
                 progress.log_end_offset = request.fetch_offset;
                 progress.last_fetch_ms = now_ms;
@@ -861,13 +1052,22 @@ impl<F: StorageFactory> BrokerNode<F> {
             self.maybe_change_isr(now_ms, tp);
         }
         let replica = self.replicas.get_mut(tp).expect("checked above");
-        let Role::Leader(leader) = &mut replica.role else { return };
-        let limit = if request.replica_id.is_some() { ReadLimit::LogEnd } else { ReadLimit::HighWatermark };
+        let Role::Leader(leader) = &mut replica.role else {
+            return;
+        };
+        let limit = if request.replica_id.is_some() {
+            ReadLimit::LogEnd
+        } else {
+            ReadLimit::HighWatermark
+        };
         let has_data = match limit {
             ReadLimit::LogEnd => request.fetch_offset < replica.log.log_end_offset(),
             ReadLimit::HighWatermark => request.fetch_offset < replica.log.high_watermark(),
         };
-        if !has_data && request.max_wait_ms > 0 && leader.parked.len() < PARKED_FETCHES_PER_PARTITION_MAX {
+        if !has_data
+            && request.max_wait_ms > 0
+            && leader.parked.len() < PARKED_FETCHES_PER_PARTITION_MAX
+        {
             leader.parked.push(ParkedFetch {
                 from: request.from,
                 request_id: request.request_id,
@@ -879,35 +1079,57 @@ impl<F: StorageFactory> BrokerNode<F> {
             });
             return;
         }
-        let message = read_for_fetch(replica, tp, request.request_id, request.replica_id, request.fetch_offset, request.max_bytes);
+        let message = read_for_fetch(
+            replica,
+            tp,
+            request.request_id,
+            request.replica_id,
+            request.fetch_offset,
+            request.max_bytes,
+        );
         self.send(request.from, message);
     }
 
     /// Answers parked fetches that now have data (or a new HW for followers), or whose wait
     /// expired (`expired_only` limits it to those).
     fn answer_parked_fetches(&mut self, now_ms: u64, tp: &TopicPartition, expired_only: bool) {
-        let Some(replica) = self.replicas.get_mut(tp) else { return };
-        let Role::Leader(leader) = &mut replica.role else { return };
+        let Some(replica) = self.replicas.get_mut(tp) else {
+            return;
+        };
+        let Role::Leader(leader) = &mut replica.role else {
+            return;
+        };
         if leader.parked.is_empty() {
             return;
         }
         let log_end_offset = replica.log.log_end_offset();
         let high_watermark = replica.log.high_watermark();
         let parked = std::mem::take(&mut leader.parked);
-        let (ready, waiting): (Vec<ParkedFetch>, Vec<ParkedFetch>) = parked.into_iter().partition(|fetch| {
-            let expired = now_ms >= fetch.deadline_ms;
-            let has_data = match fetch.replica_id {
-                Some(_) => fetch.fetch_offset < log_end_offset || high_watermark > fetch.high_watermark_seen,
-                None => fetch.fetch_offset < high_watermark,
-            };
-            expired || (!expired_only && has_data)
-        });
+        let (ready, waiting): (Vec<ParkedFetch>, Vec<ParkedFetch>) =
+            parked.into_iter().partition(|fetch| {
+                let expired = now_ms >= fetch.deadline_ms;
+                let has_data = match fetch.replica_id {
+                    Some(_) => {
+                        fetch.fetch_offset < log_end_offset
+                            || high_watermark > fetch.high_watermark_seen
+                    }
+                    None => fetch.fetch_offset < high_watermark,
+                };
+                expired || (!expired_only && has_data)
+            });
         if let Role::Leader(leader) = &mut replica.role {
             leader.parked = waiting;
         }
         for fetch in ready {
             let replica = self.replicas.get(tp).expect("still here");
-            let message = read_for_fetch(replica, tp, fetch.request_id, fetch.replica_id, fetch.fetch_offset, fetch.max_bytes);
+            let message = read_for_fetch(
+                replica,
+                tp,
+                fetch.request_id,
+                fetch.replica_id,
+                fetch.fetch_offset,
+                fetch.max_bytes,
+            );
             self.send(fetch.from, message);
         }
     }
@@ -919,9 +1141,15 @@ impl<F: StorageFactory> BrokerNode<F> {
         let me = self.id;
         let max_bytes = usize::try_from(self.config.replica_fetch_max_bytes).unwrap_or(1 << 20);
         let max_wait_ms = u64::try_from(self.config.replica_fetch_wait_max_ms).unwrap_or(500);
-        let Some(replica) = self.replicas.get_mut(tp) else { return };
-        let Some(leader) = replica.state.leader.filter(|leader| *leader != me) else { return };
-        let Role::Follower(follower) = &mut replica.role else { return };
+        let Some(replica) = self.replicas.get_mut(tp) else {
+            return;
+        };
+        let Some(leader) = replica.state.leader.filter(|leader| *leader != me) else {
+            return;
+        };
+        let Role::Follower(follower) = &mut replica.role else {
+            return;
+        };
         follower.fetch_in_flight = Some((request_id, now_ms));
         let message = Message::Fetch {
             request_id,
@@ -939,8 +1167,12 @@ impl<F: StorageFactory> BrokerNode<F> {
     fn handle_fetch_response(&mut self, now_ms: u64, tp: &TopicPartition, response: FetchReply) {
         let me = self.id;
         let backoff_ms = u64::try_from(self.config.replica_fetch_backoff_ms).unwrap_or(1_000);
-        let Some(replica) = self.replicas.get_mut(tp) else { return };
-        let Role::Follower(follower) = &mut replica.role else { return };
+        let Some(replica) = self.replicas.get_mut(tp) else {
+            return;
+        };
+        let Role::Follower(follower) = &mut replica.role else {
+            return;
+        };
         if follower.fetch_in_flight.map(|(id, _)| id) != Some(response.request_id) {
             return;
         }
@@ -950,7 +1182,12 @@ impl<F: StorageFactory> BrokerNode<F> {
         match response.error {
             ErrorCode::None => {
                 if let Some(diverging) = response.diverging_epoch {
-                    let target = truncation_offset(&replica.epochs, diverging, before, replica.log.log_start_offset());
+                    let target = truncation_offset(
+                        &replica.epochs,
+                        diverging,
+                        before,
+                        replica.log.log_start_offset(),
+                    );
                     replica.truncate(target);
                 } else {
                     for batch in response.batches {
@@ -979,7 +1216,10 @@ impl<F: StorageFactory> BrokerNode<F> {
                     // The leader has less than we do (an unclean election): follow it.
                     replica.truncate(response.log_end_offset.max(replica.log.log_start_offset()));
                 } else if before < response.log_start_offset {
-                    replica.log.truncate_fully_and_start_at(response.log_start_offset).expect("storage reset");
+                    replica
+                        .log
+                        .truncate_fully_and_start_at(response.log_start_offset)
+                        .expect("storage reset");
                     replica.epochs.clear();
                 } else {
                     follower.next_fetch_ms = now_ms + backoff_ms;
@@ -993,14 +1233,24 @@ impl<F: StorageFactory> BrokerNode<F> {
         }
         let after = replica.log.log_end_offset();
         if after < before {
-            self.events.push_back(Event::Truncated { broker: me, tp: tp.clone(), from_offset: before, to_offset: after });
+            self.events.push_back(Event::Truncated {
+                broker: me,
+                tp: tp.clone(),
+                from_offset: before,
+                to_offset: after,
+            });
         }
         self.partition_timeout(now_ms, tp);
     }
 }
 
 /// KIP-101/279 follower truncation for a leader's diverging epoch answer.
-fn truncation_offset(epochs: &LeaderEpochCache, diverging: EpochEndOffset, log_end_offset: i64, log_start_offset: i64) -> i64 {
+fn truncation_offset(
+    epochs: &LeaderEpochCache,
+    diverging: EpochEndOffset,
+    log_end_offset: i64,
+    log_start_offset: i64,
+) -> i64 {
     match epochs.end_offset_for(diverging.epoch, log_end_offset) {
         Some(mine) if mine.epoch == diverging.epoch => mine.end_offset.min(diverging.end_offset),
         // We lack the leader's epoch: cut back to where our largest older epoch ends and ask again.
@@ -1014,8 +1264,12 @@ fn rebuild_epochs<S: Storage>(log: &PartitionLog<S>) -> LeaderEpochCache {
     let mut epochs = LeaderEpochCache::new();
     let mut offset = log.log_start_offset();
     while offset < log.log_end_offset() {
-        let Ok(read) = log.read(offset, 1 << 20, ReadLimit::LogEnd) else { break };
-        let Some(last) = read.batches.last() else { break };
+        let Ok(read) = log.read(offset, 1 << 20, ReadLimit::LogEnd) else {
+            break;
+        };
+        let Some(last) = read.batches.last() else {
+            break;
+        };
         for batch in &read.batches {
             if batch.partition_leader_epoch() >= 0 {
                 epochs.assign(batch.partition_leader_epoch(), batch.base_offset());
@@ -1047,7 +1301,11 @@ fn read_for_fetch<S: Storage>(
     fetch_offset: i64,
     max_bytes: usize,
 ) -> Message {
-    let limit = if replica_id.is_some() { ReadLimit::LogEnd } else { ReadLimit::HighWatermark };
+    let limit = if replica_id.is_some() {
+        ReadLimit::LogEnd
+    } else {
+        ReadLimit::HighWatermark
+    };
     match replica.log.read(fetch_offset, max_bytes, limit) {
         Ok(read) => Message::FetchResponse {
             request_id,
@@ -1089,7 +1347,9 @@ impl<S: Storage> Replica<S> {
 
     fn truncate(&mut self, offset: i64) {
         if offset < self.log.log_end_offset() {
-            self.log.truncate_to(offset).expect("truncation target is within the log");
+            self.log
+                .truncate_to(offset)
+                .expect("truncation target is within the log");
             self.epochs.truncate_from_end(self.log.log_end_offset());
         }
     }

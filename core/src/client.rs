@@ -13,8 +13,8 @@ use std::sync::Arc;
 use bytes::Bytes;
 
 use crate::error::ErrorCode;
-use crate::placement::BrokerId;
 use crate::partitioner::{Partitioner, PartitionerKind};
+use crate::placement::BrokerId;
 use crate::protocol::{Acks, Message, MetadataImage, NodeId, Outgoing, TopicPartition};
 use crate::record::{BatchBuilder, Record};
 use crate::rng::Rng;
@@ -104,12 +104,27 @@ struct MetadataClient {
     in_flight: Option<(u64, u64)>,
     stale: bool,
     next_bootstrap: usize,
+    /// No new request before this time (Kafka's `retry.backoff.ms` between refreshes).
+    not_before_ms: u64,
 }
+
+/// Pause between metadata refreshes (the Java client's `retry.backoff.ms`).
+const METADATA_BACKOFF_MS: u64 = 100;
 
 impl MetadataClient {
     fn new(bootstrap: Vec<BrokerId>) -> MetadataClient {
-        assert!(!bootstrap.is_empty(), "a client needs at least one bootstrap broker");
-        MetadataClient { bootstrap, image: Arc::new(MetadataImage::default()), in_flight: None, stale: true, next_bootstrap: 0 }
+        assert!(
+            !bootstrap.is_empty(),
+            "a client needs at least one bootstrap broker"
+        );
+        MetadataClient {
+            bootstrap,
+            image: Arc::new(MetadataImage::default()),
+            in_flight: None,
+            stale: true,
+            next_bootstrap: 0,
+            not_before_ms: 0,
+        }
     }
 
     fn leader(&self, tp: &TopicPartition) -> Option<BrokerId> {
@@ -117,28 +132,39 @@ impl MetadataClient {
     }
 
     /// Sends a metadata request when the image is stale and none is in flight (or it timed out).
-    fn poll(&mut self, now_ms: u64, request_id: u64, timeout_ms: u64, outbox: &mut VecDeque<Outgoing>) -> bool {
+    fn poll(
+        &mut self,
+        now_ms: u64,
+        request_id: u64,
+        timeout_ms: u64,
+        outbox: &mut VecDeque<Outgoing>,
+    ) -> bool {
         if let Some((_, sent_ms)) = self.in_flight {
             if now_ms < sent_ms + timeout_ms {
                 return false;
             }
             self.in_flight = None;
         }
-        if !self.stale {
+        if !self.stale || now_ms < self.not_before_ms {
             return false;
         }
         // Try the brokers in turn, like the Java client's least-loaded-node choice.
         let broker = self.bootstrap[self.next_bootstrap % self.bootstrap.len()];
         self.next_bootstrap += 1;
         self.in_flight = Some((request_id, now_ms));
-        outbox.push_back(Outgoing { to: NodeId::Broker(broker), message: Message::MetadataRequest { request_id } });
+        outbox.push_back(Outgoing {
+            to: NodeId::Broker(broker),
+            message: Message::MetadataRequest { request_id },
+        });
         true
     }
 
-    fn handle_response(&mut self, request_id: u64, image: Arc<MetadataImage>) {
+    fn handle_response(&mut self, now_ms: u64, request_id: u64, image: Arc<MetadataImage>) {
         if self.in_flight.map(|(id, _)| id) == Some(request_id) {
             self.in_flight = None;
-            if image.metadata_epoch >= self.image.metadata_epoch {
+            self.not_before_ms = now_ms + METADATA_BACKOFF_MS;
+            // A broker that has no metadata yet (epoch 0) cannot help: ask again.
+            if image.metadata_epoch > 0 && image.metadata_epoch >= self.image.metadata_epoch {
                 self.image = image;
                 self.stale = false;
             }
@@ -148,7 +174,7 @@ impl MetadataClient {
     fn next_deadline(&self, timeout_ms: u64) -> Option<u64> {
         match self.in_flight {
             Some((_, sent_ms)) => Some(sent_ms + timeout_ms),
-            None if self.stale => Some(0),
+            None if self.stale => Some(self.not_before_ms),
             None => None,
         }
     }
@@ -209,7 +235,13 @@ impl Producer {
     }
 
     /// Queues a record; returns its send id, or `None` when the queue is full.
-    pub fn send(&mut self, now_ms: u64, topic: &str, partition: Option<i32>, record: Record) -> Option<u64> {
+    pub fn send(
+        &mut self,
+        now_ms: u64,
+        topic: &str,
+        partition: Option<i32>,
+        record: Record,
+    ) -> Option<u64> {
         if self.pending() >= PRODUCER_QUEUE_MAX {
             return None;
         }
@@ -248,7 +280,11 @@ impl Producer {
             if !self.metadata.stale {
                 consider(pending.next_attempt_ms);
             }
-            consider(pending.created_ms.saturating_add(self.config.delivery_timeout_ms));
+            consider(
+                pending
+                    .created_ms
+                    .saturating_add(self.config.delivery_timeout_ms),
+            );
         }
         for in_flight in self.in_flight.values() {
             consider(in_flight.sent_ms + self.config.request_timeout_ms);
@@ -266,13 +302,25 @@ impl Producer {
     pub fn handle_message(&mut self, now_ms: u64, _from: NodeId, message: Message) {
         match message {
             Message::MetadataResponse { request_id, image } => {
-                self.metadata.handle_response(request_id, image);
+                self.metadata.handle_response(now_ms, request_id, image);
                 self.handle_timeout(now_ms);
             }
-            Message::ProduceResponse { request_id, error, base_offset, .. } => {
-                let Some(in_flight) = self.in_flight.remove(&request_id) else { return };
+            Message::ProduceResponse {
+                request_id,
+                error,
+                base_offset,
+                ..
+            } => {
+                let Some(in_flight) = self.in_flight.remove(&request_id) else {
+                    return;
+                };
                 if error.is_ok() {
-                    self.complete(now_ms, in_flight.pending, Some(in_flight.tp), Ok(base_offset));
+                    self.complete(
+                        now_ms,
+                        in_flight.pending,
+                        Some(in_flight.tp),
+                        Ok(base_offset),
+                    );
                 } else {
                     self.retry_or_fail(now_ms, in_flight.pending, Some(in_flight.tp), error);
                 }
@@ -282,7 +330,13 @@ impl Producer {
         }
     }
 
-    fn complete(&mut self, now_ms: u64, pending: PendingRecord, tp: Option<TopicPartition>, result: Result<i64, ErrorCode>) {
+    fn complete(
+        &mut self,
+        now_ms: u64,
+        pending: PendingRecord,
+        tp: Option<TopicPartition>,
+        result: Result<i64, ErrorCode>,
+    ) {
         self.outcomes.push_back(ProduceOutcome {
             send_id: pending.send_id,
             tp,
@@ -296,11 +350,27 @@ impl Producer {
         });
     }
 
-    fn retry_or_fail(&mut self, now_ms: u64, mut pending: PendingRecord, tp: Option<TopicPartition>, error: ErrorCode) {
-        if matches!(error, ErrorCode::NotLeaderOrFollower | ErrorCode::UnknownTopicOrPartition | ErrorCode::LeaderNotAvailable | ErrorCode::RequestTimedOut | ErrorCode::NetworkException) {
+    fn retry_or_fail(
+        &mut self,
+        now_ms: u64,
+        mut pending: PendingRecord,
+        tp: Option<TopicPartition>,
+        error: ErrorCode,
+    ) {
+        if matches!(
+            error,
+            ErrorCode::NotLeaderOrFollower
+                | ErrorCode::UnknownTopicOrPartition
+                | ErrorCode::LeaderNotAvailable
+                | ErrorCode::RequestTimedOut
+                | ErrorCode::NetworkException
+        ) {
             self.metadata.stale = true;
         }
-        let expired = now_ms >= pending.created_ms.saturating_add(self.config.delivery_timeout_ms);
+        let expired = now_ms
+            >= pending
+                .created_ms
+                .saturating_add(self.config.delivery_timeout_ms);
         if error.is_retriable() && pending.attempts <= self.config.retries && !expired {
             pending.next_attempt_ms = now_ms + self.config.retry_backoff_ms;
             if let Some(tp) = tp {
@@ -323,10 +393,20 @@ impl Producer {
         for request_id in expired {
             let in_flight = self.in_flight.remove(&request_id).expect("listed above");
             // The Java client treats a request timeout as a retriable network error.
-            self.retry_or_fail(now_ms, in_flight.pending, Some(in_flight.tp), ErrorCode::RequestTimedOut);
+            self.retry_or_fail(
+                now_ms,
+                in_flight.pending,
+                Some(in_flight.tp),
+                ErrorCode::RequestTimedOut,
+            );
         }
         let request_id = self.next_request_id;
-        if self.metadata.poll(now_ms, request_id, self.config.request_timeout_ms, &mut self.outbox) {
+        if self.metadata.poll(
+            now_ms,
+            request_id,
+            self.config.request_timeout_ms,
+            &mut self.outbox,
+        ) {
             self.next_request_id += 1;
         }
         if self.metadata.image.metadata_epoch == 0 {
@@ -334,7 +414,11 @@ impl Producer {
         }
         let mut waiting = VecDeque::new();
         while let Some(pending) = self.queue.pop_front() {
-            if now_ms >= pending.created_ms.saturating_add(self.config.delivery_timeout_ms) {
+            if now_ms
+                >= pending
+                    .created_ms
+                    .saturating_add(self.config.delivery_timeout_ms)
+            {
                 self.complete(now_ms, pending, None, Err(ErrorCode::RequestTimedOut));
                 continue;
             }
@@ -361,8 +445,16 @@ impl Producer {
         let partition = match pending.partition {
             Some(partition) => partition,
             None => {
-                let size = pending.record.key.as_ref().map_or(0, Bytes::len) + pending.record.value.as_ref().map_or(0, Bytes::len);
-                match self.partitioner.partition(&pending.topic, None, pending.record.key.as_deref(), size, partitions, &mut self.rng) {
+                let size = pending.record.key.as_ref().map_or(0, Bytes::len)
+                    + pending.record.value.as_ref().map_or(0, Bytes::len);
+                match self.partitioner.partition(
+                    &pending.topic,
+                    None,
+                    pending.record.key.as_deref(),
+                    size,
+                    partitions,
+                    &mut self.rng,
+                ) {
                     Ok(partition) => partition,
                     Err(error) => {
                         self.complete(now_ms, pending, None, Err(error.code));
@@ -372,7 +464,10 @@ impl Producer {
             }
         };
         pending.partition = Some(partition);
-        let tp = TopicPartition { topic: pending.topic.clone(), partition };
+        let tp = TopicPartition {
+            topic: pending.topic.clone(),
+            partition,
+        };
         let Some(leader) = self.metadata.leader(&tp) else {
             self.metadata.stale = true;
             pending.next_attempt_ms = now_ms + self.config.retry_backoff_ms;
@@ -388,11 +483,21 @@ impl Producer {
             timeout_ms: self.config.request_timeout_ms,
             batch,
         };
-        self.outbox.push_back(Outgoing { to: NodeId::Broker(leader), message });
+        self.outbox.push_back(Outgoing {
+            to: NodeId::Broker(leader),
+            message,
+        });
         if self.config.acks == Acks::None {
             self.complete(now_ms, pending, Some(tp), Ok(-1));
         } else {
-            self.in_flight.insert(request_id, InFlight { pending, tp, sent_ms: now_ms });
+            self.in_flight.insert(
+                request_id,
+                InFlight {
+                    pending,
+                    tp,
+                    sent_ms: now_ms,
+                },
+            );
         }
         Ok(())
     }
@@ -477,7 +582,10 @@ impl Consumer {
     /// Next position per partition.
     #[must_use]
     pub fn positions(&self) -> BTreeMap<TopicPartition, i64> {
-        self.positions.iter().map(|(tp, p)| (tp.clone(), p.position)).collect()
+        self.positions
+            .iter()
+            .map(|(tp, p)| (tp.clone(), p.position))
+            .collect()
     }
 
     /// Next message to send.
@@ -510,12 +618,22 @@ impl Consumer {
     pub fn handle_message(&mut self, now_ms: u64, _from: NodeId, message: Message) {
         match message {
             Message::MetadataResponse { request_id, image } => {
-                self.metadata.handle_response(request_id, image);
+                self.metadata.handle_response(now_ms, request_id, image);
                 self.assign_partitions(now_ms);
                 self.handle_timeout(now_ms);
             }
-            Message::FetchResponse { request_id, tp, error, high_watermark, log_start_offset, batches, .. } => {
-                let Some(position) = self.positions.get_mut(&tp) else { return };
+            Message::FetchResponse {
+                request_id,
+                tp,
+                error,
+                high_watermark,
+                log_start_offset,
+                batches,
+                ..
+            } => {
+                let Some(position) = self.positions.get_mut(&tp) else {
+                    return;
+                };
                 if position.in_flight.map(|(id, _)| id) != Some(request_id) {
                     return;
                 }
@@ -544,7 +662,11 @@ impl Consumer {
                         // auto.offset.reset=earliest.
                         let from_offset = position.position;
                         position.position = log_start_offset.max(0);
-                        self.events.push_back(ConsumerEvent::PositionReset { tp: tp.clone(), from_offset, to_offset: position.position });
+                        self.events.push_back(ConsumerEvent::PositionReset {
+                            tp: tp.clone(),
+                            from_offset,
+                            to_offset: position.position,
+                        });
                     }
                     _ => {
                         position.next_fetch_ms = now_ms + 100;
@@ -559,10 +681,21 @@ impl Consumer {
 
     fn assign_partitions(&mut self, now_ms: u64) {
         for topic in &self.topics {
-            let Some(metadata) = self.metadata.image.topics.get(topic) else { continue };
+            let Some(metadata) = self.metadata.image.topics.get(topic) else {
+                // Not created yet, or this broker has not heard of it: ask again.
+                self.metadata.stale = true;
+                continue;
+            };
             for partition in 0..metadata.partitions.len() {
-                let tp = TopicPartition { topic: topic.clone(), partition: i32::try_from(partition).unwrap_or(i32::MAX) };
-                self.positions.entry(tp).or_insert(PartitionPosition { position: 0, in_flight: None, next_fetch_ms: now_ms });
+                let tp = TopicPartition {
+                    topic: topic.clone(),
+                    partition: i32::try_from(partition).unwrap_or(i32::MAX),
+                };
+                self.positions.entry(tp).or_insert(PartitionPosition {
+                    position: 0,
+                    in_flight: None,
+                    next_fetch_ms: now_ms,
+                });
             }
         }
     }
@@ -570,14 +703,22 @@ impl Consumer {
     /// Sends due fetches and metadata requests.
     pub fn handle_timeout(&mut self, now_ms: u64) {
         let request_id = self.next_request_id;
-        if self.metadata.poll(now_ms, request_id, self.request_timeout_ms, &mut self.outbox) {
+        if self.metadata.poll(
+            now_ms,
+            request_id,
+            self.request_timeout_ms,
+            &mut self.outbox,
+        ) {
             self.next_request_id += 1;
         }
         let partitions: Vec<TopicPartition> = self.positions.keys().cloned().collect();
         for tp in partitions {
             let leader = self.metadata.leader(&tp);
             let position = self.positions.get_mut(&tp).expect("listed above");
-            if position.in_flight.is_some_and(|(_, sent_ms)| now_ms >= sent_ms + self.request_timeout_ms) {
+            if position
+                .in_flight
+                .is_some_and(|(_, sent_ms)| now_ms >= sent_ms + self.request_timeout_ms)
+            {
                 position.in_flight = None;
                 self.metadata.stale = true;
             }
@@ -602,7 +743,10 @@ impl Consumer {
                 max_bytes: 1 << 20,
                 max_wait_ms: self.fetch_max_wait_ms,
             };
-            self.outbox.push_back(Outgoing { to: NodeId::Broker(leader), message });
+            self.outbox.push_back(Outgoing {
+                to: NodeId::Broker(leader),
+                message,
+            });
         }
     }
 }

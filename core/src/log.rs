@@ -334,7 +334,8 @@ impl<S: Storage> PartitionLog<S> {
         if self.config.flush_ms == i64::MAX {
             return None;
         }
-        self.first_unflushed_append_ms.map(|first| first.saturating_add(flush_ms))
+        self.first_unflushed_append_ms
+            .map(|first| first.saturating_add(flush_ms))
     }
 
     /// Records appended and not yet flushed.

@@ -83,7 +83,12 @@ impl Fault {
     #[must_use]
     pub fn brokers(&self) -> Vec<BrokerId> {
         match self {
-            Fault::Crash(b) | Fault::Restart(b) | Fault::Pause(b) | Fault::Resume(b) | Fault::Isolate(b) | Fault::Reconnect(b) => {
+            Fault::Crash(b)
+            | Fault::Restart(b)
+            | Fault::Pause(b)
+            | Fault::Resume(b)
+            | Fault::Isolate(b)
+            | Fault::Reconnect(b) => {
                 vec![*b]
             }
             Fault::CutLink { from, to } | Fault::HealLink { from, to } => vec![*from, *to],
@@ -99,8 +104,12 @@ impl fmt::Display for Fault {
             Fault::Restart(b) => write!(f, "restart broker {b}"),
             Fault::Pause(b) => write!(f, "pause broker {b}"),
             Fault::Resume(b) => write!(f, "resume broker {b}"),
-            Fault::CutLink { from, to } => write!(f, "cut the link from broker {from} to broker {to}"),
-            Fault::HealLink { from, to } => write!(f, "heal the link from broker {from} to broker {to}"),
+            Fault::CutLink { from, to } => {
+                write!(f, "cut the link from broker {from} to broker {to}")
+            }
+            Fault::HealLink { from, to } => {
+                write!(f, "heal the link from broker {from} to broker {to}")
+            }
             Fault::Isolate(b) => write!(f, "isolate broker {b} from every other host"),
             Fault::Reconnect(b) => write!(f, "reconnect broker {b}"),
             Fault::HealNetwork => f.write_str("heal the whole network"),
@@ -131,7 +140,11 @@ pub struct NetworkConfig {
 
 impl Default for NetworkConfig {
     fn default() -> NetworkConfig {
-        NetworkConfig { latency_min_ms: 1, latency_max_ms: 5, drop_per_million: 0 }
+        NetworkConfig {
+            latency_min_ms: 1,
+            latency_max_ms: 5,
+            drop_per_million: 0,
+        }
     }
 }
 
@@ -158,7 +171,10 @@ impl ProducerSpec {
     pub fn new(topic: &str, acks: Acks, interval_ms: u64, records: u64) -> ProducerSpec {
         ProducerSpec {
             topic: topic.to_owned(),
-            config: ProducerConfig { acks, ..ProducerConfig::default() },
+            config: ProducerConfig {
+                acks,
+                ..ProducerConfig::default()
+            },
             interval_ms,
             records,
             start_ms: 1_000,
@@ -220,7 +236,10 @@ impl SimConfig {
             return invalid(format!("brokers must be 1..=64, got {}", self.brokers));
         }
         if !(1..=self.brokers).contains(&self.controller_host) {
-            return invalid(format!("controller_host {} is not a broker", self.controller_host));
+            return invalid(format!(
+                "controller_host {} is not a broker",
+                self.controller_host
+            ));
         }
         if self.network.latency_min_ms > self.network.latency_max_ms {
             return invalid("latency_min_ms exceeds latency_max_ms".into());
@@ -231,7 +250,10 @@ impl SimConfig {
         for fault in &self.faults {
             for broker in fault.fault.brokers() {
                 if !(1..=self.brokers).contains(&broker) {
-                    return invalid(format!("fault {} names unknown broker {broker}", fault.fault));
+                    return invalid(format!(
+                        "fault {} names unknown broker {broker}",
+                        fault.fault
+                    ));
                 }
             }
         }
@@ -248,7 +270,11 @@ enum Host {
 
 #[derive(Debug)]
 enum Item {
-    Deliver { from: NodeId, to: NodeId, message: Message },
+    Deliver {
+        from: NodeId,
+        to: NodeId,
+        message: Message,
+    },
     Timer(NodeId),
     Fault(Fault),
     ProducerTick(u32),
@@ -379,12 +405,23 @@ impl Sim {
         };
         for id in 1..=sim.config.brokers {
             let node = BrokerNode::new(sim.broker_config(id), MemStorageFactory::default(), 0);
-            sim.brokers.insert(id, BrokerSlot { node: Some(node), kept: BTreeMap::new(), status: BrokerStatus::Up, held: Vec::new() });
+            sim.brokers.insert(
+                id,
+                BrokerSlot {
+                    node: Some(node),
+                    kept: BTreeMap::new(),
+                    status: BrokerStatus::Up,
+                    held: Vec::new(),
+                },
+            );
             sim.wake(NodeId::Broker(id), 0);
         }
         // Let every broker register before topics are created (bounded).
         let mut guard = 0;
-        while sim.controller.image().brokers.len() < usize::try_from(sim.config.brokers).unwrap_or(0) && guard < 10_000 {
+        while sim.controller.image().brokers.len()
+            < usize::try_from(sim.config.brokers).unwrap_or(0)
+            && guard < 10_000
+        {
             if !sim.step() {
                 break;
             }
@@ -397,7 +434,12 @@ impl Sim {
         let bootstrap: Vec<BrokerId> = (1..=sim.config.brokers).collect();
         for (index, spec) in sim.config.producers.clone().into_iter().enumerate() {
             let client = 1_000 + u32::try_from(index).expect("few producers");
-            let producer = Producer::new(client, spec.config.clone(), bootstrap.clone(), sim.rng.fork());
+            let producer = Producer::new(
+                client,
+                spec.config.clone(),
+                bootstrap.clone(),
+                sim.rng.fork(),
+            );
             let min_insync_replicas = sim
                 .controller
                 .image()
@@ -405,14 +447,23 @@ impl Sim {
                 .get(spec.topic.as_str())
                 .map_or(1, |topic| topic.config.min_insync_replicas);
             let start_ms = spec.start_ms.max(sim.now_ms);
-            sim.producers.insert(client, ProducerSlot { producer, spec, sent: 0, min_insync_replicas });
+            sim.producers.insert(
+                client,
+                ProducerSlot {
+                    producer,
+                    spec,
+                    sent: 0,
+                    min_insync_replicas,
+                },
+            );
             sim.schedule(start_ms, Item::ProducerTick(client));
             sim.wake(NodeId::Client(client), sim.now_ms);
         }
         for (index, topics) in sim.config.consumers.clone().into_iter().enumerate() {
             let client = 2_000 + u32::try_from(index).expect("few consumers");
             let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
-            sim.consumers.insert(client, Consumer::new(client, &topics, bootstrap.clone()));
+            sim.consumers
+                .insert(client, Consumer::new(client, &topics, bootstrap.clone()));
             sim.wake(NodeId::Client(client), sim.now_ms);
         }
         for fault in sim.config.faults.clone() {
@@ -422,7 +473,10 @@ impl Sim {
     }
 
     fn broker_config(&self, id: BrokerId) -> BrokerConfig {
-        BrokerConfig { node_id: id, ..self.config.broker_config.clone() }
+        BrokerConfig {
+            node_id: id,
+            ..self.config.broker_config.clone()
+        }
     }
 
     // ----- reading the simulation -----
@@ -507,7 +561,11 @@ impl Sim {
 
     fn record(&mut self, kind: TraceKind) -> u64 {
         let index = self.trace_len;
-        let event = TraceEvent { index, time_ms: self.now_ms, kind };
+        let event = TraceEvent {
+            index,
+            time_ms: self.now_ms,
+            kind,
+        };
         event.hash_into(&mut self.trace_hasher);
         self.trace_len += 1;
         if self.config.record_trace {
@@ -544,7 +602,9 @@ impl Sim {
                     }
                 }
             }
-            Fault::Reconnect(id) => self.cut.retain(|(a, b)| *a != Host::Broker(id) && *b != Host::Broker(id)),
+            Fault::Reconnect(id) => self
+                .cut
+                .retain(|(a, b)| *a != Host::Broker(id) && *b != Host::Broker(id)),
             Fault::HealNetwork => {
                 self.cut.clear();
                 self.drop_per_million = 0;
@@ -555,12 +615,19 @@ impl Sim {
 
     fn hosts(&self) -> Vec<Host> {
         let mut hosts: Vec<Host> = self.brokers.keys().map(|id| Host::Broker(*id)).collect();
-        hosts.extend(self.producers.keys().chain(self.consumers.keys()).map(|id| Host::Client(*id)));
+        hosts.extend(
+            self.producers
+                .keys()
+                .chain(self.consumers.keys())
+                .map(|id| Host::Client(*id)),
+        );
         hosts
     }
 
     fn crash(&mut self, id: BrokerId) {
-        let Some(slot) = self.brokers.get_mut(&id) else { return };
+        let Some(slot) = self.brokers.get_mut(&id) else {
+            return;
+        };
         let Some(node) = slot.node.take() else { return };
         slot.status = BrokerStatus::Down;
         slot.held.clear();
@@ -571,7 +638,12 @@ impl Sim {
             storage.crash();
             let after = storage.log_end_offset();
             if after < before {
-                lost.push(Event::LostUnflushed { broker: id, tp: tp.clone(), from_offset: before, to_offset: after });
+                lost.push(Event::LostUnflushed {
+                    broker: id,
+                    tp: tp.clone(),
+                    from_offset: before,
+                    to_offset: after,
+                });
             }
         }
         slot.kept = storages;
@@ -584,12 +656,18 @@ impl Sim {
     fn restart(&mut self, id: BrokerId) {
         let config = self.broker_config(id);
         let now_ms = self.now_ms;
-        let Some(slot) = self.brokers.get_mut(&id) else { return };
+        let Some(slot) = self.brokers.get_mut(&id) else {
+            return;
+        };
         if slot.status != BrokerStatus::Down {
             return;
         }
         let kept = std::mem::take(&mut slot.kept);
-        slot.node = Some(BrokerNode::new(config, MemStorageFactory::with(kept), now_ms));
+        slot.node = Some(BrokerNode::new(
+            config,
+            MemStorageFactory::with(kept),
+            now_ms,
+        ));
         slot.status = BrokerStatus::Up;
         self.wake(NodeId::Broker(id), now_ms);
         if id == self.config.controller_host {
@@ -600,14 +678,21 @@ impl Sim {
 
     fn resume(&mut self, id: BrokerId) {
         let now_ms = self.now_ms;
-        let Some(slot) = self.brokers.get_mut(&id) else { return };
+        let Some(slot) = self.brokers.get_mut(&id) else {
+            return;
+        };
         if slot.status != BrokerStatus::Paused {
             return;
         }
         slot.status = BrokerStatus::Up;
         let held = std::mem::take(&mut slot.held);
         for (from, message) in held {
-            let to = if matches!(message, Message::RegisterBroker { .. } | Message::BrokerHeartbeat { .. } | Message::AlterPartition { .. }) {
+            let to = if matches!(
+                message,
+                Message::RegisterBroker { .. }
+                    | Message::BrokerHeartbeat { .. }
+                    | Message::AlterPartition { .. }
+            ) {
                 NodeId::Controller
             } else {
                 NodeId::Broker(id)
@@ -630,7 +715,10 @@ impl Sim {
 
     fn status(&self, node: NodeId) -> BrokerStatus {
         match self.host(node) {
-            Host::Broker(id) => self.brokers.get(&id).map_or(BrokerStatus::Down, |slot| slot.status),
+            Host::Broker(id) => self
+                .brokers
+                .get(&id)
+                .map_or(BrokerStatus::Down, |slot| slot.status),
             Host::Client(_) => BrokerStatus::Up,
         }
     }
@@ -641,24 +729,45 @@ impl Sim {
         let (from_host, to_host) = (self.host(from), self.host(to));
         if from_host != to_host {
             if self.cut.contains(&(from_host, to_host)) {
-                self.record(TraceKind::Dropped { from, to, api, reason: DropReason::LinkCut });
+                self.record(TraceKind::Dropped {
+                    from,
+                    to,
+                    api,
+                    reason: DropReason::LinkCut,
+                });
                 return;
             }
-            if self.drop_per_million > 0 && self.rng.below(1_000_000) < u64::from(self.drop_per_million) {
-                self.record(TraceKind::Dropped { from, to, api, reason: DropReason::Random });
+            if self.drop_per_million > 0
+                && self.rng.below(1_000_000) < u64::from(self.drop_per_million)
+            {
+                self.record(TraceKind::Dropped {
+                    from,
+                    to,
+                    api,
+                    reason: DropReason::Random,
+                });
                 return;
             }
         }
         let latency_ms = if from_host == to_host {
             0
         } else {
-            self.rng.range_inclusive(self.config.network.latency_min_ms, self.config.network.latency_max_ms)
+            self.rng.range_inclusive(
+                self.config.network.latency_min_ms,
+                self.config.network.latency_max_ms,
+            )
         };
         // FIFO per connection, like TCP.
         let link = (from, to);
-        let at_ms = (self.now_ms + latency_ms).max(self.last_delivery_ms.get(&link).copied().unwrap_or(0));
+        let at_ms =
+            (self.now_ms + latency_ms).max(self.last_delivery_ms.get(&link).copied().unwrap_or(0));
         self.last_delivery_ms.insert(link, at_ms);
-        self.record(TraceKind::Sent { from, to, api, deliver_at_ms: at_ms });
+        self.record(TraceKind::Sent {
+            from,
+            to,
+            api,
+            deliver_at_ms: at_ms,
+        });
         self.schedule(at_ms, Item::Deliver { from, to, message });
     }
 
@@ -667,7 +776,9 @@ impl Sim {
         if self.events >= SIM_EVENTS_MAX {
             return false;
         }
-        let Some(next) = self.queue.pop() else { return false };
+        let Some(next) = self.queue.pop() else {
+            return false;
+        };
         debug_assert!(next.at_ms >= self.now_ms, "time never goes back");
         self.now_ms = next.at_ms;
         self.events += 1;
@@ -706,7 +817,12 @@ impl Sim {
         let api = message.kind();
         match self.status(to) {
             BrokerStatus::Down => {
-                self.record(TraceKind::Dropped { from, to, api, reason: DropReason::NodeDown });
+                self.record(TraceKind::Dropped {
+                    from,
+                    to,
+                    api,
+                    reason: DropReason::NodeDown,
+                });
                 return;
             }
             BrokerStatus::Paused => {
@@ -723,7 +839,11 @@ impl Sim {
         let now_ms = self.now_ms;
         match to {
             NodeId::Broker(id) => {
-                if let Some(node) = self.brokers.get_mut(&id).and_then(|slot| slot.node.as_mut()) {
+                if let Some(node) = self
+                    .brokers
+                    .get_mut(&id)
+                    .and_then(|slot| slot.node.as_mut())
+                {
                     node.handle_message(now_ms, from, message);
                 }
             }
@@ -743,7 +863,11 @@ impl Sim {
         let now_ms = self.now_ms;
         match node {
             NodeId::Broker(id) => {
-                if let Some(node) = self.brokers.get_mut(&id).and_then(|slot| slot.node.as_mut()) {
+                if let Some(node) = self
+                    .brokers
+                    .get_mut(&id)
+                    .and_then(|slot| slot.node.as_mut())
+                {
                     node.handle_timeout(now_ms);
                 }
             }
@@ -764,7 +888,9 @@ impl Sim {
             return;
         }
         let now_ms = self.now_ms;
-        let Some(slot) = self.producers.get_mut(&client) else { return };
+        let Some(slot) = self.producers.get_mut(&client) else {
+            return;
+        };
         if slot.sent >= slot.spec.records {
             return;
         }
@@ -773,7 +899,11 @@ impl Sim {
         let key = slot.spec.keyed.then(|| format!("k{}", sequence % 16));
         let value = format!("p{client}-{sequence}");
         let timestamp_ms = i64::try_from(now_ms).unwrap_or(i64::MAX);
-        let record = Record::new(key.as_deref().map(str::as_bytes), Some(value.as_bytes()), timestamp_ms);
+        let record = Record::new(
+            key.as_deref().map(str::as_bytes),
+            Some(value.as_bytes()),
+            timestamp_ms,
+        );
         let topic = slot.spec.topic.clone();
         let _ = slot.producer.send(now_ms, &topic, None, record);
         slot.producer.handle_timeout(now_ms);
@@ -794,7 +924,13 @@ impl Sim {
         let mut consumed = Vec::new();
         let timeout = match node {
             NodeId::Broker(id) => {
-                let Some(broker) = self.brokers.get_mut(&id).and_then(|slot| slot.node.as_mut()) else { return };
+                let Some(broker) = self
+                    .brokers
+                    .get_mut(&id)
+                    .and_then(|slot| slot.node.as_mut())
+                else {
+                    return;
+                };
                 while let Some(out) = broker.poll_output() {
                     outgoing.push(out);
                 }
@@ -841,7 +977,9 @@ impl Sim {
             self.check_leaders(id);
         }
         for (outcome, min_insync_replicas) in outcomes {
-            let NodeId::Client(client) = node else { continue };
+            let NodeId::Client(client) = node else {
+                continue;
+            };
             self.checker.on_produce(&outcome, min_insync_replicas);
             self.record(TraceKind::Produced {
                 client,
@@ -853,12 +991,25 @@ impl Sim {
             });
         }
         for event in consumed {
-            let NodeId::Client(client) = node else { continue };
+            let NodeId::Client(client) = node else {
+                continue;
+            };
             let kind = match &event {
-                ConsumerEvent::Record(record) => TraceKind::Consumed { client, tp: record.tp.clone(), offset: record.offset },
-                ConsumerEvent::PositionReset { tp, from_offset, to_offset } => {
-                    TraceKind::ConsumerReset { client, tp: tp.clone(), from_offset: *from_offset, to_offset: *to_offset }
-                }
+                ConsumerEvent::Record(record) => TraceKind::Consumed {
+                    client,
+                    tp: record.tp.clone(),
+                    offset: record.offset,
+                },
+                ConsumerEvent::PositionReset {
+                    tp,
+                    from_offset,
+                    to_offset,
+                } => TraceKind::ConsumerReset {
+                    client,
+                    tp: tp.clone(),
+                    from_offset: *from_offset,
+                    to_offset: *to_offset,
+                },
             };
             let index = self.record(kind);
             self.checker.on_consume(client, &event, index, now_ms);
@@ -873,16 +1024,22 @@ impl Sim {
     }
 
     fn observe_event(&mut self, node: NodeId, event: Event) {
-        let index = self.record(TraceKind::Node { node, event: event.clone() });
+        let index = self.record(TraceKind::Node {
+            node,
+            event: event.clone(),
+        });
         self.checker.on_event(&event, index, self.now_ms);
         self.record_new_violations();
     }
 
     fn check_leaders(&mut self, id: BrokerId) {
-        let Some(broker) = self.brokers.get(&id).and_then(|slot| slot.node.as_ref()) else { return };
+        let Some(broker) = self.brokers.get(&id).and_then(|slot| slot.node.as_ref()) else {
+            return;
+        };
         let index = self.trace_len;
         for (tp, leader_epoch, log) in broker.leader_logs() {
-            self.checker.on_leader_state(id, tp, leader_epoch, log, index, self.now_ms);
+            self.checker
+                .on_leader_state(id, tp, leader_epoch, log, index, self.now_ms);
         }
         self.record_new_violations();
     }
@@ -892,7 +1049,10 @@ impl Sim {
         let violations = self.checker.report().violations[reported..].to_vec();
         self.reported_violations = self.checker.report().violations.len();
         for violation in violations {
-            self.record(TraceKind::Violation { invariant: violation.invariant, detail: violation.detail });
+            self.record(TraceKind::Violation {
+                invariant: violation.invariant,
+                detail: violation.detail,
+            });
         }
     }
 
@@ -927,31 +1087,49 @@ impl Sim {
             .collect();
         for (tp, leader, replicas) in partitions {
             for replica in replicas {
-                let node = self.brokers.get(&replica).and_then(|slot| slot.node.as_ref());
+                let node = self
+                    .brokers
+                    .get(&replica)
+                    .and_then(|slot| slot.node.as_ref());
                 if let Some(log) = node.and_then(|broker| broker.log(&tp)) {
-                    self.checker.check_replica(replica, &tp, log, index, self.now_ms);
+                    self.checker
+                        .check_replica(replica, &tp, log, index, self.now_ms);
                 }
             }
-            let Some(log) = leader.and_then(|leader| self.broker(leader)).and_then(|broker| broker.log(&tp)) else {
+            let Some(log) = leader
+                .and_then(|leader| self.broker(leader))
+                .and_then(|broker| broker.log(&tp))
+            else {
                 final_logs.insert(tp, BTreeMap::new());
                 continue;
             };
             let mut records = BTreeMap::new();
             let mut offset = log.log_start_offset();
             while offset < log.high_watermark() {
-                let Ok(read) = log.read(offset, 1 << 20, ReadLimit::HighWatermark) else { break };
-                let Some(last) = read.batches.last() else { break };
+                let Ok(read) = log.read(offset, 1 << 20, ReadLimit::HighWatermark) else {
+                    break;
+                };
+                let Some(last) = read.batches.last() else {
+                    break;
+                };
                 let next = last.next_offset();
                 for batch in &read.batches {
                     for record in batch.records().flatten() {
-                        records.insert(record.offset, fingerprint(record.record.key.as_deref(), record.record.value.as_deref()));
+                        records.insert(
+                            record.offset,
+                            fingerprint(
+                                record.record.key.as_deref(),
+                                record.record.value.as_deref(),
+                            ),
+                        );
                     }
                 }
                 offset = next;
             }
             final_logs.insert(tp, records);
         }
-        self.checker.check_acknowledged(&final_logs, index, self.now_ms);
+        self.checker
+            .check_acknowledged(&final_logs, index, self.now_ms);
         self.record_new_violations();
         RunSummary {
             seed: self.config.seed,
@@ -965,12 +1143,18 @@ impl Sim {
     /// Acks setting of each producer, by client number.
     #[must_use]
     pub fn producer_acks(&self) -> BTreeMap<u32, Acks> {
-        self.producers.iter().map(|(id, slot)| (*id, slot.spec.config.acks)).collect()
+        self.producers
+            .iter()
+            .map(|(id, slot)| (*id, slot.spec.config.acks))
+            .collect()
     }
 
     /// A topic partition handle.
     #[must_use]
     pub fn tp(topic: &str, partition: i32) -> TopicPartition {
-        TopicPartition { topic: Arc::from(topic), partition }
+        TopicPartition {
+            topic: Arc::from(topic),
+            partition,
+        }
     }
 }

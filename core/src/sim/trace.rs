@@ -162,13 +162,17 @@ pub struct StableHasher {
 
 impl Default for StableHasher {
     fn default() -> Self {
-        StableHasher { state: 0xcbf2_9ce4_8422_2325 }
+        StableHasher {
+            state: 0xcbf2_9ce4_8422_2325,
+        }
     }
 }
 
 impl StableHasher {
     fn mix(&mut self, word: u64) {
-        self.state = (self.state ^ word).wrapping_mul(0x0000_0100_0000_01b3).rotate_left(29);
+        self.state = (self.state ^ word)
+            .wrapping_mul(0x0000_0100_0000_01b3)
+            .rotate_left(29);
     }
 }
 
