@@ -26,11 +26,7 @@ fn batches(batch_records: usize, total_records: usize) -> Vec<RecordBatch> {
         .map(|index| {
             let mut builder = BatchBuilder::new();
             for _ in 0..batch_records {
-                builder.push(&Record::new(
-                    None,
-                    Some(&value),
-                    i64::try_from(index).unwrap(),
-                ));
+                builder.push(&Record::new(None, Some(&value), i64::try_from(index).unwrap()));
             }
             builder.build()
         })
@@ -44,26 +40,17 @@ struct Figures {
 
 fn figures(records: usize, bytes: usize, elapsed: Duration) -> Figures {
     let seconds = elapsed.as_secs_f64();
-    Figures {
-        records_per_s: records as f64 / seconds,
-        mb_per_s: bytes as f64 / seconds / 1e6,
-    }
+    Figures { records_per_s: records as f64 / seconds, mb_per_s: bytes as f64 / seconds / 1e6 }
 }
 
 fn config() -> TopicConfig {
     // 64 MiB segments: several rolls per run, like a busy partition.
-    TopicConfig {
-        segment_bytes: 64 << 20,
-        ..TopicConfig::default()
-    }
+    TopicConfig { segment_bytes: 64 << 20, ..TopicConfig::default() }
 }
 
 /// Best of `rounds` runs of appending every batch to a fresh log.
 fn bench_append(input: &[RecordBatch], rounds: usize) -> (Figures, PartitionLog<MemStorage>) {
-    let records: usize = input
-        .iter()
-        .map(|b| usize::try_from(b.record_count()).unwrap())
-        .sum();
+    let records: usize = input.iter().map(|b| usize::try_from(b.record_count()).unwrap()).sum();
     let bytes: usize = input.iter().map(RecordBatch::size_bytes).sum();
     let mut best = Duration::MAX;
     let mut last_log = None;
@@ -111,10 +98,7 @@ fn bench_read(log: &PartitionLog<MemStorage>, rounds: usize) -> Figures {
 /// Reference: copying the same bytes into a Vec, best of `rounds`.
 fn bench_memcpy(input: &[RecordBatch], rounds: usize) -> Figures {
     let bytes: usize = input.iter().map(RecordBatch::size_bytes).sum();
-    let records: usize = input
-        .iter()
-        .map(|b| usize::try_from(b.record_count()).unwrap())
-        .sum();
+    let records: usize = input.iter().map(|b| usize::try_from(b.record_count()).unwrap()).sum();
     let mut best = Duration::MAX;
     for _ in 0..rounds {
         let mut sink: Vec<u8> = Vec::with_capacity(bytes);
@@ -131,13 +115,8 @@ fn bench_memcpy(input: &[RecordBatch], rounds: usize) -> Figures {
 fn main() {
     let quick = std::env::args().any(|arg| arg == "--quick");
     let (total, rounds) = if quick { (200_000, 2) } else { (2_000_000, 5) };
-    println!(
-        "PartitionLog over MemStorage, {VALUE_BYTES} B values, {total} records, best of {rounds}"
-    );
-    println!(
-        "{:<34} {:>14} {:>10} {:>12}",
-        "case", "records/s", "MB/s", "vs memcpy"
-    );
+    println!("PartitionLog over MemStorage, {VALUE_BYTES} B values, {total} records, best of {rounds}");
+    println!("{:<34} {:>14} {:>10} {:>12}", "case", "records/s", "MB/s", "vs memcpy");
     for batch_records in [1usize, 1000] {
         let build_start = Instant::now();
         let input = batches(batch_records, total);
@@ -149,14 +128,8 @@ fn main() {
         for (name, figure) in [
             (format!("append, batches of {batch_records}"), &append),
             (format!("read+decode, batches of {batch_records}"), &read),
-            (
-                format!("build (encode+CRC), batches of {batch_records}"),
-                &build,
-            ),
-            (
-                format!("reference memcpy, batches of {batch_records}"),
-                &reference,
-            ),
+            (format!("build (encode+CRC), batches of {batch_records}"), &build),
+            (format!("reference memcpy, batches of {batch_records}"), &reference),
         ] {
             println!(
                 "{:<34} {:>14.0} {:>10.0} {:>12.3}",

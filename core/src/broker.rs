@@ -22,9 +22,7 @@ use crate::error::ErrorCode;
 use crate::event::Event;
 use crate::log::{PartitionLog, ReadLimit};
 use crate::placement::BrokerId;
-use crate::protocol::{
-    Acks, EpochEndOffset, Message, MetadataImage, NodeId, Outgoing, PartitionState, TopicPartition,
-};
+use crate::protocol::{Acks, EpochEndOffset, Message, MetadataImage, NodeId, Outgoing, PartitionState, TopicPartition};
 use crate::record::RecordBatch;
 use crate::storage::{MemStorage, Storage};
 
@@ -41,6 +39,15 @@ pub trait StorageFactory {
     type Storage: Storage;
     /// The storage for `tp`.
     fn open(&mut self, tp: &TopicPartition) -> Self::Storage;
+
+    /// Storages handed in but never opened (a broker that crashed before it learned its
+    /// partitions must not lose them).
+    fn into_unopened(self) -> BTreeMap<TopicPartition, Self::Storage>
+    where
+        Self: Sized,
+    {
+        BTreeMap::new()
+    }
 }
 
 /// Hands out [`MemStorage`]s, returning ones kept from before a (simulated) restart.
@@ -61,6 +68,10 @@ impl StorageFactory for MemStorageFactory {
     type Storage = MemStorage;
     fn open(&mut self, tp: &TopicPartition) -> MemStorage {
         self.kept.remove(tp).unwrap_or_default()
+    }
+
+    fn into_unopened(self) -> BTreeMap<TopicPartition, MemStorage> {
+        self.kept
     }
 }
 
@@ -165,10 +176,7 @@ pub struct BrokerNode<F: StorageFactory> {
 impl<F: StorageFactory> BrokerNode<F> {
     /// A broker starting at `now_ms`; it registers with the controller right away.
     pub fn new(config: BrokerConfig, factory: F, now_ms: u64) -> BrokerNode<F> {
-        assert!(
-            config.validate().is_ok(),
-            "BrokerNode needs a validated config"
-        );
+        assert!(config.validate().is_ok(), "BrokerNode needs a validated config");
         BrokerNode {
             id: config.node_id,
             config,
@@ -214,22 +222,21 @@ impl<F: StorageFactory> BrokerNode<F> {
     }
 
     /// Every partition this broker leads: (partition, leader epoch, log).
-    pub fn leader_logs(
-        &self,
-    ) -> impl Iterator<Item = (&TopicPartition, i32, &PartitionLog<F::Storage>)> {
+    pub fn leader_logs(&self) -> impl Iterator<Item = (&TopicPartition, i32, &PartitionLog<F::Storage>)> {
         self.replicas
             .iter()
             .filter(|(_, replica)| matches!(replica.role, Role::Leader(_)))
             .map(|(tp, replica)| (tp, replica.state.leader_epoch, &replica.log))
     }
 
-    /// Gives up the storages (a crash: the caller decides what survives).
+    /// Gives up every storage, opened or not (a crash: the caller decides what survives).
     #[must_use]
     pub fn into_storages(self) -> BTreeMap<TopicPartition, F::Storage> {
-        self.replicas
-            .into_iter()
-            .map(|(tp, replica)| (tp, replica.log.into_storage()))
-            .collect()
+        let mut storages = self.factory.into_unopened();
+        for (tp, replica) in self.replicas {
+            storages.insert(tp, replica.log.into_storage());
+        }
+        storages
     }
 
     /// Next message to send.
@@ -248,8 +255,7 @@ impl<F: StorageFactory> BrokerNode<F> {
     #[must_use]
     pub fn poll_timeout(&self) -> Option<u64> {
         let lag_ms = u64::try_from(self.config.replica_lag_time_max_ms).unwrap_or(u64::MAX);
-        let socket_timeout_ms =
-            u64::try_from(self.config.replica_socket_timeout_ms).unwrap_or(u64::MAX);
+        let socket_timeout_ms = u64::try_from(self.config.replica_socket_timeout_ms).unwrap_or(u64::MAX);
         let mut next = self.next_heartbeat_ms;
         for replica in self.replicas.values() {
             if let Some(due_ms) = replica.log.flush_due_ms() {
@@ -273,9 +279,7 @@ impl<F: StorageFactory> BrokerNode<F> {
                     }
                 }
                 Role::Follower(follower) => match follower.fetch_in_flight {
-                    Some((_, sent_ms)) => {
-                        next = next.min(sent_ms.saturating_add(socket_timeout_ms))
-                    }
+                    Some((_, sent_ms)) => next = next.min(sent_ms.saturating_add(socket_timeout_ms)),
                     None if replica.state.leader.is_some_and(|leader| leader != self.id) => {
                         next = next.min(follower.next_fetch_ms);
                     }
@@ -305,10 +309,7 @@ impl<F: StorageFactory> BrokerNode<F> {
                 self.handle_timeout(now_ms);
             }
             Message::BrokerHeartbeatResponse { error, metadata } => {
-                if matches!(
-                    error,
-                    ErrorCode::StaleBrokerEpoch | ErrorCode::BrokerIdNotRegistered
-                ) {
+                if matches!(error, ErrorCode::StaleBrokerEpoch | ErrorCode::BrokerIdNotRegistered) {
                     self.broker_epoch = None;
                     self.next_heartbeat_ms = now_ms;
                 }
@@ -324,13 +325,7 @@ impl<F: StorageFactory> BrokerNode<F> {
                 let image = self.image.clone();
                 self.send(from, Message::MetadataResponse { request_id, image });
             }
-            Message::Produce {
-                request_id,
-                tp,
-                acks,
-                timeout_ms,
-                batch,
-            } => {
+            Message::Produce { request_id, tp, acks, timeout_ms, batch } => {
                 self.handle_produce(now_ms, from, request_id, &tp, acks, timeout_ms, batch);
             }
             Message::Fetch {
@@ -387,14 +382,10 @@ impl<F: StorageFactory> BrokerNode<F> {
     /// Heartbeats, follower fetches, ISR shrink checks, timeouts, flushes.
     pub fn handle_timeout(&mut self, now_ms: u64) {
         if now_ms >= self.next_heartbeat_ms {
-            let interval_ms =
-                u64::try_from(self.config.broker_heartbeat_interval_ms).unwrap_or(2_000);
+            let interval_ms = u64::try_from(self.config.broker_heartbeat_interval_ms).unwrap_or(2_000);
             self.next_heartbeat_ms = now_ms + interval_ms;
             let message = match self.broker_epoch {
-                None => Message::RegisterBroker {
-                    broker_id: self.id,
-                    rack: self.config.broker_rack.clone(),
-                },
+                None => Message::RegisterBroker { broker_id: self.id, rack: self.config.broker_rack.clone() },
                 Some(broker_epoch) => Message::BrokerHeartbeat {
                     broker_id: self.id,
                     broker_epoch,
@@ -410,16 +401,12 @@ impl<F: StorageFactory> BrokerNode<F> {
     }
 
     fn partition_timeout(&mut self, now_ms: u64, tp: &TopicPartition) {
-        let socket_timeout_ms =
-            u64::try_from(self.config.replica_socket_timeout_ms).unwrap_or(u64::MAX);
+        let socket_timeout_ms = u64::try_from(self.config.replica_socket_timeout_ms).unwrap_or(u64::MAX);
         let Some(replica) = self.replicas.get_mut(tp) else {
             return;
         };
         if replica.log.should_flush(now_ms) {
-            replica
-                .log
-                .flush()
-                .expect("MemStorage and FileStorage flush or report through the log");
+            replica.log.flush().expect("MemStorage and FileStorage flush or report through the log");
         }
         match &mut replica.role {
             Role::Follower(follower) => {
@@ -445,7 +432,8 @@ impl<F: StorageFactory> BrokerNode<F> {
     // ----- metadata and roles -----
 
     fn apply_metadata(&mut self, now_ms: u64, image: Arc<MetadataImage>) {
-        if image.metadata_epoch <= self.image.metadata_epoch {
+        // Like a KRaft broker, act on metadata only once registered (this incarnation).
+        if self.broker_epoch.is_none() || image.metadata_epoch <= self.image.metadata_epoch {
             return;
         }
         self.image = image.clone();
@@ -458,17 +446,8 @@ impl<F: StorageFactory> BrokerNode<F> {
                 let storage = self.factory.open(&tp);
                 let log = PartitionLog::new(storage, config);
                 let epochs = rebuild_epochs(&log);
-                let role = Role::Follower(FollowerState {
-                    fetch_in_flight: None,
-                    next_fetch_ms: now_ms,
-                });
-                let replica = Replica {
-                    tp: tp.clone(),
-                    log,
-                    epochs,
-                    state: state.clone(),
-                    role,
-                };
+                let role = Role::Follower(FollowerState { fetch_in_flight: None, next_fetch_ms: now_ms });
+                let replica = Replica { tp: tp.clone(), log, epochs, state: state.clone(), role };
                 self.replicas.insert(tp.clone(), replica);
                 self.take_role(now_ms, &tp, state.clone(), true);
             } else {
@@ -479,13 +458,7 @@ impl<F: StorageFactory> BrokerNode<F> {
 
     /// Applies a partition state from the controller: becomes leader or follower when the
     /// leader or leader epoch changed, else just adopts the newer ISR.
-    fn take_role(
-        &mut self,
-        now_ms: u64,
-        tp: &TopicPartition,
-        state: PartitionState,
-        new_replica: bool,
-    ) {
+    fn take_role(&mut self, now_ms: u64, tp: &TopicPartition, state: PartitionState, new_replica: bool) {
         let me = self.id;
         let replica = self.replicas.get_mut(tp).expect("replica exists");
         if !new_replica && state.leader_epoch < replica.state.leader_epoch {
@@ -526,12 +499,8 @@ impl<F: StorageFactory> BrokerNode<F> {
         );
         let leader_epoch = replica.state.leader_epoch;
         // KIP-279: the new leader records its epoch at its current LEO.
-        replica
-            .epochs
-            .assign(leader_epoch, replica.log.log_end_offset());
-        let Role::Leader(leader) = &mut replica.role else {
-            unreachable!("just set")
-        };
+        replica.epochs.assign(leader_epoch, replica.log.log_end_offset());
+        let Role::Leader(leader) = &mut replica.role else { unreachable!("just set") };
         for &follower in replica.state.replicas.iter().filter(|r| **r != me) {
             let in_isr = replica.state.isr.contains(&follower);
             leader.followers.insert(
@@ -559,10 +528,7 @@ impl<F: StorageFactory> BrokerNode<F> {
         let replica = self.replicas.get_mut(tp).expect("replica exists");
         let old_role = std::mem::replace(
             &mut replica.role,
-            Role::Follower(FollowerState {
-                fetch_in_flight: None,
-                next_fetch_ms: now_ms,
-            }),
+            Role::Follower(FollowerState { fetch_in_flight: None, next_fetch_ms: now_ms }),
         );
         self.events.push_back(Event::BecameFollower {
             broker: self.id,
@@ -581,19 +547,11 @@ impl<F: StorageFactory> BrokerNode<F> {
         for pending in leader.purgatory {
             self.send(
                 pending.from,
-                Message::ProduceResponse {
-                    request_id: pending.request_id,
-                    tp: tp.clone(),
-                    error,
-                    base_offset: -1,
-                },
+                Message::ProduceResponse { request_id: pending.request_id, tp: tp.clone(), error, base_offset: -1 },
             );
         }
         for parked in leader.parked {
-            self.send(
-                parked.from,
-                fetch_error(parked.request_id, tp.clone(), error),
-            );
+            self.send(parked.from, fetch_error(parked.request_id, tp.clone(), error));
         }
     }
 
@@ -615,21 +573,9 @@ impl<F: StorageFactory> BrokerNode<F> {
         let (base_offset, last_offset) = match result {
             Ok(offsets) => offsets,
             Err(error) => {
-                self.events.push_back(Event::ProduceFailed {
-                    broker: me,
-                    tp: tp.clone(),
-                    error,
-                });
+                self.events.push_back(Event::ProduceFailed { broker: me, tp: tp.clone(), error });
                 if acks != Acks::None {
-                    self.send(
-                        from,
-                        Message::ProduceResponse {
-                            request_id,
-                            tp: tp.clone(),
-                            error,
-                            base_offset: -1,
-                        },
-                    );
+                    self.send(from, Message::ProduceResponse { request_id, tp: tp.clone(), error, base_offset: -1 });
                 }
                 return;
             }
@@ -639,30 +585,15 @@ impl<F: StorageFactory> BrokerNode<F> {
             Acks::Leader => {
                 self.send(
                     from,
-                    Message::ProduceResponse {
-                        request_id,
-                        tp: tp.clone(),
-                        error: ErrorCode::None,
-                        base_offset,
-                    },
+                    Message::ProduceResponse { request_id, tp: tp.clone(), error: ErrorCode::None, base_offset },
                 );
             }
             Acks::All => {
                 let replica = self.replicas.get_mut(tp).expect("append succeeded");
-                let Role::Leader(leader) = &mut replica.role else {
-                    unreachable!("append checks leadership")
-                };
+                let Role::Leader(leader) = &mut replica.role else { unreachable!("append checks leadership") };
                 if leader.purgatory.len() >= PURGATORY_PER_PARTITION_MAX {
                     let error = ErrorCode::RequestTimedOut;
-                    self.send(
-                        from,
-                        Message::ProduceResponse {
-                            request_id,
-                            tp: tp.clone(),
-                            error,
-                            base_offset: -1,
-                        },
-                    );
+                    self.send(from, Message::ProduceResponse { request_id, tp: tp.clone(), error, base_offset: -1 });
                 } else {
                     leader.purgatory.push(PendingProduce {
                         from,
@@ -686,24 +617,17 @@ impl<F: StorageFactory> BrokerNode<F> {
         batch: RecordBatch,
     ) -> Result<(i64, i64), ErrorCode> {
         let me = self.id;
-        let replica = self
-            .replicas
-            .get_mut(tp)
-            .ok_or(ErrorCode::NotLeaderOrFollower)?;
+        let replica = self.replicas.get_mut(tp).ok_or(ErrorCode::NotLeaderOrFollower)?;
         if !matches!(replica.role, Role::Leader(_)) {
             return Err(ErrorCode::NotLeaderOrFollower);
         }
-        let min_isr =
-            usize::try_from(replica.log.config().min_insync_replicas).unwrap_or(usize::MAX);
+        let min_isr = usize::try_from(replica.log.config().min_insync_replicas).unwrap_or(usize::MAX);
         // Checked before the append: nothing is written when the ISR is too small.
         if acks == Acks::All && replica.state.isr.len() < min_isr {
             return Err(ErrorCode::NotEnoughReplicas);
         }
         let leader_epoch = replica.state.leader_epoch;
-        let info = replica
-            .log
-            .append_as_leader(now_ms, batch, leader_epoch)
-            .map_err(|error| error.code)?;
+        let info = replica.log.append_as_leader(now_ms, batch, leader_epoch).map_err(|error| error.code)?;
         if replica.log.should_flush(now_ms) {
             replica.log.flush().map_err(|error| error.code)?;
         }
@@ -718,17 +642,11 @@ impl<F: StorageFactory> BrokerNode<F> {
     }
 
     fn expire_purgatory(&mut self, now_ms: u64, tp: &TopicPartition) {
-        let Some(Replica {
-            role: Role::Leader(leader),
-            ..
-        }) = self.replicas.get_mut(tp)
-        else {
+        let Some(Replica { role: Role::Leader(leader), .. }) = self.replicas.get_mut(tp) else {
             return;
         };
-        let (expired, kept): (Vec<PendingProduce>, Vec<PendingProduce>) = leader
-            .purgatory
-            .drain(..)
-            .partition(|pending| now_ms >= pending.deadline_ms);
+        let (expired, kept): (Vec<PendingProduce>, Vec<PendingProduce>) =
+            leader.purgatory.drain(..).partition(|pending| now_ms >= pending.deadline_ms);
         leader.purgatory = kept;
         for pending in expired {
             let message = Message::ProduceResponse {
@@ -748,8 +666,7 @@ impl<F: StorageFactory> BrokerNode<F> {
         let Some(replica) = self.replicas.get_mut(tp) else {
             return;
         };
-        let min_isr =
-            usize::try_from(replica.log.config().min_insync_replicas).unwrap_or(usize::MAX);
+        let min_isr = usize::try_from(replica.log.config().min_insync_replicas).unwrap_or(usize::MAX);
         if replica.state.isr.len() >= min_isr {
             return;
         }
@@ -788,32 +705,22 @@ impl<F: StorageFactory> BrokerNode<F> {
                 }
             }
         }
-        let min_isr =
-            usize::try_from(replica.log.config().min_insync_replicas).unwrap_or(usize::MAX);
+        let min_isr = usize::try_from(replica.log.config().min_insync_replicas).unwrap_or(usize::MAX);
         if members.len() < min_isr || !members.contains(&me) {
             return;
         }
         let mut candidate = replica.log.log_end_offset();
         for member in members.iter().filter(|member| **member != me) {
-            let leo = leader
-                .followers
-                .get(member)
-                .map_or(-1, |progress| progress.log_end_offset);
+            let leo = leader.followers.get(member).map_or(-1, |progress| progress.log_end_offset);
             candidate = candidate.min(leo);
         }
         if candidate <= replica.log.high_watermark() {
             return;
         }
         replica.log.set_high_watermark(candidate);
-        self.events.push_back(Event::HighWatermarkAdvanced {
-            broker: me,
-            tp: tp.clone(),
-            high_watermark: candidate,
-        });
-        let (done, waiting): (Vec<PendingProduce>, Vec<PendingProduce>) = leader
-            .purgatory
-            .drain(..)
-            .partition(|pending| pending.required_offset <= candidate);
+        self.events.push_back(Event::HighWatermarkAdvanced { broker: me, tp: tp.clone(), high_watermark: candidate });
+        let (done, waiting): (Vec<PendingProduce>, Vec<PendingProduce>) =
+            leader.purgatory.drain(..).partition(|pending| pending.required_offset <= candidate);
         leader.purgatory = waiting;
         for pending in done {
             let message = Message::ProduceResponse {
@@ -862,10 +769,7 @@ impl<F: StorageFactory> BrokerNode<F> {
                 (lag_ms > lag_max_ms).then_some((*member, lag_ms))
             })
             .collect();
-        let epoch_start = replica
-            .epochs
-            .start_offset(replica.state.leader_epoch)
-            .unwrap_or(0);
+        let epoch_start = replica.epochs.start_offset(replica.state.leader_epoch).unwrap_or(0);
         let high_watermark = replica.log.high_watermark();
         let joining: Vec<BrokerId> = leader
             .followers
@@ -883,11 +787,7 @@ impl<F: StorageFactory> BrokerNode<F> {
         if leaving.is_empty() && joining.is_empty() {
             return;
         }
-        let mut new_isr: Vec<BrokerId> = isr
-            .iter()
-            .copied()
-            .filter(|m| !leaving.iter().any(|(l, _)| l == m))
-            .collect();
+        let mut new_isr: Vec<BrokerId> = isr.iter().copied().filter(|m| !leaving.iter().any(|(l, _)| l == m)).collect();
         if !leaving.is_empty() {
             // One kind of change at a time: shrink first, expand on a later check.
         } else {
@@ -932,8 +832,7 @@ impl<F: StorageFactory> BrokerNode<F> {
             leader.isr_retry_after_ms = now_ms + backoff_ms;
         }
         if let Some(state) = state {
-            let same_leadership =
-                state.leader == Some(me) && state.leader_epoch == replica.state.leader_epoch;
+            let same_leadership = state.leader == Some(me) && state.leader_epoch == replica.state.leader_epoch;
             if same_leadership && state.partition_epoch > replica.state.partition_epoch {
                 replica.state = state;
             }
@@ -947,25 +846,11 @@ impl<F: StorageFactory> BrokerNode<F> {
     fn handle_fetch(&mut self, now_ms: u64, tp: &TopicPartition, request: FetchRequest) {
         let me = self.id;
         let Some(replica) = self.replicas.get_mut(tp) else {
-            self.send(
-                request.from,
-                fetch_error(
-                    request.request_id,
-                    tp.clone(),
-                    ErrorCode::NotLeaderOrFollower,
-                ),
-            );
+            self.send(request.from, fetch_error(request.request_id, tp.clone(), ErrorCode::NotLeaderOrFollower));
             return;
         };
         let Role::Leader(leader) = &mut replica.role else {
-            self.send(
-                request.from,
-                fetch_error(
-                    request.request_id,
-                    tp.clone(),
-                    ErrorCode::NotLeaderOrFollower,
-                ),
-            );
+            self.send(request.from, fetch_error(request.request_id, tp.clone(), ErrorCode::NotLeaderOrFollower));
             return;
         };
         let leader_epoch = replica.state.leader_epoch;
@@ -975,33 +860,19 @@ impl<F: StorageFactory> BrokerNode<F> {
             } else {
                 ErrorCode::UnknownLeaderEpoch
             };
-            self.send(
-                request.from,
-                fetch_error(request.request_id, tp.clone(), error),
-            );
+            self.send(request.from, fetch_error(request.request_id, tp.clone(), error));
             return;
         }
         if let Some(replica_id) = request.replica_id {
             if replica_id == me || !replica.state.replicas.contains(&replica_id) {
-                self.send(
-                    request.from,
-                    fetch_error(
-                        request.request_id,
-                        tp.clone(),
-                        ErrorCode::NotLeaderOrFollower,
-                    ),
-                );
+                self.send(request.from, fetch_error(request.request_id, tp.clone(), ErrorCode::NotLeaderOrFollower));
                 return;
             }
             // KIP-320: a follower whose last epoch ends earlier here must truncate first.
             if request.last_fetched_epoch >= 0 {
-                let end = replica
-                    .epochs
-                    .end_offset_for(request.last_fetched_epoch, replica.log.log_end_offset());
+                let end = replica.epochs.end_offset_for(request.last_fetched_epoch, replica.log.log_end_offset());
                 if let Some(end) = end {
-                    if end.epoch < request.last_fetched_epoch
-                        || end.end_offset < request.fetch_offset
-                    {
+                    if end.epoch < request.last_fetched_epoch || end.end_offset < request.fetch_offset {
                         let message = Message::FetchResponse {
                             request_id: request.request_id,
                             tp: tp.clone(),
@@ -1019,9 +890,7 @@ impl<F: StorageFactory> BrokerNode<F> {
             }
         }
         let log_end_offset = replica.log.log_end_offset();
-        if request.fetch_offset < replica.log.log_start_offset()
-            || request.fetch_offset > log_end_offset
-        {
+        if request.fetch_offset < replica.log.log_start_offset() || request.fetch_offset > log_end_offset {
             let message = Message::FetchResponse {
                 request_id: request.request_id,
                 tp: tp.clone(),
@@ -1041,8 +910,7 @@ impl<F: StorageFactory> BrokerNode<F> {
                 if request.fetch_offset >= log_end_offset {
                     progress.last_caught_up_ms = progress.last_caught_up_ms.max(now_ms);
                 } else if request.fetch_offset >= progress.last_fetch_leader_log_end_offset {
-                    progress.last_caught_up_ms =
-                        progress.last_caught_up_ms.max(progress.last_fetch_ms);
+                    progress.last_caught_up_ms = progress.last_caught_up_ms.max(progress.last_fetch_ms);
                 }
                 progress.log_end_offset = request.fetch_offset;
                 progress.last_fetch_ms = now_ms;
@@ -1055,19 +923,12 @@ impl<F: StorageFactory> BrokerNode<F> {
         let Role::Leader(leader) = &mut replica.role else {
             return;
         };
-        let limit = if request.replica_id.is_some() {
-            ReadLimit::LogEnd
-        } else {
-            ReadLimit::HighWatermark
-        };
+        let limit = if request.replica_id.is_some() { ReadLimit::LogEnd } else { ReadLimit::HighWatermark };
         let has_data = match limit {
             ReadLimit::LogEnd => request.fetch_offset < replica.log.log_end_offset(),
             ReadLimit::HighWatermark => request.fetch_offset < replica.log.high_watermark(),
         };
-        if !has_data
-            && request.max_wait_ms > 0
-            && leader.parked.len() < PARKED_FETCHES_PER_PARTITION_MAX
-        {
+        if !has_data && request.max_wait_ms > 0 && leader.parked.len() < PARKED_FETCHES_PER_PARTITION_MAX {
             leader.parked.push(ParkedFetch {
                 from: request.from,
                 request_id: request.request_id,
@@ -1105,31 +966,21 @@ impl<F: StorageFactory> BrokerNode<F> {
         let log_end_offset = replica.log.log_end_offset();
         let high_watermark = replica.log.high_watermark();
         let parked = std::mem::take(&mut leader.parked);
-        let (ready, waiting): (Vec<ParkedFetch>, Vec<ParkedFetch>) =
-            parked.into_iter().partition(|fetch| {
-                let expired = now_ms >= fetch.deadline_ms;
-                let has_data = match fetch.replica_id {
-                    Some(_) => {
-                        fetch.fetch_offset < log_end_offset
-                            || high_watermark > fetch.high_watermark_seen
-                    }
-                    None => fetch.fetch_offset < high_watermark,
-                };
-                expired || (!expired_only && has_data)
-            });
+        let (ready, waiting): (Vec<ParkedFetch>, Vec<ParkedFetch>) = parked.into_iter().partition(|fetch| {
+            let expired = now_ms >= fetch.deadline_ms;
+            let has_data = match fetch.replica_id {
+                Some(_) => fetch.fetch_offset < log_end_offset || high_watermark > fetch.high_watermark_seen,
+                None => fetch.fetch_offset < high_watermark,
+            };
+            expired || (!expired_only && has_data)
+        });
         if let Role::Leader(leader) = &mut replica.role {
             leader.parked = waiting;
         }
         for fetch in ready {
             let replica = self.replicas.get(tp).expect("still here");
-            let message = read_for_fetch(
-                replica,
-                tp,
-                fetch.request_id,
-                fetch.replica_id,
-                fetch.fetch_offset,
-                fetch.max_bytes,
-            );
+            let message =
+                read_for_fetch(replica, tp, fetch.request_id, fetch.replica_id, fetch.fetch_offset, fetch.max_bytes);
             self.send(fetch.from, message);
         }
     }
@@ -1182,12 +1033,7 @@ impl<F: StorageFactory> BrokerNode<F> {
         match response.error {
             ErrorCode::None => {
                 if let Some(diverging) = response.diverging_epoch {
-                    let target = truncation_offset(
-                        &replica.epochs,
-                        diverging,
-                        before,
-                        replica.log.log_start_offset(),
-                    );
+                    let target = truncation_offset(&replica.epochs, diverging, before, replica.log.log_start_offset());
                     replica.truncate(target);
                 } else {
                     for batch in response.batches {
@@ -1204,10 +1050,8 @@ impl<F: StorageFactory> BrokerNode<F> {
                     if replica.log.should_flush(now_ms) {
                         replica.log.flush().expect("storage flush");
                     }
-                    let high_watermark = response
-                        .high_watermark
-                        .min(replica.log.log_end_offset())
-                        .max(replica.log.log_start_offset());
+                    let high_watermark =
+                        response.high_watermark.min(replica.log.log_end_offset()).max(replica.log.log_start_offset());
                     replica.log.set_high_watermark(high_watermark);
                 }
             }
@@ -1216,10 +1060,7 @@ impl<F: StorageFactory> BrokerNode<F> {
                     // The leader has less than we do (an unclean election): follow it.
                     replica.truncate(response.log_end_offset.max(replica.log.log_start_offset()));
                 } else if before < response.log_start_offset {
-                    replica
-                        .log
-                        .truncate_fully_and_start_at(response.log_start_offset)
-                        .expect("storage reset");
+                    replica.log.truncate_fully_and_start_at(response.log_start_offset).expect("storage reset");
                     replica.epochs.clear();
                 } else {
                     follower.next_fetch_ms = now_ms + backoff_ms;
@@ -1301,11 +1142,7 @@ fn read_for_fetch<S: Storage>(
     fetch_offset: i64,
     max_bytes: usize,
 ) -> Message {
-    let limit = if replica_id.is_some() {
-        ReadLimit::LogEnd
-    } else {
-        ReadLimit::HighWatermark
-    };
+    let limit = if replica_id.is_some() { ReadLimit::LogEnd } else { ReadLimit::HighWatermark };
     match replica.log.read(fetch_offset, max_bytes, limit) {
         Ok(read) => Message::FetchResponse {
             request_id,
@@ -1347,9 +1184,7 @@ impl<S: Storage> Replica<S> {
 
     fn truncate(&mut self, offset: i64) {
         if offset < self.log.log_end_offset() {
-            self.log
-                .truncate_to(offset)
-                .expect("truncation target is within the log");
+            self.log.truncate_to(offset).expect("truncation target is within the log");
             self.epochs.truncate_from_end(self.log.log_end_offset());
         }
     }

@@ -113,10 +113,7 @@ const METADATA_BACKOFF_MS: u64 = 100;
 
 impl MetadataClient {
     fn new(bootstrap: Vec<BrokerId>) -> MetadataClient {
-        assert!(
-            !bootstrap.is_empty(),
-            "a client needs at least one bootstrap broker"
-        );
+        assert!(!bootstrap.is_empty(), "a client needs at least one bootstrap broker");
         MetadataClient {
             bootstrap,
             image: Arc::new(MetadataImage::default()),
@@ -132,13 +129,7 @@ impl MetadataClient {
     }
 
     /// Sends a metadata request when the image is stale and none is in flight (or it timed out).
-    fn poll(
-        &mut self,
-        now_ms: u64,
-        request_id: u64,
-        timeout_ms: u64,
-        outbox: &mut VecDeque<Outgoing>,
-    ) -> bool {
+    fn poll(&mut self, now_ms: u64, request_id: u64, timeout_ms: u64, outbox: &mut VecDeque<Outgoing>) -> bool {
         if let Some((_, sent_ms)) = self.in_flight {
             if now_ms < sent_ms + timeout_ms {
                 return false;
@@ -152,10 +143,7 @@ impl MetadataClient {
         let broker = self.bootstrap[self.next_bootstrap % self.bootstrap.len()];
         self.next_bootstrap += 1;
         self.in_flight = Some((request_id, now_ms));
-        outbox.push_back(Outgoing {
-            to: NodeId::Broker(broker),
-            message: Message::MetadataRequest { request_id },
-        });
+        outbox.push_back(Outgoing { to: NodeId::Broker(broker), message: Message::MetadataRequest { request_id } });
         true
     }
 
@@ -235,13 +223,7 @@ impl Producer {
     }
 
     /// Queues a record; returns its send id, or `None` when the queue is full.
-    pub fn send(
-        &mut self,
-        now_ms: u64,
-        topic: &str,
-        partition: Option<i32>,
-        record: Record,
-    ) -> Option<u64> {
+    pub fn send(&mut self, now_ms: u64, topic: &str, partition: Option<i32>, record: Record) -> Option<u64> {
         if self.pending() >= PRODUCER_QUEUE_MAX {
             return None;
         }
@@ -280,11 +262,7 @@ impl Producer {
             if !self.metadata.stale {
                 consider(pending.next_attempt_ms);
             }
-            consider(
-                pending
-                    .created_ms
-                    .saturating_add(self.config.delivery_timeout_ms),
-            );
+            consider(pending.created_ms.saturating_add(self.config.delivery_timeout_ms));
         }
         for in_flight in self.in_flight.values() {
             consider(in_flight.sent_ms + self.config.request_timeout_ms);
@@ -305,22 +283,12 @@ impl Producer {
                 self.metadata.handle_response(now_ms, request_id, image);
                 self.handle_timeout(now_ms);
             }
-            Message::ProduceResponse {
-                request_id,
-                error,
-                base_offset,
-                ..
-            } => {
+            Message::ProduceResponse { request_id, error, base_offset, .. } => {
                 let Some(in_flight) = self.in_flight.remove(&request_id) else {
                     return;
                 };
                 if error.is_ok() {
-                    self.complete(
-                        now_ms,
-                        in_flight.pending,
-                        Some(in_flight.tp),
-                        Ok(base_offset),
-                    );
+                    self.complete(now_ms, in_flight.pending, Some(in_flight.tp), Ok(base_offset));
                 } else {
                     self.retry_or_fail(now_ms, in_flight.pending, Some(in_flight.tp), error);
                 }
@@ -350,13 +318,7 @@ impl Producer {
         });
     }
 
-    fn retry_or_fail(
-        &mut self,
-        now_ms: u64,
-        mut pending: PendingRecord,
-        tp: Option<TopicPartition>,
-        error: ErrorCode,
-    ) {
+    fn retry_or_fail(&mut self, now_ms: u64, mut pending: PendingRecord, tp: Option<TopicPartition>, error: ErrorCode) {
         if matches!(
             error,
             ErrorCode::NotLeaderOrFollower
@@ -367,10 +329,7 @@ impl Producer {
         ) {
             self.metadata.stale = true;
         }
-        let expired = now_ms
-            >= pending
-                .created_ms
-                .saturating_add(self.config.delivery_timeout_ms);
+        let expired = now_ms >= pending.created_ms.saturating_add(self.config.delivery_timeout_ms);
         if error.is_retriable() && pending.attempts <= self.config.retries && !expired {
             pending.next_attempt_ms = now_ms + self.config.retry_backoff_ms;
             if let Some(tp) = tp {
@@ -393,20 +352,10 @@ impl Producer {
         for request_id in expired {
             let in_flight = self.in_flight.remove(&request_id).expect("listed above");
             // The Java client treats a request timeout as a retriable network error.
-            self.retry_or_fail(
-                now_ms,
-                in_flight.pending,
-                Some(in_flight.tp),
-                ErrorCode::RequestTimedOut,
-            );
+            self.retry_or_fail(now_ms, in_flight.pending, Some(in_flight.tp), ErrorCode::RequestTimedOut);
         }
         let request_id = self.next_request_id;
-        if self.metadata.poll(
-            now_ms,
-            request_id,
-            self.config.request_timeout_ms,
-            &mut self.outbox,
-        ) {
+        if self.metadata.poll(now_ms, request_id, self.config.request_timeout_ms, &mut self.outbox) {
             self.next_request_id += 1;
         }
         if self.metadata.image.metadata_epoch == 0 {
@@ -414,11 +363,7 @@ impl Producer {
         }
         let mut waiting = VecDeque::new();
         while let Some(pending) = self.queue.pop_front() {
-            if now_ms
-                >= pending
-                    .created_ms
-                    .saturating_add(self.config.delivery_timeout_ms)
-            {
+            if now_ms >= pending.created_ms.saturating_add(self.config.delivery_timeout_ms) {
                 self.complete(now_ms, pending, None, Err(ErrorCode::RequestTimedOut));
                 continue;
             }
@@ -464,10 +409,7 @@ impl Producer {
             }
         };
         pending.partition = Some(partition);
-        let tp = TopicPartition {
-            topic: pending.topic.clone(),
-            partition,
-        };
+        let tp = TopicPartition { topic: pending.topic.clone(), partition };
         let Some(leader) = self.metadata.leader(&tp) else {
             self.metadata.stale = true;
             pending.next_attempt_ms = now_ms + self.config.retry_backoff_ms;
@@ -483,21 +425,11 @@ impl Producer {
             timeout_ms: self.config.request_timeout_ms,
             batch,
         };
-        self.outbox.push_back(Outgoing {
-            to: NodeId::Broker(leader),
-            message,
-        });
+        self.outbox.push_back(Outgoing { to: NodeId::Broker(leader), message });
         if self.config.acks == Acks::None {
             self.complete(now_ms, pending, Some(tp), Ok(-1));
         } else {
-            self.in_flight.insert(
-                request_id,
-                InFlight {
-                    pending,
-                    tp,
-                    sent_ms: now_ms,
-                },
-            );
+            self.in_flight.insert(request_id, InFlight { pending, tp, sent_ms: now_ms });
         }
         Ok(())
     }
@@ -582,10 +514,7 @@ impl Consumer {
     /// Next position per partition.
     #[must_use]
     pub fn positions(&self) -> BTreeMap<TopicPartition, i64> {
-        self.positions
-            .iter()
-            .map(|(tp, p)| (tp.clone(), p.position))
-            .collect()
+        self.positions.iter().map(|(tp, p)| (tp.clone(), p.position)).collect()
     }
 
     /// Next message to send.
@@ -622,15 +551,7 @@ impl Consumer {
                 self.assign_partitions(now_ms);
                 self.handle_timeout(now_ms);
             }
-            Message::FetchResponse {
-                request_id,
-                tp,
-                error,
-                high_watermark,
-                log_start_offset,
-                batches,
-                ..
-            } => {
+            Message::FetchResponse { request_id, tp, error, high_watermark, log_start_offset, batches, .. } => {
                 let Some(position) = self.positions.get_mut(&tp) else {
                     return;
                 };
@@ -687,10 +608,8 @@ impl Consumer {
                 continue;
             };
             for partition in 0..metadata.partitions.len() {
-                let tp = TopicPartition {
-                    topic: topic.clone(),
-                    partition: i32::try_from(partition).unwrap_or(i32::MAX),
-                };
+                let tp =
+                    TopicPartition { topic: topic.clone(), partition: i32::try_from(partition).unwrap_or(i32::MAX) };
                 self.positions.entry(tp).or_insert(PartitionPosition {
                     position: 0,
                     in_flight: None,
@@ -703,22 +622,14 @@ impl Consumer {
     /// Sends due fetches and metadata requests.
     pub fn handle_timeout(&mut self, now_ms: u64) {
         let request_id = self.next_request_id;
-        if self.metadata.poll(
-            now_ms,
-            request_id,
-            self.request_timeout_ms,
-            &mut self.outbox,
-        ) {
+        if self.metadata.poll(now_ms, request_id, self.request_timeout_ms, &mut self.outbox) {
             self.next_request_id += 1;
         }
         let partitions: Vec<TopicPartition> = self.positions.keys().cloned().collect();
         for tp in partitions {
             let leader = self.metadata.leader(&tp);
             let position = self.positions.get_mut(&tp).expect("listed above");
-            if position
-                .in_flight
-                .is_some_and(|(_, sent_ms)| now_ms >= sent_ms + self.request_timeout_ms)
-            {
+            if position.in_flight.is_some_and(|(_, sent_ms)| now_ms >= sent_ms + self.request_timeout_ms) {
                 position.in_flight = None;
                 self.metadata.stale = true;
             }
@@ -743,10 +654,7 @@ impl Consumer {
                 max_bytes: 1 << 20,
                 max_wait_ms: self.fetch_max_wait_ms,
             };
-            self.outbox.push_back(Outgoing {
-                to: NodeId::Broker(leader),
-                message,
-            });
+            self.outbox.push_back(Outgoing { to: NodeId::Broker(leader), message });
         }
     }
 }

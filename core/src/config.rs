@@ -26,21 +26,13 @@ pub struct ConfigError {
 
 impl ConfigError {
     fn new(key: &str, value: &str, reason: impl Into<String>) -> ConfigError {
-        ConfigError {
-            key: key.to_owned(),
-            value: value.to_owned(),
-            reason: reason.into(),
-        }
+        ConfigError { key: key.to_owned(), value: value.to_owned(), reason: reason.into() }
     }
 }
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "invalid value {:?} for configuration {}: {}",
-            self.value, self.key, self.reason
-        )
+        write!(f, "invalid value {:?} for configuration {}: {}", self.value, self.key, self.reason)
     }
 }
 
@@ -178,36 +170,19 @@ pub struct CleanupPolicy {
 
 impl CleanupPolicy {
     /// Kafka's default: `delete`.
-    pub const DELETE: CleanupPolicy = CleanupPolicy {
-        delete: true,
-        compact: false,
-    };
+    pub const DELETE: CleanupPolicy = CleanupPolicy { delete: true, compact: false };
     /// `compact`.
-    pub const COMPACT: CleanupPolicy = CleanupPolicy {
-        delete: false,
-        compact: true,
-    };
+    pub const COMPACT: CleanupPolicy = CleanupPolicy { delete: false, compact: true };
 }
 
 impl ConfigField for CleanupPolicy {
     fn parse(text: &str) -> Result<CleanupPolicy, String> {
-        let mut policy = CleanupPolicy {
-            delete: false,
-            compact: false,
-        };
-        for part in text
-            .split(',')
-            .map(str::trim)
-            .filter(|part| !part.is_empty())
-        {
+        let mut policy = CleanupPolicy { delete: false, compact: false };
+        for part in text.split(',').map(str::trim).filter(|part| !part.is_empty()) {
             match part {
                 "delete" => policy.delete = true,
                 "compact" => policy.compact = true,
-                other => {
-                    return Err(format!(
-                        "unknown policy {other:?}; expected delete, compact or both"
-                    ))
-                }
+                other => return Err(format!("unknown policy {other:?}; expected delete, compact or both")),
             }
         }
         if !policy.delete && !policy.compact {
@@ -261,10 +236,7 @@ fn at_least<T: PartialOrd + fmt::Display + Copy>(min: T) -> impl Fn(&T) -> Resul
 }
 
 /// A check: `min ≤ value ≤ max` (Kafka's `between`).
-fn between<T: PartialOrd + fmt::Display + Copy>(
-    min: T,
-    max: T,
-) -> impl Fn(&T) -> Result<(), String> {
+fn between<T: PartialOrd + fmt::Display + Copy>(min: T, max: T) -> impl Fn(&T) -> Result<(), String> {
     move |value| {
         if *value >= min && *value <= max {
             Ok(())
@@ -275,9 +247,7 @@ fn between<T: PartialOrd + fmt::Display + Copy>(
 }
 
 /// A check on an optional value: when set, at least `min`.
-fn optional_at_least<T: PartialOrd + fmt::Display + Copy>(
-    min: T,
-) -> impl Fn(&Option<T>) -> Result<(), String> {
+fn optional_at_least<T: PartialOrd + fmt::Display + Copy>(min: T) -> impl Fn(&Option<T>) -> Result<(), String> {
     move |value| match value {
         Some(value) => at_least(min)(value),
         None => Ok(()),
@@ -293,16 +263,9 @@ pub fn parse_properties(text: &str) -> Result<Vec<(String, String)>, ConfigError
             continue;
         }
         let Some(split) = line.find(['=', ':']) else {
-            return Err(ConfigError::new(
-                line,
-                "",
-                format!("line {} is not key=value", index + 1),
-            ));
+            return Err(ConfigError::new(line, "", format!("line {} is not key=value", index + 1)));
         };
-        pairs.push((
-            line[..split].trim().to_owned(),
-            line[split + 1..].trim().to_owned(),
-        ));
+        pairs.push((line[..split].trim().to_owned(), line[split + 1..].trim().to_owned()));
     }
     Ok(pairs)
 }
@@ -562,50 +525,34 @@ impl BrokerConfig {
     /// Defaults for broker `node_id`.
     #[must_use]
     pub fn for_node(node_id: i32) -> BrokerConfig {
-        BrokerConfig {
-            node_id,
-            ..BrokerConfig::default()
-        }
+        BrokerConfig { node_id, ..BrokerConfig::default() }
     }
 
     /// Checks every value's range and the rules between values.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.check_fields()?;
         if self.node_id < 0 {
-            return Err(ConfigError::new(
-                "node.id",
-                &self.node_id.to_string(),
-                "is required and must be at least 0",
-            ));
+            return Err(ConfigError::new("node.id", &self.node_id.to_string(), "is required and must be at least 0"));
         }
         if self.default_replication_factor > self.max_replication_factor {
             return Err(ConfigError::new(
                 "default.replication.factor",
                 &self.default_replication_factor.to_string(),
-                format!(
-                    "exceeds rill.max.replication.factor {}",
-                    self.max_replication_factor
-                ),
+                format!("exceeds rill.max.replication.factor {}", self.max_replication_factor),
             ));
         }
         if self.group_min_session_timeout_ms > self.group_max_session_timeout_ms {
             return Err(ConfigError::new(
                 "group.min.session.timeout.ms",
                 &self.group_min_session_timeout_ms.to_string(),
-                format!(
-                    "exceeds group.max.session.timeout.ms {}",
-                    self.group_max_session_timeout_ms
-                ),
+                format!("exceeds group.max.session.timeout.ms {}", self.group_max_session_timeout_ms),
             ));
         }
         if self.broker_heartbeat_interval_ms >= self.broker_session_timeout_ms {
             return Err(ConfigError::new(
                 "broker.heartbeat.interval.ms",
                 &self.broker_heartbeat_interval_ms.to_string(),
-                format!(
-                    "must be less than broker.session.timeout.ms {}",
-                    self.broker_session_timeout_ms
-                ),
+                format!("must be less than broker.session.timeout.ms {}", self.broker_session_timeout_ms),
             ));
         }
         Ok(())
@@ -614,9 +561,7 @@ impl BrokerConfig {
     /// Effective `log.retention.ms`: ms, else minutes, else hours (Kafka's precedence).
     #[must_use]
     pub fn log_retention_ms_effective(&self) -> i64 {
-        let from_minutes = self
-            .log_retention_minutes
-            .map(|minutes| i64::from(minutes) * 60_000);
+        let from_minutes = self.log_retention_minutes.map(|minutes| i64::from(minutes) * 60_000);
         let from_hours = i64::from(self.log_retention_hours) * 3_600_000;
         let value = self.log_retention_ms.or(from_minutes).unwrap_or(from_hours);
         // Any negative value means "forever", which topics spell -1.
@@ -626,8 +571,7 @@ impl BrokerConfig {
     /// Effective `log.roll.ms`: ms, else hours.
     #[must_use]
     pub fn log_roll_ms_effective(&self) -> i64 {
-        self.log_roll_ms
-            .unwrap_or(i64::from(self.log_roll_hours) * 3_600_000)
+        self.log_roll_ms.unwrap_or(i64::from(self.log_roll_hours) * 3_600_000)
     }
 
     /// The topic config a new topic starts from: the broker's `log.*` defaults.

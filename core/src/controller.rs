@@ -19,8 +19,7 @@ use crate::error::{ErrorCode, Result};
 use crate::event::{Event, FenceReason};
 use crate::placement::{BrokerId, BrokerInfo};
 use crate::protocol::{
-    BrokerMetadata, Message, MetadataImage, NodeId, Outgoing, PartitionState, TopicMetadata,
-    TopicPartition,
+    BrokerMetadata, Message, MetadataImage, NodeId, Outgoing, PartitionState, TopicMetadata, TopicPartition,
 };
 use crate::rng::Rng;
 use crate::topic::{NewTopic, Topics};
@@ -113,15 +112,9 @@ impl Controller {
             .brokers
             .iter()
             .filter(|(_, broker)| !broker.fenced)
-            .map(|(id, broker)| BrokerInfo {
-                id: *id,
-                rack: broker.rack.clone(),
-            })
+            .map(|(id, broker)| BrokerInfo { id: *id, rack: broker.rack.clone() })
             .collect();
-        let topic = self
-            .topics
-            .create(request, &self.config, &brokers, &mut self.rng)?
-            .clone();
+        let topic = self.topics.create(request, &self.config, &brokers, &mut self.rng)?.clone();
         let partitions = topic
             .assignment
             .iter()
@@ -137,24 +130,14 @@ impl Controller {
         for (index, state) in partitions.iter().enumerate() {
             let partition = i32::try_from(index).expect("bounded partition count");
             self.events.push_back(Event::LeaderChanged {
-                tp: TopicPartition {
-                    topic: name.clone(),
-                    partition,
-                },
+                tp: TopicPartition { topic: name.clone(), partition },
                 leader: state.leader,
                 leader_epoch: 0,
                 isr: state.isr.clone(),
                 unclean: false,
             });
         }
-        self.image.topics.insert(
-            name,
-            TopicMetadata {
-                topic_id: topic.topic_id,
-                config: topic.config,
-                partitions,
-            },
-        );
+        self.image.topics.insert(name, TopicMetadata { topic_id: topic.topic_id, config: topic.config, partitions });
         self.publish(now_ms);
         Ok(())
     }
@@ -168,34 +151,15 @@ impl Controller {
             Message::RegisterBroker { broker_id, rack } if broker_id == sender => {
                 self.register(now_ms, broker_id, rack);
             }
-            Message::BrokerHeartbeat {
-                broker_id,
-                broker_epoch,
-                metadata_epoch,
-            } if broker_id == sender => {
+            Message::BrokerHeartbeat { broker_id, broker_epoch, metadata_epoch } if broker_id == sender => {
                 self.heartbeat(now_ms, broker_id, broker_epoch, metadata_epoch);
             }
-            Message::AlterPartition {
-                broker_id,
-                broker_epoch,
-                tp,
-                leader_epoch,
-                partition_epoch,
-                new_isr,
-            } if broker_id == sender => {
-                let (error, state) = self.alter_partition(
-                    now_ms,
-                    broker_id,
-                    broker_epoch,
-                    &tp,
-                    leader_epoch,
-                    partition_epoch,
-                    new_isr,
-                );
-                self.send(
-                    NodeId::Broker(broker_id),
-                    Message::AlterPartitionResponse { tp, error, state },
-                );
+            Message::AlterPartition { broker_id, broker_epoch, tp, leader_epoch, partition_epoch, new_isr }
+                if broker_id == sender =>
+            {
+                let (error, state) =
+                    self.alter_partition(now_ms, broker_id, broker_epoch, &tp, leader_epoch, partition_epoch, new_isr);
+                self.send(NodeId::Broker(broker_id), Message::AlterPartitionResponse { tp, error, state });
             }
             _ => {}
         }
@@ -210,9 +174,9 @@ impl Controller {
             .iter()
             .filter(|(_, broker)| !broker.fenced)
             .filter(|(id, _)| {
-                self.registrations.get(id).is_some_and(|registration| {
-                    now_ms > registration.last_heartbeat_ms.saturating_add(session_ms)
-                })
+                self.registrations
+                    .get(id)
+                    .is_some_and(|registration| now_ms > registration.last_heartbeat_ms.saturating_add(session_ms))
             })
             .map(|(id, _)| *id)
             .collect();
@@ -231,22 +195,14 @@ impl Controller {
     /// Bumps the metadata epoch and pushes the image to every registered broker.
     fn publish(&mut self, now_ms: u64) {
         self.image.metadata_epoch += 1;
-        if self.config.auto_leader_rebalance_enable
-            && self.next_balance_ms.is_none()
-            && !self.image.topics.is_empty()
-        {
-            let interval_ms = u64::try_from(self.config.leader_imbalance_check_interval_seconds)
-                .unwrap_or(300)
-                * 1_000;
+        if self.config.auto_leader_rebalance_enable && self.next_balance_ms.is_none() && !self.image.topics.is_empty() {
+            let interval_ms = u64::try_from(self.config.leader_imbalance_check_interval_seconds).unwrap_or(300) * 1_000;
             self.next_balance_ms = Some(now_ms + interval_ms);
         }
         let image = Arc::new(self.image.clone());
         let brokers: Vec<BrokerId> = self.registrations.keys().copied().collect();
         for broker in brokers {
-            self.send(
-                NodeId::Broker(broker),
-                Message::MetadataUpdate(image.clone()),
-            );
+            self.send(NodeId::Broker(broker), Message::MetadataUpdate(image.clone()));
         }
     }
 
@@ -254,61 +210,35 @@ impl Controller {
         let broker_epoch = self.next_broker_epoch;
         self.next_broker_epoch += 1;
         let known = self.registrations.contains_key(&broker);
-        self.registrations.insert(
-            broker,
-            Registration {
-                broker_epoch,
-                last_heartbeat_ms: now_ms,
-            },
-        );
-        self.events.push_back(Event::BrokerRegistered {
-            broker,
-            broker_epoch,
-        });
+        self.registrations.insert(broker, Registration { broker_epoch, last_heartbeat_ms: now_ms });
+        self.events.push_back(Event::BrokerRegistered { broker, broker_epoch });
         if known {
             // A new incarnation lost whatever it had not flushed: it must leave every ISR and
             // catch up again before it may lead.
             self.fence(now_ms, broker, FenceReason::Reregistered);
         } else if self.image.topics.is_empty() {
             // Bootstrap: brokers start unfenced before any topic exists.
-            self.image.brokers.insert(
-                broker,
-                BrokerMetadata {
-                    rack,
-                    fenced: false,
-                },
-            );
+            self.image.brokers.insert(broker, BrokerMetadata { rack, fenced: false });
             self.publish(now_ms);
         } else {
-            self.image
-                .brokers
-                .insert(broker, BrokerMetadata { rack, fenced: true });
+            self.image.brokers.insert(broker, BrokerMetadata { rack, fenced: true });
             self.publish(now_ms);
         }
-        self.send(
-            NodeId::Broker(broker),
-            Message::RegisterBrokerResponse { broker_epoch },
-        );
+        self.send(NodeId::Broker(broker), Message::RegisterBrokerResponse { broker_epoch });
     }
 
     fn heartbeat(&mut self, now_ms: u64, broker: BrokerId, broker_epoch: i64, metadata_epoch: i64) {
         let Some(registration) = self.registrations.get_mut(&broker) else {
             self.send(
                 NodeId::Broker(broker),
-                Message::BrokerHeartbeatResponse {
-                    error: ErrorCode::BrokerIdNotRegistered,
-                    metadata: None,
-                },
+                Message::BrokerHeartbeatResponse { error: ErrorCode::BrokerIdNotRegistered, metadata: None },
             );
             return;
         };
         if registration.broker_epoch != broker_epoch {
             self.send(
                 NodeId::Broker(broker),
-                Message::BrokerHeartbeatResponse {
-                    error: ErrorCode::StaleBrokerEpoch,
-                    metadata: None,
-                },
+                Message::BrokerHeartbeatResponse { error: ErrorCode::StaleBrokerEpoch, metadata: None },
             );
             return;
         }
@@ -317,15 +247,8 @@ impl Controller {
         if fenced && metadata_epoch >= self.image.metadata_epoch {
             self.unfence(now_ms, broker);
         }
-        let metadata =
-            (metadata_epoch < self.image.metadata_epoch).then(|| Arc::new(self.image.clone()));
-        self.send(
-            NodeId::Broker(broker),
-            Message::BrokerHeartbeatResponse {
-                error: ErrorCode::None,
-                metadata,
-            },
-        );
+        let metadata = (metadata_epoch < self.image.metadata_epoch).then(|| Arc::new(self.image.clone()));
+        self.send(NodeId::Broker(broker), Message::BrokerHeartbeatResponse { error: ErrorCode::None, metadata });
     }
 
     fn is_unfenced(&self, broker: BrokerId) -> bool {
@@ -336,8 +259,7 @@ impl Controller {
         if let Some(metadata) = self.image.brokers.get_mut(&broker) {
             metadata.fenced = true;
         }
-        self.events
-            .push_back(Event::BrokerFenced { broker, reason });
+        self.events.push_back(Event::BrokerFenced { broker, reason });
         let partitions: Vec<TopicPartition> = self.image.partitions().map(|(tp, _)| tp).collect();
         for tp in partitions {
             self.change_partition(&tp, |state| {
@@ -367,43 +289,25 @@ impl Controller {
     /// Applies `change` to a partition, then elects a leader if it has none (or an ineligible
     /// one), bumping epochs and recording events for whatever changed.
     fn change_partition(&mut self, tp: &TopicPartition, change: impl FnOnce(&mut PartitionState)) {
-        let unclean_allowed = self
+        let unclean_allowed =
+            self.image.topics.get(&tp.topic).is_some_and(|topic| topic.config.unclean_leader_election_enable);
+        let unfenced: Vec<BrokerId> = self.image.brokers.iter().filter(|(_, b)| !b.fenced).map(|(id, _)| *id).collect();
+        let Some(state) = self
             .image
             .topics
-            .get(&tp.topic)
-            .is_some_and(|topic| topic.config.unclean_leader_election_enable);
-        let unfenced: Vec<BrokerId> = self
-            .image
-            .brokers
-            .iter()
-            .filter(|(_, b)| !b.fenced)
-            .map(|(id, _)| *id)
-            .collect();
-        let Some(state) = self.image.topics.get_mut(&tp.topic).and_then(|topic| {
-            topic
-                .partitions
-                .get_mut(usize::try_from(tp.partition).ok()?)
-        }) else {
+            .get_mut(&tp.topic)
+            .and_then(|topic| topic.partitions.get_mut(usize::try_from(tp.partition).ok()?))
+        else {
             return;
         };
         let before = state.clone();
         change(state);
-        let leader_valid = state
-            .leader
-            .is_some_and(|leader| unfenced.contains(&leader) && state.isr.contains(&leader));
+        let leader_valid = state.leader.is_some_and(|leader| unfenced.contains(&leader) && state.isr.contains(&leader));
         let mut unclean = false;
         if !leader_valid {
-            let clean = state
-                .replicas
-                .iter()
-                .copied()
-                .find(|r| state.isr.contains(r) && unfenced.contains(r));
+            let clean = state.replicas.iter().copied().find(|r| state.isr.contains(r) && unfenced.contains(r));
             state.leader = clean.or_else(|| {
-                let candidate = state
-                    .replicas
-                    .iter()
-                    .copied()
-                    .find(|r| unfenced.contains(r));
+                let candidate = state.replicas.iter().copied().find(|r| unfenced.contains(r));
                 if unclean_allowed && candidate.is_some() {
                     unclean = true;
                 }
@@ -450,11 +354,7 @@ impl Controller {
         partition_epoch: i32,
         new_isr: Vec<BrokerId>,
     ) -> (ErrorCode, Option<PartitionState>) {
-        if self
-            .registrations
-            .get(&broker)
-            .is_none_or(|r| r.broker_epoch != broker_epoch)
-        {
+        if self.registrations.get(&broker).is_none_or(|r| r.broker_epoch != broker_epoch) {
             return (ErrorCode::StaleBrokerEpoch, None);
         }
         let Some(state) = self.image.partition(tp).cloned() else {
@@ -468,9 +368,7 @@ impl Controller {
         }
         let eligible = new_isr.contains(&broker)
             && new_isr.iter().all(|member| state.replicas.contains(member))
-            && new_isr
-                .iter()
-                .all(|member| state.isr.contains(member) || self.is_unfenced(*member));
+            && new_isr.iter().all(|member| state.isr.contains(member) || self.is_unfenced(*member));
         if !eligible {
             return (ErrorCode::IneligibleReplica, Some(state));
         }
@@ -486,9 +384,7 @@ impl Controller {
     /// brokers whose share of non-preferred leaders exceeds
     /// `leader.imbalance.per.broker.percentage`.
     fn balance_leaders(&mut self, now_ms: u64) {
-        let interval_ms = u64::try_from(self.config.leader_imbalance_check_interval_seconds)
-            .unwrap_or(300)
-            * 1_000;
+        let interval_ms = u64::try_from(self.config.leader_imbalance_check_interval_seconds).unwrap_or(300) * 1_000;
         self.next_balance_ms = Some(now_ms + interval_ms);
         let threshold = i64::from(self.config.leader_imbalance_per_broker_percentage);
         let mut preferred: BTreeMap<BrokerId, (i64, i64)> = BTreeMap::new();

@@ -45,10 +45,7 @@ impl LeaderEpochCache {
     /// Start offset of `epoch`, if known.
     #[must_use]
     pub fn start_offset(&self, epoch: i32) -> Option<i64> {
-        self.entries
-            .iter()
-            .find(|entry| entry.0 == epoch)
-            .map(|entry| entry.1)
+        self.entries.iter().find(|entry| entry.0 == epoch).map(|entry| entry.1)
     }
 
     /// KIP-101 `endOffsetFor`: the largest epoch ≤ `epoch` and where it ends (the next
@@ -61,14 +58,8 @@ impl LeaderEpochCache {
             return None;
         }
         let found = self.entries[index - 1].0;
-        let end_offset = self
-            .entries
-            .get(index)
-            .map_or(log_end_offset, |next| next.1);
-        Some(EpochEndOffset {
-            epoch: found,
-            end_offset,
-        })
+        let end_offset = self.entries.get(index).map_or(log_end_offset, |next| next.1);
+        Some(EpochEndOffset { epoch: found, end_offset })
     }
 
     /// Drops entries starting at or after `offset` (the log was truncated to `offset`).
@@ -95,34 +86,10 @@ mod tests {
         cache.assign(5, 20);
         assert_eq!(cache.entries(), &[(1, 0), (3, 10), (5, 20)]);
         assert_eq!(cache.end_offset_for(0, 30), None);
-        assert_eq!(
-            cache.end_offset_for(1, 30),
-            Some(EpochEndOffset {
-                epoch: 1,
-                end_offset: 10
-            })
-        );
-        assert_eq!(
-            cache.end_offset_for(2, 30),
-            Some(EpochEndOffset {
-                epoch: 1,
-                end_offset: 10
-            })
-        );
-        assert_eq!(
-            cache.end_offset_for(4, 30),
-            Some(EpochEndOffset {
-                epoch: 3,
-                end_offset: 20
-            })
-        );
-        assert_eq!(
-            cache.end_offset_for(9, 30),
-            Some(EpochEndOffset {
-                epoch: 5,
-                end_offset: 30
-            })
-        );
+        assert_eq!(cache.end_offset_for(1, 30), Some(EpochEndOffset { epoch: 1, end_offset: 10 }));
+        assert_eq!(cache.end_offset_for(2, 30), Some(EpochEndOffset { epoch: 1, end_offset: 10 }));
+        assert_eq!(cache.end_offset_for(4, 30), Some(EpochEndOffset { epoch: 3, end_offset: 20 }));
+        assert_eq!(cache.end_offset_for(9, 30), Some(EpochEndOffset { epoch: 5, end_offset: 30 }));
         cache.truncate_from_end(15);
         assert_eq!(cache.entries(), &[(1, 0), (3, 10)]);
         assert_eq!(cache.latest_epoch(), Some(3));

@@ -230,10 +230,7 @@ impl Error {
     #[must_use]
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Error {
         debug_assert!(!code.is_ok(), "an Error must not carry ErrorCode::None");
-        Error {
-            code,
-            message: message.into(),
-        }
+        Error { code, message: message.into() }
     }
 }
 
@@ -282,13 +279,7 @@ mod tests {
 
     #[test]
     fn error_display_names_code_and_problem() {
-        let error = Error::new(
-            ErrorCode::InvalidReplicationFactor,
-            "replication factor 4 > 3 brokers",
-        );
-        assert_eq!(
-            error.to_string(),
-            "INVALID_REPLICATION_FACTOR: replication factor 4 > 3 brokers"
-        );
+        let error = Error::new(ErrorCode::InvalidReplicationFactor, "replication factor 4 > 3 brokers");
+        assert_eq!(error.to_string(), "INVALID_REPLICATION_FACTOR: replication factor 4 > 3 brokers");
     }
 }

@@ -74,12 +74,8 @@ pub struct PartitionLog<S: Storage> {
 
 fn storage_error(error: StorageError) -> Error {
     match error {
-        StorageError::OffsetOutOfRange { .. } => {
-            Error::new(ErrorCode::OffsetOutOfRange, error.to_string())
-        }
-        StorageError::NonContiguousAppend { .. } => {
-            Error::new(ErrorCode::InvalidRecord, error.to_string())
-        }
+        StorageError::OffsetOutOfRange { .. } => Error::new(ErrorCode::OffsetOutOfRange, error.to_string()),
+        StorageError::NonContiguousAppend { .. } => Error::new(ErrorCode::InvalidRecord, error.to_string()),
         StorageError::Io(_) => Error::new(ErrorCode::KafkaStorageError, error.to_string()),
     }
 }
@@ -92,18 +88,9 @@ impl<S: Storage> PartitionLog<S> {
     /// A log over `storage` (possibly already holding data, e.g. after recovery). The high
     /// watermark starts at the log start offset, as Kafka's does before a checkpoint is read.
     pub fn new(storage: S, config: TopicConfig) -> PartitionLog<S> {
-        assert!(
-            config.validate().is_ok(),
-            "PartitionLog needs a validated config"
-        );
+        assert!(config.validate().is_ok(), "PartitionLog needs a validated config");
         let high_watermark = storage.log_start_offset();
-        PartitionLog {
-            storage,
-            config,
-            high_watermark,
-            unflushed_records: 0,
-            first_unflushed_append_ms: None,
-        }
+        PartitionLog { storage, config, high_watermark, unflushed_records: 0, first_unflushed_append_ms: None }
     }
 
     /// The storage (read-only).
@@ -123,10 +110,7 @@ impl<S: Storage> PartitionLog<S> {
 
     /// Replaces the topic config (an `AlterConfigs`).
     pub fn set_config(&mut self, config: TopicConfig) {
-        assert!(
-            config.validate().is_ok(),
-            "PartitionLog needs a validated config"
-        );
+        assert!(config.validate().is_ok(), "PartitionLog needs a validated config");
         self.config = config;
     }
 
@@ -152,11 +136,7 @@ impl<S: Storage> PartitionLog<S> {
 
     /// Total size of all segments.
     pub fn size_bytes(&self) -> u64 {
-        self.storage
-            .segments()
-            .iter()
-            .map(|segment| segment.size_bytes)
-            .sum()
+        self.storage.segments().iter().map(|segment| segment.size_bytes).sum()
     }
 
     /// Sets the high watermark; it must lie within `[log start, LEO]`.
@@ -211,12 +191,7 @@ impl<S: Storage> PartitionLog<S> {
 
     /// Appends a batch as the leader: validates it (CRC, size), rolls if needed, assigns
     /// offsets from the LEO and stamps `leader_epoch`.
-    pub fn append_as_leader(
-        &mut self,
-        now_ms: u64,
-        mut batch: RecordBatch,
-        leader_epoch: i32,
-    ) -> Result<AppendInfo> {
+    pub fn append_as_leader(&mut self, now_ms: u64, mut batch: RecordBatch, leader_epoch: i32) -> Result<AppendInfo> {
         self.check_batch(&batch)?;
         batch.assign(self.log_end_offset(), leader_epoch);
         self.append(now_ms, batch)
@@ -229,11 +204,7 @@ impl<S: Storage> PartitionLog<S> {
         if batch.base_offset() != self.log_end_offset() {
             return Err(Error::new(
                 ErrorCode::OffsetOutOfRange,
-                format!(
-                    "follower append at {} but the log ends at {}",
-                    batch.base_offset(),
-                    self.log_end_offset()
-                ),
+                format!("follower append at {} but the log ends at {}", batch.base_offset(), self.log_end_offset()),
             ));
         }
         self.append(now_ms, batch)
@@ -241,11 +212,7 @@ impl<S: Storage> PartitionLog<S> {
 
     fn append(&mut self, now_ms: u64, batch: RecordBatch) -> Result<AppendInfo> {
         let rolled = self.maybe_roll(now_ms, &batch)?;
-        let info = AppendInfo {
-            base_offset: batch.base_offset(),
-            last_offset: batch.last_offset(),
-            rolled,
-        };
+        let info = AppendInfo { base_offset: batch.base_offset(), last_offset: batch.last_offset(), rolled };
         let count = i64::from(batch.record_count());
         self.storage.append(batch).map_err(storage_error)?;
         self.unflushed_records += count;
@@ -262,29 +229,17 @@ impl<S: Storage> PartitionLog<S> {
         if offset < log_start_offset || offset > log_end_offset {
             return Err(Error::new(
                 ErrorCode::OffsetOutOfRange,
-                format!(
-                    "offset {offset} is outside the log [{log_start_offset}, {log_end_offset}]"
-                ),
+                format!("offset {offset} is outside the log [{log_start_offset}, {log_end_offset}]"),
             ));
         }
         let upper = match limit {
             ReadLimit::LogEnd => log_end_offset,
             ReadLimit::HighWatermark => self.high_watermark,
         };
-        let mut batches = if offset < upper {
-            self.storage
-                .read(offset, max_bytes)
-                .map_err(storage_error)?
-        } else {
-            Vec::new()
-        };
+        let mut batches =
+            if offset < upper { self.storage.read(offset, max_bytes).map_err(storage_error)? } else { Vec::new() };
         batches.retain(|batch| batch.last_offset() < upper);
-        Ok(ReadResult {
-            batches,
-            high_watermark: self.high_watermark,
-            log_start_offset,
-            log_end_offset,
-        })
+        Ok(ReadResult { batches, high_watermark: self.high_watermark, log_start_offset, log_end_offset })
     }
 
     /// Removes every batch at or above `offset` (a follower truncating to the leader's epoch
@@ -293,25 +248,18 @@ impl<S: Storage> PartitionLog<S> {
         if offset < self.log_start_offset() {
             return Err(Error::new(
                 ErrorCode::OffsetOutOfRange,
-                format!(
-                    "cannot truncate to {offset}, below the log start {}",
-                    self.log_start_offset()
-                ),
+                format!("cannot truncate to {offset}, below the log start {}", self.log_start_offset()),
             ));
         }
         self.storage.truncate_to(offset).map_err(storage_error)?;
         self.high_watermark = self.high_watermark.min(self.log_end_offset());
-        self.unflushed_records = self
-            .unflushed_records
-            .min(self.log_end_offset() - self.storage.flushed_offset());
+        self.unflushed_records = self.unflushed_records.min(self.log_end_offset() - self.storage.flushed_offset());
         Ok(())
     }
 
     /// Empties the log and continues at `offset`.
     pub fn truncate_fully_and_start_at(&mut self, offset: i64) -> Result<()> {
-        self.storage
-            .truncate_fully_and_start_at(offset)
-            .map_err(storage_error)?;
+        self.storage.truncate_fully_and_start_at(offset).map_err(storage_error)?;
         self.high_watermark = offset;
         self.unflushed_records = 0;
         self.first_unflushed_append_ms = None;
@@ -334,8 +282,7 @@ impl<S: Storage> PartitionLog<S> {
         if self.config.flush_ms == i64::MAX {
             return None;
         }
-        self.first_unflushed_append_ms
-            .map(|first| first.saturating_add(flush_ms))
+        self.first_unflushed_append_ms.map(|first| first.saturating_add(flush_ms))
     }
 
     /// Records appended and not yet flushed.
@@ -348,11 +295,8 @@ impl<S: Storage> PartitionLog<S> {
         if self.unflushed_records == 0 {
             return false;
         }
-        let waited_ms = self
-            .first_unflushed_append_ms
-            .map_or(0, |first| now_ms.saturating_sub(first));
-        self.unflushed_records >= self.config.flush_messages
-            || as_i64(waited_ms) >= self.config.flush_ms
+        let waited_ms = self.first_unflushed_append_ms.map_or(0, |first| now_ms.saturating_sub(first));
+        self.unflushed_records >= self.config.flush_messages || as_i64(waited_ms) >= self.config.flush_ms
     }
 
     /// Makes everything appended durable.
@@ -374,24 +318,20 @@ impl<S: Storage> PartitionLog<S> {
         let retention_ms = self.config.retention_ms;
         if retention_ms >= 0 {
             let now_ms = as_i64(now_ms);
-            deleted.extend(
-                self.delete_segments_while(RetentionReason::Time, |segment| {
-                    now_ms.saturating_sub(segment.max_timestamp_ms) > retention_ms
-                })?,
-            );
+            deleted.extend(self.delete_segments_while(RetentionReason::Time, |segment| {
+                now_ms.saturating_sub(segment.max_timestamp_ms) > retention_ms
+            })?);
         }
         if self.config.retention_bytes >= 0 {
             let mut excess_bytes = as_i64(self.size_bytes()) - self.config.retention_bytes;
-            deleted.extend(
-                self.delete_segments_while(RetentionReason::Size, |segment| {
-                    let size = as_i64(segment.size_bytes);
-                    let delete = excess_bytes - size >= 0;
-                    if delete {
-                        excess_bytes -= size;
-                    }
-                    delete
-                })?,
-            );
+            deleted.extend(self.delete_segments_while(RetentionReason::Size, |segment| {
+                let size = as_i64(segment.size_bytes);
+                let delete = excess_bytes - size >= 0;
+                if delete {
+                    excess_bytes -= size;
+                }
+                delete
+            })?);
         }
         Ok(deleted)
     }
@@ -408,23 +348,13 @@ impl<S: Storage> PartitionLog<S> {
         let deletable: Vec<DeletedSegment> = segments[..segments.len() - 1]
             .iter()
             .take_while(|segment| segment.next_offset <= high_watermark && predicate(segment))
-            .map(|segment| DeletedSegment {
-                segment: *segment,
-                reason,
-            })
+            .map(|segment| DeletedSegment { segment: *segment, reason })
             .collect();
         let Some(last) = deletable.last() else {
             return Ok(deletable);
         };
-        let deleted = self
-            .storage
-            .delete_segments_below(last.segment.next_offset)
-            .map_err(storage_error)?;
-        assert_eq!(
-            deleted.len(),
-            deletable.len(),
-            "storage deleted other segments than asked"
-        );
+        let deleted = self.storage.delete_segments_below(last.segment.next_offset).map_err(storage_error)?;
+        assert_eq!(deleted.len(), deletable.len(), "storage deleted other segments than asked");
         debug_assert!(self.high_watermark >= self.log_start_offset());
         Ok(deletable)
     }

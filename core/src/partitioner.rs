@@ -90,12 +90,7 @@ impl Partitioner {
     #[must_use]
     pub fn new(kind: PartitionerKind, batch_size: usize) -> Partitioner {
         assert!(batch_size > 0, "batch.size must be positive");
-        Partitioner {
-            kind,
-            batch_size,
-            sticky: BTreeMap::new(),
-            round_robin: BTreeMap::new(),
-        }
+        Partitioner { kind, batch_size, sticky: BTreeMap::new(), round_robin: BTreeMap::new() }
     }
 
     /// The strategy.
@@ -116,10 +111,7 @@ impl Partitioner {
         rng: &mut Rng,
     ) -> Result<i32> {
         if partitions < 1 {
-            return Err(Error::new(
-                ErrorCode::UnknownTopicOrPartition,
-                format!("topic {topic} has no partitions"),
-            ));
+            return Err(Error::new(ErrorCode::UnknownTopicOrPartition, format!("topic {topic} has no partitions")));
         }
         if let Some(partition) = explicit {
             if !(0..partitions).contains(&partition) {
@@ -139,21 +131,13 @@ impl Partitioner {
                 to_positive(next.cast_signed()) % partitions
             }
             (PartitionerKind::Default, Some(key)) => partition_for_key(key, partitions),
-            (PartitionerKind::Default, None) => {
-                self.sticky_partition(topic, record_bytes, partitions, rng)
-            }
+            (PartitionerKind::Default, None) => self.sticky_partition(topic, record_bytes, partitions, rng),
         };
         debug_assert!((0..partitions).contains(&chosen));
         Ok(chosen)
     }
 
-    fn sticky_partition(
-        &mut self,
-        topic: &str,
-        record_bytes: usize,
-        partitions: i32,
-        rng: &mut Rng,
-    ) -> i32 {
+    fn sticky_partition(&mut self, topic: &str, record_bytes: usize, partitions: i32, rng: &mut Rng) -> i32 {
         let batch_size = self.batch_size;
         let state = self.sticky.entry(topic.to_owned()).or_default();
         let partition = match state.partition {

@@ -55,27 +55,19 @@ pub fn assign_replicas(
     if usize::try_from(replication_factor).is_ok_and(|rf| rf > available) {
         return Err(Error::new(
             ErrorCode::InvalidReplicationFactor,
-            format!(
-                "replication factor: {replication_factor} larger than available brokers: {available}"
-            ),
+            format!("replication factor: {replication_factor} larger than available brokers: {available}"),
         ));
     }
     let mut sorted: Vec<BrokerInfo> = brokers.to_vec();
     sorted.sort_by_key(|broker| broker.id);
     if sorted.windows(2).any(|pair| pair[0].id == pair[1].id) {
-        return Err(Error::new(
-            ErrorCode::InvalidReplicaAssignment,
-            "duplicate broker id in broker list",
-        ));
+        return Err(Error::new(ErrorCode::InvalidReplicaAssignment, "duplicate broker id in broker list"));
     }
     let with_rack = sorted.iter().filter(|broker| broker.rack.is_some()).count();
     let partitions = usize::try_from(partitions).expect("checked positive");
     let replication_factor = usize::try_from(replication_factor).expect("checked positive");
     // Kafka draws the start index and the first shift independently.
-    let start = Start {
-        index: rng.index(sorted.len()),
-        shift: rng.index(sorted.len()),
-    };
+    let start = Start { index: rng.index(sorted.len()), shift: rng.index(sorted.len()) };
     let assignment = if with_rack == 0 {
         let ids: Vec<BrokerId> = sorted.iter().map(|broker| broker.id).collect();
         assign_rack_unaware(&ids, partitions, replication_factor, start)
@@ -104,12 +96,7 @@ struct Start {
 }
 
 /// Kafka's `replicaIndex`: the broker index of replica `replica_index + 1` of a partition.
-fn replica_index(
-    first_replica_index: usize,
-    shift: usize,
-    replica_index: usize,
-    brokers: usize,
-) -> usize {
+fn replica_index(first_replica_index: usize, shift: usize, replica_index: usize, brokers: usize) -> usize {
     let shift = 1 + (shift + replica_index) % (brokers - 1);
     (first_replica_index + shift) % brokers
 }
@@ -131,8 +118,7 @@ fn assign_rack_unaware(
         let first_replica_index = (partition + start_index) % count;
         let mut replicas = vec![brokers[first_replica_index]];
         for j in 0..replication_factor - 1 {
-            replicas
-                .push(brokers[replica_index(first_replica_index, next_replica_shift, j, count)]);
+            replicas.push(brokers[replica_index(first_replica_index, next_replica_shift, j, count)]);
         }
         assignment.push(replicas);
     }
@@ -144,10 +130,7 @@ fn assign_rack_unaware(
 fn rack_alternated(brokers: &[BrokerInfo]) -> Vec<&BrokerInfo> {
     let mut by_rack: BTreeMap<&str, Vec<&BrokerInfo>> = BTreeMap::new();
     for broker in brokers {
-        by_rack
-            .entry(broker.rack.as_deref().expect("all brokers have racks"))
-            .or_default()
-            .push(broker);
+        by_rack.entry(broker.rack.as_deref().expect("all brokers have racks")).or_default().push(broker);
     }
     let mut result = Vec::with_capacity(brokers.len());
     let mut round = 0;
@@ -171,10 +154,7 @@ fn assign_rack_aware(
     let arranged = rack_alternated(brokers);
     let count = arranged.len();
     let rack_count = {
-        let mut racks: Vec<&str> = arranged
-            .iter()
-            .filter_map(|broker| broker.rack.as_deref())
-            .collect();
+        let mut racks: Vec<&str> = arranged.iter().filter_map(|broker| broker.rack.as_deref()).collect();
         racks.sort_unstable();
         racks.dedup();
         racks.len()
@@ -194,16 +174,11 @@ fn assign_rack_aware(
         for _ in 0..replication_factor - 1 {
             // Bounded: every pass over `count` candidates finds a broker not yet used.
             for _ in 0..count * count + count {
-                let broker = arranged[replica_index(
-                    first_replica_index,
-                    next_replica_shift * rack_count,
-                    k,
-                    count,
-                )];
+                let broker = arranged[replica_index(first_replica_index, next_replica_shift * rack_count, k, count)];
                 k += 1;
                 let rack = broker.rack.as_deref();
-                let rack_ok = !racks_with_replicas.contains(&rack)
-                    || racks_with_replicas_full(&racks_with_replicas, rack_count);
+                let rack_ok =
+                    !racks_with_replicas.contains(&rack) || racks_with_replicas_full(&racks_with_replicas, rack_count);
                 let broker_ok = !replicas.contains(&broker.id) || replicas.len() == count;
                 if rack_ok && broker_ok {
                     replicas.push(broker.id);
@@ -212,11 +187,7 @@ fn assign_rack_aware(
                 }
             }
         }
-        assert_eq!(
-            replicas.len(),
-            replication_factor,
-            "rack-aware placement found too few brokers"
-        );
+        assert_eq!(replicas.len(), replication_factor, "rack-aware placement found too few brokers");
         assignment.push(replicas);
     }
     assignment
@@ -256,31 +227,13 @@ mod tests {
     #[test]
     fn rack_alternation_interleaves_racks() {
         let brokers = [
-            BrokerInfo {
-                id: 0,
-                rack: Some("a".into()),
-            },
-            BrokerInfo {
-                id: 1,
-                rack: Some("a".into()),
-            },
-            BrokerInfo {
-                id: 2,
-                rack: Some("b".into()),
-            },
-            BrokerInfo {
-                id: 3,
-                rack: Some("c".into()),
-            },
-            BrokerInfo {
-                id: 4,
-                rack: Some("c".into()),
-            },
+            BrokerInfo { id: 0, rack: Some("a".into()) },
+            BrokerInfo { id: 1, rack: Some("a".into()) },
+            BrokerInfo { id: 2, rack: Some("b".into()) },
+            BrokerInfo { id: 3, rack: Some("c".into()) },
+            BrokerInfo { id: 4, rack: Some("c".into()) },
         ];
-        let ids: Vec<i32> = rack_alternated(&brokers)
-            .iter()
-            .map(|broker| broker.id)
-            .collect();
+        let ids: Vec<i32> = rack_alternated(&brokers).iter().map(|broker| broker.id).collect();
         assert_eq!(ids, [0, 2, 3, 1, 4]);
     }
 }

@@ -47,10 +47,7 @@ impl TopicPartition {
     /// `topic`-`partition`.
     #[must_use]
     pub fn new(topic: &str, partition: i32) -> TopicPartition {
-        TopicPartition {
-            topic: Arc::from(topic),
-            partition,
-        }
+        TopicPartition { topic: Arc::from(topic), partition }
     }
 }
 
@@ -154,29 +151,16 @@ impl MetadataImage {
     /// A partition's state.
     #[must_use]
     pub fn partition(&self, tp: &TopicPartition) -> Option<&PartitionState> {
-        self.topics
-            .get(&tp.topic)?
-            .partitions
-            .get(usize::try_from(tp.partition).ok()?)
+        self.topics.get(&tp.topic)?.partitions.get(usize::try_from(tp.partition).ok()?)
     }
 
     /// Every partition, in order.
     pub fn partitions(&self) -> impl Iterator<Item = (TopicPartition, &PartitionState)> {
         self.topics.iter().flat_map(|(topic, metadata)| {
-            metadata
-                .partitions
-                .iter()
-                .enumerate()
-                .map(move |(index, state)| {
-                    let partition = i32::try_from(index).expect("partition count fits i32");
-                    (
-                        TopicPartition {
-                            topic: topic.clone(),
-                            partition,
-                        },
-                        state,
-                    )
-                })
+            metadata.partitions.iter().enumerate().map(move |(index, state)| {
+                let partition = i32::try_from(index).expect("partition count fits i32");
+                (TopicPartition { topic: topic.clone(), partition }, state)
+            })
         })
     }
 }

@@ -84,11 +84,7 @@ pub struct ProducerInfo {
 
 impl Default for ProducerInfo {
     fn default() -> ProducerInfo {
-        ProducerInfo {
-            producer_id: NO_PRODUCER_ID,
-            producer_epoch: NO_PRODUCER_EPOCH,
-            base_sequence: NO_SEQUENCE,
-        }
+        ProducerInfo { producer_id: NO_PRODUCER_ID, producer_epoch: NO_PRODUCER_EPOCH, base_sequence: NO_SEQUENCE }
     }
 }
 
@@ -283,10 +279,7 @@ impl RecordBatch {
         if self.attributes & 0x07 != 0 {
             return Err(Error::new(
                 ErrorCode::UnsupportedCompressionType,
-                format!(
-                    "compression codec {} is not supported",
-                    self.attributes & 0x07
-                ),
+                format!("compression codec {} is not supported", self.attributes & 0x07),
             ));
         }
         if self.base_offset < 0 {
@@ -303,8 +296,8 @@ impl RecordBatch {
         let mut count = 0i32;
         while !reader.is_empty() {
             let length = reader.varint()?;
-            let length = usize::try_from(length)
-                .map_err(|_| Error::new(ErrorCode::CorruptMessage, "negative record length"))?;
+            let length =
+                usize::try_from(length).map_err(|_| Error::new(ErrorCode::CorruptMessage, "negative record length"))?;
             reader.skip(length)?;
             count += 1;
             if count > self.record_count {
@@ -312,10 +305,7 @@ impl RecordBatch {
             }
         }
         if count != self.record_count {
-            return corrupt(format!(
-                "batch says {} records but holds {count}",
-                self.record_count
-            ));
+            return corrupt(format!("batch says {} records but holds {count}", self.record_count));
         }
         Ok(())
     }
@@ -323,11 +313,7 @@ impl RecordBatch {
     /// Decodes the records with their offsets.
     #[must_use]
     pub fn records(&self) -> RecordIter<'_> {
-        RecordIter {
-            batch: self,
-            reader: Reader::new(&self.records),
-            remaining: self.record_count,
-        }
+        RecordIter { batch: self, reader: Reader::new(&self.records), remaining: self.record_count }
     }
 }
 
@@ -365,13 +351,10 @@ fn decode_record(batch: &RecordBatch, reader: &mut Reader<'_>) -> Result<OffsetR
     let key = reader.nullable_bytes(&batch.records)?;
     let value = reader.nullable_bytes(&batch.records)?;
     let header_count = reader.varint()?;
-    let header_count = usize::try_from(header_count)
-        .map_err(|_| Error::new(ErrorCode::CorruptMessage, "negative header count"))?;
+    let header_count =
+        usize::try_from(header_count).map_err(|_| Error::new(ErrorCode::CorruptMessage, "negative header count"))?;
     if header_count > length {
-        return Err(Error::new(
-            ErrorCode::CorruptMessage,
-            "header count exceeds record size",
-        ));
+        return Err(Error::new(ErrorCode::CorruptMessage, "header count exceeds record size"));
     }
     let mut headers = Vec::with_capacity(header_count);
     for _ in 0..header_count {
@@ -384,19 +367,11 @@ fn decode_record(batch: &RecordBatch, reader: &mut Reader<'_>) -> Result<OffsetR
         headers.push(Header { key, value });
     }
     if reader.position - start != length {
-        return Err(Error::new(
-            ErrorCode::CorruptMessage,
-            "record length does not match its fields",
-        ));
+        return Err(Error::new(ErrorCode::CorruptMessage, "record length does not match its fields"));
     }
     Ok(OffsetRecord {
         offset: batch.base_offset + i64::from(offset_delta),
-        record: Record {
-            key,
-            value,
-            timestamp_ms: batch.base_timestamp_ms.wrapping_add(timestamp_delta),
-            headers,
-        },
+        record: Record { key, value, timestamp_ms: batch.base_timestamp_ms.wrapping_add(timestamp_delta), headers },
     })
 }
 
@@ -468,19 +443,13 @@ impl BatchBuilder {
         put_varint(body, self.record_count);
         put_nullable_bytes(body, record.key.as_deref());
         put_nullable_bytes(body, record.value.as_deref());
-        put_varint(
-            body,
-            i32::try_from(record.headers.len()).expect("header count fits i32"),
-        );
+        put_varint(body, i32::try_from(record.headers.len()).expect("header count fits i32"));
         for header in &record.headers {
             put_nullable_bytes(body, Some(header.key.as_bytes()));
             put_nullable_bytes(body, header.value.as_deref());
         }
         let mut length = Vec::with_capacity(5);
-        put_varint(
-            &mut length,
-            i32::try_from(body.len()).expect("record fits i32"),
-        );
+        put_varint(&mut length, i32::try_from(body.len()).expect("record fits i32"));
         self.buffer.extend_from_slice(&length);
         self.buffer.extend_from_slice(body);
         self.record_count += 1;
@@ -575,10 +544,7 @@ impl<'a> Reader<'a> {
     }
 
     fn byte(&mut self) -> Result<u8> {
-        let byte = *self
-            .bytes
-            .get(self.position)
-            .ok_or_else(Reader::truncated)?;
+        let byte = *self.bytes.get(self.position).ok_or_else(Reader::truncated)?;
         self.position += 1;
         Ok(byte)
     }
@@ -606,10 +572,7 @@ impl<'a> Reader<'a> {
     }
 
     fn skip(&mut self, length: usize) -> Result<()> {
-        let end = self
-            .position
-            .checked_add(length)
-            .ok_or_else(Reader::truncated)?;
+        let end = self.position.checked_add(length).ok_or_else(Reader::truncated)?;
         if end > self.bytes.len() {
             return Err(Reader::truncated());
         }
@@ -641,14 +604,8 @@ mod tests {
                 value: None,
                 timestamp_ms: 1_500,
                 headers: vec![
-                    Header {
-                        key: "trace".into(),
-                        value: Some(Bytes::from_static(b"abc")),
-                    },
-                    Header {
-                        key: "null".into(),
-                        value: None,
-                    },
+                    Header { key: "trace".into(), value: Some(Bytes::from_static(b"abc")) },
+                    Header { key: "null".into(), value: None },
                 ],
             },
         ]
@@ -676,10 +633,7 @@ mod tests {
         // no headers: length 8, attributes 0, ts 0, offset 0, key len 1 (zig-zag 2), 'k',
         // value len 1, 'v', header count 0.
         let batch = BatchBuilder::from_records(&[Record::new(Some(b"k"), Some(b"v"), 5)]);
-        assert_eq!(
-            &batch.records_bytes()[..],
-            &[16, 0, 0, 0, 2, b'k', 2, b'v', 0]
-        );
+        assert_eq!(&batch.records_bytes()[..], &[16, 0, 0, 0, 2, b'k', 2, b'v', 0]);
         assert_eq!(batch.size_bytes(), BATCH_OVERHEAD_BYTES + 9);
     }
 

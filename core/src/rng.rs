@@ -23,12 +23,7 @@ impl Rng {
     #[must_use]
     pub fn from_seed(seed: u64) -> Rng {
         let mut sm = seed;
-        let state = [
-            splitmix64(&mut sm),
-            splitmix64(&mut sm),
-            splitmix64(&mut sm),
-            splitmix64(&mut sm),
-        ];
+        let state = [splitmix64(&mut sm), splitmix64(&mut sm), splitmix64(&mut sm), splitmix64(&mut sm)];
         debug_assert!(state.iter().any(|word| *word != 0));
         Rng { state }
     }
@@ -100,12 +95,7 @@ mod tests {
         let first: Vec<u64> = (0..4).map(|_| a.next_u64()).collect();
         let second: Vec<u64> = (0..4).map(|_| b.next_u64()).collect();
         assert_eq!(first, second);
-        assert_ne!(
-            first,
-            (0..4)
-                .map(|_| Rng::from_seed(43).next_u64())
-                .collect::<Vec<_>>()
-        );
+        assert_ne!(first, (0..4).map(|_| Rng::from_seed(43).next_u64()).collect::<Vec<_>>());
         // Pinned so a change to the generator (and so to every simulated trace) is noticed.
         assert_eq!(Rng::from_seed(0).next_u64(), 0x99EC_5F36_CB75_F2B4);
     }

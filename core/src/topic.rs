@@ -31,10 +31,7 @@ pub fn validate_topic_name(name: &str) -> Result<()> {
             &name[..TOPIC_NAME_LENGTH_MAX.min(name.len())]
         ));
     }
-    if let Some(bad) = name
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-')))
-    {
+    if let Some(bad) = name.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'))) {
         return invalid(format!(
             "topic name {name:?} is illegal: {bad:?} is not allowed; use ASCII alphanumerics, '.', '_' and '-'"
         ));
@@ -66,13 +63,7 @@ impl NewTopic {
     /// A topic with `partitions` and `replication_factor` and no config overrides.
     #[must_use]
     pub fn new(name: &str, partitions: i32, replication_factor: i16) -> NewTopic {
-        NewTopic {
-            name: name.to_owned(),
-            partitions,
-            replication_factor,
-            assignment: None,
-            configs: Vec::new(),
-        }
+        NewTopic { name: name.to_owned(), partitions, replication_factor, assignment: None, configs: Vec::new() }
     }
 
     /// Adds a config override.
@@ -100,15 +91,13 @@ impl Topic {
     /// Number of partitions.
     #[must_use]
     pub fn partition_count(&self) -> i32 {
-        i32::try_from(self.assignment.len())
-            .expect("partition count is bounded by the broker limit")
+        i32::try_from(self.assignment.len()).expect("partition count is bounded by the broker limit")
     }
 
     /// Replication factor.
     #[must_use]
     pub fn replication_factor(&self) -> i16 {
-        i16::try_from(self.assignment.first().map_or(0, Vec::len))
-            .expect("RF is bounded by the broker limit")
+        i16::try_from(self.assignment.first().map_or(0, Vec::len)).expect("RF is bounded by the broker limit")
     }
 }
 
@@ -136,31 +125,16 @@ impl Topics {
     ) -> Result<&Topic> {
         validate_topic_name(&request.name)?;
         if self.topics.contains_key(&request.name) {
-            return Err(Error::new(
-                ErrorCode::TopicAlreadyExists,
-                format!("topic '{}' already exists", request.name),
-            ));
+            return Err(Error::new(ErrorCode::TopicAlreadyExists, format!("topic '{}' already exists", request.name)));
         }
         let unified = unify_collision_chars(&request.name);
-        if let Some(existing) = self
-            .topics
-            .keys()
-            .find(|name| unify_collision_chars(name) == unified)
-        {
+        if let Some(existing) = self.topics.keys().find(|name| unify_collision_chars(name) == unified) {
             return Err(Error::new(
                 ErrorCode::InvalidTopicException,
-                format!(
-                    "topic '{}' collides with existing topic '{existing}' ('.' and '_' collide)",
-                    request.name
-                ),
+                format!("topic '{}' collides with existing topic '{existing}' ('.' and '_' collide)", request.name),
             ));
         }
-        let topic_config = config.topic_config(
-            request
-                .configs
-                .iter()
-                .map(|(k, v)| (k.as_str(), v.as_str())),
-        )?;
+        let topic_config = config.topic_config(request.configs.iter().map(|(k, v)| (k.as_str(), v.as_str())))?;
         let assignment = match &request.assignment {
             Some(assignment) => {
                 if request.partitions != -1 || request.replication_factor != -1 {
@@ -173,11 +147,7 @@ impl Topics {
                 assignment.clone()
             }
             None => {
-                let partitions = if request.partitions == -1 {
-                    config.num_partitions
-                } else {
-                    request.partitions
-                };
+                let partitions = if request.partitions == -1 { config.num_partitions } else { request.partitions };
                 let replication_factor = if request.replication_factor == -1 {
                     config.default_replication_factor
                 } else {
@@ -188,29 +158,18 @@ impl Topics {
             }
         };
         let topic_id = (u128::from(rng.next_u64()) << 64) | u128::from(rng.next_u64());
-        let topic = Topic {
-            name: request.name.clone(),
-            topic_id,
-            assignment,
-            config: topic_config,
-        };
+        let topic = Topic { name: request.name.clone(), topic_id, assignment, config: topic_config };
         Ok(self.topics.entry(request.name.clone()).or_insert(topic))
     }
 
     /// Deletes a topic; an unknown name is `UNKNOWN_TOPIC_OR_PARTITION`.
     pub fn delete(&mut self, name: &str, config: &BrokerConfig) -> Result<Topic> {
         if !config.delete_topic_enable {
-            return Err(Error::new(
-                ErrorCode::TopicDeletionDisabled,
-                "delete.topic.enable is false",
-            ));
+            return Err(Error::new(ErrorCode::TopicDeletionDisabled, "delete.topic.enable is false"));
         }
-        self.topics.remove(name).ok_or_else(|| {
-            Error::new(
-                ErrorCode::UnknownTopicOrPartition,
-                format!("topic '{name}' does not exist"),
-            )
-        })
+        self.topics
+            .remove(name)
+            .ok_or_else(|| Error::new(ErrorCode::UnknownTopicOrPartition, format!("topic '{name}' does not exist")))
     }
 
     /// A topic by name.
@@ -237,12 +196,7 @@ impl Topics {
     }
 }
 
-fn check_counts(
-    partitions: i32,
-    replication_factor: i16,
-    config: &BrokerConfig,
-    brokers: usize,
-) -> Result<()> {
+fn check_counts(partitions: i32, replication_factor: i16, config: &BrokerConfig, brokers: usize) -> Result<()> {
     if partitions < 1 {
         return Err(Error::new(
             ErrorCode::InvalidPartitions,
@@ -252,10 +206,7 @@ fn check_counts(
     if partitions > config.max_partitions_per_topic {
         return Err(Error::new(
             ErrorCode::InvalidPartitions,
-            format!(
-                "{partitions} partitions exceed rill.max.partitions.per.topic {}",
-                config.max_partitions_per_topic
-            ),
+            format!("{partitions} partitions exceed rill.max.partitions.per.topic {}", config.max_partitions_per_topic),
         ));
     }
     if replication_factor < 1 {
@@ -276,19 +227,13 @@ fn check_counts(
     if usize::try_from(replication_factor).is_ok_and(|rf| rf > brokers) {
         return Err(Error::new(
             ErrorCode::InvalidReplicationFactor,
-            format!(
-                "replication factor: {replication_factor} larger than available brokers: {brokers}"
-            ),
+            format!("replication factor: {replication_factor} larger than available brokers: {brokers}"),
         ));
     }
     Ok(())
 }
 
-fn validate_assignment(
-    assignment: &[Vec<BrokerId>],
-    config: &BrokerConfig,
-    brokers: &[BrokerInfo],
-) -> Result<()> {
+fn validate_assignment(assignment: &[Vec<BrokerId>], config: &BrokerConfig, brokers: &[BrokerInfo]) -> Result<()> {
     let invalid = |why: String| Err(Error::new(ErrorCode::InvalidReplicaAssignment, why));
     let Some(first) = assignment.first() else {
         return invalid("the replica assignment has no partitions".into());
@@ -309,9 +254,7 @@ fn validate_assignment(
                 return invalid(format!("partition {partition} lists broker {broker} twice"));
             }
             if !brokers.iter().any(|known| known.id == *broker) {
-                return invalid(format!(
-                    "partition {partition} names unknown broker {broker}"
-                ));
+                return invalid(format!("partition {partition} names unknown broker {broker}"));
             }
         }
     }

@@ -25,11 +25,7 @@ fn defaults_are_kafkas() {
     assert_eq!(broker.socket_request_max_bytes, 104_857_600);
     assert_eq!(broker.max_replication_factor, 10);
     assert_eq!(broker.log_retention_ms_effective(), 604_800_000);
-    assert_eq!(
-        broker.topic_defaults(),
-        TopicConfig::default(),
-        "broker log.* defaults = topic defaults"
-    );
+    assert_eq!(broker.topic_defaults(), TopicConfig::default(), "broker log.* defaults = topic defaults");
     broker.validate().unwrap();
 }
 
@@ -54,10 +50,7 @@ fn properties_parse_and_override() {
     assert_eq!(topic.min_insync_replicas, 2);
     assert_eq!(topic.retention_ms, 3_600_000);
     assert!(topic.cleanup_policy.compact && topic.cleanup_policy.delete);
-    assert_eq!(
-        broker.get("log.cleanup.policy").as_deref(),
-        Some("delete,compact")
-    );
+    assert_eq!(broker.get("log.cleanup.policy").as_deref(), Some("delete,compact"));
 }
 
 #[test]
@@ -78,10 +71,7 @@ fn structured_values_like_a_toml_table() {
         ("cleanup.policy", ConfigValue::List(vec!["compact".into()])),
         ("unclean.leader.election.enable", ConfigValue::Bool(true)),
         ("min.cleanable.dirty.ratio", ConfigValue::Float(0.25)),
-        (
-            "message.timestamp.type",
-            ConfigValue::Str("LogAppendTime".into()),
-        ),
+        ("message.timestamp.type", ConfigValue::Str("LogAppendTime".into())),
     ])
     .unwrap();
     assert_eq!(topic.retention_ms, 1_000);
@@ -101,17 +91,11 @@ fn topic_error(pairs: &[(&str, &str)]) -> rill_core::config::ConfigError {
 #[test]
 fn errors_name_the_key_and_the_value() {
     let error = topic_error(&[("retention.ms", "soon")]);
-    assert_eq!(
-        (error.key.as_str(), error.value.as_str()),
-        ("retention.ms", "soon")
-    );
+    assert_eq!((error.key.as_str(), error.value.as_str()), ("retention.ms", "soon"));
     assert!(error.reason.contains("integer"), "{error}");
 
     let error = topic_error(&[("retention.ms", "-2")]);
-    assert_eq!(
-        (error.key.as_str(), error.value.as_str()),
-        ("retention.ms", "-2")
-    );
+    assert_eq!((error.key.as_str(), error.value.as_str()), ("retention.ms", "-2"));
     assert!(error.reason.contains("at least -1"), "{error}");
 
     let error = topic_error(&[("min.insync.replicas", "0")]);
@@ -139,25 +123,17 @@ fn unknown_keys_are_errors() {
     let error = BrokerConfig::from_properties("node.id=1\nlog.retention.hourz=1").unwrap_err();
     assert_eq!(error.key, "log.retention.hourz");
     // A broker key is not a topic key.
-    assert_eq!(
-        topic_error(&[("log.retention.ms", "1")]).key,
-        "log.retention.ms"
-    );
+    assert_eq!(topic_error(&[("log.retention.ms", "1")]).key, "log.retention.ms");
 }
 
 #[test]
 fn cross_field_rules() {
     let error = BrokerConfig::from_properties("min.insync.replicas=1").unwrap_err();
     assert_eq!(error.key, "node.id", "node.id is required");
-    let error =
-        BrokerConfig::from_properties("node.id=1\ndefault.replication.factor=11").unwrap_err();
+    let error = BrokerConfig::from_properties("node.id=1\ndefault.replication.factor=11").unwrap_err();
     assert_eq!(error.key, "default.replication.factor");
-    assert!(
-        error.reason.contains("rill.max.replication.factor"),
-        "{error}"
-    );
-    let error =
-        BrokerConfig::from_properties("node.id=1\nbroker.heartbeat.interval.ms=9000").unwrap_err();
+    assert!(error.reason.contains("rill.max.replication.factor"), "{error}");
+    let error = BrokerConfig::from_properties("node.id=1\nbroker.heartbeat.interval.ms=9000").unwrap_err();
     assert_eq!(error.key, "broker.heartbeat.interval.ms");
     let error = BrokerConfig::from_properties("node.id=1\nthis line has no equals").unwrap_err();
     assert!(error.reason.contains("line 2"), "{error}");
@@ -175,12 +151,7 @@ fn every_key_round_trips_through_get_and_set() {
     let mut topic = TopicConfig::default();
     for entry in TopicConfig::default().entries() {
         topic.set(entry.name, &entry.value).unwrap();
-        assert_eq!(
-            topic.get(entry.name),
-            Some(entry.value.clone()),
-            "{}",
-            entry.name
-        );
+        assert_eq!(topic.get(entry.name), Some(entry.value.clone()), "{}", entry.name);
         assert!(entry.is_default);
         assert!(!entry.doc.is_empty());
     }

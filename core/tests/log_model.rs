@@ -10,27 +10,12 @@ use rill_core::ErrorCode;
 
 #[derive(Clone, Debug)]
 enum Op {
-    Append {
-        count: usize,
-        advance_ms: u64,
-    },
-    Read {
-        position: u16,
-        max_bytes: usize,
-        committed_only: bool,
-    },
-    Truncate {
-        position: u16,
-    },
+    Append { count: usize, advance_ms: u64 },
+    Read { position: u16, max_bytes: usize, committed_only: bool },
+    Truncate { position: u16 },
     Roll,
-    SetHighWatermark {
-        position: u16,
-    },
-    Retention {
-        advance_ms: u64,
-        retention_ms: i64,
-        retention_bytes: i64,
-    },
+    SetHighWatermark { position: u16 },
+    Retention { advance_ms: u64, retention_ms: i64, retention_bytes: i64 },
     Flush,
     Crash,
 }
@@ -73,9 +58,7 @@ struct ModelSegment {
 
 impl ModelSegment {
     fn next_offset(&self) -> i64 {
-        self.batches
-            .last()
-            .map_or(self.base_offset, ModelBatch::next_offset)
+        self.batches.last().map_or(self.base_offset, ModelBatch::next_offset)
     }
     fn size_bytes(&self) -> u64 {
         self.batches.iter().map(|batch| batch.size_bytes).sum()
@@ -100,9 +83,7 @@ impl Model {
         self.segments.last().unwrap().next_offset()
     }
     fn batches(&self) -> impl Iterator<Item = &ModelBatch> {
-        self.segments
-            .iter()
-            .flat_map(|segment| segment.batches.iter())
+        self.segments.iter().flat_map(|segment| segment.batches.iter())
     }
     fn pick(&self, position: u16) -> i64 {
         // An offset in [start - 1, end + 1], to hit both edges and both out-of-range sides.
@@ -116,15 +97,11 @@ impl Model {
         let size = u64::try_from(batch.size_bytes()).unwrap();
         let active = self.segments.last().unwrap();
         if let Some(first) = active.batches.first() {
-            let full =
-                active.size_bytes() + size > u64::try_from(self.config.segment_bytes).unwrap();
+            let full = active.size_bytes() + size > u64::try_from(self.config.segment_bytes).unwrap();
             let old = batch.max_timestamp_ms() - first.max_timestamp_ms > self.config.segment_ms;
             if full || old {
                 let base_offset = self.end();
-                self.segments.push(ModelSegment {
-                    base_offset,
-                    batches: Vec::new(),
-                });
+                self.segments.push(ModelSegment { base_offset, batches: Vec::new() });
                 rolled = true;
             }
         }
@@ -143,9 +120,7 @@ impl Model {
             return;
         }
         for segment in &mut self.segments {
-            segment
-                .batches
-                .retain(|batch| batch.next_offset() <= offset);
+            segment.batches.retain(|batch| batch.next_offset() <= offset);
         }
         while self.segments.len() > 1 && self.segments.last().unwrap().batches.is_empty() {
             self.segments.pop();
@@ -157,10 +132,7 @@ impl Model {
     fn roll(&mut self) {
         if !self.segments.last().unwrap().batches.is_empty() {
             let base_offset = self.end();
-            self.segments.push(ModelSegment {
-                base_offset,
-                batches: Vec::new(),
-            });
+            self.segments.push(ModelSegment { base_offset, batches: Vec::new() });
         }
     }
 
@@ -171,13 +143,7 @@ impl Model {
         if self.config.retention_ms >= 0 {
             while self.segments.len() > 1
                 && self.segments[0].next_offset() <= self.high_watermark
-                && now_ms
-                    - self.segments[0]
-                        .batches
-                        .iter()
-                        .map(|b| b.max_timestamp_ms)
-                        .max()
-                        .unwrap()
+                && now_ms - self.segments[0].batches.iter().map(|b| b.max_timestamp_ms).max().unwrap()
                     > self.config.retention_ms
             {
                 self.segments.remove(0);
@@ -204,10 +170,7 @@ impl Model {
 }
 
 fn values_of(batch: &RecordBatch) -> Vec<String> {
-    batch
-        .records()
-        .map(|record| String::from_utf8(record.unwrap().record.value.unwrap().to_vec()).unwrap())
-        .collect()
+    batch.records().map(|record| String::from_utf8(record.unwrap().record.value.unwrap().to_vec()).unwrap()).collect()
 }
 
 fn check_same(log: &PartitionLog<MemStorage>, model: &Model) -> Result<(), TestCaseError> {
@@ -217,45 +180,24 @@ fn check_same(log: &PartitionLog<MemStorage>, model: &Model) -> Result<(), TestC
     prop_assert_eq!(log.storage().flushed_offset(), model.flushed_offset);
     prop_assert!(model.start() <= model.high_watermark && model.high_watermark <= model.end());
     let segments = log.segments();
-    prop_assert_eq!(
-        segments.len(),
-        model.segments.len(),
-        "segments {:?}",
-        segments
-    );
+    prop_assert_eq!(segments.len(), model.segments.len(), "segments {:?}", segments);
     for (actual, expected) in segments.iter().zip(&model.segments) {
         prop_assert_eq!(actual.base_offset, expected.base_offset);
         prop_assert_eq!(actual.next_offset, expected.next_offset());
         prop_assert_eq!(actual.size_bytes, expected.size_bytes());
     }
-    let read = log
-        .read(model.start(), usize::MAX, ReadLimit::LogEnd)
-        .unwrap();
-    let actual: Vec<(i64, Vec<String>)> = read
-        .batches
-        .iter()
-        .map(|b| (b.base_offset(), values_of(b)))
-        .collect();
-    let expected: Vec<(i64, Vec<String>)> = model
-        .batches()
-        .map(|b| (b.base_offset, b.values.clone()))
-        .collect();
+    let read = log.read(model.start(), usize::MAX, ReadLimit::LogEnd).unwrap();
+    let actual: Vec<(i64, Vec<String>)> = read.batches.iter().map(|b| (b.base_offset(), values_of(b))).collect();
+    let expected: Vec<(i64, Vec<String>)> = model.batches().map(|b| (b.base_offset, b.values.clone())).collect();
     prop_assert_eq!(actual, expected);
     Ok(())
 }
 
 fn run(ops: Vec<Op>, segment_bytes: i32, segment_ms: i64) -> Result<(), TestCaseError> {
-    let config = TopicConfig {
-        segment_bytes,
-        segment_ms,
-        ..TopicConfig::default()
-    };
+    let config = TopicConfig { segment_bytes, segment_ms, ..TopicConfig::default() };
     let mut log = PartitionLog::new(MemStorage::new(), config.clone());
     let mut model = Model {
-        segments: vec![ModelSegment {
-            base_offset: 0,
-            batches: Vec::new(),
-        }],
+        segments: vec![ModelSegment { base_offset: 0, batches: Vec::new() }],
         high_watermark: 0,
         flushed_offset: 0,
         config,
@@ -266,15 +208,11 @@ fn run(ops: Vec<Op>, segment_bytes: i32, segment_ms: i64) -> Result<(), TestCase
         match op {
             Op::Append { count, advance_ms } => {
                 now_ms += advance_ms;
-                let values: Vec<String> = (0..count)
-                    .map(|i| format!("r{}", next_value + i as u64))
-                    .collect();
+                let values: Vec<String> = (0..count).map(|i| format!("r{}", next_value + i as u64)).collect();
                 next_value += count as u64;
                 let records: Vec<Record> = values
                     .iter()
-                    .map(|value| {
-                        Record::new(None, Some(value.as_bytes()), i64::try_from(now_ms).unwrap())
-                    })
+                    .map(|value| Record::new(None, Some(value.as_bytes()), i64::try_from(now_ms).unwrap()))
                     .collect();
                 let batch = BatchBuilder::from_records(&records);
                 let info = log.append_as_leader(now_ms, batch.clone(), 3).unwrap();
@@ -282,28 +220,16 @@ fn run(ops: Vec<Op>, segment_bytes: i32, segment_ms: i64) -> Result<(), TestCase
                 let rolled = model.append(&batch, values);
                 prop_assert_eq!(info.rolled, rolled, "segment roll decision");
             }
-            Op::Read {
-                position,
-                max_bytes,
-                committed_only,
-            } => {
+            Op::Read { position, max_bytes, committed_only } => {
                 let offset = model.pick(position);
-                let limit = if committed_only {
-                    ReadLimit::HighWatermark
-                } else {
-                    ReadLimit::LogEnd
-                };
+                let limit = if committed_only { ReadLimit::HighWatermark } else { ReadLimit::LogEnd };
                 let result = log.read(offset, max_bytes, limit);
                 if offset < model.start() || offset > model.end() {
                     prop_assert_eq!(result.unwrap_err().code, ErrorCode::OffsetOutOfRange);
                     continue;
                 }
                 let read = result.unwrap();
-                let upper = if committed_only {
-                    model.high_watermark
-                } else {
-                    model.end()
-                };
+                let upper = if committed_only { model.high_watermark } else { model.end() };
                 let mut expected = Vec::new();
                 let mut total = 0u64;
                 for batch in model.batches().filter(|b| b.next_offset() > offset) {
@@ -318,11 +244,8 @@ fn run(ops: Vec<Op>, segment_bytes: i32, segment_ms: i64) -> Result<(), TestCase
                     .filter(|b| b.next_offset() <= upper)
                     .map(|b| (b.base_offset, b.values.clone()))
                     .collect();
-                let actual: Vec<(i64, Vec<String>)> = read
-                    .batches
-                    .iter()
-                    .map(|b| (b.base_offset(), values_of(b)))
-                    .collect();
+                let actual: Vec<(i64, Vec<String>)> =
+                    read.batches.iter().map(|b| (b.base_offset(), values_of(b))).collect();
                 prop_assert_eq!(actual, expected);
                 prop_assert!(read.batches.iter().all(|b| b.partition_leader_epoch() == 3));
             }
@@ -346,17 +269,9 @@ fn run(ops: Vec<Op>, segment_bytes: i32, segment_ms: i64) -> Result<(), TestCase
                 log.set_high_watermark(high_watermark);
                 model.high_watermark = high_watermark;
             }
-            Op::Retention {
-                advance_ms,
-                retention_ms,
-                retention_bytes,
-            } => {
+            Op::Retention { advance_ms, retention_ms, retention_bytes } => {
                 now_ms += advance_ms;
-                let config = TopicConfig {
-                    retention_ms,
-                    retention_bytes,
-                    ..log.config().clone()
-                };
+                let config = TopicConfig { retention_ms, retention_bytes, ..log.config().clone() };
                 log.set_config(config.clone());
                 model.config = config;
                 let deleted = log.apply_retention(now_ms).unwrap();
@@ -397,25 +312,14 @@ proptest! {
 
 #[test]
 fn retention_never_deletes_the_active_segment_or_above_high_watermark() {
-    let config = TopicConfig {
-        segment_bytes: 14,
-        retention_ms: 0,
-        ..TopicConfig::default()
-    };
+    let config = TopicConfig { segment_bytes: 14, retention_ms: 0, ..TopicConfig::default() };
     let mut log = PartitionLog::new(MemStorage::new(), config);
     for index in 0..5 {
         let batch = BatchBuilder::from_records(&[Record::new(None, Some(b"x"), index)]);
         log.append_as_leader(10, batch, 0).unwrap();
     }
-    assert_eq!(
-        log.segments().len(),
-        5,
-        "segment.bytes=14 rolls before every batch"
-    );
-    assert!(
-        log.apply_retention(1_000_000).unwrap().is_empty(),
-        "nothing below HW 0 goes"
-    );
+    assert_eq!(log.segments().len(), 5, "segment.bytes=14 rolls before every batch");
+    assert!(log.apply_retention(1_000_000).unwrap().is_empty(), "nothing below HW 0 goes");
     log.set_high_watermark(2);
     let deleted = log.apply_retention(1_000_000).unwrap();
     assert_eq!(deleted.len(), 2, "only segments wholly below HW 2 go");
@@ -424,18 +328,12 @@ fn retention_never_deletes_the_active_segment_or_above_high_watermark() {
     assert_eq!(log.apply_retention(1_000_000).unwrap().len(), 2);
     assert_eq!(log.segments().len(), 1, "the active segment stays");
     assert_eq!(log.log_start_offset(), 4);
-    assert_eq!(
-        log.read(3, 100, ReadLimit::LogEnd).unwrap_err().code,
-        ErrorCode::OffsetOutOfRange
-    );
+    assert_eq!(log.read(3, 100, ReadLimit::LogEnd).unwrap_err().code, ErrorCode::OffsetOutOfRange);
 }
 
 #[test]
 fn oversized_and_corrupt_batches_are_rejected_without_change() {
-    let config = TopicConfig {
-        max_message_bytes: 100,
-        ..TopicConfig::default()
-    };
+    let config = TopicConfig { max_message_bytes: 100, ..TopicConfig::default() };
     let mut log = PartitionLog::new(MemStorage::new(), config);
     let big = BatchBuilder::from_records(&[Record::new(None, Some(&[0u8; 200]), 0)]);
     let error = log.append_as_leader(0, big, 0).unwrap_err();
@@ -456,20 +354,13 @@ fn oversized_and_corrupt_batches_are_rejected_without_change() {
 
 #[test]
 fn flush_policy_follows_flush_messages_and_flush_ms() {
-    let config = TopicConfig {
-        flush_messages: 3,
-        flush_ms: 1_000,
-        ..TopicConfig::default()
-    };
+    let config = TopicConfig { flush_messages: 3, flush_ms: 1_000, ..TopicConfig::default() };
     let mut log = PartitionLog::new(MemStorage::new(), config);
     let batch = || BatchBuilder::from_records(&[Record::new(None, Some(b"v"), 0)]);
     assert!(!log.should_flush(0));
     log.append_as_leader(100, batch(), 0).unwrap();
     assert!(!log.should_flush(500));
-    assert!(
-        log.should_flush(1_100),
-        "flush.ms since the first unflushed append"
-    );
+    assert!(log.should_flush(1_100), "flush.ms since the first unflushed append");
     log.append_as_leader(200, batch(), 0).unwrap();
     log.append_as_leader(300, batch(), 0).unwrap();
     assert!(log.should_flush(300), "flush.messages=3 reached");

@@ -1,8 +1,6 @@
 //! The partitioner against the Java client's known outputs.
 
-use rill_core::partitioner::{
-    murmur2, partition_for_key, to_positive, Partitioner, PartitionerKind,
-};
+use rill_core::partitioner::{murmur2, partition_for_key, to_positive, Partitioner, PartitionerKind};
 use rill_core::rng::Rng;
 use rill_core::ErrorCode;
 
@@ -13,10 +11,7 @@ const JAVA_MURMUR2: &[(&str, i32)] = &[
     ("foobar", -790_332_482),
     ("a-little-bit-long-string", -985_981_536),
     ("a-little-bit-longer-string", -1_486_304_829),
-    (
-        "lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8",
-        -58_897_971,
-    ),
+    ("lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8", -58_897_971),
     ("abc", 479_470_107),
     ("1", -1_993_445_489),
     ("12", 126_087_238),
@@ -51,20 +46,11 @@ fn keyed_partition_is_to_positive_mod_n() {
 fn explicit_partition_wins_and_is_checked() {
     let mut rng = Rng::from_seed(1);
     let mut partitioner = Partitioner::new(PartitionerKind::Default, 16_384);
-    assert_eq!(
-        partitioner
-            .partition("t", Some(2), Some(b"21"), 10, 3, &mut rng)
-            .unwrap(),
-        2
-    );
-    let error = partitioner
-        .partition("t", Some(3), None, 10, 3, &mut rng)
-        .unwrap_err();
+    assert_eq!(partitioner.partition("t", Some(2), Some(b"21"), 10, 3, &mut rng).unwrap(), 2);
+    let error = partitioner.partition("t", Some(3), None, 10, 3, &mut rng).unwrap_err();
     assert_eq!(error.code, ErrorCode::UnknownTopicOrPartition);
     assert!(error.message.contains('3'), "{error}");
-    let error = partitioner
-        .partition("t", None, None, 10, 0, &mut rng)
-        .unwrap_err();
+    let error = partitioner.partition("t", None, None, 10, 0, &mut rng).unwrap_err();
     assert_eq!(error.code, ErrorCode::UnknownTopicOrPartition);
 }
 
@@ -73,32 +59,19 @@ fn sticky_partitioner_switches_after_batch_size_bytes() {
     let mut rng = Rng::from_seed(3);
     let batch_size = 1_000;
     let mut partitioner = Partitioner::new(PartitionerKind::Default, batch_size);
-    let chosen: Vec<i32> = (0..400)
-        .map(|_| {
-            partitioner
-                .partition("orders", None, None, 100, 8, &mut rng)
-                .unwrap()
-        })
-        .collect();
+    let chosen: Vec<i32> =
+        (0..400).map(|_| partitioner.partition("orders", None, None, 100, 8, &mut rng).unwrap()).collect();
     // 100-byte records and batch.size 1000: each stint on a partition is exactly 10 records.
     for stint in chosen.chunks(10) {
-        assert!(
-            stint.iter().all(|partition| *partition == stint[0]),
-            "{stint:?}"
-        );
+        assert!(stint.iter().all(|partition| *partition == stint[0]), "{stint:?}");
     }
     let mut distinct = chosen.clone();
     distinct.sort_unstable();
     distinct.dedup();
-    assert!(
-        distinct.len() >= 6,
-        "sticky choices spread over partitions: {distinct:?}"
-    );
+    assert!(distinct.len() >= 6, "sticky choices spread over partitions: {distinct:?}");
     // Keyed records ignore the sticky state.
     assert_eq!(
-        partitioner
-            .partition("orders", None, Some(b"21"), 100, 8, &mut rng)
-            .unwrap(),
+        partitioner.partition("orders", None, Some(b"21"), 100, 8, &mut rng).unwrap(),
         partition_for_key(b"21", 8)
     );
 }
@@ -108,13 +81,7 @@ fn sticky_choices_are_deterministic_per_seed() {
     let run = |seed| {
         let mut rng = Rng::from_seed(seed);
         let mut partitioner = Partitioner::new(PartitionerKind::Default, 500);
-        (0..100)
-            .map(|_| {
-                partitioner
-                    .partition("t", None, None, 100, 16, &mut rng)
-                    .unwrap()
-            })
-            .collect::<Vec<_>>()
+        (0..100).map(|_| partitioner.partition("t", None, None, 100, 16, &mut rng).unwrap()).collect::<Vec<_>>()
     };
     assert_eq!(run(9), run(9));
     assert_ne!(run(9), run(10));
@@ -124,19 +91,9 @@ fn sticky_choices_are_deterministic_per_seed() {
 fn round_robin_cycles_and_ignores_keys() {
     let mut rng = Rng::from_seed(1);
     let mut partitioner = Partitioner::new(PartitionerKind::RoundRobin, 16_384);
-    let chosen: Vec<i32> = (0..7)
-        .map(|_| {
-            partitioner
-                .partition("t", None, Some(b"same-key"), 10, 3, &mut rng)
-                .unwrap()
-        })
-        .collect();
+    let chosen: Vec<i32> =
+        (0..7).map(|_| partitioner.partition("t", None, Some(b"same-key"), 10, 3, &mut rng).unwrap()).collect();
     assert_eq!(chosen, [0, 1, 2, 0, 1, 2, 0]);
     // Per-topic counters.
-    assert_eq!(
-        partitioner
-            .partition("other", None, None, 10, 3, &mut rng)
-            .unwrap(),
-        0
-    );
+    assert_eq!(partitioner.partition("other", None, None, 10, 3, &mut rng).unwrap(), 0);
 }

@@ -78,8 +78,7 @@ fn same_seed_same_assignment() {
     let first = assign_replicas(&brokers, 12, 3, &mut Rng::from_seed(7)).unwrap();
     let second = assign_replicas(&brokers, 12, 3, &mut Rng::from_seed(7)).unwrap();
     assert_eq!(first, second);
-    let different = (0..20)
-        .any(|seed| assign_replicas(&brokers, 12, 3, &mut Rng::from_seed(seed)).unwrap() != first);
+    let different = (0..20).any(|seed| assign_replicas(&brokers, 12, 3, &mut Rng::from_seed(seed)).unwrap() != first);
     assert!(different, "the seed must move the start index");
 }
 
@@ -88,29 +87,10 @@ fn bad_requests_name_the_problem() {
     let mut rng = Rng::from_seed(1);
     let error = assign_replicas(&brokers(3), 3, 4, &mut rng).unwrap_err();
     assert_eq!(error.code, ErrorCode::InvalidReplicationFactor);
-    assert!(
-        error.message.contains("larger than available brokers: 3"),
-        "{error}"
-    );
-    assert_eq!(
-        assign_replicas(&brokers(3), 0, 1, &mut rng)
-            .unwrap_err()
-            .code,
-        ErrorCode::InvalidPartitions
-    );
-    assert_eq!(
-        assign_replicas(&brokers(3), 1, 0, &mut rng)
-            .unwrap_err()
-            .code,
-        ErrorCode::InvalidReplicationFactor
-    );
-    let mixed = vec![
-        BrokerInfo {
-            id: 1,
-            rack: Some("a".into()),
-        },
-        BrokerInfo::new(2),
-    ];
+    assert!(error.message.contains("larger than available brokers: 3"), "{error}");
+    assert_eq!(assign_replicas(&brokers(3), 0, 1, &mut rng).unwrap_err().code, ErrorCode::InvalidPartitions);
+    assert_eq!(assign_replicas(&brokers(3), 1, 0, &mut rng).unwrap_err().code, ErrorCode::InvalidReplicationFactor);
+    let mixed = vec![BrokerInfo { id: 1, rack: Some("a".into()) }, BrokerInfo::new(2)];
     let error = assign_replicas(&mixed, 1, 1, &mut rng).unwrap_err();
     assert!(error.message.contains("rack"), "{error}");
 }

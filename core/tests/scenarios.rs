@@ -42,9 +42,7 @@ fn produce_errors(sim: &Sim) -> Vec<ErrorCode> {
     sim.trace()
         .iter()
         .filter_map(|event| match &event.kind {
-            TraceKind::Produced {
-                result: Err(error), ..
-            } => Some(*error),
+            TraceKind::Produced { result: Err(error), .. } => Some(*error),
             _ => None,
         })
         .collect()
@@ -52,19 +50,12 @@ fn produce_errors(sim: &Sim) -> Vec<ErrorCode> {
 
 fn assert_no_violations(sim: &Sim) {
     let violations = &sim.report().violations;
-    assert!(
-        violations.is_empty(),
-        "seed {}: {violations:#?}",
-        sim.config().seed
-    );
+    assert!(violations.is_empty(), "seed {}: {violations:#?}", sim.config().seed);
 }
 
 /// Fingerprints of a replica's whole log.
 fn log_prints(sim: &Sim, broker: i32) -> Vec<(i64, u64)> {
-    let log = sim
-        .broker(broker)
-        .and_then(|b| b.log(&tp()))
-        .expect("replica exists");
+    let log = sim.broker(broker).and_then(|b| b.log(&tp())).expect("replica exists");
     let mut prints = Vec::new();
     let mut offset = log.log_start_offset();
     while offset < log.log_end_offset() {
@@ -72,10 +63,7 @@ fn log_prints(sim: &Sim, broker: i32) -> Vec<(i64, u64)> {
         for batch in &read.batches {
             for record in batch.records() {
                 let record = record.unwrap();
-                prints.push((
-                    record.offset,
-                    fingerprint(record.record.key.as_deref(), record.record.value.as_deref()),
-                ));
+                prints.push((record.offset, fingerprint(record.record.key.as_deref(), record.record.value.as_deref())));
             }
             offset = batch.next_offset();
         }
@@ -87,9 +75,7 @@ fn log_prints(sim: &Sim, broker: i32) -> Vec<(i64, u64)> {
 /// that replicates; the leader crashes at t=4 s and comes back at t=20 s.
 fn leader_crashes_before_replicating(acks: Acks) -> Sim {
     let mut config = cluster(11, if acks == Acks::All { 2 } else { 1 }, false);
-    config
-        .producers
-        .push(ProducerSpec::new("orders", acks, 100, 150));
+    config.producers.push(ProducerSpec::new("orders", acks, 100, 150));
     config.faults = vec![
         at(2_000, Fault::CutLink { from: 1, to: 2 }),
         at(2_000, Fault::CutLink { from: 1, to: 3 }),
@@ -108,21 +94,11 @@ fn acks_1_loses_acknowledged_records_when_the_leader_crashes_before_replicating(
     let sim = leader_crashes_before_replicating(Acks::Leader);
     let report = sim.report();
     assert!(report.acknowledged.acks_1 > 100, "{report:?}");
-    assert!(
-        report.lost.acks_1 >= 15,
-        "the ~20 records acked between 2 s and 4 s are gone: {report:?}"
-    );
+    assert!(report.lost.acks_1 >= 15, "the ~20 records acked between 2 s and 4 s are gone: {report:?}");
     assert_no_violations(&sim);
     let events = node_events(&sim);
     assert!(
-        events.iter().any(|e| matches!(
-            e,
-            Event::LeaderChanged {
-                leader: Some(2),
-                leader_epoch: 1,
-                ..
-            }
-        )),
+        events.iter().any(|e| matches!(e, Event::LeaderChanged { leader: Some(2), leader_epoch: 1, .. })),
         "broker 2 takes over at epoch 1"
     );
 }
@@ -131,31 +107,16 @@ fn acks_1_loses_acknowledged_records_when_the_leader_crashes_before_replicating(
 fn acks_all_with_min_isr_2_loses_nothing_under_the_same_faults() {
     let sim = leader_crashes_before_replicating(Acks::All);
     let report = sim.report();
-    assert!(
-        report.acknowledged.acks_all > 100,
-        "writes before the cut and after failover succeed: {report:?}"
-    );
+    assert!(report.acknowledged.acks_all > 100, "writes before the cut and after failover succeed: {report:?}");
     assert_eq!(report.lost.acks_all, 0, "{report:?}");
     assert_no_violations(&sim);
     // Writes during the cut were acknowledged only after a retry to the new leader.
     let retried = sim
         .trace()
         .iter()
-        .filter(|e| {
-            matches!(
-                e.kind,
-                TraceKind::Produced {
-                    result: Ok(_),
-                    attempts: 2..,
-                    ..
-                }
-            )
-        })
+        .filter(|e| matches!(e.kind, TraceKind::Produced { result: Ok(_), attempts: 2.., .. }))
         .count();
-    assert!(
-        retried >= 10,
-        "records written during the cut were retried: {retried}"
-    );
+    assert!(retried >= 10, "records written during the cut were retried: {retried}");
 }
 
 #[test]
@@ -169,26 +130,14 @@ fn isr_below_min_isr_rejects_acks_all_with_not_enough_replicas() {
     config.faults = vec![at(3_000, Fault::Crash(2)), at(3_000, Fault::Crash(3))];
     let mut sim = Sim::new(config).unwrap();
     sim.run_until(15_000);
-    let leo_before = sim
-        .broker(1)
-        .unwrap()
-        .replica(&tp())
-        .unwrap()
-        .log_end_offset;
+    let leo_before = sim.broker(1).unwrap().replica(&tp()).unwrap().log_end_offset;
     sim.run_until(20_000);
     let view = sim.broker(1).unwrap().replica(&tp()).unwrap();
     assert_eq!(view.isr, vec![1], "ISR shrank to the leader");
-    assert_eq!(
-        view.log_end_offset, leo_before,
-        "rejected writes are not appended"
-    );
+    assert_eq!(view.log_end_offset, leo_before, "rejected writes are not appended");
     let errors = produce_errors(&sim);
     assert!(
-        errors
-            .iter()
-            .filter(|e| **e == ErrorCode::NotEnoughReplicas)
-            .count()
-            >= 20,
+        errors.iter().filter(|e| **e == ErrorCode::NotEnoughReplicas).count() >= 20,
         "acks=all writes fail with NOT_ENOUGH_REPLICAS: {errors:?}"
     );
     assert_no_violations(&sim);
@@ -201,9 +150,7 @@ fn only_the_leader_has_the_latest_commits(unclean: bool) -> Sim {
     let mut config = cluster(13, 1, unclean);
     config.broker_config.replica_lag_time_max_ms = 5_000;
     config.broker_config.log_flush_interval_messages = 1;
-    config
-        .producers
-        .push(ProducerSpec::new("orders", Acks::All, 100, 300));
+    config.producers.push(ProducerSpec::new("orders", Acks::All, 100, 300));
     config.faults = vec![
         at(3_000, Fault::CutLink { from: 1, to: 2 }),
         at(3_000, Fault::CutLink { from: 1, to: 3 }),
@@ -216,16 +163,10 @@ fn only_the_leader_has_the_latest_commits(unclean: bool) -> Sim {
 fn clean_election_refuses_to_elect_an_out_of_sync_replica() {
     let mut sim = only_the_leader_has_the_latest_commits(false);
     sim.run_until(40_000);
-    assert_eq!(
-        sim.leader(&tp()),
-        None,
-        "no in-sync replica is alive: the partition is offline"
-    );
+    assert_eq!(sim.leader(&tp()), None, "no in-sync replica is alive: the partition is offline");
     let state = sim.controller().image().partition(&tp()).unwrap().clone();
     assert_eq!(state.isr, vec![1], "the ISR keeps its last member");
-    assert!(node_events(&sim)
-        .iter()
-        .any(|e| matches!(e, Event::LeaderChanged { leader: None, .. })));
+    assert!(node_events(&sim).iter().any(|e| matches!(e, Event::LeaderChanged { leader: None, .. })));
     // When broker 1 returns it leads again and nothing acknowledged was lost.
     sim.finish(40_000);
     assert_eq!(sim.leader(&tp()), Some(1));
@@ -238,60 +179,37 @@ fn clean_election_refuses_to_elect_an_out_of_sync_replica() {
 fn unclean_election_loses_committed_records() {
     let mut sim = only_the_leader_has_the_latest_commits(true);
     sim.run_until(40_000);
-    let leader = sim
-        .leader(&tp())
-        .expect("an out-of-sync replica was elected");
+    let leader = sim.leader(&tp()).expect("an out-of-sync replica was elected");
     assert_ne!(leader, 1);
     let events = node_events(&sim);
-    assert!(events
-        .iter()
-        .any(|e| matches!(e, Event::LeaderChanged { unclean: true, .. })));
+    assert!(events.iter().any(|e| matches!(e, Event::LeaderChanged { unclean: true, .. })));
     sim.finish(40_000);
     let report = sim.report();
     assert_eq!(report.unclean_elections, 1);
-    assert!(
-        report.lost.acks_all >= 50,
-        "records committed on broker 1 alone are gone: {report:?}"
-    );
+    assert!(report.lost.acks_all >= 50, "records committed on broker 1 alone are gone: {report:?}");
     assert!(report.committed_rewritten > 0, "{report:?}");
     assert_no_violations(&sim);
     // Broker 1 came back as a follower and truncated to the new leader's log.
-    assert!(events
-        .iter()
-        .chain(node_events(&sim).iter())
-        .any(|e| matches!(e, Event::Truncated { broker: 1, .. })));
+    assert!(events.iter().chain(node_events(&sim).iter()).any(|e| matches!(e, Event::Truncated { broker: 1, .. })));
 }
 
 #[test]
 fn slow_follower_leaves_and_rejoins_the_isr() {
     let mut config = cluster(14, 2, false);
-    config
-        .producers
-        .push(ProducerSpec::new("orders", Acks::All, 100, 600));
+    config.producers.push(ProducerSpec::new("orders", Acks::All, 100, 600));
     // Broker 3 stops getting fetch responses from the leader for 45 s, but stays alive.
-    config.faults = vec![
-        at(2_000, Fault::CutLink { from: 1, to: 3 }),
-        at(47_000, Fault::HealLink { from: 1, to: 3 }),
-    ];
+    config.faults = vec![at(2_000, Fault::CutLink { from: 1, to: 3 }), at(47_000, Fault::HealLink { from: 1, to: 3 })];
     let mut sim = Sim::new(config).unwrap();
     sim.run_until(40_000);
-    assert_eq!(
-        sim.controller().image().partition(&tp()).unwrap().isr,
-        vec![1, 2]
-    );
+    assert_eq!(sim.controller().image().partition(&tp()).unwrap().isr, vec![1, 2]);
     let events = node_events(&sim);
     let proposal = events.iter().find_map(|e| match e {
-        Event::IsrChangeProposed {
-            broker: 1, leaving, ..
-        } if !leaving.is_empty() => Some(leaving.clone()),
+        Event::IsrChangeProposed { broker: 1, leaving, .. } if !leaving.is_empty() => Some(leaving.clone()),
         _ => None,
     });
     let leaving = proposal.expect("the leader proposed a shrink");
     assert_eq!(leaving[0].0, 3);
-    assert!(
-        leaving[0].1 > 30_000,
-        "removed only after replica.lag.time.max.ms: {leaving:?}"
-    );
+    assert!(leaving[0].1 > 30_000, "removed only after replica.lag.time.max.ms: {leaving:?}");
     // After the heal, broker 3's lost fetch times out (replica.socket.timeout.ms 30 s), it
     // fetches again, catches up and the leader adds it back.
     sim.run_until(90_000);
@@ -312,9 +230,7 @@ fn back_to_back_failovers_leave_replicas_identical() {
     let mut config = cluster(15, 1, false);
     config.broker_config.log_flush_interval_messages = 1;
     config.network.latency_max_ms = 30;
-    config
-        .producers
-        .push(ProducerSpec::new("orders", Acks::Leader, 5, 4_000));
+    config.producers.push(ProducerSpec::new("orders", Acks::Leader, 5, 4_000));
     config.faults = vec![
         at(3_000, Fault::Crash(1)),
         at(13_000, Fault::Restart(1)),
@@ -330,11 +246,7 @@ fn back_to_back_failovers_leave_replicas_identical() {
     let epochs: Vec<i32> = node_events(&sim)
         .iter()
         .filter_map(|e| match e {
-            Event::LeaderChanged {
-                leader: Some(_),
-                leader_epoch,
-                ..
-            } => Some(*leader_epoch),
+            Event::LeaderChanged { leader: Some(_), leader_epoch, .. } => Some(*leader_epoch),
             _ => None,
         })
         .collect();
@@ -342,41 +254,24 @@ fn back_to_back_failovers_leave_replicas_identical() {
     let leader_log = log_prints(&sim, sim.leader(&tp()).unwrap());
     assert!(leader_log.len() > 1_000);
     for broker in 1..=3 {
-        assert_eq!(
-            log_prints(&sim, broker),
-            leader_log,
-            "replica {broker} matches the leader"
-        );
+        assert_eq!(log_prints(&sim, broker), leader_log, "replica {broker} matches the leader");
     }
-    assert!(
-        node_events(&sim)
-            .iter()
-            .any(|e| matches!(e, Event::Truncated { .. })),
-        "divergent tails were truncated"
-    );
+    assert!(node_events(&sim).iter().any(|e| matches!(e, Event::Truncated { .. })), "divergent tails were truncated");
 }
 
 #[test]
 fn network_partition_isolating_the_leader() {
     let mut config = cluster(16, 2, false);
-    config
-        .producers
-        .push(ProducerSpec::new("orders", Acks::All, 50, 600));
+    config.producers.push(ProducerSpec::new("orders", Acks::All, 50, 600));
     config.consumers.push(vec!["orders".into()]);
-    config.faults = vec![
-        at(5_000, Fault::Isolate(1)),
-        at(25_000, Fault::Reconnect(1)),
-    ];
+    config.faults = vec![at(5_000, Fault::Isolate(1)), at(25_000, Fault::Reconnect(1))];
     let mut sim = Sim::new(config).unwrap();
     sim.run_until(20_000);
     let new_leader = sim.leader(&tp()).expect("a new leader was elected");
     assert_ne!(new_leader, 1);
     let state = sim.controller().image().partition(&tp()).unwrap().clone();
     assert!(state.leader_epoch >= 1);
-    assert!(
-        !state.isr.contains(&1),
-        "the isolated broker was fenced out of the ISR"
-    );
+    assert!(!state.isr.contains(&1), "the isolated broker was fenced out of the ISR");
     // The old leader still believes it leads (it cannot hear the controller).
     assert!(sim.broker(1).unwrap().replica(&tp()).unwrap().is_leader);
     // Before the preferred-leader check (every 30 s here) moves leadership back.
@@ -402,9 +297,7 @@ fn network_partition_isolating_the_leader() {
 fn same_seed_same_trace_and_different_seed_different_trace() {
     let run = |seed| {
         let mut config = cluster(seed, 2, false);
-        config
-            .producers
-            .push(ProducerSpec::new("orders", Acks::All, 20, 200));
+        config.producers.push(ProducerSpec::new("orders", Acks::All, 20, 200));
         config.faults = vec![at(2_000, Fault::Crash(2)), at(4_000, Fault::Restart(2))];
         config.network.latency_max_ms = 20;
         let mut sim = Sim::new(config).unwrap();
@@ -422,14 +315,8 @@ fn bad_sim_configs_are_errors() {
     assert_eq!(Sim::new(config).unwrap_err().code, ErrorCode::InvalidConfig);
     let mut config = cluster(1, 2, false);
     config.faults = vec![at(1, Fault::Crash(7))];
-    assert!(Sim::new(config)
-        .unwrap_err()
-        .message
-        .contains("unknown broker 7"));
+    assert!(Sim::new(config).unwrap_err().message.contains("unknown broker 7"));
     let config = SimConfig::new(1, 2, NewTopic::new("t", 1, 3));
-    assert_eq!(
-        Sim::new(config).unwrap_err().code,
-        ErrorCode::InvalidReplicationFactor
-    );
+    assert_eq!(Sim::new(config).unwrap_err().code, ErrorCode::InvalidReplicationFactor);
     let _ = NodeId::Controller;
 }

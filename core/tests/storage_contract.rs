@@ -36,11 +36,7 @@ fn mem_storage_crash_loses_exactly_the_unflushed_tail() {
     contract::append_batches(&mut storage, &[4], 0);
     assert_eq!(storage.log_end_offset(), 9);
     storage.crash();
-    assert_eq!(
-        storage.log_end_offset(),
-        5,
-        "the unflushed batch [5, 9) is lost"
-    );
+    assert_eq!(storage.log_end_offset(), 5, "the unflushed batch [5, 9) is lost");
     assert_eq!(storage.flushed_offset(), 5);
 }
 
@@ -58,9 +54,7 @@ fn contract_catches_a_storage_that_invents_data_on_crash() {
             // Loses the tail, then appends a different batch at the same offsets.
             storage.crash();
             let leo = storage.log_end_offset();
-            storage
-                .append(contract::test_batch(leo, 1, 999_999))
-                .unwrap();
+            storage.append(contract::test_batch(leo, 1, 999_999)).unwrap();
             storage
         }
         fn reopen(&mut self, storage: MemStorage) -> MemStorage {

@@ -12,19 +12,13 @@ fn brokers(count: i32) -> Vec<BrokerInfo> {
 
 fn create(topics: &mut Topics, request: &NewTopic) -> Result<(), rill_core::Error> {
     let config = BrokerConfig::for_node(1);
-    topics
-        .create(request, &config, &brokers(3), &mut Rng::from_seed(5))
-        .map(|_| ())
+    topics.create(request, &config, &brokers(3), &mut Rng::from_seed(5)).map(|_| ())
 }
 
 #[test]
 fn create_and_describe() {
     let mut topics = Topics::new();
-    create(
-        &mut topics,
-        &NewTopic::new("orders", 6, 3).config("min.insync.replicas", "2"),
-    )
-    .unwrap();
+    create(&mut topics, &NewTopic::new("orders", 6, 3).config("min.insync.replicas", "2")).unwrap();
     let topic = topics.get("orders").unwrap();
     assert_eq!(topic.partition_count(), 6);
     assert_eq!(topic.replication_factor(), 3);
@@ -43,19 +37,9 @@ fn defaults_apply_for_minus_one() {
     let mut config = BrokerConfig::for_node(1);
     config.num_partitions = 4;
     config.default_replication_factor = 2;
-    topics
-        .create(
-            &NewTopic::new("t", -1, -1),
-            &config,
-            &brokers(3),
-            &mut Rng::from_seed(1),
-        )
-        .unwrap();
+    topics.create(&NewTopic::new("t", -1, -1), &config, &brokers(3), &mut Rng::from_seed(1)).unwrap();
     let topic = topics.get("t").unwrap();
-    assert_eq!(
-        (topic.partition_count(), topic.replication_factor()),
-        (4, 2)
-    );
+    assert_eq!((topic.partition_count(), topic.replication_factor()), (4, 2));
 }
 
 #[test]
@@ -63,10 +47,7 @@ fn replication_factor_errors() {
     let mut topics = Topics::new();
     let error = create(&mut topics, &NewTopic::new("t", 1, 4)).unwrap_err();
     assert_eq!(error.code, ErrorCode::InvalidReplicationFactor);
-    assert!(
-        error.message.contains("larger than available brokers: 3"),
-        "{error}"
-    );
+    assert!(error.message.contains("larger than available brokers: 3"), "{error}");
     let error = create(&mut topics, &NewTopic::new("t", 1, 0)).unwrap_err();
     assert_eq!(error.code, ErrorCode::InvalidReplicationFactor);
     let error = create(&mut topics, &NewTopic::new("t", 1, -2)).unwrap_err();
@@ -74,37 +55,19 @@ fn replication_factor_errors() {
 
     let mut config = BrokerConfig::for_node(1);
     config.max_replication_factor = 2;
-    let error = topics
-        .create(
-            &NewTopic::new("t", 1, 3),
-            &config,
-            &brokers(5),
-            &mut Rng::from_seed(1),
-        )
-        .unwrap_err();
+    let error = topics.create(&NewTopic::new("t", 1, 3), &config, &brokers(5), &mut Rng::from_seed(1)).unwrap_err();
     assert_eq!(error.code, ErrorCode::InvalidReplicationFactor);
-    assert!(
-        error.message.contains("rill.max.replication.factor 2"),
-        "{error}"
-    );
+    assert!(error.message.contains("rill.max.replication.factor 2"), "{error}");
     assert!(topics.is_empty(), "nothing is created on error");
 }
 
 #[test]
 fn partition_errors() {
     let mut topics = Topics::new();
-    assert_eq!(
-        create(&mut topics, &NewTopic::new("t", 0, 1))
-            .unwrap_err()
-            .code,
-        ErrorCode::InvalidPartitions
-    );
+    assert_eq!(create(&mut topics, &NewTopic::new("t", 0, 1)).unwrap_err().code, ErrorCode::InvalidPartitions);
     let error = create(&mut topics, &NewTopic::new("t", 10_001, 1)).unwrap_err();
     assert_eq!(error.code, ErrorCode::InvalidPartitions);
-    assert!(
-        error.message.contains("rill.max.partitions.per.topic"),
-        "{error}"
-    );
+    assert!(error.message.contains("rill.max.partitions.per.topic"), "{error}");
 }
 
 #[test]
@@ -122,24 +85,10 @@ fn already_exists_and_collisions() {
 
 #[test]
 fn name_validation() {
-    for good in [
-        "a",
-        "orders-2024",
-        "A.b_c-D",
-        "__consumer_offsets",
-        &"x".repeat(249),
-    ] {
+    for good in ["a", "orders-2024", "A.b_c-D", "__consumer_offsets", &"x".repeat(249)] {
         validate_topic_name(good).unwrap();
     }
-    for bad in [
-        "",
-        ".",
-        "..",
-        "has space",
-        "slash/name",
-        "ünïcode",
-        &"x".repeat(250),
-    ] {
+    for bad in ["", ".", "..", "has space", "slash/name", "ünïcode", &"x".repeat(250)] {
         let error = validate_topic_name(bad).unwrap_err();
         assert_eq!(error.code, ErrorCode::InvalidTopicException, "{bad:?}");
     }
@@ -151,21 +100,10 @@ fn name_validation() {
 #[test]
 fn invalid_configs_are_invalid_config() {
     let mut topics = Topics::new();
-    let error = create(
-        &mut topics,
-        &NewTopic::new("t", 1, 1).config("retention.ms", "forever"),
-    )
-    .unwrap_err();
+    let error = create(&mut topics, &NewTopic::new("t", 1, 1).config("retention.ms", "forever")).unwrap_err();
     assert_eq!(error.code, ErrorCode::InvalidConfig);
-    assert!(
-        error.message.contains("retention.ms") && error.message.contains("forever"),
-        "{error}"
-    );
-    let error = create(
-        &mut topics,
-        &NewTopic::new("t", 1, 1).config("no.such.key", "1"),
-    )
-    .unwrap_err();
+    assert!(error.message.contains("retention.ms") && error.message.contains("forever"), "{error}");
+    let error = create(&mut topics, &NewTopic::new("t", 1, 1).config("no.such.key", "1")).unwrap_err();
     assert_eq!(error.code, ErrorCode::InvalidConfig);
     assert!(topics.is_empty());
 }
@@ -179,38 +117,23 @@ fn manual_assignment_is_checked() {
     assert_eq!(error.code, ErrorCode::InvalidReplicaAssignment);
     assert!(error.message.contains("broker 2 twice"), "{error}");
     request.assignment = Some(vec![vec![1, 9]]);
-    assert!(create(&mut topics, &request)
-        .unwrap_err()
-        .message
-        .contains("unknown broker 9"));
+    assert!(create(&mut topics, &request).unwrap_err().message.contains("unknown broker 9"));
     request.assignment = Some(vec![vec![1, 2], vec![3]]);
-    assert_eq!(
-        create(&mut topics, &request).unwrap_err().code,
-        ErrorCode::InvalidReplicaAssignment
-    );
+    assert_eq!(create(&mut topics, &request).unwrap_err().code, ErrorCode::InvalidReplicaAssignment);
     request.assignment = Some(vec![vec![3, 1], vec![1, 2]]);
     create(&mut topics, &request).unwrap();
-    assert_eq!(
-        topics.get("t").unwrap().assignment,
-        vec![vec![3, 1], vec![1, 2]]
-    );
+    assert_eq!(topics.get("t").unwrap().assignment, vec![vec![3, 1], vec![1, 2]]);
 }
 
 #[test]
 fn delete_unknown_and_disabled() {
     let mut topics = Topics::new();
     let config = BrokerConfig::for_node(1);
-    assert_eq!(
-        topics.delete("nope", &config).unwrap_err().code,
-        ErrorCode::UnknownTopicOrPartition
-    );
+    assert_eq!(topics.delete("nope", &config).unwrap_err().code, ErrorCode::UnknownTopicOrPartition);
     create(&mut topics, &NewTopic::new("t", 2, 1)).unwrap();
     let mut disabled = config.clone();
     disabled.delete_topic_enable = false;
-    assert_eq!(
-        topics.delete("t", &disabled).unwrap_err().code,
-        ErrorCode::TopicDeletionDisabled
-    );
+    assert_eq!(topics.delete("t", &disabled).unwrap_err().code, ErrorCode::TopicDeletionDisabled);
     assert_eq!(topics.delete("t", &config).unwrap().partition_count(), 2);
     assert!(topics.get("t").is_none());
 }

@@ -129,32 +129,21 @@ impl Checker {
     }
 
     fn violate(&mut self, invariant: &'static str, detail: String, event_index: u64, time_ms: u64) {
-        self.report.violations.push(Violation {
-            invariant,
-            detail,
-            event_index,
-            time_ms,
-        });
+        self.report.violations.push(Violation { invariant, detail, event_index, time_ms });
     }
 
     fn exempt(&self, tp: &TopicPartition, offset: i64) -> bool {
         self.unclean.contains(tp)
-            || self.crash_losses.get(tp).is_some_and(|ranges| {
-                ranges
-                    .iter()
-                    .any(|(from, to)| offset >= *from && offset < *to)
-            })
+            || self
+                .crash_losses
+                .get(tp)
+                .is_some_and(|ranges| ranges.iter().any(|(from, to)| offset >= *from && offset < *to))
     }
 
     /// Observes a node event.
     pub fn on_event(&mut self, event: &Event, event_index: u64, time_ms: u64) {
         match event {
-            Event::BecameLeader {
-                broker,
-                tp,
-                leader_epoch,
-                ..
-            } => {
+            Event::BecameLeader { broker, tp, leader_epoch, .. } => {
                 let key = (tp.clone(), *leader_epoch);
                 if let Some(other) = self.leaders_by_epoch.get(&key).copied() {
                     if other != *broker {
@@ -167,24 +156,16 @@ impl Checker {
                     }
                 }
                 self.leaders_by_epoch.insert(key, *broker);
-                self.leader_epoch_of
-                    .insert((tp.clone(), *broker), *leader_epoch);
+                self.leader_epoch_of.insert((tp.clone(), *broker), *leader_epoch);
                 // A new leader's log is verified again from its start on its first HW advance.
                 self.verified.remove(&(tp.clone(), *broker));
             }
-            Event::LeaderChanged {
-                tp,
-                leader_epoch,
-                unclean,
-                ..
-            } => {
+            Event::LeaderChanged { tp, leader_epoch, unclean, .. } => {
                 if let Some(previous) = self.controller_epochs.get(tp) {
                     if leader_epoch <= previous {
                         self.violate(
                             "monotonic leader epoch",
-                            format!(
-                                "{tp}: controller moved from epoch {previous} to {leader_epoch}"
-                            ),
+                            format!("{tp}: controller moved from epoch {previous} to {leader_epoch}"),
                             event_index,
                             time_ms,
                         );
@@ -196,26 +177,13 @@ impl Checker {
                     self.report.unclean_elections += 1;
                 }
             }
-            Event::Truncated {
-                broker,
-                tp,
-                to_offset,
-                ..
-            } => {
+            Event::Truncated { broker, tp, to_offset, .. } => {
                 if let Some(verified) = self.verified.get_mut(&(tp.clone(), *broker)) {
                     *verified = (*verified).min(*to_offset);
                 }
             }
-            Event::LostUnflushed {
-                broker,
-                tp,
-                from_offset,
-                to_offset,
-            } => {
-                self.crash_losses
-                    .entry(tp.clone())
-                    .or_default()
-                    .push((*to_offset, *from_offset));
+            Event::LostUnflushed { broker, tp, from_offset, to_offset } => {
+                self.crash_losses.entry(tp.clone()).or_default().push((*to_offset, *from_offset));
                 self.verified.remove(&(tp.clone(), *broker));
             }
             _ => {}
@@ -247,23 +215,11 @@ impl Checker {
         }
         self.high_watermarks.insert(key, high_watermark);
         let verified_key = (tp.clone(), broker);
-        let from = self
-            .verified
-            .get(&verified_key)
-            .copied()
-            .unwrap_or_else(|| log.log_start_offset());
+        let from = self.verified.get(&verified_key).copied().unwrap_or_else(|| log.log_start_offset());
         if high_watermark <= from {
             return;
         }
-        self.verify_committed(
-            tp,
-            log,
-            from,
-            high_watermark,
-            event_index,
-            time_ms,
-            &format!("leader {broker}"),
-        );
+        self.verify_committed(tp, log, from, high_watermark, event_index, time_ms, &format!("leader {broker}"));
         self.verified.insert(verified_key, high_watermark);
     }
 
@@ -294,8 +250,7 @@ impl Checker {
                     if record.offset < offset || record.offset >= to {
                         continue;
                     }
-                    let print =
-                        fingerprint(record.record.key.as_deref(), record.record.value.as_deref());
+                    let print = fingerprint(record.record.key.as_deref(), record.record.value.as_deref());
                     let committed = self.committed.entry(tp.clone()).or_default();
                     let index = usize::try_from(record.offset).expect("offsets are non-negative");
                     if committed.len() <= index {
@@ -337,20 +292,9 @@ impl Checker {
         time_ms: u64,
     ) {
         let high_watermark = log.high_watermark();
-        let known = self
-            .committed
-            .get(tp)
-            .map_or(0, |c| i64::try_from(c.len()).unwrap_or(i64::MAX));
+        let known = self.committed.get(tp).map_or(0, |c| i64::try_from(c.len()).unwrap_or(i64::MAX));
         let to = high_watermark.min(known);
-        self.verify_committed(
-            tp,
-            log,
-            log.log_start_offset(),
-            to,
-            event_index,
-            time_ms,
-            &format!("replica {broker}"),
-        );
+        self.verify_committed(tp, log, log.log_start_offset(), to, event_index, time_ms, &format!("replica {broker}"));
     }
 
     /// Observes a producer outcome.
@@ -367,13 +311,7 @@ impl Checker {
     }
 
     /// Observes a consumer event.
-    pub fn on_consume(
-        &mut self,
-        client: u32,
-        event: &ConsumerEvent,
-        event_index: u64,
-        time_ms: u64,
-    ) {
+    pub fn on_consume(&mut self, client: u32, event: &ConsumerEvent, event_index: u64, time_ms: u64) {
         match event {
             ConsumerEvent::PositionReset { tp, .. } => {
                 self.consumer_next.remove(&(client, tp.clone()));
@@ -398,11 +336,10 @@ impl Checker {
                 }
                 self.consumer_next.insert(key, record.offset + 1);
                 let print = fingerprint(record.key.as_deref(), record.value.as_deref());
-                let committed = self.committed.get(&record.tp).and_then(|c| {
-                    c.get(usize::try_from(record.offset).ok()?)
-                        .copied()
-                        .flatten()
-                });
+                let committed = self
+                    .committed
+                    .get(&record.tp)
+                    .and_then(|c| c.get(usize::try_from(record.offset).ok()?).copied().flatten());
                 match committed {
                     None => self.violate(
                         "consumers never see offsets above the high watermark",
@@ -417,7 +354,10 @@ impl Checker {
                         if !self.exempt(&record.tp, record.offset) {
                             self.violate(
                                 "consumers read committed data",
-                                format!("consumer {client} read {} offset {} but another record was committed there", record.tp, record.offset),
+                                format!(
+                                    "consumer {client} read {} offset {} but another record was committed there",
+                                    record.tp, record.offset
+                                ),
                                 event_index,
                                 time_ms,
                             );
@@ -443,19 +383,12 @@ impl Checker {
                 *seen.entry((tp.clone(), *print)).or_default() += 1;
             }
         }
-        self.report.duplicates = seen
-            .values()
-            .filter(|count| **count > 1)
-            .map(|count| count - 1)
-            .sum();
+        self.report.duplicates = seen.values().filter(|count| **count > 1).map(|count| count - 1).sum();
         let acked = std::mem::take(&mut self.acked);
         for write in &acked {
             let Some(tp) = &write.tp else { continue };
             let present = if write.offset >= 0 {
-                final_logs
-                    .get(tp)
-                    .and_then(|records| records.get(&write.offset))
-                    == Some(&write.fingerprint)
+                final_logs.get(tp).and_then(|records| records.get(&write.offset)) == Some(&write.fingerprint)
             } else {
                 seen.contains_key(&(tp.clone(), write.fingerprint))
             };
@@ -466,7 +399,10 @@ impl Checker {
             if write.guaranteed_by_config && !self.exempt(tp, write.offset) {
                 self.violate(
                     "acknowledged acks=all writes survive (Jepsen)",
-                    format!("{tp} offset {} was acknowledged with acks=all and min.insync.replicas >= 2 but is gone", write.offset),
+                    format!(
+                        "{tp} offset {} was acknowledged with acks=all and min.insync.replicas >= 2 but is gone",
+                        write.offset
+                    ),
                     event_index,
                     time_ms,
                 );

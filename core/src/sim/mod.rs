@@ -14,6 +14,7 @@
 //! cluster settle and runs the end-of-run (Jepsen-style) checks.
 
 pub mod checker;
+pub mod sweep;
 pub mod trace;
 
 use std::cmp::Ordering;
@@ -140,11 +141,7 @@ pub struct NetworkConfig {
 
 impl Default for NetworkConfig {
     fn default() -> NetworkConfig {
-        NetworkConfig {
-            latency_min_ms: 1,
-            latency_max_ms: 5,
-            drop_per_million: 0,
-        }
+        NetworkConfig { latency_min_ms: 1, latency_max_ms: 5, drop_per_million: 0 }
     }
 }
 
@@ -171,10 +168,7 @@ impl ProducerSpec {
     pub fn new(topic: &str, acks: Acks, interval_ms: u64, records: u64) -> ProducerSpec {
         ProducerSpec {
             topic: topic.to_owned(),
-            config: ProducerConfig {
-                acks,
-                ..ProducerConfig::default()
-            },
+            config: ProducerConfig { acks, ..ProducerConfig::default() },
             interval_ms,
             records,
             start_ms: 1_000,
@@ -236,10 +230,7 @@ impl SimConfig {
             return invalid(format!("brokers must be 1..=64, got {}", self.brokers));
         }
         if !(1..=self.brokers).contains(&self.controller_host) {
-            return invalid(format!(
-                "controller_host {} is not a broker",
-                self.controller_host
-            ));
+            return invalid(format!("controller_host {} is not a broker", self.controller_host));
         }
         if self.network.latency_min_ms > self.network.latency_max_ms {
             return invalid("latency_min_ms exceeds latency_max_ms".into());
@@ -250,10 +241,7 @@ impl SimConfig {
         for fault in &self.faults {
             for broker in fault.fault.brokers() {
                 if !(1..=self.brokers).contains(&broker) {
-                    return invalid(format!(
-                        "fault {} names unknown broker {broker}",
-                        fault.fault
-                    ));
+                    return invalid(format!("fault {} names unknown broker {broker}", fault.fault));
                 }
             }
         }
@@ -270,10 +258,14 @@ enum Host {
 
 #[derive(Debug)]
 enum Item {
+    /// `incarnation` is the destination host's incarnation when the message was sent: a
+    /// message to a broker that has since crashed and restarted is lost with the old TCP
+    /// connection.
     Deliver {
         from: NodeId,
         to: NodeId,
         message: Message,
+        incarnation: u64,
     },
     Timer(NodeId),
     Fault(Fault),
@@ -319,6 +311,7 @@ pub enum BrokerStatus {
 #[derive(Debug)]
 struct BrokerSlot {
     node: Option<BrokerNode<MemStorageFactory>>,
+    incarnation: u64,
     kept: BTreeMap<TopicPartition, MemStorage>,
     status: BrokerStatus,
     held: Vec<(NodeId, Message)>,
@@ -409,6 +402,7 @@ impl Sim {
                 id,
                 BrokerSlot {
                     node: Some(node),
+                    incarnation: 0,
                     kept: BTreeMap::new(),
                     status: BrokerStatus::Up,
                     held: Vec::new(),
@@ -418,9 +412,7 @@ impl Sim {
         }
         // Let every broker register before topics are created (bounded).
         let mut guard = 0;
-        while sim.controller.image().brokers.len()
-            < usize::try_from(sim.config.brokers).unwrap_or(0)
-            && guard < 10_000
+        while sim.controller.image().brokers.len() < usize::try_from(sim.config.brokers).unwrap_or(0) && guard < 10_000
         {
             if !sim.step() {
                 break;
@@ -434,12 +426,7 @@ impl Sim {
         let bootstrap: Vec<BrokerId> = (1..=sim.config.brokers).collect();
         for (index, spec) in sim.config.producers.clone().into_iter().enumerate() {
             let client = 1_000 + u32::try_from(index).expect("few producers");
-            let producer = Producer::new(
-                client,
-                spec.config.clone(),
-                bootstrap.clone(),
-                sim.rng.fork(),
-            );
+            let producer = Producer::new(client, spec.config.clone(), bootstrap.clone(), sim.rng.fork());
             let min_insync_replicas = sim
                 .controller
                 .image()
@@ -447,23 +434,14 @@ impl Sim {
                 .get(spec.topic.as_str())
                 .map_or(1, |topic| topic.config.min_insync_replicas);
             let start_ms = spec.start_ms.max(sim.now_ms);
-            sim.producers.insert(
-                client,
-                ProducerSlot {
-                    producer,
-                    spec,
-                    sent: 0,
-                    min_insync_replicas,
-                },
-            );
+            sim.producers.insert(client, ProducerSlot { producer, spec, sent: 0, min_insync_replicas });
             sim.schedule(start_ms, Item::ProducerTick(client));
             sim.wake(NodeId::Client(client), sim.now_ms);
         }
         for (index, topics) in sim.config.consumers.clone().into_iter().enumerate() {
             let client = 2_000 + u32::try_from(index).expect("few consumers");
             let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
-            sim.consumers
-                .insert(client, Consumer::new(client, &topics, bootstrap.clone()));
+            sim.consumers.insert(client, Consumer::new(client, &topics, bootstrap.clone()));
             sim.wake(NodeId::Client(client), sim.now_ms);
         }
         for fault in sim.config.faults.clone() {
@@ -473,10 +451,7 @@ impl Sim {
     }
 
     fn broker_config(&self, id: BrokerId) -> BrokerConfig {
-        BrokerConfig {
-            node_id: id,
-            ..self.config.broker_config.clone()
-        }
+        BrokerConfig { node_id: id, ..self.config.broker_config.clone() }
     }
 
     // ----- reading the simulation -----
@@ -561,11 +536,7 @@ impl Sim {
 
     fn record(&mut self, kind: TraceKind) -> u64 {
         let index = self.trace_len;
-        let event = TraceEvent {
-            index,
-            time_ms: self.now_ms,
-            kind,
-        };
+        let event = TraceEvent { index, time_ms: self.now_ms, kind };
         event.hash_into(&mut self.trace_hasher);
         self.trace_len += 1;
         if self.config.record_trace {
@@ -602,9 +573,7 @@ impl Sim {
                     }
                 }
             }
-            Fault::Reconnect(id) => self
-                .cut
-                .retain(|(a, b)| *a != Host::Broker(id) && *b != Host::Broker(id)),
+            Fault::Reconnect(id) => self.cut.retain(|(a, b)| *a != Host::Broker(id) && *b != Host::Broker(id)),
             Fault::HealNetwork => {
                 self.cut.clear();
                 self.drop_per_million = 0;
@@ -615,12 +584,7 @@ impl Sim {
 
     fn hosts(&self) -> Vec<Host> {
         let mut hosts: Vec<Host> = self.brokers.keys().map(|id| Host::Broker(*id)).collect();
-        hosts.extend(
-            self.producers
-                .keys()
-                .chain(self.consumers.keys())
-                .map(|id| Host::Client(*id)),
-        );
+        hosts.extend(self.producers.keys().chain(self.consumers.keys()).map(|id| Host::Client(*id)));
         hosts
     }
 
@@ -638,12 +602,7 @@ impl Sim {
             storage.crash();
             let after = storage.log_end_offset();
             if after < before {
-                lost.push(Event::LostUnflushed {
-                    broker: id,
-                    tp: tp.clone(),
-                    from_offset: before,
-                    to_offset: after,
-                });
+                lost.push(Event::LostUnflushed { broker: id, tp: tp.clone(), from_offset: before, to_offset: after });
             }
         }
         slot.kept = storages;
@@ -663,11 +622,8 @@ impl Sim {
             return;
         }
         let kept = std::mem::take(&mut slot.kept);
-        slot.node = Some(BrokerNode::new(
-            config,
-            MemStorageFactory::with(kept),
-            now_ms,
-        ));
+        slot.incarnation += 1;
+        slot.node = Some(BrokerNode::new(config, MemStorageFactory::with(kept), now_ms));
         slot.status = BrokerStatus::Up;
         self.wake(NodeId::Broker(id), now_ms);
         if id == self.config.controller_host {
@@ -686,18 +642,17 @@ impl Sim {
         }
         slot.status = BrokerStatus::Up;
         let held = std::mem::take(&mut slot.held);
+        let incarnation = slot.incarnation;
         for (from, message) in held {
             let to = if matches!(
                 message,
-                Message::RegisterBroker { .. }
-                    | Message::BrokerHeartbeat { .. }
-                    | Message::AlterPartition { .. }
+                Message::RegisterBroker { .. } | Message::BrokerHeartbeat { .. } | Message::AlterPartition { .. }
             ) {
                 NodeId::Controller
             } else {
                 NodeId::Broker(id)
             };
-            self.schedule(now_ms, Item::Deliver { from, to, message });
+            self.schedule(now_ms, Item::Deliver { from, to, message, incarnation });
         }
         self.wake(NodeId::Broker(id), now_ms);
         if id == self.config.controller_host {
@@ -713,12 +668,16 @@ impl Sim {
         }
     }
 
+    fn incarnation(&self, node: NodeId) -> u64 {
+        match self.host(node) {
+            Host::Broker(id) => self.brokers.get(&id).map_or(0, |slot| slot.incarnation),
+            Host::Client(_) => 0,
+        }
+    }
+
     fn status(&self, node: NodeId) -> BrokerStatus {
         match self.host(node) {
-            Host::Broker(id) => self
-                .brokers
-                .get(&id)
-                .map_or(BrokerStatus::Down, |slot| slot.status),
+            Host::Broker(id) => self.brokers.get(&id).map_or(BrokerStatus::Down, |slot| slot.status),
             Host::Client(_) => BrokerStatus::Up,
         }
     }
@@ -729,46 +688,26 @@ impl Sim {
         let (from_host, to_host) = (self.host(from), self.host(to));
         if from_host != to_host {
             if self.cut.contains(&(from_host, to_host)) {
-                self.record(TraceKind::Dropped {
-                    from,
-                    to,
-                    api,
-                    reason: DropReason::LinkCut,
-                });
+                self.record(TraceKind::Dropped { from, to, api, reason: DropReason::LinkCut });
                 return;
             }
-            if self.drop_per_million > 0
-                && self.rng.below(1_000_000) < u64::from(self.drop_per_million)
-            {
-                self.record(TraceKind::Dropped {
-                    from,
-                    to,
-                    api,
-                    reason: DropReason::Random,
-                });
+            if self.drop_per_million > 0 && self.rng.below(1_000_000) < u64::from(self.drop_per_million) {
+                self.record(TraceKind::Dropped { from, to, api, reason: DropReason::Random });
                 return;
             }
         }
         let latency_ms = if from_host == to_host {
             0
         } else {
-            self.rng.range_inclusive(
-                self.config.network.latency_min_ms,
-                self.config.network.latency_max_ms,
-            )
+            self.rng.range_inclusive(self.config.network.latency_min_ms, self.config.network.latency_max_ms)
         };
         // FIFO per connection, like TCP.
         let link = (from, to);
-        let at_ms =
-            (self.now_ms + latency_ms).max(self.last_delivery_ms.get(&link).copied().unwrap_or(0));
+        let at_ms = (self.now_ms + latency_ms).max(self.last_delivery_ms.get(&link).copied().unwrap_or(0));
         self.last_delivery_ms.insert(link, at_ms);
-        self.record(TraceKind::Sent {
-            from,
-            to,
-            api,
-            deliver_at_ms: at_ms,
-        });
-        self.schedule(at_ms, Item::Deliver { from, to, message });
+        self.record(TraceKind::Sent { from, to, api, deliver_at_ms: at_ms });
+        let incarnation = self.incarnation(to);
+        self.schedule(at_ms, Item::Deliver { from, to, message, incarnation });
     }
 
     /// Processes the next event. Returns `false` when nothing is left (or the limit is hit).
@@ -783,7 +722,14 @@ impl Sim {
         self.now_ms = next.at_ms;
         self.events += 1;
         match next.item {
-            Item::Deliver { from, to, message } => self.deliver(from, to, message),
+            Item::Deliver { from, to, message, incarnation } => {
+                if incarnation == self.incarnation(to) {
+                    self.deliver(from, to, message);
+                } else {
+                    let api = message.kind();
+                    self.record(TraceKind::Dropped { from, to, api, reason: DropReason::NodeDown });
+                }
+            }
             Item::Timer(node) => {
                 if self.timers.get(&node) == Some(&next.at_ms) {
                     self.timers.remove(&node);
@@ -817,12 +763,7 @@ impl Sim {
         let api = message.kind();
         match self.status(to) {
             BrokerStatus::Down => {
-                self.record(TraceKind::Dropped {
-                    from,
-                    to,
-                    api,
-                    reason: DropReason::NodeDown,
-                });
+                self.record(TraceKind::Dropped { from, to, api, reason: DropReason::NodeDown });
                 return;
             }
             BrokerStatus::Paused => {
@@ -839,11 +780,7 @@ impl Sim {
         let now_ms = self.now_ms;
         match to {
             NodeId::Broker(id) => {
-                if let Some(node) = self
-                    .brokers
-                    .get_mut(&id)
-                    .and_then(|slot| slot.node.as_mut())
-                {
+                if let Some(node) = self.brokers.get_mut(&id).and_then(|slot| slot.node.as_mut()) {
                     node.handle_message(now_ms, from, message);
                 }
             }
@@ -863,11 +800,7 @@ impl Sim {
         let now_ms = self.now_ms;
         match node {
             NodeId::Broker(id) => {
-                if let Some(node) = self
-                    .brokers
-                    .get_mut(&id)
-                    .and_then(|slot| slot.node.as_mut())
-                {
+                if let Some(node) = self.brokers.get_mut(&id).and_then(|slot| slot.node.as_mut()) {
                     node.handle_timeout(now_ms);
                 }
             }
@@ -899,11 +832,7 @@ impl Sim {
         let key = slot.spec.keyed.then(|| format!("k{}", sequence % 16));
         let value = format!("p{client}-{sequence}");
         let timestamp_ms = i64::try_from(now_ms).unwrap_or(i64::MAX);
-        let record = Record::new(
-            key.as_deref().map(str::as_bytes),
-            Some(value.as_bytes()),
-            timestamp_ms,
-        );
+        let record = Record::new(key.as_deref().map(str::as_bytes), Some(value.as_bytes()), timestamp_ms);
         let topic = slot.spec.topic.clone();
         let _ = slot.producer.send(now_ms, &topic, None, record);
         slot.producer.handle_timeout(now_ms);
@@ -924,11 +853,7 @@ impl Sim {
         let mut consumed = Vec::new();
         let timeout = match node {
             NodeId::Broker(id) => {
-                let Some(broker) = self
-                    .brokers
-                    .get_mut(&id)
-                    .and_then(|slot| slot.node.as_mut())
-                else {
+                let Some(broker) = self.brokers.get_mut(&id).and_then(|slot| slot.node.as_mut()) else {
                     return;
                 };
                 while let Some(out) = broker.poll_output() {
@@ -995,16 +920,10 @@ impl Sim {
                 continue;
             };
             let kind = match &event {
-                ConsumerEvent::Record(record) => TraceKind::Consumed {
-                    client,
-                    tp: record.tp.clone(),
-                    offset: record.offset,
-                },
-                ConsumerEvent::PositionReset {
-                    tp,
-                    from_offset,
-                    to_offset,
-                } => TraceKind::ConsumerReset {
+                ConsumerEvent::Record(record) => {
+                    TraceKind::Consumed { client, tp: record.tp.clone(), offset: record.offset }
+                }
+                ConsumerEvent::PositionReset { tp, from_offset, to_offset } => TraceKind::ConsumerReset {
                     client,
                     tp: tp.clone(),
                     from_offset: *from_offset,
@@ -1024,10 +943,7 @@ impl Sim {
     }
 
     fn observe_event(&mut self, node: NodeId, event: Event) {
-        let index = self.record(TraceKind::Node {
-            node,
-            event: event.clone(),
-        });
+        let index = self.record(TraceKind::Node { node, event: event.clone() });
         self.checker.on_event(&event, index, self.now_ms);
         self.record_new_violations();
     }
@@ -1038,8 +954,7 @@ impl Sim {
         };
         let index = self.trace_len;
         for (tp, leader_epoch, log) in broker.leader_logs() {
-            self.checker
-                .on_leader_state(id, tp, leader_epoch, log, index, self.now_ms);
+            self.checker.on_leader_state(id, tp, leader_epoch, log, index, self.now_ms);
         }
         self.record_new_violations();
     }
@@ -1049,10 +964,7 @@ impl Sim {
         let violations = self.checker.report().violations[reported..].to_vec();
         self.reported_violations = self.checker.report().violations.len();
         for violation in violations {
-            self.record(TraceKind::Violation {
-                invariant: violation.invariant,
-                detail: violation.detail,
-            });
+            self.record(TraceKind::Violation { invariant: violation.invariant, detail: violation.detail });
         }
     }
 
@@ -1087,19 +999,12 @@ impl Sim {
             .collect();
         for (tp, leader, replicas) in partitions {
             for replica in replicas {
-                let node = self
-                    .brokers
-                    .get(&replica)
-                    .and_then(|slot| slot.node.as_ref());
+                let node = self.brokers.get(&replica).and_then(|slot| slot.node.as_ref());
                 if let Some(log) = node.and_then(|broker| broker.log(&tp)) {
-                    self.checker
-                        .check_replica(replica, &tp, log, index, self.now_ms);
+                    self.checker.check_replica(replica, &tp, log, index, self.now_ms);
                 }
             }
-            let Some(log) = leader
-                .and_then(|leader| self.broker(leader))
-                .and_then(|broker| broker.log(&tp))
-            else {
+            let Some(log) = leader.and_then(|leader| self.broker(leader)).and_then(|broker| broker.log(&tp)) else {
                 final_logs.insert(tp, BTreeMap::new());
                 continue;
             };
@@ -1117,10 +1022,7 @@ impl Sim {
                     for record in batch.records().flatten() {
                         records.insert(
                             record.offset,
-                            fingerprint(
-                                record.record.key.as_deref(),
-                                record.record.value.as_deref(),
-                            ),
+                            fingerprint(record.record.key.as_deref(), record.record.value.as_deref()),
                         );
                     }
                 }
@@ -1128,8 +1030,7 @@ impl Sim {
             }
             final_logs.insert(tp, records);
         }
-        self.checker
-            .check_acknowledged(&final_logs, index, self.now_ms);
+        self.checker.check_acknowledged(&final_logs, index, self.now_ms);
         self.record_new_violations();
         RunSummary {
             seed: self.config.seed,
@@ -1143,18 +1044,12 @@ impl Sim {
     /// Acks setting of each producer, by client number.
     #[must_use]
     pub fn producer_acks(&self) -> BTreeMap<u32, Acks> {
-        self.producers
-            .iter()
-            .map(|(id, slot)| (*id, slot.spec.config.acks))
-            .collect()
+        self.producers.iter().map(|(id, slot)| (*id, slot.spec.config.acks)).collect()
     }
 
     /// A topic partition handle.
     #[must_use]
     pub fn tp(topic: &str, partition: i32) -> TopicPartition {
-        TopicPartition {
-            topic: Arc::from(topic),
-            partition,
-        }
+        TopicPartition { topic: Arc::from(topic), partition }
     }
 }

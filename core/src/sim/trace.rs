@@ -144,10 +144,9 @@ impl fmt::Display for TraceEvent {
                 }
             }
             TraceKind::Consumed { client, tp, offset } => write!(f, "consumer {client} read {tp} offset {offset}"),
-            TraceKind::ConsumerReset { client, tp, from_offset, to_offset } => write!(
-                f,
-                "consumer {client}: position {from_offset} of {tp} is out of range, reset to {to_offset}"
-            ),
+            TraceKind::ConsumerReset { client, tp, from_offset, to_offset } => {
+                write!(f, "consumer {client}: position {from_offset} of {tp} is out of range, reset to {to_offset}")
+            }
             TraceKind::Violation { invariant, detail } => write!(f, "VIOLATION of {invariant}: {detail}"),
         }
     }
@@ -162,17 +161,13 @@ pub struct StableHasher {
 
 impl Default for StableHasher {
     fn default() -> Self {
-        StableHasher {
-            state: 0xcbf2_9ce4_8422_2325,
-        }
+        StableHasher { state: 0xcbf2_9ce4_8422_2325 }
     }
 }
 
 impl StableHasher {
     fn mix(&mut self, word: u64) {
-        self.state = (self.state ^ word)
-            .wrapping_mul(0x0000_0100_0000_01b3)
-            .rotate_left(29);
+        self.state = (self.state ^ word).wrapping_mul(0x0000_0100_0000_01b3).rotate_left(29);
     }
 }
 

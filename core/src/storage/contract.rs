@@ -51,11 +51,7 @@ pub fn test_batch(base_offset: i64, count: usize, timestamp_ms: i64) -> RecordBa
         let offset = base_offset + i64::try_from(index).expect("small");
         let key = format!("key-{offset}");
         let value = format!("value-{offset}");
-        builder.push(&Record::new(
-            Some(key.as_bytes()),
-            Some(value.as_bytes()),
-            timestamp_ms + offset,
-        ));
+        builder.push(&Record::new(Some(key.as_bytes()), Some(value.as_bytes()), timestamp_ms + offset));
     }
     let mut batch = builder.build();
     batch.assign(base_offset, 1);
@@ -66,68 +62,30 @@ pub fn test_batch(base_offset: i64, count: usize, timestamp_ms: i64) -> RecordBa
 pub fn append_batches<S: Storage>(storage: &mut S, sizes: &[usize], timestamp_ms: i64) -> i64 {
     for &count in sizes {
         let base_offset = storage.log_end_offset();
-        storage
-            .append(test_batch(base_offset, count, timestamp_ms))
-            .expect("contiguous append");
+        storage.append(test_batch(base_offset, count, timestamp_ms)).expect("contiguous append");
     }
     storage.log_end_offset()
 }
 
 fn all_offsets<S: Storage>(storage: &S) -> Vec<i64> {
-    let batches = storage
-        .read(storage.log_start_offset(), usize::MAX)
-        .expect("read from start");
-    batches
-        .iter()
-        .flat_map(|batch| batch.base_offset()..batch.next_offset())
-        .collect()
+    let batches = storage.read(storage.log_start_offset(), usize::MAX).expect("read from start");
+    batches.iter().flat_map(|batch| batch.base_offset()..batch.next_offset()).collect()
 }
 
 fn assert_consistent<S: Storage>(storage: &S) {
     let segments = storage.segments();
-    assert!(
-        !segments.is_empty(),
-        "a storage always has an active segment"
-    );
-    assert_eq!(
-        segments[0].base_offset,
-        storage.log_start_offset(),
-        "log start = first segment base"
-    );
-    assert_eq!(
-        *segments.last().expect("non-empty"),
-        storage.active_segment(),
-        "active = last segment"
-    );
-    assert_eq!(
-        storage.active_segment().next_offset,
-        storage.log_end_offset(),
-        "LEO = active segment end"
-    );
+    assert!(!segments.is_empty(), "a storage always has an active segment");
+    assert_eq!(segments[0].base_offset, storage.log_start_offset(), "log start = first segment base");
+    assert_eq!(*segments.last().expect("non-empty"), storage.active_segment(), "active = last segment");
+    assert_eq!(storage.active_segment().next_offset, storage.log_end_offset(), "LEO = active segment end");
     for pair in segments.windows(2) {
-        assert_eq!(
-            pair[0].next_offset, pair[1].base_offset,
-            "segments are contiguous: {segments:?}"
-        );
-        assert!(
-            !pair[0].is_empty(),
-            "only the active segment may be empty: {segments:?}"
-        );
+        assert_eq!(pair[0].next_offset, pair[1].base_offset, "segments are contiguous: {segments:?}");
+        assert!(!pair[0].is_empty(), "only the active segment may be empty: {segments:?}");
     }
-    assert!(
-        storage.flushed_offset() <= storage.log_end_offset(),
-        "flushed offset beyond LEO"
-    );
-    assert!(
-        storage.flushed_offset() >= storage.log_start_offset(),
-        "flushed offset below log start"
-    );
+    assert!(storage.flushed_offset() <= storage.log_end_offset(), "flushed offset beyond LEO");
+    assert!(storage.flushed_offset() >= storage.log_start_offset(), "flushed offset below log start");
     let expected: Vec<i64> = (storage.log_start_offset()..storage.log_end_offset()).collect();
-    assert_eq!(
-        all_offsets(storage),
-        expected,
-        "offsets are dense from log start to LEO"
-    );
+    assert_eq!(all_offsets(storage), expected, "offsets are dense from log start to LEO");
 }
 
 /// A fresh storage is empty at offset 0.
@@ -136,15 +94,9 @@ pub fn empty_log<H: Harness>(harness: &mut H) {
     assert_eq!(storage.log_start_offset(), 0);
     assert_eq!(storage.log_end_offset(), 0);
     assert_eq!(storage.segments().len(), 1);
+    assert!(storage.read(0, 1024).expect("read at LEO").is_empty(), "read at LEO is empty");
     assert!(
-        storage.read(0, 1024).expect("read at LEO").is_empty(),
-        "read at LEO is empty"
-    );
-    assert!(
-        matches!(
-            storage.read(1, 1024),
-            Err(StorageError::OffsetOutOfRange { offset: 1, .. })
-        ),
+        matches!(storage.read(1, 1024), Err(StorageError::OffsetOutOfRange { offset: 1, .. })),
         "read past LEO is OffsetOutOfRange"
     );
     assert_consistent(&storage);
@@ -154,26 +106,10 @@ pub fn empty_log<H: Harness>(harness: &mut H) {
 pub fn append_is_contiguous<H: Harness>(harness: &mut H) {
     let mut storage = harness.fresh();
     assert_eq!(append_batches(&mut storage, &[3, 1, 5], 1_000), 9);
-    let error = storage
-        .append(test_batch(5, 2, 1_000))
-        .expect_err("append below LEO");
-    assert_eq!(
-        error,
-        StorageError::NonContiguousAppend {
-            expected: 9,
-            actual: 5
-        }
-    );
-    let error = storage
-        .append(test_batch(10, 2, 1_000))
-        .expect_err("append above LEO");
-    assert_eq!(
-        error,
-        StorageError::NonContiguousAppend {
-            expected: 9,
-            actual: 10
-        }
-    );
+    let error = storage.append(test_batch(5, 2, 1_000)).expect_err("append below LEO");
+    assert_eq!(error, StorageError::NonContiguousAppend { expected: 9, actual: 5 });
+    let error = storage.append(test_batch(10, 2, 1_000)).expect_err("append above LEO");
+    assert_eq!(error, StorageError::NonContiguousAppend { expected: 9, actual: 10 });
     assert_eq!(storage.log_end_offset(), 9);
     assert_consistent(&storage);
 }
@@ -186,11 +122,7 @@ pub fn read_starts_at_containing_batch<H: Harness>(harness: &mut H) {
     append_batches(&mut storage, &[2], 0);
     let batches = storage.read(4, usize::MAX).expect("read mid-batch");
     let bases: Vec<i64> = batches.iter().map(RecordBatch::base_offset).collect();
-    assert_eq!(
-        bases,
-        [3, 7],
-        "read from 4 starts at the batch [3, 7) and crosses segments"
-    );
+    assert_eq!(bases, [3, 7], "read from 4 starts at the batch [3, 7) and crosses segments");
     let batches = storage.read(7, usize::MAX).expect("read at segment start");
     assert_eq!(batches.len(), 1);
     assert_eq!(batches[0].base_offset(), 7);
@@ -214,11 +146,7 @@ pub fn read_respects_byte_limit_but_returns_one_batch<H: Harness>(harness: &mut 
 pub fn roll_starts_new_segment<H: Harness>(harness: &mut H) {
     let mut storage = harness.fresh();
     storage.roll().expect("roll empty");
-    assert_eq!(
-        storage.segments().len(),
-        1,
-        "rolling an empty active segment is a no-op"
-    );
+    assert_eq!(storage.segments().len(), 1, "rolling an empty active segment is a no-op");
     append_batches(&mut storage, &[2], 0);
     storage.roll().expect("roll");
     let segments = storage.segments();
@@ -239,17 +167,11 @@ pub fn segment_info_is_accurate<H: Harness>(harness: &mut H) {
     storage.append(first.clone()).expect("append");
     storage.append(second.clone()).expect("append");
     let segment = storage.active_segment();
-    assert_eq!(
-        segment.size_bytes,
-        u64::try_from(expected_size).expect("fits")
-    );
+    assert_eq!(segment.size_bytes, u64::try_from(expected_size).expect("fits"));
     assert_eq!(segment.batch_count, 2);
     assert_eq!(segment.next_offset, 5);
     assert_eq!(segment.first_batch_timestamp_ms, first.max_timestamp_ms());
-    assert_eq!(
-        segment.max_timestamp_ms,
-        first.max_timestamp_ms().max(second.max_timestamp_ms())
-    );
+    assert_eq!(segment.max_timestamp_ms, first.max_timestamp_ms().max(second.max_timestamp_ms()));
 }
 
 /// Truncating into a batch removes the whole batch; beyond LEO is a no-op.
@@ -257,29 +179,14 @@ pub fn truncate_removes_straddling_batch<H: Harness>(harness: &mut H) {
     let mut storage = harness.fresh();
     append_batches(&mut storage, &[3, 3, 3], 0);
     storage.truncate_to(100).expect("truncate beyond LEO");
-    assert_eq!(
-        storage.log_end_offset(),
-        9,
-        "truncating beyond LEO is a no-op"
-    );
+    assert_eq!(storage.log_end_offset(), 9, "truncating beyond LEO is a no-op");
     storage.truncate_to(6).expect("truncate at boundary");
     assert_eq!(storage.log_end_offset(), 6);
     storage.truncate_to(4).expect("truncate mid-batch");
-    assert_eq!(
-        storage.log_end_offset(),
-        3,
-        "the batch straddling 4 goes whole"
-    );
-    assert_eq!(
-        storage.active_segment().size_bytes,
-        u64::try_from(test_batch(0, 3, 0).size_bytes()).expect("fits")
-    );
+    assert_eq!(storage.log_end_offset(), 3, "the batch straddling 4 goes whole");
+    assert_eq!(storage.active_segment().size_bytes, u64::try_from(test_batch(0, 3, 0).size_bytes()).expect("fits"));
     append_batches(&mut storage, &[1], 0);
-    assert_eq!(
-        storage.log_end_offset(),
-        4,
-        "appends continue at the new LEO"
-    );
+    assert_eq!(storage.log_end_offset(), 4, "appends continue at the new LEO");
     assert_consistent(&storage);
 }
 
@@ -292,23 +199,11 @@ pub fn truncate_across_segments<H: Harness>(harness: &mut H) {
     storage.roll().expect("roll");
     append_batches(&mut storage, &[2], 0);
     storage.flush().expect("flush");
-    storage
-        .truncate_to(2)
-        .expect("truncate to segment boundary");
+    storage.truncate_to(2).expect("truncate to segment boundary");
     assert_eq!(storage.log_end_offset(), 2);
-    assert!(
-        storage.flushed_offset() <= 2,
-        "truncation pulls the flushed offset down"
-    );
-    assert_eq!(
-        storage.active_segment().base_offset,
-        0,
-        "emptied segments are removed"
-    );
-    assert!(matches!(
-        storage.truncate_to(-1),
-        Err(StorageError::OffsetOutOfRange { .. })
-    ));
+    assert!(storage.flushed_offset() <= 2, "truncation pulls the flushed offset down");
+    assert_eq!(storage.active_segment().base_offset, 0, "emptied segments are removed");
+    assert!(matches!(storage.truncate_to(-1), Err(StorageError::OffsetOutOfRange { .. })));
     storage.truncate_to(0).expect("truncate to start");
     assert_eq!(storage.log_end_offset(), 0);
     assert_consistent(&storage);
@@ -324,25 +219,15 @@ pub fn delete_segments_never_deletes_active<H: Harness>(harness: &mut H) {
     append_batches(&mut storage, &[2], 0);
     // Segments: [0,4) [4,8) [8,12) [12,14 active)
     let deleted = storage.delete_segments_below(6).expect("delete");
-    assert_eq!(
-        deleted.len(),
-        1,
-        "only segments wholly below 6 go: {deleted:?}"
-    );
+    assert_eq!(deleted.len(), 1, "only segments wholly below 6 go: {deleted:?}");
     assert_eq!(storage.log_start_offset(), 4);
-    assert!(matches!(
-        storage.read(3, 100),
-        Err(StorageError::OffsetOutOfRange { .. })
-    ));
+    assert!(matches!(storage.read(3, 100), Err(StorageError::OffsetOutOfRange { .. })));
     let deleted = storage.delete_segments_below(i64::MAX).expect("delete all");
     assert_eq!(deleted.len(), 2);
     assert_eq!(storage.log_start_offset(), 12, "the active segment stays");
     assert_eq!(storage.log_end_offset(), 14);
     assert_consistent(&storage);
-    assert!(
-        storage.truncate_to(11).is_err(),
-        "truncating below log start is an error"
-    );
+    assert!(storage.truncate_to(11).is_err(), "truncating below log start is an error");
 }
 
 /// `truncate_fully_and_start_at` empties the log and moves both ends.
@@ -355,11 +240,7 @@ pub fn truncate_fully_and_start_at<H: Harness>(harness: &mut H) {
     assert_eq!(append_batches(&mut storage, &[1], 0), 43);
     assert_consistent(&storage);
     let storage = harness.reopen(storage);
-    assert_eq!(
-        storage.log_start_offset(),
-        42,
-        "the new start survives a reopen"
-    );
+    assert_eq!(storage.log_start_offset(), 42, "the new start survives a reopen");
     assert_eq!(storage.log_end_offset(), 43);
 }
 
@@ -375,16 +256,9 @@ pub fn crash_keeps_flushed_prefix<H: Harness>(harness: &mut H) {
     let before = storage.read(0, usize::MAX).expect("read");
     let storage = harness.crash_and_recover(storage);
     let end = storage.log_end_offset();
-    assert!(
-        (6..=12).contains(&end),
-        "after a crash LEO {end} is within [flushed 6, old LEO 12]"
-    );
+    assert!((6..=12).contains(&end), "after a crash LEO {end} is within [flushed 6, old LEO 12]");
     let after = storage.read(0, usize::MAX).expect("read after crash");
-    assert_eq!(
-        after[..],
-        before[..after.len()],
-        "what survives is a prefix of what was appended"
-    );
+    assert_eq!(after[..], before[..after.len()], "what survives is a prefix of what was appended");
     assert_consistent(&storage);
 }
 
@@ -398,11 +272,7 @@ pub fn reopen_keeps_everything<H: Harness>(harness: &mut H) {
     let segments = storage.segments();
     let batches = storage.read(0, usize::MAX).expect("read");
     let storage = harness.reopen(storage);
-    assert_eq!(
-        storage.segments(),
-        segments,
-        "segment layout survives a reopen"
-    );
+    assert_eq!(storage.segments(), segments, "segment layout survives a reopen");
     assert_eq!(storage.read(0, usize::MAX).expect("read"), batches);
     assert_eq!(storage.flushed_offset(), storage.log_end_offset());
 }
@@ -419,10 +289,7 @@ pub fn batches_are_preserved_exactly<H: Harness>(harness: &mut H) {
         key: None,
         value: Some(Bytes::from_static(b"")),
         timestamp_ms: -5,
-        headers: vec![Header {
-            key: "h".into(),
-            value: None,
-        }],
+        headers: vec![Header { key: "h".into(), value: None }],
     });
     builder.push(&Record::new(Some(&[0, 255, 1]), None, i64::MAX / 2));
     let mut batch = builder.build();

@@ -12,25 +12,17 @@ struct MemSegment {
 
 impl MemSegment {
     fn empty(base_offset: i64) -> MemSegment {
-        MemSegment {
-            info: SegmentInfo::empty(base_offset),
-            batches: Vec::new(),
-        }
+        MemSegment { info: SegmentInfo::empty(base_offset), batches: Vec::new() }
     }
 
     fn recompute(base_offset: i64, batches: Vec<RecordBatch>) -> MemSegment {
-        let info = batches
-            .iter()
-            .fold(SegmentInfo::empty(base_offset), |info, batch| {
-                info.with_batch(batch)
-            });
+        let info = batches.iter().fold(SegmentInfo::empty(base_offset), |info, batch| info.with_batch(batch));
         MemSegment { info, batches }
     }
 
     /// Index of the batch containing `offset` (its last offset ≥ `offset`).
     fn batch_index(&self, offset: i64) -> usize {
-        self.batches
-            .partition_point(|batch| batch.last_offset() < offset)
+        self.batches.partition_point(|batch| batch.last_offset() < offset)
     }
 }
 
@@ -59,26 +51,20 @@ impl MemStorage {
     #[must_use]
     pub fn starting_at(offset: i64) -> MemStorage {
         assert!(offset >= 0);
-        MemStorage {
-            segments: vec![MemSegment::empty(offset)],
-            flushed_offset: offset,
-        }
+        MemStorage { segments: vec![MemSegment::empty(offset)], flushed_offset: offset }
     }
 
     /// Simulates a crash and restart: everything appended after the last flush is gone.
     pub fn crash(&mut self) {
         let flushed = self.flushed_offset;
         if flushed < self.log_end_offset() {
-            self.truncate_to(flushed)
-                .expect("the flushed offset lies within the log");
+            self.truncate_to(flushed).expect("the flushed offset lies within the log");
         }
         debug_assert_eq!(self.log_end_offset(), self.flushed_offset);
     }
 
     fn active(&self) -> &MemSegment {
-        self.segments
-            .last()
-            .expect("there is always an active segment")
+        self.segments.last().expect("there is always an active segment")
     }
 
     fn out_of_range(&self, offset: i64) -> StorageError {
@@ -91,9 +77,7 @@ impl MemStorage {
 
     /// Index of the segment holding `offset` (the last one whose base offset ≤ `offset`).
     fn segment_index(&self, offset: i64) -> usize {
-        self.segments
-            .partition_point(|segment| segment.info.base_offset <= offset)
-            .saturating_sub(1)
+        self.segments.partition_point(|segment| segment.info.base_offset <= offset).saturating_sub(1)
     }
 }
 
@@ -117,15 +101,9 @@ impl Storage for MemStorage {
     fn append(&mut self, batch: RecordBatch) -> Result<(), StorageError> {
         let expected = self.log_end_offset();
         if batch.base_offset() != expected {
-            return Err(StorageError::NonContiguousAppend {
-                expected,
-                actual: batch.base_offset(),
-            });
+            return Err(StorageError::NonContiguousAppend { expected, actual: batch.base_offset() });
         }
-        let active = self
-            .segments
-            .last_mut()
-            .expect("there is always an active segment");
+        let active = self.segments.last_mut().expect("there is always an active segment");
         active.info = active.info.with_batch(&batch);
         active.batches.push(batch);
         Ok(())
@@ -168,10 +146,7 @@ impl Storage for MemStorage {
         }
         let index = self.segment_index(offset);
         self.segments.truncate(index + 1);
-        let segment = self
-            .segments
-            .last_mut()
-            .expect("index + 1 ≥ 1 segments remain");
+        let segment = self.segments.last_mut().expect("index + 1 ≥ 1 segments remain");
         let keep = segment.batch_index(offset);
         let mut batches = std::mem::take(&mut segment.batches);
         batches.truncate(keep);
@@ -189,11 +164,7 @@ impl Storage for MemStorage {
             .iter()
             .take_while(|segment| segment.info.next_offset <= offset)
             .count();
-        let deleted: Vec<SegmentInfo> = self
-            .segments
-            .drain(..deletable)
-            .map(|segment| segment.info)
-            .collect();
+        let deleted: Vec<SegmentInfo> = self.segments.drain(..deletable).map(|segment| segment.info).collect();
         // Nothing below the log start exists any more, so nothing there can be unflushed.
         self.flushed_offset = self.flushed_offset.max(self.log_start_offset());
         Ok(deleted)

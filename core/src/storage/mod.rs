@@ -67,11 +67,7 @@ impl SegmentInfo {
 
     /// The segment after `batch` is added to it.
     pub fn with_batch(mut self, batch: &RecordBatch) -> SegmentInfo {
-        assert_eq!(
-            batch.base_offset(),
-            self.next_offset,
-            "batches are appended in order"
-        );
+        assert_eq!(batch.base_offset(), self.next_offset, "batches are appended in order");
         if self.is_empty() {
             self.first_batch_timestamp_ms = batch.max_timestamp_ms();
         }
@@ -111,18 +107,12 @@ pub enum StorageError {
 impl fmt::Display for StorageError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            StorageError::NonContiguousAppend { expected, actual } => write!(
-                f,
-                "append at offset {actual} but the log ends at {expected}"
-            ),
-            StorageError::OffsetOutOfRange {
-                offset,
-                log_start_offset,
-                log_end_offset,
-            } => write!(
-                f,
-                "offset {offset} is outside the log [{log_start_offset}, {log_end_offset}]"
-            ),
+            StorageError::NonContiguousAppend { expected, actual } => {
+                write!(f, "append at offset {actual} but the log ends at {expected}")
+            }
+            StorageError::OffsetOutOfRange { offset, log_start_offset, log_end_offset } => {
+                write!(f, "offset {offset} is outside the log [{log_start_offset}, {log_end_offset}]")
+            }
             StorageError::Io(message) => write!(f, "storage I/O error: {message}"),
         }
     }

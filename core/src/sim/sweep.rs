@@ -1,0 +1,209 @@
+//! Seed sweeps: many random fault schedules, one summary.
+//!
+//! [`random_config`] turns a seed into a whole run — cluster size, topic settings, producers
+//! with every acks setting, a consumer, network latency and loss, and a schedule of crashes,
+//! pauses, link cuts and isolations — so a failing seed reproduces exactly with
+//! [`run_seed`]. `cargo run --release -p rill-core --example sweep -- --seeds 10000` runs a
+//! sweep from the command line.
+
+use std::fmt;
+
+use serde::Serialize;
+
+use crate::protocol::Acks;
+use crate::rng::Rng;
+use crate::topic::NewTopic;
+
+use super::checker::{AcksCounts, Violation};
+use super::{Fault, NetworkConfig, ProducerSpec, RunSummary, ScheduledFault, Sim, SimConfig};
+
+/// How long faults are injected.
+pub const FAULT_PHASE_MS: u64 = 40_000;
+/// How long the healed cluster settles before the end-of-run checks.
+pub const SETTLE_MS: u64 = 45_000;
+
+/// The run a seed stands for.
+#[must_use]
+pub fn random_config(seed: u64) -> SimConfig {
+    let mut rng = Rng::from_seed(seed ^ 0x5EED_5EED_5EED_5EED);
+    let brokers = i32::try_from(rng.range_inclusive(3, 5)).expect("small");
+    let partitions = i32::try_from(rng.range_inclusive(1, 3)).expect("small");
+    let min_isr = if rng.chance(4, 5) { 2 } else { 1 };
+    let unclean = rng.chance(1, 8);
+    let mut topic = NewTopic::new("t", partitions, 3)
+        .config("min.insync.replicas", &min_isr.to_string())
+        .config("unclean.leader.election.enable", &unclean.to_string());
+    if rng.chance(1, 2) {
+        topic = topic.config("flush.messages", "1");
+    }
+    let mut config = SimConfig::new(seed, brokers, topic);
+    config.record_trace = false;
+    config.controller_host =
+        i32::try_from(rng.range_inclusive(1, u64::try_from(brokers).expect("positive"))).expect("small");
+    config.broker_config.replica_lag_time_max_ms = if rng.chance(1, 2) { 10_000 } else { 30_000 };
+    config.broker_config.replica_socket_timeout_ms = 5_000;
+    config.network = NetworkConfig {
+        latency_min_ms: 1,
+        latency_max_ms: rng.range_inclusive(2, 25),
+        drop_per_million: if rng.chance(1, 3) {
+            u32::try_from(rng.range_inclusive(1, 3_000)).expect("small")
+        } else {
+            0
+        },
+    };
+    for acks in [Acks::None, Acks::Leader, Acks::All] {
+        let interval_ms = rng.range_inclusive(40, 120);
+        let mut spec = ProducerSpec::new("t", acks, interval_ms, FAULT_PHASE_MS / interval_ms);
+        spec.keyed = rng.chance(1, 2);
+        spec.config.request_timeout_ms = 10_000;
+        spec.config.delivery_timeout_ms = 60_000;
+        config.producers.push(spec);
+    }
+    config.consumers.push(vec!["t".to_owned()]);
+    config.faults = random_faults(&mut rng, brokers);
+    config
+}
+
+/// A schedule of overlapping faults, each undone after a while.
+fn random_faults(rng: &mut Rng, brokers: i32) -> Vec<ScheduledFault> {
+    let pick = |rng: &mut Rng| {
+        i32::try_from(rng.range_inclusive(1, u64::try_from(brokers).expect("positive"))).expect("small")
+    };
+    let mut faults = Vec::new();
+    let mut at_ms = rng.range_inclusive(2_000, 6_000);
+    while at_ms < FAULT_PHASE_MS {
+        let duration_ms = rng.range_inclusive(1_000, 15_000);
+        let end_ms = (at_ms + duration_ms).min(FAULT_PHASE_MS);
+        let (start, end) = match rng.below(5) {
+            0 | 1 => {
+                let broker = pick(rng);
+                (Fault::Crash(broker), Fault::Restart(broker))
+            }
+            2 => {
+                let broker = pick(rng);
+                (Fault::Pause(broker), Fault::Resume(broker))
+            }
+            3 => {
+                let from = pick(rng);
+                let to = pick(rng);
+                (Fault::CutLink { from, to }, Fault::HealLink { from, to })
+            }
+            _ => {
+                let broker = pick(rng);
+                (Fault::Isolate(broker), Fault::Reconnect(broker))
+            }
+        };
+        faults.push(ScheduledFault { at_ms, fault: start });
+        faults.push(ScheduledFault { at_ms: end_ms, fault: end });
+        at_ms += rng.range_inclusive(1_500, 8_000);
+    }
+    faults
+}
+
+/// Runs the seed's whole scenario, including the settle phase and end-of-run checks.
+#[must_use]
+pub fn run_seed(seed: u64) -> RunSummary {
+    let mut sim = Sim::new(random_config(seed)).expect("random configs are valid");
+    sim.run_until(FAULT_PHASE_MS);
+    sim.finish(SETTLE_MS)
+}
+
+/// The first violation of a sweep.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FirstFailure {
+    /// The seed that reproduces it.
+    pub seed: u64,
+    /// What broke.
+    pub violation: Violation,
+}
+
+/// A sweep's totals.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct SweepSummary {
+    /// Seeds run.
+    pub runs: u64,
+    /// Events processed in all.
+    pub events: u64,
+    /// Runs with at least one violation.
+    pub failed_runs: u64,
+    /// Violations in all.
+    pub violations: u64,
+    /// Acknowledged writes by acks.
+    pub acknowledged: AcksCounts,
+    /// Acknowledged writes lost, by acks (allowed where Kafka allows it).
+    pub lost: AcksCounts,
+    /// Duplicated records (producer retries without idempotence).
+    pub duplicates: u64,
+    /// Unclean elections.
+    pub unclean_elections: u64,
+    /// The first failing seed.
+    pub first_failure: Option<FirstFailure>,
+}
+
+impl SweepSummary {
+    /// Adds one run.
+    pub fn add(&mut self, run: &RunSummary) {
+        self.runs += 1;
+        self.events += run.events;
+        let report = &run.report;
+        if !report.violations.is_empty() {
+            self.failed_runs += 1;
+            self.violations += u64::try_from(report.violations.len()).unwrap_or(u64::MAX);
+            if self.first_failure.is_none() {
+                self.first_failure = Some(FirstFailure { seed: run.seed, violation: report.violations[0].clone() });
+            }
+        }
+        for (total, part) in [(&mut self.acknowledged, &report.acknowledged), (&mut self.lost, &report.lost)] {
+            total.acks_0 += part.acks_0;
+            total.acks_1 += part.acks_1;
+            total.acks_all += part.acks_all;
+        }
+        self.duplicates += report.duplicates;
+        self.unclean_elections += report.unclean_elections;
+    }
+}
+
+/// Runs seeds `first..first + count` one after another.
+#[must_use]
+pub fn sweep(first: u64, count: u64) -> SweepSummary {
+    let mut summary = SweepSummary::default();
+    for seed in first..first.saturating_add(count) {
+        summary.add(&run_seed(seed));
+    }
+    summary
+}
+
+impl fmt::Display for SweepSummary {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(f, "| seeds | events | failed runs | violations | duplicates | unclean elections |")?;
+        writeln!(f, "|---:|---:|---:|---:|---:|---:|")?;
+        writeln!(
+            f,
+            "| {} | {} | {} | {} | {} | {} |",
+            self.runs, self.events, self.failed_runs, self.violations, self.duplicates, self.unclean_elections
+        )?;
+        writeln!(f)?;
+        writeln!(f, "| acks | acknowledged | lost | lost % |")?;
+        writeln!(f, "|---|---:|---:|---:|")?;
+        for (name, acked, lost) in [
+            ("0", self.acknowledged.acks_0, self.lost.acks_0),
+            ("1", self.acknowledged.acks_1, self.lost.acks_1),
+            ("all", self.acknowledged.acks_all, self.lost.acks_all),
+        ] {
+            let percent = if acked == 0 { 0.0 } else { lost as f64 * 100.0 / acked as f64 };
+            writeln!(f, "| {name} | {acked} | {lost} | {percent:.3} |")?;
+        }
+        match &self.first_failure {
+            Some(failure) => writeln!(
+                f,
+                "\nfirst failing seed: {} — {} at event {} (t={} ms): {}",
+                failure.seed,
+                failure.violation.invariant,
+                failure.violation.event_index,
+                failure.violation.time_ms,
+                failure.violation.detail
+            ),
+            None => writeln!(f, "\nno violations"),
+        }
+    }
+}
