@@ -48,14 +48,17 @@ impl LeaderEpochCache {
         self.entries.iter().find(|entry| entry.0 == epoch).map(|entry| entry.1)
     }
 
-    /// KIP-101 `endOffsetFor`: the largest epoch ≤ `epoch` and where it ends (the next
-    /// epoch's start, or `log_end_offset` for the newest). `None` when every known epoch is
-    /// newer than `epoch` (or the cache is empty).
+    /// KIP-101 `endOffsetFor` (Kafka's `LeaderEpochFileCache.endOffsetFor`): the largest epoch
+    /// ≤ `epoch` and where it ends (the next epoch's start, or `log_end_offset` for the newest).
+    /// For an epoch older than every known one, `epoch` itself ending where the first known
+    /// epoch starts: the asker's data at that epoch is not in this log. `None` only when the
+    /// cache is empty.
     #[must_use]
     pub fn end_offset_for(&self, epoch: i32, log_end_offset: i64) -> Option<EpochEndOffset> {
+        let first = self.entries.first()?;
         let index = self.entries.partition_point(|entry| entry.0 <= epoch);
         if index == 0 {
-            return None;
+            return Some(EpochEndOffset { epoch, end_offset: first.1 });
         }
         let found = self.entries[index - 1].0;
         let end_offset = self.entries.get(index).map_or(log_end_offset, |next| next.1);
@@ -85,7 +88,8 @@ mod tests {
         cache.assign(3, 12);
         cache.assign(5, 20);
         assert_eq!(cache.entries(), &[(1, 0), (3, 10), (5, 20)]);
-        assert_eq!(cache.end_offset_for(0, 30), None);
+        assert_eq!(cache.end_offset_for(0, 30), Some(EpochEndOffset { epoch: 0, end_offset: 0 }));
+        assert_eq!(LeaderEpochCache::new().end_offset_for(0, 30), None);
         assert_eq!(cache.end_offset_for(1, 30), Some(EpochEndOffset { epoch: 1, end_offset: 10 }));
         assert_eq!(cache.end_offset_for(2, 30), Some(EpochEndOffset { epoch: 1, end_offset: 10 }));
         assert_eq!(cache.end_offset_for(4, 30), Some(EpochEndOffset { epoch: 3, end_offset: 20 }));

@@ -17,7 +17,7 @@ pub mod checker;
 pub mod sweep;
 pub mod trace;
 
-use std::cmp::Ordering;
+use std::cmp::Reverse;
 use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::fmt;
 use std::sync::Arc;
@@ -272,28 +272,58 @@ enum Item {
     ProducerTick(u32),
 }
 
-#[derive(Debug)]
-struct Scheduled {
-    at_ms: u64,
-    seq: u64,
-    item: Item,
+/// Pending events in (time, sequence) order. Items sit in a slab so the heap moves only
+/// 24-byte keys, not messages.
+#[derive(Debug, Default)]
+struct EventQueue {
+    heap: BinaryHeap<Reverse<(u64, u64, usize)>>,
+    slots: Vec<Option<Item>>,
+    free: Vec<usize>,
+    next_seq: u64,
 }
 
-impl PartialEq for Scheduled {
-    fn eq(&self, other: &Self) -> bool {
-        (self.at_ms, self.seq) == (other.at_ms, other.seq)
+impl EventQueue {
+    fn push(&mut self, at_ms: u64, item: Item) {
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.slots[slot] = Some(item);
+                slot
+            }
+            None => {
+                self.slots.push(Some(item));
+                self.slots.len() - 1
+            }
+        };
+        self.heap.push(Reverse((at_ms, self.next_seq, slot)));
+        self.next_seq += 1;
     }
-}
-impl Eq for Scheduled {}
-impl PartialOrd for Scheduled {
-    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
-        Some(self.cmp(other))
+
+    fn pop(&mut self) -> Option<(u64, Item)> {
+        let Reverse((at_ms, _, slot)) = self.heap.pop()?;
+        let item = self.slots[slot].take().expect("a queued slot holds its item");
+        self.free.push(slot);
+        Some((at_ms, item))
     }
-}
-impl Ord for Scheduled {
-    // Reversed: BinaryHeap is a max-heap and we want the earliest (time, sequence) first.
-    fn cmp(&self, other: &Self) -> Ordering {
-        (other.at_ms, other.seq).cmp(&(self.at_ms, self.seq))
+
+    fn peek_ms(&self) -> Option<u64> {
+        self.heap.peek().map(|Reverse((at_ms, _, _))| *at_ms)
+    }
+
+    /// Keeps only the items `keep` accepts, in their order.
+    fn retain(&mut self, keep: impl Fn(&Item) -> bool) {
+        let mut entries = Vec::with_capacity(self.heap.len());
+        while let Some(Reverse((at_ms, seq, slot))) = self.heap.pop() {
+            let item = self.slots[slot].take().expect("a queued slot holds its item");
+            entries.push((at_ms, seq, item));
+        }
+        self.slots.clear();
+        self.free.clear();
+        for (at_ms, seq, item) in entries {
+            if keep(&item) {
+                self.slots.push(Some(item));
+                self.heap.push(Reverse((at_ms, seq, self.slots.len() - 1)));
+            }
+        }
     }
 }
 
@@ -346,8 +376,7 @@ pub struct Sim {
     config: SimConfig,
     now_ms: u64,
     rng: Rng,
-    queue: BinaryHeap<Scheduled>,
-    next_seq: u64,
+    queue: EventQueue,
     brokers: BTreeMap<BrokerId, BrokerSlot>,
     controller: Controller,
     producers: BTreeMap<u32, ProducerSlot>,
@@ -376,8 +405,7 @@ impl Sim {
         let controller = Controller::new(controller_config, rng.fork());
         let mut sim = Sim {
             now_ms: 0,
-            queue: BinaryHeap::new(),
-            next_seq: 0,
+            queue: EventQueue::default(),
             brokers: BTreeMap::new(),
             controller,
             producers: BTreeMap::new(),
@@ -462,6 +490,12 @@ impl Sim {
         self.now_ms
     }
 
+    /// Events waiting in the queue.
+    #[must_use]
+    pub fn queued(&self) -> usize {
+        self.queue.heap.len()
+    }
+
     /// Events processed so far.
     #[must_use]
     pub fn events(&self) -> u64 {
@@ -520,9 +554,7 @@ impl Sim {
     // ----- driving it -----
 
     fn schedule(&mut self, at_ms: u64, item: Item) {
-        let seq = self.next_seq;
-        self.next_seq += 1;
-        self.queue.push(Scheduled { at_ms, seq, item });
+        self.queue.push(at_ms, item);
     }
 
     fn wake(&mut self, node: NodeId, at_ms: u64) {
@@ -715,13 +747,13 @@ impl Sim {
         if self.events >= SIM_EVENTS_MAX {
             return false;
         }
-        let Some(next) = self.queue.pop() else {
+        let Some((at_ms, item)) = self.queue.pop() else {
             return false;
         };
-        debug_assert!(next.at_ms >= self.now_ms, "time never goes back");
-        self.now_ms = next.at_ms;
+        debug_assert!(at_ms >= self.now_ms, "time never goes back");
+        self.now_ms = at_ms;
         self.events += 1;
-        match next.item {
+        match item {
             Item::Deliver { from, to, message, incarnation } => {
                 if incarnation == self.incarnation(to) {
                     self.deliver(from, to, message);
@@ -731,7 +763,7 @@ impl Sim {
                 }
             }
             Item::Timer(node) => {
-                if self.timers.get(&node) == Some(&next.at_ms) {
+                if self.timers.get(&node) == Some(&at_ms) {
                     self.timers.remove(&node);
                     if self.status(node) == BrokerStatus::Up {
                         self.timeout(node);
@@ -746,7 +778,7 @@ impl Sim {
 
     /// Runs until virtual time `until_ms` (or nothing is left to do).
     pub fn run_until(&mut self, until_ms: u64) {
-        while self.queue.peek().is_some_and(|next| next.at_ms <= until_ms) {
+        while self.queue.peek_ms().is_some_and(|at_ms| at_ms <= until_ms) {
             if !self.step() {
                 break;
             }
@@ -973,12 +1005,7 @@ impl Sim {
     pub fn finish(&mut self, settle_ms: u64) -> RunSummary {
         self.producing = false;
         // Drop scheduled faults: the run is over.
-        let pending: Vec<Scheduled> = std::mem::take(&mut self.queue).into_vec();
-        for scheduled in pending {
-            if !matches!(scheduled.item, Item::Fault(_) | Item::ProducerTick(_)) {
-                self.queue.push(scheduled);
-            }
-        }
+        self.queue.retain(|item| !matches!(item, Item::Fault(_) | Item::ProducerTick(_)));
         self.apply(Fault::HealNetwork);
         let ids: Vec<BrokerId> = self.brokers.keys().copied().collect();
         for id in ids {
