@@ -22,6 +22,7 @@ cargo test --workspace --locked
 
 step "benchmark smoke run (figures: see BENCHMARKS.md)"
 cargo bench --locked -p rill-core --bench log_throughput -- --quick
+cargo bench --locked -p rill-core --bench sim_throughput -- --quick
 
 echo
 echo "all checks passed"

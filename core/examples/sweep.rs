@@ -28,7 +28,13 @@ fn main() -> ExitCode {
         sim.run_until(FAULT_PHASE_MS);
         let summary = sim.finish(SETTLE_MS);
         for event in sim.trace() {
-            if !matches!(event.kind, TraceKind::Sent { .. } | TraceKind::Delivered { .. } | TraceKind::Consumed { .. } | TraceKind::Produced { .. }) {
+            if !matches!(
+                event.kind,
+                TraceKind::Sent { .. }
+                    | TraceKind::Delivered { .. }
+                    | TraceKind::Consumed { .. }
+                    | TraceKind::Produced { .. }
+            ) {
                 println!("{event}");
             }
         }

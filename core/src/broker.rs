@@ -136,7 +136,8 @@ struct Replica<S: Storage> {
 }
 
 /// What a test or the dashboard may read of one replica.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct ReplicaView {
     /// The partition.
     pub tp: TopicPartition,

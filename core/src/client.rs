@@ -371,20 +371,19 @@ impl Producer {
                 waiting.push_back(pending);
                 continue;
             }
-            match self.dispatch(now_ms, pending) {
-                Ok(()) => {}
-                Err(pending) => waiting.push_back(pending),
+            if let Some(pending) = self.dispatch(now_ms, pending) {
+                waiting.push_back(pending);
             }
         }
         self.queue = waiting;
     }
 
     /// Sends one record to its partition's leader; gives it back when there is no leader yet.
-    fn dispatch(&mut self, now_ms: u64, mut pending: PendingRecord) -> Result<(), PendingRecord> {
+    fn dispatch(&mut self, now_ms: u64, mut pending: PendingRecord) -> Option<PendingRecord> {
         let Some(topic) = self.metadata.image.topics.get(&pending.topic) else {
             self.metadata.stale = true;
             pending.next_attempt_ms = now_ms + self.config.retry_backoff_ms;
-            return Err(pending);
+            return Some(pending);
         };
         let partitions = i32::try_from(topic.partitions.len()).unwrap_or(i32::MAX);
         let partition = match pending.partition {
@@ -403,7 +402,7 @@ impl Producer {
                     Ok(partition) => partition,
                     Err(error) => {
                         self.complete(now_ms, pending, None, Err(error.code));
-                        return Ok(());
+                        return None;
                     }
                 }
             }
@@ -413,7 +412,7 @@ impl Producer {
         let Some(leader) = self.metadata.leader(&tp) else {
             self.metadata.stale = true;
             pending.next_attempt_ms = now_ms + self.config.retry_backoff_ms;
-            return Err(pending);
+            return Some(pending);
         };
         let batch = BatchBuilder::from_records(std::slice::from_ref(&pending.record));
         let request_id = self.request_id();
@@ -431,7 +430,7 @@ impl Producer {
         } else {
             self.in_flight.insert(request_id, InFlight { pending, tp, sent_ms: now_ms });
         }
-        Ok(())
+        None
     }
 }
 

@@ -309,6 +309,23 @@ fn same_seed_same_trace_and_different_seed_different_trace() {
 }
 
 #[test]
+fn the_trace_serializes_to_json_and_explains_itself() {
+    let mut config = cluster(17, 2, false);
+    config.producers.push(ProducerSpec::new("orders", Acks::All, 100, 20));
+    config.faults = vec![at(2_000, Fault::Crash(1))];
+    let mut sim = Sim::new(config).unwrap();
+    sim.run_until(15_000);
+    let json = serde_json::to_string(sim.trace()).unwrap();
+    assert!(json.contains("\"LeaderChanged\""), "structured events are in the JSON");
+    assert!(json.contains("\"Crash\":1"), "{}", &json[..200]);
+    let story: Vec<String> = sim.trace().iter().map(ToString::to_string).collect();
+    assert!(story
+        .iter()
+        .any(|line| line.contains("controller fenced broker 1: no heartbeat within broker.session.timeout.ms")));
+    assert!(story.iter().any(|line| line.contains("orders-0: broker 2 elected leader at epoch 1")), "{story:#?}");
+}
+
+#[test]
 fn bad_sim_configs_are_errors() {
     let mut config = cluster(1, 2, false);
     config.controller_host = 9;

@@ -14,6 +14,7 @@
 //! cluster settle and runs the end-of-run (Jepsen-style) checks.
 
 pub mod checker;
+pub mod spec;
 pub mod sweep;
 pub mod trace;
 
@@ -39,6 +40,10 @@ use crate::storage::{MemStorage, Storage};
 use crate::topic::NewTopic;
 
 use checker::{CheckReport, Checker};
+use spec::{
+    BrokerSnapshot, ClusterSpec, PartitionSnapshot, ProduceSpec, RecordSnapshot, ReplicaSnapshot, Snapshot,
+    SNAPSHOT_RECORDS_MAX,
+};
 use trace::{fingerprint, DropReason, StableHasher, TraceEvent, TraceKind};
 
 /// Most events one simulation processes (a limit on everything).
@@ -352,7 +357,6 @@ struct ProducerSlot {
     producer: Producer,
     spec: ProducerSpec,
     sent: u64,
-    min_insync_replicas: i32,
 }
 
 /// Summary of a finished run.
@@ -382,6 +386,7 @@ pub struct Sim {
     producers: BTreeMap<u32, ProducerSlot>,
     consumers: BTreeMap<u32, Consumer>,
     cut: BTreeSet<(Host, Host)>,
+    isolated: BTreeSet<BrokerId>,
     drop_per_million: u32,
     last_delivery_ms: BTreeMap<(NodeId, NodeId), u64>,
     timers: BTreeMap<NodeId, u64>,
@@ -411,6 +416,7 @@ impl Sim {
             producers: BTreeMap::new(),
             consumers: BTreeMap::new(),
             cut: BTreeSet::new(),
+            isolated: BTreeSet::new(),
             drop_per_million: config.network.drop_per_million,
             last_delivery_ms: BTreeMap::new(),
             timers: BTreeMap::new(),
@@ -455,14 +461,8 @@ impl Sim {
         for (index, spec) in sim.config.producers.clone().into_iter().enumerate() {
             let client = 1_000 + u32::try_from(index).expect("few producers");
             let producer = Producer::new(client, spec.config.clone(), bootstrap.clone(), sim.rng.fork());
-            let min_insync_replicas = sim
-                .controller
-                .image()
-                .topics
-                .get(spec.topic.as_str())
-                .map_or(1, |topic| topic.config.min_insync_replicas);
             let start_ms = spec.start_ms.max(sim.now_ms);
-            sim.producers.insert(client, ProducerSlot { producer, spec, sent: 0, min_insync_replicas });
+            sim.producers.insert(client, ProducerSlot { producer, spec, sent: 0 });
             sim.schedule(start_ms, Item::ProducerTick(client));
             sim.wake(NodeId::Client(client), sim.now_ms);
         }
@@ -476,6 +476,185 @@ impl Sim {
             sim.schedule(fault.at_ms.max(sim.now_ms), Item::Fault(fault.fault));
         }
         Ok(sim)
+    }
+
+    /// A simulation from a plain-data [`ClusterSpec`].
+    pub fn from_spec(spec: &ClusterSpec) -> Result<Sim> {
+        Sim::new(spec.to_config()?)
+    }
+
+    /// Applies a fault or action now after checking it makes sense; on error nothing changes.
+    pub fn act(&mut self, fault: Fault) -> Result<()> {
+        let status = |sim: &Sim, id: BrokerId| {
+            sim.brokers.get(&id).map(|slot| slot.status).ok_or_else(|| {
+                Error::new(
+                    ErrorCode::BrokerIdNotRegistered,
+                    format!("there is no broker {id} (brokers are 1..={})", sim.config.brokers),
+                )
+            })
+        };
+        for id in fault.brokers() {
+            status(self, id)?;
+        }
+        let wrong_state = |what: String| Err(Error::new(ErrorCode::InvalidRequest, what));
+        match &fault {
+            Fault::Crash(id) if status(self, *id)? == BrokerStatus::Down => {
+                return wrong_state(format!("broker {id} is already down"))
+            }
+            Fault::Restart(id) if status(self, *id)? != BrokerStatus::Down => {
+                return wrong_state(format!("broker {id} is not down"))
+            }
+            Fault::Pause(id) if status(self, *id)? != BrokerStatus::Up => {
+                return wrong_state(format!("broker {id} is not running"))
+            }
+            Fault::Resume(id) if status(self, *id)? != BrokerStatus::Paused => {
+                return wrong_state(format!("broker {id} is not paused"))
+            }
+            Fault::CutLink { from, to } | Fault::HealLink { from, to } if from == to => {
+                return wrong_state(format!("a link joins two different brokers, got {from} and {to}"))
+            }
+            Fault::SetDropRate(ppm) if *ppm > 1_000_000 => {
+                return wrong_state(format!("the drop rate is per million, got {ppm}"))
+            }
+            _ => {}
+        }
+        self.apply(fault);
+        Ok(())
+    }
+
+    /// Sends a record through the interactive producer for its acks setting; returns the
+    /// producer's client number and the send id. The outcome appears in the trace.
+    pub fn produce(&mut self, spec: &ProduceSpec) -> Result<(u32, u64)> {
+        let acks = spec.acks.clone().map_or(Ok(Acks::All), |acks| acks.to_acks())?;
+        let Some(topic) = self.controller.image().topics.get(spec.topic.as_str()) else {
+            return Err(Error::new(
+                ErrorCode::UnknownTopicOrPartition,
+                format!("topic {:?} does not exist", spec.topic),
+            ));
+        };
+        let partitions = i32::try_from(topic.partitions.len()).unwrap_or(i32::MAX);
+        if let Some(partition) = spec.partition {
+            if !(0..partitions).contains(&partition) {
+                return Err(Error::new(
+                    ErrorCode::UnknownTopicOrPartition,
+                    format!("topic {} has partitions 0..{partitions}, not {partition}", spec.topic),
+                ));
+            }
+        }
+        let client = 3_000 + u32::try_from(acks.wire() + 1).expect("acks is -1, 0 or 1");
+        if !self.producers.contains_key(&client) {
+            let config = ProducerConfig { acks, ..ProducerConfig::default() };
+            let bootstrap: Vec<BrokerId> = (1..=self.config.brokers).collect();
+            let producer = Producer::new(client, config.clone(), bootstrap, self.rng.fork());
+            let spec = ProducerSpec {
+                topic: spec.topic.clone(),
+                config,
+                interval_ms: 0,
+                records: 0,
+                start_ms: 0,
+                keyed: false,
+            };
+            self.producers.insert(client, ProducerSlot { producer, spec, sent: 0 });
+        }
+        let now_ms = self.now_ms;
+        let timestamp_ms = i64::try_from(now_ms).unwrap_or(i64::MAX);
+        let record =
+            Record::new(spec.key.as_deref().map(str::as_bytes), spec.value.as_deref().map(str::as_bytes), timestamp_ms);
+        let slot = self.producers.get_mut(&client).expect("inserted above");
+        let send_id = slot
+            .producer
+            .send(now_ms, &spec.topic, spec.partition, record)
+            .ok_or_else(|| Error::new(ErrorCode::ThrottlingQuotaExceeded, "the producer's queue is full"))?;
+        slot.producer.handle_timeout(now_ms);
+        self.drain(NodeId::Client(client));
+        Ok((client, send_id))
+    }
+
+    /// Adds a consumer reading every partition of `topics` from the start; returns its client
+    /// number.
+    pub fn add_consumer(&mut self, topics: &[String]) -> Result<u32> {
+        if topics.is_empty() {
+            return Err(Error::new(ErrorCode::InvalidRequest, "a consumer needs at least one topic"));
+        }
+        for topic in topics {
+            if !self.controller.image().topics.contains_key(topic.as_str()) {
+                return Err(Error::new(ErrorCode::UnknownTopicOrPartition, format!("topic {topic:?} does not exist")));
+            }
+        }
+        let client = 2_000 + u32::try_from(self.consumers.len()).unwrap_or(u32::MAX - 2_000);
+        let bootstrap: Vec<BrokerId> = (1..=self.config.brokers).collect();
+        let names: Vec<&str> = topics.iter().map(String::as_str).collect();
+        self.consumers.insert(client, Consumer::new(client, &names, bootstrap));
+        self.wake(NodeId::Client(client), self.now_ms);
+        Ok(client)
+    }
+
+    /// The whole cluster as plain data.
+    #[must_use]
+    pub fn snapshot(&self) -> Snapshot {
+        let image = self.controller.image();
+        let brokers = self
+            .brokers
+            .iter()
+            .map(|(id, slot)| BrokerSnapshot {
+                id: *id,
+                status: slot.status,
+                fenced: image.brokers.get(id).is_none_or(|broker| broker.fenced),
+                controller: *id == self.config.controller_host,
+                replicas: slot
+                    .node
+                    .as_ref()
+                    .map(|node| {
+                        node.replicas()
+                            .into_iter()
+                            .map(|view| {
+                                let records = node.log(&view.tp).map(recent_records).unwrap_or_default();
+                                ReplicaSnapshot { view, records }
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            })
+            .collect();
+        let partitions = image
+            .partitions()
+            .map(|(tp, state)| PartitionSnapshot {
+                topic: tp.topic.to_string(),
+                partition: tp.partition,
+                replicas: state.replicas.clone(),
+                isr: state.isr.clone(),
+                leader: state.leader,
+                leader_epoch: state.leader_epoch,
+                under_replicated: state.isr.len() < state.replicas.len(),
+                offline: state.leader.is_none(),
+            })
+            .collect();
+        let mut cut_links: Vec<(BrokerId, BrokerId)> = self
+            .cut
+            .iter()
+            .filter_map(|link| match link {
+                (Host::Broker(from), Host::Broker(to)) => Some((*from, *to)),
+                _ => None,
+            })
+            .collect();
+        for id in &self.isolated {
+            for other in self.brokers.keys().filter(|other| *other != id) {
+                cut_links.push((*id, *other));
+                cut_links.push((*other, *id));
+            }
+        }
+        cut_links.sort_unstable();
+        cut_links.dedup();
+        Snapshot {
+            now_ms: self.now_ms,
+            events: self.events,
+            trace_hash: format!("{:016x}", self.trace_hash()),
+            metadata_epoch: image.metadata_epoch,
+            brokers,
+            partitions,
+            cut_links,
+            report: self.checker.report().clone(),
+        }
     }
 
     fn broker_config(&self, id: BrokerId) -> BrokerConfig {
@@ -598,26 +777,18 @@ impl Sim {
                 self.cut.remove(&(Host::Broker(from), Host::Broker(to)));
             }
             Fault::Isolate(id) => {
-                for other in self.hosts() {
-                    if other != Host::Broker(id) {
-                        self.cut.insert((Host::Broker(id), other));
-                        self.cut.insert((other, Host::Broker(id)));
-                    }
-                }
+                self.isolated.insert(id);
             }
-            Fault::Reconnect(id) => self.cut.retain(|(a, b)| *a != Host::Broker(id) && *b != Host::Broker(id)),
+            Fault::Reconnect(id) => {
+                self.isolated.remove(&id);
+            }
             Fault::HealNetwork => {
                 self.cut.clear();
+                self.isolated.clear();
                 self.drop_per_million = 0;
             }
             Fault::SetDropRate(ppm) => self.drop_per_million = ppm.min(1_000_000),
         }
-    }
-
-    fn hosts(&self) -> Vec<Host> {
-        let mut hosts: Vec<Host> = self.brokers.keys().map(|id| Host::Broker(*id)).collect();
-        hosts.extend(self.producers.keys().chain(self.consumers.keys()).map(|id| Host::Client(*id)));
-        hosts
     }
 
     fn crash(&mut self, id: BrokerId) {
@@ -719,7 +890,8 @@ impl Sim {
         let api = message.kind();
         let (from_host, to_host) = (self.host(from), self.host(to));
         if from_host != to_host {
-            if self.cut.contains(&(from_host, to_host)) {
+            let isolated = |host: Host| matches!(host, Host::Broker(id) if self.isolated.contains(&id));
+            if self.cut.contains(&(from_host, to_host)) || isolated(from_host) || isolated(to_host) {
                 self.record(TraceKind::Dropped { from, to, api, reason: DropReason::LinkCut });
                 return;
             }
@@ -911,7 +1083,7 @@ impl Sim {
                         outgoing.push(out);
                     }
                     while let Some(outcome) = slot.producer.poll_outcome() {
-                        outcomes.push((outcome, slot.min_insync_replicas));
+                        outcomes.push(outcome);
                     }
                     slot.producer.poll_timeout()
                 } else if let Some(consumer) = self.consumers.get_mut(&id) {
@@ -933,7 +1105,12 @@ impl Sim {
         if let NodeId::Broker(id) = node {
             self.check_leaders(id);
         }
-        for (outcome, min_insync_replicas) in outcomes {
+        for outcome in outcomes {
+            let min_insync_replicas = outcome
+                .tp
+                .as_ref()
+                .and_then(|tp| self.controller.image().topics.get(&tp.topic))
+                .map_or(1, |topic| topic.config.min_insync_replicas);
             let NodeId::Client(client) = node else {
                 continue;
             };
@@ -1079,4 +1256,32 @@ impl Sim {
     pub fn tp(topic: &str, partition: i32) -> TopicPartition {
         TopicPartition { topic: Arc::from(topic), partition }
     }
+}
+
+/// The newest records of a log, for snapshots.
+fn recent_records<S: Storage>(log: &crate::log::PartitionLog<S>) -> Vec<RecordSnapshot> {
+    let limit = i64::try_from(SNAPSHOT_RECORDS_MAX).expect("small");
+    let mut offset = log.log_start_offset().max(log.log_end_offset() - limit);
+    let mut records = Vec::new();
+    while offset < log.log_end_offset() {
+        let Ok(read) = log.read(offset, 1 << 20, ReadLimit::LogEnd) else { break };
+        let Some(last) = read.batches.last() else { break };
+        let next = last.next_offset();
+        for batch in &read.batches {
+            for record in batch.records().flatten() {
+                if record.offset < offset {
+                    continue;
+                }
+                let text = |bytes: Option<bytes::Bytes>| bytes.map(|b| String::from_utf8_lossy(&b).into_owned());
+                records.push(RecordSnapshot {
+                    offset: record.offset,
+                    leader_epoch: batch.partition_leader_epoch(),
+                    key: text(record.record.key),
+                    value: text(record.record.value),
+                });
+            }
+        }
+        offset = next;
+    }
+    records
 }

@@ -1,0 +1,293 @@
+//! [`ClusterSpec`]: a simulated cluster described as plain data (JSON, a JS object), and
+//! [`Snapshot`]: what it looks like now, as plain data. The wasm API and the dashboard speak
+//! these; native tests use the same types, so a scenario means the same thing everywhere.
+
+use std::collections::BTreeMap;
+
+use serde::{Deserialize, Serialize};
+
+use crate::broker::ReplicaView;
+use crate::error::{Error, ErrorCode, Result};
+use crate::placement::BrokerId;
+use crate::protocol::Acks;
+use crate::topic::NewTopic;
+
+use super::checker::CheckReport;
+use super::{BrokerStatus, NetworkConfig, SimConfig};
+
+/// Most brokers a spec may ask for.
+pub const SPEC_BROKERS_MAX: i32 = 16;
+/// Most partitions per topic a spec may ask for.
+pub const SPEC_PARTITIONS_MAX: i32 = 64;
+/// Most records of a replica's log a snapshot includes (the newest).
+pub const SNAPSHOT_RECORDS_MAX: usize = 200;
+
+/// One topic of a [`ClusterSpec`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct TopicSpec {
+    /// Topic name.
+    pub name: String,
+    /// Partitions (default 1).
+    #[serde(default = "one")]
+    pub partitions: i32,
+    /// Replication factor (default: min(3, brokers)).
+    #[serde(default)]
+    pub replication_factor: Option<i16>,
+    /// `min.insync.replicas` (default 1).
+    #[serde(default = "one")]
+    pub min_insync_replicas: i32,
+    /// `unclean.leader.election.enable` (default false).
+    #[serde(default)]
+    pub unclean_leader_election: bool,
+    /// Other topic configs by Kafka key (`retention.ms`, `flush.messages`, ...).
+    #[serde(default)]
+    pub configs: BTreeMap<String, String>,
+}
+
+fn one() -> i32 {
+    1
+}
+
+fn three() -> i32 {
+    3
+}
+
+fn latency_min() -> u64 {
+    1
+}
+
+fn latency_max() -> u64 {
+    5
+}
+
+/// A whole simulated cluster as plain data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClusterSpec {
+    /// The seed of every random decision (default 0).
+    #[serde(default)]
+    pub seed: u64,
+    /// Brokers, ids `1..=brokers` (default 3).
+    #[serde(default = "three")]
+    pub brokers: i32,
+    /// The broker hosting the controller (default 1).
+    #[serde(default)]
+    pub controller_host: Option<BrokerId>,
+    /// Topics created at start.
+    #[serde(default)]
+    pub topics: Vec<TopicSpec>,
+    /// Broker configs by Kafka key (`replica.lag.time.max.ms`, ...).
+    #[serde(default)]
+    pub broker_configs: BTreeMap<String, String>,
+    /// Fastest one-way network delivery (default 1 ms).
+    #[serde(default = "latency_min")]
+    pub latency_min_ms: u64,
+    /// Slowest one-way network delivery (default 5 ms).
+    #[serde(default = "latency_max")]
+    pub latency_max_ms: u64,
+    /// Messages dropped per million (default 0).
+    #[serde(default)]
+    pub drop_per_million: u32,
+    /// Keep the full trace (default true).
+    #[serde(default = "yes")]
+    pub record_trace: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+impl Default for ClusterSpec {
+    fn default() -> ClusterSpec {
+        ClusterSpec {
+            seed: 0,
+            brokers: 3,
+            controller_host: None,
+            topics: Vec::new(),
+            broker_configs: BTreeMap::new(),
+            latency_min_ms: 1,
+            latency_max_ms: 5,
+            drop_per_million: 0,
+            record_trace: true,
+        }
+    }
+}
+
+impl ClusterSpec {
+    /// The [`SimConfig`] this spec stands for; errors name the bad field.
+    pub fn to_config(&self) -> Result<SimConfig> {
+        if !(1..=SPEC_BROKERS_MAX).contains(&self.brokers) {
+            return Err(Error::new(
+                ErrorCode::InvalidConfig,
+                format!("brokers must be between 1 and {SPEC_BROKERS_MAX}, got {}", self.brokers),
+            ));
+        }
+        let mut topics = Vec::new();
+        for topic in &self.topics {
+            if !(1..=SPEC_PARTITIONS_MAX).contains(&topic.partitions) {
+                return Err(Error::new(
+                    ErrorCode::InvalidPartitions,
+                    format!(
+                        "topic {}: partitions must be between 1 and {SPEC_PARTITIONS_MAX}, got {}",
+                        topic.name, topic.partitions
+                    ),
+                ));
+            }
+            let replication_factor = topic
+                .replication_factor
+                .unwrap_or_else(|| i16::try_from(self.brokers.min(3)).expect("at most SPEC_BROKERS_MAX"));
+            let mut request = NewTopic::new(&topic.name, topic.partitions, replication_factor)
+                .config("min.insync.replicas", &topic.min_insync_replicas.to_string())
+                .config("unclean.leader.election.enable", &topic.unclean_leader_election.to_string());
+            for (key, value) in &topic.configs {
+                request = request.config(key, value);
+            }
+            topics.push(request);
+        }
+        let mut config = SimConfig::new(self.seed, self.brokers, NewTopic::new("unused", 1, 1));
+        config.topics = topics;
+        config.controller_host = self.controller_host.unwrap_or(1);
+        config.broker_config.apply_pairs(&self.broker_configs).map_err(Error::from)?;
+        config.network = NetworkConfig {
+            latency_min_ms: self.latency_min_ms,
+            latency_max_ms: self.latency_max_ms,
+            drop_per_million: self.drop_per_million,
+        };
+        config.record_trace = self.record_trace;
+        config.validate()?;
+        Ok(config)
+    }
+}
+
+/// Producer `acks` as plain data: `0`, `1`, `-1` or `"all"`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum AcksSpec {
+    /// 0, 1 or -1.
+    Number(i16),
+    /// "all" (or "0", "1", "-1").
+    Text(String),
+}
+
+impl AcksSpec {
+    /// The acks this stands for; anything else is `INVALID_REQUIRED_ACKS`.
+    pub fn to_acks(&self) -> Result<Acks> {
+        let wire = match self {
+            AcksSpec::Number(number) => *number,
+            AcksSpec::Text(text) => match text.as_str() {
+                "all" | "-1" => -1,
+                "0" => 0,
+                "1" => 1,
+                _ => i16::MIN,
+            },
+        };
+        Acks::from_wire(wire)
+            .map_err(|code| Error::new(code, format!("acks must be 0, 1, -1 or \"all\", got {self:?}")))
+    }
+}
+
+/// A record to produce, as plain data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ProduceSpec {
+    /// Topic.
+    pub topic: String,
+    /// Key (UTF-8), or none.
+    #[serde(default)]
+    pub key: Option<String>,
+    /// Value (UTF-8), or none (a tombstone).
+    #[serde(default)]
+    pub value: Option<String>,
+    /// Acks (default "all").
+    #[serde(default)]
+    pub acks: Option<AcksSpec>,
+    /// Explicit partition, or none for the partitioner.
+    #[serde(default)]
+    pub partition: Option<i32>,
+}
+
+/// One partition in a [`Snapshot`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PartitionSnapshot {
+    /// Topic.
+    pub topic: String,
+    /// Partition.
+    pub partition: i32,
+    /// Assigned replicas (first = preferred leader).
+    pub replicas: Vec<BrokerId>,
+    /// ISR as the controller has it.
+    pub isr: Vec<BrokerId>,
+    /// Leader, if any.
+    pub leader: Option<BrokerId>,
+    /// Leader epoch.
+    pub leader_epoch: i32,
+    /// ISR smaller than the replica set.
+    pub under_replicated: bool,
+    /// No leader.
+    pub offline: bool,
+}
+
+/// A record in a replica's log, in a [`Snapshot`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RecordSnapshot {
+    /// Offset.
+    pub offset: i64,
+    /// Leader epoch of its batch.
+    pub leader_epoch: i32,
+    /// Key (lossy UTF-8).
+    pub key: Option<String>,
+    /// Value (lossy UTF-8).
+    pub value: Option<String>,
+}
+
+/// One replica in a [`Snapshot`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplicaSnapshot {
+    /// Where it stands.
+    #[serde(flatten)]
+    pub view: ReplicaView,
+    /// The newest records (at most [`SNAPSHOT_RECORDS_MAX`]).
+    pub records: Vec<RecordSnapshot>,
+}
+
+/// One broker in a [`Snapshot`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct BrokerSnapshot {
+    /// Broker id.
+    pub id: BrokerId,
+    /// Up, paused or down.
+    pub status: BrokerStatus,
+    /// Fenced by the controller.
+    pub fenced: bool,
+    /// Hosts the controller.
+    pub controller: bool,
+    /// Its replicas (empty while down).
+    pub replicas: Vec<ReplicaSnapshot>,
+}
+
+/// The whole simulated cluster at one moment, as plain data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Snapshot {
+    /// Virtual time.
+    pub now_ms: u64,
+    /// Events processed.
+    pub events: u64,
+    /// Trace hash (hex).
+    pub trace_hash: String,
+    /// Metadata epoch at the controller.
+    pub metadata_epoch: i64,
+    /// Brokers.
+    pub brokers: Vec<BrokerSnapshot>,
+    /// Partitions as the controller has them.
+    pub partitions: Vec<PartitionSnapshot>,
+    /// Cut links as (from, to) broker pairs.
+    pub cut_links: Vec<(BrokerId, BrokerId)>,
+    /// What the checkers found.
+    pub report: CheckReport,
+}
