@@ -34,6 +34,19 @@ wasm_route() {
     cat "$TOOLS_DIR/wasm-route" 2>/dev/null || echo none
 }
 
+# Where wasm32 build outputs land for the chosen route.
+wasm_target_dir() {
+    case "$(wasm_route)" in
+        debian) echo "$CARGO_TARGET_DIR/debian-wasm" ;;
+        *) echo "$CARGO_TARGET_DIR" ;;
+    esac
+}
+
+# The wasm-bindgen version Cargo.lock pins (wasm-bindgen-cli must match it exactly).
+wasm_bindgen_version() {
+    awk '/^name = "wasm-bindgen"$/ { getline; gsub(/"/, "", $3); print $3; exit }' "$ROOT/Cargo.lock"
+}
+
 # cargo for wasm32, by the route set-up chose. Usage: wasm_cargo build --release -p rill-core
 wasm_cargo() {
     case "$(wasm_route)" in

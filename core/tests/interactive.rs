@@ -123,3 +123,21 @@ fn consumers_added_later_read_from_the_start() {
     sim.run_for(2_000);
     assert_eq!(sim.report().consumed, 10);
 }
+
+#[test]
+fn field_lists_match_the_serde_names() {
+    let keys = |value: serde_json::Value| -> Vec<String> {
+        let mut keys: Vec<String> = value.as_object().unwrap().keys().cloned().collect();
+        keys.sort();
+        keys
+    };
+    let sorted = |fields: &[&str]| -> Vec<String> {
+        let mut fields: Vec<String> = fields.iter().map(|f| (*f).to_owned()).collect();
+        fields.sort();
+        fields
+    };
+    assert_eq!(keys(serde_json::to_value(ClusterSpec::default()).unwrap()), sorted(ClusterSpec::FIELDS));
+    let topic: rill_core::sim::spec::TopicSpec = serde_json::from_str(r#"{"name": "t"}"#).unwrap();
+    assert_eq!(keys(serde_json::to_value(topic).unwrap()), sorted(rill_core::sim::spec::TopicSpec::FIELDS));
+    assert_eq!(keys(serde_json::to_value(produce("t", "v", AcksSpec::Number(1))).unwrap()), sorted(ProduceSpec::FIELDS));
+}

@@ -45,6 +45,13 @@ pub struct TopicSpec {
     pub configs: BTreeMap<String, String>,
 }
 
+impl TopicSpec {
+    /// The JS/JSON field names (hosts that cannot use serde's `deny_unknown_fields` check
+    /// against this list).
+    pub const FIELDS: &'static [&'static str] =
+        &["name", "partitions", "replicationFactor", "minInsyncReplicas", "uncleanLeaderElection", "configs"];
+}
+
 fn one() -> i32 {
     1
 }
@@ -115,6 +122,19 @@ impl Default for ClusterSpec {
 }
 
 impl ClusterSpec {
+    /// The JS/JSON field names.
+    pub const FIELDS: &'static [&'static str] = &[
+        "seed",
+        "brokers",
+        "controllerHost",
+        "topics",
+        "brokerConfigs",
+        "latencyMinMs",
+        "latencyMaxMs",
+        "dropPerMillion",
+        "recordTrace",
+    ];
+
     /// The [`SimConfig`] this spec stands for; errors name the bad field.
     pub fn to_config(&self) -> Result<SimConfig> {
         if !(1..=SPEC_BROKERS_MAX).contains(&self.brokers) {
@@ -205,6 +225,11 @@ pub struct ProduceSpec {
     /// Explicit partition, or none for the partitioner.
     #[serde(default)]
     pub partition: Option<i32>,
+}
+
+impl ProduceSpec {
+    /// The JS/JSON field names.
+    pub const FIELDS: &'static [&'static str] = &["topic", "key", "value", "acks", "partition"];
 }
 
 /// One partition in a [`Snapshot`].

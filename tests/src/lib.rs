@@ -1,0 +1,311 @@
+//! Test support for Rill's cross-crate and browser tests: a static file server and a minimal
+//! WebDriver client for headless Chromium, both over real TCP on 127.0.0.1 and std only.
+//!
+//! The browser tests drive pages in `www/` and `tests/browser/` the way a person's browser
+//! would load them, and read results the pages publish on `window.rillResult`.
+// Test hosts do I/O, read clocks and spawn processes by design.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::{self, JoinHandle};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+/// The repository root.
+#[must_use]
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is in the repository").to_path_buf()
+}
+
+/// Fails with instructions when the browser package has not been built.
+pub fn require_wasm_package() {
+    let package = repo_root().join("www/pkg/rill_wasm_bg.wasm");
+    assert!(
+        package.exists(),
+        "{} is missing: run ./scripts/build-wasm.sh (./scripts/test.sh does it for you)",
+        package.display()
+    );
+}
+
+fn content_type(path: &Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js") => "text/javascript; charset=utf-8",
+        Some("wasm") => "application/wasm",
+        Some("json") => "application/json",
+        Some("css") => "text/css",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        _ => "application/octet-stream",
+    }
+}
+
+/// Serves `www/` at `/` and `tests/browser/` at `/tests/` on 127.0.0.1 until dropped.
+pub struct StaticServer {
+    port: u16,
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl StaticServer {
+    /// Starts the server on a free port.
+    #[must_use]
+    pub fn start() -> StaticServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        let port = listener.local_addr().expect("local address").port();
+        let stop = Arc::new(AtomicBool::new(false));
+        let stopping = stop.clone();
+        let root = repo_root();
+        let thread = thread::spawn(move || {
+            for stream in listener.incoming() {
+                if stopping.load(Ordering::SeqCst) {
+                    break;
+                }
+                if let Ok(stream) = stream {
+                    let root = root.clone();
+                    thread::spawn(move || serve(stream, &root));
+                }
+            }
+        });
+        StaticServer { port, stop, thread: Some(thread) }
+    }
+
+    /// The URL of a path on this server, e.g. `url("/embed.html")`.
+    #[must_use]
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+}
+
+impl Drop for StaticServer {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::SeqCst);
+        let _ = TcpStream::connect(("127.0.0.1", self.port));
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn serve(stream: TcpStream, root: &Path) {
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(10)));
+    let mut reader = BufReader::new(stream);
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).is_err() {
+        return;
+    }
+    loop {
+        let mut header = String::new();
+        match reader.read_line(&mut header) {
+            Ok(0) | Err(_) => break,
+            Ok(_) if header == "\r\n" => break,
+            Ok(_) => {}
+        }
+    }
+    let path = request_line.split_whitespace().nth(1).unwrap_or("/");
+    let path = path.split('?').next().unwrap_or("/");
+    let file = if let Some(rest) = path.strip_prefix("/tests/") {
+        root.join("tests/browser").join(rest)
+    } else {
+        root.join("www").join(path.trim_start_matches('/'))
+    };
+    let file = if file.is_dir() { file.join("index.html") } else { file };
+    let mut stream = reader.into_inner();
+    let safe = !path.contains("..");
+    match std::fs::read(&file) {
+        Ok(body) if safe => {
+            let header = format!(
+                "HTTP/1.1 200 OK\r\nContent-Type: {}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
+                content_type(&file),
+                body.len()
+            );
+            let _ = stream.write_all(header.as_bytes());
+            let _ = stream.write_all(&body);
+        }
+        _ => {
+            let _ = stream.write_all(b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        }
+    }
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("address").port()
+}
+
+/// One HTTP/1.1 request to 127.0.0.1; returns the parsed JSON body.
+fn http_json(port: u16, method: &str, path: &str, body: Option<&Value>) -> Result<Value, String> {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).map_err(|e| format!("connect: {e}"))?;
+    stream.set_read_timeout(Some(Duration::from_secs(300))).map_err(|e| e.to_string())?;
+    let payload = body.map(Value::to_string).unwrap_or_default();
+    let request = format!(
+        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{payload}",
+        payload.len()
+    );
+    stream.write_all(request.as_bytes()).map_err(|e| format!("write: {e}"))?;
+    // chromedriver keeps connections alive: read exactly the announced body.
+    let mut reader = BufReader::new(stream);
+    let mut content_length = None;
+    let mut chunked = false;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).map_err(|e| format!("read: {e}"))? == 0 {
+            return Err("connection closed before the headers ended".into());
+        }
+        let line = line.trim_end();
+        if line.is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            let name = name.trim().to_ascii_lowercase();
+            if name == "content-length" {
+                content_length = value.trim().parse::<usize>().ok();
+            } else if name == "transfer-encoding" && value.to_ascii_lowercase().contains("chunked") {
+                chunked = true;
+            }
+        }
+    }
+    let body = if let Some(length) = content_length {
+        let mut body = vec![0u8; length];
+        reader.read_exact(&mut body).map_err(|e| format!("read body: {e}"))?;
+        String::from_utf8_lossy(&body).into_owned()
+    } else {
+        let mut rest = String::new();
+        reader.read_to_string(&mut rest).map_err(|e| format!("read body: {e}"))?;
+        if chunked { dechunk(&rest) } else { rest }
+    };
+    serde_json::from_str(&body).map_err(|e| format!("bad JSON from WebDriver ({e}): {body}"))
+}
+
+fn dechunk(mut rest: &str) -> String {
+    let mut out = String::new();
+    while let Some((size, after)) = rest.split_once("\r\n") {
+        let Ok(size) = usize::from_str_radix(size.trim(), 16) else { break };
+        if size == 0 || after.len() < size {
+            break;
+        }
+        out.push_str(&after[..size]);
+        rest = after[size..].trim_start_matches("\r\n");
+    }
+    out
+}
+
+/// A headless Chromium session driven over WebDriver (chromedriver). Closed on drop.
+pub struct Browser {
+    driver: Child,
+    port: u16,
+    session: String,
+}
+
+impl Browser {
+    /// Starts chromedriver and a headless Chromium with the flags that work on this machine.
+    #[must_use]
+    pub fn start() -> Browser {
+        let chromedriver = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "/usr/bin/chromedriver".into());
+        let chromium = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+        assert!(
+            Path::new(&chromedriver).exists() && Path::new(&chromium).exists(),
+            "{chromedriver} or {chromium} is missing: run ./scripts/setup.sh (apt packages chromium, chromium-driver)"
+        );
+        let port = free_port();
+        let driver = Command::new(&chromedriver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("start chromedriver");
+        let mut browser = Browser { driver, port, session: String::new() };
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while http_json(port, "GET", "/status", None).map_or(true, |status| status["value"]["ready"] != json!(true)) {
+            assert!(Instant::now() < deadline, "chromedriver did not become ready");
+            thread::sleep(Duration::from_millis(100));
+        }
+        let profile = std::env::temp_dir().join(format!("rill-chromium-{}-{port}", std::process::id()));
+        let capabilities = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {
+                "binary": chromium,
+                "args": ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                         "--disable-dev-shm-usage", "--window-size=1280,800",
+                         format!("--user-data-dir={}", profile.display())]
+            }
+        }}});
+        let response = http_json(port, "POST", "/session", Some(&capabilities)).expect("new WebDriver session");
+        browser.session = response["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {response}")).to_owned();
+        browser
+    }
+
+    fn command(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
+        let path = format!("/session/{}{path}", self.session);
+        let response = http_json(self.port, method, &path, body).unwrap_or_else(|error| panic!("WebDriver {path}: {error}"));
+        if let Some(error) = response["value"].get("error") {
+            panic!("WebDriver {path} failed: {error}: {}", response["value"]["message"]);
+        }
+        response["value"].clone()
+    }
+
+    /// Opens a URL.
+    pub fn goto(&self, url: &str) {
+        self.command("POST", "/url", Some(&json!({ "url": url })));
+    }
+
+    /// Runs a script in the page and returns its value.
+    pub fn eval(&self, script: &str) -> Value {
+        self.command("POST", "/execute/sync", Some(&json!({ "script": script, "args": [] })))
+    }
+
+    /// Waits until the page publishes `window.rillResult`, and returns it.
+    pub fn wait_for_result(&self, timeout: Duration) -> Value {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let value = self.eval("return window.rillResult ?? null;");
+            if !value.is_null() {
+                return value;
+            }
+            assert!(Instant::now() < deadline, "the page published no result within {timeout:?}");
+            thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Saves a PNG screenshot.
+    pub fn screenshot(&self, path: &Path) {
+        let value = self.command("GET", "/screenshot", None);
+        let data = value.as_str().expect("base64 screenshot");
+        std::fs::write(path, base64_decode(data)).expect("write screenshot");
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        if !self.session.is_empty() {
+            let _ = http_json(self.port, "DELETE", &format!("/session/{}", self.session), None);
+        }
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+fn base64_decode(text: &str) -> Vec<u8> {
+    let value = |c: u8| match c {
+        b'A'..=b'Z' => Some(c - b'A'),
+        b'a'..=b'z' => Some(c - b'a' + 26),
+        b'0'..=b'9' => Some(c - b'0' + 52),
+        b'+' => Some(62),
+        b'/' => Some(63),
+        _ => None,
+    };
+    let digits: Vec<u8> = text.bytes().filter_map(value).collect();
+    let mut out = Vec::with_capacity(digits.len() * 3 / 4);
+    for chunk in digits.chunks(4) {
+        let bits = chunk.iter().enumerate().fold(0u32, |acc, (i, d)| acc | (u32::from(*d) << (18 - 6 * i)));
+        let bytes = bits.to_be_bytes();
+        out.extend_from_slice(&bytes[1..chunk.len()]);
+    }
+    out
+}

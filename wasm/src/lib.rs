@@ -1,0 +1,332 @@
+//! # rill-wasm
+//!
+//! Rill's deterministic simulated Kafka cluster for web pages: build a cluster from a plain
+//! object, advance its virtual clock, produce, crash and partition brokers, and read plain
+//! snapshots and the event trace. The simulation is `rill_core::sim` compiled to WebAssembly:
+//! the same seed gives the same trace hash here as natively.
+//!
+//! Every method that can fail throws a JS `Error` whose message starts with the Kafka error
+//! name (`INVALID_REPLICATION_FACTOR: ...`); a failed call leaves the cluster unchanged.
+//! See `wasm/README.md` for the JS API and an example.
+
+use rill_core::error::{Error, ErrorCode};
+use rill_core::sim::spec::{ClusterSpec, ProduceSpec, TopicSpec};
+use rill_core::sim::{Fault, Sim};
+use serde::Serialize;
+use wasm_bindgen::prelude::*;
+
+#[wasm_bindgen(typescript_custom_section)]
+const TYPES: &str = r#"
+/** One topic of a cluster. Kafka's defaults apply to what is left out. */
+export interface TopicSpec {
+  name: string;
+  partitions?: number;
+  replicationFactor?: number;
+  minInsyncReplicas?: number;
+  uncleanLeaderElection?: boolean;
+  /** Other topic configs by Kafka key, e.g. { "flush.messages": "1" }. */
+  configs?: Record<string, string>;
+}
+
+/** A simulated cluster. Same spec and same actions give the same trace, everywhere. */
+export interface ClusterSpec {
+  seed?: number;
+  brokers?: number;
+  controllerHost?: number;
+  topics?: TopicSpec[];
+  /** Broker configs by Kafka key, e.g. { "replica.lag.time.max.ms": "10000" }. */
+  brokerConfigs?: Record<string, string>;
+  latencyMinMs?: number;
+  latencyMaxMs?: number;
+  dropPerMillion?: number;
+  recordTrace?: boolean;
+}
+
+/** A record to produce. */
+export interface ProduceSpec {
+  topic: string;
+  key?: string | null;
+  value?: string | null;
+  acks?: 0 | 1 | -1 | "all";
+  partition?: number;
+}
+
+export interface ReplicaSnapshot {
+  tp: { topic: string; partition: number };
+  isLeader: boolean;
+  leaderEpoch: number;
+  isr: number[];
+  logStartOffset: number;
+  logEndOffset: number;
+  highWatermark: number;
+  flushedOffset: number;
+  epochs: [number, number][];
+  records: { offset: number; leaderEpoch: number; key: string | null; value: string | null }[];
+}
+
+export interface BrokerSnapshot {
+  id: number;
+  status: "Up" | "Paused" | "Down";
+  fenced: boolean;
+  controller: boolean;
+  replicas: ReplicaSnapshot[];
+}
+
+export interface PartitionSnapshot {
+  topic: string;
+  partition: number;
+  replicas: number[];
+  isr: number[];
+  leader: number | null;
+  leaderEpoch: number;
+  underReplicated: boolean;
+  offline: boolean;
+}
+
+export interface CheckReport {
+  violations: { invariant: string; detail: string; event_index: number; time_ms: number }[];
+  acknowledged: { acks_0: number; acks_1: number; acks_all: number };
+  lost: { acks_0: number; acks_1: number; acks_all: number };
+  duplicates: number;
+  unclean_elections: number;
+  committed_rewritten: number;
+  consumed: number;
+}
+
+export interface Snapshot {
+  nowMs: number;
+  events: number;
+  traceHash: string;
+  metadataEpoch: number;
+  brokers: BrokerSnapshot[];
+  partitions: PartitionSnapshot[];
+  cutLinks: [number, number][];
+  report: CheckReport;
+}
+
+/** One trace line: its index, virtual time, a plain-words explanation and the structured event. */
+export interface TraceLine {
+  index: number;
+  timeMs: number;
+  text: string;
+  kind: unknown;
+}
+"#;
+
+fn js_error(error: &Error) -> JsError {
+    JsError::new(&error.to_string())
+}
+
+fn to_js<T: Serialize>(value: &T) -> Result<JsValue, JsError> {
+    value
+        .serialize(&serde_wasm_bindgen::Serializer::json_compatible())
+        .map_err(|error| JsError::new(&format!("UNKNOWN_SERVER_ERROR: could not convert to JS: {error}")))
+}
+
+/// serde-wasm-bindgen reads only the fields a struct declares, so unknown keys (typos such as
+/// `brokerz`) are checked here against the spec's field list.
+fn reject_unknown_keys(value: &JsValue, allowed: &[&str], what: &str) -> Result<(), JsError> {
+    if !value.is_object() || js_sys::Array::is_array(value) {
+        return Ok(());
+    }
+    let object: &js_sys::Object = value.unchecked_ref();
+    for key in js_sys::Object::keys(object).iter() {
+        let key = key.as_string().unwrap_or_default();
+        if !allowed.contains(&key.as_str()) {
+            return Err(js_error(&Error::new(
+                ErrorCode::InvalidConfig,
+                format!("malformed {what}: unknown field `{key}`, expected one of {}", allowed.join(", ")),
+            )));
+        }
+    }
+    Ok(())
+}
+
+fn from_js<T: serde::de::DeserializeOwned>(value: JsValue, what: &str) -> Result<T, JsError> {
+    serde_wasm_bindgen::from_value(value)
+        .map_err(|error| js_error(&Error::new(ErrorCode::InvalidConfig, format!("malformed {what}: {error}"))))
+}
+
+fn broker_id(broker: f64) -> Result<i32, JsError> {
+    if broker.fract() != 0.0 || !(1.0..=f64::from(i32::MAX)).contains(&broker) {
+        return Err(js_error(&Error::new(ErrorCode::BrokerIdNotRegistered, format!("{broker} is not a broker id"))));
+    }
+    // Checked integral and in range above.
+    #[allow(clippy::cast_possible_truncation)]
+    Ok(broker as i32)
+}
+
+fn milliseconds(ms: f64) -> Result<u64, JsError> {
+    if !ms.is_finite() || ms < 0.0 || ms > 1e12 {
+        return Err(js_error(&Error::new(ErrorCode::InvalidRequest, format!("{ms} is not a duration in milliseconds"))));
+    }
+    // Finite, non-negative and bounded above.
+    #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+    Ok(ms as u64)
+}
+
+/// A simulated Kafka cluster.
+#[wasm_bindgen]
+pub struct Cluster {
+    sim: Sim,
+}
+
+#[wasm_bindgen]
+impl Cluster {
+    /// Builds a cluster from a spec; throws on a bad spec.
+    #[wasm_bindgen(constructor)]
+    pub fn new(#[wasm_bindgen(unchecked_param_type = "ClusterSpec")] spec: JsValue) -> Result<Cluster, JsError> {
+        reject_unknown_keys(&spec, ClusterSpec::FIELDS, "cluster spec")?;
+        if spec.is_object() {
+            let topics = js_sys::Reflect::get(&spec, &JsValue::from_str("topics")).unwrap_or(JsValue::UNDEFINED);
+            if js_sys::Array::is_array(&topics) {
+                for topic in js_sys::Array::from(&topics).iter() {
+                    reject_unknown_keys(&topic, TopicSpec::FIELDS, "topic spec")?;
+                }
+            }
+        }
+        let spec: ClusterSpec = from_js(spec, "cluster spec")?;
+        Ok(Cluster { sim: Sim::from_spec(&spec).map_err(|error| js_error(&error))? })
+    }
+
+    /// Processes the next event; `false` when nothing is scheduled.
+    pub fn step(&mut self) -> bool {
+        self.sim.step()
+    }
+
+    /// Advances the virtual clock by `ms`; returns how many events ran.
+    #[wasm_bindgen(js_name = runFor)]
+    pub fn run_for(&mut self, ms: f64) -> Result<f64, JsError> {
+        let duration_ms = milliseconds(ms)?;
+        let before = self.sim.events();
+        self.sim.run_for(duration_ms);
+        Ok((self.sim.events() - before) as f64)
+    }
+
+    /// Virtual time in milliseconds.
+    #[wasm_bindgen(getter, js_name = nowMs)]
+    pub fn now_ms(&self) -> f64 {
+        self.sim.now_ms() as f64
+    }
+
+    /// Events processed so far.
+    #[wasm_bindgen(getter)]
+    pub fn events(&self) -> f64 {
+        self.sim.events() as f64
+    }
+
+    /// Sends a record; returns its send id (its outcome appears in the trace).
+    pub fn produce(&mut self, #[wasm_bindgen(unchecked_param_type = "ProduceSpec")] spec: JsValue) -> Result<f64, JsError> {
+        reject_unknown_keys(&spec, ProduceSpec::FIELDS, "produce request")?;
+        let spec: ProduceSpec = from_js(spec, "produce request")?;
+        let (_, send_id) = self.sim.produce(&spec).map_err(|error| js_error(&error))?;
+        Ok(send_id as f64)
+    }
+
+    /// Adds a consumer reading all partitions of the topics from the start; returns its id.
+    #[wasm_bindgen(js_name = addConsumer)]
+    pub fn add_consumer(&mut self, topics: Vec<String>) -> Result<u32, JsError> {
+        self.sim.add_consumer(&topics).map_err(|error| js_error(&error))
+    }
+
+    fn act(&mut self, fault: Fault) -> Result<(), JsError> {
+        self.sim.act(fault).map_err(|error| js_error(&error))
+    }
+
+    /// Crashes a broker (it loses what it had not flushed).
+    pub fn crash(&mut self, broker: f64) -> Result<(), JsError> {
+        self.act(Fault::Crash(broker_id(broker)?))
+    }
+
+    /// Restarts a crashed broker.
+    pub fn restart(&mut self, broker: f64) -> Result<(), JsError> {
+        self.act(Fault::Restart(broker_id(broker)?))
+    }
+
+    /// Freezes a broker, as a long GC pause would.
+    pub fn pause(&mut self, broker: f64) -> Result<(), JsError> {
+        self.act(Fault::Pause(broker_id(broker)?))
+    }
+
+    /// Unfreezes a paused broker.
+    pub fn resume(&mut self, broker: f64) -> Result<(), JsError> {
+        self.act(Fault::Resume(broker_id(broker)?))
+    }
+
+    /// Cuts the link from one broker to another (one direction).
+    #[wasm_bindgen(js_name = cutLink)]
+    pub fn cut_link(&mut self, from: f64, to: f64) -> Result<(), JsError> {
+        self.act(Fault::CutLink { from: broker_id(from)?, to: broker_id(to)? })
+    }
+
+    /// Heals a cut link.
+    #[wasm_bindgen(js_name = healLink)]
+    pub fn heal_link(&mut self, from: f64, to: f64) -> Result<(), JsError> {
+        self.act(Fault::HealLink { from: broker_id(from)?, to: broker_id(to)? })
+    }
+
+    /// Cuts a broker off from every other host.
+    pub fn isolate(&mut self, broker: f64) -> Result<(), JsError> {
+        self.act(Fault::Isolate(broker_id(broker)?))
+    }
+
+    /// Undoes `isolate`.
+    pub fn reconnect(&mut self, broker: f64) -> Result<(), JsError> {
+        self.act(Fault::Reconnect(broker_id(broker)?))
+    }
+
+    /// Heals every link and stops random drops.
+    #[wasm_bindgen(js_name = healNetwork)]
+    pub fn heal_network(&mut self) -> Result<(), JsError> {
+        self.act(Fault::HealNetwork)
+    }
+
+    /// Ends the run: heals the network, restarts and resumes every broker, lets the cluster
+    /// settle for `settleMs`, runs the end-of-run (Jepsen-style) checks; returns the snapshot.
+    #[wasm_bindgen(unchecked_return_type = "Snapshot")]
+    pub fn finish(&mut self, settle_ms: f64) -> Result<JsValue, JsError> {
+        let settle_ms = milliseconds(settle_ms)?;
+        self.sim.finish(settle_ms);
+        to_js(&self.sim.snapshot())
+    }
+
+    /// The whole cluster as plain objects.
+    #[wasm_bindgen(unchecked_return_type = "Snapshot")]
+    pub fn snapshot(&self) -> Result<JsValue, JsError> {
+        to_js(&self.sim.snapshot())
+    }
+
+    /// Trace lines from index `from` on (at most `limit`), each with a plain-words explanation.
+    #[wasm_bindgen(unchecked_return_type = "TraceLine[]")]
+    pub fn trace(&self, from: f64, limit: f64) -> Result<JsValue, JsError> {
+        #[derive(Serialize)]
+        #[serde(rename_all = "camelCase")]
+        struct Line<'a> {
+            index: u64,
+            time_ms: u64,
+            text: String,
+            kind: &'a rill_core::sim::trace::TraceKind,
+        }
+        let trace = self.sim.trace();
+        let start = usize::try_from(milliseconds(from)?).unwrap_or(usize::MAX).min(trace.len());
+        let count = usize::try_from(milliseconds(limit)?).unwrap_or(usize::MAX);
+        let lines: Vec<Line<'_>> = trace[start..]
+            .iter()
+            .take(count)
+            .map(|event| Line { index: event.index, time_ms: event.time_ms, text: event.to_string(), kind: &event.kind })
+            .collect();
+        to_js(&lines)
+    }
+
+    /// How many trace lines there are.
+    #[wasm_bindgen(js_name = traceLength)]
+    pub fn trace_length(&self) -> f64 {
+        self.sim.trace().len() as f64
+    }
+
+    /// The trace hash as 16 hex digits (equal to the native build's for the same run).
+    #[wasm_bindgen(js_name = traceHash)]
+    pub fn trace_hash(&self) -> String {
+        format!("{:016x}", self.sim.trace_hash())
+    }
+}
