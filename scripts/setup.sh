@@ -17,3 +17,21 @@ if [ "$(wasm_route)" = none ] || { [ "$(wasm_route)" = rustup ] && ! rustup targ
     fi
 fi
 echo "wasm32 route: $(wasm_route)"
+
+# wasm-bindgen-cli at exactly the wasm-bindgen version Cargo.lock pins.
+want="$(wasm_bindgen_version)"
+[ -n "$want" ] || die "no wasm-bindgen in Cargo.lock"
+have="$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')"
+if [ "$have" != "$want" ]; then
+    step "installing wasm-bindgen-cli $want (was: ${have:-none}); takes a few minutes once"
+    # --locked fails for some versions (their lockfile pins a crate the registry no longer serves).
+    cargo install wasm-bindgen-cli --version "=$want"
+fi
+echo "wasm-bindgen: $(wasm-bindgen --version)"
+
+# Headless Chromium and its WebDriver for the browser tests.
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+    step "installing chromium and chromium-driver"
+    apt_install chromium chromium-driver
+fi
+echo "browser: $(chromium --version 2>/dev/null | head -1)"

@@ -17,7 +17,10 @@ step "core invariants"
 step "rill-core builds for wasm32-unknown-unknown"
 wasm_cargo build --locked -p rill-core
 
-step "tests"
+step "browser package (www/pkg)"
+"$ROOT/scripts/build-wasm.sh"
+
+step "tests (unit, property, scenarios, 500-seed sweep, browser)"
 cargo test --workspace --locked
 
 step "benchmark smoke run (figures: see BENCHMARKS.md)"

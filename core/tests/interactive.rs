@@ -139,5 +139,8 @@ fn field_lists_match_the_serde_names() {
     assert_eq!(keys(serde_json::to_value(ClusterSpec::default()).unwrap()), sorted(ClusterSpec::FIELDS));
     let topic: rill_core::sim::spec::TopicSpec = serde_json::from_str(r#"{"name": "t"}"#).unwrap();
     assert_eq!(keys(serde_json::to_value(topic).unwrap()), sorted(rill_core::sim::spec::TopicSpec::FIELDS));
-    assert_eq!(keys(serde_json::to_value(produce("t", "v", AcksSpec::Number(1))).unwrap()), sorted(ProduceSpec::FIELDS));
+    assert_eq!(
+        keys(serde_json::to_value(produce("t", "v", AcksSpec::Number(1))).unwrap()),
+        sorted(ProduceSpec::FIELDS)
+    );
 }

@@ -177,7 +177,11 @@ fn http_json(port: u16, method: &str, path: &str, body: Option<&Value>) -> Resul
     } else {
         let mut rest = String::new();
         reader.read_to_string(&mut rest).map_err(|e| format!("read body: {e}"))?;
-        if chunked { dechunk(&rest) } else { rest }
+        if chunked {
+            dechunk(&rest)
+        } else {
+            rest
+        }
     };
     serde_json::from_str(&body).map_err(|e| format!("bad JSON from WebDriver ({e}): {body}"))
 }
@@ -237,13 +241,15 @@ impl Browser {
             }
         }}});
         let response = http_json(port, "POST", "/session", Some(&capabilities)).expect("new WebDriver session");
-        browser.session = response["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {response}")).to_owned();
+        browser.session =
+            response["value"]["sessionId"].as_str().unwrap_or_else(|| panic!("no session: {response}")).to_owned();
         browser
     }
 
     fn command(&self, method: &str, path: &str, body: Option<&Value>) -> Value {
         let path = format!("/session/{}{path}", self.session);
-        let response = http_json(self.port, method, &path, body).unwrap_or_else(|error| panic!("WebDriver {path}: {error}"));
+        let response =
+            http_json(self.port, method, &path, body).unwrap_or_else(|error| panic!("WebDriver {path}: {error}"));
         if let Some(error) = response["value"].get("error") {
             panic!("WebDriver {path} failed: {error}: {}", response["value"]["message"]);
         }

@@ -87,7 +87,10 @@ fn embed_page_prints_what_happened() {
     assert!(result.get("error").is_none(), "{result}");
     let acks1 = &result["acks1"];
     let acks_all = &result["acksAll"];
-    assert!(acks1["lost"].as_u64().unwrap() >= 10, "acks=1 loses the writes made while followers were cut off: {result}");
+    assert!(
+        acks1["lost"].as_u64().unwrap() >= 10,
+        "acks=1 loses the writes made while followers were cut off: {result}"
+    );
     assert_eq!(acks_all["lost"].as_u64(), Some(0), "{result}");
     assert!(acks_all["acked"].as_u64().unwrap() >= 20, "{result}");
     assert_ne!(acks1["leaderAfter"], acks1["leaderBefore"]);

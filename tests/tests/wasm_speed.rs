@@ -4,44 +4,24 @@
 
 use std::time::{Duration, Instant};
 
-use rill_core::sim::spec::{AcksSpec, ClusterSpec, ProduceSpec, TopicSpec};
+use rill_core::sim::spec::ClusterSpec;
 use rill_core::sim::Sim;
 use rill_tests::{require_wasm_package, Browser, StaticServer};
 
-const ITERATIONS: u64 = 3_000;
+const VIRTUAL_MS: u64 = 10_000;
 
 fn native() -> (u64, f64, String) {
-    let spec = ClusterSpec {
-        seed: 1,
-        brokers: 3,
-        topics: vec![TopicSpec {
-            name: "bench".into(),
-            partitions: 6,
-            replication_factor: None,
-            min_insync_replicas: 2,
-            unclean_leader_election: false,
-            configs: Default::default(),
-        }],
-        record_trace: false,
-        ..ClusterSpec::default()
-    };
+    let producer = serde_json::json!({ "topic": "bench", "acks": "all", "intervalMs": 1, "records": VIRTUAL_MS });
+    let spec: ClusterSpec = serde_json::from_value(serde_json::json!({
+        "seed": 1, "brokers": 3, "recordTrace": false,
+        "topics": [{ "name": "bench", "partitions": 6, "minInsyncReplicas": 2 }],
+        "producers": [producer.clone(), producer.clone(), producer],
+    }))
+    .unwrap();
     let mut sim = Sim::from_spec(&spec).unwrap();
-    sim.run_for(100);
     let before = sim.events();
     let started = Instant::now();
-    for i in 0..ITERATIONS {
-        for j in 0..3 {
-            let spec = ProduceSpec {
-                topic: "bench".into(),
-                key: Some(format!("k{}", (i * 3 + j) % 64)),
-                value: Some(format!("v{i}-{j}")),
-                acks: Some(AcksSpec::Text("all".into())),
-                partition: None,
-            };
-            sim.produce(&spec).unwrap();
-        }
-        sim.run_for(1);
-    }
+    sim.run_for(VIRTUAL_MS);
     let elapsed_ms = started.elapsed().as_secs_f64() * 1_000.0;
     (sim.events() - before, elapsed_ms, format!("{:016x}", sim.trace_hash()))
 }
@@ -52,7 +32,7 @@ fn wasm_versus_native_events_per_second() {
     let (native_events, native_ms, native_hash) = native();
     let server = StaticServer::start();
     let browser = Browser::start();
-    browser.goto(&server.url(&format!("/tests/bench.html?iterations={ITERATIONS}")));
+    browser.goto(&server.url(&format!("/tests/bench.html?virtualMs={VIRTUAL_MS}")));
     let result = browser.wait_for_result(Duration::from_secs(300));
     assert!(result.get("error").is_none(), "{result}");
     let wasm_events = result["events"].as_u64().unwrap();

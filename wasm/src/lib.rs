@@ -10,7 +10,7 @@
 //! See `wasm/README.md` for the JS API and an example.
 
 use rill_core::error::{Error, ErrorCode};
-use rill_core::sim::spec::{ClusterSpec, ProduceSpec, TopicSpec};
+use rill_core::sim::spec::{ClusterSpec, ProduceSpec, TopicSpec, WorkloadSpec};
 use rill_core::sim::{Fault, Sim};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -40,6 +40,20 @@ export interface ClusterSpec {
   latencyMaxMs?: number;
   dropPerMillion?: number;
   recordTrace?: boolean;
+  /** Steady producer workloads run inside the simulation. */
+  producers?: WorkloadSpec[];
+  /** Consumers, each reading every partition of the listed topics. */
+  consumers?: string[][];
+}
+
+/** A producer sending `records` records every `intervalMs` of virtual time. */
+export interface WorkloadSpec {
+  topic: string;
+  acks?: 0 | 1 | -1 | "all";
+  intervalMs?: number;
+  records?: number;
+  startMs?: number;
+  keyed?: boolean;
 }
 
 /** A record to produce. */
@@ -157,8 +171,11 @@ fn broker_id(broker: f64) -> Result<i32, JsError> {
 }
 
 fn milliseconds(ms: f64) -> Result<u64, JsError> {
-    if !ms.is_finite() || ms < 0.0 || ms > 1e12 {
-        return Err(js_error(&Error::new(ErrorCode::InvalidRequest, format!("{ms} is not a duration in milliseconds"))));
+    if !ms.is_finite() || !(0.0..=1e12).contains(&ms) {
+        return Err(js_error(&Error::new(
+            ErrorCode::InvalidRequest,
+            format!("{ms} is not a duration in milliseconds"),
+        )));
     }
     // Finite, non-negative and bounded above.
     #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
@@ -182,6 +199,12 @@ impl Cluster {
             if js_sys::Array::is_array(&topics) {
                 for topic in js_sys::Array::from(&topics).iter() {
                     reject_unknown_keys(&topic, TopicSpec::FIELDS, "topic spec")?;
+                }
+            }
+            let producers = js_sys::Reflect::get(&spec, &JsValue::from_str("producers")).unwrap_or(JsValue::UNDEFINED);
+            if js_sys::Array::is_array(&producers) {
+                for producer in js_sys::Array::from(&producers).iter() {
+                    reject_unknown_keys(&producer, WorkloadSpec::FIELDS, "producer workload")?;
                 }
             }
         }
@@ -216,7 +239,10 @@ impl Cluster {
     }
 
     /// Sends a record; returns its send id (its outcome appears in the trace).
-    pub fn produce(&mut self, #[wasm_bindgen(unchecked_param_type = "ProduceSpec")] spec: JsValue) -> Result<f64, JsError> {
+    pub fn produce(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "ProduceSpec")] spec: JsValue,
+    ) -> Result<f64, JsError> {
         reject_unknown_keys(&spec, ProduceSpec::FIELDS, "produce request")?;
         let spec: ProduceSpec = from_js(spec, "produce request")?;
         let (_, send_id) = self.sim.produce(&spec).map_err(|error| js_error(&error))?;
@@ -313,7 +339,12 @@ impl Cluster {
         let lines: Vec<Line<'_>> = trace[start..]
             .iter()
             .take(count)
-            .map(|event| Line { index: event.index, time_ms: event.time_ms, text: event.to_string(), kind: &event.kind })
+            .map(|event| Line {
+                index: event.index,
+                time_ms: event.time_ms,
+                text: event.to_string(),
+                kind: &event.kind,
+            })
             .collect();
         to_js(&lines)
     }

@@ -250,6 +250,26 @@ impl SimConfig {
                 }
             }
         }
+        let known = |topic: &str| self.topics.iter().any(|t| t.name == topic);
+        for producer in &self.producers {
+            if !known(&producer.topic) {
+                return Err(Error::new(
+                    ErrorCode::UnknownTopicOrPartition,
+                    format!("producer topic {:?} is not created", producer.topic),
+                ));
+            }
+            if producer.records > 10_000_000 {
+                return invalid(format!("a producer may send at most 10000000 records, got {}", producer.records));
+            }
+        }
+        for topic in self.consumers.iter().flatten() {
+            if !known(topic) {
+                return Err(Error::new(
+                    ErrorCode::UnknownTopicOrPartition,
+                    format!("consumer topic {topic:?} is not created"),
+                ));
+            }
+        }
         self.broker_config.validate().map_err(Error::from)?;
         Ok(())
     }

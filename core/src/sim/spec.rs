@@ -13,7 +13,7 @@ use crate::protocol::Acks;
 use crate::topic::NewTopic;
 
 use super::checker::CheckReport;
-use super::{BrokerStatus, NetworkConfig, SimConfig};
+use super::{BrokerStatus, NetworkConfig, ProducerSpec, SimConfig};
 
 /// Most brokers a spec may ask for.
 pub const SPEC_BROKERS_MAX: i32 = 16;
@@ -50,6 +50,42 @@ impl TopicSpec {
     /// against this list).
     pub const FIELDS: &'static [&'static str] =
         &["name", "partitions", "replicationFactor", "minInsyncReplicas", "uncleanLeaderElection", "configs"];
+}
+
+/// A steady producer workload inside the simulation (no per-record calls from the host).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct WorkloadSpec {
+    /// Topic to write.
+    pub topic: String,
+    /// Acks (default "all").
+    #[serde(default)]
+    pub acks: Option<AcksSpec>,
+    /// Time between records (default 100 ms).
+    #[serde(default = "hundred")]
+    pub interval_ms: u64,
+    /// How many records (default 1000).
+    #[serde(default = "thousand")]
+    pub records: u64,
+    /// When to start, in virtual ms (default 0: at once).
+    #[serde(default)]
+    pub start_ms: u64,
+    /// Keyed records (default true).
+    #[serde(default = "yes")]
+    pub keyed: bool,
+}
+
+impl WorkloadSpec {
+    /// The JS/JSON field names.
+    pub const FIELDS: &'static [&'static str] = &["topic", "acks", "intervalMs", "records", "startMs", "keyed"];
+}
+
+fn hundred() -> u64 {
+    100
+}
+
+fn thousand() -> u64 {
+    1_000
 }
 
 fn one() -> i32 {
@@ -99,6 +135,12 @@ pub struct ClusterSpec {
     /// Keep the full trace (default true).
     #[serde(default = "yes")]
     pub record_trace: bool,
+    /// Steady producer workloads.
+    #[serde(default)]
+    pub producers: Vec<WorkloadSpec>,
+    /// Consumers, each reading every partition of the listed topics.
+    #[serde(default)]
+    pub consumers: Vec<Vec<String>>,
 }
 
 fn yes() -> bool {
@@ -117,6 +159,8 @@ impl Default for ClusterSpec {
             latency_max_ms: 5,
             drop_per_million: 0,
             record_trace: true,
+            producers: Vec::new(),
+            consumers: Vec::new(),
         }
     }
 }
@@ -133,6 +177,8 @@ impl ClusterSpec {
         "latencyMaxMs",
         "dropPerMillion",
         "recordTrace",
+        "producers",
+        "consumers",
     ];
 
     /// The [`SimConfig`] this spec stands for; errors name the bad field.
@@ -175,6 +221,14 @@ impl ClusterSpec {
             drop_per_million: self.drop_per_million,
         };
         config.record_trace = self.record_trace;
+        for workload in &self.producers {
+            let acks = workload.acks.clone().map_or(Ok(Acks::All), |acks| acks.to_acks())?;
+            let mut producer = ProducerSpec::new(&workload.topic, acks, workload.interval_ms.max(1), workload.records);
+            producer.start_ms = workload.start_ms;
+            producer.keyed = workload.keyed;
+            config.producers.push(producer);
+        }
+        config.consumers.clone_from(&self.consumers);
         config.validate()?;
         Ok(config)
     }
