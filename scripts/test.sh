@@ -21,7 +21,9 @@ step "browser package (www/pkg)"
 "$ROOT/scripts/build-wasm.sh"
 
 step "tests (unit, property, scenarios, 500-seed sweep, browser)"
-cargo test --workspace --locked
+cargo test --workspace --locked 2>&1 | tee "$TOOLS_DIR/test-output.log"
+passed=$(grep -E '^test result:' "$TOOLS_DIR/test-output.log" | awk '{s += $4} END {print s + 0}')
+failed=$(grep -E '^test result:' "$TOOLS_DIR/test-output.log" | awk '{s += $6} END {print s + 0}')
 
 step "benchmark smoke run (figures: see BENCHMARKS.md)"
 cargo bench --locked -p rill-core --bench log_throughput -- --quick
@@ -29,3 +31,4 @@ cargo bench --locked -p rill-core --bench sim_throughput -- --quick
 
 echo
 echo "all checks passed"
+echo "tests: $passed passed, $failed failed"
