@@ -57,10 +57,13 @@ pub enum ConfigValue {
     Str(String),
     /// A list, rendered comma-separated as Kafka's `LIST` type is.
     List(Vec<String>),
+    /// A nested table: TOML's dotted keys (`log.retention.hours = 24`) arrive nested, and
+    /// [`flatten_values`] joins them back into Kafka's dotted names.
+    Table(BTreeMap<String, ConfigValue>),
 }
 
 impl ConfigValue {
-    /// The value as Kafka's string form.
+    /// The value as Kafka's string form (a table renders empty; flatten it first).
     #[must_use]
     pub fn to_config_string(&self) -> String {
         match self {
@@ -69,8 +72,53 @@ impl ConfigValue {
             ConfigValue::Float(value) => value.to_string(),
             ConfigValue::Str(value) => value.clone(),
             ConfigValue::List(values) => values.join(","),
+            ConfigValue::Table(_) => String::new(),
         }
     }
+}
+
+/// Most levels of nesting [`flatten_values`] follows (a limit on everything).
+const CONFIG_NESTING_MAX: usize = 16;
+
+/// Flattens nested tables into `(dotted.key, value)` pairs, in key order: a TOML file with
+/// `[log] retention.hours = 24` or `log.retention.hours = 24` gives `log.retention.hours`.
+pub fn flatten_values<K: AsRef<str>>(
+    values: impl IntoIterator<Item = (K, ConfigValue)>,
+) -> Result<Vec<(String, ConfigValue)>, ConfigError> {
+    fn walk(
+        prefix: &str,
+        value: ConfigValue,
+        depth: usize,
+        out: &mut Vec<(String, ConfigValue)>,
+    ) -> Result<(), ConfigError> {
+        match value {
+            ConfigValue::Table(table) => {
+                if depth >= CONFIG_NESTING_MAX {
+                    return Err(ConfigError::new(prefix, "", "tables are nested too deeply"));
+                }
+                for (key, value) in table {
+                    walk(&format!("{prefix}.{key}"), value, depth + 1, out)?;
+                }
+                Ok(())
+            }
+            value => {
+                out.push((prefix.to_owned(), value));
+                Ok(())
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for (key, value) in values {
+        match value {
+            ConfigValue::Table(table) => {
+                for (inner, value) in table {
+                    walk(&format!("{}.{inner}", key.as_ref()), value, 1, &mut out)?;
+                }
+            }
+            value => out.push((key.as_ref().to_owned(), value)),
+        }
+    }
+    Ok(out)
 }
 
 /// One line of a config listing (what `DescribeConfigs` returns).
@@ -355,11 +403,13 @@ macro_rules! config_struct {
                 $name::from_pairs(parse_properties(text)?)
             }
 
-            /// Builds from a structured table (e.g. a parsed TOML file), then validates.
+            /// Builds from a structured table (e.g. a parsed TOML file; nested tables are
+            /// flattened into dotted keys), then validates.
             pub fn from_values<K: AsRef<str>>(
                 values: impl IntoIterator<Item = (K, ConfigValue)>,
             ) -> Result<Self, ConfigError> {
-                $name::from_pairs(values.into_iter().map(|(key, value)| (key, value.to_config_string())))
+                let pairs = flatten_values(values)?;
+                $name::from_pairs(pairs.into_iter().map(|(key, value)| (key, value.to_config_string())))
             }
 
             /// Keys whose value differs from the default, as strings.

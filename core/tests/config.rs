@@ -163,3 +163,49 @@ fn every_key_round_trips_through_get_and_set() {
     }
     assert_eq!(broker, BrokerConfig::for_node(0));
 }
+
+/// What a host does with a TOML file: parse it (here with the `toml` crate) and hand the table
+/// over as `ConfigValue`s; nested tables from dotted keys flatten back into Kafka names.
+fn from_toml(value: toml::Value) -> ConfigValue {
+    match value {
+        toml::Value::Boolean(value) => ConfigValue::Bool(value),
+        toml::Value::Integer(value) => ConfigValue::Int(value),
+        toml::Value::Float(value) => ConfigValue::Float(value),
+        toml::Value::String(value) => ConfigValue::Str(value),
+        toml::Value::Array(values) => {
+            ConfigValue::List(values.into_iter().map(|v| from_toml(v).to_config_string()).collect())
+        }
+        toml::Value::Table(table) => ConfigValue::Table(table.into_iter().map(|(k, v)| (k, from_toml(v))).collect()),
+        toml::Value::Datetime(value) => ConfigValue::Str(value.to_string()),
+    }
+}
+
+fn broker_from_toml(text: &str) -> Result<BrokerConfig, rill_core::config::ConfigError> {
+    let table: toml::Table = text.parse().expect("valid TOML");
+    BrokerConfig::from_values(table.into_iter().map(|(k, v)| (k, from_toml(v))))
+}
+
+#[test]
+fn toml_files_with_dotted_keys_and_tables() {
+    let broker = broker_from_toml(
+        r#"
+        "node.id" = 2
+        min.insync.replicas = 2
+        unclean.leader.election.enable = true
+
+        [log]
+        retention.hours = 24
+        cleanup.policy = ["compact", "delete"]
+        "#,
+    )
+    .unwrap();
+    assert_eq!(broker.node_id, 2);
+    assert_eq!(broker.min_insync_replicas, 2);
+    assert!(broker.unclean_leader_election_enable);
+    assert_eq!(broker.log_retention_ms_effective(), 86_400_000);
+    assert!(broker.log_cleanup_policy.compact && broker.log_cleanup_policy.delete);
+    let error = broker_from_toml("node.id = 1\n[log]\nretention.hourz = 1").unwrap_err();
+    assert_eq!(error.key, "log.retention.hourz", "unknown keys keep their full dotted name");
+    let error = broker_from_toml("node.id = 1\nmin.insync.replicas = 0").unwrap_err();
+    assert_eq!((error.key.as_str(), error.value.as_str()), ("min.insync.replicas", "0"));
+}
