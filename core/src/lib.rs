@@ -44,6 +44,7 @@ pub mod controller;
 pub mod epoch;
 pub mod error;
 pub mod event;
+pub mod group;
 pub mod log;
 pub mod partitioner;
 pub mod placement;

@@ -1,0 +1,754 @@
+//! The group coordinator (Kafka's classic `GroupCoordinator`): membership, generations,
+//! rebalances and committed offsets for the groups it owns.
+//!
+//! States: `Empty → PreparingRebalance → CompletingRebalance → Stable` (and `Dead` when the
+//! group is deleted). JoinGroup answers wait until every known member has rejoined (or its
+//! `rebalance.timeout.ms` passed); the first join of an empty group waits
+//! `group.initial.rebalance.delay.ms` for others. SyncGroup answers wait for the leader's
+//! assignment. Heartbeats during a rebalance answer `REBALANCE_IN_PROGRESS`; a stale generation
+//! gets `ILLEGAL_GENERATION`; an unknown member `UNKNOWN_MEMBER_ID`. A member silent for its
+//! `session.timeout.ms` is removed, which starts a rebalance. New members get an id first
+//! (KIP-394 `MEMBER_ID_REQUIRED`).
+//!
+//! Rill simplification (for now): offsets live in the coordinator's memory; storing them as
+//! records in `__consumer_offsets` (and rebuilding them after failover) is the next step.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use bytes::Bytes;
+use serde::Serialize;
+
+use crate::error::ErrorCode;
+use crate::protocol::{NodeId, TopicPartition};
+
+/// Most members one group may have by default (`group.max.size` caps it further).
+pub const GROUP_MEMBERS_MAX: usize = 10_000;
+
+/// Coordinator settings (Kafka broker config names).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GroupConfig {
+    /// `group.min.session.timeout.ms`.
+    pub min_session_timeout_ms: u64,
+    /// `group.max.session.timeout.ms`.
+    pub max_session_timeout_ms: u64,
+    /// `group.initial.rebalance.delay.ms`.
+    pub initial_rebalance_delay_ms: u64,
+    /// `group.max.size`.
+    pub max_size: usize,
+}
+
+impl Default for GroupConfig {
+    fn default() -> GroupConfig {
+        GroupConfig {
+            min_session_timeout_ms: 6_000,
+            max_session_timeout_ms: 1_800_000,
+            initial_rebalance_delay_ms: 3_000,
+            max_size: GROUP_MEMBERS_MAX,
+        }
+    }
+}
+
+/// A group's state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub enum GroupState {
+    /// No members.
+    Empty,
+    /// Waiting for members to (re)join.
+    PreparingRebalance,
+    /// Waiting for the leader's assignment.
+    CompletingRebalance,
+    /// Everyone has an assignment.
+    Stable,
+    /// Deleted.
+    Dead,
+}
+
+/// A request to the coordinator.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GroupRequest {
+    /// JoinGroup.
+    Join {
+        /// Correlation id.
+        request_id: u64,
+        /// Group.
+        group_id: String,
+        /// Empty for a new member.
+        member_id: String,
+        /// `session.timeout.ms`.
+        session_timeout_ms: u64,
+        /// `rebalance.timeout.ms` (`max.poll.interval.ms` for consumers).
+        rebalance_timeout_ms: u64,
+        /// "consumer".
+        protocol_type: String,
+        /// (assignor name, subscription metadata), in preference order.
+        protocols: Vec<(String, Bytes)>,
+    },
+    /// SyncGroup.
+    Sync {
+        /// Correlation id.
+        request_id: u64,
+        /// Group.
+        group_id: String,
+        /// Generation.
+        generation_id: i32,
+        /// Member.
+        member_id: String,
+        /// The leader's assignment per member; empty from followers.
+        assignments: Vec<(String, Bytes)>,
+    },
+    /// Heartbeat.
+    Heartbeat {
+        /// Correlation id.
+        request_id: u64,
+        /// Group.
+        group_id: String,
+        /// Generation.
+        generation_id: i32,
+        /// Member.
+        member_id: String,
+    },
+    /// LeaveGroup.
+    Leave {
+        /// Correlation id.
+        request_id: u64,
+        /// Group.
+        group_id: String,
+        /// Member.
+        member_id: String,
+    },
+    /// OffsetCommit (`generation_id` -1 and empty member for a standalone consumer).
+    OffsetCommit {
+        /// Correlation id.
+        request_id: u64,
+        /// Group.
+        group_id: String,
+        /// Generation.
+        generation_id: i32,
+        /// Member.
+        member_id: String,
+        /// Offsets to commit.
+        offsets: Vec<(TopicPartition, i64)>,
+    },
+    /// OffsetFetch.
+    OffsetFetch {
+        /// Correlation id.
+        request_id: u64,
+        /// Group.
+        group_id: String,
+        /// Partitions, or all the group has when empty.
+        partitions: Vec<TopicPartition>,
+    },
+}
+
+/// A coordinator's answer.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GroupResponse {
+    /// JoinGroup answer.
+    Join {
+        /// Correlation id.
+        request_id: u64,
+        /// Outcome.
+        error: ErrorCode,
+        /// The new generation.
+        generation_id: i32,
+        /// Chosen assignor.
+        protocol_name: String,
+        /// Leader member id.
+        leader: String,
+        /// This member's id.
+        member_id: String,
+        /// For the leader only: every member's subscription for the chosen protocol.
+        members: Vec<(String, Bytes)>,
+    },
+    /// SyncGroup answer.
+    Sync {
+        /// Correlation id.
+        request_id: u64,
+        /// Outcome.
+        error: ErrorCode,
+        /// This member's assignment.
+        assignment: Bytes,
+    },
+    /// Heartbeat, LeaveGroup and OffsetCommit answers.
+    Ack {
+        /// Correlation id.
+        request_id: u64,
+        /// Outcome.
+        error: ErrorCode,
+    },
+    /// OffsetFetch answer (-1 for partitions without a committed offset).
+    Offsets {
+        /// Correlation id.
+        request_id: u64,
+        /// Outcome.
+        error: ErrorCode,
+        /// Committed offsets.
+        offsets: Vec<(TopicPartition, i64)>,
+    },
+}
+
+#[derive(Clone, Debug)]
+struct Member {
+    session_timeout_ms: u64,
+    rebalance_timeout_ms: u64,
+    protocols: Vec<(String, Bytes)>,
+    last_heartbeat_ms: u64,
+    join_waiting: Option<(NodeId, u64)>,
+    sync_waiting: Option<(NodeId, u64)>,
+    assignment: Bytes,
+}
+
+#[derive(Clone, Debug)]
+struct Group {
+    state: GroupState,
+    generation_id: i32,
+    protocol_type: String,
+    protocol_name: String,
+    leader: String,
+    members: BTreeMap<String, Member>,
+    rebalance_deadline_ms: u64,
+    /// The join phase started from Empty: wait the initial delay even if all have joined.
+    initial_delay: bool,
+    offsets: BTreeMap<TopicPartition, i64>,
+}
+
+impl Group {
+    fn new() -> Group {
+        Group {
+            state: GroupState::Empty,
+            generation_id: 0,
+            protocol_type: String::new(),
+            protocol_name: String::new(),
+            leader: String::new(),
+            members: BTreeMap::new(),
+            rebalance_deadline_ms: 0,
+            initial_delay: false,
+            offsets: BTreeMap::new(),
+        }
+    }
+}
+
+/// What DescribeGroups shows of a member.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MemberDescription {
+    /// Member id.
+    pub member_id: String,
+    /// Its assignment bytes' length (the content is the client's format).
+    pub assignment_bytes: usize,
+}
+
+/// What DescribeGroups shows of a group.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct GroupDescription {
+    /// Group id.
+    pub group_id: String,
+    /// State.
+    pub state: GroupState,
+    /// Generation.
+    pub generation_id: i32,
+    /// Chosen assignor.
+    pub protocol_name: String,
+    /// Leader member.
+    pub leader: String,
+    /// Members.
+    pub members: Vec<MemberDescription>,
+}
+
+/// The coordinator for the groups of one `__consumer_offsets` partition leader.
+#[derive(Debug)]
+pub struct GroupCoordinator {
+    config: GroupConfig,
+    groups: BTreeMap<String, Group>,
+    outbox: VecDeque<(NodeId, GroupResponse)>,
+    next_member: u64,
+    owner: String,
+}
+
+impl GroupCoordinator {
+    /// A coordinator; `owner` prefixes the member ids it hands out (like Kafka's client id).
+    #[must_use]
+    pub fn new(config: GroupConfig, owner: &str) -> GroupCoordinator {
+        GroupCoordinator {
+            config,
+            groups: BTreeMap::new(),
+            outbox: VecDeque::new(),
+            next_member: 1,
+            owner: owner.to_owned(),
+        }
+    }
+
+    /// Next response to send.
+    #[must_use]
+    pub fn poll_output(&mut self) -> Option<(NodeId, GroupResponse)> {
+        self.outbox.pop_front()
+    }
+
+    /// When a session, rebalance or initial-delay timer is next due.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<u64> {
+        self.groups
+            .values()
+            .flat_map(|group| {
+                let sessions =
+                    group.members.values().map(|m| m.last_heartbeat_ms.saturating_add(m.session_timeout_ms) + 1);
+                let rebalance = (group.state == GroupState::PreparingRebalance).then_some(group.rebalance_deadline_ms);
+                sessions.chain(rebalance)
+            })
+            .min()
+    }
+
+    /// Group ids, in order (ListGroups).
+    #[must_use]
+    pub fn list_groups(&self) -> Vec<(String, GroupState)> {
+        self.groups.iter().map(|(id, group)| (id.clone(), group.state)).collect()
+    }
+
+    /// DescribeGroups for one group.
+    #[must_use]
+    pub fn describe(&self, group_id: &str) -> Option<GroupDescription> {
+        let group = self.groups.get(group_id)?;
+        Some(GroupDescription {
+            group_id: group_id.to_owned(),
+            state: group.state,
+            generation_id: group.generation_id,
+            protocol_name: group.protocol_name.clone(),
+            leader: group.leader.clone(),
+            members: group
+                .members
+                .iter()
+                .map(|(id, member)| MemberDescription {
+                    member_id: id.clone(),
+                    assignment_bytes: member.assignment.len(),
+                })
+                .collect(),
+        })
+    }
+
+    /// A group's committed offsets.
+    #[must_use]
+    pub fn committed(&self, group_id: &str) -> BTreeMap<TopicPartition, i64> {
+        self.groups.get(group_id).map(|group| group.offsets.clone()).unwrap_or_default()
+    }
+
+    fn reply(&mut self, to: NodeId, response: GroupResponse) {
+        self.outbox.push_back((to, response));
+    }
+
+    /// Handles one request.
+    pub fn handle_request(&mut self, now_ms: u64, from: NodeId, request: GroupRequest) {
+        match request {
+            GroupRequest::Join {
+                request_id,
+                group_id,
+                member_id,
+                session_timeout_ms,
+                rebalance_timeout_ms,
+                protocol_type,
+                protocols,
+            } => {
+                let join =
+                    Join { request_id, member_id, session_timeout_ms, rebalance_timeout_ms, protocol_type, protocols };
+                self.join(now_ms, from, &group_id, join);
+            }
+            GroupRequest::Sync { request_id, group_id, generation_id, member_id, assignments } => {
+                self.sync(from, request_id, &group_id, generation_id, &member_id, assignments);
+            }
+            GroupRequest::Heartbeat { request_id, group_id, generation_id, member_id } => {
+                let error = self.heartbeat(now_ms, &group_id, generation_id, &member_id);
+                self.reply(from, GroupResponse::Ack { request_id, error });
+            }
+            GroupRequest::Leave { request_id, group_id, member_id } => {
+                let error = match self.groups.get(&group_id) {
+                    Some(group) if group.members.contains_key(&member_id) => {
+                        self.remove_member(now_ms, &group_id, &member_id);
+                        ErrorCode::None
+                    }
+                    _ => ErrorCode::UnknownMemberId,
+                };
+                self.reply(from, GroupResponse::Ack { request_id, error });
+            }
+            GroupRequest::OffsetCommit { request_id, group_id, generation_id, member_id, offsets } => {
+                let error = self.commit(&group_id, generation_id, &member_id, offsets);
+                self.reply(from, GroupResponse::Ack { request_id, error });
+            }
+            GroupRequest::OffsetFetch { request_id, group_id, partitions } => {
+                let committed = self.committed(&group_id);
+                let offsets = if partitions.is_empty() {
+                    committed.into_iter().collect()
+                } else {
+                    partitions
+                        .into_iter()
+                        .map(|tp| {
+                            let offset = committed.get(&tp).copied().unwrap_or(-1);
+                            (tp, offset)
+                        })
+                        .collect()
+                };
+                self.reply(from, GroupResponse::Offsets { request_id, error: ErrorCode::None, offsets });
+            }
+        }
+    }
+
+    fn join(&mut self, now_ms: u64, from: NodeId, group_id: &str, join: Join) {
+        let reject = |error: ErrorCode| GroupResponse::Join {
+            request_id: join.request_id,
+            error,
+            generation_id: -1,
+            protocol_name: String::new(),
+            leader: String::new(),
+            member_id: join.member_id.clone(),
+            members: Vec::new(),
+        };
+        if group_id.is_empty() {
+            self.reply(from, reject(ErrorCode::InvalidGroupId));
+            return;
+        }
+        if join.session_timeout_ms < self.config.min_session_timeout_ms
+            || join.session_timeout_ms > self.config.max_session_timeout_ms
+        {
+            self.reply(from, reject(ErrorCode::InvalidSessionTimeout));
+            return;
+        }
+        if join.protocols.is_empty() {
+            self.reply(from, reject(ErrorCode::InconsistentGroupProtocol));
+            return;
+        }
+        let group = self.groups.entry(group_id.to_owned()).or_insert_with(Group::new);
+        if group.state == GroupState::Dead {
+            self.reply(from, reject(ErrorCode::CoordinatorNotAvailable));
+            return;
+        }
+        if !group.protocol_type.is_empty() && group.protocol_type != join.protocol_type && !group.members.is_empty() {
+            self.reply(from, reject(ErrorCode::InconsistentGroupProtocol));
+            return;
+        }
+        // Every member must share at least one protocol with the group.
+        let shares_protocol = group
+            .members
+            .values()
+            .all(|member| member.protocols.iter().any(|(name, _)| join.protocols.iter().any(|(mine, _)| mine == name)));
+        if !shares_protocol {
+            self.reply(from, reject(ErrorCode::InconsistentGroupProtocol));
+            return;
+        }
+        if join.member_id.is_empty() {
+            // KIP-394: hand out an id; the member joins again with it.
+            if group.members.len() >= self.config.max_size.min(GROUP_MEMBERS_MAX) {
+                self.reply(from, reject(ErrorCode::GroupMaxSizeReached));
+                return;
+            }
+            let member_id = format!("{}-{}", self.owner, self.next_member);
+            self.next_member += 1;
+            let mut response = reject(ErrorCode::MemberIdRequired);
+            if let GroupResponse::Join { member_id: id, .. } = &mut response {
+                id.clone_from(&member_id);
+            }
+            self.reply(from, response);
+            return;
+        }
+        let is_new = !group.members.contains_key(&join.member_id);
+        if is_new && group.members.len() >= self.config.max_size.min(GROUP_MEMBERS_MAX) {
+            self.reply(from, reject(ErrorCode::GroupMaxSizeReached));
+            return;
+        }
+        group.protocol_type.clone_from(&join.protocol_type);
+        let member = group.members.entry(join.member_id.clone()).or_insert_with(|| Member {
+            session_timeout_ms: join.session_timeout_ms,
+            rebalance_timeout_ms: join.rebalance_timeout_ms,
+            protocols: Vec::new(),
+            last_heartbeat_ms: now_ms,
+            join_waiting: None,
+            sync_waiting: None,
+            assignment: Bytes::new(),
+        });
+        member.session_timeout_ms = join.session_timeout_ms;
+        member.rebalance_timeout_ms = join.rebalance_timeout_ms;
+        member.last_heartbeat_ms = now_ms;
+        let changed = member.protocols != join.protocols;
+        member.protocols = join.protocols;
+        member.join_waiting = Some((from, join.request_id));
+        match group.state {
+            GroupState::Empty => {
+                group.state = GroupState::PreparingRebalance;
+                // The first member waits for others to arrive (group.initial.rebalance.delay.ms).
+                group.rebalance_deadline_ms = now_ms + self.config.initial_rebalance_delay_ms;
+                group.initial_delay = true;
+            }
+            GroupState::PreparingRebalance => {}
+            GroupState::CompletingRebalance | GroupState::Stable => {
+                if is_new || changed || group.leader == join.member_id || group.state == GroupState::CompletingRebalance
+                {
+                    self.prepare_rebalance(now_ms, group_id);
+                } else {
+                    // A known member rejoining with nothing new in a stable group: answer at once.
+                    let response = self.join_response(group_id, &join.member_id);
+                    if let Some(group) = self.groups.get_mut(group_id) {
+                        if let Some(member) = group.members.get_mut(&join.member_id) {
+                            member.join_waiting = None;
+                        }
+                    }
+                    self.reply(from, response);
+                    return;
+                }
+            }
+            GroupState::Dead => unreachable!("checked above"),
+        }
+        self.maybe_complete_join(now_ms, group_id);
+    }
+
+    fn prepare_rebalance(&mut self, now_ms: u64, group_id: &str) {
+        let Some(group) = self.groups.get_mut(group_id) else { return };
+        if group.state == GroupState::CompletingRebalance {
+            // Members waiting for SyncGroup learn the rebalance restarted.
+            let waiting: Vec<(NodeId, u64)> =
+                group.members.values_mut().filter_map(|m| m.sync_waiting.take()).collect();
+            for (to, request_id) in waiting {
+                self.reply(
+                    to,
+                    GroupResponse::Sync { request_id, error: ErrorCode::RebalanceInProgress, assignment: Bytes::new() },
+                );
+            }
+        }
+        let Some(group) = self.groups.get_mut(group_id) else { return };
+        let timeout_ms = group.members.values().map(|m| m.rebalance_timeout_ms).max().unwrap_or(0);
+        group.state = GroupState::PreparingRebalance;
+        group.rebalance_deadline_ms = now_ms + timeout_ms;
+    }
+
+    /// Completes the join phase once every member has rejoined (and any initial delay passed).
+    fn maybe_complete_join(&mut self, now_ms: u64, group_id: &str) {
+        let Some(group) = self.groups.get_mut(group_id) else { return };
+        if group.state != GroupState::PreparingRebalance {
+            return;
+        }
+        let all_joined = group.members.values().all(|m| m.join_waiting.is_some());
+        let deadline_passed = now_ms >= group.rebalance_deadline_ms;
+        let ready = all_joined && !group.initial_delay;
+        if !deadline_passed && !ready {
+            return;
+        }
+        group.initial_delay = false;
+        // Members that did not rejoin in time are out.
+        group.members.retain(|_, m| m.join_waiting.is_some());
+        if group.members.is_empty() {
+            group.state = GroupState::Empty;
+            group.generation_id += 1;
+            group.leader.clear();
+            return;
+        }
+        group.generation_id += 1;
+        group.state = GroupState::CompletingRebalance;
+        group.protocol_name = choose_protocol(&group.members);
+        if !group.members.contains_key(&group.leader) {
+            group.leader = group.members.keys().next().cloned().unwrap_or_default();
+        }
+        for member in group.members.values_mut() {
+            member.assignment = Bytes::new();
+            member.last_heartbeat_ms = now_ms;
+        }
+        let member_ids: Vec<String> = group.members.keys().cloned().collect();
+        for member_id in member_ids {
+            let response = self.join_response(group_id, &member_id);
+            let group = self.groups.get_mut(group_id).expect("present");
+            let (to, _) = group.members.get_mut(&member_id).and_then(|m| m.join_waiting.take()).expect("all joined");
+            self.reply(to, response);
+        }
+    }
+
+    fn join_response(&self, group_id: &str, member_id: &str) -> GroupResponse {
+        let group = &self.groups[group_id];
+        let waiting = group.members.get(member_id).and_then(|m| m.join_waiting).map_or(0, |(_, id)| id);
+        let members = if group.leader == member_id {
+            group
+                .members
+                .iter()
+                .map(|(id, m)| {
+                    let metadata =
+                        m.protocols.iter().find(|(name, _)| *name == group.protocol_name).map(|(_, b)| b.clone());
+                    (id.clone(), metadata.unwrap_or_default())
+                })
+                .collect()
+        } else {
+            Vec::new()
+        };
+        GroupResponse::Join {
+            request_id: waiting,
+            error: ErrorCode::None,
+            generation_id: group.generation_id,
+            protocol_name: group.protocol_name.clone(),
+            leader: group.leader.clone(),
+            member_id: member_id.to_owned(),
+            members,
+        }
+    }
+
+    fn sync(
+        &mut self,
+        from: NodeId,
+        request_id: u64,
+        group_id: &str,
+        generation_id: i32,
+        member_id: &str,
+        assignments: Vec<(String, Bytes)>,
+    ) {
+        let error = match self.groups.get(group_id) {
+            None => Some(ErrorCode::UnknownMemberId),
+            Some(group) if !group.members.contains_key(member_id) => Some(ErrorCode::UnknownMemberId),
+            Some(group) if group.generation_id != generation_id => Some(ErrorCode::IllegalGeneration),
+            Some(group) if group.state == GroupState::PreparingRebalance => Some(ErrorCode::RebalanceInProgress),
+            Some(_) => None,
+        };
+        if let Some(error) = error {
+            self.reply(from, GroupResponse::Sync { request_id, error, assignment: Bytes::new() });
+            return;
+        }
+        let group = self.groups.get_mut(group_id).expect("checked");
+        if group.state == GroupState::Stable {
+            let assignment = group.members[member_id].assignment.clone();
+            self.reply(from, GroupResponse::Sync { request_id, error: ErrorCode::None, assignment });
+            return;
+        }
+        group.members.get_mut(member_id).expect("checked").sync_waiting = Some((from, request_id));
+        if group.leader == member_id {
+            for (target, assignment) in assignments {
+                if let Some(member) = group.members.get_mut(&target) {
+                    member.assignment = assignment;
+                }
+            }
+            group.state = GroupState::Stable;
+        }
+        if group.state == GroupState::Stable {
+            let waiting: Vec<(NodeId, u64, Bytes)> = group
+                .members
+                .values_mut()
+                .filter_map(|m| m.sync_waiting.take().map(|(to, id)| (to, id, m.assignment.clone())))
+                .collect();
+            for (to, request_id, assignment) in waiting {
+                self.reply(to, GroupResponse::Sync { request_id, error: ErrorCode::None, assignment });
+            }
+        }
+    }
+
+    fn heartbeat(&mut self, now_ms: u64, group_id: &str, generation_id: i32, member_id: &str) -> ErrorCode {
+        let Some(group) = self.groups.get_mut(group_id) else { return ErrorCode::UnknownMemberId };
+        let Some(member) = group.members.get_mut(member_id) else { return ErrorCode::UnknownMemberId };
+        member.last_heartbeat_ms = now_ms;
+        if group.generation_id != generation_id {
+            return ErrorCode::IllegalGeneration;
+        }
+        match group.state {
+            GroupState::PreparingRebalance | GroupState::CompletingRebalance => ErrorCode::RebalanceInProgress,
+            _ => ErrorCode::None,
+        }
+    }
+
+    fn commit(
+        &mut self,
+        group_id: &str,
+        generation_id: i32,
+        member_id: &str,
+        offsets: Vec<(TopicPartition, i64)>,
+    ) -> ErrorCode {
+        let group = self.groups.entry(group_id.to_owned()).or_insert_with(Group::new);
+        if generation_id >= 0 || !member_id.is_empty() {
+            if !group.members.contains_key(member_id) {
+                return ErrorCode::UnknownMemberId;
+            }
+            if group.generation_id != generation_id {
+                return ErrorCode::IllegalGeneration;
+            }
+            if group.state == GroupState::PreparingRebalance {
+                return ErrorCode::RebalanceInProgress;
+            }
+        } else if !group.members.is_empty() {
+            // A standalone commit into a live group would race its members.
+            return ErrorCode::UnknownMemberId;
+        }
+        if offsets.iter().any(|(_, offset)| *offset < 0) {
+            return ErrorCode::InvalidCommitOffsetSize;
+        }
+        group.offsets.extend(offsets);
+        ErrorCode::None
+    }
+
+    fn remove_member(&mut self, now_ms: u64, group_id: &str, member_id: &str) {
+        let Some(group) = self.groups.get_mut(group_id) else { return };
+        if group.members.remove(member_id).is_none() {
+            return;
+        }
+        if group.members.is_empty() {
+            group.state = GroupState::Empty;
+            group.generation_id += 1;
+            group.leader.clear();
+            return;
+        }
+        match group.state {
+            GroupState::Stable | GroupState::CompletingRebalance => self.prepare_rebalance(now_ms, group_id),
+            _ => {}
+        }
+        self.maybe_complete_join(now_ms, group_id);
+    }
+
+    /// Expires sessions and rebalance deadlines.
+    pub fn handle_timeout(&mut self, now_ms: u64) {
+        let expired: Vec<(String, String)> = self
+            .groups
+            .iter()
+            .flat_map(|(group_id, group)| {
+                group
+                    .members
+                    .iter()
+                    // A member waiting in a join is alive; the rebalance deadline governs it.
+                    .filter(move |(_, m)| {
+                        m.join_waiting.is_none() && now_ms > m.last_heartbeat_ms.saturating_add(m.session_timeout_ms)
+                    })
+                    .map(move |(member_id, _)| (group_id.clone(), member_id.clone()))
+            })
+            .collect();
+        for (group_id, member_id) in expired {
+            self.remove_member(now_ms, &group_id, &member_id);
+        }
+        let preparing: Vec<String> = self
+            .groups
+            .iter()
+            .filter(|(_, g)| g.state == GroupState::PreparingRebalance && now_ms >= g.rebalance_deadline_ms)
+            .map(|(id, _)| id.clone())
+            .collect();
+        for group_id in preparing {
+            self.maybe_complete_join(now_ms, &group_id);
+        }
+    }
+}
+
+struct Join {
+    request_id: u64,
+    member_id: String,
+    session_timeout_ms: u64,
+    rebalance_timeout_ms: u64,
+    protocol_type: String,
+    protocols: Vec<(String, Bytes)>,
+}
+
+/// Kafka's protocol selection: the protocol every member supports with the most votes, each
+/// member voting for its most preferred supported one.
+fn choose_protocol(members: &BTreeMap<String, Member>) -> String {
+    let mut candidates: Vec<&String> = Vec::new();
+    if let Some(first) = members.values().next() {
+        for (name, _) in &first.protocols {
+            if members.values().all(|m| m.protocols.iter().any(|(n, _)| n == name)) {
+                candidates.push(name);
+            }
+        }
+    }
+    let mut votes: BTreeMap<&String, usize> = BTreeMap::new();
+    for member in members.values() {
+        if let Some((name, _)) = member.protocols.iter().find(|(n, _)| candidates.contains(&n)) {
+            *votes.entry(name).or_default() += 1;
+        }
+    }
+    votes
+        .into_iter()
+        .max_by_key(|(name, count)| (*count, std::cmp::Reverse((*name).clone())))
+        .map(|(n, _)| n.clone())
+        .unwrap_or_default()
+}
