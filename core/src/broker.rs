@@ -22,6 +22,7 @@ use crate::error::ErrorCode;
 use crate::event::Event;
 use crate::log::{PartitionLog, ReadLimit};
 use crate::placement::BrokerId;
+use crate::producer_state::{ProducerStateTable, SequenceCheck};
 use crate::protocol::{Acks, EpochEndOffset, Message, MetadataImage, NodeId, Outgoing, PartitionState, TopicPartition};
 use crate::record::RecordBatch;
 use crate::storage::{MemStorage, Storage};
@@ -131,6 +132,7 @@ struct Replica<S: Storage> {
     tp: TopicPartition,
     log: PartitionLog<S>,
     epochs: LeaderEpochCache,
+    producers: ProducerStateTable,
     state: PartitionState,
     role: Role,
 }
@@ -172,6 +174,7 @@ pub struct BrokerNode<F: StorageFactory> {
     events: VecDeque<Event>,
     next_heartbeat_ms: u64,
     next_request_id: u64,
+    next_producer_id: i64,
 }
 
 impl<F: StorageFactory> BrokerNode<F> {
@@ -189,6 +192,7 @@ impl<F: StorageFactory> BrokerNode<F> {
             events: VecDeque::new(),
             next_heartbeat_ms: now_ms,
             next_request_id: 1,
+            next_producer_id: 0,
         }
     }
 
@@ -322,6 +326,30 @@ impl<F: StorageFactory> BrokerNode<F> {
             Message::AlterPartitionResponse { tp, error, state } => {
                 self.handle_alter_partition_response(now_ms, &tp, error, state);
             }
+            Message::InitProducerId { request_id } => {
+                let message = match self.broker_epoch {
+                    // Producer ids unique across brokers and incarnations without coordination:
+                    // the broker epoch (unique per registration) in the high bits. (Kafka hands
+                    // out blocks from the controller, KIP-730.)
+                    Some(broker_epoch) if self.next_producer_id < (1 << 24) => {
+                        let producer_id = (broker_epoch << 24) | self.next_producer_id;
+                        self.next_producer_id += 1;
+                        Message::InitProducerIdResponse {
+                            request_id,
+                            error: ErrorCode::None,
+                            producer_id,
+                            producer_epoch: 0,
+                        }
+                    }
+                    _ => Message::InitProducerIdResponse {
+                        request_id,
+                        error: ErrorCode::CoordinatorNotAvailable,
+                        producer_id: -1,
+                        producer_epoch: -1,
+                    },
+                };
+                self.send(from, message);
+            }
             Message::MetadataRequest { request_id } => {
                 let image = self.image.clone();
                 self.send(from, Message::MetadataResponse { request_id, image });
@@ -376,6 +404,7 @@ impl<F: StorageFactory> BrokerNode<F> {
             | Message::BrokerHeartbeat { .. }
             | Message::AlterPartition { .. }
             | Message::MetadataResponse { .. }
+            | Message::InitProducerIdResponse { .. }
             | Message::ProduceResponse { .. } => {}
         }
     }
@@ -446,9 +475,9 @@ impl<F: StorageFactory> BrokerNode<F> {
                 let config = image.topics[&tp.topic].config.clone();
                 let storage = self.factory.open(&tp);
                 let log = PartitionLog::new(storage, config);
-                let epochs = rebuild_epochs(&log);
+                let (epochs, producers) = rebuild_state(&log);
                 let role = Role::Follower(FollowerState { fetch_in_flight: None, next_fetch_ms: now_ms });
-                let replica = Replica { tp: tp.clone(), log, epochs, state: state.clone(), role };
+                let replica = Replica { tp: tp.clone(), log, epochs, producers, state: state.clone(), role };
                 self.replicas.insert(tp.clone(), replica);
                 self.take_role(now_ms, &tp, state.clone(), true);
             } else {
@@ -628,7 +657,18 @@ impl<F: StorageFactory> BrokerNode<F> {
             return Err(ErrorCode::NotEnoughReplicas);
         }
         let leader_epoch = replica.state.leader_epoch;
+        match replica.producers.check(&batch)? {
+            // A retry of a batch already in the log: its original offsets, nothing appended.
+            SequenceCheck::Duplicate { base_offset, last_offset } => {
+                self.events.push_back(Event::DuplicateIgnored { broker: me, tp: tp.clone(), base_offset });
+                return Ok((base_offset, last_offset));
+            }
+            SequenceCheck::Append => {}
+        }
+        let mut stored = batch.clone();
         let info = replica.log.append_as_leader(now_ms, batch, leader_epoch).map_err(|error| error.code)?;
+        stored.assign(info.base_offset, leader_epoch);
+        replica.producers.record(&stored);
         if replica.log.should_flush(now_ms) {
             replica.log.flush().map_err(|error| error.code)?;
         }
@@ -715,13 +755,20 @@ impl<F: StorageFactory> BrokerNode<F> {
             let leo = leader.followers.get(member).map_or(-1, |progress| progress.log_end_offset);
             candidate = candidate.min(leo);
         }
-        if candidate <= replica.log.high_watermark() {
-            return;
+        let advanced = candidate > replica.log.high_watermark();
+        if advanced {
+            replica.log.set_high_watermark(candidate);
+            self.events.push_back(Event::HighWatermarkAdvanced {
+                broker: me,
+                tp: tp.clone(),
+                high_watermark: candidate,
+            });
         }
-        replica.log.set_high_watermark(candidate);
-        self.events.push_back(Event::HighWatermarkAdvanced { broker: me, tp: tp.clone(), high_watermark: candidate });
+        // Everything at or below the HW is committed, including retried duplicates whose
+        // original offsets were committed already.
+        let high_watermark = replica.log.high_watermark();
         let (done, waiting): (Vec<PendingProduce>, Vec<PendingProduce>) =
-            leader.purgatory.drain(..).partition(|pending| pending.required_offset <= candidate);
+            leader.purgatory.drain(..).partition(|pending| pending.required_offset <= high_watermark);
         leader.purgatory = waiting;
         for pending in done {
             let message = Message::ProduceResponse {
@@ -732,7 +779,9 @@ impl<F: StorageFactory> BrokerNode<F> {
             };
             self.send(pending.from, message);
         }
-        self.answer_parked_fetches(now_ms, tp, false);
+        if advanced {
+            self.answer_parked_fetches(now_ms, tp, false);
+        }
     }
 
     /// Proposes an ISR shrink (followers not caught up for `replica.lag.time.max.ms`) or an
@@ -1043,10 +1092,12 @@ impl<F: StorageFactory> BrokerNode<F> {
                         if batch.base_offset() != replica.log.log_end_offset() {
                             break;
                         }
+                        let stored = batch.clone();
                         if replica.log.append_as_follower(now_ms, batch).is_err() {
                             break;
                         }
                         replica.epochs.assign(epoch, base_offset);
+                        replica.producers.record(&stored);
                     }
                     if replica.log.should_flush(now_ms) {
                         replica.log.flush().expect("storage flush");
@@ -1063,6 +1114,7 @@ impl<F: StorageFactory> BrokerNode<F> {
                 } else if before < response.log_start_offset {
                     replica.log.truncate_fully_and_start_at(response.log_start_offset).expect("storage reset");
                     replica.epochs.clear();
+                    replica.producers.clear();
                 } else {
                     follower.next_fetch_ms = now_ms + backoff_ms;
                 }
@@ -1102,8 +1154,10 @@ fn truncation_offset(
     .min(log_end_offset)
 }
 
-fn rebuild_epochs<S: Storage>(log: &PartitionLog<S>) -> LeaderEpochCache {
+/// The leader-epoch cache and producer state a log implies (after a restart or truncation).
+fn rebuild_state<S: Storage>(log: &PartitionLog<S>) -> (LeaderEpochCache, ProducerStateTable) {
     let mut epochs = LeaderEpochCache::new();
+    let mut producers = ProducerStateTable::new();
     let mut offset = log.log_start_offset();
     while offset < log.log_end_offset() {
         let Ok(read) = log.read(offset, 1 << 20, ReadLimit::LogEnd) else {
@@ -1116,10 +1170,11 @@ fn rebuild_epochs<S: Storage>(log: &PartitionLog<S>) -> LeaderEpochCache {
             if batch.partition_leader_epoch() >= 0 {
                 epochs.assign(batch.partition_leader_epoch(), batch.base_offset());
             }
+            producers.record(batch);
         }
         offset = last.next_offset();
     }
-    epochs
+    (epochs, producers)
 }
 
 fn fetch_error(request_id: u64, tp: TopicPartition, error: ErrorCode) -> Message {
@@ -1186,7 +1241,10 @@ impl<S: Storage> Replica<S> {
     fn truncate(&mut self, offset: i64) {
         if offset < self.log.log_end_offset() {
             self.log.truncate_to(offset).expect("truncation target is within the log");
-            self.epochs.truncate_from_end(self.log.log_end_offset());
+            // Truncation can remove producer batches: derive the state from the log again.
+            let (epochs, producers) = rebuild_state(&self.log);
+            self.epochs = epochs;
+            self.producers = producers;
         }
     }
 }

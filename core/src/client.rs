@@ -16,7 +16,7 @@ use crate::error::ErrorCode;
 use crate::partitioner::{Partitioner, PartitionerKind};
 use crate::placement::BrokerId;
 use crate::protocol::{Acks, Message, MetadataImage, NodeId, Outgoing, TopicPartition};
-use crate::record::{BatchBuilder, Record};
+use crate::record::{BatchBuilder, ProducerInfo, Record};
 use crate::rng::Rng;
 
 /// Most records a producer queues (a limit on everything).
@@ -39,6 +39,9 @@ pub struct ProducerConfig {
     pub partitioner: PartitionerKind,
     /// `batch.size` (drives the sticky partitioner).
     pub batch_size: usize,
+    /// `enable.idempotence` (Kafka's default: true). Takes effect with `acks=all`, as in the
+    /// Java client; Rill's idempotent producer keeps one request in flight per partition.
+    pub enable_idempotence: bool,
 }
 
 impl Default for ProducerConfig {
@@ -51,6 +54,7 @@ impl Default for ProducerConfig {
             delivery_timeout_ms: 120_000,
             partitioner: PartitionerKind::Default,
             batch_size: 16_384,
+            enable_idempotence: true,
         }
     }
 }
@@ -76,6 +80,8 @@ pub struct ProduceOutcome {
     pub sent_ms: u64,
     /// When the outcome was known.
     pub completed_ms: u64,
+    /// Sent by an idempotent producer (producer id and sequence numbers).
+    pub idempotent: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -87,6 +93,11 @@ struct PendingRecord {
     created_ms: u64,
     attempts: u32,
     next_attempt_ms: u64,
+    /// Idempotent producers: the sequence number, fixed at the first send.
+    sequence: Option<i32>,
+    /// Waiting for a producer id or for the partition's request in flight: a response, not a
+    /// timer, wakes it.
+    blocked: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -182,6 +193,18 @@ pub struct Producer {
     outcomes: VecDeque<ProduceOutcome>,
     next_request_id: u64,
     next_send_id: u64,
+    idempotence: IdempotenceState,
+}
+
+/// The idempotent producer's id, epoch and per-partition sequence numbers.
+#[derive(Debug, Default)]
+struct IdempotenceState {
+    producer: Option<(i64, i16)>,
+    init_in_flight: Option<(u64, u64)>,
+    next_sequence: BTreeMap<TopicPartition, i32>,
+    /// Partitions with a sequenced record backing off: later records wait behind it, or
+    /// they would open a sequence gap.
+    held: std::collections::BTreeSet<TopicPartition>,
 }
 
 impl Producer {
@@ -201,6 +224,7 @@ impl Producer {
             outcomes: VecDeque::new(),
             next_request_id: 1,
             next_send_id: 1,
+            idempotence: IdempotenceState::default(),
         }
     }
 
@@ -214,6 +238,12 @@ impl Producer {
     #[must_use]
     pub fn config(&self) -> &ProducerConfig {
         &self.config
+    }
+
+    /// Whether this producer uses producer ids and sequence numbers.
+    #[must_use]
+    pub fn is_idempotent(&self) -> bool {
+        self.config.enable_idempotence && self.config.acks == Acks::All
     }
 
     /// Records waiting or in flight.
@@ -237,6 +267,8 @@ impl Producer {
             created_ms: now_ms,
             attempts: 0,
             next_attempt_ms: now_ms,
+            sequence: None,
+            blocked: false,
         });
         Some(send_id)
     }
@@ -259,13 +291,16 @@ impl Producer {
         let mut next = self.metadata.next_deadline(self.config.request_timeout_ms);
         let mut consider = |at: u64| next = Some(next.map_or(at, |n: u64| n.min(at)));
         for pending in &self.queue {
-            if !self.metadata.stale {
+            if !self.metadata.stale && !pending.blocked {
                 consider(pending.next_attempt_ms);
             }
             consider(pending.created_ms.saturating_add(self.config.delivery_timeout_ms));
         }
         for in_flight in self.in_flight.values() {
             consider(in_flight.sent_ms + self.config.request_timeout_ms);
+        }
+        if let Some((_, sent_ms)) = self.idempotence.init_in_flight {
+            consider(sent_ms + self.config.request_timeout_ms);
         }
         next
     }
@@ -281,6 +316,15 @@ impl Producer {
         match message {
             Message::MetadataResponse { request_id, image } => {
                 self.metadata.handle_response(now_ms, request_id, image);
+                self.handle_timeout(now_ms);
+            }
+            Message::InitProducerIdResponse { request_id, error, producer_id, producer_epoch } => {
+                if self.idempotence.init_in_flight.map(|(id, _)| id) == Some(request_id) {
+                    self.idempotence.init_in_flight = None;
+                    if error.is_ok() {
+                        self.idempotence.producer = Some((producer_id, producer_epoch));
+                    }
+                }
                 self.handle_timeout(now_ms);
             }
             Message::ProduceResponse { request_id, error, base_offset, .. } => {
@@ -315,6 +359,7 @@ impl Producer {
             attempts: pending.attempts,
             sent_ms: pending.created_ms,
             completed_ms: now_ms,
+            idempotent: self.is_idempotent(),
         });
     }
 
@@ -330,12 +375,28 @@ impl Producer {
             self.metadata.stale = true;
         }
         let expired = now_ms >= pending.created_ms.saturating_add(self.config.delivery_timeout_ms);
-        if error.is_retriable() && pending.attempts <= self.config.retries && !expired {
+        let mut retriable = error.is_retriable();
+        if self.is_idempotent() && matches!(error, ErrorCode::OutOfOrderSequenceNumber | ErrorCode::UnknownProducerId) {
+            // The partition lost our sequence state (e.g. an unclean election): start over with
+            // a new producer id, as the Java client resets (KIP-360). Sequences restart at 0.
+            self.idempotence = IdempotenceState::default();
+            for queued in &mut self.queue {
+                queued.sequence = None;
+            }
+            pending.sequence = None;
+            retriable = true;
+        }
+        if retriable && pending.attempts <= self.config.retries && !expired {
             pending.next_attempt_ms = now_ms + self.config.retry_backoff_ms;
             if let Some(tp) = tp {
                 pending.partition = Some(tp.partition);
             }
-            self.queue.push_back(pending);
+            if self.is_idempotent() {
+                // First in line again, so sequences go out in order.
+                self.queue.push_front(pending);
+            } else {
+                self.queue.push_back(pending);
+            }
         } else {
             self.complete(now_ms, pending, tp, Err(error));
         }
@@ -361,6 +422,23 @@ impl Producer {
         if self.metadata.image.metadata_epoch == 0 {
             return;
         }
+        if self.is_idempotent() && self.idempotence.producer.is_none() {
+            let timed_out = self
+                .idempotence
+                .init_in_flight
+                .is_some_and(|(_, sent_ms)| now_ms >= sent_ms + self.config.request_timeout_ms);
+            if self.idempotence.init_in_flight.is_none() || timed_out {
+                let request_id = self.request_id();
+                let brokers: Vec<BrokerId> = self.metadata.image.brokers.keys().copied().collect();
+                let broker = brokers[usize::try_from(request_id).unwrap_or(0) % brokers.len().max(1)];
+                self.idempotence.init_in_flight = Some((request_id, now_ms));
+                self.outbox.push_back(Outgoing {
+                    to: NodeId::Broker(broker),
+                    message: Message::InitProducerId { request_id },
+                });
+            }
+        }
+        self.idempotence.held.clear();
         let mut waiting = VecDeque::new();
         while let Some(pending) = self.queue.pop_front() {
             if now_ms >= pending.created_ms.saturating_add(self.config.delivery_timeout_ms) {
@@ -368,9 +446,14 @@ impl Producer {
                 continue;
             }
             if pending.next_attempt_ms > now_ms {
+                if let (Some(_), Some(partition)) = (pending.sequence, pending.partition) {
+                    self.idempotence.held.insert(TopicPartition { topic: pending.topic.clone(), partition });
+                }
                 waiting.push_back(pending);
                 continue;
             }
+            let mut pending = pending;
+            pending.blocked = false;
             if let Some(pending) = self.dispatch(now_ms, pending) {
                 waiting.push_back(pending);
             }
@@ -414,7 +497,30 @@ impl Producer {
             pending.next_attempt_ms = now_ms + self.config.retry_backoff_ms;
             return Some(pending);
         };
-        let batch = BatchBuilder::from_records(std::slice::from_ref(&pending.record));
+        let mut builder = BatchBuilder::new();
+        if self.is_idempotent() {
+            let Some((producer_id, producer_epoch)) = self.idempotence.producer else {
+                pending.blocked = true;
+                return Some(pending);
+            };
+            if self.idempotence.held.contains(&tp) {
+                // Behind a sequenced record that is backing off: its timer wakes us.
+                return Some(pending);
+            }
+            if self.in_flight.values().any(|in_flight| in_flight.tp == tp) {
+                pending.blocked = true;
+                return Some(pending);
+            }
+            let sequence = *pending.sequence.get_or_insert_with(|| {
+                let next = self.idempotence.next_sequence.entry(tp.clone()).or_insert(0);
+                let sequence = *next;
+                *next = if *next == i32::MAX { 0 } else { *next + 1 };
+                sequence
+            });
+            builder = builder.producer(ProducerInfo { producer_id, producer_epoch, base_sequence: sequence });
+        }
+        builder.push(&pending.record);
+        let batch = builder.build();
         let request_id = self.request_id();
         pending.attempts += 1;
         let message = Message::Produce {

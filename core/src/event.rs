@@ -132,6 +132,16 @@ pub enum Event {
         /// Leader epoch stamped.
         leader_epoch: i32,
     },
+    /// A leader recognised a retried batch of an idempotent producer and answered with its
+    /// original offsets instead of appending it again.
+    DuplicateIgnored {
+        /// The leader.
+        broker: BrokerId,
+        /// The partition.
+        tp: TopicPartition,
+        /// Where the batch already is.
+        base_offset: i64,
+    },
     /// A leader answered a produce request with an error.
     ProduceFailed {
         /// The leader.
@@ -218,6 +228,10 @@ impl fmt::Display for Event {
             Event::Appended { broker, tp, base_offset, last_offset, leader_epoch } => write!(
                 f,
                 "broker {broker} appended offsets {base_offset}..={last_offset} to {tp} at epoch {leader_epoch}"
+            ),
+            Event::DuplicateIgnored { broker, tp, base_offset } => write!(
+                f,
+                "broker {broker} recognised a retried batch for {tp} already at offset {base_offset} (idempotent producer): not appended again"
             ),
             Event::ProduceFailed { broker, tp, error } => write!(f, "broker {broker} rejected a produce to {tp}: {error}"),
             Event::LostUnflushed { broker, tp, from_offset, to_offset } => write!(

@@ -48,6 +48,7 @@ pub mod group;
 pub mod log;
 pub mod partitioner;
 pub mod placement;
+pub mod producer_state;
 pub mod protocol;
 pub mod record;
 pub mod rng;

@@ -231,6 +231,22 @@ pub enum Message {
         /// The partition's state after the request.
         state: Option<PartitionState>,
     },
+    /// Producer → any broker: a producer id for idempotence (KIP-98 `InitProducerId`).
+    InitProducerId {
+        /// Correlation id.
+        request_id: u64,
+    },
+    /// Broker → producer.
+    InitProducerIdResponse {
+        /// Correlation id.
+        request_id: u64,
+        /// Outcome.
+        error: ErrorCode,
+        /// The producer id.
+        producer_id: i64,
+        /// Its epoch.
+        producer_epoch: i16,
+    },
     /// Client → broker: metadata request.
     MetadataRequest {
         /// Correlation id.
@@ -319,6 +335,8 @@ impl Message {
             Message::MetadataUpdate(_) => "MetadataUpdate",
             Message::AlterPartition { .. } => "AlterPartition",
             Message::AlterPartitionResponse { .. } => "AlterPartitionResponse",
+            Message::InitProducerId { .. } => "InitProducerId",
+            Message::InitProducerIdResponse { .. } => "InitProducerIdResponse",
             Message::MetadataRequest { .. } => "Metadata",
             Message::MetadataResponse { .. } => "MetadataResponse",
             Message::Produce { .. } => "Produce",

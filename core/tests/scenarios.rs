@@ -116,7 +116,8 @@ fn acks_all_with_min_isr_2_loses_nothing_under_the_same_faults() {
         .iter()
         .filter(|e| matches!(e.kind, TraceKind::Produced { result: Ok(_), attempts: 2.., .. }))
         .count();
-    assert!(retried >= 10, "records written during the cut were retried: {retried}");
+    assert!(retried >= 1, "a record written during the cut was retried: {retried}");
+    assert_eq!(report.acknowledged.acks_all, 150, "every record got through in the end: {report:?}");
 }
 
 #[test]
@@ -262,7 +263,11 @@ fn back_to_back_failovers_leave_replicas_identical() {
 #[test]
 fn network_partition_isolating_the_leader() {
     let mut config = cluster(16, 2, false);
-    config.producers.push(ProducerSpec::new("orders", Acks::All, 50, 600));
+    let mut producer = ProducerSpec::new("orders", Acks::All, 50, 600);
+    // Non-idempotent: up to one request per record in flight, so writes keep flowing to the
+    // new leader while requests to the isolated one time out.
+    producer.config.enable_idempotence = false;
+    config.producers.push(producer);
     config.consumers.push(vec!["orders".into()]);
     config.faults = vec![at(5_000, Fault::Isolate(1)), at(25_000, Fault::Reconnect(1))];
     let mut sim = Sim::new(config).unwrap();
@@ -336,4 +341,41 @@ fn bad_sim_configs_are_errors() {
     let config = SimConfig::new(1, 2, NewTopic::new("t", 1, 3));
     assert_eq!(Sim::new(config).unwrap_err().code, ErrorCode::InvalidReplicationFactor);
     let _ = NodeId::Controller;
+}
+
+/// 20 % of messages are dropped for a while, so produce responses get lost and producers retry
+/// records the leader already appended.
+fn lossy_run(enable_idempotence: bool) -> Sim {
+    let mut config = cluster(18, 2, false);
+    // Followers whose fetch was lost ask again after 3 s instead of Kafka's 30 s.
+    config.broker_config.replica_socket_timeout_ms = 3_000;
+    let mut producer = ProducerSpec::new("orders", Acks::All, 20, 1_000);
+    producer.config.enable_idempotence = enable_idempotence;
+    producer.config.request_timeout_ms = 2_000;
+    config.producers.push(producer);
+    config.faults = vec![at(2_000, Fault::SetDropRate(200_000)), at(15_000, Fault::SetDropRate(0))];
+    let mut sim = Sim::new(config).unwrap();
+    sim.run_until(25_000);
+    sim.finish(30_000);
+    sim
+}
+
+#[test]
+fn idempotent_producer_retries_create_no_duplicates() {
+    let sim = lossy_run(true);
+    let report = sim.report();
+    assert_no_violations(&sim);
+    assert_eq!(report.duplicates, 0, "{report:?}");
+    assert!(report.acknowledged.acks_all >= 900, "{report:?}");
+    assert_eq!(report.lost.acks_all, 0);
+    let ignored = node_events(&sim).iter().filter(|e| matches!(e, Event::DuplicateIgnored { .. })).count();
+    assert!(ignored >= 1, "a retry of an appended record reached the leader and was recognised");
+}
+
+#[test]
+fn without_idempotence_the_checker_counts_duplicates() {
+    let sim = lossy_run(false);
+    let report = sim.report();
+    assert_no_violations(&sim);
+    assert!(report.duplicates >= 5, "retries of appended records duplicate them: {report:?}");
 }

@@ -207,9 +207,9 @@ fn cooperative_sticky(
     // 3. KIP-429: a partition changing hands between live members is revoked first.
     let live: BTreeSet<&str> = sorted.iter().map(|member| member.member_id.as_str()).collect();
     for (member_id, assigned) in result.iter_mut() {
-        assigned.retain(|tp| {
-            !matches!(previous_owner.get(tp), Some(owner) if owner != member_id && live.contains(owner.as_str()))
-        });
+        assigned.retain(
+            |tp| !matches!(previous_owner.get(tp), Some(owner) if owner != member_id && live.contains(owner.as_str())),
+        );
     }
 }
 

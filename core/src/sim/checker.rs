@@ -97,6 +97,7 @@ struct AckedWrite {
     fingerprint: u64,
     acks: Acks,
     guaranteed_by_config: bool,
+    idempotent: bool,
 }
 
 /// Watches events and states; see the module doc.
@@ -307,6 +308,7 @@ impl Checker {
             fingerprint: fingerprint(outcome.key.as_deref(), outcome.value.as_deref()),
             acks: outcome.acks,
             guaranteed_by_config: outcome.acks == Acks::All && min_insync_replicas >= 2,
+            idempotent: outcome.idempotent,
         });
     }
 
@@ -385,6 +387,21 @@ impl Checker {
         }
         self.report.duplicates = seen.values().filter(|count| **count > 1).map(|count| count - 1).sum();
         let acked = std::mem::take(&mut self.acked);
+        // Idempotence: a record written once is in the log once.
+        let mut reported = BTreeMap::new();
+        for write in acked.iter().filter(|write| write.idempotent) {
+            let Some(tp) = &write.tp else { continue };
+            let count = seen.get(&(tp.clone(), write.fingerprint)).copied().unwrap_or(0);
+            let tainted = self.unclean.contains(tp) || self.crash_losses.contains_key(tp);
+            if count > 1 && !tainted && reported.insert((tp.clone(), write.fingerprint), ()).is_none() {
+                self.violate(
+                    "idempotent producers write no duplicates",
+                    format!("{tp}: a record from an idempotent producer is in the log {count} times"),
+                    event_index,
+                    time_ms,
+                );
+            }
+        }
         for write in &acked {
             let Some(tp) = &write.tp else { continue };
             let present = if write.offset >= 0 {
