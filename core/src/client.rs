@@ -93,8 +93,9 @@ struct PendingRecord {
     created_ms: u64,
     attempts: u32,
     next_attempt_ms: u64,
-    /// Idempotent producers: the sequence number, fixed at the first send.
-    sequence: Option<i32>,
+    /// Idempotent producers: producer id, epoch and sequence, fixed at the first send so every
+    /// retry is recognisable as the same batch (even after the producer took a new id).
+    sequence: Option<ProducerInfo>,
     /// Waiting for a producer id or for the partition's request in flight: a response, not a
     /// timer, wakes it.
     blocked: bool,
@@ -377,11 +378,17 @@ impl Producer {
         let expired = now_ms >= pending.created_ms.saturating_add(self.config.delivery_timeout_ms);
         let mut retriable = error.is_retriable();
         if self.is_idempotent() && matches!(error, ErrorCode::OutOfOrderSequenceNumber | ErrorCode::UnknownProducerId) {
-            // The partition lost our sequence state (e.g. an unclean election): start over with
-            // a new producer id, as the Java client resets (KIP-360). Sequences restart at 0.
-            self.idempotence = IdempotenceState::default();
-            for queued in &mut self.queue {
-                queued.sequence = None;
+            // The partition lost our sequence state (an unclean election, a wiped log): take a
+            // new producer id whose sequences start at 0 (the Java client bumps the epoch,
+            // KIP-360). Only this record, which the leader rejected and so did not append, is
+            // re-sequenced; records already sent keep their (id, sequence), so their retries
+            // are still recognised as duplicates where they landed.
+            if pending
+                .sequence
+                .is_some_and(|sent| Some((sent.producer_id, sent.producer_epoch)) == self.idempotence.producer)
+            {
+                self.idempotence.producer = None;
+                self.idempotence.next_sequence.clear();
             }
             pending.sequence = None;
             retriable = true;
@@ -511,13 +518,13 @@ impl Producer {
                 pending.blocked = true;
                 return Some(pending);
             }
-            let sequence = *pending.sequence.get_or_insert_with(|| {
+            let producer = *pending.sequence.get_or_insert_with(|| {
                 let next = self.idempotence.next_sequence.entry(tp.clone()).or_insert(0);
-                let sequence = *next;
+                let base_sequence = *next;
                 *next = if *next == i32::MAX { 0 } else { *next + 1 };
-                sequence
+                ProducerInfo { producer_id, producer_epoch, base_sequence }
             });
-            builder = builder.producer(ProducerInfo { producer_id, producer_epoch, base_sequence: sequence });
+            builder = builder.producer(producer);
         }
         builder.push(&pending.record);
         let batch = builder.build();

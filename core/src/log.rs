@@ -6,6 +6,10 @@
 //! the high watermark. The high watermark itself is set from outside (by the replica state
 //! machine); a single-replica caller sets it to the LEO.
 
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+
 use crate::config::{TimestampType, TopicConfig};
 use crate::error::{Error, ErrorCode, Result};
 use crate::record::RecordBatch;
@@ -51,6 +55,17 @@ pub enum RetentionReason {
     Time,
     /// `retention.bytes` exceeded.
     Size,
+}
+
+/// What a compaction pass did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct CompactionResult {
+    /// Segments rewritten.
+    pub segments_cleaned: usize,
+    /// Records removed because a later record has the same key.
+    pub records_removed: u64,
+    /// Tombstones removed after `delete.retention.ms`.
+    pub tombstones_removed: u64,
 }
 
 /// One deleted segment.
@@ -357,5 +372,95 @@ impl<S: Storage> PartitionLog<S> {
         assert_eq!(deleted.len(), deletable.len(), "storage deleted other segments than asked");
         debug_assert!(self.high_watermark >= self.log_start_offset());
         Ok(deletable)
+    }
+
+    /// Compacts the log when `cleanup.policy` includes `compact` (Kafka's `LogCleaner`): in
+    /// every non-active segment wholly below the high watermark, keeps only the latest record
+    /// of each key (latest within that cleanable range), and drops tombstones (null values)
+    /// older than `delete.retention.ms`. Offsets never change; records without a key stay.
+    /// Rill simplifications: a tombstone's age is its record timestamp (Kafka counts from the
+    /// first cleaning), and compaction runs when called (no dirty-ratio scheduling).
+    pub fn compact(&mut self, now_ms: u64) -> Result<CompactionResult> {
+        let mut result = CompactionResult::default();
+        if !self.config.cleanup_policy.compact {
+            return Ok(result);
+        }
+        let segments = self.storage.segments();
+        let high_watermark = self.high_watermark;
+        let cleanable: Vec<SegmentInfo> =
+            segments[..segments.len() - 1].iter().copied().take_while(|s| s.next_offset <= high_watermark).collect();
+        let Some(end) = cleanable.last().map(|s| s.next_offset) else {
+            return Ok(result);
+        };
+        // Pass 1: the latest offset of every key in the cleanable range.
+        let mut latest: BTreeMap<Bytes, i64> = BTreeMap::new();
+        let mut batches_by_segment = Vec::with_capacity(cleanable.len());
+        for segment in &cleanable {
+            let batches = self.segment_batches(segment)?;
+            for batch in &batches {
+                for record in batch.records() {
+                    let record = record?;
+                    if let Some(key) = record.record.key {
+                        latest.insert(key, record.offset);
+                    }
+                }
+            }
+            batches_by_segment.push(batches);
+        }
+        debug_assert!(latest.values().all(|offset| *offset < end));
+        // Pass 2: rewrite each segment with what survives.
+        let now_ms = as_i64(now_ms);
+        let delete_retention_ms = self.config.delete_retention_ms;
+        for (segment, batches) in cleanable.iter().zip(batches_by_segment) {
+            let mut removed = 0u64;
+            let mut tombstones = 0u64;
+            let mut kept = Vec::with_capacity(batches.len());
+            for batch in &batches {
+                let retained = batch.retain_records(|record| {
+                    let Some(key) = &record.record.key else { return true };
+                    if latest.get(key) != Some(&record.offset) {
+                        removed += 1;
+                        return false;
+                    }
+                    let expired = now_ms.saturating_sub(record.record.timestamp_ms) > delete_retention_ms;
+                    if record.record.value.is_none() && expired {
+                        tombstones += 1;
+                        return false;
+                    }
+                    true
+                });
+                kept.extend(retained);
+            }
+            if removed + tombstones == 0 {
+                continue;
+            }
+            self.storage.replace_segment(segment.base_offset, kept).map_err(storage_error)?;
+            result.segments_cleaned += 1;
+            result.records_removed += removed;
+            result.tombstones_removed += tombstones;
+        }
+        Ok(result)
+    }
+
+    fn segment_batches(&self, segment: &SegmentInfo) -> Result<Vec<RecordBatch>> {
+        let mut batches = Vec::new();
+        let mut offset = segment.base_offset;
+        while offset < segment.next_offset {
+            let max_bytes = usize::try_from(segment.size_bytes).unwrap_or(usize::MAX).max(1);
+            let read = self.storage.read(offset, max_bytes).map_err(storage_error)?;
+            let mut progressed = false;
+            for batch in read {
+                if batch.base_offset() >= segment.next_offset {
+                    break;
+                }
+                offset = batch.next_offset();
+                progressed = true;
+                batches.push(batch);
+            }
+            if !progressed {
+                break;
+            }
+        }
+        Ok(batches)
     }
 }

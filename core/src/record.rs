@@ -10,7 +10,7 @@
 //! the leader can stamp `base_offset` and `partition_leader_epoch` without recomputing it.
 //! Rill uses CRC-32 (IEEE, `crc32fast`) where the wire uses CRC-32C; the broker converts.
 
-use bytes::{Bytes, BytesMut};
+use bytes::Bytes;
 
 use crate::error::{Error, ErrorCode, Result};
 
@@ -274,9 +274,10 @@ impl RecordBatch {
                 self.record_count
             ));
         }
-        if self.last_offset_delta != self.record_count - 1 {
+        // Compaction leaves gaps, so a batch may span more offsets than it holds records.
+        if self.last_offset_delta < self.record_count - 1 {
             return corrupt(format!(
-                "last offset delta {} does not match record count {}",
+                "last offset delta {} is too small for {} records",
                 self.last_offset_delta, self.record_count
             ));
         }
@@ -319,6 +320,52 @@ impl RecordBatch {
     pub fn records(&self) -> RecordIter<'_> {
         RecordIter { batch: self, reader: Reader::new(&self.records), remaining: self.record_count }
     }
+
+    /// The batch with only the records `keep` accepts (log compaction), keeping their offsets
+    /// and timestamps, the batch's offset span and producer fields (as Kafka's cleaner does);
+    /// `None` when no record is kept or a record does not decode.
+    #[must_use]
+    pub fn retain_records(&self, mut keep: impl FnMut(&OffsetRecord) -> bool) -> Option<RecordBatch> {
+        let mut buffer = Vec::new();
+        let mut scratch = Vec::new();
+        let mut count = 0i32;
+        let mut max_timestamp_ms = i64::MIN;
+        for record in self.records() {
+            let record = record.ok()?;
+            if !keep(&record) {
+                continue;
+            }
+            let offset_delta = i32::try_from(record.offset - self.base_offset).ok()?;
+            encode_record(&mut buffer, &mut scratch, &record.record, self.base_timestamp_ms, offset_delta);
+            max_timestamp_ms = max_timestamp_ms.max(record.record.timestamp_ms);
+            count += 1;
+        }
+        if count == 0 {
+            return None;
+        }
+        let mut batch =
+            RecordBatch { record_count: count, max_timestamp_ms, records: Bytes::from(buffer), crc: 0, ..self.clone() };
+        batch.crc = batch.compute_crc();
+        debug_assert!(batch.validate().is_ok());
+        Some(batch)
+    }
+}
+
+/// Appends one record in Kafka's format (length-prefixed) to `out`.
+fn encode_record(out: &mut Vec<u8>, body: &mut Vec<u8>, record: &Record, base_timestamp_ms: i64, offset_delta: i32) {
+    body.clear();
+    body.push(0); // record attributes: unused in v2
+    put_varlong(body, record.timestamp_ms.wrapping_sub(base_timestamp_ms));
+    put_varint(body, offset_delta);
+    put_nullable_bytes(body, record.key.as_deref());
+    put_nullable_bytes(body, record.value.as_deref());
+    put_varint(body, i32::try_from(record.headers.len()).expect("header count fits i32"));
+    for header in &record.headers {
+        put_nullable_bytes(body, Some(header.key.as_bytes()));
+        put_nullable_bytes(body, header.value.as_deref());
+    }
+    put_varint(out, i32::try_from(body.len()).expect("record fits i32"));
+    out.extend_from_slice(body);
 }
 
 /// Iterator over a batch's records; yields `CORRUPT_MESSAGE` errors instead of panicking.
@@ -382,7 +429,7 @@ fn decode_record(batch: &RecordBatch, reader: &mut Reader<'_>) -> Result<OffsetR
 /// Builds a [`RecordBatch`] from records, encoding them as Kafka does.
 #[derive(Debug)]
 pub struct BatchBuilder {
-    buffer: BytesMut,
+    buffer: Vec<u8>,
     scratch: Vec<u8>,
     base_timestamp_ms: Option<i64>,
     max_timestamp_ms: i64,
@@ -401,7 +448,7 @@ impl BatchBuilder {
     #[must_use]
     pub fn new() -> BatchBuilder {
         BatchBuilder {
-            buffer: BytesMut::new(),
+            buffer: Vec::new(),
             scratch: Vec::new(),
             base_timestamp_ms: None,
             max_timestamp_ms: i64::MIN,
@@ -440,22 +487,7 @@ impl BatchBuilder {
         assert!(self.len() < RECORDS_PER_BATCH_MAX, "batch is full");
         let base_timestamp_ms = *self.base_timestamp_ms.get_or_insert(record.timestamp_ms);
         self.max_timestamp_ms = self.max_timestamp_ms.max(record.timestamp_ms);
-        let body = &mut self.scratch;
-        body.clear();
-        body.push(0); // record attributes: unused in v2
-        put_varlong(body, record.timestamp_ms.wrapping_sub(base_timestamp_ms));
-        put_varint(body, self.record_count);
-        put_nullable_bytes(body, record.key.as_deref());
-        put_nullable_bytes(body, record.value.as_deref());
-        put_varint(body, i32::try_from(record.headers.len()).expect("header count fits i32"));
-        for header in &record.headers {
-            put_nullable_bytes(body, Some(header.key.as_bytes()));
-            put_nullable_bytes(body, header.value.as_deref());
-        }
-        let mut length = Vec::with_capacity(5);
-        put_varint(&mut length, i32::try_from(body.len()).expect("record fits i32"));
-        self.buffer.extend_from_slice(&length);
-        self.buffer.extend_from_slice(body);
+        encode_record(&mut self.buffer, &mut self.scratch, record, base_timestamp_ms, self.record_count);
         self.record_count += 1;
         self
     }
@@ -474,7 +506,7 @@ impl BatchBuilder {
             producer: self.producer,
             record_count: self.record_count,
             crc: 0,
-            records: self.buffer.freeze(),
+            records: Bytes::from(self.buffer),
         };
         batch.crc = batch.compute_crc();
         debug_assert!(batch.validate().is_ok());

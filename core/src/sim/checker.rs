@@ -394,9 +394,13 @@ impl Checker {
             let count = seen.get(&(tp.clone(), write.fingerprint)).copied().unwrap_or(0);
             let tainted = self.unclean.contains(tp) || self.crash_losses.contains_key(tp);
             if count > 1 && !tainted && reported.insert((tp.clone(), write.fingerprint), ()).is_none() {
+                let offsets: Vec<i64> = final_logs
+                    .get(tp)
+                    .map(|records| records.iter().filter(|(_, p)| **p == write.fingerprint).map(|(o, _)| *o).collect())
+                    .unwrap_or_default();
                 self.violate(
                     "idempotent producers write no duplicates",
-                    format!("{tp}: a record from an idempotent producer is in the log {count} times"),
+                    format!("{tp}: a record from an idempotent producer is in the log {count} times, at offsets {offsets:?}"),
                     event_index,
                     time_ms,
                 );

@@ -40,6 +40,8 @@ pub fn run_all<H: Harness>(harness: &mut H) {
     crash_keeps_flushed_prefix(harness);
     reopen_keeps_everything(harness);
     batches_are_preserved_exactly(harness);
+    replace_segment_keeps_offsets(harness);
+    offsets_are_dense_without_compaction(harness);
 }
 
 /// A batch of `count` records at `base_offset`, with timestamps starting at `timestamp_ms`.
@@ -84,8 +86,11 @@ fn assert_consistent<S: Storage>(storage: &S) {
     }
     assert!(storage.flushed_offset() <= storage.log_end_offset(), "flushed offset beyond LEO");
     assert!(storage.flushed_offset() >= storage.log_start_offset(), "flushed offset below log start");
-    let expected: Vec<i64> = (storage.log_start_offset()..storage.log_end_offset()).collect();
-    assert_eq!(all_offsets(storage), expected, "offsets are dense from log start to LEO");
+    let offsets = all_offsets(storage);
+    assert!(offsets.windows(2).all(|pair| pair[0] < pair[1]), "offsets only grow");
+    if let (Some(first), Some(last)) = (offsets.first(), offsets.last()) {
+        assert!(*first >= storage.log_start_offset() && *last < storage.log_end_offset(), "offsets within the log");
+    }
 }
 
 /// A fresh storage is empty at offset 0.
@@ -302,4 +307,45 @@ pub fn batches_are_preserved_exactly<H: Harness>(harness: &mut H) {
     read[0].validate().expect("CRC still valid");
     assert_eq!(read[0].producer(), batch.producer());
     assert_eq!(read[0].partition_leader_epoch(), 9);
+}
+
+/// Without compaction every offset from log start to LEO is present.
+pub fn offsets_are_dense_without_compaction<H: Harness>(harness: &mut H) {
+    let mut storage = harness.fresh();
+    append_batches(&mut storage, &[2, 3], 0);
+    storage.roll().expect("roll");
+    append_batches(&mut storage, &[1], 0);
+    let expected: Vec<i64> = (storage.log_start_offset()..storage.log_end_offset()).collect();
+    assert_eq!(all_offsets(&storage), expected, "offsets are dense from log start to LEO");
+}
+
+/// Compaction replaces a segment's batches; offsets and the segment's range stay.
+pub fn replace_segment_keeps_offsets<H: Harness>(harness: &mut H) {
+    let mut storage = harness.fresh();
+    append_batches(&mut storage, &[2, 2, 2], 0);
+    storage.roll().expect("roll");
+    append_batches(&mut storage, &[2], 0);
+    let first = storage.segments()[0];
+    let batches = storage.read(0, usize::MAX).expect("read");
+    // Keep only the record at offset 3 (inside the second batch) and the third batch whole.
+    let kept = batches[1].retain_records(|record| record.offset == 3).expect("one record kept");
+    storage.replace_segment(0, vec![kept, batches[2].clone()]).expect("replace");
+    let segment = storage.segments()[0];
+    assert_eq!(segment.base_offset, first.base_offset);
+    assert_eq!(segment.next_offset, first.next_offset, "the segment keeps its offset range");
+    assert_eq!(segment.batch_count, 2);
+    assert!(segment.size_bytes < first.size_bytes);
+    let offsets: Vec<i64> = storage
+        .read(0, usize::MAX)
+        .expect("read")
+        .iter()
+        .flat_map(|batch| batch.records().map(|r| r.expect("decodes").offset).collect::<Vec<_>>())
+        .collect();
+    assert_eq!(offsets, [3, 4, 5, 6, 7], "kept records keep their offsets");
+    let from_one = storage.read(1, usize::MAX).expect("read in a gap");
+    assert_eq!(from_one[0].base_offset(), 2, "a read inside a gap starts at the next batch");
+    assert!(storage.replace_segment(6, Vec::new()).is_err(), "the active segment is never replaced");
+    assert_consistent(&storage);
+    let storage = harness.reopen(storage);
+    assert_eq!(storage.segments()[0], segment, "the rewrite survives a reopen");
 }

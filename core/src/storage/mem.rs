@@ -170,6 +170,31 @@ impl Storage for MemStorage {
         Ok(deleted)
     }
 
+    fn replace_segment(&mut self, base_offset: i64, batches: Vec<RecordBatch>) -> Result<(), StorageError> {
+        let last = self.segments.len() - 1;
+        let Some(index) = self.segments[..last].iter().position(|segment| segment.info.base_offset == base_offset)
+        else {
+            return Err(StorageError::OffsetOutOfRange {
+                offset: base_offset,
+                log_start_offset: self.log_start_offset(),
+                log_end_offset: self.log_end_offset(),
+            });
+        };
+        let next_offset = self.segments[index].info.next_offset;
+        let ordered = batches.windows(2).all(|pair| pair[0].next_offset() <= pair[1].base_offset());
+        let inside = batches.first().is_none_or(|b| b.base_offset() >= base_offset)
+            && batches.last().is_none_or(|b| b.next_offset() <= next_offset);
+        if !ordered || !inside {
+            return Err(StorageError::Io(format!(
+                "replacement batches do not fit segment {base_offset}..{next_offset}"
+            )));
+        }
+        let mut segment = MemSegment::recompute(base_offset, batches);
+        segment.info.next_offset = next_offset;
+        self.segments[index] = segment;
+        Ok(())
+    }
+
     fn truncate_fully_and_start_at(&mut self, offset: i64) -> Result<(), StorageError> {
         if offset < 0 {
             return Err(self.out_of_range(offset));

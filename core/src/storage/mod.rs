@@ -67,7 +67,8 @@ impl SegmentInfo {
 
     /// The segment after `batch` is added to it.
     pub fn with_batch(mut self, batch: &RecordBatch) -> SegmentInfo {
-        assert_eq!(batch.base_offset(), self.next_offset, "batches are appended in order");
+        // Equal for appends; greater after compaction removed whole batches.
+        assert!(batch.base_offset() >= self.next_offset, "batches are in offset order");
         if self.is_empty() {
             self.first_batch_timestamp_ms = batch.max_timestamp_ms();
         }
@@ -155,6 +156,11 @@ pub trait Storage {
     /// Deletes every whole segment whose records all lie below `offset`, oldest first,
     /// never the active segment. Returns the deleted segments.
     fn delete_segments_below(&mut self, offset: i64) -> Result<Vec<SegmentInfo>, StorageError>;
+
+    /// Replaces the batches of the non-active segment starting at `base_offset` with
+    /// `batches` (log compaction): they must lie within the segment, in offset order. The
+    /// segment keeps its offset range. Durable when it returns (Kafka swaps in the cleaned file).
+    fn replace_segment(&mut self, base_offset: i64, batches: Vec<RecordBatch>) -> Result<(), StorageError>;
 
     /// Deletes everything and continues empty at `offset` (a follower whose log the leader
     /// no longer has; Kafka's `truncateFullyAndStartAt`).
