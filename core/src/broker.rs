@@ -175,12 +175,14 @@ pub struct BrokerNode<F: StorageFactory> {
     next_heartbeat_ms: u64,
     next_request_id: u64,
     next_producer_id: i64,
+    next_log_cleanup_ms: u64,
 }
 
 impl<F: StorageFactory> BrokerNode<F> {
     /// A broker starting at `now_ms`; it registers with the controller right away.
     pub fn new(config: BrokerConfig, factory: F, now_ms: u64) -> BrokerNode<F> {
         assert!(config.validate().is_ok(), "BrokerNode needs a validated config");
+        let cleanup_interval_ms = u64::try_from(config.log_retention_check_interval_ms).unwrap_or(300_000);
         BrokerNode {
             id: config.node_id,
             config,
@@ -193,6 +195,7 @@ impl<F: StorageFactory> BrokerNode<F> {
             next_heartbeat_ms: now_ms,
             next_request_id: 1,
             next_producer_id: 0,
+            next_log_cleanup_ms: now_ms.saturating_add(cleanup_interval_ms),
         }
     }
 
@@ -261,7 +264,7 @@ impl<F: StorageFactory> BrokerNode<F> {
     pub fn poll_timeout(&self) -> Option<u64> {
         let lag_ms = u64::try_from(self.config.replica_lag_time_max_ms).unwrap_or(u64::MAX);
         let socket_timeout_ms = u64::try_from(self.config.replica_socket_timeout_ms).unwrap_or(u64::MAX);
-        let mut next = self.next_heartbeat_ms;
+        let mut next = self.next_heartbeat_ms.min(self.next_log_cleanup_ms);
         for replica in self.replicas.values() {
             if let Some(due_ms) = replica.log.flush_due_ms() {
                 next = next.min(due_ms);
@@ -424,9 +427,38 @@ impl<F: StorageFactory> BrokerNode<F> {
             };
             self.send(NodeId::Controller, message);
         }
+        if now_ms >= self.next_log_cleanup_ms {
+            self.clean_logs(now_ms);
+        }
         let partitions: Vec<TopicPartition> = self.replicas.keys().cloned().collect();
         for tp in partitions {
             self.partition_timeout(now_ms, &tp);
+        }
+    }
+
+    /// Every `log.retention.check.interval.ms`: retention for `delete` topics and compaction
+    /// for `compact` topics (Kafka runs the cleaner on its own schedule; Rill runs both here).
+    fn clean_logs(&mut self, now_ms: u64) {
+        let interval_ms = u64::try_from(self.config.log_retention_check_interval_ms).unwrap_or(300_000);
+        self.next_log_cleanup_ms = now_ms.saturating_add(interval_ms);
+        let me = self.id;
+        for (tp, replica) in &mut self.replicas {
+            let before = replica.log.log_start_offset();
+            let deleted = replica.log.apply_retention(now_ms).map(|deleted| deleted.len()).unwrap_or(0);
+            let compacted = replica
+                .log
+                .compact(now_ms)
+                .map(|result| result.records_removed + result.tombstones_removed)
+                .unwrap_or(0);
+            if deleted > 0 || compacted > 0 {
+                self.events.push_back(Event::LogCleaned {
+                    broker: me,
+                    tp: tp.clone(),
+                    segments_deleted: u64::try_from(deleted).unwrap_or(u64::MAX),
+                    records_compacted: compacted,
+                    log_start_offset: replica.log.log_start_offset().max(before),
+                });
+            }
         }
     }
 

@@ -142,6 +142,19 @@ pub enum Event {
         /// Where the batch already is.
         base_offset: i64,
     },
+    /// Retention deleted segments and/or compaction removed records on a replica.
+    LogCleaned {
+        /// The broker.
+        broker: BrokerId,
+        /// The partition.
+        tp: TopicPartition,
+        /// Whole segments deleted by retention.
+        segments_deleted: u64,
+        /// Records removed by compaction.
+        records_compacted: u64,
+        /// Log start offset afterwards.
+        log_start_offset: i64,
+    },
     /// A leader answered a produce request with an error.
     ProduceFailed {
         /// The leader.
@@ -232,6 +245,10 @@ impl fmt::Display for Event {
             Event::DuplicateIgnored { broker, tp, base_offset } => write!(
                 f,
                 "broker {broker} recognised a retried batch for {tp} already at offset {base_offset} (idempotent producer): not appended again"
+            ),
+            Event::LogCleaned { broker, tp, segments_deleted, records_compacted, log_start_offset } => write!(
+                f,
+                "broker {broker} cleaned {tp}: {segments_deleted} old segment(s) deleted, {records_compacted} record(s) compacted away; log starts at {log_start_offset}"
             ),
             Event::ProduceFailed { broker, tp, error } => write!(f, "broker {broker} rejected a produce to {tp}: {error}"),
             Event::LostUnflushed { broker, tp, from_offset, to_offset } => write!(

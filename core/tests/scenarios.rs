@@ -53,9 +53,13 @@ fn assert_no_violations(sim: &Sim) {
     assert!(violations.is_empty(), "seed {}: {violations:#?}", sim.config().seed);
 }
 
-/// Fingerprints of a replica's whole log.
+/// Fingerprints of a replica's whole log of orders-0.
 fn log_prints(sim: &Sim, broker: i32) -> Vec<(i64, u64)> {
-    let log = sim.broker(broker).and_then(|b| b.log(&tp())).expect("replica exists");
+    log_prints_of(sim, broker, &tp())
+}
+
+fn log_prints_of(sim: &Sim, broker: i32, tp: &TopicPartition) -> Vec<(i64, u64)> {
+    let log = sim.broker(broker).and_then(|b| b.log(tp)).expect("replica exists");
     let mut prints = Vec::new();
     let mut offset = log.log_start_offset();
     while offset < log.log_end_offset() {
@@ -378,4 +382,33 @@ fn without_idempotence_the_checker_counts_duplicates() {
     let report = sim.report();
     assert_no_violations(&sim);
     assert!(report.duplicates >= 5, "retries of appended records duplicate them: {report:?}");
+}
+
+#[test]
+fn brokers_compact_and_apply_retention_on_their_schedule() {
+    let mut topic = NewTopic::new("profiles", -1, -1)
+        .config("min.insync.replicas", "2")
+        .config("cleanup.policy", "compact")
+        .config("segment.bytes", "400");
+    topic.assignment = Some(vec![vec![1, 2, 3]]);
+    let mut config = SimConfig::new(19, 4, topic);
+    config.controller_host = 4;
+    config.broker_config.log_retention_check_interval_ms = 5_000;
+    let mut producer = ProducerSpec::new("profiles", Acks::All, 20, 400);
+    producer.keyed = true; // 16 distinct keys, 25 writes each
+    config.producers.push(producer);
+    let mut sim = Sim::new(config).unwrap();
+    sim.run_until(30_000);
+    let cleaned = node_events(&sim)
+        .iter()
+        .filter(|e| matches!(e, Event::LogCleaned { records_compacted, .. } if *records_compacted > 0))
+        .count();
+    assert!(cleaned >= 3, "every replica compacts its own log: {cleaned}");
+    for broker in 1..=3 {
+        let prints = log_prints_of(&sim, broker, &Sim::tp("profiles", 0));
+        assert!(prints.len() < 200, "broker {broker} kept {} of 400 records", prints.len());
+        assert!(prints.windows(2).all(|pair| pair[0].0 < pair[1].0), "offsets only grow");
+    }
+    sim.finish(10_000);
+    assert_no_violations(&sim);
 }

@@ -478,6 +478,11 @@ impl Sim {
         for topic in sim.config.topics.clone() {
             sim.controller.create_topic(sim.now_ms, &topic)?;
             sim.drain(NodeId::Controller);
+            let compacted =
+                sim.controller.image().topics.get(topic.name.as_str()).is_some_and(|t| t.config.cleanup_policy.compact);
+            if compacted {
+                sim.checker.set_compacted(&topic.name);
+            }
         }
         let bootstrap: Vec<BrokerId> = (1..=sim.config.brokers).collect();
         for (index, spec) in sim.config.producers.clone().into_iter().enumerate() {
@@ -1227,7 +1232,7 @@ impl Sim {
         }
         self.run_for(settle_ms);
         let index = self.trace_len;
-        let mut final_logs: BTreeMap<TopicPartition, BTreeMap<i64, u64>> = BTreeMap::new();
+        let mut final_logs: BTreeMap<TopicPartition, BTreeMap<i64, (u64, Option<u64>)>> = BTreeMap::new();
         let partitions: Vec<(TopicPartition, Option<BrokerId>, Vec<BrokerId>)> = self
             .controller
             .image()
@@ -1257,10 +1262,12 @@ impl Sim {
                 let next = last.next_offset();
                 for batch in &read.batches {
                     for record in batch.records().flatten() {
-                        records.insert(
-                            record.offset,
-                            fingerprint(record.record.key.as_deref(), record.record.value.as_deref()),
+                        let key = record.record.key.as_deref();
+                        let prints = (
+                            fingerprint(key, record.record.value.as_deref()),
+                            key.map(|key| fingerprint(Some(key), None)),
                         );
+                        records.insert(record.offset, prints);
                     }
                 }
                 offset = next;
