@@ -20,11 +20,15 @@ use crate::config::BrokerConfig;
 use crate::epoch::LeaderEpochCache;
 use crate::error::ErrorCode;
 use crate::event::Event;
+use crate::group::coordinator::{
+    coordinator_partition, offset_record, parse_offset_record, GroupConfig, GroupCoordinator, GroupRequest,
+    GroupResponse, OFFSETS_TOPIC,
+};
 use crate::log::{PartitionLog, ReadLimit};
 use crate::placement::BrokerId;
 use crate::producer_state::{ProducerStateTable, SequenceCheck};
 use crate::protocol::{Acks, EpochEndOffset, Message, MetadataImage, NodeId, Outgoing, PartitionState, TopicPartition};
-use crate::record::RecordBatch;
+use crate::record::{BatchBuilder, Record, RecordBatch};
 use crate::storage::{MemStorage, Storage};
 
 /// How long a leader waits for an AlterPartition answer before proposing again.
@@ -92,6 +96,9 @@ struct PendingProduce {
     base_offset: i64,
     required_offset: i64,
     deadline_ms: u64,
+    /// Set for an OffsetCommit written to `__consumer_offsets`: (group, offsets), answered
+    /// with a group response and applied to the coordinator once committed.
+    commit: Option<(String, Vec<(TopicPartition, i64)>)>,
 }
 
 #[derive(Clone, Debug)]
@@ -176,6 +183,8 @@ pub struct BrokerNode<F: StorageFactory> {
     next_request_id: u64,
     next_producer_id: i64,
     next_log_cleanup_ms: u64,
+    /// Group coordinators for the `__consumer_offsets` partitions this broker leads.
+    coordinators: BTreeMap<i32, GroupCoordinator>,
 }
 
 impl<F: StorageFactory> BrokerNode<F> {
@@ -196,6 +205,7 @@ impl<F: StorageFactory> BrokerNode<F> {
             next_request_id: 1,
             next_producer_id: 0,
             next_log_cleanup_ms: now_ms.saturating_add(cleanup_interval_ms),
+            coordinators: BTreeMap::new(),
         }
     }
 
@@ -265,6 +275,11 @@ impl<F: StorageFactory> BrokerNode<F> {
         let lag_ms = u64::try_from(self.config.replica_lag_time_max_ms).unwrap_or(u64::MAX);
         let socket_timeout_ms = u64::try_from(self.config.replica_socket_timeout_ms).unwrap_or(u64::MAX);
         let mut next = self.next_heartbeat_ms.min(self.next_log_cleanup_ms);
+        for coordinator in self.coordinators.values() {
+            if let Some(due_ms) = coordinator.poll_timeout() {
+                next = next.min(due_ms);
+            }
+        }
         for replica in self.replicas.values() {
             if let Some(due_ms) = replica.log.flush_due_ms() {
                 next = next.min(due_ms);
@@ -353,6 +368,10 @@ impl<F: StorageFactory> BrokerNode<F> {
                 };
                 self.send(from, message);
             }
+            Message::FindCoordinator { request_id, group_id } => {
+                self.handle_find_coordinator(from, request_id, &group_id)
+            }
+            Message::Group(request) => self.handle_group_request(now_ms, from, request),
             Message::MetadataRequest { request_id } => {
                 let image = self.image.clone();
                 self.send(from, Message::MetadataResponse { request_id, image });
@@ -408,6 +427,8 @@ impl<F: StorageFactory> BrokerNode<F> {
             | Message::AlterPartition { .. }
             | Message::MetadataResponse { .. }
             | Message::InitProducerIdResponse { .. }
+            | Message::FindCoordinatorResponse { .. }
+            | Message::GroupResponse(_)
             | Message::ProduceResponse { .. } => {}
         }
     }
@@ -429,6 +450,13 @@ impl<F: StorageFactory> BrokerNode<F> {
         }
         if now_ms >= self.next_log_cleanup_ms {
             self.clean_logs(now_ms);
+        }
+        let partitions: Vec<i32> = self.coordinators.keys().copied().collect();
+        for partition in partitions {
+            if let Some(coordinator) = self.coordinators.get_mut(&partition) {
+                coordinator.handle_timeout(now_ms);
+            }
+            self.drain_coordinator(partition);
         }
         let partitions: Vec<TopicPartition> = self.replicas.keys().cloned().collect();
         for tp in partitions {
@@ -583,10 +611,17 @@ impl<F: StorageFactory> BrokerNode<F> {
             high_watermark: replica.log.high_watermark(),
         });
         self.fail_leader_requests(old_role, tp, ErrorCode::NotLeaderOrFollower);
+        if tp.topic.as_ref() == OFFSETS_TOPIC {
+            self.start_coordinator(tp);
+        }
         self.maybe_advance_high_watermark(now_ms, tp);
     }
 
     fn become_follower(&mut self, now_ms: u64, tp: &TopicPartition, was_leader: bool) {
+        if tp.topic.as_ref() == OFFSETS_TOPIC {
+            // Its groups move to the new leader; members learn NOT_COORDINATOR and rediscover.
+            self.coordinators.remove(&tp.partition);
+        }
         let replica = self.replicas.get_mut(tp).expect("replica exists");
         let old_role = std::mem::replace(
             &mut replica.role,
@@ -607,14 +642,161 @@ impl<F: StorageFactory> BrokerNode<F> {
     fn fail_leader_requests(&mut self, role: Role, tp: &TopicPartition, error: ErrorCode) {
         let Role::Leader(leader) = role else { return };
         for pending in leader.purgatory {
-            self.send(
-                pending.from,
-                Message::ProduceResponse { request_id: pending.request_id, tp: tp.clone(), error, base_offset: -1 },
-            );
+            self.answer_pending(pending, tp, error);
         }
         for parked in leader.parked {
             self.send(parked.from, fetch_error(parked.request_id, tp.clone(), error));
         }
+    }
+
+    /// Answers a request that waited in the purgatory: a produce response, or for an offset
+    /// commit a group response (applying the offsets once they are committed), with Kafka's
+    /// error mapping for offset commits (`GroupMetadataManager.storeOffsets`).
+    fn answer_pending(&mut self, pending: PendingProduce, tp: &TopicPartition, error: ErrorCode) {
+        let Some((group_id, offsets)) = pending.commit else {
+            let base_offset = if error.is_ok() { pending.base_offset } else { -1 };
+            let message =
+                Message::ProduceResponse { request_id: pending.request_id, tp: tp.clone(), error, base_offset };
+            self.send(pending.from, message);
+            return;
+        };
+        let error = match error {
+            ErrorCode::None => {
+                if let Some(coordinator) = self.coordinators.get_mut(&tp.partition) {
+                    coordinator.apply_commit(&group_id, offsets);
+                }
+                ErrorCode::None
+            }
+            ErrorCode::UnknownTopicOrPartition
+            | ErrorCode::NotEnoughReplicas
+            | ErrorCode::NotEnoughReplicasAfterAppend => ErrorCode::CoordinatorNotAvailable,
+            ErrorCode::NotLeaderOrFollower | ErrorCode::KafkaStorageError => ErrorCode::NotCoordinator,
+            ErrorCode::MessageTooLarge | ErrorCode::RecordListTooLarge => ErrorCode::InvalidCommitOffsetSize,
+            other => other,
+        };
+        self.send(pending.from, Message::GroupResponse(GroupResponse::Ack { request_id: pending.request_id, error }));
+    }
+
+    // ----- groups -----
+
+    fn offsets_partitions(&self) -> Option<i32> {
+        self.image.topics.get(OFFSETS_TOPIC).map(|topic| i32::try_from(topic.partitions.len()).unwrap_or(i32::MAX))
+    }
+
+    fn handle_find_coordinator(&mut self, from: NodeId, request_id: u64, group_id: &str) {
+        let coordinator = self.offsets_partitions().and_then(|partitions| {
+            let tp = TopicPartition::new(OFFSETS_TOPIC, coordinator_partition(group_id, partitions));
+            self.image.partition(&tp)?.leader
+        });
+        let error = if coordinator.is_some() { ErrorCode::None } else { ErrorCode::CoordinatorNotAvailable };
+        self.send(from, Message::FindCoordinatorResponse { request_id, error, coordinator });
+    }
+
+    fn handle_group_request(&mut self, now_ms: u64, from: NodeId, request: GroupRequest) {
+        let Some(partitions) = self.offsets_partitions() else {
+            self.send(from, Message::GroupResponse(request.error_response(ErrorCode::CoordinatorNotAvailable)));
+            return;
+        };
+        let partition = coordinator_partition(request.group_id(), partitions);
+        let Some(coordinator) = self.coordinators.get_mut(&partition) else {
+            self.send(from, Message::GroupResponse(request.error_response(ErrorCode::NotCoordinator)));
+            return;
+        };
+        if let GroupRequest::OffsetCommit { request_id, group_id, generation_id, member_id, offsets } = &request {
+            let error = coordinator.validate_commit(group_id, *generation_id, member_id, offsets);
+            if !error.is_ok() || offsets.is_empty() {
+                self.send(from, Message::GroupResponse(GroupResponse::Ack { request_id: *request_id, error }));
+                return;
+            }
+            // Durable first: append to __consumer_offsets with acks=all, answer once committed.
+            let mut builder = BatchBuilder::new();
+            let timestamp_ms = i64::try_from(now_ms).unwrap_or(i64::MAX);
+            for (tp, offset) in offsets {
+                let (key, value) = offset_record(group_id, tp, *offset);
+                builder.push(&Record::new(Some(key.as_bytes()), Some(value.as_bytes()), timestamp_ms));
+            }
+            let offsets_tp = TopicPartition::new(OFFSETS_TOPIC, partition);
+            let commit = Some((group_id.clone(), offsets.clone()));
+            let request_id = *request_id;
+            match self.append_produce(now_ms, &offsets_tp, Acks::All, builder.build()) {
+                Ok((base_offset, last_offset)) => {
+                    let timeout_ms = u64::try_from(self.config.offsets_commit_timeout_ms).unwrap_or(5_000);
+                    let pending = PendingProduce {
+                        from,
+                        request_id,
+                        base_offset,
+                        required_offset: last_offset + 1,
+                        deadline_ms: now_ms.saturating_add(timeout_ms),
+                        commit,
+                    };
+                    if let Some(Replica { role: Role::Leader(leader), .. }) = self.replicas.get_mut(&offsets_tp) {
+                        leader.purgatory.push(pending);
+                    }
+                    self.maybe_advance_high_watermark(now_ms, &offsets_tp);
+                    self.answer_parked_fetches(now_ms, &offsets_tp, false);
+                }
+                Err(error) => {
+                    let pending = PendingProduce {
+                        from,
+                        request_id,
+                        base_offset: -1,
+                        required_offset: 0,
+                        deadline_ms: 0,
+                        commit,
+                    };
+                    self.answer_pending(pending, &offsets_tp, error);
+                }
+            }
+            return;
+        }
+        coordinator.handle_request(now_ms, from, request);
+        self.drain_coordinator(partition);
+    }
+
+    fn drain_coordinator(&mut self, partition: i32) {
+        let Some(coordinator) = self.coordinators.get_mut(&partition) else { return };
+        let mut responses = Vec::new();
+        while let Some(response) = coordinator.poll_output() {
+            responses.push(response);
+        }
+        for (to, response) in responses {
+            self.send(to, Message::GroupResponse(response));
+        }
+    }
+
+    /// A broker that starts leading a `__consumer_offsets` partition becomes the coordinator of
+    /// its groups, loading their committed offsets from the log (Kafka's
+    /// `GroupMetadataManager.loadGroupsForPartition`). Group membership is not persisted in
+    /// Rill: members of a moved group rejoin, their offsets survive.
+    fn start_coordinator(&mut self, tp: &TopicPartition) {
+        let config = GroupConfig {
+            min_session_timeout_ms: u64::try_from(self.config.group_min_session_timeout_ms).unwrap_or(6_000),
+            max_session_timeout_ms: u64::try_from(self.config.group_max_session_timeout_ms).unwrap_or(1_800_000),
+            initial_rebalance_delay_ms: u64::try_from(self.config.group_initial_rebalance_delay_ms).unwrap_or(3_000),
+            max_size: usize::try_from(self.config.group_max_size).unwrap_or(usize::MAX),
+        };
+        let leader_epoch = self.replicas.get(tp).map_or(0, |replica| replica.state.leader_epoch);
+        let mut coordinator = GroupCoordinator::new(config, &format!("member-b{}-e{leader_epoch}", self.id))
+            .with_generation_floor(leader_epoch.saturating_mul(1_000_000));
+        if let Some(replica) = self.replicas.get(tp) {
+            let log = &replica.log;
+            let mut offset = log.log_start_offset();
+            while offset < log.log_end_offset() {
+                let Ok(read) = log.read(offset, 1 << 20, ReadLimit::LogEnd) else { break };
+                let Some(last) = read.batches.last() else { break };
+                let next = last.next_offset();
+                for batch in &read.batches {
+                    for record in batch.records().flatten() {
+                        let (Some(key), Some(value)) = (&record.record.key, &record.record.value) else { continue };
+                        if let Some((group, partition, committed)) = parse_offset_record(key, value) {
+                            coordinator.apply_commit(&group, vec![(partition, committed)]);
+                        }
+                    }
+                }
+                offset = next;
+            }
+        }
+        self.coordinators.insert(tp.partition, coordinator);
     }
 
     // ----- produce -----
@@ -663,6 +845,7 @@ impl<F: StorageFactory> BrokerNode<F> {
                         base_offset,
                         required_offset: last_offset + 1,
                         deadline_ms: now_ms.saturating_add(timeout_ms),
+                        commit: None,
                     });
                 }
             }
@@ -722,13 +905,7 @@ impl<F: StorageFactory> BrokerNode<F> {
             leader.purgatory.drain(..).partition(|pending| now_ms >= pending.deadline_ms);
         leader.purgatory = kept;
         for pending in expired {
-            let message = Message::ProduceResponse {
-                request_id: pending.request_id,
-                tp: tp.clone(),
-                error: ErrorCode::RequestTimedOut,
-                base_offset: -1,
-            };
-            self.send(pending.from, message);
+            self.answer_pending(pending, tp, ErrorCode::RequestTimedOut);
         }
     }
 
@@ -748,13 +925,7 @@ impl<F: StorageFactory> BrokerNode<F> {
         };
         let failed: Vec<PendingProduce> = leader.purgatory.drain(..).collect();
         for pending in failed {
-            let message = Message::ProduceResponse {
-                request_id: pending.request_id,
-                tp: tp.clone(),
-                error: ErrorCode::NotEnoughReplicasAfterAppend,
-                base_offset: -1,
-            };
-            self.send(pending.from, message);
+            self.answer_pending(pending, tp, ErrorCode::NotEnoughReplicasAfterAppend);
         }
     }
 
@@ -803,13 +974,7 @@ impl<F: StorageFactory> BrokerNode<F> {
             leader.purgatory.drain(..).partition(|pending| pending.required_offset <= high_watermark);
         leader.purgatory = waiting;
         for pending in done {
-            let message = Message::ProduceResponse {
-                request_id: pending.request_id,
-                tp: tp.clone(),
-                error: ErrorCode::None,
-                base_offset: pending.base_offset,
-            };
-            self.send(pending.from, message);
+            self.answer_pending(pending, tp, ErrorCode::None);
         }
         if advanced {
             self.answer_parked_fetches(now_ms, tp, false);

@@ -108,13 +108,13 @@ struct InFlight {
     sent_ms: u64,
 }
 
-/// Metadata fetching shared by the producer and the consumer.
+/// Metadata fetching shared by the producer and the consumers.
 #[derive(Debug)]
-struct MetadataClient {
+pub(crate) struct MetadataClient {
     bootstrap: Vec<BrokerId>,
-    image: Arc<MetadataImage>,
+    pub(crate) image: Arc<MetadataImage>,
     in_flight: Option<(u64, u64)>,
-    stale: bool,
+    pub(crate) stale: bool,
     next_bootstrap: usize,
     /// No new request before this time (Kafka's `retry.backoff.ms` between refreshes).
     not_before_ms: u64,
@@ -124,7 +124,7 @@ struct MetadataClient {
 const METADATA_BACKOFF_MS: u64 = 100;
 
 impl MetadataClient {
-    fn new(bootstrap: Vec<BrokerId>) -> MetadataClient {
+    pub(crate) fn new(bootstrap: Vec<BrokerId>) -> MetadataClient {
         assert!(!bootstrap.is_empty(), "a client needs at least one bootstrap broker");
         MetadataClient {
             bootstrap,
@@ -136,12 +136,18 @@ impl MetadataClient {
         }
     }
 
-    fn leader(&self, tp: &TopicPartition) -> Option<BrokerId> {
+    pub(crate) fn leader(&self, tp: &TopicPartition) -> Option<BrokerId> {
         self.image.partition(tp)?.leader
     }
 
     /// Sends a metadata request when the image is stale and none is in flight (or it timed out).
-    fn poll(&mut self, now_ms: u64, request_id: u64, timeout_ms: u64, outbox: &mut VecDeque<Outgoing>) -> bool {
+    pub(crate) fn poll(
+        &mut self,
+        now_ms: u64,
+        request_id: u64,
+        timeout_ms: u64,
+        outbox: &mut VecDeque<Outgoing>,
+    ) -> bool {
         if let Some((_, sent_ms)) = self.in_flight {
             if now_ms < sent_ms + timeout_ms {
                 return false;
@@ -159,7 +165,7 @@ impl MetadataClient {
         true
     }
 
-    fn handle_response(&mut self, now_ms: u64, request_id: u64, image: Arc<MetadataImage>) {
+    pub(crate) fn handle_response(&mut self, now_ms: u64, request_id: u64, image: Arc<MetadataImage>) {
         if self.in_flight.map(|(id, _)| id) == Some(request_id) {
             self.in_flight = None;
             self.not_before_ms = now_ms + METADATA_BACKOFF_MS;
@@ -171,7 +177,7 @@ impl MetadataClient {
         }
     }
 
-    fn next_deadline(&self, timeout_ms: u64) -> Option<u64> {
+    pub(crate) fn next_deadline(&self, timeout_ms: u64) -> Option<u64> {
         match self.in_flight {
             Some((_, sent_ms)) => Some(sent_ms + timeout_ms),
             None if self.stale => Some(self.not_before_ms),
@@ -576,13 +582,31 @@ pub enum ConsumerEvent {
         /// New position.
         to_offset: i64,
     },
+    /// A group member received its partitions for a generation.
+    Assigned {
+        /// Group.
+        group_id: String,
+        /// Generation.
+        generation_id: i32,
+        /// Its partitions.
+        partitions: Vec<TopicPartition>,
+    },
+    /// A group member's offset commit succeeded.
+    Committed {
+        /// Group.
+        group_id: String,
+        /// Partition.
+        tp: TopicPartition,
+        /// The committed offset (the next record to read).
+        offset: i64,
+    },
 }
 
 #[derive(Clone, Debug)]
-struct PartitionPosition {
-    position: i64,
-    in_flight: Option<(u64, u64)>,
-    next_fetch_ms: u64,
+pub(crate) struct PartitionPosition {
+    pub(crate) position: i64,
+    pub(crate) in_flight: Option<(u64, u64)>,
+    pub(crate) next_fetch_ms: u64,
 }
 
 /// A consumer of whole topics (no group yet), reading committed records from leaders.

@@ -546,6 +546,8 @@ config_struct! {
         offsets_topic_num_partitions: i32 = "offsets.topic.num.partitions", 50, check at_least(1);
         /// Replication factor of `__consumer_offsets`.
         offsets_topic_replication_factor: i16 = "offsets.topic.replication.factor", 3, check at_least(1);
+        /// How long an OffsetCommit waits for `__consumer_offsets` replication.
+        offsets_commit_timeout_ms: i32 = "offsets.commit.timeout.ms", 5_000, check at_least(1);
         /// How long committed offsets of an empty group are kept. 7 d.
         offsets_retention_minutes: i32 = "offsets.retention.minutes", 10_080, check at_least(1);
         /// Delay before the first rebalance of a new group.

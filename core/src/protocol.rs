@@ -247,6 +247,26 @@ pub enum Message {
         /// Its epoch.
         producer_epoch: i16,
     },
+    /// Client → any broker: which broker coordinates a group (Kafka `FindCoordinator`).
+    FindCoordinator {
+        /// Correlation id.
+        request_id: u64,
+        /// The group.
+        group_id: String,
+    },
+    /// Broker → client.
+    FindCoordinatorResponse {
+        /// Correlation id.
+        request_id: u64,
+        /// Outcome (`COORDINATOR_NOT_AVAILABLE` while `__consumer_offsets` has no leader).
+        error: ErrorCode,
+        /// The coordinator.
+        coordinator: Option<BrokerId>,
+    },
+    /// Client → coordinator: a group request (Join, Sync, Heartbeat, Leave, offsets).
+    Group(crate::group::coordinator::GroupRequest),
+    /// Coordinator → client.
+    GroupResponse(crate::group::coordinator::GroupResponse),
     /// Client → broker: metadata request.
     MetadataRequest {
         /// Correlation id.
@@ -337,6 +357,10 @@ impl Message {
             Message::AlterPartitionResponse { .. } => "AlterPartitionResponse",
             Message::InitProducerId { .. } => "InitProducerId",
             Message::InitProducerIdResponse { .. } => "InitProducerIdResponse",
+            Message::FindCoordinator { .. } => "FindCoordinator",
+            Message::FindCoordinatorResponse { .. } => "FindCoordinatorResponse",
+            Message::Group(request) => request.api(),
+            Message::GroupResponse(_) => "GroupResponse",
             Message::MetadataRequest { .. } => "Metadata",
             Message::MetadataResponse { .. } => "MetadataResponse",
             Message::Produce { .. } => "Produce",

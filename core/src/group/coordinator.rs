@@ -140,6 +140,92 @@ pub enum GroupRequest {
     },
 }
 
+impl GroupRequest {
+    /// The group the request is for.
+    #[must_use]
+    pub fn group_id(&self) -> &str {
+        match self {
+            GroupRequest::Join { group_id, .. }
+            | GroupRequest::Sync { group_id, .. }
+            | GroupRequest::Heartbeat { group_id, .. }
+            | GroupRequest::Leave { group_id, .. }
+            | GroupRequest::OffsetCommit { group_id, .. }
+            | GroupRequest::OffsetFetch { group_id, .. } => group_id,
+        }
+    }
+
+    /// The Kafka API name.
+    #[must_use]
+    pub fn api(&self) -> &'static str {
+        match self {
+            GroupRequest::Join { .. } => "JoinGroup",
+            GroupRequest::Sync { .. } => "SyncGroup",
+            GroupRequest::Heartbeat { .. } => "Heartbeat",
+            GroupRequest::Leave { .. } => "LeaveGroup",
+            GroupRequest::OffsetCommit { .. } => "OffsetCommit",
+            GroupRequest::OffsetFetch { .. } => "OffsetFetch",
+        }
+    }
+
+    /// The answer this request gets when it cannot be served (`NOT_COORDINATOR`, ...).
+    #[must_use]
+    pub fn error_response(&self, error: ErrorCode) -> GroupResponse {
+        match self {
+            GroupRequest::Join { request_id, member_id, .. } => GroupResponse::Join {
+                request_id: *request_id,
+                error,
+                generation_id: -1,
+                protocol_name: String::new(),
+                leader: String::new(),
+                member_id: member_id.clone(),
+                members: Vec::new(),
+            },
+            GroupRequest::Sync { request_id, .. } => {
+                GroupResponse::Sync { request_id: *request_id, error, assignment: Bytes::new() }
+            }
+            GroupRequest::Heartbeat { request_id, .. }
+            | GroupRequest::Leave { request_id, .. }
+            | GroupRequest::OffsetCommit { request_id, .. } => GroupResponse::Ack { request_id: *request_id, error },
+            GroupRequest::OffsetFetch { request_id, .. } => {
+                GroupResponse::Offsets { request_id: *request_id, error, offsets: Vec::new() }
+            }
+        }
+    }
+}
+
+/// Kafka's coordinator partition for a group: `Utils.abs(groupId.hashCode()) % partitions`,
+/// with Java's `String.hashCode` over UTF-16 code units.
+#[must_use]
+pub fn coordinator_partition(group_id: &str, partitions: i32) -> i32 {
+    assert!(partitions > 0, "__consumer_offsets has partitions");
+    let hash = group_id.encode_utf16().fold(0i32, |hash, unit| hash.wrapping_mul(31).wrapping_add(i32::from(unit)));
+    // Kafka's Utils.abs maps Integer.MIN_VALUE to 0.
+    let positive = if hash == i32::MIN { 0 } else { hash.abs() };
+    positive % partitions
+}
+
+/// The internal topic holding committed offsets.
+pub const OFFSETS_TOPIC: &str = "__consumer_offsets";
+
+/// A committed offset as a `__consumer_offsets` record: key `group NUL topic NUL partition`,
+/// value the offset in decimal (Rill's own encoding; Kafka's is a versioned binary schema).
+#[must_use]
+pub fn offset_record(group_id: &str, tp: &TopicPartition, offset: i64) -> (String, String) {
+    (format!("{group_id}\0{}\0{}", tp.topic, tp.partition), offset.to_string())
+}
+
+/// Parses an [`offset_record`] back.
+#[must_use]
+pub fn parse_offset_record(key: &[u8], value: &[u8]) -> Option<(String, TopicPartition, i64)> {
+    let key = std::str::from_utf8(key).ok()?;
+    let mut parts = key.split('\0');
+    let group = parts.next()?.to_owned();
+    let topic = parts.next()?;
+    let partition = parts.next()?.parse().ok()?;
+    let offset = std::str::from_utf8(value).ok()?.parse().ok()?;
+    Some((group, TopicPartition::new(topic, partition), offset))
+}
+
 /// A coordinator's answer.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum GroupResponse {
@@ -213,10 +299,10 @@ struct Group {
 }
 
 impl Group {
-    fn new() -> Group {
+    fn new(generation_floor: i32) -> Group {
         Group {
             state: GroupState::Empty,
-            generation_id: 0,
+            generation_id: generation_floor,
             protocol_type: String::new(),
             protocol_name: String::new(),
             leader: String::new(),
@@ -262,6 +348,7 @@ pub struct GroupCoordinator {
     outbox: VecDeque<(NodeId, GroupResponse)>,
     next_member: u64,
     owner: String,
+    generation_floor: i32,
 }
 
 impl GroupCoordinator {
@@ -274,7 +361,18 @@ impl GroupCoordinator {
             outbox: VecDeque::new(),
             next_member: 1,
             owner: owner.to_owned(),
+            generation_floor: 0,
         }
+    }
+
+    /// Groups this coordinator creates start their generations above `floor`. Rill does not
+    /// persist group membership (only offsets), so a coordinator that takes over after a
+    /// failover passes a floor derived from its leader epoch: generation ids keep growing
+    /// across coordinators, as Kafka's persisted generations do.
+    #[must_use]
+    pub fn with_generation_floor(mut self, floor: i32) -> GroupCoordinator {
+        self.generation_floor = floor.max(0);
+        self
     }
 
     /// Next response to send.
@@ -413,7 +511,8 @@ impl GroupCoordinator {
             self.reply(from, reject(ErrorCode::InconsistentGroupProtocol));
             return;
         }
-        let group = self.groups.entry(group_id.to_owned()).or_insert_with(Group::new);
+        let floor = self.generation_floor;
+        let group = self.groups.entry(group_id.to_owned()).or_insert_with(|| Group::new(floor));
         if group.state == GroupState::Dead {
             self.reply(from, reject(ErrorCode::CoordinatorNotAvailable));
             return;
@@ -649,7 +748,25 @@ impl GroupCoordinator {
         member_id: &str,
         offsets: Vec<(TopicPartition, i64)>,
     ) -> ErrorCode {
-        let group = self.groups.entry(group_id.to_owned()).or_insert_with(Group::new);
+        let error = self.validate_commit(group_id, generation_id, member_id, &offsets);
+        if error.is_ok() {
+            self.apply_commit(group_id, offsets);
+        }
+        error
+    }
+
+    /// Checks an OffsetCommit without storing it (a broker first makes the commit durable in
+    /// `__consumer_offsets`, then calls [`GroupCoordinator::apply_commit`]).
+    #[must_use]
+    pub fn validate_commit(
+        &self,
+        group_id: &str,
+        generation_id: i32,
+        member_id: &str,
+        offsets: &[(TopicPartition, i64)],
+    ) -> ErrorCode {
+        let empty = Group::new(self.generation_floor);
+        let group = self.groups.get(group_id).unwrap_or(&empty);
         if generation_id >= 0 || !member_id.is_empty() {
             if !group.members.contains_key(member_id) {
                 return ErrorCode::UnknownMemberId;
@@ -657,7 +774,9 @@ impl GroupCoordinator {
             if group.generation_id != generation_id {
                 return ErrorCode::IllegalGeneration;
             }
-            if group.state == GroupState::PreparingRebalance {
+            // Kafka accepts commits of the current generation while it prepares a rebalance (a
+            // consumer commits before rejoining), not while the new assignment is computed.
+            if group.state == GroupState::CompletingRebalance {
                 return ErrorCode::RebalanceInProgress;
             }
         } else if !group.members.is_empty() {
@@ -667,8 +786,14 @@ impl GroupCoordinator {
         if offsets.iter().any(|(_, offset)| *offset < 0) {
             return ErrorCode::InvalidCommitOffsetSize;
         }
-        group.offsets.extend(offsets);
         ErrorCode::None
+    }
+
+    /// Stores committed offsets (after validation, or when loading `__consumer_offsets`).
+    pub fn apply_commit(&mut self, group_id: &str, offsets: Vec<(TopicPartition, i64)>) {
+        let floor = self.generation_floor;
+        let group = self.groups.entry(group_id.to_owned()).or_insert_with(|| Group::new(floor));
+        group.offsets.extend(offsets);
     }
 
     fn remove_member(&mut self, now_ms: u64, group_id: &str, member_id: &str) {

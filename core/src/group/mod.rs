@@ -9,3 +9,4 @@
 
 pub mod assignor;
 pub mod coordinator;
+pub mod member;

@@ -114,6 +114,9 @@ pub struct Checker {
     crash_losses: BTreeMap<TopicPartition, Vec<(i64, i64)>>,
     consumer_next: BTreeMap<(u32, TopicPartition), i64>,
     compacted: BTreeSet<String>,
+    owners: BTreeMap<(String, i32, TopicPartition), u32>,
+    group_consumed: BTreeMap<(String, TopicPartition), i64>,
+    member_group: BTreeMap<u32, String>,
     acked: Vec<AckedWrite>,
     report: CheckReport,
 }
@@ -326,6 +329,41 @@ impl Checker {
         match event {
             ConsumerEvent::PositionReset { tp, .. } => {
                 self.consumer_next.remove(&(client, tp.clone()));
+                if let Some(group) = self.member_group.get(&client) {
+                    self.group_consumed.remove(&(group.clone(), tp.clone()));
+                }
+            }
+            ConsumerEvent::Assigned { group_id, generation_id, partitions } => {
+                self.member_group.insert(client, group_id.clone());
+                for tp in partitions {
+                    // A new owner starts over from the committed offset.
+                    self.consumer_next.remove(&(client, tp.clone()));
+                    let key = (group_id.clone(), *generation_id, tp.clone());
+                    if let Some(other) = self.owners.get(&key) {
+                        if *other != client {
+                            self.violate(
+                                "one owner per partition in a generation",
+                                format!("consumers {other} and {client} both own {tp} in generation {generation_id} of {group_id}"),
+                                event_index,
+                                time_ms,
+                            );
+                        }
+                    }
+                    self.owners.insert(key, client);
+                }
+            }
+            ConsumerEvent::Committed { group_id, tp, offset } => {
+                let known = self.committed.get(tp).map_or(0, |c| i64::try_from(c.len()).unwrap_or(i64::MAX));
+                if *offset > known && !self.exempt(tp, *offset - 1) {
+                    self.violate(
+                        "committed offsets never exceed the high watermark",
+                        format!(
+                            "group {group_id} committed {offset} for {tp}, beyond the committed records (< {known})"
+                        ),
+                        event_index,
+                        time_ms,
+                    );
+                }
             }
             ConsumerEvent::Record(record) => {
                 self.report.consumed += 1;
@@ -347,6 +385,24 @@ impl Checker {
                     }
                 }
                 self.consumer_next.insert(key, record.offset + 1);
+                if let Some(group) = self.member_group.get(&client).cloned() {
+                    let group_key = (group.clone(), record.tp.clone());
+                    let furthest = self.group_consumed.get(&group_key).copied();
+                    if let Some(furthest) = furthest {
+                        if record.offset > furthest + 1 && !compacted && !self.exempt(&record.tp, furthest + 1) {
+                            self.violate(
+                                "groups skip no record",
+                                format!(
+                                    "group {group} read {} offset {} but had read only up to {furthest}",
+                                    record.tp, record.offset
+                                ),
+                                event_index,
+                                time_ms,
+                            );
+                        }
+                    }
+                    self.group_consumed.insert(group_key, furthest.map_or(record.offset, |f| f.max(record.offset)));
+                }
                 let print = fingerprint(record.key.as_deref(), record.value.as_deref());
                 let committed = self
                     .committed

@@ -31,6 +31,8 @@ use crate::config::BrokerConfig;
 use crate::controller::Controller;
 use crate::error::{Error, ErrorCode, Result};
 use crate::event::Event;
+use crate::group::coordinator::OFFSETS_TOPIC;
+use crate::group::member::{GroupConsumer, GroupConsumerConfig};
 use crate::log::ReadLimit;
 use crate::placement::BrokerId;
 use crate::protocol::{Acks, Message, NodeId, Outgoing, TopicPartition};
@@ -214,6 +216,8 @@ impl SimConfig {
         let mut broker_config = BrokerConfig::for_node(1);
         // A simulated cluster is small and fast-moving: check leader balance every 30 s.
         broker_config.leader_imbalance_check_interval_seconds = 30;
+        // A simulated cluster needs few coordinator partitions (Kafka's default is 50).
+        broker_config.offsets_topic_num_partitions = 3;
         SimConfig {
             seed,
             brokers,
@@ -405,6 +409,7 @@ pub struct Sim {
     controller: Controller,
     producers: BTreeMap<u32, ProducerSlot>,
     consumers: BTreeMap<u32, Consumer>,
+    group_consumers: BTreeMap<u32, GroupConsumer>,
     cut: BTreeSet<(Host, Host)>,
     isolated: BTreeSet<BrokerId>,
     drop_per_million: u32,
@@ -436,6 +441,7 @@ impl Sim {
             controller,
             producers: BTreeMap::new(),
             consumers: BTreeMap::new(),
+            group_consumers: BTreeMap::new(),
             cut: BTreeSet::new(),
             isolated: BTreeSet::new(),
             drop_per_million: config.network.drop_per_million,
@@ -614,6 +620,58 @@ impl Sim {
         self.consumers.insert(client, Consumer::new(client, &names, bootstrap));
         self.wake(NodeId::Client(client), self.now_ms);
         Ok(client)
+    }
+
+    /// Adds a consumer-group member; creates `__consumer_offsets` first if needed (like
+    /// Kafka's first FindCoordinator). Returns its client number.
+    pub fn add_group_consumer(&mut self, config: GroupConsumerConfig) -> Result<u32> {
+        if config.group_id.is_empty() {
+            return Err(Error::new(ErrorCode::InvalidGroupId, "group.id must not be empty"));
+        }
+        for topic in &config.topics {
+            if !self.controller.image().topics.contains_key(topic.as_str()) {
+                return Err(Error::new(ErrorCode::UnknownTopicOrPartition, format!("topic {topic:?} does not exist")));
+            }
+        }
+        if !self.controller.image().topics.contains_key(OFFSETS_TOPIC) {
+            let partitions = self.config.broker_config.offsets_topic_num_partitions;
+            let replication_factor = self
+                .config
+                .broker_config
+                .offsets_topic_replication_factor
+                .min(i16::try_from(self.config.brokers).unwrap_or(i16::MAX));
+            let topic =
+                NewTopic::new(OFFSETS_TOPIC, partitions, replication_factor).config("cleanup.policy", "compact");
+            self.controller.create_topic(self.now_ms, &topic)?;
+            self.checker.set_compacted(OFFSETS_TOPIC);
+            self.drain(NodeId::Controller);
+        }
+        let client = 4_000 + u32::try_from(self.group_consumers.len()).unwrap_or(u32::MAX - 4_000);
+        let bootstrap: Vec<BrokerId> = (1..=self.config.brokers).collect();
+        self.group_consumers.insert(client, GroupConsumer::new(client, config, bootstrap));
+        self.wake(NodeId::Client(client), self.now_ms);
+        Ok(client)
+    }
+
+    /// Removes a group member: `graceful` sends LeaveGroup (after a commit); otherwise it just
+    /// stops, and the coordinator notices after `session.timeout.ms`.
+    pub fn remove_group_consumer(&mut self, client: u32, graceful: bool) -> Result<()> {
+        let Some(member) = self.group_consumers.get_mut(&client) else {
+            return Err(Error::new(ErrorCode::UnknownMemberId, format!("there is no group consumer {client}")));
+        };
+        if graceful {
+            member.leave(self.now_ms);
+            self.drain(NodeId::Client(client));
+        }
+        self.group_consumers.remove(&client);
+        self.timers.remove(&NodeId::Client(client));
+        Ok(())
+    }
+
+    /// A group member.
+    #[must_use]
+    pub fn group_consumer(&self, client: u32) -> Option<&GroupConsumer> {
+        self.group_consumers.get(&client)
     }
 
     /// The whole cluster as plain data.
@@ -1021,6 +1079,8 @@ impl Sim {
                     slot.producer.handle_message(now_ms, from, message);
                 } else if let Some(consumer) = self.consumers.get_mut(&id) {
                     consumer.handle_message(now_ms, from, message);
+                } else if let Some(member) = self.group_consumers.get_mut(&id) {
+                    member.handle_message(now_ms, from, message);
                 }
             }
         }
@@ -1041,6 +1101,8 @@ impl Sim {
                     slot.producer.handle_timeout(now_ms);
                 } else if let Some(consumer) = self.consumers.get_mut(&id) {
                     consumer.handle_timeout(now_ms);
+                } else if let Some(member) = self.group_consumers.get_mut(&id) {
+                    member.handle_timeout(now_ms);
                 }
             }
         }
@@ -1121,6 +1183,14 @@ impl Sim {
                         consumed.push(event);
                     }
                     consumer.poll_timeout()
+                } else if let Some(member) = self.group_consumers.get_mut(&id) {
+                    while let Some(out) = member.poll_output() {
+                        outgoing.push(out);
+                    }
+                    while let Some(event) = member.poll_event() {
+                        consumed.push(event);
+                    }
+                    member.poll_timeout()
                 } else {
                     None
                 }
@@ -1165,6 +1235,15 @@ impl Sim {
                     from_offset: *from_offset,
                     to_offset: *to_offset,
                 },
+                ConsumerEvent::Assigned { group_id, generation_id, partitions } => TraceKind::Assigned {
+                    client,
+                    group_id: group_id.clone(),
+                    generation_id: *generation_id,
+                    partitions: partitions.clone(),
+                },
+                ConsumerEvent::Committed { group_id, tp, offset } => {
+                    TraceKind::Committed { client, group_id: group_id.clone(), tp: tp.clone(), offset: *offset }
+                }
             };
             let index = self.record(kind);
             self.checker.on_consume(client, &event, index, now_ms);

@@ -100,6 +100,28 @@ pub enum TraceKind {
         /// New position.
         to_offset: i64,
     },
+    /// A group member received its partitions.
+    Assigned {
+        /// Member's client number.
+        client: u32,
+        /// Group.
+        group_id: String,
+        /// Generation.
+        generation_id: i32,
+        /// Partitions.
+        partitions: Vec<TopicPartition>,
+    },
+    /// A group member committed an offset.
+    Committed {
+        /// Member's client number.
+        client: u32,
+        /// Group.
+        group_id: String,
+        /// Partition.
+        tp: TopicPartition,
+        /// Offset.
+        offset: i64,
+    },
     /// An invariant broke.
     Violation {
         /// Which invariant.
@@ -146,6 +168,17 @@ impl fmt::Display for TraceEvent {
             TraceKind::Consumed { client, tp, offset } => write!(f, "consumer {client} read {tp} offset {offset}"),
             TraceKind::ConsumerReset { client, tp, from_offset, to_offset } => {
                 write!(f, "consumer {client}: position {from_offset} of {tp} is out of range, reset to {to_offset}")
+            }
+            TraceKind::Assigned { client, group_id, generation_id, partitions } => {
+                let names: Vec<String> = partitions.iter().map(ToString::to_string).collect();
+                write!(
+                    f,
+                    "consumer {client} of group {group_id} owns [{}] in generation {generation_id}",
+                    names.join(", ")
+                )
+            }
+            TraceKind::Committed { client, group_id, tp, offset } => {
+                write!(f, "consumer {client} committed offset {offset} of {tp} for group {group_id}")
             }
             TraceKind::Violation { invariant, detail } => write!(f, "VIOLATION of {invariant}: {detail}"),
         }

@@ -1,0 +1,685 @@
+//! [`GroupConsumer`]: a consumer in a group, like the Java client's classic consumer.
+//!
+//! It finds its coordinator, joins (KIP-394 member id first), and if it is the leader runs the
+//! assignor over everyone's subscription; it syncs, fetches its committed offsets
+//! (`auto.offset.reset=earliest` without one), consumes its partitions from their leaders,
+//! heartbeats every `heartbeat.interval.ms`, commits every `auto.commit.interval.ms`, and
+//! commits before it rejoins a rebalance. Cooperative-sticky members keep consuming what they
+//! keep and rejoin once more after revoking (KIP-429). One coordinator request is in flight at
+//! a time; fetches go to partition leaders in parallel.
+//!
+//! Subscription and assignment bytes use Rill's own text format (the coordinator treats them
+//! as opaque, as on the wire).
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use bytes::Bytes;
+
+use crate::client::{ConsumedRecord, ConsumerEvent, MetadataClient, PartitionPosition};
+use crate::error::ErrorCode;
+use crate::placement::BrokerId;
+use crate::protocol::{Message, NodeId, Outgoing, TopicPartition};
+
+use super::assignor::{Assignor, MemberSubscription};
+use super::coordinator::{GroupRequest, GroupResponse};
+
+/// Group consumer settings (the Java consumer's names and defaults).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct GroupConsumerConfig {
+    /// `group.id`.
+    pub group_id: String,
+    /// Subscribed topics.
+    pub topics: Vec<String>,
+    /// `partition.assignment.strategy`.
+    pub assignor: Assignor,
+    /// `session.timeout.ms`.
+    pub session_timeout_ms: u64,
+    /// `heartbeat.interval.ms`.
+    pub heartbeat_interval_ms: u64,
+    /// `max.poll.interval.ms` (sent as the rebalance timeout).
+    pub rebalance_timeout_ms: u64,
+    /// `auto.commit.interval.ms`.
+    pub auto_commit_interval_ms: u64,
+    /// `request.timeout.ms`.
+    pub request_timeout_ms: u64,
+}
+
+impl GroupConsumerConfig {
+    /// Kafka defaults for `group_id` subscribed to `topics` with `assignor`.
+    #[must_use]
+    pub fn new(group_id: &str, topics: &[&str], assignor: Assignor) -> GroupConsumerConfig {
+        GroupConsumerConfig {
+            group_id: group_id.to_owned(),
+            topics: topics.iter().map(|t| (*t).to_owned()).collect(),
+            assignor,
+            session_timeout_ms: 45_000,
+            heartbeat_interval_ms: 3_000,
+            rebalance_timeout_ms: 300_000,
+            auto_commit_interval_ms: 5_000,
+            request_timeout_ms: 30_000,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Phase {
+    FindCoordinator,
+    Join,
+    FetchOffsets,
+    Stable,
+    /// Commit, then join (a rebalance started).
+    CommitThenJoin,
+    Left,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Pending {
+    Find,
+    Join,
+    Sync,
+    OffsetFetch,
+    Heartbeat,
+    Commit,
+    Leave,
+}
+
+fn encode_partitions(partitions: &[TopicPartition]) -> String {
+    partitions.iter().map(|tp| format!("{}:{}", tp.topic, tp.partition)).collect::<Vec<_>>().join(",")
+}
+
+fn decode_partitions(text: &str) -> Vec<TopicPartition> {
+    text.split(',')
+        .filter_map(|item| {
+            let (topic, partition) = item.rsplit_once(':')?;
+            Some(TopicPartition::new(topic, partition.parse().ok()?))
+        })
+        .collect()
+}
+
+/// Subscription bytes: `topic,topic;owned-partitions`.
+fn encode_subscription(topics: &[String], owned: &[TopicPartition]) -> Bytes {
+    Bytes::from(format!("{};{}", topics.join(","), encode_partitions(owned)))
+}
+
+fn decode_subscription(member_id: &str, bytes: &[u8]) -> MemberSubscription {
+    let text = String::from_utf8_lossy(bytes);
+    let (topics, owned) = text.split_once(';').unwrap_or((&text, ""));
+    MemberSubscription {
+        member_id: member_id.to_owned(),
+        topics: topics.split(',').filter(|t| !t.is_empty()).map(str::to_owned).collect::<BTreeSet<_>>(),
+        owned: decode_partitions(owned),
+    }
+}
+
+/// A consumer that is a member of a group.
+#[derive(Debug)]
+pub struct GroupConsumer {
+    id: u32,
+    config: GroupConsumerConfig,
+    metadata: MetadataClient,
+    phase: Phase,
+    coordinator: Option<BrokerId>,
+    member_id: String,
+    generation_id: i32,
+    pending: Option<(Pending, u64, u64)>,
+    retry_at_ms: u64,
+    assignment: Vec<TopicPartition>,
+    positions: BTreeMap<TopicPartition, PartitionPosition>,
+    next_heartbeat_ms: u64,
+    next_commit_ms: u64,
+    rejoin_after_sync: bool,
+    /// Last time the coordinator answered; silence for `session.timeout.ms` means it is gone
+    /// (the Java client's "marking the coordinator dead").
+    coordinator_seen_ms: u64,
+    next_request_id: u64,
+    next_broker: usize,
+    outbox: VecDeque<Outgoing>,
+    events: VecDeque<ConsumerEvent>,
+}
+
+impl GroupConsumer {
+    /// A group member with client number `id`, bootstrapping from `bootstrap` brokers.
+    #[must_use]
+    pub fn new(id: u32, config: GroupConsumerConfig, bootstrap: Vec<BrokerId>) -> GroupConsumer {
+        GroupConsumer {
+            id,
+            config,
+            metadata: MetadataClient::new(bootstrap),
+            phase: Phase::FindCoordinator,
+            coordinator: None,
+            member_id: String::new(),
+            generation_id: -1,
+            pending: None,
+            retry_at_ms: 0,
+            assignment: Vec::new(),
+            positions: BTreeMap::new(),
+            next_heartbeat_ms: 0,
+            next_commit_ms: 0,
+            rejoin_after_sync: false,
+            coordinator_seen_ms: 0,
+            next_request_id: 1,
+            next_broker: 0,
+            outbox: VecDeque::new(),
+            events: VecDeque::new(),
+        }
+    }
+
+    /// The client number.
+    #[must_use]
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// The group.
+    #[must_use]
+    pub fn group_id(&self) -> &str {
+        &self.config.group_id
+    }
+
+    /// Its member id ("" before the first join).
+    #[must_use]
+    pub fn member_id(&self) -> &str {
+        &self.member_id
+    }
+
+    /// The generation it last synced in.
+    #[must_use]
+    pub fn generation_id(&self) -> i32 {
+        self.generation_id
+    }
+
+    /// Its partitions (in the last generation it synced).
+    #[must_use]
+    pub fn assignment(&self) -> &[TopicPartition] {
+        &self.assignment
+    }
+
+    /// Consuming with an assignment.
+    #[must_use]
+    pub fn is_stable(&self) -> bool {
+        self.phase == Phase::Stable
+    }
+
+    /// Next positions.
+    #[must_use]
+    pub fn positions(&self) -> BTreeMap<TopicPartition, i64> {
+        self.positions.iter().map(|(tp, p)| (tp.clone(), p.position)).collect()
+    }
+
+    /// Next message to send.
+    #[must_use]
+    pub fn poll_output(&mut self) -> Option<Outgoing> {
+        self.outbox.pop_front()
+    }
+
+    /// Next consumed record, reset, assignment or commit.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<ConsumerEvent> {
+        self.events.pop_front()
+    }
+
+    /// When to call [`GroupConsumer::handle_timeout`] next.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<u64> {
+        if self.phase == Phase::Left {
+            return None;
+        }
+        let mut next = self.metadata.next_deadline(self.config.request_timeout_ms).unwrap_or(u64::MAX);
+        match self.pending {
+            Some((_, _, sent_ms)) => {
+                next = next.min(sent_ms + self.config.request_timeout_ms);
+                if self.coordinator.is_some() {
+                    next = next.min(self.coordinator_seen_ms.saturating_add(self.config.session_timeout_ms) + 1);
+                }
+            }
+            None => {
+                let due = match self.phase {
+                    Phase::Stable => self.next_heartbeat_ms.min(self.next_commit_ms),
+                    _ => self.retry_at_ms,
+                };
+                next = next.min(due);
+            }
+        }
+        if self.phase == Phase::Stable {
+            for position in self.positions.values() {
+                let at = match position.in_flight {
+                    Some((_, sent_ms)) => sent_ms + self.config.request_timeout_ms,
+                    None => position.next_fetch_ms,
+                };
+                next = next.min(at);
+            }
+        }
+        Some(next)
+    }
+
+    /// Leaves the group (LeaveGroup), committing first.
+    pub fn leave(&mut self, now_ms: u64) {
+        if self.coordinator.is_some() && !self.member_id.is_empty() {
+            self.commit(now_ms);
+            let request_id = self.request_id();
+            let request = GroupRequest::Leave {
+                request_id,
+                group_id: self.config.group_id.clone(),
+                member_id: self.member_id.clone(),
+            };
+            self.send_coordinator(Pending::Leave, request_id, now_ms, request);
+        }
+        self.phase = Phase::Left;
+        self.positions.clear();
+        self.assignment.clear();
+    }
+
+    fn request_id(&mut self) -> u64 {
+        let id = self.next_request_id;
+        self.next_request_id += 1;
+        id
+    }
+
+    fn send_coordinator(&mut self, kind: Pending, request_id: u64, now_ms: u64, request: GroupRequest) {
+        let Some(coordinator) = self.coordinator else { return };
+        self.pending = Some((kind, request_id, now_ms));
+        self.outbox.push_back(Outgoing { to: NodeId::Broker(coordinator), message: Message::Group(request) });
+    }
+
+    fn rediscover(&mut self, now_ms: u64) {
+        self.coordinator = None;
+        self.phase = Phase::FindCoordinator;
+        self.retry_at_ms = now_ms + 100;
+        self.metadata.stale = true;
+    }
+
+    fn rejoin(&mut self, now_ms: u64) {
+        self.phase = Phase::Join;
+        self.retry_at_ms = now_ms;
+    }
+
+    /// Handles a response.
+    pub fn handle_message(&mut self, now_ms: u64, _from: NodeId, message: Message) {
+        match message {
+            Message::MetadataResponse { request_id, image } => self.metadata.handle_response(now_ms, request_id, image),
+            Message::FindCoordinatorResponse { request_id, error, coordinator }
+                if self.take_pending(request_id).is_some() =>
+            {
+                match coordinator.filter(|_| error.is_ok()) {
+                    Some(coordinator) => {
+                        self.coordinator = Some(coordinator);
+                        self.coordinator_seen_ms = now_ms;
+                        self.rejoin(now_ms);
+                    }
+                    None => self.retry_at_ms = now_ms + 200,
+                }
+            }
+            Message::GroupResponse(response) => self.handle_group_response(now_ms, response),
+            Message::FetchResponse { request_id, tp, error, high_watermark, log_start_offset, batches, .. } => {
+                let Some(position) = self.positions.get_mut(&tp) else { return };
+                if position.in_flight.map(|(id, _)| id) != Some(request_id) {
+                    return;
+                }
+                position.in_flight = None;
+                position.next_fetch_ms = now_ms;
+                match error {
+                    ErrorCode::None => {
+                        for batch in &batches {
+                            for record in batch.records() {
+                                let Ok(record) = record else { break };
+                                if record.offset < position.position {
+                                    continue;
+                                }
+                                position.position = record.offset + 1;
+                                self.events.push_back(ConsumerEvent::Record(ConsumedRecord {
+                                    tp: tp.clone(),
+                                    offset: record.offset,
+                                    key: record.record.key,
+                                    value: record.record.value,
+                                    high_watermark,
+                                }));
+                            }
+                        }
+                    }
+                    ErrorCode::OffsetOutOfRange => {
+                        let from_offset = position.position;
+                        position.position = log_start_offset.max(0);
+                        self.events.push_back(ConsumerEvent::PositionReset {
+                            tp,
+                            from_offset,
+                            to_offset: position.position,
+                        });
+                    }
+                    _ => {
+                        position.next_fetch_ms = now_ms + 100;
+                        self.metadata.stale = true;
+                    }
+                }
+            }
+            _ => {}
+        }
+        self.handle_timeout(now_ms);
+    }
+
+    fn take_pending(&mut self, request_id: u64) -> Option<Pending> {
+        match self.pending {
+            Some((kind, id, _)) if id == request_id => {
+                self.pending = None;
+                Some(kind)
+            }
+            _ => None,
+        }
+    }
+
+    fn handle_group_error(&mut self, now_ms: u64, error: ErrorCode) {
+        match error {
+            ErrorCode::NotCoordinator
+            | ErrorCode::CoordinatorNotAvailable
+            | ErrorCode::CoordinatorLoadInProgress
+            | ErrorCode::RequestTimedOut => {
+                self.rediscover(now_ms);
+            }
+            ErrorCode::UnknownMemberId | ErrorCode::IllegalGeneration => {
+                if error == ErrorCode::UnknownMemberId {
+                    self.member_id.clear();
+                }
+                self.generation_id = -1;
+                self.rejoin(now_ms);
+            }
+            ErrorCode::RebalanceInProgress => {
+                if self.phase == Phase::Stable {
+                    self.phase = Phase::CommitThenJoin;
+                    self.retry_at_ms = now_ms;
+                } else {
+                    self.rejoin(now_ms);
+                }
+            }
+            _ => {
+                self.phase = Phase::Join;
+                self.retry_at_ms = now_ms + 500;
+            }
+        }
+    }
+
+    fn handle_group_response(&mut self, now_ms: u64, response: GroupResponse) {
+        self.coordinator_seen_ms = now_ms;
+        match response {
+            GroupResponse::Join { request_id, error, generation_id, protocol_name, leader, member_id, members } => {
+                if self.take_pending(request_id) != Some(Pending::Join) {
+                    return;
+                }
+                match error {
+                    ErrorCode::MemberIdRequired => {
+                        self.member_id = member_id;
+                        self.rejoin(now_ms);
+                    }
+                    ErrorCode::None => {
+                        self.member_id = member_id;
+                        self.generation_id = generation_id;
+                        let assignments = if leader == self.member_id {
+                            self.compute_assignment(&protocol_name, &members)
+                        } else {
+                            Vec::new()
+                        };
+                        let request_id = self.request_id();
+                        let request = GroupRequest::Sync {
+                            request_id,
+                            group_id: self.config.group_id.clone(),
+                            generation_id,
+                            member_id: self.member_id.clone(),
+                            assignments,
+                        };
+                        self.send_coordinator(Pending::Sync, request_id, now_ms, request);
+                    }
+                    error => self.handle_group_error(now_ms, error),
+                }
+            }
+            GroupResponse::Sync { request_id, error, assignment } => {
+                if self.take_pending(request_id) != Some(Pending::Sync) {
+                    return;
+                }
+                if !error.is_ok() {
+                    self.handle_group_error(now_ms, error);
+                    return;
+                }
+                let new: Vec<TopicPartition> = decode_partitions(&String::from_utf8_lossy(&assignment));
+                let revoked: Vec<TopicPartition> =
+                    self.assignment.iter().filter(|tp| !new.contains(tp)).cloned().collect();
+                for tp in &revoked {
+                    self.positions.remove(tp);
+                }
+                if self.config.assignor != Assignor::CooperativeSticky {
+                    // Eager protocols start every generation from committed offsets.
+                    self.positions.clear();
+                }
+                self.assignment = new.clone();
+                self.events.push_back(ConsumerEvent::Assigned {
+                    group_id: self.config.group_id.clone(),
+                    generation_id: self.generation_id,
+                    partitions: new,
+                });
+                // KIP-429: after revoking, join again so the revoked partitions can move.
+                self.rejoin_after_sync = self.config.assignor == Assignor::CooperativeSticky && !revoked.is_empty();
+                self.phase = Phase::FetchOffsets;
+                self.retry_at_ms = now_ms;
+            }
+            GroupResponse::Offsets { request_id, error, offsets } => {
+                if self.take_pending(request_id) != Some(Pending::OffsetFetch) {
+                    return;
+                }
+                if !error.is_ok() {
+                    self.handle_group_error(now_ms, error);
+                    return;
+                }
+                for tp in self.assignment.clone() {
+                    let committed = offsets.iter().find(|(t, _)| *t == tp).map_or(-1, |(_, o)| *o);
+                    self.positions.entry(tp).or_insert(PartitionPosition {
+                        // auto.offset.reset=earliest: a fetch out of range moves to the log start.
+                        position: committed.max(0),
+                        in_flight: None,
+                        next_fetch_ms: now_ms,
+                    });
+                }
+                self.phase = Phase::Stable;
+                self.next_heartbeat_ms = now_ms + self.config.heartbeat_interval_ms;
+                self.next_commit_ms = now_ms + self.config.auto_commit_interval_ms;
+                if self.rejoin_after_sync {
+                    self.rejoin_after_sync = false;
+                    self.rejoin(now_ms);
+                }
+            }
+            GroupResponse::Ack { request_id, error } => match self.take_pending(request_id) {
+                Some(Pending::Heartbeat) => {
+                    if !error.is_ok() {
+                        self.handle_group_error(now_ms, error);
+                    }
+                }
+                Some(Pending::Commit) => {
+                    if error.is_ok() {
+                        self.report_commit();
+                    } else if self.phase == Phase::Stable {
+                        self.handle_group_error(now_ms, error);
+                    }
+                    if self.phase == Phase::CommitThenJoin {
+                        self.rejoin(now_ms);
+                    }
+                }
+                Some(Pending::Leave) | Some(_) | None => {}
+            },
+        }
+    }
+
+    fn report_commit(&mut self) {
+        for (tp, position) in &self.positions {
+            self.events.push_back(ConsumerEvent::Committed {
+                group_id: self.config.group_id.clone(),
+                tp: tp.clone(),
+                offset: position.position,
+            });
+        }
+    }
+
+    fn compute_assignment(&self, protocol_name: &str, members: &[(String, Bytes)]) -> Vec<(String, Bytes)> {
+        let assignor = Assignor::from_name(protocol_name).unwrap_or(self.config.assignor);
+        let subscriptions: Vec<MemberSubscription> =
+            members.iter().map(|(member_id, bytes)| decode_subscription(member_id, bytes)).collect();
+        let mut partitions = BTreeMap::new();
+        for subscription in &subscriptions {
+            for topic in &subscription.topics {
+                if let Some(metadata) = self.metadata.image.topics.get(topic.as_str()) {
+                    partitions.insert(topic.clone(), i32::try_from(metadata.partitions.len()).unwrap_or(0));
+                }
+            }
+        }
+        assignor
+            .assign(&partitions, &subscriptions)
+            .into_iter()
+            .map(|(member_id, assigned)| (member_id, Bytes::from(encode_partitions(&assigned))))
+            .collect()
+    }
+
+    fn commit(&mut self, now_ms: u64) {
+        let offsets: Vec<(TopicPartition, i64)> =
+            self.positions.iter().map(|(tp, p)| (tp.clone(), p.position)).collect();
+        let request_id = self.request_id();
+        let request = GroupRequest::OffsetCommit {
+            request_id,
+            group_id: self.config.group_id.clone(),
+            generation_id: self.generation_id,
+            member_id: self.member_id.clone(),
+            offsets,
+        };
+        self.send_coordinator(Pending::Commit, request_id, now_ms, request);
+    }
+
+    /// Sends what is due: coordinator requests by phase, heartbeats, commits, fetches.
+    pub fn handle_timeout(&mut self, now_ms: u64) {
+        if self.phase == Phase::Left {
+            return;
+        }
+        let request_id = self.next_request_id;
+        if self.metadata.poll(now_ms, request_id, self.config.request_timeout_ms, &mut self.outbox) {
+            self.next_request_id += 1;
+        }
+        let silent = self.coordinator.is_some()
+            && now_ms > self.coordinator_seen_ms.saturating_add(self.config.session_timeout_ms);
+        if silent && self.pending.is_some() {
+            self.pending = None;
+            self.rediscover(now_ms);
+        }
+        if let Some((_, _, sent_ms)) = self.pending {
+            if now_ms < sent_ms + self.config.request_timeout_ms {
+                self.fetch(now_ms);
+                return;
+            }
+            self.pending = None;
+            self.rediscover(now_ms);
+        }
+        match self.phase {
+            Phase::FindCoordinator if now_ms >= self.retry_at_ms => {
+                let brokers: Vec<BrokerId> = self.metadata.image.brokers.keys().copied().collect();
+                if brokers.is_empty() {
+                    self.metadata.stale = true;
+                    return;
+                }
+                let broker = brokers[self.next_broker % brokers.len()];
+                self.next_broker += 1;
+                let request_id = self.request_id();
+                self.pending = Some((Pending::Find, request_id, now_ms));
+                let message = Message::FindCoordinator { request_id, group_id: self.config.group_id.clone() };
+                self.outbox.push_back(Outgoing { to: NodeId::Broker(broker), message });
+            }
+            Phase::Join if now_ms >= self.retry_at_ms => {
+                // Join only with metadata for every subscribed topic, so a leader can assign them.
+                let known =
+                    self.config.topics.iter().all(|topic| self.metadata.image.topics.contains_key(topic.as_str()));
+                if !known {
+                    self.metadata.stale = true;
+                    self.retry_at_ms = now_ms + 100;
+                    return;
+                }
+                let request_id = self.request_id();
+                let subscription = encode_subscription(&self.config.topics, &self.assignment);
+                let request = GroupRequest::Join {
+                    request_id,
+                    group_id: self.config.group_id.clone(),
+                    member_id: self.member_id.clone(),
+                    session_timeout_ms: self.config.session_timeout_ms,
+                    rebalance_timeout_ms: self.config.rebalance_timeout_ms,
+                    protocol_type: "consumer".into(),
+                    protocols: vec![(self.config.assignor.name().to_owned(), subscription)],
+                };
+                self.send_coordinator(Pending::Join, request_id, now_ms, request);
+            }
+            Phase::FetchOffsets if now_ms >= self.retry_at_ms => {
+                let request_id = self.request_id();
+                let request = GroupRequest::OffsetFetch {
+                    request_id,
+                    group_id: self.config.group_id.clone(),
+                    partitions: self.assignment.clone(),
+                };
+                self.send_coordinator(Pending::OffsetFetch, request_id, now_ms, request);
+            }
+            Phase::CommitThenJoin => {
+                if self.positions.is_empty() {
+                    self.rejoin(now_ms);
+                    self.handle_timeout(now_ms);
+                } else {
+                    self.commit(now_ms);
+                }
+            }
+            Phase::Stable => {
+                if now_ms >= self.next_commit_ms {
+                    self.next_commit_ms = now_ms + self.config.auto_commit_interval_ms;
+                    if !self.positions.is_empty() {
+                        self.commit(now_ms);
+                    }
+                } else if now_ms >= self.next_heartbeat_ms {
+                    self.next_heartbeat_ms = now_ms + self.config.heartbeat_interval_ms;
+                    let request_id = self.request_id();
+                    let request = GroupRequest::Heartbeat {
+                        request_id,
+                        group_id: self.config.group_id.clone(),
+                        generation_id: self.generation_id,
+                        member_id: self.member_id.clone(),
+                    };
+                    self.send_coordinator(Pending::Heartbeat, request_id, now_ms, request);
+                }
+            }
+            _ => {}
+        }
+        self.fetch(now_ms);
+    }
+
+    fn fetch(&mut self, now_ms: u64) {
+        if self.phase != Phase::Stable {
+            return;
+        }
+        let partitions: Vec<TopicPartition> = self.positions.keys().cloned().collect();
+        for tp in partitions {
+            let leader = self.metadata.leader(&tp);
+            let position = self.positions.get_mut(&tp).expect("listed above");
+            if position.in_flight.is_some_and(|(_, sent_ms)| now_ms >= sent_ms + self.config.request_timeout_ms) {
+                position.in_flight = None;
+                self.metadata.stale = true;
+            }
+            if position.in_flight.is_some() || now_ms < position.next_fetch_ms {
+                continue;
+            }
+            let Some(leader) = leader else {
+                position.next_fetch_ms = now_ms + 100;
+                self.metadata.stale = true;
+                continue;
+            };
+            let request_id = self.next_request_id;
+            self.next_request_id += 1;
+            position.in_flight = Some((request_id, now_ms));
+            let message = Message::Fetch {
+                request_id,
+                replica_id: None,
+                tp: tp.clone(),
+                fetch_offset: position.position,
+                last_fetched_epoch: -1,
+                current_leader_epoch: -1,
+                max_bytes: 1 << 20,
+                max_wait_ms: 500,
+            };
+            self.outbox.push_back(Outgoing { to: NodeId::Broker(leader), message });
+        }
+    }
+}
