@@ -201,6 +201,8 @@ pub struct SimConfig {
     pub producers: Vec<ProducerSpec>,
     /// Consumers, each reading every partition of the listed topics.
     pub consumers: Vec<Vec<String>>,
+    /// Consumer-group members (they create `__consumer_offsets`).
+    pub group_consumers: Vec<GroupConsumerConfig>,
     /// The network.
     pub network: NetworkConfig,
     /// Faults at fixed times.
@@ -226,6 +228,7 @@ impl SimConfig {
             topics: vec![topic],
             producers: Vec::new(),
             consumers: Vec::new(),
+            group_consumers: Vec::new(),
             network: NetworkConfig::default(),
             faults: Vec::new(),
             record_trace: true,
@@ -504,6 +507,9 @@ impl Sim {
             let topics: Vec<&str> = topics.iter().map(String::as_str).collect();
             sim.consumers.insert(client, Consumer::new(client, &topics, bootstrap.clone()));
             sim.wake(NodeId::Client(client), sim.now_ms);
+        }
+        for member in sim.config.group_consumers.clone() {
+            sim.add_group_consumer(member)?;
         }
         for fault in sim.config.faults.clone() {
             sim.schedule(fault.at_ms.max(sim.now_ms), Item::Fault(fault.fault));

@@ -229,6 +229,7 @@ impl ClusterSpec {
             config.producers.push(producer);
         }
         config.consumers.clone_from(&self.consumers);
+        config.group_consumers.clear();
         config.validate()?;
         Ok(config)
     }

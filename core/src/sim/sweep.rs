@@ -10,6 +10,8 @@ use std::fmt;
 
 use serde::Serialize;
 
+use crate::group::assignor::Assignor;
+use crate::group::member::GroupConsumerConfig;
 use crate::protocol::Acks;
 use crate::rng::Rng;
 use crate::topic::NewTopic;
@@ -60,6 +62,13 @@ pub fn random_config(seed: u64) -> SimConfig {
         config.producers.push(spec);
     }
     config.consumers.push(vec!["t".to_owned()]);
+    let assignor = [Assignor::Range, Assignor::RoundRobin, Assignor::CooperativeSticky][rng.index(3)];
+    for _ in 0..rng.below(4) {
+        let mut member = GroupConsumerConfig::new("g", &["t"], assignor);
+        member.session_timeout_ms = 10_000;
+        member.auto_commit_interval_ms = rng.range_inclusive(1_000, 5_000);
+        config.group_consumers.push(member);
+    }
     config.faults = random_faults(&mut rng, brokers);
     config
 }
