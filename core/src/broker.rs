@@ -239,6 +239,11 @@ impl<F: StorageFactory> BrokerNode<F> {
         self.replicas.get(tp).map(|replica| &replica.log)
     }
 
+    /// The group coordinators this broker runs, by `__consumer_offsets` partition.
+    pub fn coordinators(&self) -> impl Iterator<Item = (i32, &GroupCoordinator)> {
+        self.coordinators.iter().map(|(partition, coordinator)| (*partition, coordinator))
+    }
+
     /// Every partition this broker leads: (partition, leader epoch, log).
     pub fn leader_logs(&self) -> impl Iterator<Item = (&TopicPartition, i32, &PartitionLog<F::Storage>)> {
         self.replicas

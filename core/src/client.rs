@@ -582,6 +582,13 @@ pub enum ConsumerEvent {
         /// New position.
         to_offset: i64,
     },
+    /// No committed offset and `auto.offset.reset=none`: the partition is not consumed.
+    OutOfRange {
+        /// The partition.
+        tp: TopicPartition,
+        /// The position that was out of range (-1 when there was no committed offset).
+        offset: i64,
+    },
     /// A group member received its partitions for a generation.
     Assigned {
         /// Group.

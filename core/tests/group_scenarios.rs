@@ -161,3 +161,41 @@ fn coordinator_partition_matches_kafka() {
     // "polygenelubricants".hashCode() is Integer.MIN_VALUE: Kafka's Utils.abs maps it to 0.
     assert_eq!(coordinator_partition("polygenelubricants", 50), 0);
 }
+
+#[test]
+fn auto_offset_reset_earliest_latest_and_none() {
+    use rill_core::group::member::OffsetReset;
+    let first_offsets = |reset: OffsetReset| {
+        let mut sim = Sim::new(cluster(36, 1)).unwrap();
+        sim.run_until(10_000); // ~180 records already written
+        let mut config = member(Assignor::Range);
+        config.auto_offset_reset = reset;
+        let client = sim.add_group_consumer(config).unwrap();
+        sim.run_until(20_000);
+        let consumed: Vec<i64> = sim
+            .trace()
+            .iter()
+            .filter_map(|e| match &e.kind {
+                TraceKind::Consumed { client: c, offset, .. } if *c == client => Some(*offset),
+                _ => None,
+            })
+            .collect();
+        let resets: Vec<i64> = sim
+            .trace()
+            .iter()
+            .filter_map(|e| match &e.kind {
+                TraceKind::ConsumerReset { client: c, to_offset, .. } if *c == client => Some(*to_offset),
+                _ => None,
+            })
+            .collect();
+        (consumed, resets)
+    };
+    let (earliest, _) = first_offsets(OffsetReset::Earliest);
+    assert_eq!(earliest.first(), Some(&0), "earliest starts at the log start");
+    let (latest, resets) = first_offsets(OffsetReset::Latest);
+    assert!(latest.first().is_some_and(|o| *o >= 150), "latest skips what was there: {:?}", latest.first());
+    assert!(resets[0] >= 150);
+    let (none, resets) = first_offsets(OffsetReset::None);
+    assert!(none.is_empty(), "none consumes nothing without a committed offset");
+    assert_eq!(resets, vec![-1], "OFFSET_OUT_OF_RANGE is surfaced");
+}

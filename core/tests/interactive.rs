@@ -144,3 +144,27 @@ fn field_lists_match_the_serde_names() {
         sorted(ProduceSpec::FIELDS)
     );
 }
+
+#[test]
+fn snapshot_shows_groups_with_lag() {
+    let mut sim = Sim::from_spec(&spec()).unwrap();
+    sim.run_for(100);
+    for index in 0..30 {
+        sim.produce(&produce("orders", &format!("v{index}"), AcksSpec::Number(-1))).unwrap();
+    }
+    let member: rill_core::sim::spec::GroupMemberSpec =
+        serde_json::from_str(r#"{"groupId": "billing", "topics": ["orders"], "autoOffsetReset": "earliest"}"#).unwrap();
+    let client = sim.add_group_consumer(member.to_config().unwrap()).unwrap();
+    sim.run_for(15_000);
+    let snapshot = sim.snapshot();
+    let group = snapshot.groups.iter().find(|g| g.group_id == "billing").expect("the group is listed");
+    assert_eq!(group.state, "Stable");
+    assert_eq!(group.members.len(), 1);
+    assert_eq!(group.members[0].client, client);
+    assert_eq!(group.members[0].partitions.len(), 2);
+    assert_eq!(group.offsets.len(), 2);
+    assert!(group.offsets.iter().all(|o| o.lag == Some(0)), "everything consumed and committed: {:?}", group.offsets);
+    let bad: rill_core::sim::spec::GroupMemberSpec =
+        serde_json::from_str(r#"{"groupId": "g", "topics": ["orders"], "assignor": "fastest"}"#).unwrap();
+    assert!(bad.to_config().unwrap_err().message.contains("fastest"));
+}

@@ -10,7 +10,7 @@
 //! See `wasm/README.md` for the JS API and an example.
 
 use rill_core::error::{Error, ErrorCode};
-use rill_core::sim::spec::{ClusterSpec, ProduceSpec, TopicSpec, WorkloadSpec};
+use rill_core::sim::spec::{ClusterSpec, GroupMemberSpec, ProduceSpec, TopicSpec, WorkloadSpec};
 use rill_core::sim::{Fault, Sim};
 use serde::Serialize;
 use wasm_bindgen::prelude::*;
@@ -107,6 +107,26 @@ export interface CheckReport {
   consumed: number;
 }
 
+/** A consumer-group member to add. */
+export interface GroupMemberSpec {
+  groupId: string;
+  topics: string[];
+  assignor?: "range" | "roundrobin" | "cooperative-sticky";
+  autoOffsetReset?: "earliest" | "latest" | "none";
+  sessionTimeoutMs?: number;
+}
+
+export interface GroupSnapshot {
+  groupId: string;
+  coordinator: number;
+  state: string;
+  generationId: number;
+  protocol: string;
+  leader: string;
+  members: { client: number; memberId: string; generationId: number; stable: boolean; partitions: string[] }[];
+  offsets: { topic: string; partition: number; committed: number; highWatermark: number | null; lag: number | null }[];
+}
+
 export interface Snapshot {
   nowMs: number;
   events: number;
@@ -115,6 +135,7 @@ export interface Snapshot {
   brokers: BrokerSnapshot[];
   partitions: PartitionSnapshot[];
   cutLinks: [number, number][];
+  groups: GroupSnapshot[];
   report: CheckReport;
 }
 
@@ -253,6 +274,25 @@ impl Cluster {
     #[wasm_bindgen(js_name = addConsumer)]
     pub fn add_consumer(&mut self, topics: Vec<String>) -> Result<u32, JsError> {
         self.sim.add_consumer(&topics).map_err(|error| js_error(&error))
+    }
+
+    /// Adds a consumer-group member; returns its client number.
+    #[wasm_bindgen(js_name = addGroupConsumer)]
+    pub fn add_group_consumer(
+        &mut self,
+        #[wasm_bindgen(unchecked_param_type = "GroupMemberSpec")] spec: JsValue,
+    ) -> Result<u32, JsError> {
+        reject_unknown_keys(&spec, GroupMemberSpec::FIELDS, "group member")?;
+        let spec: GroupMemberSpec = from_js(spec, "group member")?;
+        let config = spec.to_config().map_err(|error| js_error(&error))?;
+        self.sim.add_group_consumer(config).map_err(|error| js_error(&error))
+    }
+
+    /// Removes a group member: `graceful` leaves the group, otherwise it just stops (the
+    /// coordinator notices after `session.timeout.ms`).
+    #[wasm_bindgen(js_name = removeGroupConsumer)]
+    pub fn remove_group_consumer(&mut self, client: u32, graceful: bool) -> Result<(), JsError> {
+        self.sim.remove_group_consumer(client, graceful).map_err(|error| js_error(&error))
     }
 
     fn act(&mut self, fault: Fault) -> Result<(), JsError> {

@@ -42,6 +42,19 @@ pub struct GroupConsumerConfig {
     pub auto_commit_interval_ms: u64,
     /// `request.timeout.ms`.
     pub request_timeout_ms: u64,
+    /// `auto.offset.reset`: where to start without a committed offset.
+    pub auto_offset_reset: OffsetReset,
+}
+
+/// `auto.offset.reset`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OffsetReset {
+    /// The log start offset.
+    Earliest,
+    /// The high watermark (only new records). Kafka's default.
+    Latest,
+    /// No reset: the partition reports `OFFSET_OUT_OF_RANGE` and is not consumed.
+    None,
 }
 
 impl GroupConsumerConfig {
@@ -57,6 +70,7 @@ impl GroupConsumerConfig {
             rebalance_timeout_ms: 300_000,
             auto_commit_interval_ms: 5_000,
             request_timeout_ms: 30_000,
+            auto_offset_reset: OffsetReset::Latest,
         }
     }
 }
@@ -338,12 +352,20 @@ impl GroupConsumer {
                     }
                     ErrorCode::OffsetOutOfRange => {
                         let from_offset = position.position;
-                        position.position = log_start_offset.max(0);
-                        self.events.push_back(ConsumerEvent::PositionReset {
-                            tp,
-                            from_offset,
-                            to_offset: position.position,
-                        });
+                        let to_offset = match self.config.auto_offset_reset {
+                            OffsetReset::Earliest => log_start_offset.max(0),
+                            OffsetReset::Latest => high_watermark.max(0),
+                            OffsetReset::None => {
+                                // Surfaced, and the partition is not consumed (Kafka throws
+                                // NoOffsetForPartitionException / OffsetOutOfRangeException).
+                                self.positions.remove(&tp);
+                                self.events.push_back(ConsumerEvent::OutOfRange { tp, offset: from_offset });
+                                self.handle_timeout(now_ms);
+                                return;
+                            }
+                        };
+                        position.position = to_offset;
+                        self.events.push_back(ConsumerEvent::PositionReset { tp, from_offset, to_offset });
                     }
                     _ => {
                         position.next_fetch_ms = now_ms + 100;
@@ -469,8 +491,10 @@ impl GroupConsumer {
                 for tp in self.assignment.clone() {
                     let committed = offsets.iter().find(|(t, _)| *t == tp).map_or(-1, |(_, o)| *o);
                     self.positions.entry(tp).or_insert(PartitionPosition {
-                        // auto.offset.reset=earliest: a fetch out of range moves to the log start.
-                        position: committed.max(0),
+                        // Without a committed offset, fetch at -1: the leader answers
+                        // OFFSET_OUT_OF_RANGE with its log start and HW, and auto.offset.reset
+                        // picks one.
+                        position: committed,
                         in_flight: None,
                         next_fetch_ms: now_ms,
                     });

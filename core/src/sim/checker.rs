@@ -327,7 +327,7 @@ impl Checker {
     /// Observes a consumer event.
     pub fn on_consume(&mut self, client: u32, event: &ConsumerEvent, event_index: u64, time_ms: u64) {
         match event {
-            ConsumerEvent::PositionReset { tp, .. } => {
+            ConsumerEvent::PositionReset { tp, .. } | ConsumerEvent::OutOfRange { tp, .. } => {
                 self.consumer_next.remove(&(client, tp.clone()));
                 if let Some(group) = self.member_group.get(&client) {
                     self.group_consumed.remove(&(group.clone(), tp.clone()));

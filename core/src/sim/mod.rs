@@ -43,8 +43,8 @@ use crate::topic::NewTopic;
 
 use checker::{CheckReport, Checker};
 use spec::{
-    BrokerSnapshot, ClusterSpec, PartitionSnapshot, ProduceSpec, RecordSnapshot, ReplicaSnapshot, Snapshot,
-    SNAPSHOT_RECORDS_MAX,
+    BrokerSnapshot, ClusterSpec, GroupSnapshot, MemberSnapshot, OffsetSnapshot, PartitionSnapshot, ProduceSpec,
+    RecordSnapshot, ReplicaSnapshot, Snapshot, SNAPSHOT_RECORDS_MAX,
 };
 use trace::{fingerprint, DropReason, StableHasher, TraceEvent, TraceKind};
 
@@ -736,7 +736,9 @@ impl Sim {
         }
         cut_links.sort_unstable();
         cut_links.dedup();
+        let groups = self.group_snapshots();
         Snapshot {
+            groups,
             now_ms: self.now_ms,
             events: self.events,
             trace_hash: format!("{:016x}", self.trace_hash()),
@@ -746,6 +748,59 @@ impl Sim {
             cut_links,
             report: self.checker.report().clone(),
         }
+    }
+
+    fn group_snapshots(&self) -> Vec<GroupSnapshot> {
+        let mut groups = Vec::new();
+        for (id, slot) in &self.brokers {
+            let Some(node) = slot.node.as_ref() else { continue };
+            for (_, coordinator) in node.coordinators() {
+                for (group_id, _) in coordinator.list_groups() {
+                    let Some(description) = coordinator.describe(&group_id) else { continue };
+                    let members = self
+                        .group_consumers
+                        .values()
+                        .filter(|member| member.group_id() == group_id && !member.member_id().is_empty())
+                        .map(|member| MemberSnapshot {
+                            client: member.id(),
+                            member_id: member.member_id().to_owned(),
+                            generation_id: member.generation_id(),
+                            stable: member.is_stable(),
+                            partitions: member.assignment().iter().map(ToString::to_string).collect(),
+                        })
+                        .collect();
+                    let offsets = coordinator
+                        .committed(&group_id)
+                        .into_iter()
+                        .map(|(tp, committed)| {
+                            let high_watermark = self
+                                .leader(&tp)
+                                .and_then(|leader| self.broker(leader))
+                                .and_then(|broker| broker.log(&tp))
+                                .map(crate::log::PartitionLog::high_watermark);
+                            OffsetSnapshot {
+                                topic: tp.topic.to_string(),
+                                partition: tp.partition,
+                                committed,
+                                high_watermark,
+                                lag: high_watermark.map(|hw| (hw - committed).max(0)),
+                            }
+                        })
+                        .collect();
+                    groups.push(GroupSnapshot {
+                        group_id,
+                        coordinator: *id,
+                        state: format!("{:?}", description.state),
+                        generation_id: description.generation_id,
+                        protocol: description.protocol_name,
+                        leader: description.leader,
+                        members,
+                        offsets,
+                    });
+                }
+            }
+        }
+        groups
     }
 
     fn broker_config(&self, id: BrokerId) -> BrokerConfig {
@@ -1249,6 +1304,9 @@ impl Sim {
                 },
                 ConsumerEvent::Committed { group_id, tp, offset } => {
                     TraceKind::Committed { client, group_id: group_id.clone(), tp: tp.clone(), offset: *offset }
+                }
+                ConsumerEvent::OutOfRange { tp, offset } => {
+                    TraceKind::ConsumerReset { client, tp: tp.clone(), from_offset: *offset, to_offset: -1 }
                 }
             };
             let index = self.record(kind);

@@ -287,6 +287,63 @@ impl ProduceSpec {
     pub const FIELDS: &'static [&'static str] = &["topic", "key", "value", "acks", "partition"];
 }
 
+/// A consumer-group member to add, as plain data.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct GroupMemberSpec {
+    /// `group.id`.
+    pub group_id: String,
+    /// Subscribed topics.
+    pub topics: Vec<String>,
+    /// `range`, `roundrobin` or `cooperative-sticky` (default `range`).
+    #[serde(default)]
+    pub assignor: Option<String>,
+    /// `earliest`, `latest` or `none` (default `latest`).
+    #[serde(default)]
+    pub auto_offset_reset: Option<String>,
+    /// `session.timeout.ms` (default 45000).
+    #[serde(default)]
+    pub session_timeout_ms: Option<u64>,
+}
+
+impl GroupMemberSpec {
+    /// The JS/JSON field names.
+    pub const FIELDS: &'static [&'static str] =
+        &["groupId", "topics", "assignor", "autoOffsetReset", "sessionTimeoutMs"];
+
+    /// The member config this stands for; bad names are errors.
+    pub fn to_config(&self) -> Result<crate::group::member::GroupConsumerConfig> {
+        use crate::group::assignor::Assignor;
+        use crate::group::member::{GroupConsumerConfig, OffsetReset};
+        let assignor = match self.assignor.as_deref() {
+            None => Assignor::Range,
+            Some(name) => Assignor::from_name(name).ok_or_else(|| {
+                Error::new(
+                    ErrorCode::InvalidConfig,
+                    format!("unknown assignor {name:?}: range, roundrobin or cooperative-sticky"),
+                )
+            })?,
+        };
+        let topics: Vec<&str> = self.topics.iter().map(String::as_str).collect();
+        let mut config = GroupConsumerConfig::new(&self.group_id, &topics, assignor);
+        config.auto_offset_reset = match self.auto_offset_reset.as_deref() {
+            None | Some("latest") => OffsetReset::Latest,
+            Some("earliest") => OffsetReset::Earliest,
+            Some("none") => OffsetReset::None,
+            Some(other) => {
+                return Err(Error::new(
+                    ErrorCode::InvalidConfig,
+                    format!("auto.offset.reset must be earliest, latest or none, got {other:?}"),
+                ))
+            }
+        };
+        if let Some(session_timeout_ms) = self.session_timeout_ms {
+            config.session_timeout_ms = session_timeout_ms;
+        }
+        Ok(config)
+    }
+}
+
 /// One partition in a [`Snapshot`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -350,6 +407,60 @@ pub struct BrokerSnapshot {
     pub replicas: Vec<ReplicaSnapshot>,
 }
 
+/// A group member in a [`Snapshot`] (the client's view).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MemberSnapshot {
+    /// Client number.
+    pub client: u32,
+    /// Member id.
+    pub member_id: String,
+    /// Generation it last synced in.
+    pub generation_id: i32,
+    /// Consuming with an assignment.
+    pub stable: bool,
+    /// Its partitions.
+    pub partitions: Vec<String>,
+}
+
+/// A committed offset and the lag behind the high watermark.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct OffsetSnapshot {
+    /// Topic.
+    pub topic: String,
+    /// Partition.
+    pub partition: i32,
+    /// Committed offset.
+    pub committed: i64,
+    /// The leader's high watermark, if a leader is up.
+    pub high_watermark: Option<i64>,
+    /// HW − committed.
+    pub lag: Option<i64>,
+}
+
+/// A consumer group in a [`Snapshot`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct GroupSnapshot {
+    /// Group id.
+    pub group_id: String,
+    /// The coordinating broker.
+    pub coordinator: BrokerId,
+    /// State at the coordinator.
+    pub state: String,
+    /// Generation at the coordinator.
+    pub generation_id: i32,
+    /// Assignor in use.
+    pub protocol: String,
+    /// Leader member id.
+    pub leader: String,
+    /// Members as the clients see themselves.
+    pub members: Vec<MemberSnapshot>,
+    /// Committed offsets with lag.
+    pub offsets: Vec<OffsetSnapshot>,
+}
+
 /// The whole simulated cluster at one moment, as plain data.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -368,6 +479,8 @@ pub struct Snapshot {
     pub partitions: Vec<PartitionSnapshot>,
     /// Cut links as (from, to) broker pairs.
     pub cut_links: Vec<(BrokerId, BrokerId)>,
+    /// Consumer groups, from their coordinators.
+    pub groups: Vec<GroupSnapshot>,
     /// What the checkers found.
     pub report: CheckReport,
 }
