@@ -1441,13 +1441,19 @@ impl<S: Storage> Replica<S> {
     }
 
     fn truncate(&mut self, offset: i64) {
-        if offset < self.log.log_end_offset() {
-            self.log.truncate_to(offset).expect("truncation target is within the log");
-            // Truncation can remove producer batches: derive the state from the log again.
-            let (epochs, producers) = rebuild_state(&self.log);
-            self.epochs = epochs;
-            self.producers = producers;
+        if offset >= self.log.log_end_offset() {
+            // Kafka's UnifiedLog.truncateTo: even when nothing is removed, drop epoch entries
+            // starting at the LEO. A replica that became leader and appended nothing keeps an
+            // entry for its epoch there (KIP-279), which would otherwise make it report that
+            // epoch as its last fetched one forever and never converge (seed 2877).
+            self.epochs.truncate_from_end(self.log.log_end_offset());
+            return;
         }
+        self.log.truncate_to(offset).expect("truncation target is within the log");
+        // Truncation can remove producer batches: derive the state from the log again.
+        let (epochs, producers) = rebuild_state(&self.log);
+        self.epochs = epochs;
+        self.producers = producers;
     }
 }
 
