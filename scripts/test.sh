@@ -28,6 +28,7 @@ failed=$(grep -E '^test result:' "$TOOLS_DIR/test-output.log" | awk '{s += $6} E
 step "benchmark smoke run (figures: see BENCHMARKS.md)"
 cargo bench --locked -p rill-core --bench log_throughput -- --quick
 cargo bench --locked -p rill-core --bench sim_throughput -- --quick
+cargo bench --locked -p rill-core --bench group_throughput -- --quick
 
 echo
 echo "all checks passed"
