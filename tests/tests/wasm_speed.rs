@@ -11,7 +11,7 @@ use rill_tests::{require_wasm_package, Browser, StaticServer};
 const VIRTUAL_MS: u64 = 10_000;
 
 fn native() -> (u64, f64, String) {
-    let producer = serde_json::json!({ "topic": "bench", "acks": "all", "intervalMs": 1, "records": VIRTUAL_MS });
+    let producer = serde_json::json!({ "topic": "bench", "acks": "all", "intervalMs": 1, "records": VIRTUAL_MS, "enableIdempotence": false });
     let spec: ClusterSpec = serde_json::from_value(serde_json::json!({
         "seed": 1, "brokers": 3, "recordTrace": false,
         "topics": [{ "name": "bench", "partitions": 6, "minInsyncReplicas": 2 }],

@@ -54,6 +54,7 @@ export interface WorkloadSpec {
   records?: number;
   startMs?: number;
   keyed?: boolean;
+  enableIdempotence?: boolean;
 }
 
 /** A record to produce. */

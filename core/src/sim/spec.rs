@@ -73,11 +73,15 @@ pub struct WorkloadSpec {
     /// Keyed records (default true).
     #[serde(default = "yes")]
     pub keyed: bool,
+    /// `enable.idempotence` (default true, as in Kafka; effective with acks=all).
+    #[serde(default = "yes")]
+    pub enable_idempotence: bool,
 }
 
 impl WorkloadSpec {
     /// The JS/JSON field names.
-    pub const FIELDS: &'static [&'static str] = &["topic", "acks", "intervalMs", "records", "startMs", "keyed"];
+    pub const FIELDS: &'static [&'static str] =
+        &["topic", "acks", "intervalMs", "records", "startMs", "keyed", "enableIdempotence"];
 }
 
 fn hundred() -> u64 {
@@ -226,6 +230,7 @@ impl ClusterSpec {
             let mut producer = ProducerSpec::new(&workload.topic, acks, workload.interval_ms.max(1), workload.records);
             producer.start_ms = workload.start_ms;
             producer.keyed = workload.keyed;
+            producer.config.enable_idempotence = workload.enable_idempotence;
             config.producers.push(producer);
         }
         config.consumers.clone_from(&self.consumers);
