@@ -76,7 +76,7 @@ fn browser_and_native_runs_have_the_same_trace_hash() {
     assert_eq!(result["traceHash"].as_str().unwrap(), format!("{:016x}", native.trace_hash()), "{result}");
     assert_eq!(result["events"].as_u64().unwrap(), native.events());
     assert_eq!(result["traceLength"].as_u64().unwrap(), native.trace().len() as u64);
-    assert!(native.events() > 5_000, "the scenario does real work");
+    assert!(native.events() > 3_000, "the scenario does real work: {} events, {:?}", native.events(), native.report());
     assert_eq!(result["violations"].as_u64(), Some(0));
 }
 

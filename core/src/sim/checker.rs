@@ -452,15 +452,25 @@ impl Checker {
                 *seen.entry((tp.clone(), *print)).or_default() += 1;
             }
         }
-        self.report.duplicates = seen.values().filter(|count| **count > 1).map(|count| count - 1).sum();
         let acked = std::mem::take(&mut self.acked);
+        // The same key and value may legitimately be written more than once (a user sending
+        // it twice): only copies beyond the number of acknowledged sends are duplicates.
+        let mut sent: BTreeMap<(TopicPartition, u64), u64> = BTreeMap::new();
+        for write in &acked {
+            if let Some(tp) = &write.tp {
+                *sent.entry((tp.clone(), write.fingerprint)).or_default() += 1;
+            }
+        }
+        let expected = |key: &(TopicPartition, u64)| sent.get(key).copied().unwrap_or(1).max(1);
+        self.report.duplicates = seen.iter().map(|(key, count)| count.saturating_sub(expected(key))).sum();
         // Idempotence: a record written once is in the log once.
         let mut reported = BTreeMap::new();
         for write in acked.iter().filter(|write| write.idempotent) {
             let Some(tp) = &write.tp else { continue };
-            let count = seen.get(&(tp.clone(), write.fingerprint)).copied().unwrap_or(0);
+            let key = (tp.clone(), write.fingerprint);
+            let count = seen.get(&key).copied().unwrap_or(0);
             let tainted = self.unclean.contains(tp) || self.crash_losses.contains_key(tp);
-            if count > 1 && !tainted && reported.insert((tp.clone(), write.fingerprint), ()).is_none() {
+            if count > expected(&key) && !tainted && reported.insert((tp.clone(), write.fingerprint), ()).is_none() {
                 let offsets: Vec<i64> = final_logs
                     .get(tp)
                     .map(|records| records.iter().filter(|(_, p)| p.0 == write.fingerprint).map(|(o, _)| *o).collect())
