@@ -784,21 +784,13 @@ impl<F: StorageFactory> BrokerNode<F> {
         let mut coordinator = GroupCoordinator::new(config, &format!("member-b{}-e{leader_epoch}", self.id))
             .with_generation_floor(leader_epoch.saturating_mul(1_000_000));
         if let Some(replica) = self.replicas.get(tp) {
-            let log = &replica.log;
-            let mut offset = log.log_start_offset();
-            while offset < log.log_end_offset() {
-                let Ok(read) = log.read(offset, 1 << 20, ReadLimit::LogEnd) else { break };
-                let Some(last) = read.batches.last() else { break };
-                let next = last.next_offset();
-                for batch in &read.batches {
-                    for record in batch.records().flatten() {
-                        let (Some(key), Some(value)) = (&record.record.key, &record.record.value) else { continue };
-                        if let Some((group, partition, committed)) = parse_offset_record(key, value) {
-                            coordinator.apply_commit(&group, vec![(partition, committed)]);
-                        }
+            for batch in replica.log.batches_from(replica.log.log_start_offset(), ReadLimit::LogEnd) {
+                for record in batch.records().flatten() {
+                    let (Some(key), Some(value)) = (&record.record.key, &record.record.value) else { continue };
+                    if let Some((group, partition, committed)) = parse_offset_record(key, value) {
+                        coordinator.apply_commit(&group, vec![(partition, committed)]);
                     }
                 }
-                offset = next;
             }
         }
         self.coordinators.insert(tp.partition, coordinator);
@@ -1360,21 +1352,11 @@ fn truncation_offset(
 fn rebuild_state<S: Storage>(log: &PartitionLog<S>) -> (LeaderEpochCache, ProducerStateTable) {
     let mut epochs = LeaderEpochCache::new();
     let mut producers = ProducerStateTable::new();
-    let mut offset = log.log_start_offset();
-    while offset < log.log_end_offset() {
-        let Ok(read) = log.read(offset, 1 << 20, ReadLimit::LogEnd) else {
-            break;
-        };
-        let Some(last) = read.batches.last() else {
-            break;
-        };
-        for batch in &read.batches {
-            if batch.partition_leader_epoch() >= 0 {
-                epochs.assign(batch.partition_leader_epoch(), batch.base_offset());
-            }
-            producers.record(batch);
+    for batch in log.batches_from(log.log_start_offset(), ReadLimit::LogEnd) {
+        if batch.partition_leader_epoch() >= 0 {
+            epochs.assign(batch.partition_leader_epoch(), batch.base_offset());
         }
-        offset = last.next_offset();
+        producers.record(&batch);
     }
     (epochs, producers)
 }

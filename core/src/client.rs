@@ -616,6 +616,91 @@ pub(crate) struct PartitionPosition {
     pub(crate) next_fetch_ms: u64,
 }
 
+impl PartitionPosition {
+    /// Accepts the response to the fetch in flight (and nothing else); ready to fetch again.
+    pub(crate) fn accept(&mut self, request_id: u64, now_ms: u64) -> bool {
+        if self.in_flight.map(|(id, _)| id) != Some(request_id) {
+            return false;
+        }
+        self.in_flight = None;
+        self.next_fetch_ms = now_ms;
+        true
+    }
+
+    /// Hands the records at or past the position to `events`, in order, advancing it.
+    pub(crate) fn take_records(
+        &mut self,
+        tp: &TopicPartition,
+        batches: &[crate::record::RecordBatch],
+        high_watermark: i64,
+        events: &mut VecDeque<ConsumerEvent>,
+    ) {
+        for batch in batches {
+            for record in batch.records() {
+                let Ok(record) = record else { break };
+                if record.offset < self.position {
+                    continue;
+                }
+                self.position = record.offset + 1;
+                events.push_back(ConsumerEvent::Record(ConsumedRecord {
+                    tp: tp.clone(),
+                    offset: record.offset,
+                    key: record.record.key,
+                    value: record.record.value,
+                    high_watermark,
+                }));
+            }
+        }
+    }
+}
+
+/// Consumer fetch timing (the Java consumer's defaults).
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct FetchTiming {
+    pub(crate) request_timeout_ms: u64,
+    pub(crate) max_wait_ms: u64,
+}
+
+/// Sends a consumer fetch for every partition that is due, to its leader; partitions without a
+/// leader wait and mark the metadata stale. Shared by [`Consumer`] and group members.
+pub(crate) fn send_due_fetches(
+    now_ms: u64,
+    positions: &mut BTreeMap<TopicPartition, PartitionPosition>,
+    metadata: &mut MetadataClient,
+    next_request_id: &mut u64,
+    timing: FetchTiming,
+    outbox: &mut VecDeque<Outgoing>,
+) {
+    for (tp, position) in positions.iter_mut() {
+        if position.in_flight.is_some_and(|(_, sent_ms)| now_ms >= sent_ms + timing.request_timeout_ms) {
+            position.in_flight = None;
+            metadata.stale = true;
+        }
+        if position.in_flight.is_some() || now_ms < position.next_fetch_ms {
+            continue;
+        }
+        let Some(leader) = metadata.leader(tp) else {
+            position.next_fetch_ms = now_ms + 100;
+            metadata.stale = true;
+            continue;
+        };
+        let request_id = *next_request_id;
+        *next_request_id += 1;
+        position.in_flight = Some((request_id, now_ms));
+        let message = Message::Fetch {
+            request_id,
+            replica_id: None,
+            tp: tp.clone(),
+            fetch_offset: position.position,
+            last_fetched_epoch: -1,
+            current_leader_epoch: -1,
+            max_bytes: 1 << 20,
+            max_wait_ms: timing.max_wait_ms,
+        };
+        outbox.push_back(Outgoing { to: NodeId::Broker(leader), message });
+    }
+}
+
 /// A consumer of whole topics (no group yet), reading committed records from leaders.
 #[derive(Debug)]
 pub struct Consumer {
@@ -698,30 +783,11 @@ impl Consumer {
                 let Some(position) = self.positions.get_mut(&tp) else {
                     return;
                 };
-                if position.in_flight.map(|(id, _)| id) != Some(request_id) {
+                if !position.accept(request_id, now_ms) {
                     return;
                 }
-                position.in_flight = None;
-                position.next_fetch_ms = now_ms;
                 match error {
-                    ErrorCode::None => {
-                        for batch in &batches {
-                            for record in batch.records() {
-                                let Ok(record) = record else { break };
-                                if record.offset < position.position {
-                                    continue;
-                                }
-                                position.position = record.offset + 1;
-                                self.events.push_back(ConsumerEvent::Record(ConsumedRecord {
-                                    tp: tp.clone(),
-                                    offset: record.offset,
-                                    key: record.record.key,
-                                    value: record.record.value,
-                                    high_watermark,
-                                }));
-                            }
-                        }
-                    }
+                    ErrorCode::None => position.take_records(&tp, &batches, high_watermark, &mut self.events),
                     ErrorCode::OffsetOutOfRange => {
                         // auto.offset.reset=earliest.
                         let from_offset = position.position;
@@ -768,36 +834,14 @@ impl Consumer {
         if self.metadata.poll(now_ms, request_id, self.request_timeout_ms, &mut self.outbox) {
             self.next_request_id += 1;
         }
-        let partitions: Vec<TopicPartition> = self.positions.keys().cloned().collect();
-        for tp in partitions {
-            let leader = self.metadata.leader(&tp);
-            let position = self.positions.get_mut(&tp).expect("listed above");
-            if position.in_flight.is_some_and(|(_, sent_ms)| now_ms >= sent_ms + self.request_timeout_ms) {
-                position.in_flight = None;
-                self.metadata.stale = true;
-            }
-            if position.in_flight.is_some() || now_ms < position.next_fetch_ms {
-                continue;
-            }
-            let Some(leader) = leader else {
-                position.next_fetch_ms = now_ms + 100;
-                self.metadata.stale = true;
-                continue;
-            };
-            let request_id = self.next_request_id;
-            self.next_request_id += 1;
-            position.in_flight = Some((request_id, now_ms));
-            let message = Message::Fetch {
-                request_id,
-                replica_id: None,
-                tp: tp.clone(),
-                fetch_offset: position.position,
-                last_fetched_epoch: -1,
-                current_leader_epoch: -1,
-                max_bytes: 1 << 20,
-                max_wait_ms: self.fetch_max_wait_ms,
-            };
-            self.outbox.push_back(Outgoing { to: NodeId::Broker(leader), message });
-        }
+        let timing = FetchTiming { request_timeout_ms: self.request_timeout_ms, max_wait_ms: self.fetch_max_wait_ms };
+        send_due_fetches(
+            now_ms,
+            &mut self.positions,
+            &mut self.metadata,
+            &mut self.next_request_id,
+            timing,
+            &mut self.outbox,
+        );
     }
 }

@@ -257,6 +257,20 @@ impl<S: Storage> PartitionLog<S> {
         Ok(ReadResult { batches, high_watermark: self.high_watermark, log_start_offset, log_end_offset })
     }
 
+    /// Every batch from the one containing `from` up to `limit`, in order (rebuilding state after
+    /// a restart, loading coordinators, checks). Empty when `from` is outside the log.
+    pub fn batches_from(&self, from: i64, limit: ReadLimit) -> Vec<RecordBatch> {
+        let mut batches = Vec::new();
+        let mut offset = from.max(self.log_start_offset());
+        loop {
+            let Ok(read) = self.read(offset, 1 << 20, limit) else { break };
+            let Some(last) = read.batches.last() else { break };
+            offset = last.next_offset();
+            batches.extend(read.batches);
+        }
+        batches
+    }
+
     /// Removes every batch at or above `offset` (a follower truncating to the leader's epoch
     /// end offset). The high watermark follows it down.
     pub fn truncate_to(&mut self, offset: i64) -> Result<()> {

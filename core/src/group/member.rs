@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use bytes::Bytes;
 
-use crate::client::{ConsumedRecord, ConsumerEvent, MetadataClient, PartitionPosition};
+use crate::client::{send_due_fetches, ConsumerEvent, FetchTiming, MetadataClient, PartitionPosition};
 use crate::error::ErrorCode;
 use crate::placement::BrokerId;
 use crate::protocol::{Message, NodeId, Outgoing, TopicPartition};
@@ -326,30 +326,11 @@ impl GroupConsumer {
             Message::GroupResponse(response) => self.handle_group_response(now_ms, response),
             Message::FetchResponse { request_id, tp, error, high_watermark, log_start_offset, batches, .. } => {
                 let Some(position) = self.positions.get_mut(&tp) else { return };
-                if position.in_flight.map(|(id, _)| id) != Some(request_id) {
+                if !position.accept(request_id, now_ms) {
                     return;
                 }
-                position.in_flight = None;
-                position.next_fetch_ms = now_ms;
                 match error {
-                    ErrorCode::None => {
-                        for batch in &batches {
-                            for record in batch.records() {
-                                let Ok(record) = record else { break };
-                                if record.offset < position.position {
-                                    continue;
-                                }
-                                position.position = record.offset + 1;
-                                self.events.push_back(ConsumerEvent::Record(ConsumedRecord {
-                                    tp: tp.clone(),
-                                    offset: record.offset,
-                                    key: record.record.key,
-                                    value: record.record.value,
-                                    high_watermark,
-                                }));
-                            }
-                        }
-                    }
+                    ErrorCode::None => position.take_records(&tp, &batches, high_watermark, &mut self.events),
                     ErrorCode::OffsetOutOfRange => {
                         let from_offset = position.position;
                         let to_offset = match self.config.auto_offset_reset {
@@ -674,36 +655,15 @@ impl GroupConsumer {
         if self.phase != Phase::Stable {
             return;
         }
-        let partitions: Vec<TopicPartition> = self.positions.keys().cloned().collect();
-        for tp in partitions {
-            let leader = self.metadata.leader(&tp);
-            let position = self.positions.get_mut(&tp).expect("listed above");
-            if position.in_flight.is_some_and(|(_, sent_ms)| now_ms >= sent_ms + self.config.request_timeout_ms) {
-                position.in_flight = None;
-                self.metadata.stale = true;
-            }
-            if position.in_flight.is_some() || now_ms < position.next_fetch_ms {
-                continue;
-            }
-            let Some(leader) = leader else {
-                position.next_fetch_ms = now_ms + 100;
-                self.metadata.stale = true;
-                continue;
-            };
-            let request_id = self.next_request_id;
-            self.next_request_id += 1;
-            position.in_flight = Some((request_id, now_ms));
-            let message = Message::Fetch {
-                request_id,
-                replica_id: None,
-                tp: tp.clone(),
-                fetch_offset: position.position,
-                last_fetched_epoch: -1,
-                current_leader_epoch: -1,
-                max_bytes: 1 << 20,
-                max_wait_ms: 500,
-            };
-            self.outbox.push_back(Outgoing { to: NodeId::Broker(leader), message });
-        }
+        // Kafka consumer defaults: fetch.max.wait.ms 500.
+        let timing = FetchTiming { request_timeout_ms: self.config.request_timeout_ms, max_wait_ms: 500 };
+        send_due_fetches(
+            now_ms,
+            &mut self.positions,
+            &mut self.metadata,
+            &mut self.next_request_id,
+            timing,
+            &mut self.outbox,
+        );
     }
 }

@@ -1394,26 +1394,13 @@ impl Sim {
                 continue;
             };
             let mut records = BTreeMap::new();
-            let mut offset = log.log_start_offset();
-            while offset < log.high_watermark() {
-                let Ok(read) = log.read(offset, 1 << 20, ReadLimit::HighWatermark) else {
-                    break;
-                };
-                let Some(last) = read.batches.last() else {
-                    break;
-                };
-                let next = last.next_offset();
-                for batch in &read.batches {
-                    for record in batch.records().flatten() {
-                        let key = record.record.key.as_deref();
-                        let prints = (
-                            fingerprint(key, record.record.value.as_deref()),
-                            key.map(|key| fingerprint(Some(key), None)),
-                        );
-                        records.insert(record.offset, prints);
-                    }
+            for batch in log.batches_from(log.log_start_offset(), ReadLimit::HighWatermark) {
+                for record in batch.records().flatten() {
+                    let key = record.record.key.as_deref();
+                    let prints =
+                        (fingerprint(key, record.record.value.as_deref()), key.map(|key| fingerprint(Some(key), None)));
+                    records.insert(record.offset, prints);
                 }
-                offset = next;
             }
             final_logs.insert(tp, records);
         }
@@ -1444,27 +1431,18 @@ impl Sim {
 /// The newest records of a log, for snapshots.
 fn recent_records<S: Storage>(log: &crate::log::PartitionLog<S>) -> Vec<RecordSnapshot> {
     let limit = i64::try_from(SNAPSHOT_RECORDS_MAX).expect("small");
-    let mut offset = log.log_start_offset().max(log.log_end_offset() - limit);
+    let start = log.log_start_offset().max(log.log_end_offset() - limit);
+    let text = |bytes: Option<bytes::Bytes>| bytes.map(|b| String::from_utf8_lossy(&b).into_owned());
     let mut records = Vec::new();
-    while offset < log.log_end_offset() {
-        let Ok(read) = log.read(offset, 1 << 20, ReadLimit::LogEnd) else { break };
-        let Some(last) = read.batches.last() else { break };
-        let next = last.next_offset();
-        for batch in &read.batches {
-            for record in batch.records().flatten() {
-                if record.offset < offset {
-                    continue;
-                }
-                let text = |bytes: Option<bytes::Bytes>| bytes.map(|b| String::from_utf8_lossy(&b).into_owned());
-                records.push(RecordSnapshot {
-                    offset: record.offset,
-                    leader_epoch: batch.partition_leader_epoch(),
-                    key: text(record.record.key),
-                    value: text(record.record.value),
-                });
-            }
+    for batch in log.batches_from(start, ReadLimit::LogEnd) {
+        for record in batch.records().flatten().filter(|record| record.offset >= start) {
+            records.push(RecordSnapshot {
+                offset: record.offset,
+                leader_epoch: batch.partition_leader_epoch(),
+                key: text(record.record.key),
+                value: text(record.record.value),
+            });
         }
-        offset = next;
     }
     records
 }
