@@ -1283,7 +1283,7 @@ impl<F: StorageFactory> BrokerNode<F> {
                     for batch in response.batches {
                         let base_offset = batch.base_offset();
                         let epoch = batch.partition_leader_epoch();
-                        if batch.base_offset() != replica.log.log_end_offset() {
+                        if batch.base_offset() < replica.log.log_end_offset() {
                             break;
                         }
                         let stored = batch.clone();

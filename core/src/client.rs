@@ -195,7 +195,7 @@ pub struct Producer {
     partitioner: Partitioner,
     rng: Rng,
     queue: VecDeque<PendingRecord>,
-    in_flight: BTreeMap<u64, InFlight>,
+    in_flight: BTreeMap<u64, Box<InFlight>>,
     outbox: VecDeque<Outgoing>,
     outcomes: VecDeque<ProduceOutcome>,
     next_request_id: u64,
@@ -547,7 +547,7 @@ impl Producer {
         if self.config.acks == Acks::None {
             self.complete(now_ms, pending, Some(tp), Ok(-1));
         } else {
-            self.in_flight.insert(request_id, InFlight { pending, tp, sent_ms: now_ms });
+            self.in_flight.insert(request_id, Box::new(InFlight { pending, tp, sent_ms: now_ms }));
         }
         None
     }

@@ -216,7 +216,7 @@ impl<S: Storage> PartitionLog<S> {
     /// at the LEO.
     pub fn append_as_follower(&mut self, now_ms: u64, batch: RecordBatch) -> Result<AppendInfo> {
         self.check_batch(&batch)?;
-        if batch.base_offset() != self.log_end_offset() {
+        if batch.base_offset() < self.log_end_offset() {
             return Err(Error::new(
                 ErrorCode::OffsetOutOfRange,
                 format!("follower append at {} but the log ends at {}", batch.base_offset(), self.log_end_offset()),

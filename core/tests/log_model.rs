@@ -344,12 +344,16 @@ fn oversized_and_corrupt_batches_are_rejected_without_change() {
     header.crc ^= 1;
     assert!(RecordBatch::from_parts(header, good.records_bytes().clone()).is_err());
     assert_eq!(log.log_end_offset(), 0);
-    let mut misplaced = good.clone();
-    misplaced.assign(5, 0);
-    let error = log.append_as_follower(0, misplaced).unwrap_err();
-    assert_eq!(error.code, ErrorCode::OffsetOutOfRange);
-    log.append_as_leader(0, good, 0).unwrap();
+    log.append_as_leader(0, good.clone(), 0).unwrap();
     assert_eq!(log.log_end_offset(), 1);
+    let mut overlapping = good.clone();
+    overlapping.assign(0, 0);
+    let error = log.append_as_follower(0, overlapping).unwrap_err();
+    assert_eq!(error.code, ErrorCode::OffsetOutOfRange, "a follower never appends below its LEO");
+    let mut after_gap = good;
+    after_gap.assign(5, 0);
+    log.append_as_follower(0, after_gap).unwrap();
+    assert_eq!(log.log_end_offset(), 6, "a gap left by compaction is fine");
 }
 
 #[test]

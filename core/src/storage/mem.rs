@@ -100,7 +100,9 @@ impl Storage for MemStorage {
 
     fn append(&mut self, batch: RecordBatch) -> Result<(), StorageError> {
         let expected = self.log_end_offset();
-        if batch.base_offset() != expected {
+        // Above the LEO is allowed: a compacted leader's batches leave offset gaps, and
+        // followers replicate them as they are (Kafka: offsets increase, not necessarily by 1).
+        if batch.base_offset() < expected {
             return Err(StorageError::NonContiguousAppend { expected, actual: batch.base_offset() });
         }
         let active = self.segments.last_mut().expect("there is always an active segment");

@@ -135,7 +135,8 @@ pub trait Storage {
     /// Offset the next appended batch gets (LEO).
     fn log_end_offset(&self) -> i64;
 
-    /// Appends a batch to the active segment. Its base offset must equal the log end offset.
+    /// Appends a batch to the active segment. Its base offset must be at least the log end
+    /// offset (equal for a leader; above it when a follower copies a compacted leader's batch).
     fn append(&mut self, batch: RecordBatch) -> Result<(), StorageError>;
 
     /// Starts a new, empty active segment at the log end offset. A no-op when the active
