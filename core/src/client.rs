@@ -617,6 +617,14 @@ pub(crate) struct PartitionPosition {
 }
 
 impl PartitionPosition {
+    /// When this partition next needs attention: its fetch's timeout, or its next fetch.
+    pub(crate) fn deadline_ms(&self, request_timeout_ms: u64) -> u64 {
+        match self.in_flight {
+            Some((_, sent_ms)) => sent_ms + request_timeout_ms,
+            None => self.next_fetch_ms,
+        }
+    }
+
     /// Accepts the response to the fetch in flight (and nothing else); ready to fetch again.
     pub(crate) fn accept(&mut self, request_id: u64, now_ms: u64) -> bool {
         if self.in_flight.map(|(id, _)| id) != Some(request_id) {
@@ -762,10 +770,7 @@ impl Consumer {
     pub fn poll_timeout(&self) -> Option<u64> {
         let mut next = self.metadata.next_deadline(self.request_timeout_ms);
         for position in self.positions.values() {
-            let at = match position.in_flight {
-                Some((_, sent_ms)) => sent_ms + self.request_timeout_ms,
-                None => position.next_fetch_ms,
-            };
+            let at = position.deadline_ms(self.request_timeout_ms);
             next = Some(next.map_or(at, |n| n.min(at)));
         }
         next

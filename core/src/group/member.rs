@@ -256,11 +256,7 @@ impl GroupConsumer {
         }
         if self.phase == Phase::Stable {
             for position in self.positions.values() {
-                let at = match position.in_flight {
-                    Some((_, sent_ms)) => sent_ms + self.config.request_timeout_ms,
-                    None => position.next_fetch_ms,
-                };
-                next = next.min(at);
+                next = next.min(position.deadline_ms(self.config.request_timeout_ms));
             }
         }
         Some(next)
