@@ -89,7 +89,16 @@ fn leader_crashes_before_replicating(acks: Acks) -> Sim {
     ];
     let mut sim = Sim::new(config).unwrap();
     sim.run_until(30_000);
+    let live = sim.report().clone();
     sim.finish(40_000);
+    // Losses are seen as they happen (when the new leader takes over), not only at the end.
+    assert_eq!(live.lost_live, sim.report().lost, "live detection found what the end-of-run check found");
+    for lost in &live.lost_writes {
+        assert_eq!((lost.topic.as_str(), lost.partition, lost.leader), ("orders", 0, 2), "{lost:?}");
+        let cause = lost.cause.as_deref().unwrap_or_default();
+        assert!(cause.starts_with("crash broker 1") || cause.contains("broker 1"), "{cause}");
+        assert!(lost.time_ms >= 4_000 && lost.time_ms < 20_000, "found after the crash, before the restart");
+    }
     sim
 }
 

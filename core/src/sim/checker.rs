@@ -88,6 +88,40 @@ pub struct CheckReport {
     pub committed_rewritten: u64,
     /// Records consumers read.
     pub consumed: u64,
+    /// Acknowledged writes seen missing from a partition's new leader while the run goes on
+    /// (at most [`LOST_WRITES_LISTED_MAX`] listed; `lost_live` counts them all).
+    pub lost_writes: Vec<LostWrite>,
+    /// Live-detected losses by acks setting (the end-of-run `lost` is the final word).
+    pub lost_live: AcksCounts,
+}
+
+/// Most live losses a report lists (a limit on everything; the counts go on).
+pub const LOST_WRITES_LISTED_MAX: usize = 100;
+
+/// An acknowledged write that a new leader does not have: it is gone for good (followers
+/// truncate to the leader). Found when the leader takes over, so the loss can be shown as it
+/// happens and linked to the fault before it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct LostWrite {
+    /// Topic.
+    pub topic: String,
+    /// Partition.
+    pub partition: i32,
+    /// The offset the producer was told.
+    pub offset: i64,
+    /// The producer's acks (wire value: -1 = all).
+    pub acks: i16,
+    /// The leader that does not have it.
+    pub leader: BrokerId,
+    /// That leader's epoch.
+    pub leader_epoch: i32,
+    /// Trace index when it was found.
+    pub event_index: u64,
+    /// Virtual time when it was found.
+    pub time_ms: u64,
+    /// The last fault before it, in plain words (filled in by the simulation).
+    pub cause: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -99,6 +133,7 @@ struct AckedWrite {
     guaranteed_by_config: bool,
     idempotent: bool,
     key_print: Option<u64>,
+    lost_live: bool,
 }
 
 /// Watches events and states; see the module doc.
@@ -215,6 +250,9 @@ impl Checker {
     ) {
         let high_watermark = log.high_watermark();
         let key = (tp.clone(), broker, leader_epoch);
+        if !self.high_watermarks.contains_key(&key) {
+            self.find_lost_writes(broker, tp, leader_epoch, log, event_index, time_ms);
+        }
         if let Some(previous) = self.high_watermarks.get(&key).copied() {
             if high_watermark < previous {
                 self.violate(
@@ -233,6 +271,61 @@ impl Checker {
         }
         self.verify_committed(tp, log, from, high_watermark, event_index, time_ms, &format!("leader {broker}"));
         self.verified.insert(verified_key, high_watermark);
+    }
+
+    /// Sets the cause of the live losses listed from index `from` on.
+    pub fn set_lost_cause(&mut self, from: usize, cause: Option<&str>) {
+        for lost in self.report.lost_writes.iter_mut().skip(from) {
+            lost.cause = cause.map(str::to_owned);
+        }
+    }
+
+    /// A new leader's log is what the partition keeps: acknowledged writes it lacks (or holds a
+    /// different record for) are lost now. Compacted topics are left to the end-of-run check.
+    fn find_lost_writes<S: Storage>(
+        &mut self,
+        broker: BrokerId,
+        tp: &TopicPartition,
+        leader_epoch: i32,
+        log: &PartitionLog<S>,
+        event_index: u64,
+        time_ms: u64,
+    ) {
+        if self.compacted.contains(tp.topic.as_ref()) {
+            return;
+        }
+        let (start, end) = (log.log_start_offset(), log.log_end_offset());
+        let mut found = Vec::new();
+        for write in self.acked.iter_mut().filter(|w| !w.lost_live && w.offset >= start && w.tp.as_ref() == Some(tp)) {
+            let present = write.offset < end
+                && log.read(write.offset, 1, ReadLimit::LogEnd).is_ok_and(|read| {
+                    read.batches.iter().flat_map(|batch| batch.records()).flatten().any(|record| {
+                        record.offset == write.offset
+                            && fingerprint(record.record.key.as_deref(), record.record.value.as_deref())
+                                == write.fingerprint
+                    })
+                });
+            if !present {
+                write.lost_live = true;
+                found.push((write.offset, write.acks));
+            }
+        }
+        for (offset, acks) in found {
+            self.report.lost_live.add(acks);
+            if self.report.lost_writes.len() < LOST_WRITES_LISTED_MAX {
+                self.report.lost_writes.push(LostWrite {
+                    topic: tp.topic.to_string(),
+                    partition: tp.partition,
+                    offset,
+                    acks: acks.wire(),
+                    leader: broker,
+                    leader_epoch,
+                    event_index,
+                    time_ms,
+                    cause: None,
+                });
+            }
+        }
     }
 
     /// Records and checks the records of `log` in `[from, to)` as committed.
@@ -321,6 +414,7 @@ impl Checker {
             guaranteed_by_config: outcome.acks == Acks::All && min_insync_replicas >= 2,
             idempotent: outcome.idempotent,
             key_print: outcome.key.as_deref().map(|key| fingerprint(Some(key), None)),
+            lost_live: false,
         });
     }
 

@@ -14,6 +14,7 @@
 //! cluster settle and runs the end-of-run (Jepsen-style) checks.
 
 pub mod checker;
+pub mod session;
 pub mod spec;
 pub mod sweep;
 pub mod trace;
@@ -23,7 +24,7 @@ use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
 use std::fmt;
 use std::sync::Arc;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::broker::{BrokerNode, MemStorageFactory};
 use crate::client::{Consumer, ConsumerEvent, Producer, ProducerConfig};
@@ -44,7 +45,7 @@ use crate::topic::NewTopic;
 use checker::{CheckReport, Checker};
 use spec::{
     BrokerSnapshot, ClusterSpec, GroupSnapshot, MemberSnapshot, OffsetSnapshot, PartitionSnapshot, ProduceSpec,
-    RecordSnapshot, ReplicaSnapshot, Snapshot, SNAPSHOT_RECORDS_MAX,
+    RecordSnapshot, ReplicaSnapshot, Snapshot, WorkloadSpec, SNAPSHOT_RECORDS_MAX,
 };
 use trace::{fingerprint, DropReason, StableHasher, TraceEvent, TraceKind};
 
@@ -52,7 +53,7 @@ use trace::{fingerprint, DropReason, StableHasher, TraceEvent, TraceKind};
 pub const SIM_EVENTS_MAX: u64 = 200_000_000;
 
 /// A fault or operator action.
-#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Fault {
     /// Crash a broker: it stops, and loses what it had not flushed.
     Crash(BrokerId),
@@ -298,6 +299,7 @@ enum Item {
         to: NodeId,
         message: Message,
         incarnation: u64,
+        sent_ms: u64,
     },
     Timer(NodeId),
     Fault(Fault),
@@ -337,6 +339,10 @@ impl EventQueue {
         Some((at_ms, item))
     }
 
+    fn items(&self) -> impl Iterator<Item = (u64, &Item)> {
+        self.heap.iter().filter_map(|Reverse((at_ms, _, slot))| Some((*at_ms, self.slots[*slot].as_ref()?)))
+    }
+
     fn peek_ms(&self) -> Option<u64> {
         self.heap.peek().map(|Reverse((at_ms, _, _))| *at_ms)
     }
@@ -357,6 +363,25 @@ impl EventQueue {
             }
         }
     }
+}
+
+/// Most producer workloads one run may start (a limit on everything).
+pub const WORKLOADS_MAX: u32 = 999;
+
+/// A message between two brokers, for drawing.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct InFlight {
+    /// Sending broker.
+    pub from: BrokerId,
+    /// Receiving broker.
+    pub to: BrokerId,
+    /// Its API name (`Fetch`, `Produce`, ...).
+    pub api: &'static str,
+    /// When it was sent.
+    pub sent_ms: u64,
+    /// When it arrives.
+    pub deliver_ms: u64,
 }
 
 /// A broker's life-cycle state.
@@ -426,6 +451,8 @@ pub struct Sim {
     reported_violations: usize,
     leader_fingerprints: BTreeMap<BrokerId, u64>,
     producing: bool,
+    last_fault: Option<(u64, String)>,
+    next_workload_client: u32,
 }
 
 impl Sim {
@@ -458,6 +485,8 @@ impl Sim {
             reported_violations: 0,
             leader_fingerprints: BTreeMap::new(),
             producing: true,
+            last_fault: None,
+            next_workload_client: 0,
             rng,
             config,
         };
@@ -494,13 +523,8 @@ impl Sim {
             }
         }
         let bootstrap: Vec<BrokerId> = (1..=sim.config.brokers).collect();
-        for (index, spec) in sim.config.producers.clone().into_iter().enumerate() {
-            let client = 1_000 + u32::try_from(index).expect("few producers");
-            let producer = Producer::new(client, spec.config.clone(), bootstrap.clone(), sim.rng.fork());
-            let start_ms = spec.start_ms.max(sim.now_ms);
-            sim.producers.insert(client, ProducerSlot { producer, spec, sent: 0 });
-            sim.schedule(start_ms, Item::ProducerTick(client));
-            sim.wake(NodeId::Client(client), sim.now_ms);
+        for spec in sim.config.producers.clone() {
+            sim.add_workload(spec);
         }
         for (index, topics) in sim.config.consumers.clone().into_iter().enumerate() {
             let client = 2_000 + u32::try_from(index).expect("few consumers");
@@ -607,6 +631,87 @@ impl Sim {
         slot.producer.handle_timeout(now_ms);
         self.drain(NodeId::Client(client));
         Ok((client, send_id))
+    }
+
+    fn add_workload(&mut self, spec: ProducerSpec) -> u32 {
+        let client = 1_000 + self.next_workload_client;
+        self.next_workload_client += 1;
+        let bootstrap: Vec<BrokerId> = (1..=self.config.brokers).collect();
+        let producer = Producer::new(client, spec.config.clone(), bootstrap, self.rng.fork());
+        let start_ms = spec.start_ms.max(self.now_ms);
+        self.producers.insert(client, ProducerSlot { producer, spec, sent: 0 });
+        self.schedule(start_ms, Item::ProducerTick(client));
+        self.wake(NodeId::Client(client), self.now_ms);
+        client
+    }
+
+    /// Starts a steady producer workload now (its `startMs` counts from now); returns its
+    /// client number.
+    pub fn start_workload(&mut self, workload: &WorkloadSpec) -> Result<u32> {
+        if !self.controller.image().topics.contains_key(workload.topic.as_str()) {
+            return Err(Error::new(
+                ErrorCode::UnknownTopicOrPartition,
+                format!("topic {:?} does not exist", workload.topic),
+            ));
+        }
+        if self.next_workload_client >= WORKLOADS_MAX {
+            return Err(Error::new(
+                ErrorCode::ThrottlingQuotaExceeded,
+                format!("at most {WORKLOADS_MAX} producer workloads per run"),
+            ));
+        }
+        let mut spec = workload.to_producer_spec()?;
+        spec.start_ms = self.now_ms + workload.start_ms;
+        Ok(self.add_workload(spec))
+    }
+
+    /// Stops a producer workload: it sends nothing more (what is in flight completes).
+    pub fn stop_workload(&mut self, client: u32) -> Result<()> {
+        match self.producers.get_mut(&client) {
+            Some(slot) if (1_000..2_000).contains(&client) => {
+                slot.spec.records = slot.sent;
+                Ok(())
+            }
+            _ => Err(Error::new(ErrorCode::InvalidRequest, format!("there is no producer workload {client}"))),
+        }
+    }
+
+    /// Producer workloads: client number, topic, records sent and still to send.
+    #[must_use]
+    pub fn workloads(&self) -> Vec<(u32, String, u64, u64)> {
+        self.producers
+            .iter()
+            .filter(|(client, _)| (1_000..2_000).contains(*client))
+            .map(|(client, slot)| (*client, slot.spec.topic.clone(), slot.sent, slot.spec.records - slot.sent))
+            .collect()
+    }
+
+    /// Messages on the wire between brokers (and the controller) now, oldest first.
+    #[must_use]
+    pub fn in_flight(&self) -> Vec<InFlight> {
+        let mut messages: Vec<InFlight> = self
+            .queue
+            .items()
+            .filter_map(|(deliver_ms, item)| match item {
+                Item::Deliver { from, to, message, sent_ms, .. } => {
+                    let broker = |node: &NodeId| match self.host(*node) {
+                        Host::Broker(id) => Some(id),
+                        Host::Client(_) => None,
+                    };
+                    let (from_broker, to_broker) = (broker(from)?, broker(to)?);
+                    (from_broker != to_broker).then(|| InFlight {
+                        from: from_broker,
+                        to: to_broker,
+                        api: message.kind(),
+                        sent_ms: *sent_ms,
+                        deliver_ms,
+                    })
+                }
+                _ => None,
+            })
+            .collect();
+        messages.sort_by_key(|message| (message.sent_ms, message.deliver_ms, message.from, message.to));
+        messages
     }
 
     /// Adds a consumer reading every partition of `topics` from the start; returns its client
@@ -904,7 +1009,8 @@ impl Sim {
 
     /// Applies a fault or action now (from a UI or a test).
     pub fn apply(&mut self, fault: Fault) {
-        self.record(TraceKind::Fault(fault.clone()));
+        let index = self.record(TraceKind::Fault(fault.clone()));
+        self.last_fault = Some((index, format!("{fault} at {} ms (event {index})", self.now_ms)));
         match fault {
             Fault::Crash(id) => self.crash(id),
             Fault::Restart(id) => self.restart(id),
@@ -1001,7 +1107,7 @@ impl Sim {
             } else {
                 NodeId::Broker(id)
             };
-            self.schedule(now_ms, Item::Deliver { from, to, message, incarnation });
+            self.schedule(now_ms, Item::Deliver { from, to, message, incarnation, sent_ms: now_ms });
         }
         self.wake(NodeId::Broker(id), now_ms);
         if id == self.config.controller_host {
@@ -1057,7 +1163,8 @@ impl Sim {
         self.last_delivery_ms.insert(link, at_ms);
         self.record(TraceKind::Sent { from, to, api, deliver_at_ms: at_ms });
         let incarnation = self.incarnation(to);
-        self.schedule(at_ms, Item::Deliver { from, to, message, incarnation });
+        let sent_ms = self.now_ms;
+        self.schedule(at_ms, Item::Deliver { from, to, message, incarnation, sent_ms });
     }
 
     /// Processes the next event. Returns `false` when nothing is left (or the limit is hit).
@@ -1072,7 +1179,7 @@ impl Sim {
         self.now_ms = at_ms;
         self.events += 1;
         match item {
-            Item::Deliver { from, to, message, incarnation } => {
+            Item::Deliver { from, to, message, incarnation, .. } => {
                 if incarnation == self.incarnation(to) {
                     self.deliver(from, to, message);
                 } else {
@@ -1092,6 +1199,12 @@ impl Sim {
             Item::ProducerTick(client) => self.producer_tick(client),
         }
         true
+    }
+
+    /// When the next queued event is due, if any.
+    #[must_use]
+    pub fn next_event_ms(&self) -> Option<u64> {
+        self.queue.peek_ms()
     }
 
     /// Runs until virtual time `until_ms` (or nothing is left to do).
@@ -1343,8 +1456,13 @@ impl Sim {
             return;
         }
         let index = self.trace_len;
+        let listed = self.checker.report().lost_writes.len();
         for (tp, leader_epoch, log) in broker.leader_logs() {
             self.checker.on_leader_state(id, tp, leader_epoch, log, index, self.now_ms);
+        }
+        if self.checker.report().lost_writes.len() > listed {
+            let cause = self.last_fault.as_ref().map(|(_, text)| text.clone());
+            self.checker.set_lost_cause(listed, cause.as_deref());
         }
         self.record_new_violations();
     }

@@ -84,6 +84,18 @@ impl WorkloadSpec {
         &["topic", "acks", "intervalMs", "records", "startMs", "keyed", "enableIdempotence"];
 }
 
+impl WorkloadSpec {
+    /// The simulation's producer spec for this workload.
+    pub fn to_producer_spec(&self) -> Result<ProducerSpec> {
+        let acks = self.acks.clone().map_or(Ok(Acks::All), |acks| acks.to_acks())?;
+        let mut producer = ProducerSpec::new(&self.topic, acks, self.interval_ms.max(1), self.records);
+        producer.start_ms = self.start_ms;
+        producer.keyed = self.keyed;
+        producer.config.enable_idempotence = self.enable_idempotence;
+        Ok(producer)
+    }
+}
+
 fn hundred() -> u64 {
     100
 }
@@ -226,12 +238,7 @@ impl ClusterSpec {
         };
         config.record_trace = self.record_trace;
         for workload in &self.producers {
-            let acks = workload.acks.clone().map_or(Ok(Acks::All), |acks| acks.to_acks())?;
-            let mut producer = ProducerSpec::new(&workload.topic, acks, workload.interval_ms.max(1), workload.records);
-            producer.start_ms = workload.start_ms;
-            producer.keyed = workload.keyed;
-            producer.config.enable_idempotence = workload.enable_idempotence;
-            config.producers.push(producer);
+            config.producers.push(workload.to_producer_spec()?);
         }
         config.consumers.clone_from(&self.consumers);
         config.group_consumers.clear();
