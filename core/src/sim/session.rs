@@ -264,7 +264,7 @@ impl Session {
             if due_ms.is_some_and(|at_ms| at_ms <= until_ms) {
                 continue;
             }
-            if !self.sim.next_event_ms().is_some_and(|next_ms| next_ms <= until_ms) {
+            if self.sim.next_event_ms().is_none_or(|next_ms| next_ms > until_ms) {
                 break;
             }
             if !self.sim.step() {
