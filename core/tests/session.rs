@@ -16,6 +16,7 @@ fn spec(seed: u64) -> ClusterSpec {
             min_insync_replicas: 2,
             unclean_leader_election: false,
             configs: Default::default(),
+            assignment: None,
         }],
         ..ClusterSpec::default()
     }

@@ -26,6 +26,8 @@ export interface TopicSpec {
   uncleanLeaderElection?: boolean;
   /** Other topic configs by Kafka key, e.g. { "flush.messages": "1" }. */
   configs?: Record<string, string>;
+  /** Manual replica assignment: one broker list per partition. */
+  assignment?: number[][];
 }
 
 /** A simulated cluster. Same spec and same actions give the same trace, everywhere. */
@@ -44,6 +46,8 @@ export interface ClusterSpec {
   producers?: WorkloadSpec[];
   /** Consumers, each reading every partition of the listed topics. */
   consumers?: string[][];
+  /** Keep only about this many of the newest trace lines (the hash covers all). */
+  traceLimit?: number;
 }
 
 /** A producer sending `records` records every `intervalMs` of virtual time. */

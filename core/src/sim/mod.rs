@@ -210,6 +210,8 @@ pub struct SimConfig {
     pub faults: Vec<ScheduledFault>,
     /// Keep every trace event in memory (the hash is always computed).
     pub record_trace: bool,
+    /// Keep only about this many of the newest trace events (between this and twice this).
+    pub trace_limit: Option<usize>,
 }
 
 impl SimConfig {
@@ -233,6 +235,7 @@ impl SimConfig {
             network: NetworkConfig::default(),
             faults: Vec::new(),
             record_trace: true,
+            trace_limit: None,
         }
     }
 
@@ -1002,6 +1005,11 @@ impl Sim {
         event.hash_into(&mut self.trace_hasher);
         self.trace_len += 1;
         if self.config.record_trace {
+            if let Some(limit) = self.config.trace_limit {
+                if self.trace.len() >= limit.max(1) * 2 {
+                    self.trace.drain(..self.trace.len() - limit.max(1));
+                }
+            }
             self.trace.push(event);
         }
         index

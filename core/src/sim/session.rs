@@ -109,6 +109,16 @@ impl Session {
         Ok(Session { recording: Recording::new(spec), sim, next_step: 0 })
     }
 
+    /// A recording's run from its start, with every recorded action still ahead (a guided
+    /// scenario, or a run to scrub through).
+    pub fn at_start(recording: Recording) -> Result<Session> {
+        recording.validate()?;
+        let sim = Sim::from_spec(&recording.spec)?;
+        let mut session = Session { recording, sim, next_step: 0 };
+        session.apply_due()?;
+        Ok(session)
+    }
+
     /// Replays a recording up to where it went. A recorded action that fails now (the spec
     /// was changed, say) is an error naming it.
     pub fn replay(recording: Recording) -> Result<Session> {

@@ -43,13 +43,24 @@ pub struct TopicSpec {
     /// Other topic configs by Kafka key (`retention.ms`, `flush.messages`, ...).
     #[serde(default)]
     pub configs: BTreeMap<String, String>,
+    /// Manual replica assignment, one broker list per partition (like CreateTopics'
+    /// `assignments`); none for Kafka's placement.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignment: Option<Vec<Vec<BrokerId>>>,
 }
 
 impl TopicSpec {
     /// The JS/JSON field names (hosts that cannot use serde's `deny_unknown_fields` check
     /// against this list).
-    pub const FIELDS: &'static [&'static str] =
-        &["name", "partitions", "replicationFactor", "minInsyncReplicas", "uncleanLeaderElection", "configs"];
+    pub const FIELDS: &'static [&'static str] = &[
+        "name",
+        "partitions",
+        "replicationFactor",
+        "minInsyncReplicas",
+        "uncleanLeaderElection",
+        "configs",
+        "assignment",
+    ];
 }
 
 /// A steady producer workload inside the simulation (no per-record calls from the host).
@@ -157,6 +168,10 @@ pub struct ClusterSpec {
     /// Consumers, each reading every partition of the listed topics.
     #[serde(default)]
     pub consumers: Vec<Vec<String>>,
+    /// Keep only about this many of the newest trace events in memory (the hash still
+    /// covers all); none keeps every event.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trace_limit: Option<usize>,
 }
 
 fn yes() -> bool {
@@ -177,6 +192,7 @@ impl Default for ClusterSpec {
             record_trace: true,
             producers: Vec::new(),
             consumers: Vec::new(),
+            trace_limit: None,
         }
     }
 }
@@ -195,6 +211,7 @@ impl ClusterSpec {
         "recordTrace",
         "producers",
         "consumers",
+        "traceLimit",
     ];
 
     /// The [`SimConfig`] this spec stands for; errors name the bad field.
@@ -225,6 +242,12 @@ impl ClusterSpec {
             for (key, value) in &topic.configs {
                 request = request.config(key, value);
             }
+            if let Some(assignment) = &topic.assignment {
+                // Kafka: with manual assignments, partitions and RF come from them (-1 on the wire).
+                request.partitions = -1;
+                request.replication_factor = -1;
+                request.assignment = Some(assignment.clone());
+            }
             topics.push(request);
         }
         let mut config = SimConfig::new(self.seed, self.brokers, NewTopic::new("unused", 1, 1));
@@ -237,6 +260,7 @@ impl ClusterSpec {
             drop_per_million: self.drop_per_million,
         };
         config.record_trace = self.record_trace;
+        config.trace_limit = self.trace_limit;
         for workload in &self.producers {
             config.producers.push(workload.to_producer_spec()?);
         }
