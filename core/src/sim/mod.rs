@@ -456,6 +456,7 @@ pub struct Sim {
     producing: bool,
     last_fault: Option<(u64, String)>,
     next_workload_client: u32,
+    next_group_client: u32,
 }
 
 impl Sim {
@@ -490,6 +491,7 @@ impl Sim {
             producing: true,
             last_fault: None,
             next_workload_client: 0,
+            next_group_client: 0,
             rng,
             config,
         };
@@ -760,7 +762,9 @@ impl Sim {
             self.checker.set_compacted(OFFSETS_TOPIC);
             self.drain(NodeId::Controller);
         }
-        let client = 4_000 + u32::try_from(self.group_consumers.len()).unwrap_or(u32::MAX - 4_000);
+        // Numbered by how many were ever added, so a removed member's number is never reused.
+        let client = 4_000 + self.next_group_client;
+        self.next_group_client += 1;
         let bootstrap: Vec<BrokerId> = (1..=self.config.brokers).collect();
         self.group_consumers.insert(client, GroupConsumer::new(client, config, bootstrap));
         self.wake(NodeId::Client(client), self.now_ms);

@@ -306,7 +306,12 @@ impl Session {
     /// Replays this run to now in a fresh simulation, ends it there (heal, restart, settle for
     /// `settle_ms`) and returns the end-of-run checks. This session is unchanged.
     pub fn final_report(&self, settle_ms: u64) -> Result<CheckReport> {
-        let mut copy = Session::replay(self.recording_now())?;
-        Ok(copy.sim.finish(settle_ms).report)
+        Ok(Session::replay(self.recording_now())?.into_final_report(settle_ms))
+    }
+
+    /// Ends this run (heal, restart, settle for `settle_ms`) and returns the end-of-run checks.
+    #[must_use]
+    pub fn into_final_report(mut self, settle_ms: u64) -> CheckReport {
+        self.sim.finish(settle_ms).report
     }
 }

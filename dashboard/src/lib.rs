@@ -1,0 +1,22 @@
+//! # rill-dashboard
+//!
+//! The cluster dashboard: a Yew app that runs a deterministic simulated Kafka cluster from
+//! `rill-core` in the browser. Watch leaders, ISR, high watermarks and consumer groups; crash,
+//! pause and cut brokers; produce with different acks; scrub the timeline back, fork the
+//! future, compare two configs side by side and share a run as a link.
+//!
+//! Code map: [`state`] is the pure reducer (`Reducible` + `Action`, tested natively),
+//! [`scenarios`] the guided scenarios, `app` the components and effects (browser only).
+
+pub mod scenarios;
+pub mod state;
+
+#[cfg(target_arch = "wasm32")]
+mod app;
+
+/// Mounts the dashboard on the page's `<body>`.
+#[cfg(target_arch = "wasm32")]
+#[wasm_bindgen::prelude::wasm_bindgen(start)]
+pub fn start() {
+    yew::Renderer::<app::App>::new().render();
+}

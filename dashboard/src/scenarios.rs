@@ -1,0 +1,308 @@
+//! Guided scenarios: a cluster, a script of faults and clients at fixed virtual times, and the
+//! lesson it teaches. Each is turned into a [`Recording`] up front so the timeline covers the
+//! whole story from the start (scrub to any moment, fork from it).
+
+use rill_core::error::Result;
+use rill_core::sim::session::{Action, Recording, Session};
+use rill_core::sim::spec::{AcksSpec, ClusterSpec, GroupMemberSpec, TopicSpec, WorkloadSpec};
+use rill_core::sim::Fault;
+
+/// Trace events a dashboard session keeps in memory (the event log keeps its own digest).
+pub const TRACE_LIMIT: usize = 20_000;
+
+/// A guided scenario.
+#[derive(Clone, Copy, Debug)]
+pub struct Scenario {
+    /// URL-safe id.
+    pub id: &'static str,
+    /// Title.
+    pub title: &'static str,
+    /// What happens.
+    pub story: &'static str,
+    /// What to notice.
+    pub lesson: &'static str,
+    /// The spec.
+    pub spec: fn() -> ClusterSpec,
+    /// The script: (virtual time, action).
+    pub script: fn() -> Vec<(u64, Action)>,
+    /// How long the script runs.
+    pub duration_ms: u64,
+}
+
+impl Scenario {
+    /// The scenario's run as a recording (the script applied at its times).
+    pub fn recording(&self) -> Result<Recording> {
+        script((self.spec)(), &(self.script)(), self.duration_ms)
+    }
+}
+
+/// Runs `actions` (sorted by time) on a fresh session of `spec` for `duration_ms`.
+pub fn script(spec: ClusterSpec, actions: &[(u64, Action)], duration_ms: u64) -> Result<Recording> {
+    let mut session = Session::new(spec)?;
+    for (at_ms, action) in actions {
+        let now_ms = session.sim().now_ms();
+        session.run_for(at_ms.saturating_sub(now_ms))?;
+        session.act(action.clone())?;
+    }
+    let now_ms = session.sim().now_ms();
+    session.run_for(duration_ms.saturating_sub(now_ms))?;
+    Ok(session.recording_now())
+}
+
+/// A topic spec with Kafka's defaults.
+#[must_use]
+pub fn topic(name: &str, partitions: i32, replication_factor: i16, min_insync_replicas: i32) -> TopicSpec {
+    TopicSpec {
+        name: name.to_owned(),
+        partitions,
+        replication_factor: Some(replication_factor),
+        min_insync_replicas,
+        unclean_leader_election: false,
+        configs: Default::default(),
+        assignment: None,
+    }
+}
+
+/// Four brokers; `orders` has one partition on brokers 1, 2, 3 (leader 1) and the controller
+/// lives on broker 4, so faults on the replicas never take the controller down.
+fn four_brokers(min_insync_replicas: i32, unclean: bool) -> ClusterSpec {
+    let mut orders = topic("orders", 1, 3, min_insync_replicas);
+    orders.unclean_leader_election = unclean;
+    orders.assignment = Some(vec![vec![1, 2, 3]]);
+    ClusterSpec {
+        seed: 11,
+        brokers: 4,
+        controller_host: Some(4),
+        topics: vec![orders],
+        trace_limit: Some(TRACE_LIMIT),
+        ..ClusterSpec::default()
+    }
+}
+
+/// A steady workload to `orders`.
+#[must_use]
+pub fn workload(acks: i16, interval_ms: u64, records: u64) -> WorkloadSpec {
+    WorkloadSpec {
+        topic: "orders".to_owned(),
+        acks: Some(AcksSpec::Number(acks)),
+        interval_ms,
+        records,
+        start_ms: 0,
+        keyed: true,
+        enable_idempotence: acks == -1,
+    }
+}
+
+fn fault(at_ms: u64, fault: Fault) -> (u64, Action) {
+    (at_ms, Action::Fault(fault))
+}
+
+fn crash_before_replicating(acks: i16) -> Vec<(u64, Action)> {
+    vec![
+        (1_000, Action::StartProducer(workload(acks, 100, 150))),
+        fault(2_000, Fault::CutLink { from: 1, to: 2 }),
+        fault(2_000, Fault::CutLink { from: 1, to: 3 }),
+        fault(4_000, Fault::Crash(1)),
+        fault(20_000, Fault::Restart(1)),
+        fault(20_000, Fault::HealNetwork),
+    ]
+}
+
+fn member(group_id: &str, session_timeout_ms: u64) -> Action {
+    Action::AddMember(GroupMemberSpec {
+        group_id: group_id.to_owned(),
+        topics: vec!["orders".to_owned()],
+        assignor: Some("range".to_owned()),
+        auto_offset_reset: Some("earliest".to_owned()),
+        session_timeout_ms: Some(session_timeout_ms),
+    })
+}
+
+/// Every guided scenario, in teaching order.
+pub const SCENARIOS: &[Scenario] = &[
+    Scenario {
+        id: "acks1-leader-crash",
+        title: "acks=1 loses data when the leader crashes",
+        story: "A producer writes with acks=1. At 2 s the leader (broker 1) can no longer send to its followers; \
+                it keeps acknowledging writes on its own. At 4 s it crashes and broker 2 takes over.",
+        lesson: "acks=1 means only the leader had the record when the producer heard \"ok\". The writes acknowledged \
+                 between 2 s and 4 s are gone: watch the lost-write flag when broker 2 becomes leader.",
+        spec: || four_brokers(1, false),
+        script: || crash_before_replicating(1),
+        duration_ms: 30_000,
+    },
+    Scenario {
+        id: "acks-all-keeps-data",
+        title: "acks=all with min.insync.replicas=2 keeps it",
+        story: "The same faults as the acks=1 scenario, but the producer uses acks=all and the topic \
+                min.insync.replicas=2.",
+        lesson: "The leader cannot acknowledge while its followers are cut off: those writes wait until \
+                 request.timeout.ms (30 s) and are retried to the new leader. Nothing acknowledged is lost.",
+        spec: || four_brokers(2, false),
+        script: || crash_before_replicating(-1),
+        duration_ms: 60_000,
+    },
+    Scenario {
+        id: "not-enough-replicas",
+        title: "min.insync.replicas refuses writes: NOT_ENOUGH_REPLICAS",
+        story: "acks=all with min.insync.replicas=2. At 3 s brokers 2 and 3 crash; the ISR shrinks to the leader \
+                alone. They come back at 25 s.",
+        lesson: "With fewer than min.insync.replicas in sync, the leader rejects acks=all writes with \
+                 NOT_ENOUGH_REPLICAS instead of accepting data it could lose. Writes succeed again once the \
+                 followers catch up.",
+        spec: || {
+            let mut spec = four_brokers(2, false);
+            spec.broker_configs.insert("replica.lag.time.max.ms".into(), "5000".into());
+            spec
+        },
+        script: || {
+            vec![
+                (1_000, Action::StartProducer(workload(-1, 200, 150))),
+                fault(3_000, Fault::Crash(2)),
+                fault(3_000, Fault::Crash(3)),
+                fault(25_000, Fault::Restart(2)),
+                fault(25_000, Fault::Restart(3)),
+            ]
+        },
+        duration_ms: 35_000,
+    },
+    Scenario {
+        id: "unclean-election",
+        title: "Unclean leader election loses committed data",
+        story: "unclean.leader.election.enable=true, min.insync.replicas=1. At 3 s the followers stop getting data; \
+                after replica.lag.time.max.ms (5 s) the ISR shrinks to the leader, which keeps committing alone. \
+                At 15 s it crashes for good.",
+        lesson: "No in-sync replica is left, so the controller elects an out-of-sync one: availability over \
+                 consistency. Records committed only on broker 1 are lost, even with acks=all.",
+        spec: || {
+            let mut spec = four_brokers(1, true);
+            spec.broker_configs.insert("replica.lag.time.max.ms".into(), "5000".into());
+            spec.broker_configs.insert("log.flush.interval.messages".into(), "1".into());
+            spec
+        },
+        script: || {
+            vec![
+                (1_000, Action::StartProducer(workload(-1, 100, 300))),
+                fault(3_000, Fault::CutLink { from: 1, to: 2 }),
+                fault(3_000, Fault::CutLink { from: 1, to: 3 }),
+                fault(15_000, Fault::Crash(1)),
+            ]
+        },
+        duration_ms: 30_000,
+    },
+    Scenario {
+        id: "slow-follower",
+        title: "A slow follower leaves and rejoins the ISR",
+        story: "Broker 3 stops getting fetch responses from the leader at 2 s (the link 1 → 3 is cut) and gets them \
+                again at 47 s.",
+        lesson: "The leader removes broker 3 from the ISR only after replica.lag.time.max.ms (30 s) without it \
+                 catching up. After the heal it catches up and the leader adds it back.",
+        spec: || four_brokers(2, false),
+        script: || {
+            vec![
+                (1_000, Action::StartProducer(workload(-1, 100, 900))),
+                fault(2_000, Fault::CutLink { from: 1, to: 3 }),
+                fault(47_000, Fault::HealLink { from: 1, to: 3 }),
+            ]
+        },
+        duration_ms: 90_000,
+    },
+    Scenario {
+        id: "back-to-back-failover",
+        title: "Back-to-back failovers and leader epochs",
+        story: "acks=1 writes keep coming while the leader changes three times in quick succession: broker 1 \
+                crashes at 3 s, broker 2 at 13.5 s, broker 3 at 24.2 s, each restarting later.",
+        lesson: "Every new leader gets a higher leader epoch. Replicas that come back hold divergent tails and \
+                 truncate them using the epochs (KIP-101/KIP-279), so all replicas end up identical.",
+        spec: || {
+            let mut spec = four_brokers(1, false);
+            spec.seed = 15;
+            spec.latency_max_ms = 30;
+            spec.broker_configs.insert("log.flush.interval.messages".into(), "1".into());
+            spec
+        },
+        script: || {
+            vec![
+                (500, Action::StartProducer(workload(1, 20, 1_500))),
+                fault(3_000, Fault::Crash(1)),
+                fault(13_000, Fault::Restart(1)),
+                fault(13_500, Fault::Crash(2)),
+                fault(24_000, Fault::Restart(2)),
+                fault(24_200, Fault::Crash(3)),
+                fault(26_000, Fault::Restart(3)),
+            ]
+        },
+        duration_ms: 32_000,
+    },
+    Scenario {
+        id: "group-rebalance",
+        title: "A consumer group rebalances",
+        story: "Six partitions, a producer, and members of group billing joining at 1 s, 6 s and 11 s. One leaves \
+                politely at 20 s; another just stops at 30 s.",
+        lesson: "Each join or leave starts a new generation and the range assignor splits the partitions again. A \
+                 member that stops without leaving keeps its partitions until session.timeout.ms (10 s here).",
+        spec: || ClusterSpec {
+            seed: 21,
+            brokers: 4,
+            topics: vec![topic("orders", 6, 3, 2)],
+            trace_limit: Some(TRACE_LIMIT),
+            ..ClusterSpec::default()
+        },
+        script: || {
+            vec![
+                (500, Action::StartProducer(workload(-1, 50, 2_000))),
+                (1_000, member("billing", 10_000)),
+                (6_000, member("billing", 10_000)),
+                (11_000, member("billing", 10_000)),
+                (20_000, Action::RemoveMember { client: 4_001, graceful: true }),
+                (30_000, Action::RemoveMember { client: 4_002, graceful: false }),
+            ]
+        },
+        duration_ms: 50_000,
+    },
+    Scenario {
+        id: "isolated-leader",
+        title: "A network partition isolates the leader",
+        story: "At 5 s broker 1, the leader, is cut off from everyone; it reconnects at 25 s.",
+        lesson: "The controller fences broker 1 and elects a new leader with a higher epoch. The old leader still \
+                 believes it leads but cannot commit anything (acks=all, min.insync.replicas=2); when it reconnects \
+                 it follows and truncates.",
+        spec: || four_brokers(2, false),
+        script: || {
+            let mut producer = workload(-1, 50, 600);
+            producer.enable_idempotence = false;
+            vec![
+                (1_000, Action::StartProducer(producer)),
+                fault(5_000, Fault::Isolate(1)),
+                fault(25_000, Fault::Reconnect(1)),
+            ]
+        },
+        duration_ms: 40_000,
+    },
+];
+
+/// The load used to measure frame time: 5 brokers, 12 partitions (RF 3), 1000 records/s.
+#[must_use]
+pub fn load_spec() -> ClusterSpec {
+    ClusterSpec {
+        seed: 5,
+        brokers: 5,
+        topics: vec![topic("orders", 12, 3, 2)],
+        trace_limit: Some(TRACE_LIMIT),
+        ..ClusterSpec::default()
+    }
+}
+
+/// The load's producer: 1000 acks=1 records per second for a long time.
+#[must_use]
+pub fn load_workload() -> WorkloadSpec {
+    let mut producer = workload(1, 1, 100_000_000);
+    producer.enable_idempotence = false;
+    producer
+}
+
+/// A scenario by id.
+#[must_use]
+pub fn find(id: &str) -> Option<&'static Scenario> {
+    SCENARIOS.iter().find(|scenario| scenario.id == id)
+}

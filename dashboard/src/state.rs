@@ -1,0 +1,626 @@
+//! The dashboard's state: a pure reducer over a simulation [`Session`] (no `web_sys` here).
+//!
+//! The simulation moves only when an [`Action`] is dispatched: `Tick` from the animation-frame
+//! hook, `Step`, `Seek`, `Do` (a fault or client action, which the session records), loading
+//! a scenario or a shared run. Everything drawn comes from [`View`], rebuilt after each action.
+
+use std::cell::RefCell;
+use std::collections::VecDeque;
+use std::rc::Rc;
+
+use rill_core::event::Event;
+use rill_core::sim::checker::{CheckReport, LostWrite};
+use rill_core::sim::session::{Action as SimAction, Recording, Session};
+use rill_core::sim::spec::{AcksSpec, ClusterSpec, Snapshot};
+use rill_core::sim::trace::TraceKind;
+use rill_core::sim::InFlight;
+use yew::Reducible;
+
+use crate::scenarios::{self, Scenario};
+
+/// Event-log lines kept (a limit on everything).
+pub const LINES_MAX: usize = 400;
+/// Longest wall-clock gap one frame advances (a background tab should not run minutes at once).
+pub const FRAME_GAP_MAX_MS: f64 = 100.0;
+/// Settle time of the end-of-run checks.
+pub const SETTLE_MS: u64 = 30_000;
+/// Speeds offered (virtual ms per wall ms).
+pub const SPEEDS: &[f64] = &[0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0];
+
+/// How an event-log line is drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tone {
+    /// A fault or an operator action.
+    Fault,
+    /// Leadership.
+    Leader,
+    /// ISR changes.
+    Isr,
+    /// Data lost or truncated.
+    Loss,
+    /// A client saw an error.
+    Error,
+    /// Consumer groups.
+    Group,
+    /// Anything else.
+    Info,
+}
+
+/// One line of the event log.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Line {
+    /// Trace index.
+    pub index: u64,
+    /// Virtual time.
+    pub time_ms: u64,
+    /// Plain words.
+    pub text: String,
+    /// Colour.
+    pub tone: Tone,
+}
+
+/// What the components draw.
+#[derive(Clone, Debug, PartialEq)]
+pub struct View {
+    /// The cluster now.
+    pub snapshot: Snapshot,
+    /// Messages between brokers.
+    pub in_flight: Vec<InFlight>,
+    /// Producer workloads: client, topic, sent, left.
+    pub workloads: Vec<(u32, String, u64, u64)>,
+    /// Furthest event reached (the timeline's end).
+    pub head_event: u64,
+    /// Recorded actions: (at event, at ms, what), for the timeline.
+    pub steps: Vec<(u64, u64, String)>,
+    /// The spec of this run.
+    pub spec: ClusterSpec,
+    /// The run up to now, as a recording (for sharing).
+    pub recording: Recording,
+}
+
+/// A config change to compare against (same seed, same actions).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Variation {
+    /// Override every producer's acks (wire value).
+    pub acks: Option<i16>,
+    /// Override every topic's `min.insync.replicas`.
+    pub min_insync_replicas: Option<i32>,
+    /// Override every topic's `unclean.leader.election.enable`.
+    pub unclean: Option<bool>,
+}
+
+impl Variation {
+    /// Plain words.
+    #[must_use]
+    pub fn describe(&self) -> String {
+        let mut parts = Vec::new();
+        if let Some(acks) = self.acks {
+            parts.push(format!("acks={}", if acks == -1 { "all".to_owned() } else { acks.to_string() }));
+        }
+        if let Some(min_isr) = self.min_insync_replicas {
+            parts.push(format!("min.insync.replicas={min_isr}"));
+        }
+        if let Some(unclean) = self.unclean {
+            parts.push(format!("unclean.leader.election.enable={unclean}"));
+        }
+        if parts.is_empty() {
+            "the same config".to_owned()
+        } else {
+            parts.join(", ")
+        }
+    }
+
+    /// The recording with this variation applied.
+    #[must_use]
+    pub fn apply(&self, recording: &Recording) -> Recording {
+        let mut recording = recording.clone();
+        for topic in &mut recording.spec.topics {
+            if let Some(min_isr) = self.min_insync_replicas {
+                topic.min_insync_replicas = min_isr;
+            }
+            if let Some(unclean) = self.unclean {
+                topic.unclean_leader_election = unclean;
+            }
+        }
+        if let Some(acks) = self.acks {
+            for producer in &mut recording.spec.producers {
+                producer.acks = Some(AcksSpec::Number(acks));
+                producer.enable_idempotence = acks == -1;
+            }
+            for step in &mut recording.steps {
+                match &mut step.action {
+                    SimAction::Produce(spec) => spec.acks = Some(AcksSpec::Number(acks)),
+                    SimAction::StartProducer(spec) => {
+                        spec.acks = Some(AcksSpec::Number(acks));
+                        spec.enable_idempotence = acks == -1;
+                    }
+                    _ => {}
+                }
+            }
+        }
+        recording
+    }
+}
+
+/// One side of a comparison.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Side {
+    /// Its config in words.
+    pub label: String,
+    /// End-of-run checks (after healing and settling).
+    pub report: CheckReport,
+    /// Acknowledged writes lost, as found live up to now.
+    pub lost: Vec<LostWrite>,
+    /// Actions that did not apply under this config.
+    pub skipped: usize,
+}
+
+/// The same seed and actions under two configs.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Comparison {
+    /// This run.
+    pub a: Side,
+    /// The variation.
+    pub b: Side,
+}
+
+/// Everything the reducer can do.
+#[derive(Clone, Debug)]
+pub enum Action {
+    /// An animation frame at this wall-clock time.
+    Tick(f64),
+    /// Start or stop playing.
+    SetPlaying(bool),
+    /// Process one event.
+    Step,
+    /// Virtual ms per wall ms.
+    SetSpeed(f64),
+    /// Go to the point after this many events.
+    Seek(u64),
+    /// Go to the point at this virtual time.
+    SeekTime(u64),
+    /// A fault or client action (recorded; in the past it forks the run).
+    Do(SimAction),
+    /// Load a guided scenario.
+    LoadScenario(&'static str),
+    /// A new run of this spec: with the recorded actions replayed (`true`) or none.
+    Configure(ClusterSpec, bool),
+    /// Load a shared or imported run (and the scenario it came from).
+    Load(Recording, Option<String>),
+    /// Compare this run with a variation of it.
+    Compare(Variation),
+    /// Close the comparison.
+    CloseCompare,
+    /// Run the end-of-run checks on a copy of the run so far.
+    CheckNow,
+    /// Dismiss the error banner.
+    DismissError,
+    /// Show an error found outside the reducer (a bad link or import).
+    Fail(String),
+}
+
+/// The dashboard state. Cloning is cheap (the session is shared and replaced, never copied).
+#[derive(Clone, Debug)]
+pub struct State {
+    session: Rc<RefCell<Session>>,
+    /// What to draw.
+    pub view: Rc<View>,
+    /// The event log (newest last).
+    pub lines: Rc<VecDeque<Line>>,
+    trace_cursor: u64,
+    /// The guided scenario loaded, if any.
+    pub scenario: Option<&'static Scenario>,
+    /// Playing.
+    pub playing: bool,
+    /// Virtual ms per wall ms.
+    pub speed: f64,
+    last_frame_ms: Option<f64>,
+    carry_ms: f64,
+    /// The last action's error.
+    pub error: Option<String>,
+    /// The open comparison.
+    pub compare: Option<Rc<Comparison>>,
+    /// The last end-of-run check and the virtual time it covers.
+    pub final_report: Option<Rc<(u64, CheckReport)>>,
+    /// Bumped by every action (drives the frame loop).
+    pub version: u64,
+}
+
+impl PartialEq for State {
+    fn eq(&self, other: &Self) -> bool {
+        self.version == other.version && Rc::ptr_eq(&self.session, &other.session)
+    }
+}
+
+fn view_of(session: &Session) -> View {
+    let sim = session.sim();
+    View {
+        snapshot: sim.snapshot(),
+        in_flight: sim.in_flight(),
+        workloads: sim.workloads(),
+        head_event: session.head_event(),
+        steps: session
+            .recording()
+            .steps
+            .iter()
+            .map(|step| (step.at_event, step.at_ms, describe(&step.action)))
+            .collect(),
+        spec: session.recording().spec.clone(),
+        recording: session.recording_now(),
+    }
+}
+
+/// An action in plain words.
+#[must_use]
+pub fn describe(action: &SimAction) -> String {
+    let acks = |acks: &Option<AcksSpec>| match acks {
+        None => "all".to_owned(),
+        Some(AcksSpec::Number(-1)) => "all".to_owned(),
+        Some(AcksSpec::Number(n)) => n.to_string(),
+        Some(AcksSpec::Text(text)) => text.clone(),
+    };
+    match action {
+        SimAction::Fault(fault) => fault.to_string(),
+        SimAction::Produce(spec) => format!(
+            "produce {}={} to {} (acks={})",
+            spec.key.as_deref().unwrap_or("null"),
+            spec.value.as_deref().unwrap_or("null"),
+            spec.topic,
+            acks(&spec.acks)
+        ),
+        SimAction::StartProducer(spec) => format!(
+            "start a producer: {} records/s to {} (acks={})",
+            1_000 / spec.interval_ms.max(1),
+            spec.topic,
+            acks(&spec.acks)
+        ),
+        SimAction::StopProducer(client) => format!("stop producer {client}"),
+        SimAction::AddMember(spec) => format!("add a consumer to group {}", spec.group_id),
+        SimAction::RemoveMember { client, graceful: true } => format!("consumer {client} leaves its group"),
+        SimAction::RemoveMember { client, graceful: false } => format!("consumer {client} stops without leaving"),
+    }
+}
+
+/// Which trace events the event log shows, and how.
+fn digest(kind: &TraceKind) -> Option<Tone> {
+    match kind {
+        TraceKind::Fault(_) => Some(Tone::Fault),
+        TraceKind::Violation { .. } => Some(Tone::Loss),
+        TraceKind::Produced { result: Err(_), .. } => Some(Tone::Error),
+        TraceKind::ConsumerReset { .. } => Some(Tone::Error),
+        TraceKind::Assigned { .. } => Some(Tone::Group),
+        TraceKind::Node { event, .. } => match event {
+            Event::LeaderChanged { .. } | Event::BecameLeader { .. } => Some(Tone::Leader),
+            Event::IsrChanged { .. } | Event::IsrChangeProposed { .. } => Some(Tone::Isr),
+            Event::Truncated { .. } | Event::LostUnflushed { .. } => Some(Tone::Loss),
+            Event::ProduceFailed { .. } => Some(Tone::Error),
+            Event::BrokerRegistered { .. }
+            | Event::BrokerFenced { .. }
+            | Event::BrokerUnfenced { .. }
+            | Event::BecameFollower { .. } => Some(Tone::Info),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+impl State {
+    /// A state running `session`.
+    fn with_session(session: Session, scenario: Option<&'static Scenario>) -> State {
+        let view = Rc::new(view_of(&session));
+        let mut state = State {
+            session: Rc::new(RefCell::new(session)),
+            view,
+            lines: Rc::new(VecDeque::new()),
+            trace_cursor: 0,
+            scenario,
+            playing: false,
+            speed: 1.0,
+            last_frame_ms: None,
+            carry_ms: 0.0,
+            error: None,
+            compare: None,
+            final_report: None,
+            version: 0,
+        };
+        state.read_trace();
+        state
+    }
+
+    /// The first guided scenario, at its start.
+    #[must_use]
+    pub fn initial() -> State {
+        let scenario = &scenarios::SCENARIOS[0];
+        let session = scenario
+            .recording()
+            .and_then(Session::at_start)
+            .unwrap_or_else(|_| Session::new(ClusterSpec::default()).expect("the default spec is valid"));
+        State::with_session(session, Some(scenario))
+    }
+
+    /// Virtual time now.
+    #[must_use]
+    pub fn now_ms(&self) -> u64 {
+        self.view.snapshot.now_ms
+    }
+
+    /// Events processed so far.
+    #[must_use]
+    pub fn events(&self) -> u64 {
+        self.view.snapshot.events
+    }
+
+    /// Appends the new interesting trace events to the log.
+    fn read_trace(&mut self) {
+        let session = self.session.borrow();
+        let trace = session.sim().trace();
+        let first = trace.partition_point(|event| event.index < self.trace_cursor);
+        let mut lines = (*self.lines).clone();
+        for event in &trace[first..] {
+            if let Some(tone) = digest(&event.kind) {
+                let text = event.to_string();
+                // Drop the "#index t=..ms " prefix: the log shows time in its own column.
+                let text = text.split_once("ms ").map_or(text.clone(), |(_, rest)| rest.to_owned());
+                lines.push_back(Line { index: event.index, time_ms: event.time_ms, text, tone });
+                if lines.len() > LINES_MAX {
+                    lines.pop_front();
+                }
+            }
+        }
+        self.trace_cursor = trace.last().map_or(self.trace_cursor, |event| event.index + 1);
+        self.lines = Rc::new(lines);
+    }
+
+    fn refresh(&mut self) {
+        self.view = Rc::new(view_of(&self.session.borrow()));
+        self.read_trace();
+    }
+
+    fn replace(&mut self, session: Session) {
+        self.session = Rc::new(RefCell::new(session));
+        self.lines = Rc::new(VecDeque::new());
+        self.trace_cursor = 0;
+        self.compare = None;
+        self.final_report = None;
+        self.last_frame_ms = None;
+    }
+
+    fn rewound(&mut self) {
+        // A seek back replays from the start: the log restarts from the kept trace.
+        self.lines = Rc::new(VecDeque::new());
+        self.trace_cursor = 0;
+    }
+
+    fn result(&mut self, result: rill_core::error::Result<()>) {
+        self.error = result.err().map(|error| error.to_string());
+    }
+
+    fn compare_with(&self, variation: &Variation) -> rill_core::error::Result<Comparison> {
+        let recording = self.session.borrow().recording_now();
+        let a_session = Session::replay(recording.clone())?;
+        let a_lost = a_session.sim().report().lost_writes.clone();
+        let a = Side { label: "this run".to_owned(), report: a_session.into_final_report(SETTLE_MS), lost: a_lost, skipped: 0 };
+        let varied = variation.apply(&recording);
+        let (b_session, skipped) = Session::replay_with_spec(&varied, varied.spec.clone())?;
+        let b_lost = b_session.sim().report().lost_writes.clone();
+        let b = Side { label: variation.describe(), report: b_session.into_final_report(SETTLE_MS), lost: b_lost, skipped };
+        Ok(Comparison { a, b })
+    }
+}
+
+impl Reducible for State {
+    type Action = Action;
+
+    fn reduce(self: Rc<Self>, action: Action) -> Rc<Self> {
+        let mut next = (*self).clone();
+        next.version += 1;
+        match action {
+            Action::Tick(wall_ms) => {
+                if !next.playing {
+                    next.last_frame_ms = None;
+                    return Rc::new(next);
+                }
+                let gap_ms = next.last_frame_ms.map_or(0.0, |last| (wall_ms - last).clamp(0.0, FRAME_GAP_MAX_MS));
+                next.last_frame_ms = Some(wall_ms);
+                let virtual_ms = gap_ms * next.speed + next.carry_ms;
+                let whole_ms = virtual_ms.floor();
+                next.carry_ms = virtual_ms - whole_ms;
+                // Bounded above by FRAME_GAP_MAX_MS × the fastest speed.
+                #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
+                let result = next.session.borrow_mut().run_for(whole_ms as u64);
+                next.result(result);
+            }
+            Action::SetPlaying(playing) => {
+                next.playing = playing;
+                next.last_frame_ms = None;
+            }
+            Action::Step => {
+                next.playing = false;
+                let result = next.session.borrow_mut().step().map(|_| ());
+                next.result(result);
+            }
+            Action::SetSpeed(speed) => {
+                if SPEEDS.contains(&speed) {
+                    next.speed = speed;
+                }
+            }
+            Action::Seek(event) => {
+                let back = event < next.events();
+                let result = next.session.borrow_mut().seek(event);
+                if back {
+                    next.rewound();
+                }
+                next.result(result);
+            }
+            Action::SeekTime(at_ms) => {
+                let result = seek_time(&mut next, at_ms);
+                next.result(result);
+            }
+            Action::Do(action) => {
+                let result = next.session.borrow_mut().act(action);
+                next.result(result);
+            }
+            Action::LoadScenario(id) => match scenarios::find(id).map(|s| (s, s.recording().and_then(Session::at_start))) {
+                Some((scenario, Ok(session))) => {
+                    next.replace(session);
+                    next.scenario = Some(scenario);
+                    next.playing = false;
+                    next.error = None;
+                }
+                Some((_, Err(error))) => next.error = Some(error.to_string()),
+                None => next.error = Some(format!("INVALID_REQUEST: there is no scenario {id:?}")),
+            },
+            Action::Configure(spec, keep_actions) => {
+                let built = if keep_actions {
+                    let recording = next.session.borrow().recording_now();
+                    Session::replay_with_spec(&recording, spec).map(|(session, skipped)| {
+                        (session, (skipped > 0).then(|| format!("{skipped} recorded action(s) did not apply")))
+                    })
+                } else {
+                    Session::new(spec).map(|session| (session, None))
+                };
+                match built {
+                    Ok((session, note)) => {
+                        next.replace(session);
+                        next.scenario = None;
+                        next.error = note;
+                    }
+                    Err(error) => next.error = Some(error.to_string()),
+                }
+            }
+            Action::Load(recording, scenario) => match Session::replay(recording) {
+                Ok(session) => {
+                    next.replace(session);
+                    next.scenario = scenario.as_deref().and_then(scenarios::find);
+                    next.playing = false;
+                    next.error = None;
+                }
+                Err(error) => next.error = Some(format!("could not load the run: {error}")),
+            },
+            Action::Compare(variation) => match next.compare_with(&variation) {
+                Ok(comparison) => next.compare = Some(Rc::new(comparison)),
+                Err(error) => next.error = Some(error.to_string()),
+            },
+            Action::CloseCompare => next.compare = None,
+            Action::CheckNow => {
+                let report = next.session.borrow().final_report(SETTLE_MS);
+                match report {
+                    Ok(report) => next.final_report = Some(Rc::new((next.now_ms(), report))),
+                    Err(error) => next.error = Some(error.to_string()),
+                }
+            }
+            Action::DismissError => next.error = None,
+            Action::Fail(error) => next.error = Some(error),
+        }
+        next.refresh();
+        Rc::new(next)
+    }
+}
+
+/// Seeks to the first point at or after `at_ms` (by event count, found by replaying).
+fn seek_time(state: &mut State, at_ms: u64) -> rill_core::error::Result<()> {
+    let mut session = state.session.borrow_mut();
+    if at_ms < session.sim().now_ms() {
+        session.seek(0)?;
+        state.lines = Rc::new(VecDeque::new());
+        state.trace_cursor = 0;
+    }
+    while session.sim().now_ms() < at_ms && session.sim().next_event_ms().is_some_and(|next_ms| next_ms <= at_ms) {
+        if !session.step()? {
+            break;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rill_core::sim::Fault;
+
+    fn reduce(state: Rc<State>, action: Action) -> Rc<State> {
+        state.reduce(action)
+    }
+
+    #[test]
+    fn playing_advances_virtual_time_by_wall_time_times_speed() {
+        let mut state = Rc::new(State::initial());
+        let start_ms = state.now_ms();
+        assert!(start_ms < 10, "brokers register in the first milliseconds");
+        state = reduce(state, Action::SetPlaying(true));
+        state = reduce(state, Action::SetSpeed(10.0));
+        state = reduce(state, Action::Tick(1_000.0));
+        state = reduce(state, Action::Tick(1_050.0));
+        assert_eq!(state.now_ms(), start_ms + 500);
+        // A long pause (a background tab) advances at most FRAME_GAP_MAX_MS of wall time.
+        state = reduce(state, Action::Tick(60_000.0));
+        assert_eq!(state.now_ms(), start_ms + 1_500);
+        state = reduce(state, Action::SetPlaying(false));
+        state = reduce(state, Action::Tick(60_100.0));
+        assert_eq!(state.now_ms(), start_ms + 1_500, "paused: ticks do nothing");
+    }
+
+    #[test]
+    fn the_acks_1_scenario_flags_lost_writes_and_acks_all_does_not() {
+        let mut state = Rc::new(State::initial());
+        let head = state.view.head_event;
+        state = reduce(state, Action::Seek(head));
+        let report = &state.view.snapshot.report;
+        assert!(report.lost_live.acks_1 >= 15, "{report:?}");
+        assert!(report.lost_writes.iter().all(|lost| lost.cause.as_deref().unwrap_or("").contains("broker 1")));
+        assert!(state.lines.iter().any(|line| line.tone == Tone::Leader));
+        state = reduce(state, Action::LoadScenario("acks-all-keeps-data"));
+        let head = state.view.head_event;
+        state = reduce(state, Action::Seek(head));
+        assert_eq!(state.view.snapshot.report.lost_live.total(), 0);
+        assert!(state.view.snapshot.report.acknowledged.acks_all > 100, "{:?}", state.view.snapshot.report);
+    }
+
+    #[test]
+    fn every_scenario_builds_and_runs_clean() {
+        for scenario in scenarios::SCENARIOS {
+            let recording = scenario.recording().unwrap_or_else(|error| panic!("{}: {error}", scenario.id));
+            assert!(!recording.steps.is_empty(), "{}", scenario.id);
+            let report = Session::replay(recording).unwrap().into_final_report(SETTLE_MS);
+            assert!(report.violations.is_empty(), "{}: {:?}", scenario.id, report.violations);
+        }
+    }
+
+    #[test]
+    fn acting_in_the_past_forks_and_seeking_replays() {
+        let mut state = Rc::new(State::initial());
+        state = reduce(state, Action::SeekTime(10_000));
+        let at_10s = state.view.snapshot.trace_hash.clone();
+        state = reduce(state, Action::SeekTime(25_000));
+        state = reduce(state, Action::SeekTime(10_000));
+        assert_eq!(state.view.snapshot.trace_hash, at_10s, "seeking back replays the same run");
+        let steps_before = state.view.steps.len();
+        state = reduce(state, Action::Do(SimAction::Fault(Fault::Crash(2))));
+        assert!(state.error.is_none(), "{:?}", state.error);
+        assert!(state.view.steps.len() < steps_before + 1, "the recorded future was dropped");
+        assert_eq!(state.view.head_event, state.events());
+    }
+
+    #[test]
+    fn bad_actions_show_an_error_and_change_nothing() {
+        let state = Rc::new(State::initial());
+        let hash = state.view.snapshot.trace_hash.clone();
+        let state = reduce(state, Action::Do(SimAction::Fault(Fault::Restart(1))));
+        assert!(state.error.as_deref().unwrap_or("").starts_with("INVALID_REQUEST"), "{:?}", state.error);
+        assert_eq!(state.view.snapshot.trace_hash, hash);
+        let state = reduce(state, Action::DismissError);
+        assert!(state.error.is_none());
+    }
+
+    #[test]
+    fn comparing_acks_1_with_acks_all_shows_what_was_lost() {
+        let mut state = Rc::new(State::initial());
+        let head = state.view.head_event;
+        state = reduce(state, Action::Seek(head));
+        state = reduce(state, Action::Compare(Variation { acks: Some(-1), min_insync_replicas: Some(2), unclean: None }));
+        let comparison = state.compare.clone().expect("a comparison");
+        assert!(comparison.a.report.lost.acks_1 >= 15, "{:?}", comparison.a.report);
+        assert_eq!(comparison.b.report.lost.total(), 0, "{:?}", comparison.b.report);
+        assert_eq!(comparison.b.label, "acks=all, min.insync.replicas=2");
+    }
+}
