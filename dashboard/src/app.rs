@@ -53,7 +53,7 @@ fn record_frame(work_ms: f64, gap_ms: Option<f64>) {
         let array = js_sys::Reflect::get(&window, &JsValue::from_str(name))
             .ok()
             .filter(|v| js_sys::Array::is_array(v))
-            .map(js_sys::Array::from)
+            .map(wasm_bindgen::JsCast::unchecked_into::<js_sys::Array>)
             .unwrap_or_else(|| {
                 let array = js_sys::Array::new();
                 let _ = js_sys::Reflect::set(&window, &JsValue::from_str(name), &array);
@@ -109,11 +109,8 @@ fn load_from_hash(dispatch: &Dispatch) {
 /// The shareable URL of the run so far.
 fn share_url(state: &State) -> String {
     let location = gloo::utils::window().location();
-    let base = format!(
-        "{}{}",
-        location.origin().unwrap_or_default(),
-        location.pathname().unwrap_or_else(|_| "/".to_owned())
-    );
+    let base =
+        format!("{}{}", location.origin().unwrap_or_default(), location.pathname().unwrap_or_else(|_| "/".to_owned()));
     let json = serde_json::to_string(&state.view.recording).unwrap_or_default();
     let mut url = format!("{base}#run={}", String::from(js_sys::encode_uri_component(&json)));
     if let Some(scenario) = state.scenario {
@@ -344,7 +341,8 @@ fn cluster(props: &Props) -> Html {
         let id = broker.id;
         let status = status_class(broker.status, broker.fenced);
         let leads = snapshot.partitions.iter().filter(|p| p.leader == Some(id) && !p.topic.starts_with("__")).count();
-        let isolated = snapshot.brokers.iter().filter(|b| b.id != id).all(|b| cut(id, b.id) && cut(b.id, id)) && count > 1;
+        let isolated =
+            snapshot.brokers.iter().filter(|b| b.id != id).all(|b| cut(id, b.id) && cut(b.id, id)) && count > 1;
         let toggle = match broker.status {
             BrokerStatus::Down => ("Restart", Fault::Restart(id)),
             _ => ("Crash", Fault::Crash(id)),
@@ -398,6 +396,20 @@ fn cluster(props: &Props) -> Html {
     }
 }
 
+/// A cell's classes without allocating: colour by leader epoch, committed or not, flushed or not.
+fn cell_class(epoch: i32, committed: bool, unflushed: bool) -> &'static str {
+    const CLASSES: [[&str; 4]; 6] = [
+        ["cell e0 uncommitted", "cell e0 uncommitted unflushed", "cell e0 committed", "cell e0 committed unflushed"],
+        ["cell e1 uncommitted", "cell e1 uncommitted unflushed", "cell e1 committed", "cell e1 committed unflushed"],
+        ["cell e2 uncommitted", "cell e2 uncommitted unflushed", "cell e2 committed", "cell e2 committed unflushed"],
+        ["cell e3 uncommitted", "cell e3 uncommitted unflushed", "cell e3 committed", "cell e3 committed unflushed"],
+        ["cell e4 uncommitted", "cell e4 uncommitted unflushed", "cell e4 committed", "cell e4 committed unflushed"],
+        ["cell e5 uncommitted", "cell e5 uncommitted unflushed", "cell e5 committed", "cell e5 committed unflushed"],
+    ];
+    let epoch = usize::try_from(epoch.rem_euclid(6)).unwrap_or(0);
+    CLASSES[epoch][usize::from(committed) * 2 + usize::from(unflushed)]
+}
+
 fn replica_row(replica: Option<&ReplicaSnapshot>, broker: i32, start: i64, leader: bool, in_isr: bool) -> Html {
     let label = html! {
         <span class="replica-label">
@@ -415,28 +427,8 @@ fn replica_row(replica: Option<&ReplicaSnapshot>, broker: i32, start: i64, leade
         if offset < view.log_start_offset || offset >= view.log_end_offset {
             return html! { <span class="cell empty"></span> };
         }
-        let record = records.binary_search_by_key(&offset, |r| r.offset).ok().map(|i| &records[i]);
-        let epoch = record.map_or(0, |r| r.leader_epoch);
-        let committed = offset < view.high_watermark;
-        let class = format!(
-            "cell e{}{}{}",
-            epoch.rem_euclid(6),
-            if committed { " committed" } else { " uncommitted" },
-            if offset >= view.flushed_offset { " unflushed" } else { "" }
-        );
-        let title = record.map_or_else(
-            || format!("offset {offset}"),
-            |r| {
-                format!(
-                    "offset {offset}, epoch {}, key {}, value {}{}",
-                    r.leader_epoch,
-                    r.key.as_deref().unwrap_or("null"),
-                    r.value.as_deref().unwrap_or("null"),
-                    if committed { "" } else { " (above the high watermark)" }
-                )
-            },
-        );
-        html! { <span class={class} title={title}>{ offset }</span> }
+        let epoch = records.binary_search_by_key(&offset, |r| r.offset).ok().map_or(0, |i| records[i].leader_epoch);
+        html! { <span class={cell_class(epoch, offset < view.high_watermark, offset >= view.flushed_offset)}>{ offset }</span> }
     });
     html! {
         <div class="replica">
@@ -750,18 +742,28 @@ fn event_log(props: &Props) -> Html {
         Tone::Group => "group",
         Tone::Info => "info",
     };
+    // One listener for every line's time button (event delegation: no closure per line).
+    let on_click = {
+        let dispatch = dispatch.clone();
+        Callback::from(move |event: MouseEvent| {
+            let at_ms = event
+                .target_dyn_into::<web_sys::Element>()
+                .and_then(|target| target.get_attribute("data-time"))
+                .and_then(|time| time.parse().ok());
+            if let Some(at_ms) = at_ms {
+                dispatch.emit(Action::SeekTime(at_ms));
+            }
+        })
+    };
     html! {
         <section class="panel" aria-label="Event log">
             <h2>{ "What happened" }</h2>
-            <ol class="event-log" id="event-log" reversed=true>
-                { for state.lines.iter().rev().take(LOG_LINES).map(|line| {
-                    let at = line.time_ms;
-                    html! {
-                        <li class={tone(line.tone)} key={line.index}>
-                            <button class="time link" title="Go to this moment" onclick={dispatch.reform(move |_| Action::SeekTime(at))}>{ seconds(at) }</button>
-                            <span class="text">{ &line.text }</span>
-                        </li>
-                    }
+            <ol class="event-log" id="event-log" reversed=true onclick={on_click}>
+                { for state.lines.iter().rev().take(LOG_LINES).map(|line| html! {
+                    <li class={tone(line.tone)} key={line.index}>
+                        <button class="time link" title="Go to this moment" data-time={line.time_ms.to_string()}>{ seconds(line.time_ms) }</button>
+                        <span class="text">{ &line.text }</span>
+                    </li>
                 }) }
             </ol>
         </section>
@@ -809,8 +811,15 @@ fn config(props: &Props) -> Html {
     let seed = use_state(|| spec.seed.to_string());
     let apply = |keep: bool| {
         let base = spec.clone();
-        let (brokers, partitions, rf, min_isr, unclean, flush, seed) =
-            (brokers.clone(), partitions.clone(), rf.clone(), min_isr.clone(), unclean.clone(), flush.clone(), seed.clone());
+        let (brokers, partitions, rf, min_isr, unclean, flush, seed) = (
+            brokers.clone(),
+            partitions.clone(),
+            rf.clone(),
+            min_isr.clone(),
+            unclean.clone(),
+            flush.clone(),
+            seed.clone(),
+        );
         dispatch.reform(move |_| {
             let mut spec = base.clone();
             spec.brokers = brokers.parse().unwrap_or(-1);
@@ -836,7 +845,7 @@ fn config(props: &Props) -> Html {
     let number = |id: &'static str, label: &'static str, handle: &UseStateHandle<String>| {
         let setter = handle.clone();
         html! { <label>{ label }<input id={id} type="number" value={(**handle).clone()}
-            onchange={Callback::from(move |e: Event| setter.set(input_value(&e)))} /></label> }
+        onchange={Callback::from(move |e: Event| setter.set(input_value(&e)))} /></label> }
     };
     let unclean_toggle = {
         let unclean = unclean.clone();
@@ -877,9 +886,17 @@ fn compare(props: &Props) -> Html {
     let state = &props.state;
     let dispatch = &props.dispatch;
     let variations = [
-        ("compare-acks-all", "acks=all + min.insync.replicas=2", Variation { acks: Some(-1), min_insync_replicas: Some(2), unclean: None }),
+        (
+            "compare-acks-all",
+            "acks=all + min.insync.replicas=2",
+            Variation { acks: Some(-1), min_insync_replicas: Some(2), unclean: None },
+        ),
         ("compare-acks-1", "acks=1", Variation { acks: Some(1), min_insync_replicas: None, unclean: None }),
-        ("compare-unclean", "unclean election on", Variation { acks: None, min_insync_replicas: None, unclean: Some(true) }),
+        (
+            "compare-unclean",
+            "unclean election on",
+            Variation { acks: None, min_insync_replicas: None, unclean: Some(true) },
+        ),
     ];
     let side = |side: &crate::state::Side| {
         let r = &side.report;
@@ -964,4 +981,3 @@ fn share(props: &Props) -> Html {
         </section>
     }
 }
-

@@ -14,9 +14,18 @@ pub mod state;
 #[cfg(target_arch = "wasm32")]
 mod app;
 
-/// Mounts the dashboard on the page's `<body>`.
+/// Mounts the dashboard on the page's `#app` element (or `<body>`).
 #[cfg(target_arch = "wasm32")]
 #[wasm_bindgen::prelude::wasm_bindgen(start)]
 pub fn start() {
-    yew::Renderer::<app::App>::new().render();
+    let document = gloo::utils::document();
+    match document.get_element_by_id("app") {
+        Some(root) => {
+            root.set_inner_html("");
+            yew::Renderer::<app::App>::with_root(root).render();
+        }
+        None => {
+            yew::Renderer::<app::App>::new().render();
+        }
+    }
 }

@@ -18,6 +18,8 @@ use yew::Reducible;
 
 use crate::scenarios::{self, Scenario};
 
+/// Newest records of each replica the view copies (the partition view draws 16 offsets).
+pub const RECORDS_PER_REPLICA: usize = 24;
 /// Event-log lines kept (a limit on everything).
 pub const LINES_MAX: usize = 400;
 /// Longest wall-clock gap one frame advances (a background tab should not run minutes at once).
@@ -235,7 +237,7 @@ impl PartialEq for State {
 fn view_of(session: &Session) -> View {
     let sim = session.sim();
     View {
-        snapshot: sim.snapshot(),
+        snapshot: sim.snapshot_with(RECORDS_PER_REPLICA),
         in_flight: sim.in_flight(),
         workloads: sim.workloads(),
         head_event: session.head_event(),
@@ -399,11 +401,17 @@ impl State {
         let recording = self.session.borrow().recording_now();
         let a_session = Session::replay(recording.clone())?;
         let a_lost = a_session.sim().report().lost_writes.clone();
-        let a = Side { label: "this run".to_owned(), report: a_session.into_final_report(SETTLE_MS), lost: a_lost, skipped: 0 };
+        let a = Side {
+            label: "this run".to_owned(),
+            report: a_session.into_final_report(SETTLE_MS),
+            lost: a_lost,
+            skipped: 0,
+        };
         let varied = variation.apply(&recording);
         let (b_session, skipped) = Session::replay_with_spec(&varied, varied.spec.clone())?;
         let b_lost = b_session.sim().report().lost_writes.clone();
-        let b = Side { label: variation.describe(), report: b_session.into_final_report(SETTLE_MS), lost: b_lost, skipped };
+        let b =
+            Side { label: variation.describe(), report: b_session.into_final_report(SETTLE_MS), lost: b_lost, skipped };
         Ok(Comparison { a, b })
     }
 }
@@ -460,16 +468,18 @@ impl Reducible for State {
                 let result = next.session.borrow_mut().act(action);
                 next.result(result);
             }
-            Action::LoadScenario(id) => match scenarios::find(id).map(|s| (s, s.recording().and_then(Session::at_start))) {
-                Some((scenario, Ok(session))) => {
-                    next.replace(session);
-                    next.scenario = Some(scenario);
-                    next.playing = false;
-                    next.error = None;
+            Action::LoadScenario(id) => {
+                match scenarios::find(id).map(|s| (s, s.recording().and_then(Session::at_start))) {
+                    Some((scenario, Ok(session))) => {
+                        next.replace(session);
+                        next.scenario = Some(scenario);
+                        next.playing = false;
+                        next.error = None;
+                    }
+                    Some((_, Err(error))) => next.error = Some(error.to_string()),
+                    None => next.error = Some(format!("INVALID_REQUEST: there is no scenario {id:?}")),
                 }
-                Some((_, Err(error))) => next.error = Some(error.to_string()),
-                None => next.error = Some(format!("INVALID_REQUEST: there is no scenario {id:?}")),
-            },
+            }
             Action::Configure(spec, keep_actions) => {
                 let built = if keep_actions {
                     let recording = next.session.borrow().recording_now();
@@ -617,7 +627,8 @@ mod tests {
         let mut state = Rc::new(State::initial());
         let head = state.view.head_event;
         state = reduce(state, Action::Seek(head));
-        state = reduce(state, Action::Compare(Variation { acks: Some(-1), min_insync_replicas: Some(2), unclean: None }));
+        state =
+            reduce(state, Action::Compare(Variation { acks: Some(-1), min_insync_replicas: Some(2), unclean: None }));
         let comparison = state.compare.clone().expect("a comparison");
         assert!(comparison.a.report.lost.acks_1 >= 15, "{:?}", comparison.a.report);
         assert_eq!(comparison.b.report.lost.total(), 0, "{:?}", comparison.b.report);

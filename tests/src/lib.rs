@@ -23,14 +23,24 @@ pub fn repo_root() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ is in the repository").to_path_buf()
 }
 
-/// Fails with instructions when the browser package has not been built.
+/// Fails with instructions when the browser packages have not been built.
 pub fn require_wasm_package() {
-    let package = repo_root().join("www/pkg/rill_wasm_bg.wasm");
-    assert!(
-        package.exists(),
-        "{} is missing: run ./scripts/build-wasm.sh (./scripts/test.sh does it for you)",
-        package.display()
-    );
+    for name in ["rill_wasm_bg.wasm", "rill_dashboard_bg.wasm"] {
+        let package = repo_root().join("www/pkg").join(name);
+        assert!(
+            package.exists(),
+            "{} is missing: run ./scripts/build-wasm.sh (./scripts/test.sh does it for you)",
+            package.display()
+        );
+    }
+}
+
+/// Where tests save screenshots (`target/screenshots`).
+#[must_use]
+pub fn screenshot_dir() -> PathBuf {
+    let dir = repo_root().join("target/screenshots");
+    std::fs::create_dir_all(&dir).expect("create target/screenshots");
+    dir
 }
 
 fn content_type(path: &Path) -> &'static str {
@@ -276,6 +286,54 @@ impl Browser {
             }
             assert!(Instant::now() < deadline, "the page published no result within {timeout:?}");
             thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Clicks the first element matching a CSS selector, the way a user would (WebDriver
+    /// element click: scrolled into view, must be visible and not covered).
+    pub fn click(&self, css: &str) {
+        let element = self.command("POST", "/element", Some(&json!({ "using": "css selector", "value": css })));
+        let id = element
+            .as_object()
+            .and_then(|object| object.values().next())
+            .and_then(Value::as_str)
+            .unwrap_or_else(|| panic!("no element {css}: {element}"))
+            .to_owned();
+        self.command("POST", &format!("/element/{id}/click"), Some(&json!({})));
+    }
+
+    fn press(&self, key: &str) {
+        let actions = json!({ "actions": [{ "type": "key", "id": "keyboard", "actions": [
+            { "type": "keyDown", "value": key }, { "type": "keyUp", "value": key }
+        ] }] });
+        self.command("POST", "/actions", Some(&actions));
+    }
+
+    /// Presses Enter on the focused element.
+    pub fn press_enter(&self) {
+        self.press("\u{E007}");
+    }
+
+    /// Presses Tab (focus moves to the next control).
+    pub fn press_tab(&self) {
+        self.press("\u{E004}");
+    }
+
+    /// Resizes the window (CSS pixels of the outer window).
+    pub fn set_window_size(&self, width: u32, height: u32) {
+        self.command("POST", "/window/rect", Some(&json!({ "width": width, "height": height })));
+    }
+
+    /// Waits until `script` (a function body) returns something other than null/false; returns it.
+    pub fn wait_until(&self, script: &str, timeout: Duration) -> Value {
+        let deadline = Instant::now() + timeout;
+        loop {
+            let value = self.eval(script);
+            if !value.is_null() && value != json!(false) {
+                return value;
+            }
+            assert!(Instant::now() < deadline, "timed out after {timeout:?} waiting for: {script}");
+            thread::sleep(Duration::from_millis(50));
         }
     }
 

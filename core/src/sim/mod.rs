@@ -795,6 +795,13 @@ impl Sim {
     /// The whole cluster as plain data.
     #[must_use]
     pub fn snapshot(&self) -> Snapshot {
+        self.snapshot_with(SNAPSHOT_RECORDS_MAX)
+    }
+
+    /// [`Sim::snapshot`] with at most `records_per_replica` of each replica's newest records
+    /// (a view drawing a few offsets per replica need not copy more).
+    #[must_use]
+    pub fn snapshot_with(&self, records_per_replica: usize) -> Snapshot {
         let image = self.controller.image();
         let brokers = self
             .brokers
@@ -811,7 +818,10 @@ impl Sim {
                         node.replicas()
                             .into_iter()
                             .map(|view| {
-                                let records = node.log(&view.tp).map(recent_records).unwrap_or_default();
+                                let records = node
+                                    .log(&view.tp)
+                                    .map(|log| recent_records(log, records_per_replica))
+                                    .unwrap_or_default();
                                 ReplicaSnapshot { view, records }
                             })
                             .collect()
@@ -1559,8 +1569,11 @@ impl Sim {
 }
 
 /// The newest records of a log, for snapshots.
-fn recent_records<S: Storage>(log: &crate::log::PartitionLog<S>) -> Vec<RecordSnapshot> {
-    let limit = i64::try_from(SNAPSHOT_RECORDS_MAX).expect("small");
+fn recent_records<S: Storage>(log: &crate::log::PartitionLog<S>, limit: usize) -> Vec<RecordSnapshot> {
+    let limit = i64::try_from(limit.min(SNAPSHOT_RECORDS_MAX)).expect("small");
+    if limit == 0 {
+        return Vec::new();
+    }
     let start = log.log_start_offset().max(log.log_end_offset() - limit);
     let text = |bytes: Option<bytes::Bytes>| bytes.map(|b| String::from_utf8_lossy(&b).into_owned());
     let mut records = Vec::new();

@@ -1,0 +1,278 @@
+//! End-to-end tests of the Yew dashboard (`www/index.html`) in headless Chromium over
+//! WebDriver: the guided scenarios' outcomes, clicking a broker's crash button, shared links,
+//! layout at desktop and phone widths, keyboard use, bad input, and the frame time under load.
+//! Screenshots go to `target/screenshots/dashboard-*.png`.
+
+use std::time::Duration;
+
+use rill_tests::{require_wasm_package, screenshot_dir, Browser, StaticServer};
+use serde_json::Value;
+
+const LOAD: Duration = Duration::from_secs(60);
+
+fn open(hash: &str) -> (StaticServer, Browser) {
+    require_wasm_package();
+    let server = StaticServer::start();
+    let browser = Browser::start();
+    browser.goto(&server.url(&format!("/index.html{hash}")));
+    browser.wait_until("return document.getElementById('trace-hash')?.textContent || null;", LOAD);
+    (server, browser)
+}
+
+fn text(browser: &Browser, css: &str) -> String {
+    let script = format!("return document.querySelector({css:?})?.textContent ?? null;");
+    browser.eval(&script).as_str().unwrap_or_else(|| panic!("no element {css}")).to_owned()
+}
+
+fn number(browser: &Browser, css: &str) -> i64 {
+    let value = text(browser, css);
+    value.trim().parse().unwrap_or_else(|_| panic!("{css} is not a number: {value:?}"))
+}
+
+fn shot(browser: &Browser, name: &str) {
+    browser.screenshot(&screenshot_dir().join(format!("dashboard-{name}.png")));
+}
+
+fn play_fast(browser: &Browser) {
+    browser.click("#speed option[value='20']");
+    browser.click("#play");
+}
+
+#[test]
+fn acks_1_scenario_flags_lost_writes_and_acks_all_does_not() {
+    let (_server, browser) = open("#scenario=acks1-leader-crash");
+    assert!(text(&browser, "#scenario-current").contains("acks=1 loses data"));
+    assert!(browser.eval("return document.getElementById('lost-flag') === null;").as_bool().unwrap());
+    play_fast(&browser);
+    browser.wait_until("return document.getElementById('lost-flag') !== null;", Duration::from_secs(60));
+    let flag = text(&browser, "#lost-flag");
+    assert!(flag.contains("acknowledged write(s) lost"), "{flag}");
+    assert!(flag.contains("crash broker 1"), "the loss is linked to the crash: {flag}");
+    assert!(number(&browser, "#lost-count") >= 15, "{flag}");
+    shot(&browser, "acks1-lost");
+
+    browser.click("#scenario-acks-all-keeps-data");
+    browser.wait_until(
+        "return document.querySelector('#scenario-current')?.textContent.includes('acks=all') || null;",
+        LOAD,
+    );
+    play_fast(&browser);
+    // Past the crash (4 s), the failover and the retries (request.timeout.ms = 30 s).
+    browser.wait_until(
+        "return parseFloat(document.getElementById('now').textContent) > 45 || null;",
+        Duration::from_secs(60),
+    );
+    browser.click("#play");
+    assert_eq!(number(&browser, "#lost-count"), 0);
+    assert!(browser.eval("return document.getElementById('lost-flag') === null;").as_bool().unwrap());
+    assert!(text(&browser, "#no-loss").contains("No acknowledged write lost"));
+    let counts = text(&browser, "#jepsen .counts");
+    assert!(!counts.contains("/ 0acknowledged"), "{counts}");
+    shot(&browser, "acks-all-kept");
+}
+
+#[test]
+fn crashing_the_leader_by_clicking_elects_a_new_leader_with_a_higher_epoch() {
+    let (_server, browser) = open("#scenario=slow-follower");
+    browser.click("#step");
+    let leader = number(&browser, "#partition-orders-0 .leader-id");
+    let epoch = number(&browser, "#partition-orders-0 .leader-epoch");
+    browser.click(&format!("#crash-{leader}"));
+    assert!(text(&browser, &format!("#broker-{leader}")).contains("down"));
+    browser.click("#speed option[value='5']");
+    browser.click("#play");
+    let script = format!(
+        "const l = document.querySelector('#partition-orders-0 .leader-id')?.textContent; \
+         return (l && l !== 'none' && l !== '{leader}') ? l : null;"
+    );
+    let new_leader: i64 = browser.wait_until(&script, Duration::from_secs(30)).as_str().unwrap().parse().unwrap();
+    browser.click("#play");
+    assert_ne!(new_leader, leader);
+    let new_epoch = number(&browser, "#partition-orders-0 .leader-epoch");
+    assert!(new_epoch > epoch, "epoch {epoch} -> {new_epoch}");
+    assert!(text(&browser, "#event-log").contains(&format!("crash broker {leader}")));
+    shot(&browser, "leader-crashed");
+    // The crash is on the timeline as a recorded action.
+    assert!(browser.eval("return document.querySelectorAll('.mark').length;").as_u64().unwrap() >= 1);
+}
+
+#[test]
+fn a_shared_link_reproduces_the_run_exactly() {
+    let (server, browser) = open("#scenario=group-rebalance");
+    play_fast(&browser);
+    browser.wait_until("return parseFloat(document.getElementById('now').textContent) > 12 || null;", LOAD);
+    browser.click("#play");
+    browser.click("#produce");
+    browser.click("#step");
+    browser.click("#step");
+    browser.click("#crash-2");
+    browser.click("#step");
+    browser.click("#share-link");
+    let url = browser.wait_until("return document.getElementById('share-url')?.value || null;", LOAD);
+    let url = url.as_str().unwrap().to_owned();
+    let hash = text(&browser, "#trace-hash");
+    let events = number(&browser, "#events");
+    assert!(url.starts_with(&server.url("/index.html#run=")), "{url}");
+    browser.goto("about:blank");
+    browser.goto(&url);
+    let script = format!("return document.getElementById('events')?.textContent === '{events}' || null;");
+    browser.wait_until(&script, LOAD);
+    assert_eq!(text(&browser, "#trace-hash"), hash, "the link reproduces the same trace");
+    assert!(text(&browser, "#scenario-current").contains("consumer group"));
+    assert!(text(&browser, "#broker-2").contains("down"));
+    shot(&browser, "shared-link");
+}
+
+/// Pairs of visible text-bearing elements whose boxes overlap (neither inside the other), and
+/// whether the page scrolls sideways.
+const LAYOUT_CHECK: &str = r#"
+const textual = (e) => ['INPUT', 'SELECT', 'TEXTAREA', 'BUTTON'].includes(e.tagName)
+  || [...e.childNodes].some((n) => n.nodeType === 3 && n.textContent.trim());
+// The part of an element's box that shows: clipped by every scrolling or clipping ancestor.
+const shown = (e) => {
+  let r = e.getBoundingClientRect();
+  let box = { left: r.left, top: r.top, right: r.right, bottom: r.bottom };
+  for (let p = e.parentElement; p; p = p.parentElement) {
+    const style = getComputedStyle(p);
+    if (style.overflowX !== 'visible' || style.overflowY !== 'visible') {
+      const c = p.getBoundingClientRect();
+      box = { left: Math.max(box.left, c.left), top: Math.max(box.top, c.top),
+              right: Math.min(box.right, c.right), bottom: Math.min(box.bottom, c.bottom) };
+    }
+  }
+  return box;
+};
+const candidates = [...document.querySelectorAll('#app *')].filter((e) =>
+  e instanceof HTMLElement && textual(e) && getComputedStyle(e).visibility !== 'hidden');
+const boxes = candidates.map(shown);
+const els = candidates.filter((_, i) => boxes[i].right - boxes[i].left > 0 && boxes[i].bottom - boxes[i].top > 0);
+const rects = boxes.filter((b) => b.right - b.left > 0 && b.bottom - b.top > 0);
+const name = (e) => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '') + ' "' + (e.textContent || e.value || '').trim().slice(0, 30) + '"';
+const overlaps = [];
+for (let i = 0; i < els.length; i++) {
+  for (let j = i + 1; j < els.length; j++) {
+    if (els[i].contains(els[j]) || els[j].contains(els[i])) continue;
+    const a = rects[i], b = rects[j];
+    const w = Math.min(a.right, b.right) - Math.max(a.left, b.left);
+    const h = Math.min(a.bottom, b.bottom) - Math.max(a.top, b.top);
+    if (w > 1 && h > 1) overlaps.push(name(els[i]) + ' overlaps ' + name(els[j]));
+  }
+}
+const unlabeled = [...document.querySelectorAll('#app button, #app input, #app select, #app textarea')].filter((e) => {
+  const labelled = e.closest('label') || e.getAttribute('aria-label') || (e.id && document.querySelector(`label[for="${e.id}"]`));
+  return !(labelled || (e.tagName === 'BUTTON' && e.textContent.trim()));
+}).map(name);
+return { overlaps: overlaps.slice(0, 20), count: els.length, unlabeled,
+         sideways: document.documentElement.scrollWidth - document.documentElement.clientWidth };
+"#;
+
+#[test]
+fn layout_works_at_desktop_and_phone_width_and_controls_are_labelled() {
+    let (_server, browser) = open("#scenario=group-rebalance");
+    browser.click("#to-end");
+    browser.wait_until("return document.querySelectorAll('#groups tbody tr').length > 0 || null;", LOAD);
+    for (name, width, height) in [("desktop", 1280, 800), ("phone", 390, 844)] {
+        browser.set_window_size(width, height);
+        browser.wait_until(&format!("return window.innerWidth <= {width} || null;"), LOAD);
+        let result: Value = browser.eval(LAYOUT_CHECK);
+        shot(&browser, &format!("layout-{name}"));
+        assert!(result["count"].as_u64().unwrap() > 100, "{name}: the page has content: {result}");
+        assert_eq!(result["overlaps"], serde_json::json!([]), "{name}: overlapping text");
+        assert_eq!(result["unlabeled"], serde_json::json!([]), "{name}: controls without labels");
+        assert!(result["sideways"].as_i64().unwrap() <= 0, "{name}: the page scrolls sideways: {result}");
+    }
+}
+
+#[test]
+fn keyboard_alone_drives_the_timeline() {
+    let (_server, browser) = open("#scenario=acks1-leader-crash");
+    let before = number(&browser, "#events");
+    browser.eval("document.getElementById('step').focus(); return null;");
+    browser.press_enter();
+    browser.press_enter();
+    let script = format!("return Number(document.getElementById('events').textContent) >= {} || null;", before + 2);
+    browser.wait_until(&script, LOAD);
+    // Tab reaches the next control and Enter activates it ("To end").
+    browser.press_tab();
+    assert_eq!(browser.eval("return document.activeElement.id;").as_str(), Some("to-end"));
+    browser.press_enter();
+    browser.wait_until("return document.getElementById('lost-flag') !== null || null;", LOAD);
+}
+
+#[test]
+fn bad_input_shows_a_clear_error_and_keeps_the_run() {
+    let (_server, browser) = open("#run=%7Bnot-json");
+    let error = browser.wait_until("return document.getElementById('error')?.textContent || null;", LOAD);
+    assert!(error.as_str().unwrap().contains("INVALID_REQUEST: the link holds no valid run"), "{error}");
+    browser.click("#error button");
+    let hash = text(&browser, "#trace-hash");
+    // Replication factor larger than the number of brokers.
+    browser.eval(
+        "const rf = document.getElementById('cfg-rf'); rf.value = '9'; \
+         rf.dispatchEvent(new Event('change', { bubbles: true })); return null;",
+    );
+    browser.click("#apply-fresh");
+    let error = browser.wait_until("return document.getElementById('error')?.textContent || null;", LOAD);
+    assert!(error.as_str().unwrap().contains("INVALID_REPLICATION_FACTOR"), "{error}");
+    assert_eq!(text(&browser, "#trace-hash"), hash, "the run is unchanged");
+    browser.click("#error button");
+    // A link from a broker to itself.
+    browser.click("#link-from option[value='1']");
+    browser.click("#link-to option[value='1']");
+    browser.click("#cut-link");
+    let error = browser.wait_until("return document.getElementById('error')?.textContent || null;", LOAD);
+    assert!(error.as_str().unwrap().contains("two different brokers"), "{error}");
+    assert_eq!(text(&browser, "#trace-hash"), hash, "the run is unchanged");
+    browser.click("#error button");
+    browser.eval("document.getElementById('import-json').value = '{\"spec\": 5}'; return null;");
+    browser.click("#import");
+    let error = browser.wait_until("return document.getElementById('error')?.textContent || null;", LOAD);
+    assert!(error.as_str().unwrap().contains("not a Rill run"), "{error}");
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    values[values.len() / 2]
+}
+
+fn percentile(values: &mut [f64], p: f64) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let index = ((values.len() as f64 - 1.0) * p).round() as usize;
+    values[index]
+}
+
+#[test]
+fn frame_time_with_5_brokers_12_partitions_at_1000_records_per_second() {
+    let (_server, browser) = open("#scenario=load&play=1");
+    browser.wait_until("return (window.rillFrames?.length ?? 0) > 30 || null;", LOAD);
+    let acked = |browser: &Browser| -> i64 {
+        let counts = text(browser, "#jepsen .counts dd");
+        counts.split('/').map(|n| n.trim().parse::<i64>().unwrap_or(0)).sum()
+    };
+    let start_acked = acked(&browser);
+    let start_ms = browser.eval("return performance.now();").as_f64().unwrap();
+    browser.eval("window.rillFrames = []; window.rillFrameGaps = []; return null;");
+    std::thread::sleep(Duration::from_secs(10));
+    let frames: Vec<f64> = serde_json::from_value(browser.eval("return window.rillFrames;")).unwrap();
+    let gaps: Vec<f64> = serde_json::from_value(browser.eval("return window.rillFrameGaps;")).unwrap();
+    let wall_s = (browser.eval("return performance.now();").as_f64().unwrap() - start_ms) / 1_000.0;
+    let rate = (acked(&browser) - start_acked) as f64 / wall_s;
+    shot(&browser, "load");
+    assert_eq!(browser.eval("return document.querySelectorAll('#app .partition').length;").as_u64(), Some(12));
+    assert_eq!(browser.eval("return document.querySelectorAll('#app .broker-card').length;").as_u64(), Some(5));
+    assert!(frames.len() > 20, "the dashboard animated: {} frames", frames.len());
+    let (mut frames, mut gaps) = (frames, gaps);
+    println!("dashboard frame time, 5 brokers x 12 partitions, 1000 records/s (acks=1), 1x speed, {wall_s:.1} s:");
+    println!("| frames | work median ms | work p95 ms | frame gap median ms | acknowledged records/s |");
+    println!("|---|---|---|---|---|");
+    println!(
+        "| {} | {:.2} | {:.2} | {:.2} | {:.0} |",
+        frames.len(),
+        median(&mut frames),
+        percentile(&mut frames, 0.95),
+        if gaps.is_empty() { f64::NAN } else { median(&mut gaps) },
+        rate
+    );
+    // The workload really runs at ~1000 records/s of virtual time (= wall time at 1x).
+    assert!(rate > 300.0, "records acknowledged per second: {rate:.0}");
+}
