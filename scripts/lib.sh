@@ -49,12 +49,19 @@ wasm_bindgen_version() {
 
 # cargo for wasm32, by the route set-up chose. Usage: wasm_cargo build --release -p rill-core
 wasm_cargo() {
+    # --target goes before a `--` (arguments after it belong to the tool, e.g. clippy's -D).
+    local args=() rest=() seen=0
+    for arg in "$@"; do
+        if [ "$seen" = 1 ]; then rest+=("$arg"); elif [ "$arg" = "--" ]; then seen=1; else args+=("$arg"); fi
+    done
+    [ "$seen" = 1 ] && rest=(-- "${rest[@]}")
+    set -- "${args[@]}" --target wasm32-unknown-unknown "${rest[@]}"
     case "$(wasm_route)" in
-        rustup) cargo "$@" --target wasm32-unknown-unknown ;;
+        rustup) cargo "$@" ;;
         debian)
             env PATH="/usr/bin:$PATH" RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 \
                 CARGO_TARGET_DIR="$CARGO_TARGET_DIR/debian-wasm" \
-                /usr/bin/cargo -Z build-std=std,panic_abort "$@" --target wasm32-unknown-unknown ;;
+                /usr/bin/cargo -Z build-std=std,panic_abort "$@" ;;
         *) die "no wasm32 toolchain: run scripts/setup.sh" ;;
     esac
 }

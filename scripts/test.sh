@@ -11,16 +11,23 @@ cargo fmt --all -- --check
 step "clippy (warnings are errors)"
 cargo clippy --workspace --all-targets --locked -- -D warnings
 
+step "clippy for wasm32 (the dashboard's and the JS API's browser-only code)"
+if [ "$(wasm_route)" = rustup ]; then
+    wasm_cargo clippy --locked -p rill-dashboard -p rill-wasm -- -D warnings
+else
+    echo "skipped: Debian's rustc-web route has no clippy for wasm32"
+fi
+
 step "core invariants"
 "$ROOT/scripts/check-core-invariants.sh"
 
 step "rill-core builds for wasm32-unknown-unknown"
 wasm_cargo build --locked -p rill-core
 
-step "browser package (www/pkg)"
+step "browser packages (www/pkg: the JS API and the dashboard)"
 "$ROOT/scripts/build-wasm.sh"
 
-step "tests (unit, property, scenarios, 500-seed sweep, browser)"
+step "tests (unit, property, scenarios, 500-seed sweep, sessions, browser: JS API and dashboard)"
 cargo test --workspace --locked 2>&1 | tee "$TOOLS_DIR/test-output.log"
 passed=$(grep -E '^test result:' "$TOOLS_DIR/test-output.log" | awk '{s += $4} END {print s + 0}')
 failed=$(grep -E '^test result:' "$TOOLS_DIR/test-output.log" | awk '{s += $6} END {print s + 0}')

@@ -4,6 +4,7 @@
 use std::rc::Rc;
 
 use gloo::render::{request_animation_frame, AnimationFrame};
+use rill_core::sim::checker::LostWrite;
 use rill_core::sim::session::Action as SimAction;
 use rill_core::sim::spec::{AcksSpec, GroupMemberSpec, ProduceSpec, ReplicaSnapshot, WorkloadSpec};
 use rill_core::sim::{BrokerStatus, Fault};
@@ -52,7 +53,7 @@ fn record_frame(work_ms: f64, gap_ms: Option<f64>) {
         let Some(value) = value else { continue };
         let array = js_sys::Reflect::get(&window, &JsValue::from_str(name))
             .ok()
-            .filter(|v| js_sys::Array::is_array(v))
+            .filter(js_sys::Array::is_array)
             .map(wasm_bindgen::JsCast::unchecked_into::<js_sys::Array>)
             .unwrap_or_else(|| {
                 let array = js_sys::Array::new();
@@ -411,15 +412,20 @@ fn cell_class(epoch: i32, committed: bool, unflushed: bool) -> &'static str {
 }
 
 fn replica_row(replica: Option<&ReplicaSnapshot>, broker: i32, start: i64, leader: bool, in_isr: bool) -> Html {
+    let note = replica
+        .map_or_else(|| "down".to_owned(), |r| format!("LEO {} · HW {}", r.view.log_end_offset, r.view.high_watermark));
     let label = html! {
         <span class="replica-label">
-            { format!("broker {broker}") }
-            if leader { <span class="tag leader">{ "leader" }</span> }
-            if !in_isr { <span class="tag out">{ "out of ISR" }</span> }
+            <span class="replica-name">
+                { format!("broker {broker}") }
+                if leader { <span class="tag leader">{ "leader" }</span> }
+                if !in_isr { <span class="tag out">{ "out of ISR" }</span> }
+            </span>
+            <span class="replica-note">{ note }</span>
         </span>
     };
     let Some(replica) = replica else {
-        return html! { <div class="replica offline">{ label }<span class="replica-note">{ "down" }</span></div> };
+        return html! { <div class="replica offline">{ label }</div> };
     };
     let view = &replica.view;
     let records = &replica.records;
@@ -434,7 +440,6 @@ fn replica_row(replica: Option<&ReplicaSnapshot>, broker: i32, start: i64, leade
         <div class="replica">
             { label }
             <span class="cells">{ for cells }</span>
-            <span class="replica-note">{ format!("LEO {} · HW {} · epoch {}", view.log_end_offset, view.high_watermark, view.leader_epoch) }</span>
         </div>
     }
 }
@@ -484,6 +489,38 @@ fn partitions(props: &StateProps) -> Html {
     }
 }
 
+/// Lost writes found together (same partition, leader, epoch, acks and cause) as offset runs:
+/// (first, last offset, count).
+fn lost_groups(lost: &[LostWrite]) -> Vec<(&LostWrite, i64, usize)> {
+    let mut groups: Vec<(&LostWrite, i64, usize)> = Vec::new();
+    for write in lost {
+        match groups.last_mut() {
+            Some((first, last, count))
+                if (
+                    first.topic.as_str(),
+                    first.partition,
+                    first.leader,
+                    first.leader_epoch,
+                    first.acks,
+                    &first.cause,
+                ) == (
+                    write.topic.as_str(),
+                    write.partition,
+                    write.leader,
+                    write.leader_epoch,
+                    write.acks,
+                    &write.cause,
+                ) && write.offset == *last + 1 =>
+            {
+                *last = write.offset;
+                *count += 1;
+            }
+            _ => groups.push((write, write.offset, 1)),
+        }
+    }
+    groups
+}
+
 #[function_component(Jepsen)]
 fn jepsen(props: &Props) -> Html {
     let state = &props.state;
@@ -505,13 +542,15 @@ fn jepsen(props: &Props) -> Html {
                 <div class="flag bad" id="lost-flag" role="status">
                     <strong>{ format!("⚠ {lost} acknowledged write(s) lost") }</strong>
                     <ul class="lost-list">
-                        { for report.lost_writes.iter().take(8).map(|w| {
+                        { for lost_groups(&report.lost_writes).into_iter().take(8).map(|(w, last, count)| {
                             let at = w.time_ms;
+                            let offsets = if count == 1 { format!("offset {}", w.offset) } else { format!("offsets {}–{} ({count} writes)", w.offset, last) };
                             html! {
                                 <li>
-                                    { format!("{}-{} offset {} (acks={}): not on the new leader {} (epoch {})",
-                                        w.topic, w.partition, w.offset, acks_name(w.acks), w.leader, w.leader_epoch) }
+                                    { format!("{}-{} {offsets}, acks={}: not on the new leader {} (epoch {})",
+                                        w.topic, w.partition, acks_name(w.acks), w.leader, w.leader_epoch) }
                                     if let Some(cause) = &w.cause { <span class="cause">{ format!(" — after: {cause}") }</span> }
+                                    { " " }
                                     <button class="link" onclick={dispatch.reform(move |_| Action::SeekTime(at))}>{ format!("go to {}", seconds(at)) }</button>
                                 </li>
                             }
