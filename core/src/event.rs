@@ -208,12 +208,18 @@ impl fmt::Display for Event {
                 "{tp} is offline at epoch {leader_epoch}: no live in-sync replica can lead (ISR {}) and unclean election is off",
                 list(isr)
             ),
-            Event::IsrChanged { tp, old_isr, new_isr, partition_epoch } => write!(
-                f,
-                "{tp}: ISR {} -> {} (partition epoch {partition_epoch})",
-                list(old_isr),
-                list(new_isr)
-            ),
+            Event::IsrChanged { tp, old_isr, new_isr, partition_epoch } => {
+                let left: Vec<BrokerId> = old_isr.iter().filter(|b| !new_isr.contains(b)).copied().collect();
+                let joined: Vec<BrokerId> = new_isr.iter().filter(|b| !old_isr.contains(b)).copied().collect();
+                write!(f, "{tp}: ")?;
+                if !left.is_empty() {
+                    write!(f, "broker(s) {} left the ISR; ", list(&left))?;
+                }
+                if !joined.is_empty() {
+                    write!(f, "broker(s) {} caught up and rejoined the ISR; ", list(&joined))?;
+                }
+                write!(f, "ISR {} -> {} (partition epoch {partition_epoch})", list(old_isr), list(new_isr))
+            }
             Event::BecameLeader { broker, tp, leader_epoch, log_end_offset, high_watermark } => write!(
                 f,
                 "broker {broker} now leads {tp} at epoch {leader_epoch} (LEO {log_end_offset}, HW {high_watermark})"

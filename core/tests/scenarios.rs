@@ -379,6 +379,7 @@ fn idempotent_producer_retries_create_no_duplicates() {
     let report = sim.report();
     assert_no_violations(&sim);
     assert_eq!(report.duplicates, 0, "{report:?}");
+    assert_eq!(report.duplicates_live, 0, "{report:?}");
     assert!(report.acknowledged.acks_all >= 900, "{report:?}");
     assert_eq!(report.lost.acks_all, 0);
     let ignored = node_events(&sim).iter().filter(|e| matches!(e, Event::DuplicateIgnored { .. })).count();
@@ -391,6 +392,10 @@ fn without_idempotence_the_checker_counts_duplicates() {
     let report = sim.report();
     assert_no_violations(&sim);
     assert!(report.duplicates >= 5, "retries of appended records duplicate them: {report:?}");
+    // Found as they got committed, not only at the end.
+    assert_eq!(report.duplicates_live, report.duplicates, "{report:?}");
+    let first = report.duplicate_writes.first().expect("listed");
+    assert!(first.time_ms < 25_000, "seen during the run: {first:?}");
 }
 
 #[test]

@@ -535,6 +535,7 @@ fn jepsen(props: &Props) -> Html {
                 <div><dt>{ "acknowledged acks=0 / 1 / all" }</dt>
                     <dd>{ format!("{} / {} / {}", report.acknowledged.acks_0, report.acknowledged.acks_1, report.acknowledged.acks_all) }</dd></div>
                 <div><dt>{ "lost so far" }</dt><dd id="lost-count">{ lost }</dd></div>
+                <div><dt>{ "duplicates so far" }</dt><dd id="duplicate-count">{ report.duplicates_live }</dd></div>
                 <div><dt>{ "unclean elections" }</dt><dd>{ report.unclean_elections }</dd></div>
                 <div><dt>{ "violations" }</dt><dd id="violation-count">{ report.violations.len() }</dd></div>
             </dl>
@@ -559,6 +560,13 @@ fn jepsen(props: &Props) -> Html {
                 </div>
             } else {
                 <div class="flag good" id="no-loss" role="status">{ "✓ No acknowledged write lost so far" }</div>
+            }
+            if report.duplicates_live > 0 {
+                <div class="flag warn" id="duplicate-flag" role="status">
+                    <strong>{ format!("⚠ {} record(s) committed twice", report.duplicates_live) }</strong>
+                    { " — a producer without idempotence retried a write whose response was lost (enable.idempotence=true prevents this). " }
+                    { report.duplicate_writes.iter().take(10).map(|d| format!("{}-{}@{}", d.topic, d.partition, d.offset)).collect::<Vec<_>>().join(", ") }
+                </div>
             }
             { for report.violations.iter().take(5).map(|v| html! {
                 <div class="flag bad violation">{ format!("VIOLATION {}: {} (at {})", v.invariant, v.detail, seconds(v.time_ms)) }</div>

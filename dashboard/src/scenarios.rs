@@ -261,6 +261,32 @@ pub const SCENARIOS: &[Scenario] = &[
         duration_ms: 50_000,
     },
     Scenario {
+        id: "retries-duplicate",
+        title: "Retries without idempotence write duplicates",
+        story: "A producer with enable.idempotence=false writes with acks=all while the network drops 20 % of \
+                messages from 2 s to 15 s. Some produce responses are lost although the leader appended the record.",
+        lesson: "The producer cannot tell a lost request from a lost response, so it sends the record again after \
+                 request.timeout.ms and the log holds it twice. With enable.idempotence=true (Kafka's default since \
+                 3.0) the leader recognises the retry by its producer id and sequence number and answers with the \
+                 original offset.",
+        spec: || {
+            let mut spec = four_brokers(2, false);
+            spec.seed = 18;
+            spec.broker_configs.insert("replica.socket.timeout.ms".into(), "3000".into());
+            spec
+        },
+        script: || {
+            let mut producer = workload(-1, 20, 1_000);
+            producer.enable_idempotence = false;
+            vec![
+                (1_000, Action::StartProducer(producer)),
+                fault(2_000, Fault::SetDropRate(200_000)),
+                fault(15_000, Fault::SetDropRate(0)),
+            ]
+        },
+        duration_ms: 60_000,
+    },
+    Scenario {
         id: "isolated-leader",
         title: "A network partition isolates the leader",
         story: "At 5 s broker 1, the leader, is cut off from everyone; it reconnects at 25 s.",

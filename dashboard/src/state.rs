@@ -591,8 +591,20 @@ mod tests {
         for scenario in scenarios::SCENARIOS {
             let recording = scenario.recording().unwrap_or_else(|error| panic!("{}: {error}", scenario.id));
             assert!(!recording.steps.is_empty(), "{}", scenario.id);
-            let report = Session::replay(recording).unwrap().into_final_report(SETTLE_MS);
+            let session = Session::replay(recording).unwrap();
+            let live = session.sim().report().clone();
+            let report = session.into_final_report(SETTLE_MS);
             assert!(report.violations.is_empty(), "{}: {:?}", scenario.id, report.violations);
+            // Each scenario shows what it promises.
+            match scenario.id {
+                "acks1-leader-crash" => assert!(live.lost_live.acks_1 >= 15, "{live:?}"),
+                "unclean-election" => assert!(report.unclean_elections == 1 && report.lost.acks_all > 0, "{report:?}"),
+                "retries-duplicate" => assert!(live.duplicates_live > 0 && report.duplicates > 0, "{report:?}"),
+                "acks-all-keeps-data" | "slow-follower" | "isolated-leader" => {
+                    assert_eq!(report.lost.total(), 0, "{}: {report:?}", scenario.id);
+                }
+                _ => {}
+            }
         }
     }
 

@@ -51,6 +51,18 @@ fn acks_1_scenario_flags_lost_writes_and_acks_all_does_not() {
     assert!(number(&browser, "#lost-count") >= 15, "{flag}");
     shot(&browser, "acks1-lost");
 
+    // Side by side: the same seed and faults with acks=all + min.insync.replicas=2 lose nothing.
+    browser.click("#play");
+    browser.click("#compare-acks-all");
+    let comparison = browser.wait_until("return document.getElementById('comparison')?.innerText || null;", LOAD);
+    let comparison = comparison.as_str().unwrap();
+    assert!(comparison.contains("this run") && comparison.contains("acks=all, min.insync.replicas=2"), "{comparison}");
+    let lost_lines: Vec<&str> = comparison.lines().filter(|line| line.starts_with("lost 0 / 1 / all")).collect();
+    assert_eq!(lost_lines.len(), 2, "{comparison}");
+    assert_ne!(lost_lines[0], "lost 0 / 1 / all: 0 / 0 / 0", "this run lost acks=1 writes: {comparison}");
+    assert_eq!(lost_lines[1], "lost 0 / 1 / all: 0 / 0 / 0", "the variation lost nothing: {comparison}");
+    shot(&browser, "side-by-side");
+
     browser.click("#scenario-acks-all-keeps-data");
     browser.wait_until(
         "return document.querySelector('#scenario-current')?.textContent.includes('acks=all') || null;",
@@ -121,6 +133,24 @@ fn a_shared_link_reproduces_the_run_exactly() {
     assert!(text(&browser, "#scenario-current").contains("consumer group"));
     assert!(text(&browser, "#broker-2").contains("down"));
     shot(&browser, "shared-link");
+
+    // Export as JSON, start something else, import it back: the same run again.
+    let exported = browser.eval(
+        "return decodeURIComponent(document.getElementById('export').getAttribute('href').split(',').slice(1).join(','));",
+    );
+    let exported = exported.as_str().unwrap();
+    assert!(exported.contains("\"steps\""), "{exported}");
+    browser.click("#scenario-slow-follower");
+    browser
+        .wait_until(&format!("return document.getElementById('trace-hash').textContent !== '{hash}' || null;"), LOAD);
+    let script = format!(
+        "document.getElementById('import-json').value = {}; return null;",
+        serde_json::to_string(exported).unwrap()
+    );
+    browser.eval(&script);
+    browser.click("#import");
+    browser
+        .wait_until(&format!("return document.getElementById('trace-hash').textContent === '{hash}' || null;"), LOAD);
 }
 
 /// Pairs of visible text-bearing elements whose boxes overlap (neither inside the other), and

@@ -93,6 +93,28 @@ pub struct CheckReport {
     pub lost_writes: Vec<LostWrite>,
     /// Live-detected losses by acks setting (the end-of-run `lost` is the final word).
     pub lost_live: AcksCounts,
+    /// Records committed more often than producers sent them, as they got committed (at most
+    /// [`LOST_WRITES_LISTED_MAX`] listed; `duplicates_live` counts them all).
+    pub duplicate_writes: Vec<DuplicateWrite>,
+    /// Live-detected duplicates (the end-of-run `duplicates` is the final word).
+    pub duplicates_live: u64,
+}
+
+/// A committed record that is a second copy of one sent once (a producer retry without
+/// idempotence), found when it got committed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct DuplicateWrite {
+    /// Topic.
+    pub topic: String,
+    /// Partition.
+    pub partition: i32,
+    /// The offset of the extra copy.
+    pub offset: i64,
+    /// Trace index when it was found.
+    pub event_index: u64,
+    /// Virtual time when it was found.
+    pub time_ms: u64,
 }
 
 /// Most live losses a report lists (a limit on everything; the counts go on).
@@ -153,6 +175,8 @@ pub struct Checker {
     group_consumed: BTreeMap<(String, TopicPartition), i64>,
     member_group: BTreeMap<u32, String>,
     acked: Vec<AckedWrite>,
+    sends: BTreeMap<u64, u64>,
+    committed_copies: BTreeMap<(TopicPartition, u64), u64>,
     report: CheckReport,
 }
 
@@ -342,6 +366,7 @@ impl Checker {
     ) {
         let mut offset = from.max(log.log_start_offset());
         let mut mismatches = Vec::new();
+        let mut copies = Vec::new();
         while offset < to {
             let Ok(read) = log.read(offset, 1 << 20, ReadLimit::LogEnd) else {
                 break;
@@ -367,10 +392,30 @@ impl Checker {
                             mismatches.push(record.offset);
                         }
                         Some(_) => {}
-                        None => committed[index] = Some(print),
+                        None => {
+                            committed[index] = Some(print);
+                            copies.push((record.offset, print));
+                        }
                     }
                 }
                 offset = batch.next_offset();
+            }
+        }
+        let watched = !tp.topic.starts_with("__") && !self.compacted.contains(tp.topic.as_ref());
+        for (offset, print) in copies.into_iter().filter(|_| watched) {
+            let count = self.committed_copies.entry((tp.clone(), print)).or_default();
+            *count += 1;
+            if *count > self.sends.get(&print).copied().unwrap_or(u64::MAX) {
+                self.report.duplicates_live += 1;
+                if self.report.duplicate_writes.len() < LOST_WRITES_LISTED_MAX {
+                    self.report.duplicate_writes.push(DuplicateWrite {
+                        topic: tp.topic.to_string(),
+                        partition: tp.partition,
+                        offset,
+                        event_index,
+                        time_ms,
+                    });
+                }
             }
         }
         for mismatch in mismatches {
@@ -400,6 +445,11 @@ impl Checker {
         let known = self.committed.get(tp).map_or(0, |c| i64::try_from(c.len()).unwrap_or(i64::MAX));
         let to = high_watermark.min(known);
         self.verify_committed(tp, log, log.log_start_offset(), to, event_index, time_ms, &format!("replica {broker}"));
+    }
+
+    /// Observes a record handed to a producer (to tell retried copies from records sent twice).
+    pub fn on_send(&mut self, key: Option<&[u8]>, value: Option<&[u8]>) {
+        *self.sends.entry(fingerprint(key, value)).or_default() += 1;
     }
 
     /// Observes a producer outcome.

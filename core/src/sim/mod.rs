@@ -628,6 +628,7 @@ impl Sim {
         let timestamp_ms = i64::try_from(now_ms).unwrap_or(i64::MAX);
         let record =
             Record::new(spec.key.as_deref().map(str::as_bytes), spec.value.as_deref().map(str::as_bytes), timestamp_ms);
+        self.checker.on_send(record.key.as_deref(), record.value.as_deref());
         let slot = self.producers.get_mut(&client).expect("inserted above");
         let send_id = slot
             .producer
@@ -1322,6 +1323,7 @@ impl Sim {
         let value = format!("p{client}-{sequence}");
         let timestamp_ms = i64::try_from(now_ms).unwrap_or(i64::MAX);
         let record = Record::new(key.as_deref().map(str::as_bytes), Some(value.as_bytes()), timestamp_ms);
+        self.checker.on_send(record.key.as_deref(), record.value.as_deref());
         let topic = slot.spec.topic.clone();
         let _ = slot.producer.send(now_ms, &topic, None, record);
         slot.producer.handle_timeout(now_ms);
