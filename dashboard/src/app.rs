@@ -6,14 +6,14 @@ use std::rc::Rc;
 use gloo::render::{request_animation_frame, AnimationFrame};
 use rill_core::sim::checker::LostWrite;
 use rill_core::sim::session::Action as SimAction;
-use rill_core::sim::spec::{AcksSpec, GroupMemberSpec, ProduceSpec, ReplicaSnapshot, WorkloadSpec};
+use rill_core::sim::spec::{AcksSpec, ClusterSpec, GroupMemberSpec, ProduceSpec, ReplicaSnapshot, WorkloadSpec};
 use rill_core::sim::{BrokerStatus, Fault};
 use wasm_bindgen::JsValue;
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
 
 use crate::scenarios::{self, SCENARIOS};
-use crate::state::{Action, State, Tone, Variation, SPEEDS};
+use crate::state::{Action, Comparison, State, Tone, Variation, SPEEDS};
 
 /// Offsets drawn per replica row.
 const CELLS: i64 = 16;
@@ -124,9 +124,11 @@ fn share_url(state: &State) -> String {
 #[function_component(App)]
 pub fn app() -> Html {
     let state = use_reducer(State::initial);
+    // One callback for the app's lifetime, so components whose other props did not change
+    // skip rendering (Callback equality is by identity).
     let dispatch: Dispatch = {
-        let state = state.clone();
-        Callback::from(move |action| state.dispatch(action))
+        let dispatcher = state.dispatcher();
+        (*use_memo((), move |()| Callback::from(move |action| dispatcher.dispatch(action)))).clone()
     };
     // Load a shared run or scenario from the URL once.
     {
@@ -168,6 +170,13 @@ pub fn app() -> Html {
         <div class="app">
             <Header state={state.clone()} />
             <Timeline state={state.clone()} dispatch={dispatch.clone()} />
+            if let Some(scenario) = state.scenario {
+                <section class="scenario-current" id="scenario-current" aria-label="Scenario">
+                    <h2>{ scenario.title }</h2>
+                    <p>{ scenario.story }</p>
+                    <p class="lesson"><strong>{ "Lesson: " }</strong>{ scenario.lesson }</p>
+                </section>
+            }
             if let Some(error) = state.error.clone() {
                 <div class="banner error" role="alert" id="error">
                     <span>{ error }</span>
@@ -187,9 +196,9 @@ pub fn app() -> Html {
                 </div>
             </main>
             <div class="layout lower">
-                <Scenarios state={state.clone()} dispatch={dispatch.clone()} />
-                <Config state={state.clone()} dispatch={dispatch.clone()} />
-                <Compare state={state.clone()} dispatch={dispatch.clone()} />
+                <Scenarios current={state.scenario.map(|s| s.id)} dispatch={dispatch.clone()} />
+                <Config spec={state.view.spec.clone()} dispatch={dispatch.clone()} />
+                <Compare compare={state.compare.clone()} dispatch={dispatch.clone()} />
                 <Share state={state.clone()} dispatch={dispatch.clone()} />
             </div>
         </div>
@@ -817,24 +826,23 @@ fn event_log(props: &Props) -> Html {
     }
 }
 
+#[derive(Properties, PartialEq)]
+struct ScenariosProps {
+    current: Option<&'static str>,
+    dispatch: Dispatch,
+}
+
 #[function_component(Scenarios)]
-fn scenarios_panel(props: &Props) -> Html {
-    let state = &props.state;
+fn scenarios_panel(props: &ScenariosProps) -> Html {
     let dispatch = &props.dispatch;
     html! {
         <section class="panel" aria-label="Guided scenarios" id="scenarios">
             <h2>{ "Guided scenarios" }</h2>
-            if let Some(scenario) = state.scenario {
-                <div class="scenario-current" id="scenario-current">
-                    <h3>{ scenario.title }</h3>
-                    <p>{ scenario.story }</p>
-                    <p class="lesson"><strong>{ "Lesson: " }</strong>{ scenario.lesson }</p>
-                </div>
-            }
+            <p class="muted">{ "Each loads a cluster and a script of faults; press Play, or drag the timeline." }</p>
             <ul class="scenario-list">
                 { for SCENARIOS.iter().map(|s| {
                     let id = s.id;
-                    let current = state.scenario.is_some_and(|c| c.id == id);
+                    let current = props.current == Some(id);
                     html! { <li><button id={format!("scenario-{id}")} class={classes!(current.then_some("current"))}
                         onclick={dispatch.reform(move |_| Action::LoadScenario(id))}>{ s.title }</button></li> }
                 }) }
@@ -843,11 +851,16 @@ fn scenarios_panel(props: &Props) -> Html {
     }
 }
 
+#[derive(Properties, PartialEq)]
+struct ConfigProps {
+    spec: ClusterSpec,
+    dispatch: Dispatch,
+}
+
 #[function_component(Config)]
-fn config(props: &Props) -> Html {
-    let state = &props.state;
+fn config(props: &ConfigProps) -> Html {
     let dispatch = &props.dispatch;
-    let spec = &state.view.spec;
+    let spec = &props.spec;
     let topic = spec.topics.first();
     let brokers = use_state(|| spec.brokers.to_string());
     let partitions = use_state(|| topic.map_or(1, |t| t.partitions).to_string());
@@ -856,6 +869,30 @@ fn config(props: &Props) -> Html {
     let unclean = use_state(|| topic.is_some_and(|t| t.unclean_leader_election));
     let flush = use_state(|| spec.broker_configs.get("log.flush.interval.messages").cloned().unwrap_or_default());
     let seed = use_state(|| spec.seed.to_string());
+    // A new run (a scenario, an import) brings its own config: show it.
+    {
+        let handles = (
+            brokers.clone(),
+            partitions.clone(),
+            rf.clone(),
+            min_isr.clone(),
+            unclean.clone(),
+            flush.clone(),
+            seed.clone(),
+        );
+        use_effect_with(spec.clone(), move |spec| {
+            let (brokers, partitions, rf, min_isr, unclean, flush, seed) = handles;
+            let topic = spec.topics.first();
+            brokers.set(spec.brokers.to_string());
+            partitions.set(topic.map_or(1, |t| t.partitions).to_string());
+            rf.set(topic.and_then(|t| t.replication_factor).unwrap_or(3).to_string());
+            min_isr.set(topic.map_or(1, |t| t.min_insync_replicas).to_string());
+            unclean.set(topic.is_some_and(|t| t.unclean_leader_election));
+            flush.set(spec.broker_configs.get("log.flush.interval.messages").cloned().unwrap_or_default());
+            seed.set(spec.seed.to_string());
+            || ()
+        });
+    }
     let apply = |keep: bool| {
         let base = spec.clone();
         let (brokers, partitions, rf, min_isr, unclean, flush, seed) = (
@@ -928,9 +965,14 @@ fn config(props: &Props) -> Html {
     }
 }
 
+#[derive(Properties, PartialEq)]
+struct CompareProps {
+    compare: Option<Rc<Comparison>>,
+    dispatch: Dispatch,
+}
+
 #[function_component(Compare)]
-fn compare(props: &Props) -> Html {
-    let state = &props.state;
+fn compare(props: &CompareProps) -> Html {
     let dispatch = &props.dispatch;
     let variations = [
         (
@@ -973,7 +1015,7 @@ fn compare(props: &Props) -> Html {
                     <button id={id} onclick={dispatch.reform(move |_| Action::Compare(variation.clone()))}>{ format!("vs {label}") }</button>
                 }) }
             </div>
-            if let Some(comparison) = state.compare.clone() {
+            if let Some(comparison) = props.compare.clone() {
                 <div class="sides" id="comparison">
                     { side(&comparison.a) }
                     { side(&comparison.b) }
@@ -1001,8 +1043,25 @@ fn share(props: &Props) -> Html {
             url.set(link);
         })
     };
-    let json = serde_json::to_string_pretty(&state.view.recording).unwrap_or_default();
-    let export = format!("data:application/json;charset=utf-8,{}", String::from(js_sys::encode_uri_component(&json)));
+    let exported = use_state(String::new);
+    // The JSON is made on request (not every frame): shown, and downloaded as a file.
+    let on_export = {
+        let (state, exported) = (state.clone(), exported.clone());
+        Callback::from(move |_| {
+            let json = serde_json::to_string_pretty(&state.view.recording).unwrap_or_default();
+            let href =
+                format!("data:application/json;charset=utf-8,{}", String::from(js_sys::encode_uri_component(&json)));
+            let document = gloo::utils::document();
+            if let Ok(anchor) = document.create_element("a") {
+                let _ = anchor.set_attribute("href", &href);
+                let _ = anchor.set_attribute("download", "rill-run.json");
+                if let Some(anchor) = wasm_bindgen::JsCast::dyn_ref::<web_sys::HtmlElement>(&anchor) {
+                    anchor.click();
+                }
+            }
+            exported.set(json);
+        })
+    };
     let on_import = {
         let import = import.clone();
         dispatch.reform(move |_| {
@@ -1018,8 +1077,12 @@ fn share(props: &Props) -> Html {
             <h2>{ "Share, export, import" }</h2>
             <div class="row">
                 <button id="share-link" onclick={on_share}>{ "Make a link to this run" }</button>
-                <a id="export" class="button" download="rill-run.json" href={export}>{ "Export JSON" }</a>
+                <button id="export" onclick={on_export}>{ "Export JSON" }</button>
             </div>
+            if !exported.is_empty() {
+                <label class="wide">{ "Exported run (also downloaded as rill-run.json)" }
+                    <textarea id="export-json" readonly=true rows="3" value={(*exported).clone()}></textarea></label>
+            }
             if !url.is_empty() {
                 <label class="wide">{ "Link (opens this exact run)" }<input id="share-url" readonly=true value={(*url).clone()} /></label>
             }

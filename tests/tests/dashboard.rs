@@ -135,9 +135,8 @@ fn a_shared_link_reproduces_the_run_exactly() {
     shot(&browser, "shared-link");
 
     // Export as JSON, start something else, import it back: the same run again.
-    let exported = browser.eval(
-        "return decodeURIComponent(document.getElementById('export').getAttribute('href').split(',').slice(1).join(','));",
-    );
+    browser.click("#export");
+    let exported = browser.wait_until("return document.getElementById('export-json')?.value || null;", LOAD);
     let exported = exported.as_str().unwrap();
     assert!(exported.contains("\"steps\""), "{exported}");
     browser.click("#scenario-slow-follower");
