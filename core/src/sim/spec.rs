@@ -45,7 +45,7 @@ pub struct TopicSpec {
     pub configs: BTreeMap<String, String>,
     /// Manual replica assignment, one broker list per partition (like CreateTopics'
     /// `assignments`); none for Kafka's placement.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub assignment: Option<Vec<Vec<BrokerId>>>,
 }
 
@@ -170,7 +170,7 @@ pub struct ClusterSpec {
     pub consumers: Vec<Vec<String>>,
     /// Keep only about this many of the newest trace events in memory (the hash still
     /// covers all); none keeps every event.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub trace_limit: Option<usize>,
 }
 
