@@ -6,14 +6,17 @@
 //! headers). Records stay encoded in a shared [`Bytes`] buffer, so appending, replicating and
 //! reading a batch never copies or re-parses its records.
 //!
-//! The CRC covers everything from the attributes to the end of the records, like Kafka's, so
-//! the leader can stamp `base_offset` and `partition_leader_epoch` without recomputing it.
-//! Rill uses CRC-32 (IEEE, `crc32fast`) where the wire uses CRC-32C; the broker converts.
+//! The CRC is Kafka's: CRC-32C over everything from the attributes to the end of the records,
+//! so the leader can stamp `base_offset` and `partition_leader_epoch` without recomputing it,
+//! and a batch is byte-for-byte what Kafka clients send and expect ([`RecordBatch::write_wire`],
+//! [`RecordBatch::read_wire`]).
 
 use bytes::Bytes;
 
 use crate::error::{Error, ErrorCode, Result};
 
+/// The record batch format version Rill reads and writes (Kafka's current "magic" byte).
+pub const MAGIC: u8 = 2;
 /// Bytes of batch header Kafka counts before the records (`RECORD_BATCH_OVERHEAD`).
 pub const BATCH_OVERHEAD_BYTES: usize = 61;
 /// The most records one batch may hold (a limit on everything: TIGER_STYLE).
@@ -245,8 +248,7 @@ impl RecordBatch {
     /// The checksum the header and records should have.
     #[must_use]
     pub fn compute_crc(&self) -> u32 {
-        // The header fields in Kafka's order, big-endian, hashed in one call (small separate
-        // updates take crc32fast's slow path).
+        // The header fields in Kafka's order, big-endian, then the records: CRC-32C like Kafka.
         let mut header = [0u8; 40];
         header[0..2].copy_from_slice(&self.attributes.to_be_bytes());
         header[2..6].copy_from_slice(&self.last_offset_delta.to_be_bytes());
@@ -256,10 +258,94 @@ impl RecordBatch {
         header[30..32].copy_from_slice(&self.producer.producer_epoch.to_be_bytes());
         header[32..36].copy_from_slice(&self.producer.base_sequence.to_be_bytes());
         header[36..40].copy_from_slice(&self.record_count.to_be_bytes());
-        let mut hasher = crc32fast::Hasher::new();
-        hasher.update(&header);
-        hasher.update(&self.records);
-        hasher.finalize()
+        crc32c::crc32c_append(crc32c::crc32c(&header), &self.records)
+    }
+
+    /// Appends the batch in Kafka's wire and log format (magic 2): base offset, batch length,
+    /// partition leader epoch, magic, CRC-32C, attributes, last offset delta, timestamps,
+    /// producer id / epoch / base sequence, record count, records — all big-endian.
+    pub fn write_wire(&self, out: &mut Vec<u8>) {
+        let batch_length = i32::try_from(BATCH_OVERHEAD_BYTES - 12 + self.records.len()).expect("batches are bounded");
+        out.reserve(BATCH_OVERHEAD_BYTES + self.records.len());
+        out.extend_from_slice(&self.base_offset.to_be_bytes());
+        out.extend_from_slice(&batch_length.to_be_bytes());
+        out.extend_from_slice(&self.partition_leader_epoch.to_be_bytes());
+        out.push(MAGIC);
+        out.extend_from_slice(&self.crc.to_be_bytes());
+        out.extend_from_slice(&self.attributes.to_be_bytes());
+        out.extend_from_slice(&self.last_offset_delta.to_be_bytes());
+        out.extend_from_slice(&self.base_timestamp_ms.to_be_bytes());
+        out.extend_from_slice(&self.max_timestamp_ms.to_be_bytes());
+        out.extend_from_slice(&self.producer.producer_id.to_be_bytes());
+        out.extend_from_slice(&self.producer.producer_epoch.to_be_bytes());
+        out.extend_from_slice(&self.producer.base_sequence.to_be_bytes());
+        out.extend_from_slice(&self.record_count.to_be_bytes());
+        out.extend_from_slice(&self.records);
+    }
+
+    /// The batch in wire format, as one buffer.
+    #[must_use]
+    pub fn to_wire(&self) -> Vec<u8> {
+        let mut out = Vec::new();
+        self.write_wire(&mut out);
+        out
+    }
+
+    /// Decodes the batch at the front of `bytes` (Kafka's wire format, magic 2), checking its
+    /// length, magic, CRC-32C and record framing; returns it and the bytes it took. The
+    /// records are shared with `bytes`, not copied. `Ok(None)` when `bytes` holds only part of
+    /// a batch (Kafka may end a fetch response with one). Bad input is `CORRUPT_MESSAGE` (or
+    /// `UNSUPPORTED_COMPRESSION_TYPE`), never a panic.
+    pub fn read_wire(bytes: &Bytes) -> Result<Option<(RecordBatch, usize)>> {
+        let corrupt = |why: String| Err(Error::new(ErrorCode::CorruptMessage, why));
+        if bytes.len() < 12 {
+            return Ok(None);
+        }
+        let be_i64 = |at: usize| i64::from_be_bytes(bytes[at..at + 8].try_into().expect("8 bytes"));
+        let be_i32 = |at: usize| i32::from_be_bytes(bytes[at..at + 4].try_into().expect("4 bytes"));
+        let be_i16 = |at: usize| i16::from_be_bytes(bytes[at..at + 2].try_into().expect("2 bytes"));
+        let batch_length = be_i32(8);
+        let Ok(length) = usize::try_from(batch_length) else {
+            return corrupt(format!("negative batch length {batch_length}"));
+        };
+        if length < BATCH_OVERHEAD_BYTES - 12 {
+            return corrupt(format!("batch length {length} is shorter than a batch header"));
+        }
+        let total = length + 12;
+        if bytes.len() < total {
+            return Ok(None);
+        }
+        if bytes[16] != MAGIC {
+            return Err(Error::new(
+                ErrorCode::UnsupportedVersion,
+                format!("record batch magic {} is not supported (only 2)", bytes[16]),
+            ));
+        }
+        let header = BatchHeader {
+            base_offset: be_i64(0),
+            partition_leader_epoch: be_i32(12),
+            crc: u32::from_be_bytes(bytes[17..21].try_into().expect("4 bytes")),
+            attributes: be_i16(21),
+            last_offset_delta: be_i32(23),
+            base_timestamp_ms: be_i64(27),
+            max_timestamp_ms: be_i64(35),
+            producer: ProducerInfo { producer_id: be_i64(43), producer_epoch: be_i16(51), base_sequence: be_i32(53) },
+            record_count: be_i32(57),
+        };
+        let batch = RecordBatch::from_parts(header, bytes.slice(BATCH_OVERHEAD_BYTES..total))?;
+        Ok(Some((batch, total)))
+    }
+
+    /// Decodes every whole batch in a Kafka `records` field, in order; a partial batch at the
+    /// end is ignored (see [`RecordBatch::read_wire`]).
+    pub fn read_wire_all(bytes: &Bytes) -> Result<Vec<RecordBatch>> {
+        let mut batches = Vec::new();
+        let mut rest = bytes.clone();
+        while let Some((batch, taken)) = RecordBatch::read_wire(&rest)? {
+            batches.push(batch);
+            rest = rest.slice(taken..);
+        }
+        Ok(batches)
     }
 
     /// Checks the CRC, the header and the framing of every record (lengths and count).
@@ -630,6 +716,43 @@ impl<'a> Reader<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn wire_format_round_trips_and_rejects_bad_bytes() {
+        let mut first = BatchBuilder::from_records(&sample());
+        first.assign(100, 7);
+        let second = BatchBuilder::from_records(&[Record::new(Some(b"k"), Some(b"v"), 5)]);
+        let mut wire = first.to_wire();
+        assert_eq!(wire.len(), first.size_bytes());
+        second.write_wire(&mut wire);
+        let bytes = Bytes::from(wire.clone());
+        let batches = RecordBatch::read_wire_all(&bytes).unwrap();
+        assert_eq!(batches, vec![first.clone(), second.clone()]);
+        // Kafka's layout: length after the length field, magic 2 at byte 16, CRC-32C at 17.
+        assert_eq!(i32::from_be_bytes(wire[8..12].try_into().unwrap()) as usize, first.size_bytes() - 12);
+        assert_eq!(wire[16], 2);
+        assert_eq!(u32::from_be_bytes(wire[17..21].try_into().unwrap()), crc32c::crc32c(&wire[21..first.size_bytes()]));
+        // A partial batch at the end (as in a fetch response) is left alone.
+        let partial = Bytes::from(wire[..wire.len() - 3].to_vec());
+        assert_eq!(RecordBatch::read_wire_all(&partial).unwrap(), vec![first.clone()]);
+        // A flipped byte fails the CRC; a wrong magic is refused; garbage never panics.
+        let mut flipped = wire.clone();
+        flipped[70] ^= 0x40;
+        let error = RecordBatch::read_wire_all(&Bytes::from(flipped)).unwrap_err();
+        assert_eq!(error.code, ErrorCode::CorruptMessage, "{error}");
+        let mut magic = wire.clone();
+        magic[16] = 1;
+        assert_eq!(RecordBatch::read_wire_all(&Bytes::from(magic)).unwrap_err().code, ErrorCode::UnsupportedVersion);
+        let mut negative = wire;
+        negative[8] = 0xff;
+        assert_eq!(RecordBatch::read_wire_all(&Bytes::from(negative)).unwrap_err().code, ErrorCode::CorruptMessage);
+        let mut rng = crate::rng::Rng::from_seed(1);
+        for _ in 0..2_000 {
+            let len = usize::try_from(rng.below(200)).unwrap();
+            let garbage: Vec<u8> = (0..len).map(|_| u8::try_from(rng.below(256)).unwrap()).collect();
+            let _ = RecordBatch::read_wire_all(&Bytes::from(garbage));
+        }
+    }
 
     fn sample() -> Vec<Record> {
         vec![
