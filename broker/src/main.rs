@@ -1,1 +1,301 @@
-fn main() {}
+//! `rill`: the broker and its admin commands.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
+use std::net::{SocketAddr, ToSocketAddrs};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+use kafka_protocol::messages::create_topics_request::{CreatableTopic, CreatableTopicConfig};
+use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
+use kafka_protocol::messages::{
+    ApiKey, CreateTopicsRequest, DescribeGroupsRequest, GroupId, ListGroupsRequest, MetadataRequest, RequestKind,
+    ResponseKind, TopicName,
+};
+use kafka_protocol::protocol::StrBytes;
+use rill_broker::client::Client;
+use rill_broker::server::{self, Listen};
+use rill_core::config::BrokerConfig;
+use rill_core::error::ErrorCode;
+
+/// Rill: a Kafka-compatible broker whose replication, elections and consumer groups are
+/// rill-core's deterministic state machines.
+#[derive(Parser)]
+#[command(name = "rill", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a broker (Kafka wire protocol on `listeners`, data in `log.dirs`).
+    Broker(BrokerArgs),
+    /// Create, list, describe topics.
+    Topics {
+        #[command(subcommand)]
+        command: TopicsCommand,
+    },
+    /// List and describe consumer groups.
+    Groups {
+        #[command(subcommand)]
+        command: GroupsCommand,
+    },
+}
+
+#[derive(Args)]
+struct BrokerArgs {
+    /// A Kafka `server.properties` file (key=value lines with Kafka's names).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Set one config, e.g. `--set node.id=1 --set log.dirs=/tmp/rill`; wins over the file.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    overrides: Vec<String>,
+    /// Serve Prometheus metrics on this port of 127.0.0.1 (`/metrics`).
+    #[arg(long, value_name = "PORT")]
+    metrics_port: Option<u16>,
+}
+
+#[derive(Args, Clone)]
+struct Bootstrap {
+    /// A broker to talk to.
+    #[arg(long, default_value = "127.0.0.1:9092", value_name = "HOST:PORT")]
+    bootstrap_server: String,
+}
+
+#[derive(Subcommand)]
+enum TopicsCommand {
+    /// Create a topic.
+    Create {
+        #[command(flatten)]
+        bootstrap: Bootstrap,
+        /// Topic name.
+        #[arg(long)]
+        topic: String,
+        /// Partitions (default: the broker's `num.partitions`).
+        #[arg(long)]
+        partitions: Option<i32>,
+        /// Replication factor (default: the broker's `default.replication.factor`).
+        #[arg(long)]
+        replication_factor: Option<i16>,
+        /// A topic config, e.g. `--config retention.ms=60000` (repeatable).
+        #[arg(long = "config", value_name = "KEY=VALUE")]
+        configs: Vec<String>,
+    },
+    /// List topics.
+    List {
+        #[command(flatten)]
+        bootstrap: Bootstrap,
+    },
+    /// Show a topic's partitions: leader, epoch, replicas, ISR.
+    Describe {
+        #[command(flatten)]
+        bootstrap: Bootstrap,
+        /// Topic name (all topics when left out).
+        #[arg(long)]
+        topic: Option<String>,
+    },
+}
+
+#[derive(Subcommand)]
+enum GroupsCommand {
+    /// List consumer groups.
+    List {
+        #[command(flatten)]
+        bootstrap: Bootstrap,
+    },
+    /// Show a group's state and members.
+    Describe {
+        #[command(flatten)]
+        bootstrap: Bootstrap,
+        /// Group id.
+        #[arg(long)]
+        group: String,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Broker(args) => run_broker(&args),
+        Command::Topics { command } => topics(command),
+        Command::Groups { command } => groups(command),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `PLAINTEXT://host:port` → a socket address (empty host = all interfaces).
+fn listener_address(listeners: &str) -> Result<SocketAddr, String> {
+    let first = listeners.split(',').next().unwrap_or_default().trim();
+    let address = first.split_once("://").map_or(first, |(_, rest)| rest);
+    let address = if address.starts_with(':') { format!("0.0.0.0{address}") } else { address.to_owned() };
+    address
+        .to_socket_addrs()
+        .map_err(|e| format!("listeners {listeners:?}: {e}"))?
+        .next()
+        .ok_or_else(|| format!("listeners {listeners:?} names no address"))
+}
+
+fn run_broker(args: &BrokerArgs) -> Result<(), String> {
+    let mut config = match &args.config {
+        Some(path) => {
+            let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+            BrokerConfig::from_properties(&text).map_err(|e| format!("{}: {e}", path.display()))?
+        }
+        None => {
+            let mut config = BrokerConfig::for_node(1);
+            config.listeners = "PLAINTEXT://127.0.0.1:9092".to_owned();
+            config.log_dirs = std::env::temp_dir().join("rill-logs").display().to_string();
+            // One broker: internal topics cannot have 3 replicas.
+            config.offsets_topic_replication_factor = 1;
+            config
+        }
+    };
+    let pairs: Vec<(String, String)> = args
+        .overrides
+        .iter()
+        .map(|pair| pair.split_once('=').map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())).ok_or_else(|| format!("--set {pair:?}: expected KEY=VALUE")))
+        .collect::<Result<_, _>>()?;
+    let pairs: std::collections::BTreeMap<String, String> = pairs.into_iter().collect();
+    config.apply_pairs(&pairs).map_err(|e| e.to_string())?;
+    config.validate().map_err(|e| e.to_string())?;
+    let kafka = listener_address(&config.listeners)?;
+    let advertised = match &config.advertised_listeners {
+        Some(advertised) => listener_address(advertised)?,
+        None => kafka,
+    };
+    let advertised_host = if advertised.ip().is_unspecified() { "127.0.0.1".to_owned() } else { advertised.ip().to_string() };
+    let listen = Listen {
+        kafka,
+        metrics: args.metrics_port.map(|port| SocketAddr::from(([127, 0, 0, 1], port))),
+        request_max_bytes: usize::try_from(config.socket_request_max_bytes).unwrap_or(100 << 20),
+    };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_target(false)
+        .init();
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
+    runtime.block_on(server::run(config, listen, (advertised_host, i32::from(advertised.port()))))
+}
+
+fn text(value: &StrBytes) -> &str {
+    value.as_str()
+}
+
+fn error_name(code: i16) -> String {
+    ErrorCode::from_code(code).map_or_else(|| format!("error {code}"), |code| code.name().to_owned())
+}
+
+fn topics(command: TopicsCommand) -> Result<(), String> {
+    match command {
+        TopicsCommand::Create { bootstrap, topic, partitions, replication_factor, configs } => {
+            let mut client = Client::connect(&bootstrap.bootstrap_server)?;
+            let mut creatable = CreatableTopic::default();
+            creatable.name = TopicName(StrBytes::from_string(topic.clone()));
+            creatable.num_partitions = partitions.unwrap_or(-1);
+            creatable.replication_factor = replication_factor.unwrap_or(-1);
+            for pair in configs {
+                let (key, value) = pair.split_once('=').ok_or_else(|| format!("--config {pair:?}: expected KEY=VALUE"))?;
+                let mut config = CreatableTopicConfig::default();
+                config.name = StrBytes::from_string(key.to_owned());
+                config.value = Some(StrBytes::from_string(value.to_owned()));
+                creatable.configs.push(config);
+            }
+            let mut request = CreateTopicsRequest::default();
+            request.topics.push(creatable);
+            request.timeout_ms = 30_000;
+            let ResponseKind::CreateTopics(response) = client.call(ApiKey::CreateTopics, 5, &RequestKind::CreateTopics(request))? else {
+                return Err("unexpected response".to_owned());
+            };
+            for result in response.topics {
+                if result.error_code != 0 {
+                    let message = result.error_message.as_ref().map(text).unwrap_or_default().to_owned();
+                    return Err(format!("{}: {message}", error_name(result.error_code)));
+                }
+                println!("Created topic {} ({} partitions, replication factor {}).", text(&result.name.0), result.num_partitions, result.replication_factor);
+            }
+            Ok(())
+        }
+        TopicsCommand::List { bootstrap } => {
+            let response = metadata(&bootstrap, None)?;
+            let mut names: Vec<&str> = response.topics.iter().filter_map(|t| t.name.as_ref().map(|n| text(&n.0))).collect();
+            names.sort_unstable();
+            for name in names {
+                println!("{name}");
+            }
+            Ok(())
+        }
+        TopicsCommand::Describe { bootstrap, topic } => {
+            let response = metadata(&bootstrap, topic.as_deref())?;
+            for topic in response.topics {
+                let name = topic.name.as_ref().map(|n| text(&n.0).to_owned()).unwrap_or_default();
+                if topic.error_code != 0 {
+                    return Err(format!("{name}: {}", error_name(topic.error_code)));
+                }
+                println!("Topic: {name}\tTopicId: {}\tPartitionCount: {}", topic.topic_id, topic.partitions.len());
+                for p in topic.partitions {
+                    let list = |ids: &[kafka_protocol::messages::BrokerId]| ids.iter().map(|b| b.0.to_string()).collect::<Vec<_>>().join(",");
+                    println!(
+                        "\tTopic: {name}\tPartition: {}\tLeader: {}\tLeaderEpoch: {}\tReplicas: {}\tIsr: {}",
+                        p.partition_index,
+                        p.leader_id.0,
+                        p.leader_epoch,
+                        list(&p.replica_nodes),
+                        list(&p.isr_nodes)
+                    );
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+fn metadata(bootstrap: &Bootstrap, topic: Option<&str>) -> Result<kafka_protocol::messages::MetadataResponse, String> {
+    let mut client = Client::connect(&bootstrap.bootstrap_server)?;
+    let mut request = MetadataRequest::default();
+    request.topics = topic.map(|name| {
+        let mut wanted = MetadataRequestTopic::default();
+        wanted.name = Some(TopicName(StrBytes::from_string(name.to_owned())));
+        vec![wanted]
+    });
+    match client.call(ApiKey::Metadata, 9, &RequestKind::Metadata(request))? {
+        ResponseKind::Metadata(response) => Ok(response),
+        _ => Err("unexpected response".to_owned()),
+    }
+}
+
+fn groups(command: GroupsCommand) -> Result<(), String> {
+    match command {
+        GroupsCommand::List { bootstrap } => {
+            let mut client = Client::connect(&bootstrap.bootstrap_server)?;
+            let ResponseKind::ListGroups(response) = client.call(ApiKey::ListGroups, 3, &RequestKind::ListGroups(ListGroupsRequest::default()))? else {
+                return Err("unexpected response".to_owned());
+            };
+            for group in response.groups {
+                println!("{}\t{}", text(&group.group_id.0), text(&group.group_state));
+            }
+            Ok(())
+        }
+        GroupsCommand::Describe { bootstrap, group } => {
+            let mut client = Client::connect(&bootstrap.bootstrap_server)?;
+            let mut request = DescribeGroupsRequest::default();
+            request.groups.push(GroupId(StrBytes::from_string(group)));
+            let ResponseKind::DescribeGroups(response) = client.call(ApiKey::DescribeGroups, 4, &RequestKind::DescribeGroups(request))? else {
+                return Err("unexpected response".to_owned());
+            };
+            for group in response.groups {
+                println!("Group: {}\tState: {}\tAssignor: {}", text(&group.group_id.0), text(&group.group_state), text(&group.protocol_data));
+                for member in group.members {
+                    println!("\tMember: {}", text(&member.member_id));
+                }
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,306 @@
+//! The network side: a Kafka listener (length-prefixed frames decoded and encoded with the
+//! `kafka-protocol` crate), the timer that drives the core's timeouts, and the `/metrics`
+//! HTTP endpoint. Everything runs on one thread (a current-thread runtime), like the core's
+//! single-threaded state machines; each connection is served one request at a time, in
+//! order, as Kafka does.
+
+use std::cell::RefCell;
+use std::net::SocketAddr;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::{Buf, BufMut, Bytes, BytesMut};
+use kafka_protocol::messages::{ApiKey, ApiVersionsResponse, RequestHeader, RequestKind, ResponseHeader, ResponseKind};
+use kafka_protocol::protocol::{Decodable, Encodable};
+use rill_core::config::BrokerConfig;
+use rill_core::error::ErrorCode;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::{TcpListener, TcpStream};
+use tokio::sync::Notify;
+
+use crate::metrics::Metrics;
+use crate::node::{Node, Reply};
+
+/// The APIs and versions Rill serves (checked against real clients; see the tests).
+pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
+    (ApiKey::Produce, 3, 9),
+    (ApiKey::Fetch, 4, 12),
+    (ApiKey::ListOffsets, 1, 7),
+    (ApiKey::Metadata, 0, 12),
+    (ApiKey::OffsetCommit, 2, 8),
+    (ApiKey::OffsetFetch, 1, 8),
+    (ApiKey::FindCoordinator, 0, 4),
+    (ApiKey::JoinGroup, 0, 9),
+    (ApiKey::Heartbeat, 0, 4),
+    (ApiKey::LeaveGroup, 0, 5),
+    (ApiKey::SyncGroup, 0, 5),
+    (ApiKey::DescribeGroups, 0, 5),
+    (ApiKey::ListGroups, 0, 4),
+    (ApiKey::ApiVersions, 0, 3),
+    (ApiKey::CreateTopics, 2, 7),
+    (ApiKey::InitProducerId, 0, 4),
+    (ApiKey::DescribeConfigs, 1, 4),
+];
+
+fn supported(api_key: ApiKey) -> Option<(i16, i16)> {
+    SUPPORTED.iter().find(|(key, _, _)| *key == api_key).map(|(_, min, max)| {
+        let crate_range = api_key.valid_versions();
+        ((*min).max(crate_range.min), (*max).min(crate_range.max))
+    })
+}
+
+fn api_versions(error: ErrorCode) -> ApiVersionsResponse {
+    let mut response = ApiVersionsResponse::default();
+    response.error_code = error.code();
+    for (api_key, _, _) in SUPPORTED {
+        let (min, max) = supported(*api_key).expect("listed");
+        let mut version = kafka_protocol::messages::api_versions_response::ApiVersion::default();
+        version.api_key = *api_key as i16;
+        version.min_version = min;
+        version.max_version = max;
+        response.api_keys.push(version);
+    }
+    response
+}
+
+/// Broker settings the network side needs.
+#[derive(Clone, Debug)]
+pub struct Listen {
+    /// Kafka listener address.
+    pub kafka: SocketAddr,
+    /// `/metrics` HTTP address, if any.
+    pub metrics: Option<SocketAddr>,
+    /// `socket.request.max.bytes`.
+    pub request_max_bytes: usize,
+}
+
+/// Runs the broker until Ctrl-C. Binds first, so errors (port in use) come back at once.
+pub async fn run(config: BrokerConfig, listen: Listen, advertised: (String, i32)) -> Result<(), String> {
+    let listener = TcpListener::bind(listen.kafka).await.map_err(|e| format!("cannot listen on {}: {e}", listen.kafka))?;
+    let metrics_listener = match listen.metrics {
+        Some(address) => Some(TcpListener::bind(address).await.map_err(|e| format!("cannot listen on {address}: {e}"))?),
+        None => None,
+    };
+    let node = Node::new(config, advertised.0.clone(), advertised.1)?;
+    let metrics = node.metrics.clone();
+    let node = Rc::new(RefCell::new(node));
+    let wake = Rc::new(Notify::new());
+    tracing::info!(listener = %listen.kafka, advertised = %format!("{}:{}", advertised.0, advertised.1), "rill broker started");
+    let local = tokio::task::LocalSet::new();
+    local
+        .run_until(async move {
+            tokio::task::spawn_local(timer(node.clone(), wake.clone()));
+            if let Some(listener) = metrics_listener {
+                tokio::task::spawn_local(serve_metrics(listener, metrics.clone()));
+            }
+            let mut next_conn = 1u32;
+            loop {
+                tokio::select! {
+                    accepted = listener.accept() => match accepted {
+                        Ok((stream, peer)) => {
+                            let conn = next_conn;
+                            next_conn = next_conn.wrapping_add(1).max(1);
+                            let _ = stream.set_nodelay(true);
+                            tokio::task::spawn_local(connection(stream, peer, conn, node.clone(), wake.clone(), metrics.clone(), listen.request_max_bytes));
+                        }
+                        Err(error) => tracing::warn!(%error, "accept failed"),
+                    },
+                    _ = tokio::signal::ctrl_c() => {
+                        tracing::info!("shutting down");
+                        return Ok(());
+                    }
+                }
+            }
+        })
+        .await
+}
+
+async fn timer(node: Rc<RefCell<Node>>, wake: Rc<Notify>) {
+    loop {
+        let (deadline_ms, now_ms) = {
+            let node = node.borrow();
+            (node.next_deadline_ms(), node.now_ms())
+        };
+        let wait = Duration::from_millis(deadline_ms.saturating_sub(now_ms).clamp(1, 1_000));
+        tokio::select! {
+            () = tokio::time::sleep(wait) => {}
+            () = wake.notified() => {}
+        }
+        node.borrow_mut().tick();
+    }
+}
+
+/// Why a connection was closed.
+fn close(peer: SocketAddr, metrics: &Metrics, why: &str) {
+    metrics.bad_requests.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    tracing::warn!(%peer, "closing connection: {why}");
+}
+
+fn api_name(api_key: ApiKey) -> &'static str {
+    match api_key {
+        ApiKey::Produce => "Produce",
+        ApiKey::Fetch => "Fetch",
+        ApiKey::ListOffsets => "ListOffsets",
+        ApiKey::Metadata => "Metadata",
+        ApiKey::OffsetCommit => "OffsetCommit",
+        ApiKey::OffsetFetch => "OffsetFetch",
+        ApiKey::FindCoordinator => "FindCoordinator",
+        ApiKey::JoinGroup => "JoinGroup",
+        ApiKey::Heartbeat => "Heartbeat",
+        ApiKey::LeaveGroup => "LeaveGroup",
+        ApiKey::SyncGroup => "SyncGroup",
+        ApiKey::DescribeGroups => "DescribeGroups",
+        ApiKey::ListGroups => "ListGroups",
+        ApiKey::ApiVersions => "ApiVersions",
+        ApiKey::CreateTopics => "CreateTopics",
+        ApiKey::InitProducerId => "InitProducerId",
+        ApiKey::DescribeConfigs => "DescribeConfigs",
+        _ => "other",
+    }
+}
+
+async fn connection(
+    mut stream: TcpStream,
+    peer: SocketAddr,
+    conn: u32,
+    node: Rc<RefCell<Node>>,
+    wake: Rc<Notify>,
+    metrics: Arc<Metrics>,
+    request_max_bytes: usize,
+) {
+    metrics.connections.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let _ = serve_connection(&mut stream, peer, conn, &node, &wake, &metrics, request_max_bytes).await;
+    metrics.connections.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
+}
+
+async fn serve_connection(
+    stream: &mut TcpStream,
+    peer: SocketAddr,
+    conn: u32,
+    node: &Rc<RefCell<Node>>,
+    wake: &Rc<Notify>,
+    metrics: &Metrics,
+    request_max_bytes: usize,
+) -> std::io::Result<()> {
+    loop {
+        let mut length = [0u8; 4];
+        if stream.read_exact(&mut length).await.is_err() {
+            return Ok(());
+        }
+        let length = i32::from_be_bytes(length);
+        let Some(size) = usize::try_from(length).ok().filter(|size| *size >= 8 && *size <= request_max_bytes) else {
+            close(peer, metrics, &format!("frame of {length} bytes (socket.request.max.bytes is {request_max_bytes})"));
+            return Ok(());
+        };
+        let mut frame = BytesMut::zeroed(size);
+        stream.read_exact(&mut frame).await?;
+        let started = Instant::now();
+        let mut frame = frame.freeze();
+        let api = frame.slice(0..2).get_i16();
+        let version = frame.slice(2..4).get_i16();
+        let correlation_id = frame.slice(4..8).get_i32();
+        let Ok(api_key) = ApiKey::try_from(api) else {
+            close(peer, metrics, &format!("unknown API key {api}"));
+            return Ok(());
+        };
+        let range = supported(api_key);
+        if api_key == ApiKey::ApiVersions && range.is_some_and(|(min, max)| version < min || version > max) {
+            // KIP-511: answer an unknown ApiVersions version in v0 format, so the client can
+            // retry with one we know.
+            let response = ResponseKind::ApiVersions(api_versions(ErrorCode::UnsupportedVersion));
+            write_response(stream, correlation_id, api_key, 0, &response).await?;
+            continue;
+        }
+        let Some((min, max)) = range.filter(|(min, max)| (*min..=*max).contains(&version)) else {
+            close(peer, metrics, &format!("{} v{version} is not supported", api_name(api_key)));
+            return Ok(());
+        };
+        let _ = (min, max);
+        let header_version = api_key.request_header_version(version);
+        let header = match RequestHeader::decode(&mut frame, header_version) {
+            Ok(header) => header,
+            Err(error) => {
+                close(peer, metrics, &format!("malformed request header: {error}"));
+                return Ok(());
+            }
+        };
+        let request = match RequestKind::decode(api_key, &mut frame, version) {
+            Ok(request) => request,
+            Err(error) => {
+                close(peer, metrics, &format!("malformed {} v{version} request: {error}", api_name(api_key)));
+                return Ok(());
+            }
+        };
+        let reply = if let RequestKind::ApiVersions(_) = request {
+            Reply::Now(ResponseKind::ApiVersions(api_versions(ErrorCode::None)))
+        } else {
+            let reply = node.borrow_mut().handle(conn, version, request);
+            wake.notify_one();
+            reply
+        };
+        let response = match reply {
+            Reply::Now(response) => Some(response),
+            Reply::Later(receiver) => receiver.await.ok(),
+            Reply::Nothing => None,
+        };
+        if let Some(response) = response {
+            write_response(stream, header.correlation_id, api_key, version, &response).await?;
+        }
+        metrics.observe_request(api_name(api_key), started.elapsed().as_secs_f64());
+    }
+}
+
+async fn write_response(
+    stream: &mut TcpStream,
+    correlation_id: i32,
+    api_key: ApiKey,
+    version: i16,
+    response: &ResponseKind,
+) -> std::io::Result<()> {
+    let mut body = BytesMut::new();
+    let mut header = ResponseHeader::default();
+    header.correlation_id = correlation_id;
+    let encoded = header
+        .encode(&mut body, api_key.response_header_version(version))
+        .and_then(|()| response.encode(&mut body, version));
+    if let Err(error) = encoded {
+        tracing::error!(%error, "could not encode a response");
+        return Err(std::io::Error::other(error.to_string()));
+    }
+    let mut frame = BytesMut::with_capacity(4 + body.len());
+    frame.put_i32(i32::try_from(body.len()).unwrap_or(i32::MAX));
+    frame.extend_from_slice(&body);
+    stream.write_all(&frame).await
+}
+
+async fn serve_metrics(listener: TcpListener, metrics: Arc<Metrics>) {
+    loop {
+        let Ok((mut stream, _)) = listener.accept().await else { continue };
+        let metrics = metrics.clone();
+        tokio::task::spawn_local(async move {
+            let mut request = [0u8; 1024];
+            let n = stream.read(&mut request).await.unwrap_or(0);
+            let text = String::from_utf8_lossy(&request[..n]);
+            let (status, body) = if text.starts_with("GET /metrics") {
+                ("200 OK", metrics.render())
+            } else {
+                ("404 Not Found", "try /metrics\n".to_owned())
+            };
+            let response = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+                body.len()
+            );
+            let _ = stream.write_all(response.as_bytes()).await;
+        });
+    }
+}
+
+/// Frames and decodes nothing: here for the fuzz test's sake, the raw bytes a request is.
+#[must_use]
+pub fn frame(body: &[u8]) -> Bytes {
+    let mut frame = BytesMut::with_capacity(4 + body.len());
+    frame.put_i32(i32::try_from(body.len()).unwrap_or(i32::MAX));
+    frame.extend_from_slice(body);
+    frame.freeze()
+}
