@@ -35,3 +35,23 @@ if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; the
     apt_install chromium chromium-driver
 fi
 echo "browser: $(chromium --version 2>/dev/null | head -1)"
+
+# Real Kafka clients for the broker's interop tests: kcat (librdkafka, Debian), and in
+# git-ignored folders a Python venv with confluent-kafka and kafka-python, and kafkajs.
+if ! command -v kcat >/dev/null; then
+    step "installing kcat"
+    apt_install kcat
+fi
+echo "kcat: $(kcat -V 2>/dev/null | head -1)"
+if ! "$ROOT/.venv/bin/python" -c "import confluent_kafka, kafka" 2>/dev/null; then
+    step "installing confluent-kafka and kafka-python into .venv"
+    python3 -m venv "$ROOT/.venv"
+    "$ROOT/.venv/bin/pip" install --quiet --disable-pip-version-check "confluent-kafka==2.*" "kafka-python==2.*"
+fi
+echo "python clients: $("$ROOT/.venv/bin/python" -c 'import confluent_kafka, kafka; print("confluent-kafka", confluent_kafka.version()[0], "kafka-python", kafka.__version__)')"
+if [ ! -f "$TOOLS_DIR/node/node_modules/kafkajs/package.json" ]; then
+    step "installing kafkajs"
+    mkdir -p "$TOOLS_DIR/node"
+    (cd "$TOOLS_DIR/node" && npm install --silent --no-audit --no-fund kafkajs@2.2.4 >/dev/null)
+fi
+echo "kafkajs: $(node -e "console.log(require('$TOOLS_DIR/node/node_modules/kafkajs/package.json').version)")"

@@ -1,0 +1,111 @@
+"""Real Python Kafka clients against a Rill broker: confluent-kafka (librdkafka) and kafka-python.
+
+Usage: python_clients.py BOOTSTRAP TOPIC CLIENT COUNT
+  CLIENT = confluent | kafka-python
+Produces COUNT keyed records (confluent: acks=all + enable.idempotence), consumes them with a
+3-member consumer group that commits, and prints one JSON line with what happened. Exits 1 if a
+record is missing, duplicated or a commit is wrong.
+"""
+import json
+import sys
+import time
+
+bootstrap, topic, client, count = sys.argv[1], sys.argv[2], sys.argv[3], int(sys.argv[4])
+sent = {f"key-{i}": f"{client}-value-{i}" for i in range(count)}
+result = {"client": client, "sent": count}
+
+
+def fail(why):
+    result["error"] = why
+    print(json.dumps(result))
+    sys.exit(1)
+
+
+if client == "confluent":
+    from confluent_kafka import Consumer, Producer, TopicPartition
+
+    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": True, "linger.ms": 5})
+    errors = []
+    for key, value in sent.items():
+        producer.produce(topic, key=key, value=value, on_delivery=lambda err, msg: errors.append(str(err)) if err else None)
+        producer.poll(0)
+    left = producer.flush(30)
+    if left or errors:
+        fail(f"{left} undelivered, errors: {errors[:3]}")
+    group = f"group-{client}"
+    consumers = [
+        Consumer({"bootstrap.servers": bootstrap, "group.id": group, "auto.offset.reset": "earliest",
+                  "enable.auto.commit": False, "session.timeout.ms": 10000})
+        for _ in range(3)
+    ]
+    for consumer in consumers:
+        consumer.subscribe([topic])
+    seen = {}
+    owners = {}
+    deadline = time.time() + 60
+    while len(seen) < count and time.time() < deadline:
+        for index, consumer in enumerate(consumers):
+            msg = consumer.poll(0.05)
+            if msg is None or msg.error():
+                continue
+            key = msg.key().decode() if msg.key() else ""
+            consumer.commit(message=msg, asynchronous=False)
+            if key not in sent:
+                continue
+            if msg.value().decode() != sent[key]:
+                fail(f"{key} has value {msg.value()!r}")
+            if key in seen and seen[key] != (msg.partition(), msg.offset()):
+                fail(f"{key} consumed twice at different offsets")
+            seen[key] = (msg.partition(), msg.offset())
+            owners.setdefault(msg.partition(), set()).add(index)
+    values_ok = len(seen) == count
+    partitions = sorted({p for p, _ in seen.values()})
+    committed = {}
+    for consumer in consumers:
+        assignment = consumer.assignment()
+        if assignment:
+            for tp in consumer.committed(assignment, timeout=10):
+                committed[tp.partition] = tp.offset
+    highest = {}
+    for p, o in seen.values():
+        highest[p] = max(highest.get(p, -1), o)
+    result.update({"consumed": len(seen), "members_used": len({i for s in owners.values() for i in s}),
+                   "committed": {str(p): o for p, o in sorted(committed.items())},
+                   "expected_committed": {str(p): o + 1 for p, o in sorted(highest.items())}})
+    for consumer in consumers:
+        consumer.close()
+    if not values_ok:
+        fail(f"consumed {len(seen)} of {count}")
+    if {p: o for p, o in committed.items()} != {p: o + 1 for p, o in highest.items()}:
+        fail("committed offsets do not match what was consumed")
+elif client == "kafka-python":
+    from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    futures = [producer.send(topic, key=k.encode(), value=v.encode()) for k, v in sent.items()]
+    producer.flush(30)
+    for future in futures:
+        future.get(timeout=30)
+    producer.close()
+    consumer = KafkaConsumer(topic, bootstrap_servers=bootstrap, group_id=f"group-{client}",
+                             auto_offset_reset="earliest", enable_auto_commit=False, consumer_timeout_ms=10000)
+    seen = {}
+    deadline = time.time() + 60
+    for msg in consumer:
+        key = msg.key.decode()
+        if key in sent:
+            seen[key] = (msg.partition, msg.offset)
+        consumer.commit()
+        if len(seen) == count or time.time() > deadline:
+            break
+    committed = {p: consumer.committed(TopicPartition(topic, p)) for p in sorted({p for p, _ in seen.values()})}
+    consumer.close()
+    result.update({"consumed": len(seen), "committed": {str(p): o for p, o in committed.items()}})
+    if len(seen) != count:
+        fail(f"consumed {len(seen)} of {count}")
+    if any(o is None or o <= 0 for o in committed.values()):
+        fail("offsets were not committed")
+else:
+    fail(f"unknown client {client}")
+
+print(json.dumps(result))
