@@ -38,7 +38,8 @@ impl Client {
         request.encode(&mut body, version).map_err(|e| e.to_string())?;
         self.send_raw(&body)?;
         let mut response = self.read_frame()?;
-        let header = ResponseHeader::decode(&mut response, api_key.response_header_version(version)).map_err(|e| e.to_string())?;
+        let header = ResponseHeader::decode(&mut response, api_key.response_header_version(version))
+            .map_err(|e| e.to_string())?;
         if header.correlation_id != correlation_id {
             return Err(format!("response for correlation id {} instead of {correlation_id}", header.correlation_id));
         }

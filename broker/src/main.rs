@@ -160,7 +160,11 @@ fn run_broker(args: &BrokerArgs) -> Result<(), String> {
     let pairs: Vec<(String, String)> = args
         .overrides
         .iter()
-        .map(|pair| pair.split_once('=').map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned())).ok_or_else(|| format!("--set {pair:?}: expected KEY=VALUE")))
+        .map(|pair| {
+            pair.split_once('=')
+                .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
+                .ok_or_else(|| format!("--set {pair:?}: expected KEY=VALUE"))
+        })
         .collect::<Result<_, _>>()?;
     let pairs: std::collections::BTreeMap<String, String> = pairs.into_iter().collect();
     config.apply_pairs(&pairs).map_err(|e| e.to_string())?;
@@ -170,7 +174,8 @@ fn run_broker(args: &BrokerArgs) -> Result<(), String> {
         Some(advertised) => listener_address(advertised)?,
         None => kafka,
     };
-    let advertised_host = if advertised.ip().is_unspecified() { "127.0.0.1".to_owned() } else { advertised.ip().to_string() };
+    let advertised_host =
+        if advertised.ip().is_unspecified() { "127.0.0.1".to_owned() } else { advertised.ip().to_string() };
     let listen = Listen {
         kafka,
         metrics: args.metrics_port.map(|port| SocketAddr::from(([127, 0, 0, 1], port))),
@@ -201,7 +206,8 @@ fn topics(command: TopicsCommand) -> Result<(), String> {
             creatable.num_partitions = partitions.unwrap_or(-1);
             creatable.replication_factor = replication_factor.unwrap_or(-1);
             for pair in configs {
-                let (key, value) = pair.split_once('=').ok_or_else(|| format!("--config {pair:?}: expected KEY=VALUE"))?;
+                let (key, value) =
+                    pair.split_once('=').ok_or_else(|| format!("--config {pair:?}: expected KEY=VALUE"))?;
                 let mut config = CreatableTopicConfig::default();
                 config.name = StrBytes::from_string(key.to_owned());
                 config.value = Some(StrBytes::from_string(value.to_owned()));
@@ -210,7 +216,9 @@ fn topics(command: TopicsCommand) -> Result<(), String> {
             let mut request = CreateTopicsRequest::default();
             request.topics.push(creatable);
             request.timeout_ms = 30_000;
-            let ResponseKind::CreateTopics(response) = client.call(ApiKey::CreateTopics, 5, &RequestKind::CreateTopics(request))? else {
+            let ResponseKind::CreateTopics(response) =
+                client.call(ApiKey::CreateTopics, 5, &RequestKind::CreateTopics(request))?
+            else {
                 return Err("unexpected response".to_owned());
             };
             for result in response.topics {
@@ -218,13 +226,19 @@ fn topics(command: TopicsCommand) -> Result<(), String> {
                     let message = result.error_message.as_ref().map(text).unwrap_or_default().to_owned();
                     return Err(format!("{}: {message}", error_name(result.error_code)));
                 }
-                println!("Created topic {} ({} partitions, replication factor {}).", text(&result.name.0), result.num_partitions, result.replication_factor);
+                println!(
+                    "Created topic {} ({} partitions, replication factor {}).",
+                    text(&result.name.0),
+                    result.num_partitions,
+                    result.replication_factor
+                );
             }
             Ok(())
         }
         TopicsCommand::List { bootstrap } => {
             let response = metadata(&bootstrap, None)?;
-            let mut names: Vec<&str> = response.topics.iter().filter_map(|t| t.name.as_ref().map(|n| text(&n.0))).collect();
+            let mut names: Vec<&str> =
+                response.topics.iter().filter_map(|t| t.name.as_ref().map(|n| text(&n.0))).collect();
             names.sort_unstable();
             for name in names {
                 println!("{name}");
@@ -240,7 +254,9 @@ fn topics(command: TopicsCommand) -> Result<(), String> {
                 }
                 println!("Topic: {name}\tTopicId: {}\tPartitionCount: {}", topic.topic_id, topic.partitions.len());
                 for p in topic.partitions {
-                    let list = |ids: &[kafka_protocol::messages::BrokerId]| ids.iter().map(|b| b.0.to_string()).collect::<Vec<_>>().join(",");
+                    let list = |ids: &[kafka_protocol::messages::BrokerId]| {
+                        ids.iter().map(|b| b.0.to_string()).collect::<Vec<_>>().join(",")
+                    };
                     println!(
                         "\tTopic: {name}\tPartition: {}\tLeader: {}\tLeaderEpoch: {}\tReplicas: {}\tIsr: {}",
                         p.partition_index,
@@ -274,7 +290,9 @@ fn groups(command: GroupsCommand) -> Result<(), String> {
     match command {
         GroupsCommand::List { bootstrap } => {
             let mut client = Client::connect(&bootstrap.bootstrap_server)?;
-            let ResponseKind::ListGroups(response) = client.call(ApiKey::ListGroups, 3, &RequestKind::ListGroups(ListGroupsRequest::default()))? else {
+            let ResponseKind::ListGroups(response) =
+                client.call(ApiKey::ListGroups, 3, &RequestKind::ListGroups(ListGroupsRequest::default()))?
+            else {
                 return Err("unexpected response".to_owned());
             };
             for group in response.groups {
@@ -286,11 +304,18 @@ fn groups(command: GroupsCommand) -> Result<(), String> {
             let mut client = Client::connect(&bootstrap.bootstrap_server)?;
             let mut request = DescribeGroupsRequest::default();
             request.groups.push(GroupId(StrBytes::from_string(group)));
-            let ResponseKind::DescribeGroups(response) = client.call(ApiKey::DescribeGroups, 4, &RequestKind::DescribeGroups(request))? else {
+            let ResponseKind::DescribeGroups(response) =
+                client.call(ApiKey::DescribeGroups, 4, &RequestKind::DescribeGroups(request))?
+            else {
                 return Err("unexpected response".to_owned());
             };
             for group in response.groups {
-                println!("Group: {}\tState: {}\tAssignor: {}", text(&group.group_id.0), text(&group.group_state), text(&group.protocol_data));
+                println!(
+                    "Group: {}\tState: {}\tAssignor: {}",
+                    text(&group.group_id.0),
+                    text(&group.group_state),
+                    text(&group.protocol_data)
+                );
                 for member in group.members {
                     println!("\tMember: {}", text(&member.member_id));
                 }

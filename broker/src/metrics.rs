@@ -73,14 +73,20 @@ impl Metrics {
             ("rill_bad_requests_total", "Malformed, oversized or unknown requests.", &self.bad_requests),
         ];
         for (name, help, value) in counters {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}", value.load(Ordering::Relaxed));
+            let _ =
+                writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}", value.load(Ordering::Relaxed));
         }
         let gauges = [
-            ("rill_under_replicated_partitions", "Led partitions whose ISR is smaller than the replica set.", &self.under_replicated),
+            (
+                "rill_under_replicated_partitions",
+                "Led partitions whose ISR is smaller than the replica set.",
+                &self.under_replicated,
+            ),
             ("rill_connections", "Open client connections.", &self.connections),
         ];
         for (name, help, value) in gauges {
-            let _ = writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {}", value.load(Ordering::Relaxed));
+            let _ =
+                writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {}", value.load(Ordering::Relaxed));
         }
         let _ = writeln!(out, "# HELP rill_request_latency_seconds Request latency by Kafka API.");
         let _ = writeln!(out, "# TYPE rill_request_latency_seconds histogram");
@@ -89,7 +95,8 @@ impl Metrics {
             for (bound, count) in BUCKETS_S.iter().zip(histogram.counts) {
                 let _ = writeln!(out, "rill_request_latency_seconds_bucket{{api=\"{api}\",le=\"{bound}\"}} {count}");
             }
-            let _ = writeln!(out, "rill_request_latency_seconds_bucket{{api=\"{api}\",le=\"+Inf\"}} {}", histogram.count);
+            let _ =
+                writeln!(out, "rill_request_latency_seconds_bucket{{api=\"{api}\",le=\"+Inf\"}} {}", histogram.count);
             let _ = writeln!(out, "rill_request_latency_seconds_sum{{api=\"{api}\"}} {}", histogram.sum_s);
             let _ = writeln!(out, "rill_request_latency_seconds_count{{api=\"{api}\"}} {}", histogram.count);
         }
@@ -98,7 +105,10 @@ impl Metrics {
         let _ = writeln!(out, "# TYPE rill_consumer_lag gauge");
         let lag = self.lag.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         for ((group, topic, partition), value) in lag.iter() {
-            let _ = writeln!(out, "rill_consumer_lag{{group=\"{group}\",topic=\"{topic}\",partition=\"{partition}\"}} {value}");
+            let _ = writeln!(
+                out,
+                "rill_consumer_lag{{group=\"{group}\",topic=\"{topic}\",partition=\"{partition}\"}} {value}"
+            );
         }
         out
     }

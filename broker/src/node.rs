@@ -17,7 +17,9 @@ use kafka_protocol::messages::find_coordinator_response::Coordinator;
 use kafka_protocol::messages::join_group_response::JoinGroupResponseMember;
 use kafka_protocol::messages::list_groups_response::ListedGroup;
 use kafka_protocol::messages::list_offsets_response::{ListOffsetsPartitionResponse, ListOffsetsTopicResponse};
-use kafka_protocol::messages::metadata_response::{MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic};
+use kafka_protocol::messages::metadata_response::{
+    MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
+};
 use kafka_protocol::messages::offset_fetch_response::{
     OffsetFetchResponseGroup, OffsetFetchResponsePartition, OffsetFetchResponsePartitions, OffsetFetchResponseTopic,
     OffsetFetchResponseTopics,
@@ -25,7 +27,6 @@ use kafka_protocol::messages::offset_fetch_response::{
 use kafka_protocol::messages::produce_response::{PartitionProduceResponse, TopicProduceResponse};
 use kafka_protocol::messages::*;
 use kafka_protocol::protocol::StrBytes;
-use uuid::Uuid;
 use rill_core::broker::{BrokerNode, StorageFactory};
 use rill_core::config::BrokerConfig;
 use rill_core::controller::Controller;
@@ -38,6 +39,7 @@ use rill_core::record::RecordBatch;
 use rill_core::rng::Rng;
 use rill_core::topic::NewTopic;
 use tokio::sync::oneshot;
+use uuid::Uuid;
 
 use crate::metrics::Metrics;
 use crate::storage::FileStorage;
@@ -71,7 +73,7 @@ impl StorageFactory for FileStorageFactory {
 /// A Kafka response, or none (acks=0 produce).
 pub enum Reply {
     /// Answer now.
-    Now(ResponseKind),
+    Now(Box<ResponseKind>),
     /// Answer when the core has answered.
     Later(oneshot::Receiver<ResponseKind>),
     /// No response at all (Kafka sends none for acks=0).
@@ -266,7 +268,9 @@ impl Node {
                         }
                     }
                     NodeId::Client(_) => self.answer(out.message),
-                    NodeId::Broker(other) if other == id => self.broker.handle_message(now, NodeId::Broker(id), out.message),
+                    NodeId::Broker(other) if other == id => {
+                        self.broker.handle_message(now, NodeId::Broker(id), out.message)
+                    }
                     NodeId::Broker(other) => tracing::debug!(other, "no route to another broker (single-node cluster)"),
                 }
             }
@@ -375,16 +379,28 @@ impl Node {
                 let bytes: usize = parts
                     .iter()
                     .map(|p| match p {
-                        Some(Message::FetchResponse { batches, .. }) => batches.iter().map(RecordBatch::size_bytes).sum(),
+                        Some(Message::FetchResponse { batches, .. }) => {
+                            batches.iter().map(RecordBatch::size_bytes).sum()
+                        }
                         _ => 0,
                     })
                     .sum();
-                let errored = parts.iter().any(|p| matches!(p, Some(Message::FetchResponse { error, .. }) if *error != ErrorCode::None));
+                let errored = parts
+                    .iter()
+                    .any(|p| matches!(p, Some(Message::FetchResponse { error, .. }) if *error != ErrorCode::None));
                 if fetch.first && bytes < fetch.min_bytes && !errored && self.now_ms() < fetch.deadline_ms {
                     // Long poll (`fetch.max.wait.ms`/`min_bytes`): wait for new data or the deadline.
                     let mut fetch = fetch;
                     fetch.first = false;
-                    self.waiting.insert(wait_id, Waiting { parts: Vec::new(), missing: 0, kind: WaitKind::InitProducerId, reply: waiting.reply.take() });
+                    self.waiting.insert(
+                        wait_id,
+                        Waiting {
+                            parts: Vec::new(),
+                            missing: 0,
+                            kind: WaitKind::InitProducerId,
+                            reply: waiting.reply.take(),
+                        },
+                    );
                     self.parked.push((wait_id, fetch));
                     return;
                 }
@@ -394,7 +410,9 @@ impl Node {
             WaitKind::FindCoordinator { keys, version } => self.find_coordinator_response(&keys, parts, version),
             WaitKind::InitProducerId => {
                 let mut response = InitProducerIdResponse::default();
-                if let Some(Message::InitProducerIdResponse { error, producer_id, producer_epoch, .. }) = parts.into_iter().next().flatten() {
+                if let Some(Message::InitProducerIdResponse { error, producer_id, producer_epoch, .. }) =
+                    parts.into_iter().next().flatten()
+                {
                     response.error_code = err(error);
                     response.producer_id = ProducerId(producer_id);
                     response.producer_epoch = producer_epoch;
@@ -403,8 +421,15 @@ impl Node {
             }
             WaitKind::Join { version } => {
                 let mut response = JoinGroupResponse::default();
-                if let Some(Message::GroupResponse(GroupResponse::Join { error, generation_id, protocol_name, leader, member_id, members, .. })) =
-                    parts.into_iter().next().flatten()
+                if let Some(Message::GroupResponse(GroupResponse::Join {
+                    error,
+                    generation_id,
+                    protocol_name,
+                    leader,
+                    member_id,
+                    members,
+                    ..
+                })) = parts.into_iter().next().flatten()
                 {
                     response.error_code = err(error);
                     response.generation_id = generation_id;
@@ -428,7 +453,9 @@ impl Node {
             }
             WaitKind::Sync { version } => {
                 let mut response = SyncGroupResponse::default();
-                if let Some(Message::GroupResponse(GroupResponse::Sync { error, assignment, .. })) = parts.into_iter().next().flatten() {
+                if let Some(Message::GroupResponse(GroupResponse::Sync { error, assignment, .. })) =
+                    parts.into_iter().next().flatten()
+                {
                     response.error_code = err(error);
                     response.assignment = assignment;
                     if version >= 5 {
@@ -483,7 +510,9 @@ impl Node {
                     .collect();
                 ResponseKind::OffsetCommit(response)
             }
-            WaitKind::OffsetFetch { group_id, version } => offset_fetch_response(&group_id, parts.into_iter().next().flatten(), version),
+            WaitKind::OffsetFetch { group_id, version } => {
+                offset_fetch_response(&group_id, parts.into_iter().next().flatten(), version)
+            }
         };
         if let Some(reply) = waiting.reply.take() {
             let _ = reply.send(response);
@@ -495,11 +524,17 @@ impl Node {
     /// Handles one decoded request from connection `conn`.
     pub fn handle(&mut self, conn: u32, version: i16, request: RequestKind) -> Reply {
         let reply = match request {
-            RequestKind::Metadata(request) => Reply::Now(ResponseKind::Metadata(self.metadata(&request, version))),
-            RequestKind::CreateTopics(request) => Reply::Now(ResponseKind::CreateTopics(self.create_topics(&request, version))),
+            RequestKind::Metadata(request) => {
+                Reply::Now(Box::new(ResponseKind::Metadata(self.metadata(&request, version))))
+            }
+            RequestKind::CreateTopics(request) => {
+                Reply::Now(Box::new(ResponseKind::CreateTopics(self.create_topics(&request, version))))
+            }
             RequestKind::Produce(request) => self.produce(conn, request, version),
             RequestKind::Fetch(request) => self.fetch(conn, &request, version),
-            RequestKind::ListOffsets(request) => Reply::Now(ResponseKind::ListOffsets(self.list_offsets(&request, version))),
+            RequestKind::ListOffsets(request) => {
+                Reply::Now(Box::new(ResponseKind::ListOffsets(self.list_offsets(&request, version))))
+            }
             RequestKind::FindCoordinator(request) => self.find_coordinator(conn, &request, version),
             RequestKind::InitProducerId(request) => self.init_producer_id(conn, &request),
             RequestKind::JoinGroup(request) => {
@@ -523,7 +558,11 @@ impl Node {
                     group_id: request.group_id.0.to_string(),
                     generation_id: request.generation_id,
                     member_id: request.member_id.to_string(),
-                    assignments: request.assignments.iter().map(|a| (a.member_id.to_string(), a.assignment.clone())).collect(),
+                    assignments: request
+                        .assignments
+                        .iter()
+                        .map(|a| (a.member_id.to_string(), a.assignment.clone()))
+                        .collect(),
                 };
                 self.send_group(conn, wait_id, 0, group);
                 Reply::Later(receiver)
@@ -546,11 +585,13 @@ impl Node {
                     vec![request.member_id.to_string()]
                 };
                 if members.is_empty() {
-                    return Reply::Now(ResponseKind::LeaveGroup(LeaveGroupResponse::default()));
+                    return Reply::Now(Box::new(ResponseKind::LeaveGroup(LeaveGroupResponse::default())));
                 }
-                let (wait_id, receiver) = self.new_wait(WaitKind::Leave { members: members.clone(), version }, members.len());
+                let (wait_id, receiver) =
+                    self.new_wait(WaitKind::Leave { members: members.clone(), version }, members.len());
                 for (part, member_id) in members.into_iter().enumerate() {
-                    let group = GroupRequest::Leave { request_id: 0, group_id: request.group_id.0.to_string(), member_id };
+                    let group =
+                        GroupRequest::Leave { request_id: 0, group_id: request.group_id.0.to_string(), member_id };
                     self.send_group(conn, wait_id, part, group);
                 }
                 Reply::Later(receiver)
@@ -565,7 +606,9 @@ impl Node {
                     .topics
                     .iter()
                     .flat_map(|t| {
-                        t.partitions.iter().map(|p| (TopicPartition::new(&t.name.0, p.partition_index), p.committed_offset))
+                        t.partitions
+                            .iter()
+                            .map(|p| (TopicPartition::new(&t.name.0, p.partition_index), p.committed_offset))
                     })
                     .collect();
                 let (wait_id, receiver) = self.new_wait(WaitKind::OffsetCommit { topics }, 1);
@@ -582,7 +625,7 @@ impl Node {
             RequestKind::OffsetFetch(request) => {
                 let (group_id, topics) = if version >= 8 {
                     let Some(group) = request.groups.first() else {
-                        return Reply::Now(ResponseKind::OffsetFetch(OffsetFetchResponse::default()));
+                        return Reply::Now(Box::new(ResponseKind::OffsetFetch(OffsetFetchResponse::default())));
                     };
                     let topics = group.topics.as_ref().map(|topics| {
                         topics
@@ -600,14 +643,20 @@ impl Node {
                     });
                     (request.group_id.0.to_string(), topics)
                 };
-                let (wait_id, receiver) = self.new_wait(WaitKind::OffsetFetch { group_id: group_id.clone(), version }, 1);
-                let group = GroupRequest::OffsetFetch { request_id: 0, group_id, partitions: topics.unwrap_or_default() };
+                let (wait_id, receiver) =
+                    self.new_wait(WaitKind::OffsetFetch { group_id: group_id.clone(), version }, 1);
+                let group =
+                    GroupRequest::OffsetFetch { request_id: 0, group_id, partitions: topics.unwrap_or_default() };
                 self.send_group(conn, wait_id, 0, group);
                 Reply::Later(receiver)
             }
-            RequestKind::ListGroups(_) => Reply::Now(ResponseKind::ListGroups(self.list_groups(version))),
-            RequestKind::DescribeGroups(request) => Reply::Now(ResponseKind::DescribeGroups(self.describe_groups(&request))),
-            RequestKind::DescribeConfigs(request) => Reply::Now(ResponseKind::DescribeConfigs(self.describe_configs(&request))),
+            RequestKind::ListGroups(_) => Reply::Now(Box::new(ResponseKind::ListGroups(self.list_groups(version)))),
+            RequestKind::DescribeGroups(request) => {
+                Reply::Now(Box::new(ResponseKind::DescribeGroups(self.describe_groups(&request))))
+            }
+            RequestKind::DescribeConfigs(request) => {
+                Reply::Now(Box::new(ResponseKind::DescribeConfigs(self.describe_configs(&request))))
+            }
             other => {
                 tracing::warn!(?other, "request not handled");
                 return Reply::Nothing;
@@ -654,12 +703,17 @@ impl Node {
     }
 
     fn metadata(&mut self, request: &MetadataRequest, version: i16) -> MetadataResponse {
-        let wanted: Option<Vec<String>> =
-            request.topics.as_ref().map(|topics| topics.iter().filter_map(|t| t.name.as_ref().map(|n| n.0.to_string())).collect());
+        let wanted: Option<Vec<String>> = request
+            .topics
+            .as_ref()
+            .map(|topics| topics.iter().filter_map(|t| t.name.as_ref().map(|n| n.0.to_string())).collect());
         if let Some(wanted) = &wanted {
             let allow = request.allow_auto_topic_creation || version < 4;
             for topic in wanted {
-                if allow && self.config.auto_create_topics_enable && !self.broker.image().topics.contains_key(topic.as_str()) {
+                if allow
+                    && self.config.auto_create_topics_enable
+                    && !self.broker.image().topics.contains_key(topic.as_str())
+                {
                     let new = NewTopic::new(topic, self.config.num_partitions, self.config.default_replication_factor);
                     match self.create_topic(&new) {
                         Ok(()) => tracing::info!(topic, "auto-created topic (auto.create.topics.enable)"),
@@ -741,7 +795,10 @@ impl Node {
             let mut result = CreatableTopicResult::default();
             result.name = creatable.name.clone();
             let outcome = if self.broker.image().topics.contains_key(creatable.name.0.as_str()) {
-                Err(rill_core::error::Error::new(ErrorCode::TopicAlreadyExists, format!("topic {} already exists", &*creatable.name.0)))
+                Err(rill_core::error::Error::new(
+                    ErrorCode::TopicAlreadyExists,
+                    format!("topic {} already exists", &*creatable.name.0),
+                ))
             } else if request.validate_only {
                 Ok(())
             } else {
@@ -774,10 +831,14 @@ impl Node {
     fn produce(&mut self, conn: u32, request: ProduceRequest, version: i16) -> Reply {
         let acks = match Acks::from_wire(request.acks) {
             Ok(acks) => acks,
-            Err(code) => return Reply::Now(ResponseKind::Produce(produce_error(&request, code, version))),
+            Err(code) => return Reply::Now(Box::new(ResponseKind::Produce(produce_error(&request, code, version)))),
         };
         if request.transactional_id.is_some() {
-            return Reply::Now(ResponseKind::Produce(produce_error(&request, ErrorCode::TransactionalIdAuthorizationFailed, version)));
+            return Reply::Now(Box::new(ResponseKind::Produce(produce_error(
+                &request,
+                ErrorCode::TransactionalIdAuthorizationFailed,
+                version,
+            ))));
         }
         let timeout_ms = u64::try_from(request.timeout_ms).unwrap_or(30_000);
         let topics: Vec<(String, Vec<i32>)> = request
@@ -812,12 +873,22 @@ impl Node {
                 let last = batches.len() - 1;
                 for (index, batch) in batches.into_iter().enumerate() {
                     if index == last {
-                        self.send_part(conn, wait_id, part, |request_id| Message::Produce { request_id, tp: tp.clone(), acks, timeout_ms, batch });
+                        self.send_part(conn, wait_id, part, |request_id| Message::Produce {
+                            request_id,
+                            tp: tp.clone(),
+                            acks,
+                            timeout_ms,
+                            batch,
+                        });
                     } else {
                         let request_id = self.next_request_id;
                         self.next_request_id += 1;
                         let now = self.now_ms();
-                        self.broker.handle_message(now, NodeId::Client(conn), Message::Produce { request_id, tp: tp.clone(), acks, timeout_ms, batch });
+                        self.broker.handle_message(
+                            now,
+                            NodeId::Client(conn),
+                            Message::Produce { request_id, tp: tp.clone(), acks, timeout_ms, batch },
+                        );
                     }
                 }
                 part += 1;
@@ -845,7 +916,11 @@ impl Node {
         let use_ids = version >= 13;
         let mut partitions = Vec::new();
         for topic in &request.topics {
-            let topic_name = if use_ids { ids.get(&topic.topic_id.as_u128()).cloned().unwrap_or_default() } else { topic.topic.0.to_string() };
+            let topic_name = if use_ids {
+                ids.get(&topic.topic_id.as_u128()).cloned().unwrap_or_default()
+            } else {
+                topic.topic.0.to_string()
+            };
             for partition in &topic.partitions {
                 let max = usize::try_from(partition.partition_max_bytes.max(0)).unwrap_or(0);
                 partitions.push((topic_name.clone(), topic.topic_id, partition.partition, partition.fetch_offset, max));
@@ -954,10 +1029,11 @@ impl Node {
         };
         if request.key_type != 0 {
             let parts = keys.iter().map(|_| None).collect();
-            return Reply::Now(self.find_coordinator_response(&keys, parts, version));
+            return Reply::Now(Box::new(self.find_coordinator_response(&keys, parts, version)));
         }
         self.ensure_offsets_topic();
-        let (wait_id, receiver) = self.new_wait(WaitKind::FindCoordinator { keys: keys.clone(), version }, keys.len().max(1));
+        let (wait_id, receiver) =
+            self.new_wait(WaitKind::FindCoordinator { keys: keys.clone(), version }, keys.len().max(1));
         for (part, group_id) in keys.into_iter().enumerate() {
             self.send_part(conn, wait_id, part, |request_id| Message::FindCoordinator { request_id, group_id });
         }
@@ -979,7 +1055,8 @@ impl Node {
                 }
                 Some(Message::FindCoordinatorResponse { error, .. }) => {
                     coordinator.node_id = BrokerId(-1);
-                    coordinator.error_code = err(if error == ErrorCode::None { ErrorCode::CoordinatorNotAvailable } else { error });
+                    coordinator.error_code =
+                        err(if error == ErrorCode::None { ErrorCode::CoordinatorNotAvailable } else { error });
                 }
                 _ => {
                     coordinator.node_id = BrokerId(-1);
@@ -1004,7 +1081,7 @@ impl Node {
             let mut response = InitProducerIdResponse::default();
             response.error_code = err(ErrorCode::TransactionalIdAuthorizationFailed);
             response.producer_id = ProducerId(-1);
-            return Reply::Now(ResponseKind::InitProducerId(response));
+            return Reply::Now(Box::new(ResponseKind::InitProducerId(response)));
         }
         let (wait_id, receiver) = self.new_wait(WaitKind::InitProducerId, 1);
         self.send_part(conn, wait_id, 0, |request_id| Message::InitProducerId { request_id });
@@ -1062,21 +1139,22 @@ impl Node {
             let mut result = describe_configs_response::DescribeConfigsResult::default();
             result.resource_type = resource.resource_type;
             result.resource_name = resource.resource_name.clone();
-            let entries: Option<Vec<(String, String)>> = match resource.resource_type {
-                // 2 = topic, 4 = broker (Kafka's ConfigResource.Type).
-                2 => self
-                    .broker
-                    .image()
-                    .topics
-                    .get(resource.resource_name.as_str())
-                    .map(|topic| topic.config.entries().into_iter().map(|e| (e.name.to_owned(), e.value)).collect()),
-                4 => Some(self.config.entries().into_iter().map(|e| (e.name.to_owned(), e.value)).collect()),
-                _ => None,
-            };
+            let entries: Option<Vec<(String, String)>> =
+                match resource.resource_type {
+                    // 2 = topic, 4 = broker (Kafka's ConfigResource.Type).
+                    2 => self.broker.image().topics.get(resource.resource_name.as_str()).map(|topic| {
+                        topic.config.entries().into_iter().map(|e| (e.name.to_owned(), e.value)).collect()
+                    }),
+                    4 => Some(self.config.entries().into_iter().map(|e| (e.name.to_owned(), e.value)).collect()),
+                    _ => None,
+                };
             match entries {
                 Some(entries) => {
                     for (key, value) in entries {
-                        let wanted = resource.configuration_keys.as_ref().is_none_or(|keys| keys.iter().any(|k| k.as_str() == key));
+                        let wanted = resource
+                            .configuration_keys
+                            .as_ref()
+                            .is_none_or(|keys| keys.iter().any(|k| k.as_str() == key));
                         if wanted {
                             let mut entry = describe_configs_response::DescribeConfigsResourceResult::default();
                             entry.name = str_bytes(&key);
@@ -1104,13 +1182,21 @@ fn ack_error(part: Option<Message>) -> i16 {
 }
 
 fn produce_error(request: &ProduceRequest, code: ErrorCode, version: i16) -> ProduceResponse {
-    let topics: Vec<(String, Vec<i32>)> =
-        request.topic_data.iter().map(|t| (t.name.0.to_string(), t.partition_data.iter().map(|p| p.index).collect())).collect();
+    let topics: Vec<(String, Vec<i32>)> = request
+        .topic_data
+        .iter()
+        .map(|t| (t.name.0.to_string(), t.partition_data.iter().map(|p| p.index).collect()))
+        .collect();
     let parts = topics
         .iter()
         .flat_map(|(topic, partitions)| {
             partitions.iter().map(|p| {
-                Some(Message::ProduceResponse { request_id: 0, tp: TopicPartition::new(topic, *p), error: code, base_offset: -1 })
+                Some(Message::ProduceResponse {
+                    request_id: 0,
+                    tp: TopicPartition::new(topic, *p),
+                    error: code,
+                    base_offset: -1,
+                })
             })
         })
         .collect();
@@ -1172,13 +1258,20 @@ fn fetch_response(fetch: &FetchWait, parts: Vec<Option<Message>>) -> ResponseKin
                 data.records = Some(Bytes::from(bytes));
             }
             _ => {
-                data.error_code = err(if topic.is_empty() { ErrorCode::UnknownTopicId } else { ErrorCode::UnknownTopicOrPartition });
+                data.error_code =
+                    err(if topic.is_empty() { ErrorCode::UnknownTopicId } else { ErrorCode::UnknownTopicOrPartition });
                 data.high_watermark = -1;
                 data.last_stable_offset = -1;
                 data.records = Some(Bytes::new());
             }
         }
-        let same = topics.last().is_some_and(|t| if fetch.use_ids { t.topic_id == *topic_id } else { t.topic.0.as_str() == topic });
+        let same = topics.last().is_some_and(|t| {
+            if fetch.use_ids {
+                t.topic_id == *topic_id
+            } else {
+                t.topic.0.as_str() == topic
+            }
+        });
         if !same {
             let mut t = FetchableTopicResponse::default();
             t.topic = name(topic);

@@ -77,9 +77,12 @@ pub struct Listen {
 
 /// Runs the broker until Ctrl-C. Binds first, so errors (port in use) come back at once.
 pub async fn run(config: BrokerConfig, listen: Listen, advertised: (String, i32)) -> Result<(), String> {
-    let listener = TcpListener::bind(listen.kafka).await.map_err(|e| format!("cannot listen on {}: {e}", listen.kafka))?;
+    let listener =
+        TcpListener::bind(listen.kafka).await.map_err(|e| format!("cannot listen on {}: {e}", listen.kafka))?;
     let metrics_listener = match listen.metrics {
-        Some(address) => Some(TcpListener::bind(address).await.map_err(|e| format!("cannot listen on {address}: {e}"))?),
+        Some(address) => {
+            Some(TcpListener::bind(address).await.map_err(|e| format!("cannot listen on {address}: {e}"))?)
+        }
         None => None,
     };
     let node = Node::new(config, advertised.0.clone(), advertised.1)?;
@@ -233,14 +236,14 @@ async fn serve_connection(
             }
         };
         let reply = if let RequestKind::ApiVersions(_) = request {
-            Reply::Now(ResponseKind::ApiVersions(api_versions(ErrorCode::None)))
+            Reply::Now(Box::new(ResponseKind::ApiVersions(api_versions(ErrorCode::None))))
         } else {
             let reply = node.borrow_mut().handle(conn, version, request);
             wake.notify_one();
             reply
         };
         let response = match reply {
-            Reply::Now(response) => Some(response),
+            Reply::Now(response) => Some(*response),
             Reply::Later(receiver) => receiver.await.ok(),
             Reply::Nothing => None,
         };

@@ -425,10 +425,8 @@ impl Storage for FileStorage {
             let mut take = 0;
             for entry in &segment.batches[start..] {
                 let size = entry.size as usize;
-                if !batches.is_empty() || take > 0 {
-                    if total + size > max_bytes {
-                        break;
-                    }
+                if (!batches.is_empty() || take > 0) && total + size > max_bytes {
+                    break;
                 }
                 total += size;
                 take += 1;

@@ -78,6 +78,32 @@ if client == "confluent":
         fail(f"consumed {len(seen)} of {count}")
     if {p: o for p, o in committed.items()} != {p: o + 1 for p, o in highest.items()}:
         fail("committed offsets do not match what was consumed")
+elif client == "confluent-load":
+    # COUNT = seconds of steady acks=all load; prints every acknowledged (partition, offset, key).
+    from confluent_kafka import Producer
+
+    producer = Producer({"bootstrap.servers": bootstrap, "acks": "all", "enable.idempotence": True,
+                         "linger.ms": 2, "reconnect.backoff.ms": 50, "reconnect.backoff.max.ms": 200})
+    acked = []
+    failed = []
+
+    def report(err, msg):
+        if err:
+            failed.append(str(err))
+        else:
+            acked.append([msg.partition(), msg.offset(), msg.key().decode()])
+
+    end = time.time() + count
+    sequence = 0
+    while time.time() < end:
+        try:
+            producer.produce(topic, key=f"load-{sequence}", value=f"v{sequence}", on_delivery=report)
+            sequence += 1
+        except BufferError:
+            pass
+        producer.poll(0.001)
+    producer.flush(60)
+    result = {"client": client, "sent": sequence, "acked": acked, "failed": failed[:5], "failed_count": len(failed)}
 elif client == "kafka-python":
     from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 

@@ -144,7 +144,9 @@ fn serve(stream: TcpStream, root: &Path) {
     }
 }
 
-fn free_port() -> u16 {
+/// A free TCP port on 127.0.0.1.
+#[must_use]
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("address").port()
 }
 
@@ -372,4 +374,114 @@ fn base64_decode(text: &str) -> Vec<u8> {
         out.extend_from_slice(&bytes[1..chunk.len()]);
     }
     out
+}
+
+/// The `rill` binary, built first if needed (`cargo build -p rill-broker --bin rill`).
+#[must_use]
+pub fn rill_binary() -> PathBuf {
+    static BUILT: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
+    BUILT
+        .get_or_init(|| {
+            let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+            let status = Command::new(cargo)
+                .args(["build", "--locked", "-p", "rill-broker", "--bin", "rill"])
+                .current_dir(repo_root())
+                .status()
+                .expect("run cargo build");
+            assert!(status.success(), "building the rill binary failed");
+            let target = std::env::var("CARGO_TARGET_DIR").map_or_else(|_| repo_root().join("target"), PathBuf::from);
+            target.join("debug/rill")
+        })
+        .clone()
+}
+
+/// A `rill broker` process on 127.0.0.1 with its own log directory; killed on drop.
+pub struct RillBroker {
+    child: Option<Child>,
+    /// Kafka port.
+    pub port: u16,
+    /// `/metrics` port.
+    pub metrics_port: u16,
+    /// `log.dirs`.
+    pub log_dir: PathBuf,
+    log_file: PathBuf,
+}
+
+impl RillBroker {
+    /// Starts a one-broker cluster in `log_dir` (created if needed).
+    #[must_use]
+    pub fn start(log_dir: &Path) -> RillBroker {
+        let mut broker = RillBroker {
+            child: None,
+            port: free_port(),
+            metrics_port: free_port(),
+            log_dir: log_dir.to_path_buf(),
+            log_file: log_dir.with_extension("log"),
+        };
+        broker.restart();
+        broker
+    }
+
+    /// `127.0.0.1:port`.
+    #[must_use]
+    pub fn bootstrap(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// Starts the process again (after `kill`) on the same ports and directory, and waits until
+    /// it accepts connections.
+    pub fn restart(&mut self) {
+        assert!(self.child.is_none(), "already running");
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log_file).expect("broker log file");
+        let child = Command::new(rill_binary())
+            .args(["broker", "--metrics-port", &self.metrics_port.to_string()])
+            .args(["--set", &format!("listeners=PLAINTEXT://127.0.0.1:{}", self.port)])
+            .args(["--set", &format!("log.dirs={}", self.log_dir.display())])
+            .stdout(Stdio::from(log.try_clone().expect("clone log handle")))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("start rill broker");
+        self.child = Some(child);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(self.is_running(), "the broker exited on start:\n{}", self.log());
+            assert!(Instant::now() < deadline, "the broker did not start listening");
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// `kill -9`.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Still running (not exited, not panicked).
+    pub fn is_running(&mut self) -> bool {
+        self.child.as_mut().is_some_and(|child| child.try_wait().ok().flatten().is_none())
+    }
+
+    /// What the broker logged so far.
+    #[must_use]
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_file).unwrap_or_default()
+    }
+
+    /// GET /metrics.
+    #[must_use]
+    pub fn metrics(&self) -> String {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.metrics_port)).expect("connect to /metrics");
+        stream.write_all(b"GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n").expect("request /metrics");
+        let mut text = String::new();
+        let _ = stream.read_to_string(&mut text);
+        text
+    }
+}
+
+impl Drop for RillBroker {
+    fn drop(&mut self) {
+        self.kill();
+    }
 }

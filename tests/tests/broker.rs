@@ -1,0 +1,334 @@
+//! The native broker with real, unmodified Kafka clients over real TCP on 127.0.0.1: kcat
+//! (librdkafka), confluent-kafka, kafka-python and kafkajs; `kill -9` under acks=all load;
+//! recovery of a torn log tail; bad frames and a protocol fuzz smoke test. Each test starts and
+//! stops its own `rill broker` process. Clients come from `scripts/setup.sh`.
+#![allow(clippy::disallowed_types, clippy::disallowed_methods)]
+
+use std::collections::BTreeMap;
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use rill_tests::{repo_root, rill_binary, RillBroker};
+use serde_json::Value;
+
+fn tool(path: &str) -> PathBuf {
+    let path = repo_root().join(path);
+    assert!(path.exists(), "{} is missing: run ./scripts/setup.sh", path.display());
+    path
+}
+
+fn run(command: &mut Command) -> Output {
+    command.output().expect("run a client")
+}
+
+fn ok(command: &mut Command) -> String {
+    let output = run(command);
+    assert!(
+        output.status.success(),
+        "{command:?} failed: {}\n{}",
+        String::from_utf8_lossy(&output.stdout),
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn kcat(broker: &RillBroker) -> Command {
+    let mut command = Command::new("kcat");
+    command.args(["-b", &broker.bootstrap(), "-X", "socket.timeout.ms=20000"]);
+    command
+}
+
+fn create_topic(broker: &RillBroker, topic: &str, partitions: i32) {
+    let out = ok(Command::new(rill_binary()).args([
+        "topics",
+        "create",
+        "--bootstrap-server",
+        &broker.bootstrap(),
+        "--topic",
+        topic,
+        "--partitions",
+        &partitions.to_string(),
+    ]));
+    assert!(out.contains(&format!("Created topic {topic}")), "{out}");
+}
+
+fn produce_with_kcat(broker: &RillBroker, topic: &str, lines: &str) {
+    let mut child = kcat(broker)
+        .args(["-P", "-t", topic, "-K:", "-X", "acks=all"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("kcat -P");
+    child.stdin.take().unwrap().write_all(lines.as_bytes()).unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(output.status.success(), "kcat -P: {}", String::from_utf8_lossy(&output.stderr));
+}
+
+/// (partition, offset, key) of every record, read with kcat from the start to the end.
+fn read_all(broker: &RillBroker, topic: &str) -> Vec<(i32, i64, String)> {
+    let out = ok(kcat(broker).args(["-C", "-t", topic, "-e", "-q", "-f", "%p %o %k\\n"]));
+    out.lines()
+        .map(|line| {
+            let mut fields = line.splitn(3, ' ');
+            (
+                fields.next().unwrap().parse().unwrap(),
+                fields.next().unwrap().parse().unwrap(),
+                fields.next().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("rill-test-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    dir
+}
+
+#[test]
+fn kcat_lists_produces_consumes_and_commits_with_a_group() {
+    let mut broker = RillBroker::start(&temp_dir("kcat"));
+    let metadata = ok(kcat(&broker).args(["-L"]));
+    assert!(metadata.contains(&format!("broker 1 at 127.0.0.1:{} (controller)", broker.port)), "{metadata}");
+    create_topic(&broker, "orders", 3);
+    let lines: String = (0..500).map(|i| format!("k{i}:value-{i}\n")).collect();
+    produce_with_kcat(&broker, "orders", &lines);
+    let records = read_all(&broker, "orders");
+    assert_eq!(records.len(), 500);
+    // murmur2 keyed partitioning: each key in exactly one partition, offsets dense per partition.
+    let mut per_partition: BTreeMap<i32, Vec<i64>> = BTreeMap::new();
+    for (partition, offset, _) in &records {
+        per_partition.entry(*partition).or_default().push(*offset);
+    }
+    assert_eq!(per_partition.len(), 3);
+    for offsets in per_partition.values() {
+        assert_eq!(*offsets, (0..offsets.len() as i64).collect::<Vec<_>>());
+    }
+    // A group consumer reads everything and commits; run again, it starts after the commit.
+    let group = |args: &[&str]| {
+        let out = run(kcat(&broker)
+            .args(["-G", "billing", "orders", "-e", "-q", "-f", "%k\\n", "-X", "auto.offset.reset=earliest"])
+            .args(args));
+        String::from_utf8_lossy(&out.stdout).lines().count()
+    };
+    assert_eq!(group(&[]), 500);
+    produce_with_kcat(&broker, "orders", "late:one\n");
+    assert_eq!(group(&[]), 1, "only the record after the committed offsets");
+    let groups = ok(Command::new(rill_binary()).args(["groups", "list", "--bootstrap-server", &broker.bootstrap()]));
+    assert!(groups.contains("billing"), "{groups}");
+    let describe = ok(Command::new(rill_binary()).args([
+        "topics",
+        "describe",
+        "--bootstrap-server",
+        &broker.bootstrap(),
+        "--topic",
+        "orders",
+    ]));
+    assert!(describe.contains("Partition: 2\tLeader: 1"), "{describe}");
+    // Observability.
+    let metrics = broker.metrics();
+    for line in [
+        "rill_request_latency_seconds_count{api=\"Produce\"}",
+        "rill_bytes_in_total",
+        "rill_under_replicated_partitions 0",
+    ] {
+        assert!(metrics.contains(line), "missing {line} in\n{metrics}");
+    }
+    assert!(broker.is_running());
+}
+
+fn python(broker: &RillBroker, topic: &str, client: &str, count: u64) -> Value {
+    let out = ok(Command::new(tool(".venv/bin/python")).args([
+        repo_root().join("tests/clients/python_clients.py").to_str().unwrap(),
+        &broker.bootstrap(),
+        topic,
+        client,
+        &count.to_string(),
+    ]));
+    serde_json::from_str(out.lines().last().unwrap_or_default()).unwrap_or_else(|e| panic!("{e}: {out}"))
+}
+
+#[test]
+fn confluent_kafka_idempotent_producer_and_a_three_member_group() {
+    let broker = RillBroker::start(&temp_dir("confluent"));
+    create_topic(&broker, "payments", 6);
+    let result = python(&broker, "payments", "confluent", 600);
+    assert_eq!(result["consumed"], 600, "{result}");
+    assert_eq!(result["members_used"], 3, "three members shared the partitions: {result}");
+    assert_eq!(result["committed"], result["expected_committed"], "{result}");
+}
+
+#[test]
+fn kafka_python_produces_consumes_and_commits() {
+    let broker = RillBroker::start(&temp_dir("kafka-python"));
+    // kafka-python bootstraps through ApiVersions; the topic is auto-created on first use.
+    let result = python(&broker, "clicks", "kafka-python", 300);
+    assert_eq!(result["consumed"], 300, "{result}");
+}
+
+#[test]
+fn kafkajs_produces_consumes_and_commits() {
+    let broker = RillBroker::start(&temp_dir("kafkajs"));
+    create_topic(&broker, "events", 3);
+    let out = ok(Command::new("node")
+        .arg(repo_root().join("tests/clients/kafkajs_client.js"))
+        .args([&broker.bootstrap(), "events", "400"])
+        .env("KAFKAJS_DIR", tool(".tools/node")));
+    let result: Value = serde_json::from_str(out.lines().last().unwrap_or_default()).unwrap();
+    assert_eq!(result["consumed"], 400, "{result}");
+    assert_eq!(result["committed_total"], 400, "{result}");
+}
+
+#[test]
+fn kill_9_under_acks_all_load_loses_no_acknowledged_record() {
+    let mut broker = RillBroker::start(&temp_dir("crash"));
+    create_topic(&broker, "ledger", 3);
+    let load = Command::new(tool(".venv/bin/python"))
+        .args([
+            repo_root().join("tests/clients/python_clients.py").to_str().unwrap(),
+            &broker.bootstrap(),
+            "ledger",
+            "confluent-load",
+            "6",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the load");
+    std::thread::sleep(Duration::from_millis(2_500));
+    broker.kill();
+    std::thread::sleep(Duration::from_millis(300));
+    broker.restart();
+    let output = load.wait_with_output().unwrap();
+    let result: Value =
+        serde_json::from_slice(output.stdout.split(|b| *b == b'\n').rfind(|l| !l.is_empty()).unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
+    let acked = result["acked"].as_array().unwrap();
+    assert!(acked.len() > 500, "the load ran on both sides of the crash: {} acked", acked.len());
+    let log = read_all(&broker, "ledger");
+    let by_offset: BTreeMap<(i64, i64), String> =
+        log.iter().map(|(p, o, k)| ((i64::from(*p), *o), k.clone())).collect();
+    assert_eq!(by_offset.len(), log.len(), "one record per offset");
+    for entry in acked {
+        let (partition, offset, key) =
+            (entry[0].as_i64().unwrap(), entry[1].as_i64().unwrap(), entry[2].as_str().unwrap());
+        assert_eq!(
+            by_offset.get(&(partition, offset)).map(String::as_str),
+            Some(key),
+            "acknowledged {key} at {partition}/{offset}"
+        );
+    }
+    // Every key at most once (idempotence across the reconnect), in send order per partition.
+    let mut seen = BTreeMap::new();
+    let mut last: BTreeMap<i32, i64> = BTreeMap::new();
+    for (partition, _, key) in &log {
+        assert!(seen.insert(key.clone(), ()).is_none(), "{key} is in the log twice");
+        let sequence: i64 = key.trim_start_matches("load-").parse().unwrap();
+        assert!(
+            last.insert(*partition, sequence).is_none_or(|before| before < sequence),
+            "order within partition {partition}"
+        );
+    }
+    assert!(broker.log().contains("rill broker started"));
+}
+
+#[test]
+fn a_torn_segment_tail_is_truncated_on_restart() {
+    let dir = temp_dir("torn");
+    let mut broker = RillBroker::start(&dir);
+    create_topic(&broker, "audit", 1);
+    for batch in 0..3 {
+        let lines: String = (0..10).map(|i| format!("b{batch}-{i}:x\n")).collect();
+        produce_with_kcat(&broker, "audit", &lines);
+    }
+    assert_eq!(read_all(&broker, "audit").len(), 30);
+    broker.kill();
+    let segment = dir.join("audit-0/00000000000000000000.log");
+    let length = std::fs::metadata(&segment).unwrap().len();
+    std::fs::OpenOptions::new().write(true).open(&segment).unwrap().set_len(length - 7).unwrap();
+    broker.restart();
+    let records = read_all(&broker, "audit");
+    assert!(records.len() < 30 && records.len() >= 10, "the torn last batch is gone: {}", records.len());
+    assert_eq!(records.iter().map(|r| r.1).collect::<Vec<_>>(), (0..records.len() as i64).collect::<Vec<_>>());
+    assert!(broker.log().contains("recovery truncated"), "{}", broker.log());
+    assert!(broker.is_running());
+}
+
+fn send(broker: &RillBroker, bytes: &[u8]) -> Vec<u8> {
+    let mut stream = TcpStream::connect(("127.0.0.1", broker.port)).unwrap();
+    stream.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+    let _ = stream.write_all(bytes);
+    let mut reply = Vec::new();
+    let _ = stream.read_to_end(&mut reply);
+    reply
+}
+
+fn frame(body: &[u8]) -> Vec<u8> {
+    let mut frame = (body.len() as i32).to_be_bytes().to_vec();
+    frame.extend_from_slice(body);
+    frame
+}
+
+/// A valid Metadata v1 request for all topics.
+fn metadata_request() -> Vec<u8> {
+    let mut body = Vec::new();
+    body.extend_from_slice(&3i16.to_be_bytes()); // Metadata
+    body.extend_from_slice(&1i16.to_be_bytes()); // v1
+    body.extend_from_slice(&42i32.to_be_bytes()); // correlation id
+    body.extend_from_slice(&4i16.to_be_bytes());
+    body.extend_from_slice(b"fuzz");
+    body.extend_from_slice(&(-1i32).to_be_bytes()); // all topics
+    body
+}
+
+#[test]
+fn bad_frames_and_fuzzed_requests_never_bring_the_broker_down() {
+    let mut broker = RillBroker::start(&temp_dir("fuzz"));
+    create_topic(&broker, "target", 2);
+    // Over socket.request.max.bytes (100 MiB): closed without reading the body.
+    assert!(send(&broker, &(200i32 << 20).to_be_bytes()).is_empty());
+    // Unknown API key: closed, with a log line.
+    assert!(send(&broker, &frame(&[0x7f, 0x00, 0, 0, 0, 0, 0, 1])).is_empty());
+    // ApiVersions at a version from the future: a v0-format UNSUPPORTED_VERSION (35) answer.
+    let reply = send(&broker, &frame(&[0, 18, 0, 99, 0, 0, 0, 7, 0, 0]));
+    assert!(reply.len() > 10, "an answer: {reply:?}");
+    assert_eq!(&reply[4..8], &7i32.to_be_bytes(), "correlation id");
+    assert_eq!(&reply[8..10], &35i16.to_be_bytes(), "UNSUPPORTED_VERSION");
+    // The valid request answers.
+    let valid = frame(&metadata_request());
+    assert!(send(&broker, &valid).len() > 20);
+    // Random frames and mutated valid requests, for a bounded time.
+    let mut rng = rill_core::rng::Rng::from_seed(99);
+    let deadline = Instant::now() + Duration::from_secs(4);
+    let mut sent = 0;
+    while Instant::now() < deadline {
+        let bytes = if rng.below(2) == 0 {
+            let length = rng.below(64) as usize;
+            let body: Vec<u8> = (0..length).map(|_| rng.below(256) as u8).collect();
+            frame(&body)
+        } else {
+            let mut body = metadata_request();
+            for _ in 0..1 + rng.below(3) {
+                let at = rng.below(body.len() as u64) as usize;
+                body[at] = rng.below(256) as u8;
+            }
+            if rng.below(4) == 0 {
+                body.truncate(rng.below(body.len() as u64) as usize);
+            }
+            frame(&body)
+        };
+        let _ = send(&broker, &bytes);
+        sent += 1;
+    }
+    assert!(sent > 50, "{sent} fuzzed frames");
+    assert!(broker.is_running(), "the broker survived {sent} bad frames:\n{}", broker.log());
+    assert!(send(&broker, &valid).len() > 20, "and still answers a valid request");
+    assert!(!broker.log().contains("panicked"), "{}", broker.log());
+    let records: String = (0..5).map(|i| format!("k{i}:v\n")).collect();
+    produce_with_kcat(&broker, "target", &records);
+    assert_eq!(read_all(&broker, "target").len(), 5);
+}
