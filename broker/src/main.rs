@@ -51,9 +51,13 @@ struct BrokerArgs {
     /// Set one config, e.g. `--set node.id=1 --set log.dirs=/tmp/rill`; wins over the file.
     #[arg(long = "set", value_name = "KEY=VALUE")]
     overrides: Vec<String>,
-    /// Serve Prometheus metrics on this port of 127.0.0.1 (`/metrics`).
-    #[arg(long, value_name = "PORT")]
-    metrics_port: Option<u16>,
+    /// Serve HTTP on this port of 127.0.0.1: Prometheus metrics on `/metrics`, and the
+    /// dashboard from `--www` on `/`.
+    #[arg(long, alias = "metrics-port", value_name = "PORT")]
+    http_port: Option<u16>,
+    /// A directory of static files to serve on the HTTP port (the dashboard: `www/`).
+    #[arg(long, value_name = "DIR", requires = "http_port")]
+    www: Option<PathBuf>,
 }
 
 #[derive(Args, Clone)]
@@ -178,7 +182,8 @@ fn run_broker(args: &BrokerArgs) -> Result<(), String> {
         if advertised.ip().is_unspecified() { "127.0.0.1".to_owned() } else { advertised.ip().to_string() };
     let listen = Listen {
         kafka,
-        metrics: args.metrics_port.map(|port| SocketAddr::from(([127, 0, 0, 1], port))),
+        http: args.http_port.map(|port| SocketAddr::from(([127, 0, 0, 1], port))),
+        www: args.www.clone(),
         request_max_bytes: usize::try_from(config.socket_request_max_bytes).unwrap_or(100 << 20),
     };
     tracing_subscriber::fmt()

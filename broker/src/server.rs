@@ -69,8 +69,10 @@ fn api_versions(error: ErrorCode) -> ApiVersionsResponse {
 pub struct Listen {
     /// Kafka listener address.
     pub kafka: SocketAddr,
-    /// `/metrics` HTTP address, if any.
-    pub metrics: Option<SocketAddr>,
+    /// HTTP address for `/metrics` and the dashboard, if any.
+    pub http: Option<SocketAddr>,
+    /// Static files (the dashboard) to serve on the HTTP address.
+    pub www: Option<std::path::PathBuf>,
     /// `socket.request.max.bytes`.
     pub request_max_bytes: usize,
 }
@@ -79,7 +81,7 @@ pub struct Listen {
 pub async fn run(config: BrokerConfig, listen: Listen, advertised: (String, i32)) -> Result<(), String> {
     let listener =
         TcpListener::bind(listen.kafka).await.map_err(|e| format!("cannot listen on {}: {e}", listen.kafka))?;
-    let metrics_listener = match listen.metrics {
+    let http_listener = match listen.http {
         Some(address) => {
             Some(TcpListener::bind(address).await.map_err(|e| format!("cannot listen on {address}: {e}"))?)
         }
@@ -94,8 +96,8 @@ pub async fn run(config: BrokerConfig, listen: Listen, advertised: (String, i32)
     local
         .run_until(async move {
             tokio::task::spawn_local(timer(node.clone(), wake.clone()));
-            if let Some(listener) = metrics_listener {
-                tokio::task::spawn_local(serve_metrics(listener, metrics.clone()));
+            if let Some(listener) = http_listener {
+                tokio::task::spawn_local(serve_http(listener, metrics.clone(), listen.www.clone()));
             }
             let mut next_conn = 1u32;
             loop {
@@ -277,24 +279,49 @@ async fn write_response(
     stream.write_all(&frame).await
 }
 
-async fn serve_metrics(listener: TcpListener, metrics: Arc<Metrics>) {
+fn content_type(path: &std::path::Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()) {
+        Some("html") => "text/html; charset=utf-8",
+        Some("js") => "text/javascript",
+        Some("wasm") => "application/wasm",
+        Some("css") => "text/css",
+        Some("json") => "application/json",
+        Some("svg") => "image/svg+xml",
+        Some("png") => "image/png",
+        _ => "application/octet-stream",
+    }
+}
+
+/// The HTTP side: `/metrics` (Prometheus) and, with `www`, the dashboard's static files.
+async fn serve_http(listener: TcpListener, metrics: Arc<Metrics>, www: Option<std::path::PathBuf>) {
     loop {
         let Ok((mut stream, _)) = listener.accept().await else { continue };
         let metrics = metrics.clone();
+        let www = www.clone();
         tokio::task::spawn_local(async move {
-            let mut request = [0u8; 1024];
+            let mut request = [0u8; 4096];
             let n = stream.read(&mut request).await.unwrap_or(0);
             let text = String::from_utf8_lossy(&request[..n]);
-            let (status, body) = if text.starts_with("GET /metrics") {
-                ("200 OK", metrics.render())
+            let path = text.strip_prefix("GET ").and_then(|rest| rest.split_whitespace().next()).unwrap_or("");
+            let path = path.split(['?', '#']).next().unwrap_or("");
+            let (status, kind, body): (&str, &str, Vec<u8>) = if path == "/metrics" {
+                ("200 OK", "text/plain; version=0.0.4", metrics.render().into_bytes())
+            } else if let (Some(root), false) = (&www, path.contains("..")) {
+                let relative = path.trim_start_matches('/');
+                let file = root.join(if relative.is_empty() { "index.html" } else { relative });
+                match tokio::fs::read(&file).await {
+                    Ok(body) => ("200 OK", content_type(&file), body),
+                    Err(_) => ("404 Not Found", "text/plain", b"not found\n".to_vec()),
+                }
             } else {
-                ("404 Not Found", "try /metrics\n".to_owned())
+                ("404 Not Found", "text/plain", b"try /metrics\n".to_vec())
             };
-            let response = format!(
-                "HTTP/1.1 {status}\r\nContent-Type: text/plain; version=0.0.4\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            let header = format!(
+                "HTTP/1.1 {status}\r\nContent-Type: {kind}\r\nContent-Length: {}\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n",
                 body.len()
             );
-            let _ = stream.write_all(response.as_bytes()).await;
+            let _ = stream.write_all(header.as_bytes()).await;
+            let _ = stream.write_all(&body).await;
         });
     }
 }

@@ -434,7 +434,7 @@ impl RillBroker {
         assert!(self.child.is_none(), "already running");
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log_file).expect("broker log file");
         let child = Command::new(rill_binary())
-            .args(["broker", "--metrics-port", &self.metrics_port.to_string()])
+            .args(["broker", "--http-port", &self.metrics_port.to_string()])
             .args(["--set", &format!("listeners=PLAINTEXT://127.0.0.1:{}", self.port)])
             .args(["--set", &format!("log.dirs={}", self.log_dir.display())])
             .stdout(Stdio::from(log.try_clone().expect("clone log handle")))
