@@ -133,7 +133,13 @@ impl RecordBatch {
     /// Rebuilds a batch from a header and encoded records, checking the CRC and the framing of
     /// every record. Bad input gives `CORRUPT_MESSAGE`, never a panic.
     pub fn from_parts(header: BatchHeader, records: Bytes) -> Result<RecordBatch> {
-        let batch = RecordBatch {
+        let batch = RecordBatch::from_parts_unchecked(header, records);
+        batch.validate()?;
+        Ok(batch)
+    }
+
+    fn from_parts_unchecked(header: BatchHeader, records: Bytes) -> RecordBatch {
+        RecordBatch {
             base_offset: header.base_offset,
             partition_leader_epoch: header.partition_leader_epoch,
             attributes: header.attributes,
@@ -144,9 +150,7 @@ impl RecordBatch {
             record_count: header.record_count,
             crc: header.crc,
             records,
-        };
-        batch.validate()?;
-        Ok(batch)
+        }
     }
 
     /// The header fields.
@@ -297,6 +301,17 @@ impl RecordBatch {
     /// a batch (Kafka may end a fetch response with one). Bad input is `CORRUPT_MESSAGE` (or
     /// `UNSUPPORTED_COMPRESSION_TYPE`), never a panic.
     pub fn read_wire(bytes: &Bytes) -> Result<Option<(RecordBatch, usize)>> {
+        RecordBatch::read_wire_inner(bytes, true)
+    }
+
+    /// [`RecordBatch::read_wire`] for bytes this process validated before (its own log,
+    /// checked when appended and on recovery): checks lengths and magic but not the CRC and
+    /// record framing again.
+    pub fn read_wire_trusted(bytes: &Bytes) -> Result<Option<(RecordBatch, usize)>> {
+        RecordBatch::read_wire_inner(bytes, false)
+    }
+
+    fn read_wire_inner(bytes: &Bytes, validate: bool) -> Result<Option<(RecordBatch, usize)>> {
         let corrupt = |why: String| Err(Error::new(ErrorCode::CorruptMessage, why));
         if bytes.len() < 12 {
             return Ok(None);
@@ -332,7 +347,12 @@ impl RecordBatch {
             producer: ProducerInfo { producer_id: be_i64(43), producer_epoch: be_i16(51), base_sequence: be_i32(53) },
             record_count: be_i32(57),
         };
-        let batch = RecordBatch::from_parts(header, bytes.slice(BATCH_OVERHEAD_BYTES..total))?;
+        let records = bytes.slice(BATCH_OVERHEAD_BYTES..total);
+        let batch = if validate {
+            RecordBatch::from_parts(header, records)?
+        } else {
+            RecordBatch::from_parts_unchecked(header, records)
+        };
         Ok(Some((batch, total)))
     }
 
