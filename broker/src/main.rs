@@ -9,8 +9,8 @@ use clap::{Args, Parser, Subcommand};
 use kafka_protocol::messages::create_topics_request::{CreatableTopic, CreatableTopicConfig};
 use kafka_protocol::messages::metadata_request::MetadataRequestTopic;
 use kafka_protocol::messages::{
-    ApiKey, CreateTopicsRequest, DescribeGroupsRequest, GroupId, ListGroupsRequest, MetadataRequest, RequestKind,
-    ResponseKind, TopicName,
+    ApiKey, CreateTopicsRequest, DeleteTopicsRequest, DescribeGroupsRequest, GroupId, ListGroupsRequest,
+    MetadataRequest, RequestKind, ResponseKind, TopicName,
 };
 use kafka_protocol::protocol::StrBytes;
 use rill_broker::client::Client;
@@ -85,6 +85,14 @@ enum TopicsCommand {
         /// A topic config, e.g. `--config retention.ms=60000` (repeatable).
         #[arg(long = "config", value_name = "KEY=VALUE")]
         configs: Vec<String>,
+    },
+    /// Delete a topic and its data.
+    Delete {
+        #[command(flatten)]
+        bootstrap: Bootstrap,
+        /// Topic name.
+        #[arg(long)]
+        topic: String,
     },
     /// List topics.
     List {
@@ -238,6 +246,25 @@ fn topics(command: TopicsCommand) -> Result<(), String> {
                     result.replication_factor
                 );
             }
+            Ok(())
+        }
+        TopicsCommand::Delete { bootstrap, topic } => {
+            let mut client = Client::connect(&bootstrap.bootstrap_server)?;
+            let mut request = DeleteTopicsRequest::default();
+            request.topic_names.push(TopicName(StrBytes::from_string(topic.clone())));
+            request.timeout_ms = 30_000;
+            let ResponseKind::DeleteTopics(response) =
+                client.call(ApiKey::DeleteTopics, 5, &RequestKind::DeleteTopics(request))?
+            else {
+                return Err("unexpected response".to_owned());
+            };
+            for result in response.responses {
+                if result.error_code != 0 {
+                    let message = result.error_message.as_ref().map(text).unwrap_or_default().to_owned();
+                    return Err(format!("{}: {message}", error_name(result.error_code)));
+                }
+            }
+            println!("Deleted topic {topic}.");
             Ok(())
         }
         TopicsCommand::List { bootstrap } => {

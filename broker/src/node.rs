@@ -68,6 +68,18 @@ impl StorageFactory for FileStorageFactory {
             }
         }
     }
+
+    fn delete(&mut self, tp: &TopicPartition, storage: FileStorage) {
+        let dir = storage.dir().to_path_buf();
+        drop(storage);
+        // Like Kafka: rename out of the way first, so a crash mid-delete leaves no half log.
+        let doomed = dir.with_file_name(format!("{}-{}.deleted", tp.topic, tp.partition));
+        let removed = std::fs::rename(&dir, &doomed).and_then(|()| std::fs::remove_dir_all(&doomed));
+        match removed {
+            Ok(()) => tracing::info!(partition = %tp, "deleted the partition's log"),
+            Err(error) => tracing::error!(partition = %tp, %error, "could not delete the partition's log"),
+        }
+    }
 }
 
 /// A Kafka response, or none (acks=0 produce).
@@ -161,6 +173,10 @@ impl Node {
         let mut restore = Vec::new();
         if let Ok(text) = std::fs::read_to_string(&metadata_log) {
             for line in text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
+                if let Some(name) = line.strip_prefix("delete ") {
+                    restore.retain(|topic: &NewTopic| topic.name != name.trim());
+                    continue;
+                }
                 match parse_topic_line(line) {
                     Some(topic) => restore.push(topic),
                     None => tracing::warn!(line, "ignoring a bad line in the topic metadata file"),
@@ -168,6 +184,20 @@ impl Node {
             }
         }
         let controller = controller;
+        // Partition directories of topics the metadata no longer has (a crash between a topic's
+        // deletion and the removal of its files) must not come back if the name is reused.
+        let known: std::collections::BTreeSet<&str> = restore.iter().map(|t| t.name.as_str()).collect();
+        if let Ok(entries) = std::fs::read_dir(&log_dir) {
+            for entry in entries.flatten() {
+                let name = entry.file_name().to_string_lossy().into_owned();
+                let Some((topic, partition)) = name.rsplit_once('-') else { continue };
+                let orphan = name.ends_with(".deleted") || (partition.parse::<i32>().is_ok() && !known.contains(topic));
+                if orphan && entry.path().is_dir() {
+                    tracing::warn!(dir = %entry.path().display(), "removing the log of a deleted topic");
+                    let _ = std::fs::remove_dir_all(entry.path());
+                }
+            }
+        }
         let mut node = Node {
             cluster_id: format!("rill-{}", config.node_id),
             config,
@@ -251,6 +281,17 @@ impl Node {
             }
         }
         self.metrics.set_under_replicated(under);
+        // Consumer lag of the groups this broker coordinates: leader HW − committed offset.
+        for (_, coordinator) in self.broker.coordinators() {
+            for (group_id, _) in coordinator.list_groups() {
+                for (tp, committed) in coordinator.committed(&group_id) {
+                    if let Some(log) = self.broker.log(&tp) {
+                        let lag = (log.high_watermark() - committed).max(0);
+                        self.metrics.set_lag(&group_id, &tp.topic, tp.partition, lag);
+                    }
+                }
+            }
+        }
     }
 
     /// Moves messages between the state machines until they are quiet.
@@ -530,6 +571,9 @@ impl Node {
             RequestKind::CreateTopics(request) => {
                 Reply::Now(Box::new(ResponseKind::CreateTopics(self.create_topics(&request, version))))
             }
+            RequestKind::DeleteTopics(request) => {
+                Reply::Now(Box::new(ResponseKind::DeleteTopics(self.delete_topics(&request, version))))
+            }
             RequestKind::Produce(request) => self.produce(conn, request, version),
             RequestKind::Fetch(request) => self.fetch(conn, &request, version),
             RequestKind::ListOffsets(request) => {
@@ -688,7 +732,13 @@ impl Node {
         let now = self.now_ms();
         let controller = self.controller.as_mut().expect("the controller runs on this broker");
         controller.create_topic(now, topic)?;
-        let line = topic_line(topic);
+        self.persist(&topic_line(topic));
+        self.pump();
+        Ok(())
+    }
+
+    /// Appends a line to the topic metadata file (fsynced: it is the controller's record).
+    fn persist(&self, line: &str) {
         use std::io::Write;
         let appended = std::fs::OpenOptions::new()
             .create(true)
@@ -698,8 +748,31 @@ impl Node {
         if let Err(error) = appended {
             tracing::error!(%error, "could not persist the topic metadata");
         }
-        self.pump();
-        Ok(())
+    }
+
+    fn delete_topics(&mut self, request: &DeleteTopicsRequest, version: i16) -> DeleteTopicsResponse {
+        let mut response = DeleteTopicsResponse::default();
+        for topic in &request.topic_names {
+            let now = self.now_ms();
+            let controller = self.controller.as_mut().expect("the controller runs on this broker");
+            let mut result = kafka_protocol::messages::delete_topics_response::DeletableTopicResult::default();
+            result.name = Some(topic.clone());
+            match controller.delete_topic(now, &topic.0) {
+                Ok(()) => {
+                    self.persist(&format!("delete {}\n", &*topic.0));
+                    tracing::info!(topic = %&*topic.0, "deleted topic");
+                    self.pump();
+                }
+                Err(error) => {
+                    result.error_code = err(error.code);
+                    if version >= 5 {
+                        result.error_message = Some(str_bytes(&error.message));
+                    }
+                }
+            }
+            response.responses.push(result);
+        }
+        response
     }
 
     fn metadata(&mut self, request: &MetadataRequest, version: i16) -> MetadataResponse {

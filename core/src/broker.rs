@@ -45,6 +45,12 @@ pub trait StorageFactory {
     /// The storage for `tp`.
     fn open(&mut self, tp: &TopicPartition) -> Self::Storage;
 
+    /// The partition was deleted (its topic left the metadata): remove its data. The default
+    /// just drops the storage.
+    fn delete(&mut self, tp: &TopicPartition, storage: Self::Storage) {
+        let _ = (tp, storage);
+    }
+
     /// Storages handed in but never opened (a broker that crashed before it learned its
     /// partitions must not lose them).
     fn into_unopened(self) -> BTreeMap<TopicPartition, Self::Storage>
@@ -548,6 +554,14 @@ impl<F: StorageFactory> BrokerNode<F> {
             } else {
                 self.take_role(now_ms, &tp, state.clone(), false);
             }
+        }
+        // Topics deleted by the controller: answer what waits on them, then drop their data.
+        let deleted: Vec<TopicPartition> =
+            self.replicas.keys().filter(|tp| !image.topics.contains_key(&tp.topic)).cloned().collect();
+        for tp in deleted {
+            let replica = self.replicas.remove(&tp).expect("listed above");
+            self.fail_leader_requests(replica.role, &tp, ErrorCode::UnknownTopicOrPartition);
+            self.factory.delete(&tp, replica.log.into_storage());
         }
     }
 

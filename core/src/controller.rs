@@ -15,7 +15,7 @@ use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
 use crate::config::BrokerConfig;
-use crate::error::{ErrorCode, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::event::{Event, FenceReason};
 use crate::placement::{BrokerId, BrokerInfo};
 use crate::protocol::{
@@ -138,6 +138,23 @@ impl Controller {
             });
         }
         self.image.topics.insert(name, TopicMetadata { topic_id: topic.topic_id, config: topic.config, partitions });
+        self.publish(now_ms);
+        Ok(())
+    }
+
+    /// Deletes a topic (Kafka `DeleteTopics`, honouring `delete.topic.enable`): it leaves the
+    /// metadata, and brokers drop its partitions and delete their data when they learn it.
+    /// Internal topics (`__consumer_offsets`) cannot be deleted: their loss would lose every
+    /// group's committed offsets.
+    pub fn delete_topic(&mut self, now_ms: u64, name: &str) -> Result<()> {
+        if name.starts_with("__") {
+            return Err(Error::new(
+                ErrorCode::InvalidTopicException,
+                format!("topic '{name}' is internal and cannot be deleted"),
+            ));
+        }
+        self.topics.delete(name, &self.config)?;
+        self.image.topics.remove(name);
         self.publish(now_ms);
         Ok(())
     }

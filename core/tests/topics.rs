@@ -137,3 +137,50 @@ fn delete_unknown_and_disabled() {
     assert_eq!(topics.delete("t", &config).unwrap().partition_count(), 2);
     assert!(topics.get("t").is_none());
 }
+
+#[test]
+fn deleting_a_topic_removes_it_everywhere_and_keeps_the_others() {
+    use rill_core::error::ErrorCode;
+    use rill_core::sim::spec::{AcksSpec, ClusterSpec, ProduceSpec, TopicSpec};
+    use rill_core::sim::Sim;
+    let topic = |name: &str| TopicSpec {
+        name: name.into(),
+        partitions: 2,
+        replication_factor: Some(3),
+        min_insync_replicas: 2,
+        unclean_leader_election: false,
+        configs: Default::default(),
+        assignment: None,
+    };
+    let spec = ClusterSpec { seed: 3, brokers: 3, topics: vec![topic("old"), topic("kept")], ..ClusterSpec::default() };
+    let mut sim = Sim::from_spec(&spec).unwrap();
+    sim.run_for(500);
+    for name in ["old", "kept"] {
+        for i in 0..5 {
+            let produce = ProduceSpec {
+                topic: name.into(),
+                key: Some(format!("k{i}")),
+                value: Some("v".into()),
+                acks: Some(AcksSpec::Number(-1)),
+                partition: None,
+            };
+            sim.produce(&produce).unwrap();
+        }
+    }
+    sim.run_for(2_000);
+    sim.delete_topic("old").unwrap();
+    sim.run_for(2_000);
+    assert!(!sim.controller().image().topics.contains_key("old"));
+    for broker in 1..=3 {
+        let node = sim.broker(broker).unwrap();
+        assert!(node.log(&Sim::tp("old", 0)).is_none(), "broker {broker} dropped old-0");
+        assert!(node.log(&Sim::tp("kept", 0)).is_some(), "broker {broker} kept kept-0");
+    }
+    let produce = ProduceSpec { topic: "old".into(), key: None, value: None, acks: None, partition: None };
+    assert_eq!(sim.produce(&produce).unwrap_err().code, ErrorCode::UnknownTopicOrPartition);
+    assert_eq!(sim.delete_topic("old").unwrap_err().code, ErrorCode::UnknownTopicOrPartition);
+    assert_eq!(sim.delete_topic("__consumer_offsets").unwrap_err().code, ErrorCode::InvalidTopicException);
+    let summary = sim.finish(10_000);
+    assert!(summary.report.violations.is_empty(), "{:?}", summary.report.violations);
+    assert_eq!(summary.report.lost.total(), 0, "deleted on purpose is not lost: {:?}", summary.report);
+}

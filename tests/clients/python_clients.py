@@ -104,6 +104,25 @@ elif client == "confluent-load":
         producer.poll(0.001)
     producer.flush(60)
     result = {"client": client, "sent": sequence, "acked": acked, "failed": failed[:5], "failed_count": len(failed)}
+elif client == "confluent-admin":
+    # The admin API: create, describe configs (topic and broker), list, delete.
+    from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic
+
+    admin = AdminClient({"bootstrap.servers": bootstrap})
+    for future in admin.create_topics([NewTopic(topic, num_partitions=2, replication_factor=1,
+                                                config={"retention.ms": "3600000"})]).values():
+        future.result(30)
+    topic_configs = admin.describe_configs([ConfigResource("TOPIC", topic)])
+    configs = list(topic_configs.values())[0].result(30)
+    broker_configs = list(admin.describe_configs([ConfigResource("BROKER", "1")]).values())[0].result(30)
+    listed = sorted(admin.list_topics(timeout=30).topics)
+    for future in admin.delete_topics([topic]).values():
+        future.result(30)
+    after = sorted(admin.list_topics(timeout=30).topics)
+    result.update({"retention.ms": configs["retention.ms"].value,
+                   "min.insync.replicas": configs["min.insync.replicas"].value,
+                   "broker.num.partitions": broker_configs["num.partitions"].value,
+                   "listed": topic in listed, "listed_after_delete": topic in after})
 elif client == "kafka-python":
     from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 

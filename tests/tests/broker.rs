@@ -118,6 +118,18 @@ fn kcat_lists_produces_consumes_and_commits_with_a_group() {
     assert_eq!(group(&[]), 500);
     produce_with_kcat(&broker, "orders", "late:one\n");
     assert_eq!(group(&[]), 1, "only the record after the committed offsets");
+    produce_with_kcat(&broker, "orders", "lagging:one\n");
+    let lag = (0..40)
+        .find_map(|_| {
+            std::thread::sleep(Duration::from_millis(100));
+            let metrics = broker.metrics();
+            metrics
+                .lines()
+                .find(|l| l.starts_with("rill_consumer_lag{group=\"billing\"") && l.ends_with(" 1"))
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| panic!("no lag of 1 for billing:\n{}", broker.metrics()));
+    assert!(lag.contains("topic=\"orders\""), "{lag}");
     let groups = ok(Command::new(rill_binary()).args(["groups", "list", "--bootstrap-server", &broker.bootstrap()]));
     assert!(groups.contains("billing"), "{groups}");
     let describe = ok(Command::new(rill_binary()).args([
@@ -160,6 +172,43 @@ fn confluent_kafka_idempotent_producer_and_a_three_member_group() {
     assert_eq!(result["consumed"], 600, "{result}");
     assert_eq!(result["members_used"], 3, "three members shared the partitions: {result}");
     assert_eq!(result["committed"], result["expected_committed"], "{result}");
+}
+
+#[test]
+fn confluent_admin_creates_describes_and_deletes_and_deletion_survives_a_restart() {
+    let dir = temp_dir("admin");
+    let mut broker = RillBroker::start(&dir);
+    let result = python(&broker, "configured", "confluent-admin", 0);
+    assert_eq!(result["retention.ms"], "3600000", "{result}");
+    assert_eq!(result["min.insync.replicas"], "1", "Kafka's default: {result}");
+    assert_eq!(result["broker.num.partitions"], "1", "{result}");
+    assert_eq!(result["listed"], true, "{result}");
+    assert_eq!(result["listed_after_delete"], false, "{result}");
+    assert!(!dir.join("configured-0").exists(), "the partition's files are gone");
+    // With the CLI, and across a restart.
+    create_topic(&broker, "short-lived", 2);
+    create_topic(&broker, "long-lived", 1);
+    produce_with_kcat(&broker, "short-lived", "a:1\nb:2\n");
+    let cli =
+        |args: &[&str]| ok(Command::new(rill_binary()).args(args).args(["--bootstrap-server", &broker.bootstrap()]));
+    assert!(cli(&["topics", "delete", "--topic", "short-lived"]).contains("Deleted topic short-lived"));
+    let missing = run(Command::new(rill_binary()).args([
+        "topics",
+        "delete",
+        "--topic",
+        "short-lived",
+        "--bootstrap-server",
+        &broker.bootstrap(),
+    ]));
+    assert!(!missing.status.success());
+    assert!(String::from_utf8_lossy(&missing.stderr).contains("UNKNOWN_TOPIC_OR_PARTITION"));
+    broker.kill();
+    broker.restart();
+    let listed = ok(Command::new(rill_binary()).args(["topics", "list", "--bootstrap-server", &broker.bootstrap()]));
+    assert!(listed.contains("long-lived") && !listed.contains("short-lived"), "{listed}");
+    // The name can be used again, and the new topic starts empty.
+    create_topic(&broker, "short-lived", 2);
+    assert!(read_all(&broker, "short-lived").is_empty());
 }
 
 #[test]

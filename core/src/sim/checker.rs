@@ -447,6 +447,12 @@ impl Checker {
         self.verify_committed(tp, log, log.log_start_offset(), to, event_index, time_ms, &format!("replica {broker}"));
     }
 
+    /// Forgets a deleted topic: its writes were removed on purpose.
+    pub fn forget_topic(&mut self, topic: &str) {
+        self.acked.retain(|write| write.tp.as_ref().is_none_or(|tp| tp.topic.as_ref() != topic));
+        self.committed.retain(|tp, _| tp.topic.as_ref() != topic);
+    }
+
     /// Observes a record handed to a producer (to tell retried copies from records sent twice).
     pub fn on_send(&mut self, key: Option<&[u8]>, value: Option<&[u8]>) {
         *self.sends.entry(fingerprint(key, value)).or_default() += 1;

@@ -720,6 +720,17 @@ impl Sim {
         messages
     }
 
+    /// Deletes a topic (Kafka `DeleteTopics`): the controller drops it from the metadata and
+    /// brokers delete its partitions. Its acknowledged writes leave the checks (deleted on
+    /// purpose, not lost).
+    pub fn delete_topic(&mut self, name: &str) -> Result<()> {
+        let now_ms = self.now_ms;
+        self.controller.delete_topic(now_ms, name)?;
+        self.checker.forget_topic(name);
+        self.drain(NodeId::Controller);
+        Ok(())
+    }
+
     /// Adds a consumer reading every partition of `topics` from the start; returns its client
     /// number.
     pub fn add_consumer(&mut self, topics: &[String]) -> Result<u32> {
