@@ -12,6 +12,7 @@
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
 pub mod client;
+pub mod cluster;
 pub mod metrics;
 pub mod node;
 pub mod server;

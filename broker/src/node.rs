@@ -41,6 +41,7 @@ use rill_core::topic::NewTopic;
 use tokio::sync::oneshot;
 use uuid::Uuid;
 
+use crate::cluster::{self, ClusterNode, Frame, Incoming};
 use crate::metrics::Metrics;
 use crate::storage::FileStorage;
 
@@ -142,6 +143,10 @@ pub struct Node {
     metadata_log: PathBuf,
     /// Topics from the metadata file, created again once this broker has registered.
     restore: Vec<NewTopic>,
+    /// The cluster's nodes (empty: one node).
+    nodes: Vec<ClusterNode>,
+    /// Senders to the other nodes.
+    peers: BTreeMap<i32, tokio::sync::mpsc::UnboundedSender<Frame>>,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
 }
@@ -161,7 +166,13 @@ fn str_bytes(text: &str) -> StrBytes {
 impl Node {
     /// Starts this broker's state machines over `log.dirs`, replaying the topics the
     /// controller had created (its metadata file) so a restarted broker finds its partitions.
-    pub fn new(config: BrokerConfig, advertised_host: String, advertised_port: i32) -> Result<Node, String> {
+    pub fn new(
+        config: BrokerConfig,
+        advertised_host: String,
+        advertised_port: i32,
+        nodes: Vec<ClusterNode>,
+        peers: BTreeMap<i32, tokio::sync::mpsc::UnboundedSender<Frame>>,
+    ) -> Result<Node, String> {
         let log_dir = PathBuf::from(config.log_dirs.split(',').next().unwrap_or("/tmp/rill-logs"));
         std::fs::create_dir_all(&log_dir).map_err(|e| format!("cannot create log.dirs {}: {e}", log_dir.display()))?;
         let factory = FileStorageFactory { log_dir: log_dir.clone() };
@@ -184,10 +195,13 @@ impl Node {
             }
         }
         let controller = controller;
+        let hosts_controller = nodes.first().is_none_or(|first| first.id == config.node_id);
         // Partition directories of topics the metadata no longer has (a crash between a topic's
         // deletion and the removal of its files) must not come back if the name is reused.
         let known: std::collections::BTreeSet<&str> = restore.iter().map(|t| t.name.as_str()).collect();
-        if let Ok(entries) = std::fs::read_dir(&log_dir) {
+        // Only the controller's host knows the topics before any metadata arrives.
+        let cleanup = if hosts_controller { std::fs::read_dir(&log_dir).ok() } else { None };
+        if let Some(entries) = cleanup {
             for entry in entries.flatten() {
                 let name = entry.file_name().to_string_lossy().into_owned();
                 let Some((topic, partition)) = name.rsplit_once('-') else { continue };
@@ -199,11 +213,12 @@ impl Node {
             }
         }
         let mut node = Node {
-            cluster_id: format!("rill-{}", config.node_id),
+            // One id for the whole cluster (named after the controller's host).
+            cluster_id: format!("rill-{}", nodes.first().map_or(config.node_id, |n| n.id)),
             config,
             started,
             broker,
-            controller: Some(controller),
+            controller: hosts_controller.then_some(controller),
             advertised_host,
             advertised_port,
             next_request_id: 1,
@@ -212,6 +227,8 @@ impl Node {
             parked: Vec::new(),
             metadata_log,
             restore,
+            nodes,
+            peers,
             metrics: Arc::new(Metrics::default()),
         };
         node.tick();
@@ -249,7 +266,7 @@ impl Node {
         }
         self.pump();
         if !self.restore.is_empty() && self.broker.image().brokers.contains_key(&self.config.node_id) {
-            let controller = self.controller.as_mut().expect("the controller runs on this broker");
+            let Some(controller) = self.controller.as_mut() else { return };
             for topic in std::mem::take(&mut self.restore) {
                 if let Err(error) = controller.create_topic(now, &topic) {
                     tracing::warn!(%error, topic = topic.name, "could not restore a topic");
@@ -303,32 +320,40 @@ impl Node {
             while let Some(out) = self.broker.poll_output() {
                 moved = true;
                 match out.to {
-                    NodeId::Controller => {
-                        if let Some(controller) = self.controller.as_mut() {
-                            controller.handle_message(now, NodeId::Broker(id), out.message);
+                    NodeId::Controller => match self.controller.as_mut() {
+                        Some(controller) => controller.handle_message(now, NodeId::Broker(id), out.message),
+                        None => {
+                            let host = self.nodes.first().map_or(id, |n| n.id);
+                            self.send_peer(host, NodeId::Broker(id), true, &out.message);
                         }
-                    }
+                    },
                     NodeId::Client(_) => self.answer(out.message),
                     NodeId::Broker(other) if other == id => {
-                        self.broker.handle_message(now, NodeId::Broker(id), out.message)
+                        self.broker.handle_message(now, NodeId::Broker(id), out.message);
                     }
-                    NodeId::Broker(other) => tracing::debug!(other, "no route to another broker (single-node cluster)"),
+                    NodeId::Broker(other) => self.send_peer(other, NodeId::Broker(id), false, &out.message),
                 }
             }
+            let mut remote = Vec::new();
+            let mut events = Vec::new();
             if let Some(controller) = self.controller.as_mut() {
                 while let Some(out) = controller.poll_output() {
                     moved = true;
                     if out.to == NodeId::Broker(id) {
                         self.broker.handle_message(now, NodeId::Controller, out.message);
+                    } else if let NodeId::Broker(other) = out.to {
+                        remote.push((other, out.message));
                     }
                 }
-                let mut events = Vec::new();
                 while let Some(event) = controller.poll_event() {
                     events.push(event);
                 }
-                for event in events {
-                    self.observe(&event);
-                }
+            }
+            for (other, message) in remote {
+                self.send_peer(other, NodeId::Controller, false, &message);
+            }
+            for event in events {
+                self.observe(&event);
             }
             while let Some(event) = self.broker.poll_event() {
                 self.observe(&event);
@@ -338,6 +363,44 @@ impl Node {
             }
         }
         tracing::error!("the state machines did not settle after 10000 rounds");
+    }
+
+    fn send_peer(&self, to: i32, from: NodeId, to_controller: bool, message: &Message) {
+        match (self.peers.get(&to), cluster::encode(from, to_controller, message)) {
+            (Some(peer), Some(frame)) => {
+                let _ = peer.send(frame);
+            }
+            _ => tracing::debug!(to, kind = message.kind(), "no route to the node"),
+        }
+    }
+
+    /// A message from another node.
+    pub fn handle_incoming(&mut self, incoming: Incoming) {
+        let now = self.now_ms();
+        match incoming {
+            Incoming::Message { from, to_controller: true, message } => {
+                if let Some(controller) = self.controller.as_mut() {
+                    controller.handle_message(now, from, message);
+                }
+            }
+            Incoming::Message { from, to_controller: false, message } => self.broker.handle_message(now, from, message),
+            Incoming::EnsureOffsetsTopic => self.ensure_offsets_topic(),
+        }
+        self.pump();
+    }
+
+    /// Whether this node hosts the controller.
+    #[must_use]
+    pub fn is_controller(&self) -> bool {
+        self.controller.is_some()
+    }
+
+    /// Host and Kafka port of a node.
+    fn endpoint_of(&self, id: i32) -> (StrBytes, i32) {
+        match self.nodes.iter().find(|n| n.id == id) {
+            Some(node) => (str_bytes(&node.host), i32::from(node.kafka_port)),
+            None => (str_bytes(&self.advertised_host), self.advertised_port),
+        }
     }
 
     fn observe(&mut self, event: &Event) {
@@ -730,7 +793,13 @@ impl Node {
 
     fn create_topic(&mut self, topic: &NewTopic) -> Result<(), rill_core::error::Error> {
         let now = self.now_ms();
-        let controller = self.controller.as_mut().expect("the controller runs on this broker");
+        let Some(controller) = self.controller.as_mut() else {
+            let host = self.nodes.first().map_or(-1, |n| n.id);
+            return Err(rill_core::error::Error::new(
+                ErrorCode::NotController,
+                format!("broker {host} hosts the controller: send topic changes there"),
+            ));
+        };
         controller.create_topic(now, topic)?;
         self.persist(&topic_line(topic));
         self.pump();
@@ -754,10 +823,16 @@ impl Node {
         let mut response = DeleteTopicsResponse::default();
         for topic in &request.topic_names {
             let now = self.now_ms();
-            let controller = self.controller.as_mut().expect("the controller runs on this broker");
             let mut result = kafka_protocol::messages::delete_topics_response::DeletableTopicResult::default();
             result.name = Some(topic.clone());
-            match controller.delete_topic(now, &topic.0) {
+            let outcome = match self.controller.as_mut() {
+                Some(controller) => controller.delete_topic(now, &topic.0),
+                None => Err(rill_core::error::Error::new(
+                    ErrorCode::NotController,
+                    "send topic changes to the controller's broker",
+                )),
+            };
+            match outcome {
                 Ok(()) => {
                     self.persist(&format!("delete {}\n", &*topic.0));
                     tracing::info!(topic = %&*topic.0, "deleted topic");
@@ -796,17 +871,31 @@ impl Node {
             }
         }
         let image = self.broker.image().clone();
-        let (node_id, host, port) = self.broker_endpoint();
         let mut response = MetadataResponse::default();
-        let mut broker = MetadataResponseBroker::default();
-        broker.node_id = node_id;
-        broker.host = host;
-        broker.port = port;
-        if version >= 1 {
-            broker.rack = self.config.broker_rack.as_deref().map(str_bytes);
-            response.controller_id = BrokerId(self.config.node_id);
+        let ids: Vec<i32> = if self.nodes.is_empty() {
+            vec![self.config.node_id]
+        } else {
+            // Live brokers: registered and not fenced (and always this one).
+            self.nodes
+                .iter()
+                .map(|n| n.id)
+                .filter(|id| *id == self.config.node_id || image.brokers.get(id).is_some_and(|b| !b.fenced))
+                .collect()
+        };
+        for id in ids {
+            let (host, port) = self.endpoint_of(id);
+            let mut broker = MetadataResponseBroker::default();
+            broker.node_id = BrokerId(id);
+            broker.host = host;
+            broker.port = port;
+            if version >= 1 {
+                broker.rack = image.brokers.get(&id).and_then(|b| b.rack.as_deref()).map(str_bytes);
+            }
+            response.brokers.push(broker);
         }
-        response.brokers = vec![broker];
+        if version >= 1 {
+            response.controller_id = BrokerId(self.nodes.first().map_or(self.config.node_id, |n| n.id));
+        }
         if version >= 2 {
             response.cluster_id = Some(str_bytes(&self.cluster_id));
         }
@@ -1085,8 +1174,23 @@ impl Node {
         if self.broker.image().topics.contains_key(OFFSETS_TOPIC) {
             return;
         }
-        let brokers = i16::try_from(self.broker.image().brokers.len().max(1)).unwrap_or(1);
-        let replication_factor = self.config.offsets_topic_replication_factor.min(brokers);
+        if self.controller.is_none() {
+            if let Some(peer) = self.nodes.first().and_then(|host| self.peers.get(&host.id)) {
+                let _ = peer.send(cluster::ensure_offsets_topic(self.config.node_id));
+            }
+            return;
+        }
+        let Some(controller) = self.controller.as_ref() else { return };
+        if controller.image().topics.contains_key(OFFSETS_TOPIC) {
+            return;
+        }
+        // Kafka: creating it fails until the cluster is as large as its replication factor.
+        let cluster = i16::try_from(self.nodes.len().max(1)).unwrap_or(1);
+        let registered = i16::try_from(controller.image().brokers.len()).unwrap_or(0);
+        let replication_factor = self.config.offsets_topic_replication_factor.min(cluster);
+        if registered < replication_factor {
+            return;
+        }
         let topic = NewTopic::new(OFFSETS_TOPIC, self.config.offsets_topic_num_partitions, replication_factor)
             .config("cleanup.policy", "compact");
         if let Err(error) = self.create_topic(&topic) {
@@ -1121,9 +1225,10 @@ impl Node {
             let mut coordinator = Coordinator::default();
             coordinator.key = str_bytes(key);
             match part {
-                Some(Message::FindCoordinatorResponse { error: ErrorCode::None, coordinator: Some(_), .. }) => {
-                    coordinator.node_id = node_id;
-                    coordinator.host = host.clone();
+                Some(Message::FindCoordinatorResponse { error: ErrorCode::None, coordinator: Some(id), .. }) => {
+                    let (host, port) = if id == node_id.0 { (host.clone(), port) } else { self.endpoint_of(id) };
+                    coordinator.node_id = BrokerId(id);
+                    coordinator.host = host;
                     coordinator.port = port;
                 }
                 Some(Message::FindCoordinatorResponse { error, .. }) => {

@@ -88,7 +88,24 @@ pub async fn run(config: BrokerConfig, listen: Listen, advertised: (String, i32)
         }
         None => None,
     };
-    let node = Node::new(config, advertised.0.clone(), advertised.1)?;
+    let nodes = crate::cluster::parse_nodes(&config.cluster_nodes)?;
+    let me = config.node_id;
+    let internal_listener = match nodes.iter().find(|n| n.id == me) {
+        Some(node) => {
+            let address = format!("{}:{}", node.host, node.internal_port);
+            Some(TcpListener::bind(&address).await.map_err(|e| format!("cannot listen on {address} (internal): {e}"))?)
+        }
+        None if nodes.is_empty() => None,
+        None => return Err(format!("node.id {me} is not in rill.cluster.nodes")),
+    };
+    let mut peers = std::collections::BTreeMap::new();
+    let mut writers = Vec::new();
+    for node in nodes.iter().filter(|n| n.id != me) {
+        let (sender, receiver) = tokio::sync::mpsc::unbounded_channel();
+        peers.insert(node.id, sender);
+        writers.push((format!("{}:{}", node.host, node.internal_port), receiver));
+    }
+    let node = Node::new(config, advertised.0.clone(), advertised.1, nodes, peers)?;
     let metrics = node.metrics.clone();
     let node = Rc::new(RefCell::new(node));
     let wake = Rc::new(Notify::new());
@@ -97,6 +114,12 @@ pub async fn run(config: BrokerConfig, listen: Listen, advertised: (String, i32)
     local
         .run_until(async move {
             tokio::task::spawn_local(timer(node.clone(), wake.clone()));
+            for (address, receiver) in writers {
+                tokio::task::spawn_local(crate::cluster::peer_writer(address, receiver));
+            }
+            if let Some(listener) = internal_listener {
+                tokio::task::spawn_local(serve_internal(listener, node.clone(), wake.clone()));
+            }
             if let Some(listener) = http_listener {
                 tokio::task::spawn_local(serve_http(listener, metrics.clone(), listen.www.clone()));
             }
@@ -120,6 +143,18 @@ pub async fn run(config: BrokerConfig, listen: Listen, advertised: (String, i32)
             }
         })
         .await
+}
+
+async fn serve_internal(listener: TcpListener, node: Rc<RefCell<Node>>, wake: Rc<Notify>) {
+    loop {
+        let Ok((stream, _)) = listener.accept().await else { continue };
+        let _ = stream.set_nodelay(true);
+        let (node, wake) = (node.clone(), wake.clone());
+        tokio::task::spawn_local(crate::cluster::read_peer(stream, move |incoming| {
+            node.borrow_mut().handle_incoming(incoming);
+            wake.notify_one();
+        }));
+    }
 }
 
 async fn timer(node: Rc<RefCell<Node>>, wake: Rc<Notify>) {

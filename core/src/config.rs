@@ -492,6 +492,8 @@ config_struct! {
         default_replication_factor: i16 = "default.replication.factor", 1, check at_least(1);
         /// Rill-only: the largest replication factor a topic may ask for.
         max_replication_factor: i16 = "rill.max.replication.factor", 10, check at_least(1);
+        /// Rill: a multi-broker cluster's nodes, `id@host:kafka_port:internal_port,...` (the same list on every node, the first hosts the controller); empty for one node.
+        cluster_nodes: String = "rill.cluster.nodes", String::new();
         /// Rill-only: the most partitions one topic may have.
         max_partitions_per_topic: i32 = "rill.max.partitions.per.topic", 10_000, check at_least(1);
         /// Default `min.insync.replicas` for topics.

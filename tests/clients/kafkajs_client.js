@@ -7,7 +7,7 @@ const { Kafka, logLevel } = require(path.resolve(process.env.KAFKAJS_DIR, "node_
 
 const [bootstrap, topic, countText] = process.argv.slice(2);
 const count = Number(countText);
-const kafka = new Kafka({ clientId: "rill-test", brokers: [bootstrap], logLevel: logLevel.NOTHING });
+const kafka = new Kafka({ clientId: "rill-test", brokers: bootstrap.split(","), logLevel: logLevel.NOTHING });
 const result = { client: "kafkajs", sent: count };
 
 function fail(why) {

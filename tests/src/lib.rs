@@ -405,6 +405,54 @@ pub struct RillBroker {
     /// `log.dirs`.
     pub log_dir: PathBuf,
     log_file: PathBuf,
+    extra: Vec<String>,
+}
+
+/// `n` `rill` processes forming one cluster (`rill.cluster.nodes`), node 1 hosting the controller.
+pub struct RillCluster {
+    /// The nodes, index = node id − 1.
+    pub brokers: Vec<RillBroker>,
+}
+
+impl RillCluster {
+    /// Starts `n` nodes with directories under `dir`.
+    #[must_use]
+    pub fn start(dir: &Path, n: usize) -> RillCluster {
+        let ports: Vec<(u16, u16)> = (0..n).map(|_| (free_port(), free_port())).collect();
+        let nodes: Vec<String> = ports
+            .iter()
+            .enumerate()
+            .map(|(i, (kafka, internal))| format!("{}@127.0.0.1:{kafka}:{internal}", i + 1))
+            .collect();
+        let nodes = nodes.join(",");
+        let mut brokers: Vec<RillBroker> = ports
+            .iter()
+            .enumerate()
+            .map(|(i, (kafka, _))| RillBroker {
+                child: None,
+                port: *kafka,
+                metrics_port: free_port(),
+                log_dir: dir.join(format!("node-{}", i + 1)),
+                log_file: dir.join(format!("node-{}.log", i + 1)),
+                extra: vec![
+                    format!("node.id={}", i + 1),
+                    format!("rill.cluster.nodes={nodes}"),
+                    format!("offsets.topic.replication.factor={}", n.min(3)),
+                ],
+            })
+            .collect();
+        std::fs::create_dir_all(dir).expect("cluster directory");
+        for broker in &mut brokers {
+            broker.restart();
+        }
+        RillCluster { brokers }
+    }
+
+    /// All nodes' Kafka addresses, comma-separated.
+    #[must_use]
+    pub fn bootstrap(&self) -> String {
+        self.brokers.iter().map(RillBroker::bootstrap).collect::<Vec<_>>().join(",")
+    }
 }
 
 impl RillBroker {
@@ -417,6 +465,7 @@ impl RillBroker {
             metrics_port: free_port(),
             log_dir: log_dir.to_path_buf(),
             log_file: log_dir.with_extension("log"),
+            extra: Vec::new(),
         };
         broker.restart();
         broker
@@ -437,6 +486,7 @@ impl RillBroker {
             .args(["broker", "--http-port", &self.metrics_port.to_string()])
             .args(["--set", &format!("listeners=PLAINTEXT://127.0.0.1:{}", self.port)])
             .args(["--set", &format!("log.dirs={}", self.log_dir.display())])
+            .args(self.extra.iter().flat_map(|pair| ["--set".to_owned(), pair.clone()]))
             .stdout(Stdio::from(log.try_clone().expect("clone log handle")))
             .stderr(Stdio::from(log))
             .spawn()

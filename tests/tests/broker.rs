@@ -11,7 +11,7 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
-use rill_tests::{repo_root, rill_binary, RillBroker};
+use rill_tests::{repo_root, rill_binary, RillBroker, RillCluster};
 use serde_json::Value;
 
 fn tool(path: &str) -> PathBuf {
@@ -35,27 +35,65 @@ fn ok(command: &mut Command) -> String {
     String::from_utf8_lossy(&output.stdout).into_owned()
 }
 
-fn kcat(broker: &RillBroker) -> Command {
+/// Where clients connect: one broker, or a three-node cluster (RF 3, min.insync.replicas 2).
+trait Target {
+    fn bootstrap(&self) -> String;
+    /// The node that hosts the controller (topic changes go there).
+    fn controller(&self) -> String;
+    fn replication_factor(&self) -> i16;
+}
+
+impl Target for RillBroker {
+    fn bootstrap(&self) -> String {
+        RillBroker::bootstrap(self)
+    }
+    fn controller(&self) -> String {
+        RillBroker::bootstrap(self)
+    }
+    fn replication_factor(&self) -> i16 {
+        1
+    }
+}
+
+impl Target for RillCluster {
+    fn bootstrap(&self) -> String {
+        RillCluster::bootstrap(self)
+    }
+    fn controller(&self) -> String {
+        self.brokers[0].bootstrap()
+    }
+    fn replication_factor(&self) -> i16 {
+        3
+    }
+}
+
+fn kcat(broker: &impl Target) -> Command {
     let mut command = Command::new("kcat");
     command.args(["-b", &broker.bootstrap(), "-X", "socket.timeout.ms=20000"]);
     command
 }
 
-fn create_topic(broker: &RillBroker, topic: &str, partitions: i32) {
+fn create_topic(broker: &impl Target, topic: &str, partitions: i32) {
+    let rf = broker.replication_factor();
+    let min_isr = if rf >= 3 { 2 } else { 1 };
     let out = ok(Command::new(rill_binary()).args([
         "topics",
         "create",
         "--bootstrap-server",
-        &broker.bootstrap(),
+        &broker.controller(),
         "--topic",
         topic,
         "--partitions",
         &partitions.to_string(),
+        "--replication-factor",
+        &rf.to_string(),
+        "--config",
+        &format!("min.insync.replicas={min_isr}"),
     ]));
     assert!(out.contains(&format!("Created topic {topic}")), "{out}");
 }
 
-fn produce_with_kcat(broker: &RillBroker, topic: &str, lines: &str) {
+fn produce_with_kcat(broker: &impl Target, topic: &str, lines: &str) {
     let mut child = kcat(broker)
         .args(["-P", "-t", topic, "-K:", "-X", "acks=all"])
         .stdin(Stdio::piped())
@@ -69,7 +107,7 @@ fn produce_with_kcat(broker: &RillBroker, topic: &str, lines: &str) {
 }
 
 /// (partition, offset, key) of every record, read with kcat from the start to the end.
-fn read_all(broker: &RillBroker, topic: &str) -> Vec<(i32, i64, String)> {
+fn read_all(broker: &impl Target, topic: &str) -> Vec<(i32, i64, String)> {
     let out = ok(kcat(broker).args(["-C", "-t", topic, "-e", "-q", "-f", "%p %o %k\\n"]));
     out.lines()
         .map(|line| {
@@ -90,14 +128,41 @@ fn temp_dir(name: &str) -> PathBuf {
 }
 
 #[test]
-fn kcat_lists_produces_consumes_and_commits_with_a_group() {
+fn kcat_with_one_broker() {
     let mut broker = RillBroker::start(&temp_dir("kcat"));
     let metadata = ok(kcat(&broker).args(["-L"]));
     assert!(metadata.contains(&format!("broker 1 at 127.0.0.1:{} (controller)", broker.port)), "{metadata}");
-    create_topic(&broker, "orders", 3);
+    kcat_lists_produces_consumes_and_commits_with_a_group(&broker, &broker);
+    assert!(broker.is_running());
+}
+
+#[test]
+fn kcat_with_three_brokers() {
+    let cluster = RillCluster::start(&temp_dir("kcat3"), 3);
+    let metadata = ok(kcat(&cluster).args(["-L"]));
+    assert!(metadata.contains(" 3 brokers:"), "{metadata}");
+    kcat_lists_produces_consumes_and_commits_with_a_group(&cluster, &cluster.brokers[0]);
+    let describe = ok(Command::new(rill_binary()).args([
+        "topics",
+        "describe",
+        "--bootstrap-server",
+        &cluster.controller(),
+        "--topic",
+        "orders",
+    ]));
+    assert_eq!(describe.matches("Isr: ").count(), 3, "{describe}");
+    for line in describe.lines().filter(|l| l.contains("Isr: ")) {
+        let isr = line.rsplit("Isr: ").next().unwrap();
+        assert_eq!(isr.split(',').count(), 3, "every replica in sync: {line}");
+    }
+}
+
+fn kcat_lists_produces_consumes_and_commits_with_a_group(target: &impl Target, observed: &RillBroker) {
+    let broker = target;
+    create_topic(broker, "orders", 3);
     let lines: String = (0..500).map(|i| format!("k{i}:value-{i}\n")).collect();
-    produce_with_kcat(&broker, "orders", &lines);
-    let records = read_all(&broker, "orders");
+    produce_with_kcat(broker, "orders", &lines);
+    let records = read_all(broker, "orders");
     assert_eq!(records.len(), 500);
     // murmur2 keyed partitioning: each key in exactly one partition, offsets dense per partition.
     let mut per_partition: BTreeMap<i32, Vec<i64>> = BTreeMap::new();
@@ -110,50 +175,53 @@ fn kcat_lists_produces_consumes_and_commits_with_a_group() {
     }
     // A group consumer reads everything and commits; run again, it starts after the commit.
     let group = |args: &[&str]| {
-        let out = run(kcat(&broker)
+        let out = run(kcat(broker)
             .args(["-G", "billing", "orders", "-e", "-q", "-f", "%k\\n", "-X", "auto.offset.reset=earliest"])
             .args(args));
         String::from_utf8_lossy(&out.stdout).lines().count()
     };
     assert_eq!(group(&[]), 500);
-    produce_with_kcat(&broker, "orders", "late:one\n");
+    produce_with_kcat(broker, "orders", "late:one\n");
     assert_eq!(group(&[]), 1, "only the record after the committed offsets");
-    produce_with_kcat(&broker, "orders", "lagging:one\n");
-    let lag = (0..40)
-        .find_map(|_| {
-            std::thread::sleep(Duration::from_millis(100));
-            let metrics = broker.metrics();
-            metrics
-                .lines()
-                .find(|l| l.starts_with("rill_consumer_lag{group=\"billing\"") && l.ends_with(" 1"))
-                .map(str::to_owned)
-        })
-        .unwrap_or_else(|| panic!("no lag of 1 for billing:\n{}", broker.metrics()));
-    assert!(lag.contains("topic=\"orders\""), "{lag}");
-    let groups = ok(Command::new(rill_binary()).args(["groups", "list", "--bootstrap-server", &broker.bootstrap()]));
-    assert!(groups.contains("billing"), "{groups}");
     let describe = ok(Command::new(rill_binary()).args([
         "topics",
         "describe",
         "--bootstrap-server",
-        &broker.bootstrap(),
+        &broker.controller(),
         "--topic",
         "orders",
     ]));
-    assert!(describe.contains("Partition: 2\tLeader: 1"), "{describe}");
+    assert!(describe.contains("Partition: 2\tLeader: "), "{describe}");
     // Observability.
-    let metrics = broker.metrics();
+    let metrics = observed.metrics();
     for line in [
-        "rill_request_latency_seconds_count{api=\"Produce\"}",
+        "rill_request_latency_seconds_count{api=\"Metadata\"}",
         "rill_bytes_in_total",
         "rill_under_replicated_partitions 0",
     ] {
         assert!(metrics.contains(line), "missing {line} in\n{metrics}");
     }
-    assert!(broker.is_running());
+    if broker.replication_factor() > 1 {
+        // The group's coordinator may be any node; lag and listing are checked on one broker.
+        return;
+    }
+    let groups = ok(Command::new(rill_binary()).args(["groups", "list", "--bootstrap-server", &observed.bootstrap()]));
+    assert!(groups.contains("billing"), "{groups}");
+    produce_with_kcat(broker, "orders", "lagging:one\n");
+    let lag = (0..40)
+        .find_map(|_| {
+            std::thread::sleep(Duration::from_millis(100));
+            let metrics = observed.metrics();
+            metrics
+                .lines()
+                .find(|l| l.starts_with("rill_consumer_lag{group=\"billing\"") && l.ends_with(" 1"))
+                .map(str::to_owned)
+        })
+        .unwrap_or_else(|| panic!("no lag of 1 for billing:\n{}", observed.metrics()));
+    assert!(lag.contains("topic=\"orders\""), "{lag}");
 }
 
-fn python(broker: &RillBroker, topic: &str, client: &str, count: u64) -> Value {
+fn python(broker: &impl Target, topic: &str, client: &str, count: u64) -> Value {
     let out = ok(Command::new(tool(".venv/bin/python")).args([
         repo_root().join("tests/clients/python_clients.py").to_str().unwrap(),
         &broker.bootstrap(),
@@ -165,10 +233,18 @@ fn python(broker: &RillBroker, topic: &str, client: &str, count: u64) -> Value {
 }
 
 #[test]
-fn confluent_kafka_idempotent_producer_and_a_three_member_group() {
-    let broker = RillBroker::start(&temp_dir("confluent"));
-    create_topic(&broker, "payments", 6);
-    let result = python(&broker, "payments", "confluent", 600);
+fn confluent_kafka_with_one_broker() {
+    confluent_kafka_idempotent_producer_and_a_three_member_group(&RillBroker::start(&temp_dir("confluent")));
+}
+
+#[test]
+fn confluent_kafka_with_three_brokers() {
+    confluent_kafka_idempotent_producer_and_a_three_member_group(&RillCluster::start(&temp_dir("confluent3"), 3));
+}
+
+fn confluent_kafka_idempotent_producer_and_a_three_member_group(broker: &impl Target) {
+    create_topic(broker, "payments", 6);
+    let result = python(broker, "payments", "confluent", 600);
     assert_eq!(result["consumed"], 600, "{result}");
     assert_eq!(result["members_used"], 3, "three members shared the partitions: {result}");
     assert_eq!(result["committed"], result["expected_committed"], "{result}");
@@ -212,7 +288,7 @@ fn confluent_admin_creates_describes_and_deletes_and_deletion_survives_a_restart
 }
 
 #[test]
-fn kafka_python_produces_consumes_and_commits() {
+fn kafka_python_with_one_broker() {
     let broker = RillBroker::start(&temp_dir("kafka-python"));
     // kafka-python bootstraps through ApiVersions; the topic is auto-created on first use.
     let result = python(&broker, "clicks", "kafka-python", 300);
@@ -220,9 +296,25 @@ fn kafka_python_produces_consumes_and_commits() {
 }
 
 #[test]
-fn kafkajs_produces_consumes_and_commits() {
-    let broker = RillBroker::start(&temp_dir("kafkajs"));
-    create_topic(&broker, "events", 3);
+fn kafka_python_with_three_brokers() {
+    let cluster = RillCluster::start(&temp_dir("kafka-python3"), 3);
+    create_topic(&cluster, "clicks", 3);
+    let result = python(&cluster, "clicks", "kafka-python", 300);
+    assert_eq!(result["consumed"], 300, "{result}");
+}
+
+#[test]
+fn kafkajs_with_one_broker() {
+    kafkajs_produces_consumes_and_commits(&RillBroker::start(&temp_dir("kafkajs")));
+}
+
+#[test]
+fn kafkajs_with_three_brokers() {
+    kafkajs_produces_consumes_and_commits(&RillCluster::start(&temp_dir("kafkajs3"), 3));
+}
+
+fn kafkajs_produces_consumes_and_commits(broker: &impl Target) {
+    create_topic(broker, "events", 3);
     let out = ok(Command::new("node")
         .arg(repo_root().join("tests/clients/kafkajs_client.js"))
         .args([&broker.bootstrap(), "events", "400"])
@@ -236,29 +328,88 @@ fn kafkajs_produces_consumes_and_commits() {
 fn kill_9_under_acks_all_load_loses_no_acknowledged_record() {
     let mut broker = RillBroker::start(&temp_dir("crash"));
     create_topic(&broker, "ledger", 3);
+    let bootstrap = broker.bootstrap();
+    crash_under_load(&bootstrap, || {
+        broker.kill();
+        std::thread::sleep(Duration::from_millis(300));
+        broker.restart();
+    });
+    assert!(broker.log().contains("rill broker started"));
+}
+
+#[test]
+fn kill_9_a_partition_leader_of_a_three_broker_cluster() {
+    let mut cluster = RillCluster::start(&temp_dir("crash3"), 3);
+    create_topic(&cluster, "ledger", 3);
+    let controller = cluster.controller();
+    let describe = || {
+        ok(Command::new(rill_binary()).args([
+            "topics",
+            "describe",
+            "--bootstrap-server",
+            &controller,
+            "--topic",
+            "ledger",
+        ]))
+    };
+    // (partition, leader, epoch) of a partition led by a broker that does not host the controller.
+    let field = |line: &str, name: &str| -> i64 {
+        line.split('\t').find_map(|f| f.strip_prefix(name)).and_then(|v| v.trim().parse().ok()).unwrap_or(-1)
+    };
+    let before = describe();
+    let (partition, leader, epoch) = before
+        .lines()
+        .filter(|l| l.contains("Partition: "))
+        .map(|l| (field(l, "Partition: "), field(l, "Leader: "), field(l, "LeaderEpoch: ")))
+        .find(|(_, leader, _)| *leader != 1)
+        .unwrap_or_else(|| panic!("a partition led outside the controller's node: {before}"));
+    let index = usize::try_from(leader - 1).unwrap();
+    let bootstrap = cluster.bootstrap();
+    crash_under_load(&bootstrap, || {
+        cluster.brokers[index].kill();
+        std::thread::sleep(Duration::from_millis(1_000));
+        cluster.brokers[index].restart();
+    });
+    let after = describe();
+    let line = after.lines().find(|l| field(l, "Partition: ") == partition && l.contains("Partition: ")).unwrap();
+    assert!(field(line, "LeaderEpoch: ") > epoch, "a new leader epoch after the crash: {before} -> {after}");
+}
+
+/// Runs 8 s of acks=all load from confluent-kafka, calls `crash` 2.5 s in, and checks that every
+/// acknowledged record is in the log afterwards, once per offset, in order, each key once.
+fn crash_under_load(bootstrap: &str, crash: impl FnOnce()) {
     let load = Command::new(tool(".venv/bin/python"))
         .args([
             repo_root().join("tests/clients/python_clients.py").to_str().unwrap(),
-            &broker.bootstrap(),
+            bootstrap,
             "ledger",
             "confluent-load",
-            "6",
+            "8",
         ])
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .expect("start the load");
     std::thread::sleep(Duration::from_millis(2_500));
-    broker.kill();
-    std::thread::sleep(Duration::from_millis(300));
-    broker.restart();
+    crash();
     let output = load.wait_with_output().unwrap();
     let result: Value =
         serde_json::from_slice(output.stdout.split(|b| *b == b'\n').rfind(|l| !l.is_empty()).unwrap_or_default())
             .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
     let acked = result["acked"].as_array().unwrap();
-    assert!(acked.len() > 500, "the load ran on both sides of the crash: {} acked", acked.len());
-    let log = read_all(&broker, "ledger");
+    assert!(acked.len() > 500, "the load ran on both sides of the crash: {} acked, {result:.300}", acked.len());
+    let out = ok(Command::new("kcat").args(["-b", bootstrap, "-C", "-t", "ledger", "-e", "-q", "-f", "%p %o %k\\n"]));
+    let log: Vec<(i32, i64, String)> = out
+        .lines()
+        .map(|line| {
+            let mut fields = line.splitn(3, ' ');
+            (
+                fields.next().unwrap().parse().unwrap(),
+                fields.next().unwrap().parse().unwrap(),
+                fields.next().unwrap_or_default().to_owned(),
+            )
+        })
+        .collect();
     let by_offset: BTreeMap<(i64, i64), String> =
         log.iter().map(|(p, o, k)| ((i64::from(*p), *o), k.clone())).collect();
     assert_eq!(by_offset.len(), log.len(), "one record per offset");
@@ -271,7 +422,6 @@ fn kill_9_under_acks_all_load_loses_no_acknowledged_record() {
             "acknowledged {key} at {partition}/{offset}"
         );
     }
-    // Every key at most once (idempotence across the reconnect), in send order per partition.
     let mut seen = BTreeMap::new();
     let mut last: BTreeMap<i32, i64> = BTreeMap::new();
     for (partition, _, key) in &log {
@@ -282,7 +432,6 @@ fn kill_9_under_acks_all_load_loses_no_acknowledged_record() {
             "order within partition {partition}"
         );
     }
-    assert!(broker.log().contains("rill broker started"));
 }
 
 #[test]
