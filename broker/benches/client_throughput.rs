@@ -30,10 +30,14 @@ impl Drop for Process {
 }
 
 fn start_rill(dir: &Path) -> (Process, String) {
-    let port = free_port();
+    start_node(dir, free_port(), &[])
+}
+
+fn start_node(dir: &Path, port: u16, extra: &[String]) -> (Process, String) {
     let child = Command::new(env!("CARGO_BIN_EXE_rill"))
         .args(["broker", "--set", &format!("listeners=PLAINTEXT://127.0.0.1:{port}")])
         .args(["--set", &format!("log.dirs={}", dir.display())])
+        .args(extra.iter().flat_map(|pair| ["--set".to_owned(), pair.clone()]))
         .env("RUST_LOG", "warn")
         .stdout(Stdio::null())
         .stderr(Stdio::null())
@@ -97,10 +101,32 @@ fn consume(bootstrap: &str, topic: &str, records: u64) -> f64 {
     records as f64 / elapsed
 }
 
+/// Three nodes on 127.0.0.1; returns them and the first node's address (the controller).
+fn start_cluster(dir: &Path) -> (Vec<Process>, String) {
+    let ports: Vec<(u16, u16)> = (0..3).map(|_| (free_port(), free_port())).collect();
+    let nodes: Vec<String> = ports.iter().enumerate().map(|(i, (k, n))| format!("{}@127.0.0.1:{k}:{n}", i + 1)).collect();
+    let mut processes = Vec::new();
+    let mut first = String::new();
+    for (i, (kafka, _)) in ports.iter().enumerate() {
+        let extra = [format!("node.id={}", i + 1), format!("rill.cluster.nodes={}", nodes.join(","))];
+        let (process, address) = start_node(&dir.join(format!("node-{}", i + 1)), *kafka, &extra);
+        processes.push(process);
+        if i == 0 {
+            first = address;
+        }
+    }
+    (processes, first)
+}
+
 fn create(bootstrap: &str, topic: &str, partitions: i32) {
+    create_replicated(bootstrap, topic, partitions, 1, 1);
+}
+
+fn create_replicated(bootstrap: &str, topic: &str, partitions: i32, replication_factor: i16, min_isr: i32) {
     let status = Command::new(env!("CARGO_BIN_EXE_rill"))
         .args(["topics", "create", "--bootstrap-server", bootstrap, "--topic", topic])
-        .args(["--partitions", &partitions.to_string()])
+        .args(["--partitions", &partitions.to_string(), "--replication-factor", &replication_factor.to_string()])
+        .args(["--config", &format!("min.insync.replicas={min_isr}")])
         .stdout(Stdio::null())
         .status()
         .unwrap();
@@ -141,6 +167,11 @@ fn main() {
     let mock_all = produce(&mock, "bench-acksall", &file, records, "all");
     let rill_all = produce(&rill, "bench-acksall", &file, records, "all");
     let rill_consume = consume(&rill, "bench-acks1", records);
+    let (_cluster, controller) = start_cluster(&log_dir.join("cluster"));
+    create_replicated(&controller, "bench-rf3", 1, 3, 2);
+    produce(&controller, "warmup", &small, 1_000, "1");
+    let cluster_all = produce(&controller, "bench-rf3", &file, records, "all");
+    let cluster_consume = consume(&controller, "bench-rf3", records);
     let _ = std::fs::remove_dir_all(&log_dir);
     println!("client throughput, {records} records of 100 B, kcat (librdkafka), 1 partition, 1 broker:");
     println!("| case | rill records/s | librdkafka mock records/s (reference) | rill / mock |");
@@ -148,4 +179,6 @@ fn main() {
     println!("| produce acks=1 | {rill_acks1:.0} | {mock_acks1:.0} | {:.2} |", rill_acks1 / mock_acks1);
     println!("| produce acks=all | {rill_all:.0} | {mock_all:.0} | {:.2} |", rill_all / mock_all);
     println!("| consume from the start | {rill_consume:.0} | (the mock keeps ~46k records per partition) | |");
+    println!("| 3 brokers, RF 3, min.insync.replicas 2: produce acks=all | {cluster_all:.0} | {mock_all:.0} (1 mock broker) | {:.2} |", cluster_all / mock_all);
+    println!("| 3 brokers: consume from the start | {cluster_consume:.0} | | |");
 }
