@@ -104,7 +104,8 @@ fn consume(bootstrap: &str, topic: &str, records: u64) -> f64 {
 /// Three nodes on 127.0.0.1; returns them and the first node's address (the controller).
 fn start_cluster(dir: &Path) -> (Vec<Process>, String) {
     let ports: Vec<(u16, u16)> = (0..3).map(|_| (free_port(), free_port())).collect();
-    let nodes: Vec<String> = ports.iter().enumerate().map(|(i, (k, n))| format!("{}@127.0.0.1:{k}:{n}", i + 1)).collect();
+    let nodes: Vec<String> =
+        ports.iter().enumerate().map(|(i, (k, n))| format!("{}@127.0.0.1:{k}:{n}", i + 1)).collect();
     let mut processes = Vec::new();
     let mut first = String::new();
     for (i, (kafka, _)) in ports.iter().enumerate() {

@@ -31,6 +31,8 @@ struct Cli {
 enum Command {
     /// Run a broker (Kafka wire protocol on `listeners`, data in `log.dirs`).
     Broker(BrokerArgs),
+    /// Start a local cluster of N brokers on 127.0.0.1 (one process each) for trying Rill out.
+    LocalCluster(LocalClusterArgs),
     /// Create, list, describe topics.
     Topics {
         #[command(subcommand)]
@@ -56,6 +58,26 @@ struct BrokerArgs {
     #[arg(long, alias = "metrics-port", value_name = "PORT")]
     http_port: Option<u16>,
     /// A directory of static files to serve on the HTTP port (the dashboard: `www/`).
+    #[arg(long, value_name = "DIR", requires = "http_port")]
+    www: Option<PathBuf>,
+}
+
+#[derive(Args)]
+struct LocalClusterArgs {
+    /// How many brokers.
+    #[arg(long, default_value_t = 3)]
+    brokers: u16,
+    /// Kafka port of broker 1; broker i listens on PORT + i − 1, and its internal channel on
+    /// PORT + 100 + i − 1.
+    #[arg(long, default_value_t = 9092)]
+    port: u16,
+    /// Where the brokers keep their data (one directory each).
+    #[arg(long, value_name = "DIR")]
+    log_dir: Option<PathBuf>,
+    /// Broker 1 serves HTTP (`/metrics`, and `--www`) on this port.
+    #[arg(long, value_name = "PORT")]
+    http_port: Option<u16>,
+    /// Static files for broker 1's HTTP port (the dashboard: `www/`).
     #[arg(long, value_name = "DIR", requires = "http_port")]
     www: Option<PathBuf>,
 }
@@ -130,6 +152,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Broker(args) => run_broker(&args),
+        Command::LocalCluster(args) => local_cluster(&args),
         Command::Topics { command } => topics(command),
         Command::Groups { command } => groups(command),
     };
@@ -200,6 +223,54 @@ fn run_broker(args: &BrokerArgs) -> Result<(), String> {
         .init();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
     runtime.block_on(server::run(config, listen, (advertised_host, i32::from(advertised.port()))))
+}
+
+fn local_cluster(args: &LocalClusterArgs) -> Result<(), String> {
+    if !(1..=9).contains(&args.brokers) {
+        return Err(format!("--brokers must be between 1 and 9, got {}", args.brokers));
+    }
+    let exe = std::env::current_exe().map_err(|e| e.to_string())?;
+    let root = args.log_dir.clone().unwrap_or_else(|| std::env::temp_dir().join("rill-local-cluster"));
+    let kafka = |i: u16| args.port + i - 1;
+    let internal = |i: u16| args.port + 100 + i - 1;
+    let nodes: Vec<String> =
+        (1..=args.brokers).map(|i| format!("{i}@127.0.0.1:{}:{}", kafka(i), internal(i))).collect();
+    let mut children = Vec::new();
+    for i in 1..=args.brokers {
+        let mut command = std::process::Command::new(&exe);
+        command
+            .arg("broker")
+            .args(["--set", &format!("node.id={i}")])
+            .args(["--set", &format!("listeners=PLAINTEXT://127.0.0.1:{}", kafka(i))])
+            .args(["--set", &format!("log.dirs={}", root.join(format!("broker-{i}")).display())])
+            .args(["--set", &format!("rill.cluster.nodes={}", nodes.join(","))])
+            .args(["--set", &format!("offsets.topic.replication.factor={}", args.brokers.min(3))])
+            .args(["--set", &format!("default.replication.factor={}", args.brokers.min(3))]);
+        if i == 1 {
+            if let Some(port) = args.http_port {
+                command.args(["--http-port", &port.to_string()]);
+            }
+            if let Some(www) = &args.www {
+                command.arg("--www").arg(www);
+            }
+        }
+        children.push(command.spawn().map_err(|e| format!("cannot start broker {i}: {e}"))?);
+    }
+    let bootstrap: Vec<String> = (1..=args.brokers).map(|i| format!("127.0.0.1:{}", kafka(i))).collect();
+    eprintln!("A {}-broker Rill cluster is starting (data in {}); Ctrl-C stops it.", args.brokers, root.display());
+    eprintln!("  bootstrap servers: {}", bootstrap.join(","));
+    eprintln!("  try: kcat -b {} -L", bootstrap[0]);
+    let mut failed = None;
+    for (index, mut child) in children.into_iter().enumerate() {
+        match child.wait() {
+            Ok(status) if !status.success() && failed.is_none() => {
+                failed = Some(format!("broker {} exited: {status}", index + 1))
+            }
+            Err(error) if failed.is_none() => failed = Some(error.to_string()),
+            _ => {}
+        }
+    }
+    failed.map_or(Ok(()), Err)
 }
 
 fn text(value: &StrBytes) -> &str {
@@ -312,7 +383,7 @@ fn metadata(bootstrap: &Bootstrap, topic: Option<&str>) -> Result<kafka_protocol
         wanted.name = Some(TopicName(StrBytes::from_string(name.to_owned())));
         vec![wanted]
     });
-    match client.call(ApiKey::Metadata, 9, &RequestKind::Metadata(request))? {
+    match client.call(ApiKey::Metadata, 12, &RequestKind::Metadata(request))? {
         ResponseKind::Metadata(response) => Ok(response),
         _ => Err("unexpected response".to_owned()),
     }
