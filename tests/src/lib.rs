@@ -406,6 +406,7 @@ pub struct RillBroker {
     pub log_dir: PathBuf,
     log_file: PathBuf,
     extra: Vec<String>,
+    args: Vec<String>,
 }
 
 /// `n` `rill` processes forming one cluster (`rill.cluster.nodes`), node 1 hosting the controller.
@@ -434,6 +435,7 @@ impl RillCluster {
                 metrics_port: free_port(),
                 log_dir: dir.join(format!("node-{}", i + 1)),
                 log_file: dir.join(format!("node-{}.log", i + 1)),
+                args: Vec::new(),
                 extra: vec![
                     format!("node.id={}", i + 1),
                     format!("rill.cluster.nodes={nodes}"),
@@ -459,6 +461,12 @@ impl RillBroker {
     /// Starts a one-broker cluster in `log_dir` (created if needed).
     #[must_use]
     pub fn start(log_dir: &Path) -> RillBroker {
+        RillBroker::start_with(log_dir, &[])
+    }
+
+    /// [`RillBroker::start`] with more `rill broker` arguments (e.g. `--www DIR`).
+    #[must_use]
+    pub fn start_with(log_dir: &Path, args: &[&str]) -> RillBroker {
         let mut broker = RillBroker {
             child: None,
             port: free_port(),
@@ -466,6 +474,7 @@ impl RillBroker {
             log_dir: log_dir.to_path_buf(),
             log_file: log_dir.with_extension("log"),
             extra: Vec::new(),
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
         };
         broker.restart();
         broker
@@ -487,6 +496,7 @@ impl RillBroker {
             .args(["--set", &format!("listeners=PLAINTEXT://127.0.0.1:{}", self.port)])
             .args(["--set", &format!("log.dirs={}", self.log_dir.display())])
             .args(self.extra.iter().flat_map(|pair| ["--set".to_owned(), pair.clone()]))
+            .args(&self.args)
             .stdout(Stdio::from(log.try_clone().expect("clone log handle")))
             .stderr(Stdio::from(log))
             .spawn()

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use rill_tests::{require_wasm_package, screenshot_dir, Browser, StaticServer};
+use rill_tests::{repo_root, require_wasm_package, screenshot_dir, Browser, RillBroker, StaticServer};
 use serde_json::Value;
 
 const LOAD: Duration = Duration::from_secs(60);
@@ -304,4 +304,21 @@ fn frame_time_with_5_brokers_12_partitions_at_1000_records_per_second() {
     );
     // The workload really runs at ~1000 records/s of virtual time (= wall time at 1x).
     assert!(rate > 300.0, "records acknowledged per second: {rate:.0}");
+}
+
+#[test]
+fn the_broker_serves_the_dashboard_and_its_metrics() {
+    // What `./scripts/run.sh` runs: the native broker serving www/ on its HTTP port.
+    require_wasm_package();
+    let www = repo_root().join("www");
+    let dir = std::env::temp_dir().join(format!("rill-test-www-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    let broker = RillBroker::start_with(&dir, &["--www", www.to_str().unwrap()]);
+    let browser = Browser::start();
+    browser.goto(&format!("http://127.0.0.1:{}/#scenario=acks1-leader-crash", broker.metrics_port));
+    browser.wait_until("return document.getElementById('trace-hash')?.textContent || null;", LOAD);
+    browser.click("#to-end");
+    browser.wait_until("return document.getElementById('lost-flag') !== null || null;", LOAD);
+    shot(&browser, "served-by-broker");
+    assert!(broker.metrics().contains("rill_connections"), "/metrics still answers");
 }
