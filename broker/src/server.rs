@@ -93,7 +93,7 @@ pub async fn run(config: BrokerConfig, listen: Listen, advertised: (String, i32)
     let internal_listener = match nodes.iter().find(|n| n.id == me) {
         Some(node) => {
             let address = format!("{}:{}", node.host, node.internal_port);
-            Some(TcpListener::bind(&address).await.map_err(|e| format!("cannot listen on {address} (internal): {e}"))?)
+            Some(bind(&address).await.map_err(|e| format!("cannot listen on {address} (internal): {e}"))?)
         }
         None if nodes.is_empty() => None,
         None => return Err(format!("node.id {me} is not in rill.cluster.nodes")),
@@ -143,6 +143,21 @@ pub async fn run(config: BrokerConfig, listen: Listen, advertised: (String, i32)
             }
         })
         .await
+}
+
+/// Binds a listener, retrying for a few seconds while the address is in use (a restarted
+/// broker whose old sockets, or another process's short-lived connection, still hold it).
+async fn bind(address: &str) -> std::io::Result<TcpListener> {
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        match TcpListener::bind(address).await {
+            Err(error) if error.kind() == std::io::ErrorKind::AddrInUse && Instant::now() < deadline => {
+                tracing::warn!(address, "address in use; retrying");
+                tokio::time::sleep(Duration::from_millis(200)).await;
+            }
+            result => return result,
+        }
+    }
 }
 
 async fn serve_internal(listener: TcpListener, node: Rc<RefCell<Node>>, wake: Rc<Notify>) {

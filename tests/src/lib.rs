@@ -146,8 +146,21 @@ fn serve(stream: TcpStream, root: &Path) {
 
 /// A free TCP port on 127.0.0.1.
 #[must_use]
+///
+/// Ports come from 20000–32767, below Linux's ephemeral range (32768–60999): a port the
+/// kernel picks with `bind(0)` can be handed again as the local port of an outgoing
+/// connection, and then a broker restarting on it finds it taken.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").expect("bind").local_addr().expect("address").port()
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let start = (std::process::id() % 400) * 30;
+    for _ in 0..12_000 {
+        let offset = (start + NEXT.fetch_add(1, Ordering::SeqCst)) % 12_000;
+        let port = u16::try_from(20_000 + offset).expect("below 32768");
+        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port in 20000-32000");
 }
 
 /// One HTTP/1.1 request to 127.0.0.1; returns the parsed JSON body.
