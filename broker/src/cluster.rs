@@ -141,6 +141,18 @@ impl WireImage {
     }
 }
 
+/// The controller's metadata as JSON (its persisted snapshot).
+#[must_use]
+pub fn image_to_json(image: &MetadataImage) -> Vec<u8> {
+    serde_json::to_vec_pretty(&WireImage::from(image)).unwrap_or_default()
+}
+
+/// Reads a snapshot written by [`image_to_json`].
+pub fn image_from_json(bytes: &[u8]) -> Result<MetadataImage, String> {
+    let wire: WireImage = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
+    wire.into_image()
+}
+
 /// The messages nodes exchange (the core's, minus client traffic).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 enum Wire {

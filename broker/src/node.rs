@@ -143,6 +143,10 @@ pub struct Node {
     metadata_log: PathBuf,
     /// Topics from the metadata file, created again once this broker has registered.
     restore: Vec<NewTopic>,
+    /// Where the controller persists its metadata.
+    snapshot_path: PathBuf,
+    /// Metadata epoch of the last persisted snapshot.
+    persisted_epoch: i64,
     /// The cluster's nodes (empty: one node).
     nodes: Vec<ClusterNode>,
     /// Senders to the other nodes.
@@ -194,11 +198,35 @@ impl Node {
                 }
             }
         }
-        let controller = controller;
+        let mut controller = controller;
         let hosts_controller = nodes.first().is_none_or(|first| first.id == config.node_id);
+        // The controller's snapshot (every published image) supersedes the topic list: it keeps
+        // partition leaders, ISRs and epochs across a restart.
+        let snapshot_path = log_dir.join("__rill_metadata.json");
+        let mut restored_names: Option<Vec<String>> = None;
+        if hosts_controller {
+            if let Ok(bytes) = std::fs::read(&snapshot_path) {
+                match cluster::image_from_json(&bytes) {
+                    Ok(image) => {
+                        restored_names = Some(image.topics.keys().map(ToString::to_string).collect());
+                        tracing::info!(
+                            metadata_epoch = image.metadata_epoch,
+                            topics = image.topics.len(),
+                            "controller restored its metadata"
+                        );
+                        controller.restore(0, image);
+                        restore.clear();
+                    }
+                    Err(error) => tracing::error!(%error, "ignoring an unreadable metadata snapshot"),
+                }
+            }
+        }
         // Partition directories of topics the metadata no longer has (a crash between a topic's
         // deletion and the removal of its files) must not come back if the name is reused.
-        let known: std::collections::BTreeSet<&str> = restore.iter().map(|t| t.name.as_str()).collect();
+        let known: std::collections::BTreeSet<&str> = match &restored_names {
+            Some(names) => names.iter().map(String::as_str).collect(),
+            None => restore.iter().map(|t| t.name.as_str()).collect(),
+        };
         // Only the controller's host knows the topics before any metadata arrives.
         let cleanup = if hosts_controller { std::fs::read_dir(&log_dir).ok() } else { None };
         if let Some(entries) = cleanup {
@@ -227,6 +255,8 @@ impl Node {
             parked: Vec::new(),
             metadata_log,
             restore,
+            snapshot_path,
+            persisted_epoch: 0,
             nodes,
             peers,
             metrics: Arc::new(Metrics::default()),
@@ -349,6 +379,10 @@ impl Node {
                     events.push(event);
                 }
             }
+            if !remote.is_empty() {
+                // Durable before any other node can act on it.
+                self.persist_snapshot();
+            }
             for (other, message) in remote {
                 self.send_peer(other, NodeId::Controller, false, &message);
             }
@@ -359,6 +393,7 @@ impl Node {
                 self.observe(&event);
             }
             if !moved {
+                self.persist_snapshot();
                 return;
             }
         }
@@ -806,6 +841,28 @@ impl Node {
         Ok(())
     }
 
+    /// Writes the controller's image when it changed (temp file, fsync, rename), before the
+    /// brokers act on it in a later round: a restarted controller must not forget epochs.
+    fn persist_snapshot(&mut self) {
+        let Some(controller) = self.controller.as_ref() else { return };
+        let epoch = controller.image().metadata_epoch;
+        if epoch == self.persisted_epoch {
+            return;
+        }
+        let bytes = cluster::image_to_json(controller.image());
+        let temp = self.snapshot_path.with_extension("json.tmp");
+        let written = std::fs::File::create(&temp)
+            .and_then(|mut file| {
+                use std::io::Write;
+                file.write_all(&bytes).and_then(|()| file.sync_all())
+            })
+            .and_then(|()| std::fs::rename(&temp, &self.snapshot_path));
+        match written {
+            Ok(()) => self.persisted_epoch = epoch,
+            Err(error) => tracing::error!(%error, "could not persist the controller's metadata"),
+        }
+    }
+
     /// Appends a line to the topic metadata file (fsynced: it is the controller's record).
     fn persist(&self, line: &str) {
         use std::io::Write;
@@ -859,6 +916,7 @@ impl Node {
             let allow = request.allow_auto_topic_creation || version < 4;
             for topic in wanted {
                 if allow
+                    && self.restore.is_empty()
                     && self.config.auto_create_topics_enable
                     && !self.broker.image().topics.contains_key(topic.as_str())
                 {

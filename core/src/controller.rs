@@ -105,6 +105,27 @@ impl Controller {
         }
     }
 
+    /// Takes up the metadata a previous incarnation of this controller published (the host
+    /// persists it, as KRaft keeps its metadata log): topics, partition states with their
+    /// epochs, brokers. Every known broker gets a fresh session; each must register again (its
+    /// old broker epoch is not known here), which fences it until it has caught up, so leaders
+    /// move on with higher epochs. Broker epochs continue above the image's metadata epoch.
+    pub fn restore(&mut self, now_ms: u64, image: MetadataImage) {
+        for (name, topic) in &image.topics {
+            self.topics.restore(crate::topic::Topic {
+                name: name.to_string(),
+                topic_id: topic.topic_id,
+                assignment: topic.partitions.iter().map(|p| p.replicas.clone()).collect(),
+                config: topic.config.clone(),
+            });
+        }
+        for id in image.brokers.keys() {
+            self.registrations.insert(*id, Registration { broker_epoch: -1, last_heartbeat_ms: now_ms });
+        }
+        self.next_broker_epoch = self.next_broker_epoch.max(image.metadata_epoch + 1);
+        self.image = image;
+    }
+
     /// Creates a topic (an admin request) on the unfenced brokers.
     pub fn create_topic(&mut self, now_ms: u64, request: &NewTopic) -> Result<()> {
         let brokers: Vec<BrokerInfo> = self

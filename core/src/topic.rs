@@ -172,6 +172,11 @@ impl Topics {
             .ok_or_else(|| Error::new(ErrorCode::UnknownTopicOrPartition, format!("topic '{name}' does not exist")))
     }
 
+    /// Puts back a topic that existed before (a controller taking up persisted metadata).
+    pub fn restore(&mut self, topic: Topic) {
+        self.topics.insert(topic.name.clone(), topic);
+    }
+
     /// A topic by name.
     #[must_use]
     pub fn get(&self, name: &str) -> Option<&Topic> {

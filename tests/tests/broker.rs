@@ -76,21 +76,35 @@ fn kcat(broker: &impl Target) -> Command {
 fn create_topic(broker: &impl Target, topic: &str, partitions: i32) {
     let rf = broker.replication_factor();
     let min_isr = if rf >= 3 { 2 } else { 1 };
-    let out = ok(Command::new(rill_binary()).args([
-        "topics",
-        "create",
-        "--bootstrap-server",
-        &broker.controller(),
-        "--topic",
-        topic,
-        "--partitions",
-        &partitions.to_string(),
-        "--replication-factor",
-        &rf.to_string(),
-        "--config",
-        &format!("min.insync.replicas={min_isr}"),
-    ]));
-    assert!(out.contains(&format!("Created topic {topic}")), "{out}");
+    // A broker that just (re)started is fenced until it has caught up with the metadata
+    // (its next heartbeat, broker.heartbeat.interval.ms): retry like an admin client would.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let output = run(Command::new(rill_binary()).args([
+            "topics",
+            "create",
+            "--bootstrap-server",
+            &broker.controller(),
+            "--topic",
+            topic,
+            "--partitions",
+            &partitions.to_string(),
+            "--replication-factor",
+            &rf.to_string(),
+            "--config",
+            &format!("min.insync.replicas={min_isr}"),
+        ]));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if output.status.success() {
+            assert!(String::from_utf8_lossy(&output.stdout).contains(&format!("Created topic {topic}")));
+            return;
+        }
+        assert!(
+            stderr.contains("INVALID_REPLICATION_FACTOR") && Instant::now() < deadline,
+            "creating {topic} failed: {stderr}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
 }
 
 fn produce_with_kcat(broker: &impl Target, topic: &str, lines: &str) {
@@ -373,6 +387,60 @@ fn kill_9_a_partition_leader_of_a_three_broker_cluster() {
     let after = describe();
     let line = after.lines().find(|l| field(l, "Partition: ") == partition && l.contains("Partition: ")).unwrap();
     assert!(field(line, "LeaderEpoch: ") > epoch, "a new leader epoch after the crash: {before} -> {after}");
+}
+
+#[test]
+fn a_whole_cluster_restart_keeps_every_record_and_epochs_only_grow() {
+    let mut cluster = RillCluster::start(&temp_dir("restart3"), 3);
+    create_topic(&cluster, "kept", 3);
+    let lines: String = (0..300).map(|i| format!("k{i}:v{i}\n")).collect();
+    produce_with_kcat(&cluster, "kept", &lines);
+    let controller = cluster.controller();
+    let epochs = || -> Vec<i64> {
+        let out = ok(Command::new(rill_binary()).args([
+            "topics",
+            "describe",
+            "--bootstrap-server",
+            &controller,
+            "--topic",
+            "kept",
+        ]));
+        out.lines()
+            .filter(|l| l.contains("Partition: "))
+            .map(|l| l.split('\t').find_map(|f| f.strip_prefix("LeaderEpoch: ")).unwrap().parse().unwrap())
+            .collect()
+    };
+    let before = epochs();
+    for broker in &mut cluster.brokers {
+        broker.kill();
+    }
+    for broker in &mut cluster.brokers {
+        broker.restart();
+    }
+    // Every partition gets a leader again (the brokers re-register and catch up).
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let out = ok(Command::new(rill_binary()).args([
+            "topics",
+            "describe",
+            "--bootstrap-server",
+            &controller,
+            "--topic",
+            "kept",
+        ]));
+        if out.matches("Leader: -1").count() == 0 && out.matches("Partition: ").count() == 3 {
+            break;
+        }
+        assert!(Instant::now() < deadline, "partitions stay offline after the restart:\n{out}");
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let after = epochs();
+    for (old, new) in before.iter().zip(&after) {
+        assert!(new >= old, "leader epochs only grow: {before:?} -> {after:?}");
+    }
+    assert_eq!(read_all(&cluster, "kept").len(), 300, "every record survived");
+    produce_with_kcat(&cluster, "kept", "after:restart\n");
+    assert_eq!(read_all(&cluster, "kept").len(), 301);
 }
 
 /// Runs 8 s of acks=all load from confluent-kafka, calls `crash` 2.5 s in, and checks that every
