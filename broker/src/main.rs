@@ -47,7 +47,8 @@ enum Command {
 
 #[derive(Args)]
 struct BrokerArgs {
-    /// A Kafka `server.properties` file (key=value lines with Kafka's names).
+    /// A config file with Kafka's names: `server.properties` (key=value lines) or a `.toml` file
+    /// (`node.id = 1`, dotted keys or tables: `[log] retention.hours = 24`).
     #[arg(long, short = 'c', value_name = "FILE")]
     config: Option<PathBuf>,
     /// Set one config, e.g. `--set node.id=1 --set log.dirs=/tmp/rill`; wins over the file.
@@ -177,11 +178,33 @@ fn listener_address(listeners: &str) -> Result<SocketAddr, String> {
         .ok_or_else(|| format!("listeners {listeners:?} names no address"))
 }
 
+/// A TOML value as a config value (nested tables are dotted Kafka names).
+fn from_toml(value: toml::Value) -> rill_core::config::ConfigValue {
+    use rill_core::config::ConfigValue;
+    match value {
+        toml::Value::Boolean(value) => ConfigValue::Bool(value),
+        toml::Value::Integer(value) => ConfigValue::Int(value),
+        toml::Value::Float(value) => ConfigValue::Float(value),
+        toml::Value::String(value) => ConfigValue::Str(value),
+        toml::Value::Array(values) => {
+            ConfigValue::List(values.into_iter().map(|v| from_toml(v).to_config_string()).collect())
+        }
+        toml::Value::Table(table) => ConfigValue::Table(table.into_iter().map(|(k, v)| (k, from_toml(v))).collect()),
+        toml::Value::Datetime(value) => ConfigValue::Str(value.to_string()),
+    }
+}
+
 fn run_broker(args: &BrokerArgs) -> Result<(), String> {
     let mut config = match &args.config {
         Some(path) => {
             let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            BrokerConfig::from_properties(&text).map_err(|e| format!("{}: {e}", path.display()))?
+            if path.extension().is_some_and(|e| e == "toml") {
+                let table: toml::Table = text.parse().map_err(|e| format!("{}: {e}", path.display()))?;
+                BrokerConfig::from_values(table.into_iter().map(|(k, v)| (k, from_toml(v))))
+                    .map_err(|e| format!("{}: {e}", path.display()))?
+            } else {
+                BrokerConfig::from_properties(&text).map_err(|e| format!("{}: {e}", path.display()))?
+            }
         }
         None => {
             let mut config = BrokerConfig::for_node(1);

@@ -524,6 +524,32 @@ fn a_torn_segment_tail_is_truncated_on_restart() {
     assert!(broker.is_running());
 }
 
+#[test]
+fn a_toml_config_file_with_kafka_names() {
+    let dir = temp_dir("toml");
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("broker.toml");
+    std::fs::write(
+        &file,
+        "node.id = 7\nnum.partitions = 4\noffsets.topic.replication.factor = 1\n\n[log]\nretention.hours = 24\n",
+    )
+    .unwrap();
+    let broker = RillBroker::start_with(&dir.join("data"), &["--config", file.to_str().unwrap()]);
+    produce_with_kcat(&broker, "auto", "a:1\n");
+    let metadata = ok(kcat(&broker).args(["-L", "-t", "auto"]));
+    assert!(metadata.contains("broker 7 at"), "node.id from the file: {metadata}");
+    assert!(metadata.contains("with 4 partitions"), "num.partitions from the file: {metadata}");
+    // A bad key is refused with its name.
+    std::fs::write(&file, "node.id = 7\nbogus.setting = 1\n").unwrap();
+    let output = run(Command::new(rill_binary()).args(["broker", "--config", file.to_str().unwrap()]));
+    assert!(!output.status.success());
+    assert!(
+        String::from_utf8_lossy(&output.stderr).contains("bogus.setting"),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 fn send(broker: &RillBroker, bytes: &[u8]) -> Vec<u8> {
     let mut stream = TcpStream::connect(("127.0.0.1", broker.port)).unwrap();
     stream.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
