@@ -315,19 +315,21 @@ async fn write_response(
     version: i16,
     response: &ResponseKind,
 ) -> std::io::Result<()> {
-    let mut body = BytesMut::new();
+    // The length prefix is written first and patched, so the (possibly megabytes of) records
+    // are copied into the frame once.
+    let mut frame = BytesMut::new();
+    frame.put_i32(0);
     let mut header = ResponseHeader::default();
     header.correlation_id = correlation_id;
     let encoded = header
-        .encode(&mut body, api_key.response_header_version(version))
-        .and_then(|()| response.encode(&mut body, version));
+        .encode(&mut frame, api_key.response_header_version(version))
+        .and_then(|()| response.encode(&mut frame, version));
     if let Err(error) = encoded {
         tracing::error!(%error, "could not encode a response");
         return Err(std::io::Error::other(error.to_string()));
     }
-    let mut frame = BytesMut::with_capacity(4 + body.len());
-    frame.put_i32(i32::try_from(body.len()).unwrap_or(i32::MAX));
-    frame.extend_from_slice(&body);
+    let length = i32::try_from(frame.len() - 4).unwrap_or(i32::MAX);
+    frame[0..4].copy_from_slice(&length.to_be_bytes());
     stream.write_all(&frame).await
 }
 
