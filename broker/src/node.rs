@@ -228,7 +228,9 @@ impl Node {
             None => restore.iter().map(|t| t.name.as_str()).collect(),
         };
         // Only the controller's host knows the topics before any metadata arrives.
-        let cleanup = if hosts_controller { std::fs::read_dir(&log_dir).ok() } else { None };
+        // Only with a readable snapshot: without one nothing is known, and nothing is deleted.
+        let cleanup =
+            if hosts_controller && restored_names.is_some() { std::fs::read_dir(&log_dir).ok() } else { None };
         if let Some(entries) = cleanup {
             for entry in entries.flatten() {
                 let name = entry.file_name().to_string_lossy().into_owned();
