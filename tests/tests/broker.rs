@@ -122,7 +122,20 @@ fn produce_with_kcat(broker: &impl Target, topic: &str, lines: &str) {
 
 /// (partition, offset, key) of every record, read with kcat from the start to the end.
 fn read_all(broker: &impl Target, topic: &str) -> Vec<(i32, i64, String)> {
-    let out = ok(kcat(broker).args(["-C", "-t", topic, "-e", "-q", "-f", "%p %o %k\\n"]));
+    read_all_from(&broker.bootstrap(), topic)
+}
+
+/// (partition, offset, key) of every record, read with kcat from the start to the end.
+fn read_all_from(bootstrap: &str, topic: &str) -> Vec<(i32, i64, String)> {
+    let out = ok(Command::new("kcat").args(["-b", bootstrap, "-X", "socket.timeout.ms=20000"]).args([
+        "-C",
+        "-t",
+        topic,
+        "-e",
+        "-q",
+        "-f",
+        "%p %o %k\\n",
+    ]));
     out.lines()
         .map(|line| {
             let mut fields = line.splitn(3, ' ');
@@ -466,18 +479,7 @@ fn crash_under_load(bootstrap: &str, crash: impl FnOnce()) {
             .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
     let acked = result["acked"].as_array().unwrap();
     assert!(acked.len() > 500, "the load ran on both sides of the crash: {} acked, {result:.300}", acked.len());
-    let out = ok(Command::new("kcat").args(["-b", bootstrap, "-C", "-t", "ledger", "-e", "-q", "-f", "%p %o %k\\n"]));
-    let log: Vec<(i32, i64, String)> = out
-        .lines()
-        .map(|line| {
-            let mut fields = line.splitn(3, ' ');
-            (
-                fields.next().unwrap().parse().unwrap(),
-                fields.next().unwrap().parse().unwrap(),
-                fields.next().unwrap_or_default().to_owned(),
-            )
-        })
-        .collect();
+    let log = read_all_from(bootstrap, "ledger");
     let by_offset: BTreeMap<(i64, i64), String> =
         log.iter().map(|(p, o, k)| ((i64::from(*p), *o), k.clone())).collect();
     assert_eq!(by_offset.len(), log.len(), "one record per offset");
