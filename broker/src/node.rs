@@ -469,17 +469,22 @@ impl Node {
         tracing::info!("{event}");
     }
 
+    /// A fresh id for a waiting request or one of the core requests it is made of.
+    fn next_id(&mut self) -> u64 {
+        let id = self.next_request_id;
+        self.next_request_id += 1;
+        id
+    }
+
     fn new_wait(&mut self, kind: WaitKind, parts: usize) -> (u64, oneshot::Receiver<ResponseKind>) {
         let (sender, receiver) = oneshot::channel();
-        let wait_id = self.next_request_id;
-        self.next_request_id += 1;
+        let wait_id = self.next_id();
         self.waiting.insert(wait_id, Waiting { parts: vec![None; parts], missing: parts, kind, reply: Some(sender) });
         (wait_id, receiver)
     }
 
     fn send_part(&mut self, conn: u32, wait_id: u64, part: usize, make: impl FnOnce(u64) -> Message) {
-        let request_id = self.next_request_id;
-        self.next_request_id += 1;
+        let request_id = self.next_id();
         self.parts.insert(request_id, (wait_id, part));
         let now = self.now_ms();
         self.broker.handle_message(now, NodeId::Client(conn), make(request_id));
@@ -1103,8 +1108,7 @@ impl Node {
                             batch,
                         });
                     } else {
-                        let request_id = self.next_request_id;
-                        self.next_request_id += 1;
+                        let request_id = self.next_id();
                         let now = self.now_ms();
                         self.broker.handle_message(
                             now,
@@ -1126,8 +1130,7 @@ impl Node {
     }
 
     fn fail_part(&mut self, wait_id: u64, part: usize, tp: TopicPartition, error: ErrorCode) {
-        let request_id = self.next_request_id;
-        self.next_request_id += 1;
+        let request_id = self.next_id();
         self.parts.insert(request_id, (wait_id, part));
         self.answer(Message::ProduceResponse { request_id, tp, error, base_offset: -1 });
     }

@@ -642,10 +642,6 @@ fn act(props: &Props) -> Html {
             }))
         })
     };
-    let set = |handle: &UseStateHandle<String>| {
-        let handle = handle.clone();
-        Callback::from(move |event: Event| handle.set(select_or_input(&event)))
-    };
     let brokers: Vec<i32> = state.view.snapshot.brokers.iter().map(|b| b.id).collect();
     let broker_options = |selected: &str| {
         brokers
@@ -665,19 +661,19 @@ fn act(props: &Props) -> Html {
             <h2>{ "Produce and break things" }</h2>
             <div class="form-grid">
                 <label>{ "Topic" }
-                    <select id="produce-topic" onchange={set(&topic)}>
+                    <select id="produce-topic" onchange={set_from(&topic)}>
                         { for topics.iter().map(|t| html! { <option value={t.clone()} selected={*t == topic_now}>{ t }</option> }) }
                     </select></label>
-                <label>{ "Key" }<input id="produce-key" value={(*key).clone()} onchange={set(&key)} /></label>
-                <label>{ "Value" }<input id="produce-value" value={(*value).clone()} onchange={set(&value)} /></label>
+                <label>{ "Key" }<input id="produce-key" value={(*key).clone()} onchange={set_from(&key)} /></label>
+                <label>{ "Value" }<input id="produce-value" value={(*value).clone()} onchange={set_from(&value)} /></label>
                 <label>{ "acks" }
-                    <select id="produce-acks" onchange={set(&acks)}>
+                    <select id="produce-acks" onchange={set_from(&acks)}>
                         { for ["0", "1", "all"].iter().map(|a| html! { <option value={*a} selected={*acks == *a}>{ a }</option> }) }
                     </select></label>
             </div>
             <div class="row">
                 <button id="produce" class="primary" onclick={produce}>{ "Send one record" }</button>
-                <label>{ "records/s " }<input id="rate" class="short" type="number" min="1" max="1000" value={(*rate).clone()} onchange={set(&rate)} /></label>
+                <label>{ "records/s " }<input id="rate" class="short" type="number" min="1" max="1000" value={(*rate).clone()} onchange={set_from(&rate)} /></label>
                 <button id="start-producer" onclick={start}>{ "Start producer" }</button>
             </div>
             if !state.view.workloads.is_empty() {
@@ -690,14 +686,20 @@ fn act(props: &Props) -> Html {
                 </ul>
             }
             <div class="row">
-                <label>{ "Link from " }<select id="link-from" onchange={set(&link_from)}>{ broker_options(&link_from) }</select></label>
-                <label>{ " to " }<select id="link-to" onchange={set(&link_to)}>{ broker_options(&link_to) }</select></label>
+                <label>{ "Link from " }<select id="link-from" onchange={set_from(&link_from)}>{ broker_options(&link_from) }</select></label>
+                <label>{ " to " }<select id="link-to" onchange={set_from(&link_to)}>{ broker_options(&link_to) }</select></label>
                 <button id="cut-link" onclick={link(false)}>{ "Cut" }</button>
                 <button id="heal-link" onclick={link(true)}>{ "Heal" }</button>
                 <button id="heal-network" onclick={dispatch.reform(|_| Action::Do(SimAction::Fault(Fault::HealNetwork)))}>{ "Heal all" }</button>
             </div>
         </section>
     }
+}
+
+/// A change handler storing the select's or input's new value in `handle`.
+fn set_from(handle: &UseStateHandle<String>) -> Callback<Event> {
+    let handle = handle.clone();
+    Callback::from(move |event: Event| handle.set(select_or_input(&event)))
 }
 
 fn select_or_input(event: &Event) -> String {
@@ -765,16 +767,12 @@ fn groups(props: &Props) -> Html {
             </div>
         }
     });
-    let set = |handle: &UseStateHandle<String>| {
-        let handle = handle.clone();
-        Callback::from(move |event: Event| handle.set(select_or_input(&event)))
-    };
     html! {
         <section class="panel" aria-label="Consumer groups" id="groups">
             <h2>{ "Consumer groups" }</h2>
             <div class="row">
-                <label>{ "group.id " }<input id="group-id" class="short" value={(*group_id).clone()} onchange={set(&group_id)} /></label>
-                <label>{ "assignor " }<select id="assignor" onchange={set(&assignor)}>
+                <label>{ "group.id " }<input id="group-id" class="short" value={(*group_id).clone()} onchange={set_from(&group_id)} /></label>
+                <label>{ "assignor " }<select id="assignor" onchange={set_from(&assignor)}>
                     { for ["range", "roundrobin", "cooperative-sticky"].iter().map(|a| html! { <option value={*a} selected={*assignor == *a}>{ a }</option> }) }
                 </select></label>
                 <button id="add-member" onclick={add}>{ "Add consumer" }</button>
