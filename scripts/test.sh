@@ -36,6 +36,7 @@ step "benchmark smoke run (figures: see BENCHMARKS.md)"
 cargo bench --locked -p rill-core --bench log_throughput -- --quick
 cargo bench --locked -p rill-core --bench sim_throughput -- --quick
 cargo bench --locked -p rill-core --bench group_throughput -- --quick
+cargo bench --locked -p rill-tests --bench wasm_speed -- --quick
 
 echo
 echo "all checks passed"

@@ -11,7 +11,9 @@
 // A benchmark measures wall time; it is a host of core, not core itself.
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
+
+use rill_core::collections::{VecMap, VecSet};
 use std::hint::black_box;
 use std::time::Instant;
 
@@ -31,7 +33,7 @@ fn members(owned: bool) -> Vec<MemberSubscription> {
     (0..MEMBERS)
         .map(|index| MemberSubscription {
             member_id: format!("member-{index:03}"),
-            topics: BTreeSet::from(["t".to_owned()]),
+            topics: VecSet::from(["t".to_owned()]),
             owned: if owned {
                 (0..PARTITIONS)
                     .filter(|p| usize::try_from(*p).unwrap() % MEMBERS == index)
@@ -102,11 +104,11 @@ fn coordinator_rebalance() -> f64 {
         .iter()
         .map(|(id, _)| MemberSubscription {
             member_id: id.clone(),
-            topics: BTreeSet::from(["t".to_owned()]),
+            topics: VecSet::from(["t".to_owned()]),
             owned: Vec::new(),
         })
         .collect();
-    let assignment = Assignor::Range.assign(&BTreeMap::from([("t".to_owned(), PARTITIONS)]), &subs);
+    let assignment = Assignor::Range.assign(&VecMap::from([("t".to_owned(), PARTITIONS)]), &subs);
     for (client, id) in &ids {
         let assignments = if *id == leader {
             assignment.iter().map(|(m, p)| (m.clone(), Bytes::from(format!("{}", p.len())))).collect()
@@ -184,7 +186,7 @@ fn main() {
     });
     println!("Consumer groups: {MEMBERS} members x {PARTITIONS} partitions");
     println!("{:<52} {:>14} {:>14}", "case", "ms", "vs sort ref");
-    let partitions = BTreeMap::from([("t".to_owned(), PARTITIONS)]);
+    let partitions = VecMap::from([("t".to_owned(), PARTITIONS)]);
     for (name, assignor, owned) in [
         ("assign: range", Assignor::Range, false),
         ("assign: roundrobin", Assignor::RoundRobin, false),

@@ -16,6 +16,8 @@
 use std::collections::{BTreeMap, VecDeque};
 use std::sync::Arc;
 
+use crate::collections::{self, VecMap};
+
 use crate::config::BrokerConfig;
 use crate::epoch::LeaderEpochCache;
 use crate::error::ErrorCode;
@@ -53,24 +55,24 @@ pub trait StorageFactory {
 
     /// Storages handed in but never opened (a broker that crashed before it learned its
     /// partitions must not lose them).
-    fn into_unopened(self) -> BTreeMap<TopicPartition, Self::Storage>
+    fn into_unopened(self) -> VecMap<TopicPartition, Self::Storage>
     where
         Self: Sized,
     {
-        BTreeMap::new()
+        VecMap::new()
     }
 }
 
 /// Hands out [`MemStorage`]s, returning ones kept from before a (simulated) restart.
 #[derive(Debug, Default)]
 pub struct MemStorageFactory {
-    kept: BTreeMap<TopicPartition, MemStorage>,
+    kept: VecMap<TopicPartition, MemStorage>,
 }
 
 impl MemStorageFactory {
     /// A factory that returns `kept` storages first.
     #[must_use]
-    pub fn with(kept: BTreeMap<TopicPartition, MemStorage>) -> MemStorageFactory {
+    pub fn with(kept: VecMap<TopicPartition, MemStorage>) -> MemStorageFactory {
         MemStorageFactory { kept }
     }
 }
@@ -81,7 +83,7 @@ impl StorageFactory for MemStorageFactory {
         self.kept.remove(tp).unwrap_or_default()
     }
 
-    fn into_unopened(self) -> BTreeMap<TopicPartition, MemStorage> {
+    fn into_unopened(self) -> VecMap<TopicPartition, MemStorage> {
         self.kept
     }
 }
@@ -120,7 +122,7 @@ struct ParkedFetch {
 
 #[derive(Debug)]
 struct LeaderState {
-    followers: BTreeMap<BrokerId, FollowerProgress>,
+    followers: VecMap<BrokerId, FollowerProgress>,
     pending_isr: Option<(Vec<BrokerId>, u64)>,
     /// After a rejected ISR change, no new proposal before this time.
     isr_retry_after_ms: u64,
@@ -182,6 +184,8 @@ pub struct BrokerNode<F: StorageFactory> {
     factory: F,
     broker_epoch: Option<i64>,
     image: Arc<MetadataImage>,
+    // A real broker can host thousands of partitions, created one by one: a B-tree, so adding
+    // one does not move all the others (see crate::collections).
     replicas: BTreeMap<TopicPartition, Replica<F::Storage>>,
     outbox: VecDeque<Outgoing>,
     events: VecDeque<Event>,
@@ -190,7 +194,7 @@ pub struct BrokerNode<F: StorageFactory> {
     next_producer_id: i64,
     next_log_cleanup_ms: u64,
     /// Group coordinators for the `__consumer_offsets` partitions this broker leads.
-    coordinators: BTreeMap<i32, GroupCoordinator>,
+    coordinators: VecMap<i32, GroupCoordinator>,
 }
 
 impl<F: StorageFactory> BrokerNode<F> {
@@ -211,7 +215,7 @@ impl<F: StorageFactory> BrokerNode<F> {
             next_request_id: 1,
             next_producer_id: 0,
             next_log_cleanup_ms: now_ms.saturating_add(cleanup_interval_ms),
-            coordinators: BTreeMap::new(),
+            coordinators: VecMap::new(),
         }
     }
 
@@ -260,7 +264,7 @@ impl<F: StorageFactory> BrokerNode<F> {
 
     /// Gives up every storage, opened or not (a crash: the caller decides what survives).
     #[must_use]
-    pub fn into_storages(self) -> BTreeMap<TopicPartition, F::Storage> {
+    pub fn into_storages(self) -> VecMap<TopicPartition, F::Storage> {
         let mut storages = self.factory.into_unopened();
         for (tp, replica) in self.replicas {
             storages.insert(tp, replica.log.into_storage());
@@ -599,7 +603,7 @@ impl<F: StorageFactory> BrokerNode<F> {
         let old_role = std::mem::replace(
             &mut replica.role,
             Role::Leader(LeaderState {
-                followers: BTreeMap::new(),
+                followers: VecMap::new(),
                 pending_isr: None,
                 isr_retry_after_ms: 0,
                 purgatory: Vec::new(),
@@ -1051,7 +1055,7 @@ impl<F: StorageFactory> BrokerNode<F> {
         } else {
             new_isr.extend(joining);
         }
-        new_isr.sort_unstable();
+        collections::sort(&mut new_isr);
         leader.pending_isr = Some((new_isr.clone(), now_ms));
         self.events.push_back(Event::IsrChangeProposed {
             broker: me,

@@ -7,7 +7,8 @@
 //! partitions from the leader up to the high watermark, in order. Rill simplification: one
 //! record per produce request (no linger/batching) and no idempotence yet.
 
-use std::collections::{BTreeMap, VecDeque};
+use crate::collections::VecMap;
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use bytes::Bytes;
@@ -195,7 +196,7 @@ pub struct Producer {
     partitioner: Partitioner,
     rng: Rng,
     queue: VecDeque<PendingRecord>,
-    in_flight: BTreeMap<u64, Box<InFlight>>,
+    in_flight: VecMap<u64, Box<InFlight>>,
     outbox: VecDeque<Outgoing>,
     outcomes: VecDeque<ProduceOutcome>,
     next_request_id: u64,
@@ -208,10 +209,10 @@ pub struct Producer {
 struct IdempotenceState {
     producer: Option<(i64, i16)>,
     init_in_flight: Option<(u64, u64)>,
-    next_sequence: BTreeMap<TopicPartition, i32>,
+    next_sequence: VecMap<TopicPartition, i32>,
     /// Partitions with a sequenced record backing off: later records wait behind it, or
     /// they would open a sequence gap.
-    held: std::collections::BTreeSet<TopicPartition>,
+    held: crate::collections::VecSet<TopicPartition>,
 }
 
 impl Producer {
@@ -226,7 +227,7 @@ impl Producer {
             partitioner,
             rng,
             queue: VecDeque::new(),
-            in_flight: BTreeMap::new(),
+            in_flight: VecMap::new(),
             outbox: VecDeque::new(),
             outcomes: VecDeque::new(),
             next_request_id: 1,
@@ -673,7 +674,7 @@ pub(crate) struct FetchTiming {
 /// leader wait and mark the metadata stale. Shared by [`Consumer`] and group members.
 pub(crate) fn send_due_fetches(
     now_ms: u64,
-    positions: &mut BTreeMap<TopicPartition, PartitionPosition>,
+    positions: &mut VecMap<TopicPartition, PartitionPosition>,
     metadata: &mut MetadataClient,
     next_request_id: &mut u64,
     timing: FetchTiming,
@@ -715,7 +716,7 @@ pub struct Consumer {
     id: u32,
     topics: Vec<Arc<str>>,
     metadata: MetadataClient,
-    positions: BTreeMap<TopicPartition, PartitionPosition>,
+    positions: VecMap<TopicPartition, PartitionPosition>,
     outbox: VecDeque<Outgoing>,
     events: VecDeque<ConsumerEvent>,
     next_request_id: u64,
@@ -731,7 +732,7 @@ impl Consumer {
             id,
             topics: topics.iter().map(|topic| Arc::from(*topic)).collect(),
             metadata: MetadataClient::new(bootstrap),
-            positions: BTreeMap::new(),
+            positions: VecMap::new(),
             outbox: VecDeque::new(),
             events: VecDeque::new(),
             next_request_id: 1,
@@ -749,7 +750,7 @@ impl Consumer {
 
     /// Next position per partition.
     #[must_use]
-    pub fn positions(&self) -> BTreeMap<TopicPartition, i64> {
+    pub fn positions(&self) -> VecMap<TopicPartition, i64> {
         self.positions.iter().map(|(tp, p)| (tp.clone(), p.position)).collect()
     }
 

@@ -8,7 +8,7 @@
 //!
 //! Rill-only keys start with `rill.`; every other key means what it means in Apache Kafka.
 
-use std::collections::BTreeMap;
+use crate::collections::VecMap;
 use std::fmt;
 
 use crate::error::{Error, ErrorCode};
@@ -59,7 +59,7 @@ pub enum ConfigValue {
     List(Vec<String>),
     /// A nested table: TOML's dotted keys (`log.retention.hours = 24`) arrive nested, and
     /// [`flatten_values`] joins them back into Kafka's dotted names.
-    Table(BTreeMap<String, ConfigValue>),
+    Table(VecMap<String, ConfigValue>),
 }
 
 impl ConfigValue {
@@ -414,7 +414,7 @@ macro_rules! config_struct {
 
             /// Keys whose value differs from the default, as strings.
             #[must_use]
-            pub fn overrides(&self) -> BTreeMap<&'static str, String> {
+            pub fn overrides(&self) -> VecMap<&'static str, String> {
                 self.entries()
                     .into_iter()
                     .filter(|entry| !entry.is_default)

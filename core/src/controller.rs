@@ -11,7 +11,8 @@
 //! `unclean.leader.election.enable`, the first unfenced replica (ISR becomes just it);
 //! otherwise the partition is offline and its ISR keeps its last member.
 
-use std::collections::{BTreeMap, VecDeque};
+use crate::collections::{self, VecMap};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crate::config::BrokerConfig;
@@ -34,7 +35,7 @@ struct Registration {
 #[derive(Debug)]
 pub struct Controller {
     config: BrokerConfig,
-    registrations: BTreeMap<BrokerId, Registration>,
+    registrations: VecMap<BrokerId, Registration>,
     topics: Topics,
     image: MetadataImage,
     next_broker_epoch: i64,
@@ -50,7 +51,7 @@ impl Controller {
     pub fn new(config: BrokerConfig, rng: Rng) -> Controller {
         Controller {
             config,
-            registrations: BTreeMap::new(),
+            registrations: VecMap::new(),
             topics: Topics::new(),
             image: MetadataImage::default(),
             next_broker_epoch: 1,
@@ -411,7 +412,7 @@ impl Controller {
             return (ErrorCode::IneligibleReplica, Some(state));
         }
         let mut isr = new_isr;
-        isr.sort_unstable();
+        collections::sort(&mut isr);
         isr.dedup();
         self.change_partition(tp, |state| state.isr = isr);
         self.publish(now_ms);
@@ -425,7 +426,7 @@ impl Controller {
         let interval_ms = u64::try_from(self.config.leader_imbalance_check_interval_seconds).unwrap_or(300) * 1_000;
         self.next_balance_ms = Some(now_ms + interval_ms);
         let threshold = i64::from(self.config.leader_imbalance_per_broker_percentage);
-        let mut preferred: BTreeMap<BrokerId, (i64, i64)> = BTreeMap::new();
+        let mut preferred: VecMap<BrokerId, (i64, i64)> = VecMap::new();
         for (_, state) in self.image.partitions() {
             if let Some(&first) = state.replicas.first() {
                 let entry = preferred.entry(first).or_default();

@@ -4,7 +4,7 @@
 //!
 //! **Contract.** This crate does no I/O, reads no clock, spawns no threads and uses no global
 //! or OS-seeded randomness. Time comes in as `now_ms: u64` arguments; randomness from a
-//! [`rng::Rng`] the caller seeds; collections are `BTreeMap`/`Vec` so iteration order is the
+//! [`rng::Rng`] the caller seeds; collections are `VecMap`/`Vec` so iteration order is the
 //! same on every platform (x86_64 and wasm32 alike). Clippy enforces this (`core/clippy.toml`).
 //! The same code runs in the native broker, in WebAssembly and in the deterministic simulation.
 //!
@@ -39,6 +39,7 @@
 
 pub mod broker;
 pub mod client;
+pub mod collections;
 pub mod config;
 pub mod controller;
 pub mod epoch;

@@ -407,6 +407,8 @@ impl<S: Storage> PartitionLog<S> {
             return Ok(result);
         };
         // Pass 1: the latest offset of every key in the cleanable range.
+        // Keys arrive in any order and there can be many: a B-tree, not a sorted Vec (see
+        // crate::collections).
         let mut latest: BTreeMap<Bytes, i64> = BTreeMap::new();
         let mut batches_by_segment = Vec::with_capacity(cleanable.len());
         for segment in &cleanable {

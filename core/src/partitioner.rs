@@ -6,7 +6,7 @@
 //! `batch.size` bytes went there, then picks another at random (from Rill's seeded [`Rng`]).
 //! [`PartitionerKind::RoundRobin`] is Kafka's `RoundRobinPartitioner`, which ignores keys.
 
-use std::collections::BTreeMap;
+use crate::collections::VecMap;
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::rng::Rng;
@@ -80,8 +80,8 @@ struct StickyState {
 pub struct Partitioner {
     kind: PartitionerKind,
     batch_size: usize,
-    sticky: BTreeMap<String, StickyState>,
-    round_robin: BTreeMap<String, u32>,
+    sticky: VecMap<String, StickyState>,
+    round_robin: VecMap<String, u32>,
 }
 
 impl Partitioner {
@@ -90,7 +90,7 @@ impl Partitioner {
     #[must_use]
     pub fn new(kind: PartitionerKind, batch_size: usize) -> Partitioner {
         assert!(batch_size > 0, "batch.size must be positive");
-        Partitioner { kind, batch_size, sticky: BTreeMap::new(), round_robin: BTreeMap::new() }
+        Partitioner { kind, batch_size, sticky: VecMap::new(), round_robin: VecMap::new() }
     }
 
     /// The strategy.

@@ -4,7 +4,7 @@
 //! Rill's seeded [`Rng`] where Kafka draws its random start index and shift. The first replica
 //! of each partition is its preferred leader; leaders spread round-robin over the brokers.
 
-use std::collections::BTreeMap;
+use crate::collections::{self, VecMap};
 
 use crate::error::{Error, ErrorCode, Result};
 use crate::rng::Rng;
@@ -59,7 +59,7 @@ pub fn assign_replicas(
         ));
     }
     let mut sorted: Vec<BrokerInfo> = brokers.to_vec();
-    sorted.sort_by_key(|broker| broker.id);
+    collections::sort_by_key(&mut sorted, |broker| broker.id);
     if sorted.windows(2).any(|pair| pair[0].id == pair[1].id) {
         return Err(Error::new(ErrorCode::InvalidReplicaAssignment, "duplicate broker id in broker list"));
     }
@@ -81,7 +81,7 @@ pub fn assign_replicas(
     };
     debug_assert!(assignment.iter().all(|replicas| {
         let mut ids = replicas.clone();
-        ids.sort_unstable();
+        collections::sort(&mut ids);
         ids.dedup();
         ids.len() == replication_factor
     }));
@@ -128,7 +128,7 @@ fn assign_rack_unaware(
 /// Brokers ordered so that consecutive brokers are on different racks (Kafka's
 /// `getRackAlternatedBrokerList`): one from each rack in rack order, repeatedly.
 fn rack_alternated(brokers: &[BrokerInfo]) -> Vec<&BrokerInfo> {
-    let mut by_rack: BTreeMap<&str, Vec<&BrokerInfo>> = BTreeMap::new();
+    let mut by_rack: VecMap<&str, Vec<&BrokerInfo>> = VecMap::new();
     for broker in brokers {
         by_rack.entry(broker.rack.as_deref().expect("all brokers have racks")).or_default().push(broker);
     }
@@ -155,7 +155,7 @@ fn assign_rack_aware(
     let count = arranged.len();
     let rack_count = {
         let mut racks: Vec<&str> = arranged.iter().filter_map(|broker| broker.rack.as_deref()).collect();
-        racks.sort_unstable();
+        collections::sort(&mut racks);
         racks.dedup();
         racks.len()
     };
@@ -195,7 +195,7 @@ fn assign_rack_aware(
 
 fn racks_with_replicas_full(racks: &[Option<&str>], rack_count: usize) -> bool {
     let mut distinct: Vec<&Option<&str>> = racks.iter().collect();
-    distinct.sort_unstable();
+    collections::sort(&mut distinct);
     distinct.dedup();
     distinct.len() == rack_count
 }

@@ -6,7 +6,8 @@
 //! a new leader has it: a retried duplicate gets its original offsets, a gap is
 //! `OUT_OF_ORDER_SEQUENCE_NUMBER`, an old epoch `INVALID_PRODUCER_EPOCH`.
 
-use std::collections::{BTreeMap, VecDeque};
+use crate::collections::VecMap;
+use std::collections::VecDeque;
 
 use crate::error::ErrorCode;
 use crate::record::RecordBatch;
@@ -49,7 +50,7 @@ pub enum SequenceCheck {
 /// Producer id → epoch and recent batches, for one partition.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct ProducerStateTable {
-    producers: BTreeMap<i64, ProducerEntry>,
+    producers: VecMap<i64, ProducerEntry>,
 }
 
 fn last_sequence(batch: &RecordBatch) -> i32 {

@@ -142,9 +142,9 @@ pub struct MetadataImage {
     /// Version; higher is newer.
     pub metadata_epoch: i64,
     /// Registered brokers.
-    pub brokers: std::collections::BTreeMap<BrokerId, BrokerMetadata>,
+    pub brokers: crate::collections::VecMap<BrokerId, BrokerMetadata>,
     /// Topics by name.
-    pub topics: std::collections::BTreeMap<Arc<str>, TopicMetadata>,
+    pub topics: crate::collections::VecMap<Arc<str>, TopicMetadata>,
 }
 
 impl MetadataImage {

@@ -6,7 +6,7 @@
 //! factor ≥ 1, ≤ brokers and ≤ `rill.max.replication.factor`, at most one replica of a partition
 //! per broker.
 
-use std::collections::BTreeMap;
+use crate::collections::VecMap;
 
 use crate::config::{BrokerConfig, TopicConfig};
 use crate::error::{Error, ErrorCode, Result};
@@ -104,7 +104,7 @@ impl Topic {
 /// The topic table.
 #[derive(Clone, Debug, Default)]
 pub struct Topics {
-    topics: BTreeMap<String, Topic>,
+    topics: VecMap<String, Topic>,
 }
 
 impl Topics {

@@ -2,6 +2,8 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
+use rill_core::collections::VecMap;
+
 use bytes::Bytes;
 use proptest::prelude::*;
 use rill_core::error::ErrorCode;
@@ -21,7 +23,7 @@ fn names(assigned: &[TopicPartition]) -> Vec<String> {
     assigned.iter().map(ToString::to_string).collect()
 }
 
-fn topic(name: &str, partitions: i32) -> BTreeMap<String, i32> {
+fn topic(name: &str, partitions: i32) -> VecMap<String, i32> {
     [(name.to_owned(), partitions)].into()
 }
 

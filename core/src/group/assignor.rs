@@ -12,7 +12,7 @@
 //!   subscriptions are equal, no partition owned twice, maximal stickiness for equal
 //!   subscriptions); it is not bit-for-bit Kafka's choice of *which* partitions move.
 
-use std::collections::{BTreeMap, BTreeSet};
+use crate::collections::{self, VecMap, VecSet};
 
 use crate::protocol::TopicPartition;
 
@@ -22,7 +22,7 @@ pub struct MemberSubscription {
     /// Member id.
     pub member_id: String,
     /// Subscribed topics.
-    pub topics: BTreeSet<String>,
+    pub topics: VecSet<String>,
     /// Partitions it owned in the previous generation (cooperative-sticky).
     pub owned: Vec<TopicPartition>,
 }
@@ -65,10 +65,10 @@ impl Assignor {
     #[must_use]
     pub fn assign(
         self,
-        partitions: &BTreeMap<String, i32>,
+        partitions: &VecMap<String, i32>,
         members: &[MemberSubscription],
-    ) -> BTreeMap<String, Vec<TopicPartition>> {
-        let mut result: BTreeMap<String, Vec<TopicPartition>> =
+    ) -> VecMap<String, Vec<TopicPartition>> {
+        let mut result: VecMap<String, Vec<TopicPartition>> =
             members.iter().map(|member| (member.member_id.clone(), Vec::new())).collect();
         match self {
             Assignor::Range => range(partitions, members, &mut result),
@@ -76,25 +76,25 @@ impl Assignor {
             Assignor::CooperativeSticky => cooperative_sticky(partitions, members, &mut result),
         }
         for assigned in result.values_mut() {
-            assigned.sort();
+            collections::sort(assigned);
         }
         debug_assert!(no_partition_twice(&result));
         result
     }
 }
 
-fn no_partition_twice(result: &BTreeMap<String, Vec<TopicPartition>>) -> bool {
-    let mut seen = BTreeSet::new();
+fn no_partition_twice(result: &VecMap<String, Vec<TopicPartition>>) -> bool {
+    let mut seen = VecSet::new();
     result.values().flatten().all(|tp| seen.insert(tp.clone()))
 }
 
 fn sorted_members(members: &[MemberSubscription]) -> Vec<&MemberSubscription> {
     let mut sorted: Vec<&MemberSubscription> = members.iter().collect();
-    sorted.sort_by(|a, b| a.member_id.cmp(&b.member_id));
+    collections::sort_by(&mut sorted, |a, b| a.member_id.cmp(&b.member_id));
     sorted
 }
 
-fn all_partitions(partitions: &BTreeMap<String, i32>, members: &[MemberSubscription]) -> Vec<TopicPartition> {
+fn all_partitions(partitions: &VecMap<String, i32>, members: &[MemberSubscription]) -> Vec<TopicPartition> {
     partitions
         .iter()
         .filter(|(topic, _)| members.iter().any(|member| member.topics.contains(*topic)))
@@ -103,9 +103,9 @@ fn all_partitions(partitions: &BTreeMap<String, i32>, members: &[MemberSubscript
 }
 
 fn range(
-    partitions: &BTreeMap<String, i32>,
+    partitions: &VecMap<String, i32>,
     members: &[MemberSubscription],
-    result: &mut BTreeMap<String, Vec<TopicPartition>>,
+    result: &mut VecMap<String, Vec<TopicPartition>>,
 ) {
     for (topic, count) in partitions {
         let subscribed: Vec<&MemberSubscription> =
@@ -127,9 +127,9 @@ fn range(
 }
 
 fn round_robin(
-    partitions: &BTreeMap<String, i32>,
+    partitions: &VecMap<String, i32>,
     members: &[MemberSubscription],
-    result: &mut BTreeMap<String, Vec<TopicPartition>>,
+    result: &mut VecMap<String, Vec<TopicPartition>>,
 ) {
     let sorted = sorted_members(members);
     if sorted.is_empty() {
@@ -150,9 +150,9 @@ fn round_robin(
 }
 
 fn cooperative_sticky(
-    partitions: &BTreeMap<String, i32>,
+    partitions: &VecMap<String, i32>,
     members: &[MemberSubscription],
-    result: &mut BTreeMap<String, Vec<TopicPartition>>,
+    result: &mut VecMap<String, Vec<TopicPartition>>,
 ) {
     let sorted = sorted_members(members);
     if sorted.is_empty() {
@@ -164,19 +164,19 @@ fn cooperative_sticky(
     // Quotas: everybody gets `minimum`, the first `extra` members to reach it one more.
     let minimum = total / count;
     let mut extra = total % count;
-    let existing: BTreeSet<&TopicPartition> = all.iter().collect();
-    let mut taken: BTreeSet<TopicPartition> = BTreeSet::new();
-    let mut previous_owner: BTreeMap<TopicPartition, String> = BTreeMap::new();
+    let existing: VecSet<&TopicPartition> = all.iter().collect();
+    let mut taken: VecSet<TopicPartition> = VecSet::new();
+    let mut previous_owner: VecMap<TopicPartition, String> = VecMap::new();
     // 1. Keep owned partitions (still existing, subscribed, not claimed twice) up to quota.
     let mut by_owned: Vec<&MemberSubscription> = sorted.clone();
-    by_owned.sort_by(|a, b| b.owned.len().cmp(&a.owned.len()).then(a.member_id.cmp(&b.member_id)));
+    collections::sort_by(&mut by_owned, |a, b| b.owned.len().cmp(&a.owned.len()).then(a.member_id.cmp(&b.member_id)));
     for member in &by_owned {
         let mut owned: Vec<&TopicPartition> = member
             .owned
             .iter()
             .filter(|tp| existing.contains(tp) && member.topics.contains(tp.topic.as_ref()))
             .collect();
-        owned.sort();
+        collections::sort(&mut owned);
         owned.dedup();
         for tp in &owned {
             previous_owner.entry((*tp).clone()).or_insert_with(|| member.member_id.clone());
@@ -205,7 +205,7 @@ fn cooperative_sticky(
         }
     }
     // 3. KIP-429: a partition changing hands between live members is revoked first.
-    let live: BTreeSet<&str> = sorted.iter().map(|member| member.member_id.as_str()).collect();
+    let live: VecSet<&str> = sorted.iter().map(|member| member.member_id.as_str()).collect();
     for (member_id, assigned) in result.iter_mut() {
         assigned.retain(
             |tp| !matches!(previous_owner.get(tp), Some(owner) if owner != member_id && live.contains(owner.as_str())),
@@ -232,7 +232,7 @@ mod tests {
     #[test]
     fn range_matches_kafka() {
         // Kafka's RangeAssignor javadoc: C0, C1 on t0, t1 with 3 partitions each.
-        let partitions: BTreeMap<String, i32> = [("t0".into(), 3), ("t1".into(), 3)].into();
+        let partitions: VecMap<String, i32> = [("t0".into(), 3), ("t1".into(), 3)].into();
         let members = [member("C0", &["t0", "t1"]), member("C1", &["t0", "t1"])];
         let result = Assignor::Range.assign(&partitions, &members);
         assert_eq!(names(&result["C0"]), ["t0-0", "t0-1", "t1-0", "t1-1"]);
@@ -243,7 +243,7 @@ mod tests {
     fn round_robin_matches_kafka() {
         // Kafka's RoundRobinAssignor javadoc: the same input gives
         // C0: [t0p0, t0p2, t1p1], C1: [t0p1, t1p0, t1p2].
-        let partitions: BTreeMap<String, i32> = [("t0".into(), 3), ("t1".into(), 3)].into();
+        let partitions: VecMap<String, i32> = [("t0".into(), 3), ("t1".into(), 3)].into();
         let members = [member("C0", &["t0", "t1"]), member("C1", &["t0", "t1"])];
         let result = Assignor::RoundRobin.assign(&partitions, &members);
         assert_eq!(names(&result["C0"]), ["t0-0", "t0-2", "t1-1"]);

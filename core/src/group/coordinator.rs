@@ -13,7 +13,8 @@
 //! Rill simplification (for now): offsets live in the coordinator's memory; storing them as
 //! records in `__consumer_offsets` (and rebuilding them after failover) is the next step.
 
-use std::collections::{BTreeMap, VecDeque};
+use crate::collections::VecMap;
+use std::collections::VecDeque;
 
 use bytes::Bytes;
 use serde::Serialize;
@@ -291,11 +292,11 @@ struct Group {
     protocol_type: String,
     protocol_name: String,
     leader: String,
-    members: BTreeMap<String, Member>,
+    members: VecMap<String, Member>,
     rebalance_deadline_ms: u64,
     /// The join phase started from Empty: wait the initial delay even if all have joined.
     initial_delay: bool,
-    offsets: BTreeMap<TopicPartition, i64>,
+    offsets: VecMap<TopicPartition, i64>,
 }
 
 impl Group {
@@ -306,10 +307,10 @@ impl Group {
             protocol_type: String::new(),
             protocol_name: String::new(),
             leader: String::new(),
-            members: BTreeMap::new(),
+            members: VecMap::new(),
             rebalance_deadline_ms: 0,
             initial_delay: false,
-            offsets: BTreeMap::new(),
+            offsets: VecMap::new(),
         }
     }
 }
@@ -344,7 +345,7 @@ pub struct GroupDescription {
 #[derive(Debug)]
 pub struct GroupCoordinator {
     config: GroupConfig,
-    groups: BTreeMap<String, Group>,
+    groups: VecMap<String, Group>,
     outbox: VecDeque<(NodeId, GroupResponse)>,
     next_member: u64,
     owner: String,
@@ -357,7 +358,7 @@ impl GroupCoordinator {
     pub fn new(config: GroupConfig, owner: &str) -> GroupCoordinator {
         GroupCoordinator {
             config,
-            groups: BTreeMap::new(),
+            groups: VecMap::new(),
             outbox: VecDeque::new(),
             next_member: 1,
             owner: owner.to_owned(),
@@ -424,7 +425,7 @@ impl GroupCoordinator {
 
     /// A group's committed offsets.
     #[must_use]
-    pub fn committed(&self, group_id: &str) -> BTreeMap<TopicPartition, i64> {
+    pub fn committed(&self, group_id: &str) -> VecMap<TopicPartition, i64> {
         self.groups.get(group_id).map(|group| group.offsets.clone()).unwrap_or_default()
     }
 
@@ -856,7 +857,7 @@ struct Join {
 
 /// Kafka's protocol selection: the protocol every member supports with the most votes, each
 /// member voting for its most preferred supported one.
-fn choose_protocol(members: &BTreeMap<String, Member>) -> String {
+fn choose_protocol(members: &VecMap<String, Member>) -> String {
     let mut candidates: Vec<&String> = Vec::new();
     if let Some(first) = members.values().next() {
         for (name, _) in &first.protocols {
@@ -865,7 +866,7 @@ fn choose_protocol(members: &BTreeMap<String, Member>) -> String {
             }
         }
     }
-    let mut votes: BTreeMap<&String, usize> = BTreeMap::new();
+    let mut votes: VecMap<&String, usize> = VecMap::new();
     for member in members.values() {
         if let Some((name, _)) = member.protocols.iter().find(|(n, _)| candidates.contains(&n)) {
             *votes.entry(name).or_default() += 1;

@@ -11,7 +11,8 @@
 //! Subscription and assignment bytes use Rill's own text format (the coordinator treats them
 //! as opaque, as on the wire).
 
-use std::collections::{BTreeMap, BTreeSet, VecDeque};
+use crate::collections::{VecMap, VecSet};
+use std::collections::VecDeque;
 
 use bytes::Bytes;
 
@@ -120,7 +121,7 @@ fn decode_subscription(member_id: &str, bytes: &[u8]) -> MemberSubscription {
     let (topics, owned) = text.split_once(';').unwrap_or((&text, ""));
     MemberSubscription {
         member_id: member_id.to_owned(),
-        topics: topics.split(',').filter(|t| !t.is_empty()).map(str::to_owned).collect::<BTreeSet<_>>(),
+        topics: topics.split(',').filter(|t| !t.is_empty()).map(str::to_owned).collect::<VecSet<_>>(),
         owned: decode_partitions(owned),
     }
 }
@@ -138,7 +139,7 @@ pub struct GroupConsumer {
     pending: Option<(Pending, u64, u64)>,
     retry_at_ms: u64,
     assignment: Vec<TopicPartition>,
-    positions: BTreeMap<TopicPartition, PartitionPosition>,
+    positions: VecMap<TopicPartition, PartitionPosition>,
     next_heartbeat_ms: u64,
     next_commit_ms: u64,
     rejoin_after_sync: bool,
@@ -166,7 +167,7 @@ impl GroupConsumer {
             pending: None,
             retry_at_ms: 0,
             assignment: Vec::new(),
-            positions: BTreeMap::new(),
+            positions: VecMap::new(),
             next_heartbeat_ms: 0,
             next_commit_ms: 0,
             rejoin_after_sync: false,
@@ -216,7 +217,7 @@ impl GroupConsumer {
 
     /// Next positions.
     #[must_use]
-    pub fn positions(&self) -> BTreeMap<TopicPartition, i64> {
+    pub fn positions(&self) -> VecMap<TopicPartition, i64> {
         self.positions.iter().map(|(tp, p)| (tp.clone(), p.position)).collect()
     }
 
@@ -519,7 +520,7 @@ impl GroupConsumer {
         let assignor = Assignor::from_name(protocol_name).unwrap_or(self.config.assignor);
         let subscriptions: Vec<MemberSubscription> =
             members.iter().map(|(member_id, bytes)| decode_subscription(member_id, bytes)).collect();
-        let mut partitions = BTreeMap::new();
+        let mut partitions = VecMap::new();
         for subscription in &subscriptions {
             for topic in &subscription.topics {
                 if let Some(metadata) = self.metadata.image.topics.get(topic.as_str()) {

@@ -16,7 +16,9 @@
 //! member that lost its tail, even if another replica still has the data). Those losses are
 //! reported by acks setting so they can be shown.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
+
+use crate::collections::{VecMap, VecSet};
 
 use serde::Serialize;
 
@@ -161,20 +163,22 @@ struct AckedWrite {
 /// Watches events and states; see the module doc.
 #[derive(Debug, Default)]
 pub struct Checker {
-    committed: BTreeMap<TopicPartition, Vec<Option<u64>>>,
-    verified: BTreeMap<(TopicPartition, BrokerId), i64>,
-    leaders_by_epoch: BTreeMap<(TopicPartition, i32), BrokerId>,
-    controller_epochs: BTreeMap<TopicPartition, i32>,
-    leader_epoch_of: BTreeMap<(TopicPartition, BrokerId), i32>,
-    high_watermarks: BTreeMap<(TopicPartition, BrokerId, i32), i64>,
-    unclean: BTreeSet<TopicPartition>,
-    crash_losses: BTreeMap<TopicPartition, Vec<(i64, i64)>>,
-    consumer_next: BTreeMap<(u32, TopicPartition), i64>,
-    compacted: BTreeSet<String>,
-    owners: BTreeMap<(String, i32, TopicPartition), u32>,
-    group_consumed: BTreeMap<(String, TopicPartition), i64>,
-    member_group: BTreeMap<u32, String>,
+    committed: VecMap<TopicPartition, Vec<Option<u64>>>,
+    verified: VecMap<(TopicPartition, BrokerId), i64>,
+    leaders_by_epoch: VecMap<(TopicPartition, i32), BrokerId>,
+    controller_epochs: VecMap<TopicPartition, i32>,
+    leader_epoch_of: VecMap<(TopicPartition, BrokerId), i32>,
+    high_watermarks: VecMap<(TopicPartition, BrokerId, i32), i64>,
+    unclean: VecSet<TopicPartition>,
+    crash_losses: VecMap<TopicPartition, Vec<(i64, i64)>>,
+    consumer_next: VecMap<(u32, TopicPartition), i64>,
+    compacted: VecSet<String>,
+    owners: VecMap<(String, i32, TopicPartition), u32>,
+    group_consumed: VecMap<(String, TopicPartition), i64>,
+    member_group: VecMap<u32, String>,
     acked: Vec<AckedWrite>,
+    // Keyed by record fingerprints (hashes): inserts land anywhere and grow with the run, so
+    // these two are B-trees, not sorted Vecs (see crate::collections).
     sends: BTreeMap<u64, u64>,
     committed_copies: BTreeMap<(TopicPartition, u64), u64>,
     report: CheckReport,
@@ -591,11 +595,11 @@ impl Checker {
     /// records (offset → fingerprint) as read from its final leader.
     pub fn check_acknowledged(
         &mut self,
-        final_logs: &BTreeMap<TopicPartition, BTreeMap<i64, (u64, Option<u64>)>>,
+        final_logs: &VecMap<TopicPartition, VecMap<i64, (u64, Option<u64>)>>,
         event_index: u64,
         time_ms: u64,
     ) {
-        let mut seen: BTreeMap<(TopicPartition, u64), u64> = BTreeMap::new();
+        let mut seen: VecMap<(TopicPartition, u64), u64> = VecMap::new();
         // Internal topics (__consumer_offsets) repeat keys and values by design.
         for (tp, records) in final_logs.iter().filter(|(tp, _)| !tp.topic.starts_with("__")) {
             for (print, _) in records.values() {
@@ -605,7 +609,7 @@ impl Checker {
         let acked = std::mem::take(&mut self.acked);
         // The same key and value may legitimately be written more than once (a user sending
         // it twice): only copies beyond the number of acknowledged sends are duplicates.
-        let mut sent: BTreeMap<(TopicPartition, u64), u64> = BTreeMap::new();
+        let mut sent: VecMap<(TopicPartition, u64), u64> = VecMap::new();
         for write in &acked {
             if let Some(tp) = &write.tp {
                 *sent.entry((tp.clone(), write.fingerprint)).or_default() += 1;
@@ -614,7 +618,7 @@ impl Checker {
         let expected = |key: &(TopicPartition, u64)| sent.get(key).copied().unwrap_or(1).max(1);
         self.report.duplicates = seen.iter().map(|(key, count)| count.saturating_sub(expected(key))).sum();
         // Idempotence: a record written once is in the log once.
-        let mut reported = BTreeMap::new();
+        let mut reported = VecMap::new();
         for write in acked.iter().filter(|write| write.idempotent) {
             let Some(tp) = &write.tp else { continue };
             let key = (tp.clone(), write.fingerprint);

@@ -19,8 +19,9 @@ pub mod spec;
 pub mod sweep;
 pub mod trace;
 
+use crate::collections::{self, VecMap, VecSet};
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BTreeSet, BinaryHeap};
+use std::collections::BinaryHeap;
 use std::fmt;
 use std::sync::Arc;
 
@@ -402,7 +403,7 @@ pub enum BrokerStatus {
 struct BrokerSlot {
     node: Option<BrokerNode<MemStorageFactory>>,
     incarnation: u64,
-    kept: BTreeMap<TopicPartition, MemStorage>,
+    kept: VecMap<TopicPartition, MemStorage>,
     status: BrokerStatus,
     held: Vec<(NodeId, Message)>,
 }
@@ -436,23 +437,23 @@ pub struct Sim {
     now_ms: u64,
     rng: Rng,
     queue: EventQueue,
-    brokers: BTreeMap<BrokerId, BrokerSlot>,
+    brokers: VecMap<BrokerId, BrokerSlot>,
     controller: Controller,
-    producers: BTreeMap<u32, ProducerSlot>,
-    consumers: BTreeMap<u32, Consumer>,
-    group_consumers: BTreeMap<u32, GroupConsumer>,
-    cut: BTreeSet<(Host, Host)>,
-    isolated: BTreeSet<BrokerId>,
+    producers: VecMap<u32, ProducerSlot>,
+    consumers: VecMap<u32, Consumer>,
+    group_consumers: VecMap<u32, GroupConsumer>,
+    cut: VecSet<(Host, Host)>,
+    isolated: VecSet<BrokerId>,
     drop_per_million: u32,
-    last_delivery_ms: BTreeMap<(NodeId, NodeId), u64>,
-    timers: BTreeMap<NodeId, u64>,
+    last_delivery_ms: VecMap<(NodeId, NodeId), u64>,
+    timers: VecMap<NodeId, u64>,
     trace: Vec<TraceEvent>,
     trace_hasher: StableHasher,
     trace_len: u64,
     events: u64,
     checker: Checker,
     reported_violations: usize,
-    leader_fingerprints: BTreeMap<BrokerId, u64>,
+    leader_fingerprints: VecMap<BrokerId, u64>,
     producing: bool,
     last_fault: Option<(u64, String)>,
     next_workload_client: u32,
@@ -471,23 +472,23 @@ impl Sim {
         let mut sim = Sim {
             now_ms: 0,
             queue: EventQueue::default(),
-            brokers: BTreeMap::new(),
+            brokers: VecMap::new(),
             controller,
-            producers: BTreeMap::new(),
-            consumers: BTreeMap::new(),
-            group_consumers: BTreeMap::new(),
-            cut: BTreeSet::new(),
-            isolated: BTreeSet::new(),
+            producers: VecMap::new(),
+            consumers: VecMap::new(),
+            group_consumers: VecMap::new(),
+            cut: VecSet::new(),
+            isolated: VecSet::new(),
             drop_per_million: config.network.drop_per_million,
-            last_delivery_ms: BTreeMap::new(),
-            timers: BTreeMap::new(),
+            last_delivery_ms: VecMap::new(),
+            timers: VecMap::new(),
             trace: Vec::new(),
             trace_hasher: StableHasher::default(),
             trace_len: 0,
             events: 0,
             checker: Checker::new(),
             reported_violations: 0,
-            leader_fingerprints: BTreeMap::new(),
+            leader_fingerprints: VecMap::new(),
             producing: true,
             last_fault: None,
             next_workload_client: 0,
@@ -502,7 +503,7 @@ impl Sim {
                 BrokerSlot {
                     node: Some(node),
                     incarnation: 0,
-                    kept: BTreeMap::new(),
+                    kept: VecMap::new(),
                     status: BrokerStatus::Up,
                     held: Vec::new(),
                 },
@@ -716,7 +717,9 @@ impl Sim {
                 _ => None,
             })
             .collect();
-        messages.sort_by_key(|message| (message.sent_ms, message.deliver_ms, message.from, message.to));
+        collections::sort_by_key(&mut messages, |message| {
+            (message.sent_ms, message.deliver_ms, message.from, message.to)
+        });
         messages
     }
 
@@ -868,7 +871,7 @@ impl Sim {
                 cut_links.push((*other, *id));
             }
         }
-        cut_links.sort_unstable();
+        collections::sort(&mut cut_links);
         cut_links.dedup();
         let groups = self.group_snapshots();
         Snapshot {
@@ -1528,7 +1531,7 @@ impl Sim {
         }
         self.run_for(settle_ms);
         let index = self.trace_len;
-        let mut final_logs: BTreeMap<TopicPartition, BTreeMap<i64, (u64, Option<u64>)>> = BTreeMap::new();
+        let mut final_logs: VecMap<TopicPartition, VecMap<i64, (u64, Option<u64>)>> = VecMap::new();
         let partitions: Vec<(TopicPartition, Option<BrokerId>, Vec<BrokerId>)> = self
             .controller
             .image()
@@ -1543,10 +1546,10 @@ impl Sim {
                 }
             }
             let Some(log) = leader.and_then(|leader| self.broker(leader)).and_then(|broker| broker.log(&tp)) else {
-                final_logs.insert(tp, BTreeMap::new());
+                final_logs.insert(tp, VecMap::new());
                 continue;
             };
-            let mut records = BTreeMap::new();
+            let mut records = VecMap::new();
             for batch in log.batches_from(log.log_start_offset(), ReadLimit::HighWatermark) {
                 for record in batch.records().flatten() {
                     let key = record.record.key.as_deref();
@@ -1570,7 +1573,7 @@ impl Sim {
 
     /// Acks setting of each producer, by client number.
     #[must_use]
-    pub fn producer_acks(&self) -> BTreeMap<u32, Acks> {
+    pub fn producer_acks(&self) -> VecMap<u32, Acks> {
         self.producers.iter().map(|(id, slot)| (*id, slot.spec.config.acks)).collect()
     }
 

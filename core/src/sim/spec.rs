@@ -2,7 +2,7 @@
 //! [`Snapshot`]: what it looks like now, as plain data. The wasm API and the dashboard speak
 //! these; native tests use the same types, so a scenario means the same thing everywhere.
 
-use std::collections::BTreeMap;
+use crate::collections::VecMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -42,7 +42,7 @@ pub struct TopicSpec {
     pub unclean_leader_election: bool,
     /// Other topic configs by Kafka key (`retention.ms`, `flush.messages`, ...).
     #[serde(default)]
-    pub configs: BTreeMap<String, String>,
+    pub configs: VecMap<String, String>,
     /// Manual replica assignment, one broker list per partition (like CreateTopics'
     /// `assignments`); none for Kafka's placement.
     #[serde(default)]
@@ -149,7 +149,7 @@ pub struct ClusterSpec {
     pub topics: Vec<TopicSpec>,
     /// Broker configs by Kafka key (`replica.lag.time.max.ms`, ...).
     #[serde(default)]
-    pub broker_configs: BTreeMap<String, String>,
+    pub broker_configs: VecMap<String, String>,
     /// Fastest one-way network delivery (default 1 ms).
     #[serde(default = "latency_min")]
     pub latency_min_ms: u64,
@@ -185,7 +185,7 @@ impl Default for ClusterSpec {
             brokers: 3,
             controller_host: None,
             topics: Vec::new(),
-            broker_configs: BTreeMap::new(),
+            broker_configs: VecMap::new(),
             latency_min_ms: 1,
             latency_max_ms: 5,
             drop_per_million: 0,
