@@ -184,7 +184,7 @@ fn from_toml(value: toml::Value) -> rill_core::config::ConfigValue {
     match value {
         toml::Value::Boolean(value) => ConfigValue::Bool(value),
         toml::Value::Integer(value) => ConfigValue::Int(value),
-        toml::Value::Float(value) => ConfigValue::Float(value),
+        toml::Value::Float(value) => ConfigValue::Str(value.to_string()),
         toml::Value::String(value) => ConfigValue::Str(value),
         toml::Value::Array(values) => {
             ConfigValue::List(values.into_iter().map(|v| from_toml(v).to_config_string()).collect())

@@ -13,7 +13,7 @@
 //! the [`Storage`] trait: an acknowledgement goes out only after the storage call returned, so
 //! with `flush.messages=1` an ack implies the data was flushed.
 
-use std::collections::{BTreeMap, VecDeque};
+use std::collections::VecDeque;
 use std::sync::Arc;
 
 use crate::collections::{self, VecMap};
@@ -184,9 +184,9 @@ pub struct BrokerNode<F: StorageFactory> {
     factory: F,
     broker_epoch: Option<i64>,
     image: Arc<MetadataImage>,
-    // A real broker can host thousands of partitions, created one by one: a B-tree, so adding
-    // one does not move all the others (see crate::collections).
-    replicas: BTreeMap<TopicPartition, Replica<F::Storage>>,
+    // A real broker can host thousands of partitions, created one by one: boxed, so adding one
+    // moves pointers, not replicas (see crate::collections).
+    replicas: VecMap<TopicPartition, Box<Replica<F::Storage>>>,
     outbox: VecDeque<Outgoing>,
     events: VecDeque<Event>,
     next_heartbeat_ms: u64,
@@ -208,7 +208,7 @@ impl<F: StorageFactory> BrokerNode<F> {
             factory,
             broker_epoch: None,
             image: Arc::new(MetadataImage::default()),
-            replicas: BTreeMap::new(),
+            replicas: VecMap::new(),
             outbox: VecDeque::new(),
             events: VecDeque::new(),
             next_heartbeat_ms: now_ms,
@@ -234,13 +234,13 @@ impl<F: StorageFactory> BrokerNode<F> {
     /// Views of every hosted replica.
     #[must_use]
     pub fn replicas(&self) -> Vec<ReplicaView> {
-        self.replicas.values().map(Replica::view).collect()
+        self.replicas.values().map(|replica| replica.view()).collect()
     }
 
     /// A replica's view.
     #[must_use]
     pub fn replica(&self, tp: &TopicPartition) -> Option<ReplicaView> {
-        self.replicas.get(tp).map(Replica::view)
+        self.replicas.get(tp).map(|replica| replica.view())
     }
 
     /// A replica's log (read-only), for checkers and tests.
@@ -553,7 +553,7 @@ impl<F: StorageFactory> BrokerNode<F> {
                 let (epochs, producers) = rebuild_state(&log);
                 let role = Role::Follower(FollowerState { fetch_in_flight: None, next_fetch_ms: now_ms });
                 let replica = Replica { tp: tp.clone(), log, epochs, producers, state: state.clone(), role };
-                self.replicas.insert(tp.clone(), replica);
+                self.replicas.insert(tp.clone(), Box::new(replica));
                 self.take_role(now_ms, &tp, state.clone(), true);
             } else {
                 self.take_role(now_ms, &tp, state.clone(), false);
@@ -752,7 +752,9 @@ impl<F: StorageFactory> BrokerNode<F> {
                         deadline_ms: now_ms.saturating_add(timeout_ms),
                         commit,
                     };
-                    if let Some(Replica { role: Role::Leader(leader), .. }) = self.replicas.get_mut(&offsets_tp) {
+                    if let Some(Replica { role: Role::Leader(leader), .. }) =
+                        self.replicas.get_mut(&offsets_tp).map(|replica| &mut **replica)
+                    {
                         leader.purgatory.push(pending);
                     }
                     self.maybe_advance_high_watermark(now_ms, &offsets_tp);
@@ -913,7 +915,8 @@ impl<F: StorageFactory> BrokerNode<F> {
     }
 
     fn expire_purgatory(&mut self, now_ms: u64, tp: &TopicPartition) {
-        let Some(Replica { role: Role::Leader(leader), .. }) = self.replicas.get_mut(tp) else {
+        let Some(Replica { role: Role::Leader(leader), .. }) = self.replicas.get_mut(tp).map(|replica| &mut **replica)
+        else {
             return;
         };
         let (expired, kept): (Vec<PendingProduce>, Vec<PendingProduce>) =

@@ -49,10 +49,9 @@ impl From<ConfigError> for Error {
 pub enum ConfigValue {
     /// `true` / `false`.
     Bool(bool),
-    /// An integer.
+    /// An integer. (A floating point number arrives as [`ConfigValue::Str`] in its written
+    /// form: the only decimal configs are [`Ratio`]s, parsed from text.)
     Int(i64),
-    /// A floating point number.
-    Float(f64),
     /// A string.
     Str(String),
     /// A list, rendered comma-separated as Kafka's `LIST` type is.
@@ -69,7 +68,6 @@ impl ConfigValue {
         match self {
             ConfigValue::Bool(value) => value.to_string(),
             ConfigValue::Int(value) => value.to_string(),
-            ConfigValue::Float(value) => value.to_string(),
             ConfigValue::Str(value) => value.clone(),
             ConfigValue::List(values) => values.join(","),
             ConfigValue::Table(_) => String::new(),
@@ -172,12 +170,72 @@ macro_rules! integer_field {
 }
 integer_field!(i16, i32, i64);
 
-impl ConfigField for f64 {
-    fn parse(text: &str) -> Result<f64, String> {
-        match text.trim().parse::<f64>() {
-            Ok(value) if value.is_finite() => Ok(value),
-            _ => Err("expected a finite number".into()),
+/// A ratio such as Kafka's `min.cleanable.dirty.ratio` (a `DOUBLE` in Kafka), kept exactly in
+/// millionths. Parsing and printing decimals without floating point keeps std's float
+/// formatting and parsing (~25 KB) out of the WebAssembly build; Kafka's ratios are never given
+/// with more than a few decimals.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Default)]
+pub struct Ratio {
+    millionths: u32,
+}
+
+impl Ratio {
+    /// 0.0.
+    pub const ZERO: Ratio = Ratio { millionths: 0 };
+    /// 1.0.
+    pub const ONE: Ratio = Ratio { millionths: 1_000_000 };
+    /// Most decimal places a ratio is parsed with.
+    pub const DECIMALS_MAX: usize = 6;
+
+    /// The ratio `millionths / 1_000_000`.
+    #[must_use]
+    pub const fn from_millionths(millionths: u32) -> Ratio {
+        Ratio { millionths }
+    }
+
+    /// The ratio in millionths.
+    #[must_use]
+    pub const fn millionths(self) -> u32 {
+        self.millionths
+    }
+}
+
+impl fmt::Display for Ratio {
+    /// Like Java's `Double.toString` for these values: `0.5`, `1.0`, `0.125`.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let whole = self.millionths / 1_000_000;
+        let mut fraction = self.millionths % 1_000_000;
+        let mut digits = Ratio::DECIMALS_MAX;
+        while digits > 1 && fraction % 10 == 0 {
+            fraction /= 10;
+            digits -= 1;
         }
+        write!(f, "{whole}.{fraction:0digits$}")
+    }
+}
+
+impl ConfigField for Ratio {
+    fn parse(text: &str) -> Result<Ratio, String> {
+        let invalid = || format!("expected a decimal number such as 0.5 (at most {} decimals)", Ratio::DECIMALS_MAX);
+        let text = text.trim();
+        let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
+        let digits_only = |part: &str| part.bytes().all(|byte| byte.is_ascii_digit());
+        if (whole.is_empty() && fraction.is_empty())
+            || !digits_only(whole)
+            || !digits_only(fraction)
+            || fraction.trim_end_matches('0').len() > Ratio::DECIMALS_MAX
+            || whole.len() > 3
+        {
+            return Err(invalid());
+        }
+        let whole: u32 = if whole.is_empty() { 0 } else { whole.parse().map_err(|_| invalid())? };
+        let mut millionths = whole * 1_000_000;
+        let mut scale = 100_000;
+        for digit in fraction.trim_end_matches('0').bytes() {
+            millionths += u32::from(digit - b'0') * scale;
+            scale /= 10;
+        }
+        Ok(Ratio { millionths })
     }
     fn render(&self) -> String {
         self.to_string()
@@ -460,7 +518,7 @@ config_struct! {
         /// How long compaction keeps tombstones (null values). 1 d.
         delete_retention_ms: i64 = "delete.retention.ms", 86_400_000, check at_least(0);
         /// Compact when this share of the log is uncompacted.
-        min_cleanable_dirty_ratio: f64 = "min.cleanable.dirty.ratio", 0.5, check between(0.0, 1.0);
+        min_cleanable_dirty_ratio: Ratio = "min.cleanable.dirty.ratio", Ratio::from_millionths(500_000), check between(Ratio::ZERO, Ratio::ONE);
         /// Keep the producer's timestamp (`CreateTime`) or use the broker's (`LogAppendTime`).
         message_timestamp_type: TimestampType = "message.timestamp.type", TimestampType::CreateTime;
     }
@@ -541,7 +599,7 @@ config_struct! {
         /// Default `delete.retention.ms` for compacted topics.
         log_cleaner_delete_retention_ms: i64 = "log.cleaner.delete.retention.ms", 86_400_000, check at_least(0);
         /// Default `min.cleanable.dirty.ratio`.
-        log_cleaner_min_cleanable_ratio: f64 = "log.cleaner.min.cleanable.ratio", 0.5, check between(0.0, 1.0);
+        log_cleaner_min_cleanable_ratio: Ratio = "log.cleaner.min.cleanable.ratio", Ratio::from_millionths(500_000), check between(Ratio::ZERO, Ratio::ONE);
         /// Default `message.timestamp.type`.
         log_message_timestamp_type: TimestampType = "log.message.timestamp.type", TimestampType::CreateTime;
         /// Partitions of `__consumer_offsets`.

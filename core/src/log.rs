@@ -6,7 +6,7 @@
 //! the high watermark. The high watermark itself is set from outside (by the replica state
 //! machine); a single-replica caller sets it to the LEO.
 
-use std::collections::BTreeMap;
+use crate::collections::VecMap;
 
 use bytes::Bytes;
 
@@ -407,9 +407,7 @@ impl<S: Storage> PartitionLog<S> {
             return Ok(result);
         };
         // Pass 1: the latest offset of every key in the cleanable range.
-        // Keys arrive in any order and there can be many: a B-tree, not a sorted Vec (see
-        // crate::collections).
-        let mut latest: BTreeMap<Bytes, i64> = BTreeMap::new();
+        let mut offsets_by_key: Vec<(Bytes, i64)> = Vec::new();
         let mut batches_by_segment = Vec::with_capacity(cleanable.len());
         for segment in &cleanable {
             let batches = self.segment_batches(segment)?;
@@ -417,12 +415,14 @@ impl<S: Storage> PartitionLog<S> {
                 for record in batch.records() {
                     let record = record?;
                     if let Some(key) = record.record.key {
-                        latest.insert(key, record.offset);
+                        offsets_by_key.push((key, record.offset));
                     }
                 }
             }
             batches_by_segment.push(batches);
         }
+        // In offset order, so for a key given more than once the last (latest) offset wins.
+        let latest: VecMap<Bytes, i64> = offsets_by_key.into_iter().collect();
         debug_assert!(latest.values().all(|offset| *offset < end));
         // Pass 2: rewrite each segment with what survives.
         let now_ms = as_i64(now_ms);

@@ -1,6 +1,6 @@
 //! Config parsing and validation: Kafka's names and defaults, errors that name key and value.
 
-use rill_core::config::{BrokerConfig, CleanupPolicy, ConfigValue, TimestampType, TopicConfig};
+use rill_core::config::{BrokerConfig, CleanupPolicy, ConfigValue, Ratio, TimestampType, TopicConfig};
 use rill_core::{Error, ErrorCode};
 
 #[test]
@@ -70,14 +70,14 @@ fn structured_values_like_a_toml_table() {
         ("retention.ms", ConfigValue::Int(1_000)),
         ("cleanup.policy", ConfigValue::List(vec!["compact".into()])),
         ("unclean.leader.election.enable", ConfigValue::Bool(true)),
-        ("min.cleanable.dirty.ratio", ConfigValue::Float(0.25)),
+        ("min.cleanable.dirty.ratio", ConfigValue::Str("0.25".into())),
         ("message.timestamp.type", ConfigValue::Str("LogAppendTime".into())),
     ])
     .unwrap();
     assert_eq!(topic.retention_ms, 1_000);
     assert_eq!(topic.cleanup_policy, CleanupPolicy::COMPACT);
     assert!(topic.unclean_leader_election_enable);
-    assert!((topic.min_cleanable_dirty_ratio - 0.25).abs() < f64::EPSILON);
+    assert_eq!(topic.min_cleanable_dirty_ratio, Ratio::from_millionths(250_000));
     assert_eq!(topic.message_timestamp_type, TimestampType::LogAppendTime);
     let overrides = topic.overrides();
     assert_eq!(overrides.len(), 5, "{overrides:?}");
@@ -106,7 +106,7 @@ fn errors_name_the_key_and_the_value() {
     assert!(error.reason.contains("shred"), "{error}");
 
     let error = topic_error(&[("min.cleanable.dirty.ratio", "1.5")]);
-    assert!(error.reason.contains("between 0 and 1"), "{error}");
+    assert!(error.reason.contains("between 0.0 and 1.0"), "{error}");
 
     let error = topic_error(&[("unclean.leader.election.enable", "yes")]);
     assert!(error.reason.contains("true or false"), "{error}");
@@ -170,7 +170,7 @@ fn from_toml(value: toml::Value) -> ConfigValue {
     match value {
         toml::Value::Boolean(value) => ConfigValue::Bool(value),
         toml::Value::Integer(value) => ConfigValue::Int(value),
-        toml::Value::Float(value) => ConfigValue::Float(value),
+        toml::Value::Float(value) => ConfigValue::Str(value.to_string()),
         toml::Value::String(value) => ConfigValue::Str(value),
         toml::Value::Array(values) => {
             ConfigValue::List(values.into_iter().map(|v| from_toml(v).to_config_string()).collect())
@@ -208,4 +208,25 @@ fn toml_files_with_dotted_keys_and_tables() {
     assert_eq!(error.key, "log.retention.hourz", "unknown keys keep their full dotted name");
     let error = broker_from_toml("node.id = 1\nmin.insync.replicas = 0").unwrap_err();
     assert_eq!((error.key.as_str(), error.value.as_str()), ("min.insync.replicas", "0"));
+}
+
+#[test]
+fn ratios_parse_and_print_like_kafka_doubles() {
+    for (text, millionths, printed) in [
+        ("0.5", 500_000, "0.5"),
+        (" .25 ", 250_000, "0.25"),
+        ("1", 1_000_000, "1.0"),
+        ("0", 0, "0.0"),
+        ("0.125000", 125_000, "0.125"),
+        ("0.000001", 1, "0.000001"),
+    ] {
+        let mut config = TopicConfig::default();
+        config.set("min.cleanable.dirty.ratio", text).unwrap_or_else(|error| panic!("{text}: {error}"));
+        assert_eq!(config.min_cleanable_dirty_ratio, Ratio::from_millionths(millionths), "{text}");
+        assert_eq!(config.min_cleanable_dirty_ratio.to_string(), printed);
+    }
+    for bad in ["", ".", "-0.5", "1.5", "0.5.1", "5e-1", "0.0000001", "abc", "99999999"] {
+        let error = topic_error(&[("min.cleanable.dirty.ratio", bad)]);
+        assert_eq!(error.key, "min.cleanable.dirty.ratio", "{bad:?}: {error}");
+    }
 }

@@ -180,7 +180,8 @@ pub struct Checker {
     // Keyed by record fingerprints (hashes): inserts land anywhere and grow with the run, so
     // these two are B-trees, not sorted Vecs (see crate::collections).
     sends: BTreeMap<u64, u64>,
-    committed_copies: BTreeMap<(TopicPartition, u64), u64>,
+    // Per partition (few), then per fingerprint: one B-tree type for both tables.
+    committed_copies: VecMap<TopicPartition, BTreeMap<u64, u64>>,
     report: CheckReport,
 }
 
@@ -407,7 +408,7 @@ impl Checker {
         }
         let watched = !tp.topic.starts_with("__") && !self.compacted.contains(tp.topic.as_ref());
         for (offset, print) in copies.into_iter().filter(|_| watched) {
-            let count = self.committed_copies.entry((tp.clone(), print)).or_default();
+            let count = self.committed_copies.entry(tp.clone()).or_default().entry(print).or_default();
             *count += 1;
             if *count > self.sends.get(&print).copied().unwrap_or(u64::MAX) {
                 self.report.duplicates_live += 1;
