@@ -206,7 +206,7 @@ impl fmt::Display for Ratio {
         let whole = self.millionths / 1_000_000;
         let mut fraction = self.millionths % 1_000_000;
         let mut digits = Ratio::DECIMALS_MAX;
-        while digits > 1 && fraction % 10 == 0 {
+        while digits > 1 && fraction.is_multiple_of(10) {
             fraction /= 10;
             digits -= 1;
         }
