@@ -4,7 +4,8 @@
 //!
 //! **Contract.** This crate does no I/O, reads no clock, spawns no threads and uses no global
 //! or OS-seeded randomness. Time comes in as `now_ms: u64` arguments; randomness from a
-//! [`rng::Rng`] the caller seeds; collections are `VecMap`/`Vec` so iteration order is the
+//! [`rng::Rng`] the caller seeds; collections are ordered ([`collections::VecMap`], `Vec`,
+//! `BTreeMap`) so iteration order is the
 //! same on every platform (x86_64 and wasm32 alike). Clippy enforces this (`core/clippy.toml`).
 //! The same code runs in the native broker, in WebAssembly and in the deterministic simulation.
 //!
@@ -36,6 +37,7 @@
 //! - [`config`]: broker and topic configs with Kafka's names and defaults.
 //! - [`error`]: Kafka's error codes.
 //! - [`rng`]: the seeded PRNG.
+//! - [`collections`]: `VecMap`/`VecSet` (sorted `Vec`s with `BTreeMap`'s API) and a compact sort.
 
 pub mod broker;
 pub mod client;
