@@ -376,6 +376,14 @@ pub fn parse_properties(text: &str) -> Result<Vec<(String, String)>, ConfigError
     Ok(pairs)
 }
 
+/// Parses `value` into `slot`. Every table's `set` calls it, so its code exists once per field
+/// type rather than once per key (the broker table has ~60 keys; ~8 KB of WebAssembly).
+#[inline(never)]
+fn set_field<T: ConfigField>(slot: &mut T, key: &str, value: &str) -> Result<(), ConfigError> {
+    *slot = T::parse(value).map_err(|reason| ConfigError::new(key, value, reason))?;
+    Ok(())
+}
+
 macro_rules! config_struct {
     (
         $(#[$struct_meta:meta])*
@@ -405,11 +413,7 @@ macro_rules! config_struct {
             /// Sets one key from its string form. Unknown keys and unparsable values are errors.
             pub fn set(&mut self, key: &str, value: &str) -> Result<(), ConfigError> {
                 match key {
-                    $( $key => {
-                        self.$field = <$ty as ConfigField>::parse(value)
-                            .map_err(|reason| ConfigError::new(key, value, reason))?;
-                        Ok(())
-                    } )*
+                    $( $key => set_field(&mut self.$field, key, value), )*
                     _ => Err(ConfigError::new(key, value, concat!("unknown configuration for ", stringify!($name)))),
                 }
             }

@@ -1,6 +1,6 @@
 //! Simulated events per second in WebAssembly (headless Chromium) next to native, in the same
 //! run: prints the table BENCHMARKS.md records.
-//! `cargo bench -p rill-tests --bench wasm_speed` (`-- --quick`: 1 round of 2 virtual seconds).
+//! `cargo bench -p rill-tests --bench wasm_speed` (`-- --quick`: best of 3 runs of 2 virtual seconds).
 //!
 //! Both sides run the same seeded cluster (3 brokers, 6 partitions, RF 3, three acks=all
 //! producers at one record per virtual millisecond) and must end with the same event count and
@@ -39,7 +39,7 @@ fn native(virtual_ms: u64) -> Run {
 
 fn main() {
     let quick = std::env::args().any(|arg| arg == "--quick");
-    let (virtual_ms, rounds) = if quick { (2_000, 1) } else { (10_000, 5) };
+    let (virtual_ms, rounds) = if quick { (2_000, 3) } else { (10_000, 5) };
     require_wasm_package();
 
     let mut best: Option<Run> = None;
