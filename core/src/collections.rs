@@ -82,42 +82,6 @@ impl<K, V> VecMap<K, V> {
         self.entries.iter_mut().map(|(_, value)| value)
     }
 
-    /// Owned keys in order.
-    pub fn into_keys(self) -> impl DoubleEndedIterator<Item = K> + ExactSizeIterator {
-        self.entries.into_iter().map(|(key, _)| key)
-    }
-
-    /// Owned values in key order.
-    pub fn into_values(self) -> impl DoubleEndedIterator<Item = V> + ExactSizeIterator {
-        self.entries.into_iter().map(|(_, value)| value)
-    }
-
-    /// The entry with the smallest key.
-    #[must_use]
-    pub fn first_key_value(&self) -> Option<(&K, &V)> {
-        self.entries.first().map(|(key, value)| (key, value))
-    }
-
-    /// The entry with the largest key.
-    #[must_use]
-    pub fn last_key_value(&self) -> Option<(&K, &V)> {
-        self.entries.last().map(|(key, value)| (key, value))
-    }
-
-    /// Removes and returns the entry with the smallest key (moves the rest: O(n)).
-    pub fn pop_first(&mut self) -> Option<(K, V)> {
-        if self.entries.is_empty() {
-            None
-        } else {
-            Some(self.entries.remove(0))
-        }
-    }
-
-    /// Removes and returns the entry with the largest key.
-    pub fn pop_last(&mut self) -> Option<(K, V)> {
-        self.entries.pop()
-    }
-
     /// Keeps only the entries `keep` returns true for, in order.
     pub fn retain(&mut self, mut keep: impl FnMut(&K, &mut V) -> bool) {
         self.entries.retain_mut(|(key, value)| keep(key, value));
@@ -139,15 +103,6 @@ impl<K: Ord, V> VecMap<K, V> {
         K: Borrow<Q>,
     {
         self.search(key).ok().map(|index| &self.entries[index].1)
-    }
-
-    /// The stored key and the value for `key`.
-    #[must_use]
-    pub fn get_key_value<Q: Ord + ?Sized>(&self, key: &Q) -> Option<(&K, &V)>
-    where
-        K: Borrow<Q>,
-    {
-        self.search(key).ok().map(|index| (&self.entries[index].0, &self.entries[index].1))
     }
 
     /// The value for `key`, mutable.
@@ -184,15 +139,7 @@ impl<K: Ord, V> VecMap<K, V> {
     where
         K: Borrow<Q>,
     {
-        self.remove_entry(key).map(|(_, value)| value)
-    }
-
-    /// Removes `key`; returns the stored key and its value.
-    pub fn remove_entry<Q: Ord + ?Sized>(&mut self, key: &Q) -> Option<(K, V)>
-    where
-        K: Borrow<Q>,
-    {
-        self.search(key).ok().map(|index| self.entries.remove(index))
+        self.search(key).ok().map(|index| self.entries.remove(index).1)
     }
 
     /// The entry for `key`, to read, insert or change in place.
@@ -227,15 +174,6 @@ impl<K: Ord, V> VecMap<K, V> {
     {
         let (start, end) = self.bounds(&range);
         Iter { inner: self.entries[start..end].iter() }
-    }
-
-    /// The entries whose keys are in `range`, in order, values mutable.
-    pub fn range_mut<Q: Ord + ?Sized>(&mut self, range: impl RangeBounds<Q>) -> IterMut<'_, K, V>
-    where
-        K: Borrow<Q>,
-    {
-        let (start, end) = self.bounds(&range);
-        IterMut { inner: self.entries[start..end].iter_mut() }
     }
 }
 
@@ -290,14 +228,6 @@ impl<'a, K, V> Entry<'a, K, V> {
         }
         self
     }
-
-    /// The key.
-    pub fn key(&self) -> &K {
-        match self {
-            Entry::Occupied(entry) => entry.key(),
-            Entry::Vacant(entry) => &entry.key,
-        }
-    }
 }
 
 impl<'a, K, V> VacantEntry<'a, K, V> {
@@ -306,24 +236,9 @@ impl<'a, K, V> VacantEntry<'a, K, V> {
         self.map.entries.insert(self.index, (self.key, value));
         &mut self.map.entries[self.index].1
     }
-
-    /// The key.
-    pub fn key(&self) -> &K {
-        &self.key
-    }
 }
 
 impl<'a, K, V> OccupiedEntry<'a, K, V> {
-    /// The key.
-    pub fn key(&self) -> &K {
-        &self.map.entries[self.index].0
-    }
-
-    /// The value.
-    pub fn get(&self) -> &V {
-        &self.map.entries[self.index].1
-    }
-
     /// The value, mutable.
     pub fn get_mut(&mut self) -> &mut V {
         &mut self.map.entries[self.index].1
@@ -332,16 +247,6 @@ impl<'a, K, V> OccupiedEntry<'a, K, V> {
     /// The value, mutable for as long as the map is borrowed.
     pub fn into_mut(self) -> &'a mut V {
         &mut self.map.entries[self.index].1
-    }
-
-    /// Replaces the value; returns the old one.
-    pub fn insert(&mut self, value: V) -> V {
-        std::mem::replace(self.get_mut(), value)
-    }
-
-    /// Removes the entry; returns its value.
-    pub fn remove(self) -> V {
-        self.map.entries.remove(self.index).1
     }
 }
 
@@ -543,27 +448,9 @@ impl<T> VecSet<T> {
         self.items.iter()
     }
 
-    /// The smallest item.
-    #[must_use]
-    pub fn first(&self) -> Option<&T> {
-        self.items.first()
-    }
-
-    /// The largest item.
-    #[must_use]
-    pub fn last(&self) -> Option<&T> {
-        self.items.last()
-    }
-
     /// Keeps only the items `keep` returns true for.
     pub fn retain(&mut self, keep: impl FnMut(&T) -> bool) {
         self.items.retain(keep);
-    }
-
-    /// The items as a sorted slice.
-    #[must_use]
-    pub fn as_slice(&self) -> &[T] {
-        &self.items
     }
 }
 
@@ -607,22 +494,6 @@ impl<T: Ord> VecSet<T> {
             }
             Err(_) => false,
         }
-    }
-
-    /// Whether every item of `self` is in `other`.
-    #[must_use]
-    pub fn is_subset(&self, other: &VecSet<T>) -> bool {
-        self.items.iter().all(|item| other.contains(item))
-    }
-
-    /// Items of `self` not in `other`, in order.
-    pub fn difference<'a>(&'a self, other: &'a VecSet<T>) -> impl Iterator<Item = &'a T> + 'a {
-        self.items.iter().filter(move |item| !other.contains(*item))
-    }
-
-    /// Items in both `self` and `other`, in order.
-    pub fn intersection<'a>(&'a self, other: &'a VecSet<T>) -> impl Iterator<Item = &'a T> + 'a {
-        self.items.iter().filter(move |item| other.contains(*item))
     }
 }
 
@@ -798,9 +669,7 @@ mod tests {
         assert_eq!(map.get("b"), Some(&20));
         assert_eq!(map["a"], 1);
         assert_eq!(map.keys().cloned().collect::<Vec<_>>(), ["a", "b"]);
-        if let Entry::Occupied(entry) = map.entry("a".to_owned()) {
-            assert_eq!(entry.remove(), 1);
-        }
+        assert_eq!(map.remove("a"), Some(1));
         assert_eq!(map.len(), 1);
         assert_eq!(format!("{map:?}"), r#"{"b": 20}"#);
     }
@@ -850,8 +719,6 @@ mod tests {
                 }
                 prop_assert!(map.iter().eq(reference.iter()));
                 prop_assert_eq!(map.get(&key), reference.get(&key));
-                prop_assert_eq!(map.first_key_value(), reference.first_key_value());
-                prop_assert_eq!(map.last_key_value(), reference.last_key_value());
             }
             let collected: VecMap<u16, u32> = reference.iter().rev().map(|(k, v)| (*k, *v)).collect();
             prop_assert!(collected.iter().eq(reference.iter()));
