@@ -407,6 +407,22 @@ impl<'de, K: Deserialize<'de> + Ord, V: Deserialize<'de>> Deserialize<'de> for V
     }
 }
 
+/// How often each key occurs, in key order. O(n log n): one sort, then runs. (Counting into a
+/// `VecMap` one key at a time moves the tail for every new key, O(n²) for keys in random order
+/// such as fingerprints.)
+pub fn counts<K: Ord>(keys: impl IntoIterator<Item = K>) -> VecMap<K, u64> {
+    let mut keys: Vec<K> = keys.into_iter().collect();
+    sort(&mut keys);
+    let mut entries: Vec<(K, u64)> = Vec::new();
+    for key in keys {
+        match entries.last_mut() {
+            Some((last, count)) if *last == key => *count += 1,
+            _ => entries.push((key, 1)),
+        }
+    }
+    VecMap { entries }
+}
+
 /// A set kept as a sorted `Vec` (see the module docs for when to use it).
 #[derive(Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct VecSet<T> {
@@ -733,6 +749,15 @@ mod tests {
                 prop_assert_eq!(set.insert(item / 2), reference.insert(item / 2));
             }
             prop_assert!(set.iter().eq(reference.iter()));
+        }
+
+        #[test]
+        fn counts_match_a_btreemap_count(keys in proptest::collection::vec(0u8..30, 0..300)) {
+            let mut reference: BTreeMap<u8, u64> = BTreeMap::new();
+            for key in &keys {
+                *reference.entry(*key).or_default() += 1;
+            }
+            prop_assert!(counts(keys).iter().eq(reference.iter()));
         }
 
         #[test]

@@ -18,7 +18,7 @@
 
 use std::collections::BTreeMap;
 
-use crate::collections::{VecMap, VecSet};
+use crate::collections::{self, VecMap, VecSet};
 
 use serde::Serialize;
 
@@ -600,32 +600,44 @@ impl Checker {
         event_index: u64,
         time_ms: u64,
     ) {
-        let mut seen: VecMap<(TopicPartition, u64), u64> = VecMap::new();
-        // Internal topics (__consumer_offsets) repeat keys and values by design.
-        for (tp, records) in final_logs.iter().filter(|(tp, _)| !tp.topic.starts_with("__")) {
-            for (print, _) in records.values() {
-                *seen.entry((tp.clone(), *print)).or_default() += 1;
-            }
-        }
+        // Copies of each fingerprint per partition. Internal topics (__consumer_offsets) repeat
+        // keys and values by design.
+        let seen: VecMap<TopicPartition, VecMap<u64, u64>> = final_logs
+            .iter()
+            .filter(|(tp, _)| !tp.topic.starts_with("__"))
+            .map(|(tp, records)| (tp.clone(), collections::counts(records.values().map(|(print, _)| *print))))
+            .collect();
         let acked = std::mem::take(&mut self.acked);
         // The same key and value may legitimately be written more than once (a user sending
         // it twice): only copies beyond the number of acknowledged sends are duplicates.
-        let mut sent: VecMap<(TopicPartition, u64), u64> = VecMap::new();
+        let mut sent_prints: VecMap<TopicPartition, Vec<u64>> = VecMap::new();
         for write in &acked {
             if let Some(tp) = &write.tp {
-                *sent.entry((tp.clone(), write.fingerprint)).or_default() += 1;
+                sent_prints.entry(tp.clone()).or_default().push(write.fingerprint);
             }
         }
-        let expected = |key: &(TopicPartition, u64)| sent.get(key).copied().unwrap_or(1).max(1);
-        self.report.duplicates = seen.iter().map(|(key, count)| count.saturating_sub(expected(key))).sum();
+        let sent: VecMap<TopicPartition, VecMap<u64, u64>> =
+            sent_prints.into_iter().map(|(tp, prints)| (tp, collections::counts(prints))).collect();
+        let count_of = |table: &VecMap<TopicPartition, VecMap<u64, u64>>, tp: &TopicPartition, print: u64| {
+            table.get(tp).and_then(|counts| counts.get(&print)).copied()
+        };
+        let expected = |tp: &TopicPartition, print: u64| count_of(&sent, tp, print).unwrap_or(1).max(1);
+        self.report.duplicates = seen
+            .iter()
+            .flat_map(|(tp, counts)| {
+                counts.iter().map(move |(print, count)| count.saturating_sub(expected(tp, *print)))
+            })
+            .sum();
         // Idempotence: a record written once is in the log once.
         let mut reported = VecMap::new();
         for write in acked.iter().filter(|write| write.idempotent) {
             let Some(tp) = &write.tp else { continue };
-            let key = (tp.clone(), write.fingerprint);
-            let count = seen.get(&key).copied().unwrap_or(0);
+            let count = count_of(&seen, tp, write.fingerprint).unwrap_or(0);
             let tainted = self.unclean.contains(tp) || self.crash_losses.contains_key(tp);
-            if count > expected(&key) && !tainted && reported.insert((tp.clone(), write.fingerprint), ()).is_none() {
+            if count > expected(tp, write.fingerprint)
+                && !tainted
+                && reported.insert((tp.clone(), write.fingerprint), ()).is_none()
+            {
                 let offsets: Vec<i64> = final_logs
                     .get(tp)
                     .map(|records| records.iter().filter(|(_, p)| p.0 == write.fingerprint).map(|(o, _)| *o).collect())
@@ -644,7 +656,7 @@ impl Checker {
                 final_logs.get(tp).and_then(|records| records.get(&write.offset)).map(|p| p.0)
                     == Some(write.fingerprint)
             } else {
-                seen.contains_key(&(tp.clone(), write.fingerprint))
+                count_of(&seen, tp, write.fingerprint).is_some()
             };
             // Compaction keeps the latest record per key: a write superseded by a later write
             // of its key is accounted for.
