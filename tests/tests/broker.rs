@@ -256,6 +256,11 @@ fn python(broker: &impl Target, topic: &str, client: &str, count: u64) -> Value 
         client,
         &count.to_string(),
     ]));
+    last_json_line(&out)
+}
+
+/// The JSON summary a client script prints as its last line.
+fn last_json_line(out: &str) -> Value {
     serde_json::from_str(out.lines().last().unwrap_or_default()).unwrap_or_else(|e| panic!("{e}: {out}"))
 }
 
@@ -346,7 +351,7 @@ fn kafkajs_produces_consumes_and_commits(broker: &impl Target) {
         .arg(repo_root().join("tests/clients/kafkajs_client.js"))
         .args([&broker.bootstrap(), "events", "400"])
         .env("KAFKAJS_DIR", tool(".tools/node")));
-    let result: Value = serde_json::from_str(out.lines().last().unwrap_or_default()).unwrap();
+    let result = last_json_line(&out);
     assert_eq!(result["consumed"], 400, "{result}");
     assert_eq!(result["committed_total"], 400, "{result}");
 }
