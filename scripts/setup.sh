@@ -1,57 +1,84 @@
 #!/usr/bin/env bash
-# Installs what Rill's build and tests need, idempotently. Re-running on a ready machine takes
-# seconds. Called by scripts/run.sh and scripts/test.sh; safe to run by hand.
+# Installs what Rill's build and tests need, idempotently: the wasm32 target, wasm-bindgen-cli,
+# headless Chromium and its WebDriver, kcat, and (in git-ignored .tools/ and .venv/) the
+# Python and Node Kafka clients. Each step prints what it checked or installed; package
+# managers write to .tools/setup.log, which is printed when they fail. Re-running on a ready
+# machine takes a few seconds. Called by scripts/run.sh and scripts/test.sh; safe to run by hand.
 . "$(dirname "$0")/lib.sh"
 
-command -v cargo >/dev/null || die "cargo not found: install Rust with rustup (https://rustup.rs)"
+step "checking the tools Rill needs (package-manager output goes to ${SETUP_LOG#"$ROOT"/})"
+
+command -v cargo >/dev/null || die "cargo not found: install Rust with rustup (https://rustup.rs), then re-run"
+say "cargo" "$(version_of cargo --version)"
 
 # The wasm32 target: route A (rustup) first, route B (Debian rustc-web + build-std) as fallback.
-if [ "$(wasm_route)" = none ] || { [ "$(wasm_route)" = rustup ] && ! rustup target list --installed 2>/dev/null | grep -q wasm32-unknown-unknown; }; then
-    step "installing the wasm32-unknown-unknown toolchain"
-    if command -v rustup >/dev/null && rustup target add wasm32-unknown-unknown; then
-        echo rustup > "$TOOLS_DIR/wasm-route"
+rustup_has_wasm32() {
+    command -v rustup >/dev/null && rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknown
+}
+if [ "$(wasm_route)" = debian ] && rustup_has_wasm32; then
+    echo rustup >"$TOOLS_DIR/wasm-route"
+fi
+if [ "$(wasm_route)" = none ] || { [ "$(wasm_route)" = rustup ] && ! rustup_has_wasm32; }; then
+    say "wasm32" "installing the wasm32-unknown-unknown target with rustup"
+    if command -v rustup >/dev/null && rustup target add wasm32-unknown-unknown >>"$SETUP_LOG" 2>&1; then
+        echo rustup >"$TOOLS_DIR/wasm-route"
     else
-        echo "rustup target unavailable; falling back to Debian rustc-web with -Z build-std"
+        say "wasm32" "rustup's target is unavailable; using Debian's rustc-web with -Z build-std instead"
         apt_install rustc-web cargo-web rust-web-src rust-web-llvm lld-22
-        echo debian > "$TOOLS_DIR/wasm-route"
+        echo debian >"$TOOLS_DIR/wasm-route"
     fi
 fi
-echo "wasm32 route: $(wasm_route)"
+say "wasm32" "route $(wasm_route) (see ARCHITECTURE.md, scripts/)"
 
-# wasm-bindgen-cli at exactly the wasm-bindgen version Cargo.lock pins.
+# wasm-bindgen-cli at exactly the wasm-bindgen version Cargo.lock pins. Its build goes to a
+# cache directory outside the clone, so a second clone or a re-install links in seconds.
 want="$(wasm_bindgen_version)"
-[ -n "$want" ] || die "no wasm-bindgen in Cargo.lock"
-have="$(wasm-bindgen --version 2>/dev/null | awk '{print $2}')"
+[ -n "$want" ] || die "no wasm-bindgen in Cargo.lock (is $ROOT a Rill checkout?)"
+have="$(version_of wasm-bindgen --version | awk '{print $2}')"
 if [ "$have" != "$want" ]; then
-    step "installing wasm-bindgen-cli $want (was: ${have:-none}); takes a few minutes once"
+    say "wasm-bindgen" "installing wasm-bindgen-cli $want (found: ${have:-none}); the first time takes ~3 minutes"
     # --locked fails for some versions (their lockfile pins a crate the registry no longer serves).
-    cargo install wasm-bindgen-cli --version "=$want"
+    quietly "cargo install wasm-bindgen-cli $want" "check that crates.io is reachable" \
+        env CARGO_TARGET_DIR="${XDG_CACHE_HOME:-$HOME/.cache}/rill/cargo-install" \
+        cargo install --force wasm-bindgen-cli --version "=$want"
+    have="$(version_of wasm-bindgen --version | awk '{print $2}')"
+    [ "$have" = "$want" ] || die "wasm-bindgen $want was installed but \`wasm-bindgen --version\` says '${have:-nothing}': is ${CARGO_HOME:-$HOME/.cargo}/bin on PATH?"
 fi
-echo "wasm-bindgen: $(wasm-bindgen --version)"
+say "wasm-bindgen" "$have"
 
 # Headless Chromium and its WebDriver for the browser tests.
-if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
-    step "installing chromium and chromium-driver"
-    apt_install chromium chromium-driver
-fi
-echo "browser: $(chromium --version 2>/dev/null | head -1)"
+need_apt_command chromium chromium chromium-driver
+need_apt_command chromedriver chromium-driver
+say "chromium" "$(version_of chromium --version)"
 
 # Real Kafka clients for the broker's interop tests: kcat (librdkafka, Debian), and in
 # git-ignored folders a Python venv with confluent-kafka and kafka-python, and kafkajs.
-if ! command -v kcat >/dev/null; then
-    step "installing kcat"
-    apt_install kcat
+need_apt_command kcat kcat
+kcat_about="$(kcat -V 2>&1 || true)"
+say "kcat" "$(awk '$1 == "Version" { print $1, $2 }' <<<"$kcat_about")"
+need_apt_command curl curl
+
+venv="$ROOT/.venv"
+if ! "$venv/bin/python" -c "import confluent_kafka, kafka" 2>/dev/null; then
+    command -v python3 >/dev/null || apt_install python3
+    say "python" "creating $venv with confluent-kafka and kafka-python"
+    if ! python3 -m venv "$venv" >>"$SETUP_LOG" 2>&1; then
+        # Debian's own python3 keeps venv (ensurepip) in a separate package.
+        apt_install python3-venv
+        quietly "python3 -m venv" "install python3-venv" python3 -m venv "$venv"
+    fi
+    quietly "pip install confluent-kafka kafka-python" "check that PyPI is reachable" \
+        "$venv/bin/pip" install --disable-pip-version-check "confluent-kafka==2.*" "kafka-python==2.*"
 fi
-echo "kcat: $(kcat -V 2>/dev/null | head -1)"
-if ! "$ROOT/.venv/bin/python" -c "import confluent_kafka, kafka" 2>/dev/null; then
-    step "installing confluent-kafka and kafka-python into .venv"
-    python3 -m venv "$ROOT/.venv"
-    "$ROOT/.venv/bin/pip" install --quiet --disable-pip-version-check "confluent-kafka==2.*" "kafka-python==2.*"
+say "python clients" "$("$venv/bin/python" -c 'import confluent_kafka, kafka; print("confluent-kafka", confluent_kafka.version()[0], "/ kafka-python", kafka.__version__)')"
+
+node_dir="$TOOLS_DIR/node"
+if [ ! -f "$node_dir/node_modules/kafkajs/package.json" ]; then
+    command -v npm >/dev/null || apt_install nodejs npm
+    say "kafkajs" "installing kafkajs 2.2.4 into ${node_dir#"$ROOT"/}"
+    mkdir -p "$node_dir"
+    quietly "npm install kafkajs" "check that the npm registry is reachable" \
+        npm install --prefix "$node_dir" --no-audit --no-fund kafkajs@2.2.4
 fi
-echo "python clients: $("$ROOT/.venv/bin/python" -c 'import confluent_kafka, kafka; print("confluent-kafka", confluent_kafka.version()[0], "kafka-python", kafka.__version__)')"
-if [ ! -f "$TOOLS_DIR/node/node_modules/kafkajs/package.json" ]; then
-    step "installing kafkajs"
-    mkdir -p "$TOOLS_DIR/node"
-    (cd "$TOOLS_DIR/node" && npm install --silent --no-audit --no-fund kafkajs@2.2.4 >/dev/null)
-fi
-echo "kafkajs: $(node -e "console.log(require('$TOOLS_DIR/node/node_modules/kafkajs/package.json').version)")"
+say "kafkajs" "$(node -e "console.log(require('$node_dir/node_modules/kafkajs/package.json').version)")"
+echo "    set-up complete"

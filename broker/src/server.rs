@@ -124,6 +124,8 @@ pub async fn run(config: BrokerConfig, listen: Listen, advertised: (String, i32)
                 tokio::task::spawn_local(serve_http(listener, metrics.clone(), listen.www.clone()));
             }
             let mut next_conn = 1u32;
+            let shutdown = shutdown_signal();
+            tokio::pin!(shutdown);
             loop {
                 tokio::select! {
                     accepted = listener.accept() => match accepted {
@@ -135,14 +137,30 @@ pub async fn run(config: BrokerConfig, listen: Listen, advertised: (String, i32)
                         }
                         Err(error) => tracing::warn!(%error, "accept failed"),
                     },
-                    _ = tokio::signal::ctrl_c() => {
-                        tracing::info!("shutting down");
+                    signal = &mut shutdown => {
+                        tracing::info!(%signal, "shutting down");
                         return Ok(());
                     }
                 }
             }
         })
         .await
+}
+
+/// Resolves on SIGINT (Ctrl-C) or SIGTERM (`kill`, service managers), naming the signal.
+async fn shutdown_signal() -> &'static str {
+    use tokio::signal::unix::{signal, SignalKind};
+    match signal(SignalKind::terminate()) {
+        Ok(mut terminate) => tokio::select! {
+            _ = tokio::signal::ctrl_c() => "SIGINT",
+            _ = terminate.recv() => "SIGTERM",
+        },
+        Err(error) => {
+            tracing::warn!(%error, "cannot listen for SIGTERM; Ctrl-C still stops the broker");
+            let _ = tokio::signal::ctrl_c().await;
+            "SIGINT"
+        }
+    }
 }
 
 /// Binds a listener, retrying for a few seconds while the address is in use (a restarted

@@ -493,6 +493,13 @@ impl<F: StorageFactory> BrokerNode<F> {
                 .compact(now_ms)
                 .map(|result| result.records_removed + result.tombstones_removed)
                 .unwrap_or(0);
+            if replica.log.log_start_offset() > before {
+                replica.epochs.truncate_from_start(replica.log.log_start_offset());
+            }
+            if deleted > 0 || compacted > 0 {
+                // Compaction removes batches but never moves an epoch's start.
+                replica.assert_epochs_match_log();
+            }
             if deleted > 0 || compacted > 0 {
                 self.events.push_back(Event::LogCleaned {
                     broker: me,
@@ -553,6 +560,7 @@ impl<F: StorageFactory> BrokerNode<F> {
                 let (epochs, producers) = rebuild_state(&log);
                 let role = Role::Follower(FollowerState { fetch_in_flight: None, next_fetch_ms: now_ms });
                 let replica = Replica { tp: tp.clone(), log, epochs, producers, state: state.clone(), role };
+                replica.assert_epochs_match_log();
                 self.replicas.insert(tp.clone(), Box::new(replica));
                 self.take_role(now_ms, &tp, state.clone(), true);
             } else {
@@ -1302,16 +1310,24 @@ impl<F: StorageFactory> BrokerNode<F> {
                     replica.truncate(target);
                 } else {
                     for batch in response.batches {
-                        let base_offset = batch.base_offset();
+                        let log_end_offset = replica.log.log_end_offset();
                         let epoch = batch.partition_leader_epoch();
-                        if batch.base_offset() < replica.log.log_end_offset() {
+                        if batch.base_offset() < log_end_offset {
                             break;
                         }
                         let stored = batch.clone();
                         if replica.log.append_as_follower(now_ms, batch).is_err() {
                             break;
                         }
-                        replica.epochs.assign(epoch, base_offset);
+                        // The epoch starts where our log ended, not at this batch's base offset:
+                        // a gap before it was compacted away on the leader (see `epoch.rs`).
+                        replica.epochs.assign(epoch, log_end_offset);
+                        assert_eq!(
+                            replica.epochs.epoch_for(stored.base_offset()),
+                            Some(epoch),
+                            "{tp}: a fetched batch of epoch {epoch} at {} lies outside its epoch's range",
+                            stored.base_offset()
+                        );
                         replica.producers.record(&stored);
                     }
                     if replica.log.should_flush(now_ms) {
@@ -1369,17 +1385,24 @@ fn truncation_offset(
     .min(log_end_offset)
 }
 
-/// The leader-epoch cache and producer state a log implies (after a restart or truncation).
+/// The leader-epoch cache and producer state a log implies (after a restart).
 fn rebuild_state<S: Storage>(log: &PartitionLog<S>) -> (LeaderEpochCache, ProducerStateTable) {
-    let mut epochs = LeaderEpochCache::new();
     let mut producers = ProducerStateTable::new();
+    let mut bounds = Vec::new();
     for batch in log.batches_from(log.log_start_offset(), ReadLimit::LogEnd) {
-        if batch.partition_leader_epoch() >= 0 {
-            epochs.assign(batch.partition_leader_epoch(), batch.base_offset());
-        }
+        bounds.push((batch.base_offset(), batch.next_offset(), batch.partition_leader_epoch()));
         producers.record(&batch);
     }
-    (epochs, producers)
+    (LeaderEpochCache::from_log(log.log_start_offset(), bounds), producers)
+}
+
+/// The producer state a log implies (after a truncation).
+fn rebuild_producers<S: Storage>(log: &PartitionLog<S>) -> ProducerStateTable {
+    let mut producers = ProducerStateTable::new();
+    for batch in log.batches_from(log.log_start_offset(), ReadLimit::LogEnd) {
+        producers.record(&batch);
+    }
+    producers
 }
 
 fn fetch_error(request_id: u64, tp: TopicPartition, error: ErrorCode) -> Message {
@@ -1453,10 +1476,24 @@ impl<S: Storage> Replica<S> {
             return;
         }
         self.log.truncate_to(offset).expect("truncation target is within the log");
-        // Truncation can remove producer batches: derive the state from the log again.
-        let (epochs, producers) = rebuild_state(&self.log);
-        self.epochs = epochs;
-        self.producers = producers;
+        // Kafka's UnifiedLog.truncateTo: the epoch cache loses the entries past the new end
+        // (it is not derived from the log again: a compacted gap would move an epoch's start
+        // later, see `epoch.rs`). Truncation can remove producer batches: derive those again.
+        self.epochs.truncate_from_end(self.log.log_end_offset());
+        self.producers = rebuild_producers(&self.log);
+        self.assert_epochs_match_log();
+    }
+
+    /// The epoch cache agrees with the log: every batch lies in its own epoch's range. Walks
+    /// the whole log, so it runs in debug builds (tests, the simulation) only.
+    fn assert_epochs_match_log(&self) {
+        if cfg!(debug_assertions) {
+            let batches = self.log.batches_from(self.log.log_start_offset(), ReadLimit::LogEnd);
+            self.epochs.assert_matches_log(
+                batches.iter().map(|batch| (batch.base_offset(), batch.last_offset(), batch.partition_leader_epoch())),
+                self.log.log_end_offset(),
+            );
+        }
     }
 }
 

@@ -426,3 +426,96 @@ fn brokers_compact_and_apply_retention_on_their_schedule() {
     sim.finish(10_000);
     assert_no_violations(&sim);
 }
+
+/// Issue 13 (seed 8282 of the sweep): a stale leader's tail must not survive on a compacted
+/// topic. Broker 1 leads at epoch 0 and is paused with produce requests queued; broker 2 is
+/// elected at epoch 1; compaction on broker 3 removes the first batches of epoch 1; broker 3
+/// restarts (its epoch cache is derived from its log again) and later leads; then broker 1
+/// resumes, appends its queued requests at epoch 0 after the point where epoch 1 began, and
+/// must truncate all of them away before it rejoins the ISR.
+fn stale_leader_on_a_compacted_topic() -> Sim {
+    let mut topic = NewTopic::new("orders", -1, -1)
+        .config("min.insync.replicas", "2")
+        .config("flush.messages", "1")
+        .config("cleanup.policy", "compact")
+        .config("segment.bytes", "1000")
+        .config("delete.retention.ms", "5000");
+    topic.assignment = Some(vec![vec![1, 2, 3]]);
+    let mut config = SimConfig::new(8282, 4, topic);
+    config.controller_host = 4;
+    config.broker_config.auto_leader_rebalance_enable = false;
+    config.broker_config.log_retention_check_interval_ms = 2_000;
+    config.record_trace = true;
+    // Idempotent acks=all writes are what must survive; acks=1 writes without idempotence keep
+    // many requests in flight, so broker 1 finds a queue of them when it resumes.
+    let mut committed = ProducerSpec::new("orders", Acks::All, 20, 2_000);
+    committed.config.request_timeout_ms = 3_000;
+    let mut queued = ProducerSpec::new("orders", Acks::Leader, 20, 2_000);
+    queued.config.enable_idempotence = false;
+    queued.config.request_timeout_ms = 30_000;
+    config.producers.extend([committed, queued]);
+    config.faults = vec![
+        at(5_000, Fault::Pause(1)),
+        at(24_000, Fault::Crash(3)),
+        at(25_000, Fault::Restart(3)),
+        at(32_000, Fault::Crash(2)),
+        at(36_000, Fault::Resume(1)),
+        at(45_000, Fault::Restart(2)),
+    ];
+    Sim::new(config).unwrap()
+}
+
+/// Epoch-0 batches on broker 1 that end at or past `epoch_1_start`: a stale tail.
+fn stale_batches(sim: &Sim, epoch_1_start: i64) -> Vec<i64> {
+    let log = sim.broker(1).and_then(|b| b.log(&tp())).expect("replica exists");
+    log.batches_from(log.log_start_offset(), ReadLimit::LogEnd)
+        .iter()
+        .filter(|batch| batch.partition_leader_epoch() == 0 && batch.last_offset() >= epoch_1_start)
+        .map(|batch| batch.base_offset())
+        .collect()
+}
+
+#[test]
+fn a_stale_leaders_tail_never_survives_compaction_and_failover() {
+    let mut sim = stale_leader_on_a_compacted_topic();
+    sim.run_until(36_000);
+    // Where epoch 1 began on the partition's lineage: broker 2's log end when it took over.
+    let epoch_1_start = node_events(&sim)
+        .iter()
+        .find_map(|e| match e {
+            Event::BecameLeader { broker: 2, leader_epoch: 1, log_end_offset, .. } => Some(*log_end_offset),
+            _ => None,
+        })
+        .expect("broker 2 took over at epoch 1");
+    // From the moment broker 1 is back in the ISR it must hold no epoch-0 batch past that
+    // point (checked every 50 ms, before compaction on broker 1 could remove the evidence).
+    let mut rejoined_ms = None;
+    while sim.now_ms() < 50_000 {
+        sim.run_until(sim.now_ms() + 50);
+        let in_isr = sim.controller().image().partition(&tp()).is_some_and(|state| state.isr.contains(&1));
+        if in_isr && sim.broker(1).is_some() {
+            rejoined_ms.get_or_insert(sim.now_ms());
+            let stale = stale_batches(&sim, epoch_1_start);
+            assert!(
+                stale.is_empty(),
+                "in-sync broker 1 keeps epoch-0 batches at {stale:?}, past epoch 1's start {epoch_1_start}"
+            );
+        }
+    }
+    assert!(rejoined_ms.is_some(), "broker 1 rejoined the ISR");
+    let stale_appends = sim
+        .trace()
+        .iter()
+        .filter(|e| {
+            e.time_ms >= 36_000
+                && matches!(&e.kind, TraceKind::Node { event: Event::Appended { broker: 1, leader_epoch: 0, .. }, .. })
+        })
+        .count();
+    assert!(stale_appends > 0, "broker 1 appended queued requests at epoch 0 after it resumed");
+    let elected = |broker: i32| {
+        node_events(&sim).iter().any(|e| matches!(e, Event::BecameLeader { broker: b, .. } if *b == broker))
+    };
+    assert!(elected(2) && elected(3), "brokers 2 and 3 led after broker 1");
+    sim.finish(30_000);
+    assert_no_violations(&sim);
+}

@@ -26,10 +26,14 @@ fn five_hundred_random_fault_schedules_break_no_invariant() {
 /// - 4066 (with compacted topics in the sweep): followers refused the offset gaps a compacted
 ///   leader's batches leave, stalled, and their committed prefix went stale;
 /// - 6061: a follower whose last epoch predates every epoch of the new leader was not told it
-///   diverged (KIP-101 `endOffsetFor` must answer "your epoch ends where mine start").
+///   diverged (KIP-101 `endOffsetFor` must answer "your epoch ends where mine start");
+/// - 8282 (issue 13): a leader that derived its epoch cache from a compacted log after a
+///   restart put the start of an epoch at its first surviving batch, past a compacted gap, and
+///   so told a stale replica that the older epoch ran on through the gap: the stale tail stayed,
+///   rejoined the ISR, and changed committed records when that replica led.
 #[test]
 fn seeds_that_found_bugs_stay_clean() {
-    for seed in [128, 421, 521, 2877, 4066, 6061] {
+    for seed in [128, 421, 521, 2877, 4066, 6061, 8282] {
         let run = run_seed(seed);
         assert!(run.report.violations.is_empty(), "seed {seed}: {:#?}", run.report.violations);
     }

@@ -1475,6 +1475,16 @@ impl Sim {
     fn observe_event(&mut self, node: NodeId, event: Event) {
         let index = self.record(TraceKind::Node { node, event: event.clone() });
         self.checker.on_event(&event, index, self.now_ms);
+        // A replica that joins the ISR vouches for its committed prefix from now on: check it
+        // at that moment, before compaction can hide a stale record (issue 13).
+        if let Event::IsrChanged { tp, old_isr, new_isr, .. } = &event {
+            for joined in new_isr.iter().filter(|broker| !old_isr.contains(broker)) {
+                let node = self.brokers.get(joined).and_then(|slot| slot.node.as_ref());
+                if let Some(log) = node.and_then(|broker| broker.log(tp)) {
+                    self.checker.check_replica(*joined, tp, log, index, self.now_ms);
+                }
+            }
+        }
         self.record_new_violations();
     }
 

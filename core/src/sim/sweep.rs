@@ -3,8 +3,9 @@
 //! [`random_config`] turns a seed into a whole run — cluster size, topic settings, producers
 //! with every acks setting, a consumer, network latency and loss, and a schedule of crashes,
 //! pauses, link cuts and isolations — so a failing seed reproduces exactly with
-//! [`run_seed`]. `cargo run --release -p rill-core --example sweep -- --seeds 10000` runs a
-//! sweep from the command line.
+//! [`run_seed`]. `cargo run --release -p rill-core --example sweep -- --seeds 20000` runs a
+//! sweep from the command line (on every core, with a progress bar and the summary table), and
+//! `... --example sweep -- --trace SEED` replays one seed's story.
 
 use std::fmt;
 
@@ -161,23 +162,41 @@ pub struct SweepSummary {
 impl SweepSummary {
     /// Adds one run.
     pub fn add(&mut self, run: &RunSummary) {
-        self.runs += 1;
-        self.events += run.events;
         let report = &run.report;
-        if !report.violations.is_empty() {
-            self.failed_runs += 1;
-            self.violations += u64::try_from(report.violations.len()).unwrap_or(u64::MAX);
-            if self.first_failure.is_none() {
-                self.first_failure = Some(FirstFailure { seed: run.seed, violation: report.violations[0].clone() });
-            }
-        }
-        for (total, part) in [(&mut self.acknowledged, &report.acknowledged), (&mut self.lost, &report.lost)] {
+        let failed = !report.violations.is_empty();
+        self.merge(SweepSummary {
+            runs: 1,
+            events: run.events,
+            failed_runs: u64::from(failed),
+            violations: u64::try_from(report.violations.len()).unwrap_or(u64::MAX),
+            acknowledged: report.acknowledged.clone(),
+            lost: report.lost.clone(),
+            duplicates: report.duplicates,
+            unclean_elections: report.unclean_elections,
+            first_failure: report
+                .violations
+                .first()
+                .map(|violation| FirstFailure { seed: run.seed, violation: violation.clone() }),
+        });
+    }
+
+    /// Adds another sweep's totals (of other seeds); the first failure is the lowest seed's.
+    pub fn merge(&mut self, other: SweepSummary) {
+        self.runs += other.runs;
+        self.events += other.events;
+        self.failed_runs += other.failed_runs;
+        self.violations += other.violations;
+        for (total, part) in [(&mut self.acknowledged, &other.acknowledged), (&mut self.lost, &other.lost)] {
             total.acks_0 += part.acks_0;
             total.acks_1 += part.acks_1;
             total.acks_all += part.acks_all;
         }
-        self.duplicates += report.duplicates;
-        self.unclean_elections += report.unclean_elections;
+        self.duplicates += other.duplicates;
+        self.unclean_elections += other.unclean_elections;
+        self.first_failure = match (self.first_failure.take(), other.first_failure) {
+            (Some(mine), Some(theirs)) => Some(if theirs.seed < mine.seed { theirs } else { mine }),
+            (mine, theirs) => mine.or(theirs),
+        };
     }
 }
 
