@@ -27,10 +27,16 @@ wasm_cargo build --locked -p rill-core
 step "browser packages (www/pkg: the JS API and the dashboard)"
 "$ROOT/scripts/build-wasm.sh"
 
-step "tests (unit, property, scenarios, 500-seed sweep, sessions, browser: JS API and dashboard)"
+step "tests (unit, property, scenarios, 500-seed sweep, sessions, docs, browser: JS API and dashboard)"
 cargo test --workspace --locked 2>&1 | tee "$TOOLS_DIR/test-output.log"
 passed=$(grep -E '^test result:' "$TOOLS_DIR/test-output.log" | awk '{s += $4} END {print s + 0}')
 failed=$(grep -E '^test result:' "$TOOLS_DIR/test-output.log" | awk '{s += $6} END {print s + 0}')
+
+step "the README's main command, as a smoke run (./scripts/run.sh --smoke)"
+"$ROOT/scripts/run.sh" --smoke
+
+step "set-up on a fresh machine (scripts/check-fresh-setup.sh)"
+"$ROOT/scripts/check-fresh-setup.sh"
 
 step "benchmark smoke run (figures: see BENCHMARKS.md)"
 cargo bench --locked -p rill-core --bench log_throughput -- --quick
