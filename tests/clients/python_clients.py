@@ -104,6 +104,47 @@ elif client == "confluent-load":
         producer.poll(0.001)
     producer.flush(60)
     result = {"client": client, "sent": sequence, "acked": acked, "failed": failed[:5], "failed_count": len(failed)}
+elif client == "compacted-load":
+    # COUNT = seconds of load on a compacted topic from two producers: idempotent acks=all writes
+    # over 16 keys per partition ("k0".."k15", values "all-N"), whose every acknowledgement is
+    # printed, and acks=1 writes without idempotence ("one-k0".., values "one-N") that keep many
+    # requests in flight, so a paused leader finds a queue of them when it resumes.
+    from confluent_kafka import Producer
+
+    common = {"bootstrap.servers": bootstrap, "linger.ms": 2, "reconnect.backoff.ms": 50,
+              "reconnect.backoff.max.ms": 200, "message.timeout.ms": 60000}
+    safe = Producer({**common, "acks": "all", "enable.idempotence": True})
+    loose = Producer({**common, "acks": "1", "enable.idempotence": False, "retries": 0,
+                      "max.in.flight.requests.per.connection": 100})
+    acked = []
+    failed = []
+    loose_acked = [0]
+
+    def report(err, msg):
+        if err:
+            failed.append(str(err))
+        else:
+            acked.append([msg.partition(), msg.offset(), msg.key().decode(), msg.value().decode()])
+
+    def report_loose(err, msg):
+        if not err:
+            loose_acked[0] += 1
+
+    end = time.time() + count
+    sequence = 0
+    while time.time() < end:
+        try:
+            safe.produce(topic, key=f"k{sequence % 16}", value=f"all-{sequence}", on_delivery=report)
+            loose.produce(topic, key=f"one-k{sequence % 16}", value=f"one-{sequence}", on_delivery=report_loose)
+            sequence += 1
+        except BufferError:
+            pass
+        safe.poll(0.002)
+        loose.poll(0)
+    safe.flush(90)
+    loose.flush(90)
+    result = {"client": client, "sent": sequence, "acked": acked, "acks_1_acked": loose_acked[0],
+              "failed": failed[:5], "failed_count": len(failed)}
 elif client == "confluent-admin":
     # The admin API: create, describe configs (topic and broker), list, delete.
     from confluent_kafka.admin import AdminClient, ConfigResource, NewTopic

@@ -432,6 +432,12 @@ impl RillCluster {
     /// Starts `n` nodes with directories under `dir`.
     #[must_use]
     pub fn start(dir: &Path, n: usize) -> RillCluster {
+        RillCluster::start_with(dir, n, &[])
+    }
+
+    /// [`RillCluster::start`] with more broker configs on every node (`key=value`).
+    #[must_use]
+    pub fn start_with(dir: &Path, n: usize, configs: &[&str]) -> RillCluster {
         let ports: Vec<(u16, u16)> = (0..n).map(|_| (free_port(), free_port())).collect();
         let nodes: Vec<String> = ports
             .iter()
@@ -449,11 +455,14 @@ impl RillCluster {
                 log_dir: dir.join(format!("node-{}", i + 1)),
                 log_file: dir.join(format!("node-{}.log", i + 1)),
                 args: Vec::new(),
-                extra: vec![
+                extra: [
                     format!("node.id={}", i + 1),
                     format!("rill.cluster.nodes={nodes}"),
                     format!("offsets.topic.replication.factor={}", n.min(3)),
-                ],
+                ]
+                .into_iter()
+                .chain(configs.iter().map(|pair| (*pair).to_owned()))
+                .collect(),
             })
             .collect();
         std::fs::create_dir_all(dir).expect("cluster directory");
@@ -529,6 +538,22 @@ impl RillBroker {
             let _ = child.kill();
             let _ = child.wait();
         }
+    }
+
+    /// Freezes the process (SIGSTOP), like a long GC pause: it holds its sockets and does nothing.
+    pub fn pause(&self) {
+        self.signal("-STOP");
+    }
+
+    /// Unfreezes a paused process (SIGCONT); what reached its sockets meanwhile is processed.
+    pub fn resume(&self) {
+        self.signal("-CONT");
+    }
+
+    fn signal(&self, signal: &str) {
+        let pid = self.child.as_ref().expect("running").id().to_string();
+        let status = Command::new("kill").args([signal, &pid]).status().expect("run kill");
+        assert!(status.success(), "kill {signal} {pid} failed");
     }
 
     /// Still running (not exited, not panicked).
