@@ -72,6 +72,20 @@ if ! "$venv/bin/python" -c "import confluent_kafka, kafka" 2>/dev/null; then
 fi
 say "python clients" "$("$venv/bin/python" -c 'import confluent_kafka, kafka; print("confluent-kafka", confluent_kafka.version()[0], "/ kafka-python", kafka.__version__)')"
 
+# Apache Kafka 4.4 (broker, tools, Java client) from Maven Central: the reference the tests
+# run beside Rill. Jars go to .tools/kafka/libs (git-ignored).
+need_apt_command java openjdk-17-jdk-headless
+need_apt_command mvn maven
+kafka_libs="$TOOLS_DIR/kafka/libs"
+if [ ! -f "$kafka_libs/kafka-clients-4.4.0.jar" ] || [ "$ROOT/tests/kafka/pom.xml" -nt "$kafka_libs" ]; then
+    say "kafka" "fetching Apache Kafka 4.4 jars from Maven Central into ${kafka_libs#"$ROOT"/}"
+    rm -rf "$kafka_libs"
+    quietly "mvn dependency:copy-dependencies (Kafka 4.4)" "check that Maven Central is reachable" \
+        mvn -B -f "$ROOT/tests/kafka/pom.xml" dependency:copy-dependencies -DoutputDirectory="$kafka_libs"
+fi
+java_about="$(java -version 2>&1 || true)"
+say "kafka" "Apache Kafka 4.4.0 ($(find "$kafka_libs" -name '*.jar' | wc -l) jars), on ${java_about%%$'\n'*}"
+
 node_dir="$TOOLS_DIR/node"
 if [ ! -f "$node_dir/node_modules/kafkajs/package.json" ]; then
     command -v npm >/dev/null || apt_install nodejs npm

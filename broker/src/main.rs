@@ -1,7 +1,7 @@
 //! `rill`: the broker and its admin commands.
 #![allow(clippy::disallowed_types, clippy::disallowed_methods)]
 
-use std::net::{SocketAddr, ToSocketAddrs};
+use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -13,9 +13,9 @@ use kafka_protocol::messages::{
     MetadataRequest, RequestKind, ResponseKind, TopicName,
 };
 use kafka_protocol::protocol::StrBytes;
+use rill_broker::broker_config;
 use rill_broker::client::Client;
 use rill_broker::server::{self, Listen};
-use rill_core::config::BrokerConfig;
 use rill_core::error::ErrorCode;
 
 /// Rill: a Kafka-compatible broker whose replication, elections and consumer groups are
@@ -61,6 +61,10 @@ struct BrokerArgs {
     /// A directory of static files to serve on the HTTP port (the dashboard: `www/`).
     #[arg(long, value_name = "DIR", requires = "http_port")]
     www: Option<PathBuf>,
+    /// Print the effective configuration with each value's source (default, file, --set), as
+    /// `kafka-configs --describe --all` shows it, and exit.
+    #[arg(long)]
+    print_config: bool,
 }
 
 #[derive(Args)]
@@ -166,86 +170,32 @@ fn main() -> ExitCode {
     }
 }
 
-/// `PLAINTEXT://host:port` → a socket address (empty host = all interfaces).
-fn listener_address(listeners: &str) -> Result<SocketAddr, String> {
-    let first = listeners.split(',').next().unwrap_or_default().trim();
-    let address = first.split_once("://").map_or(first, |(_, rest)| rest);
-    let address = if address.starts_with(':') { format!("0.0.0.0{address}") } else { address.to_owned() };
-    address
-        .to_socket_addrs()
-        .map_err(|e| format!("listeners {listeners:?}: {e}"))?
-        .next()
-        .ok_or_else(|| format!("listeners {listeners:?} names no address"))
-}
-
-/// A TOML value as a config value (nested tables are dotted Kafka names).
-fn from_toml(value: toml::Value) -> rill_core::config::ConfigValue {
-    use rill_core::config::ConfigValue;
-    match value {
-        toml::Value::Boolean(value) => ConfigValue::Bool(value),
-        toml::Value::Integer(value) => ConfigValue::Int(value),
-        toml::Value::Float(value) => ConfigValue::Str(value.to_string()),
-        toml::Value::String(value) => ConfigValue::Str(value),
-        toml::Value::Array(values) => {
-            ConfigValue::List(values.into_iter().map(|v| from_toml(v).to_config_string()).collect())
-        }
-        toml::Value::Table(table) => ConfigValue::Table(table.into_iter().map(|(k, v)| (k, from_toml(v))).collect()),
-        toml::Value::Datetime(value) => ConfigValue::Str(value.to_string()),
-    }
-}
-
 fn run_broker(args: &BrokerArgs) -> Result<(), String> {
-    let mut config = match &args.config {
-        Some(path) => {
-            let text = std::fs::read_to_string(path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
-            if path.extension().is_some_and(|e| e == "toml") {
-                let table: toml::Table = text.parse().map_err(|e| format!("{}: {e}", path.display()))?;
-                BrokerConfig::from_values(table.into_iter().map(|(k, v)| (k, from_toml(v))))
-                    .map_err(|e| format!("{}: {e}", path.display()))?
-            } else {
-                BrokerConfig::from_properties(&text).map_err(|e| format!("{}: {e}", path.display()))?
-            }
-        }
-        None => {
-            let mut config = BrokerConfig::for_node(1);
-            config.listeners = "PLAINTEXT://127.0.0.1:9092".to_owned();
-            config.log_dirs = std::env::temp_dir().join("rill-logs").display().to_string();
-            // One broker: internal topics cannot have 3 replicas.
-            config.offsets_topic_replication_factor = 1;
-            config
-        }
-    };
-    let pairs: Vec<(String, String)> = args
-        .overrides
-        .iter()
-        .map(|pair| {
-            pair.split_once('=')
-                .map(|(k, v)| (k.trim().to_owned(), v.trim().to_owned()))
-                .ok_or_else(|| format!("--set {pair:?}: expected KEY=VALUE"))
-        })
-        .collect::<Result<_, _>>()?;
-    let pairs: std::collections::BTreeMap<String, String> = pairs.into_iter().collect();
-    config.apply_pairs(&pairs).map_err(|e| e.to_string())?;
-    config.validate().map_err(|e| e.to_string())?;
-    let kafka = listener_address(&config.listeners)?;
-    let advertised = match &config.advertised_listeners {
-        Some(advertised) => listener_address(advertised)?,
-        None => kafka,
-    };
-    let advertised_host =
-        if advertised.ip().is_unspecified() { "127.0.0.1".to_owned() } else { advertised.ip().to_string() };
-    let listen = Listen {
-        kafka,
-        http: args.http_port.map(|port| SocketAddr::from(([127, 0, 0, 1], port))),
-        www: args.www.clone(),
-        request_max_bytes: usize::try_from(config.socket_request_max_bytes).unwrap_or(100 << 20),
-    };
+    let loaded = broker_config::load(args.config.as_deref(), &args.overrides)?;
+    if args.print_config {
+        print!("{}", loaded.describe());
+        return Ok(());
+    }
     tracing_subscriber::fmt()
         .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_target(false)
         .init();
+    for (warning, line) in loaded.notices() {
+        if warning {
+            tracing::warn!("{line}");
+        } else {
+            tracing::info!("{line}");
+        }
+    }
+    let listen = Listen {
+        kafka: loaded.listeners.bind,
+        http: args.http_port.map(|port| SocketAddr::from(([127, 0, 0, 1], port))),
+        www: args.www.clone(),
+        request_max_bytes: usize::try_from(loaded.config.socket_request_max_bytes).unwrap_or(100 << 20),
+    };
+    let (advertised_host, advertised_port) = loaded.listeners.advertised.clone();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
-    runtime.block_on(server::run(config, listen, (advertised_host, i32::from(advertised.port()))))
+    runtime.block_on(server::run(loaded.config, listen, (advertised_host, i32::from(advertised_port))))
 }
 
 fn local_cluster(args: &LocalClusterArgs) -> Result<(), String> {

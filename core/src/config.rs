@@ -13,26 +13,60 @@ use std::fmt;
 
 use crate::error::{Error, ErrorCode};
 
-/// A bad configuration key or value.
+/// A bad configuration key or value. Its text is Kafka's `ConfigException` text: `Invalid
+/// value 0 for configuration num.partitions: Value must be at least 1`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigError {
     /// The key as given.
     pub key: String,
     /// The value as given (or as rendered, for cross-field checks).
     pub value: String,
-    /// What is wrong with it.
+    /// What is wrong with it (Kafka's wording where Kafka has one).
     pub reason: String,
+    /// What kind of mistake it is.
+    pub kind: ConfigErrorKind,
+}
+
+/// What a [`ConfigError`] is about.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ConfigErrorKind {
+    /// A known key with a bad value.
+    InvalidValue,
+    /// A key this config does not have (`reason` is the whole message).
+    UnknownKey,
+    /// Text that is not a config at all, such as a line without `=` (`reason` is the whole message).
+    Syntax,
 }
 
 impl ConfigError {
-    fn new(key: &str, value: &str, reason: impl Into<String>) -> ConfigError {
-        ConfigError { key: key.to_owned(), value: value.to_owned(), reason: reason.into() }
+    /// A bad value for `key`.
+    #[must_use]
+    pub fn new(key: &str, value: &str, reason: impl Into<String>) -> ConfigError {
+        ConfigError {
+            key: key.to_owned(),
+            value: value.to_owned(),
+            reason: reason.into(),
+            kind: ConfigErrorKind::InvalidValue,
+        }
+    }
+
+    fn unknown(key: &str, value: &str, message: String) -> ConfigError {
+        ConfigError { key: key.to_owned(), value: value.to_owned(), reason: message, kind: ConfigErrorKind::UnknownKey }
+    }
+
+    fn syntax(key: &str, message: String) -> ConfigError {
+        ConfigError { key: key.to_owned(), value: String::new(), reason: message, kind: ConfigErrorKind::Syntax }
     }
 }
 
 impl fmt::Display for ConfigError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "invalid value {:?} for configuration {}: {}", self.value, self.key, self.reason)
+        match self.kind {
+            ConfigErrorKind::InvalidValue => {
+                write!(f, "Invalid value {} for configuration {}: {}", self.value, self.key, self.reason)
+            }
+            ConfigErrorKind::UnknownKey | ConfigErrorKind::Syntax => f.write_str(&self.reason),
+        }
     }
 }
 
@@ -92,7 +126,7 @@ pub fn flatten_values<K: AsRef<str>>(
         match value {
             ConfigValue::Table(table) => {
                 if depth >= CONFIG_NESTING_MAX {
-                    return Err(ConfigError::new(prefix, "", "tables are nested too deeply"));
+                    return Err(ConfigError::syntax(prefix, format!("{prefix}: tables are nested too deeply")));
                 }
                 for (key, value) in table {
                     walk(&format!("{prefix}.{key}"), value, depth + 1, out)?;
@@ -146,7 +180,7 @@ impl ConfigField for bool {
         match text.trim().to_ascii_lowercase().as_str() {
             "true" => Ok(true),
             "false" => Ok(false),
-            _ => Err("expected true or false".into()),
+            _ => Err("Expected value to be either true or false".into()),
         }
     }
     fn render(&self) -> String {
@@ -155,12 +189,11 @@ impl ConfigField for bool {
 }
 
 macro_rules! integer_field {
-    ($($ty:ty),*) => {$(
+    ($($ty:ty: $kafka_type:literal),*) => {$(
         impl ConfigField for $ty {
             fn parse(text: &str) -> Result<$ty, String> {
-                text.trim().parse().map_err(|_| {
-                    format!("expected an integer from {} to {}", <$ty>::MIN, <$ty>::MAX)
-                })
+                // Kafka's ConfigDef: "Not a number of type INT" (an integer from MIN to MAX).
+                text.trim().parse().map_err(|_| concat!("Not a number of type ", $kafka_type).to_owned())
             }
             fn render(&self) -> String {
                 self.to_string()
@@ -168,7 +201,7 @@ macro_rules! integer_field {
         }
     )*};
 }
-integer_field!(i16, i32, i64);
+integer_field!(i16: "SHORT", i32: "INT", i64: "LONG");
 
 /// A ratio such as Kafka's `min.cleanable.dirty.ratio` (a `DOUBLE` in Kafka), kept exactly in
 /// millionths. Parsing and printing decimals without floating point keeps std's float
@@ -216,7 +249,12 @@ impl fmt::Display for Ratio {
 
 impl ConfigField for Ratio {
     fn parse(text: &str) -> Result<Ratio, String> {
-        let invalid = || format!("expected a decimal number such as 0.5 (at most {} decimals)", Ratio::DECIMALS_MAX);
+        let invalid = || {
+            format!(
+                "Not a number of type DOUBLE (Rill reads a decimal such as 0.5, at most {} decimals)",
+                Ratio::DECIMALS_MAX
+            )
+        };
         let text = text.trim();
         let (whole, fraction) = text.split_once('.').unwrap_or((text, ""));
         let digits_only = |part: &str| part.bytes().all(|byte| byte.is_ascii_digit());
@@ -288,11 +326,11 @@ impl ConfigField for CleanupPolicy {
             match part {
                 "delete" => policy.delete = true,
                 "compact" => policy.compact = true,
-                other => return Err(format!("unknown policy {other:?}; expected delete, compact or both")),
+                other => return Err(format!("String must be one of: compact, delete (got {other})")),
             }
         }
         if !policy.delete && !policy.compact {
-            return Err("expected delete, compact or delete,compact".into());
+            return Err("String must be one of: compact, delete".into());
         }
         Ok(policy)
     }
@@ -319,7 +357,7 @@ impl ConfigField for TimestampType {
         match text.trim() {
             "CreateTime" => Ok(TimestampType::CreateTime),
             "LogAppendTime" => Ok(TimestampType::LogAppendTime),
-            _ => Err("expected CreateTime or LogAppendTime".into()),
+            _ => Err("String must be one of: CreateTime, LogAppendTime".into()),
         }
     }
     fn render(&self) -> String {
@@ -336,7 +374,7 @@ fn at_least<T: PartialOrd + fmt::Display + Copy>(min: T) -> impl Fn(&T) -> Resul
         if *value >= min {
             Ok(())
         } else {
-            Err(format!("must be at least {min}"))
+            Err(format!("Value must be at least {min}"))
         }
     }
 }
@@ -344,10 +382,12 @@ fn at_least<T: PartialOrd + fmt::Display + Copy>(min: T) -> impl Fn(&T) -> Resul
 /// A check: `min ≤ value ≤ max` (Kafka's `between`).
 fn between<T: PartialOrd + fmt::Display + Copy>(min: T, max: T) -> impl Fn(&T) -> Result<(), String> {
     move |value| {
-        if *value >= min && *value <= max {
-            Ok(())
+        if *value < min {
+            Err(format!("Value must be at least {min}"))
+        } else if *value > max {
+            Err(format!("Value must be no more than {max}"))
         } else {
-            Err(format!("must be between {min} and {max}"))
+            Ok(())
         }
     }
 }
@@ -369,7 +409,7 @@ pub fn parse_properties(text: &str) -> Result<Vec<(String, String)>, ConfigError
             continue;
         }
         let Some(split) = line.find(['=', ':']) else {
-            return Err(ConfigError::new(line, "", format!("line {} is not key=value", index + 1)));
+            return Err(ConfigError::syntax(line, format!("line {} is not key=value: {line}", index + 1)));
         };
         pairs.push((line[..split].trim().to_owned(), line[split + 1..].trim().to_owned()));
     }
@@ -414,7 +454,7 @@ macro_rules! config_struct {
             pub fn set(&mut self, key: &str, value: &str) -> Result<(), ConfigError> {
                 match key {
                     $( $key => set_field(&mut self.$field, key, value), )*
-                    _ => Err(ConfigError::new(key, value, concat!("unknown configuration for ", stringify!($name)))),
+                    _ => Err(ConfigError::unknown(key, value, $name::unknown_key_message(key))),
                 }
             }
 
@@ -529,6 +569,11 @@ config_struct! {
 }
 
 impl TopicConfig {
+    /// Kafka's message for a topic config it does not know.
+    fn unknown_key_message(key: &str) -> String {
+        format!("Unknown topic config name: {key}")
+    }
+
     /// Checks every value's range and the rules between values.
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.check_fields()
@@ -638,6 +683,12 @@ config_struct! {
 }
 
 impl BrokerConfig {
+    /// A key Rill's broker table does not hold (the broker's config loader knows Kafka's
+    /// other keys; this is what the core says alone).
+    fn unknown_key_message(key: &str) -> String {
+        format!("Unknown configuration '{key}'")
+    }
+
     /// Defaults for broker `node_id`.
     #[must_use]
     pub fn for_node(node_id: i32) -> BrokerConfig {
@@ -648,7 +699,11 @@ impl BrokerConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.check_fields()?;
         if self.node_id < 0 {
-            return Err(ConfigError::new("node.id", &self.node_id.to_string(), "is required and must be at least 0"));
+            return Err(ConfigError::new(
+                "node.id",
+                &self.node_id.to_string(),
+                "Value must be at least 0 (node.id is required)",
+            ));
         }
         if self.default_replication_factor > self.max_replication_factor {
             return Err(ConfigError::new(

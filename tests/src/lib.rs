@@ -17,6 +17,8 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+pub mod kafka;
+
 /// The repository root.
 #[must_use]
 pub fn repo_root() -> PathBuf {

@@ -1,0 +1,170 @@
+//! Apache Kafka 4.4 itself, from Maven Central (`tests/kafka/pom.xml`; `scripts/setup.sh`
+//! copies the jars to `.tools/kafka/libs`): the reference broker Rill's tests run beside Rill,
+//! one KRaft node on 127.0.0.1 started from the stock `tests/kafka/server.properties`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::{free_port, repo_root};
+
+/// `.tools/kafka/libs`, where set-up put Kafka's jars.
+///
+/// # Panics
+/// When set-up has not run.
+#[must_use]
+pub fn kafka_libs() -> PathBuf {
+    let libs = repo_root().join(".tools/kafka/libs");
+    assert!(
+        libs.join("kafka-clients-4.4.0.jar").exists(),
+        "Apache Kafka 4.4's jars are missing from {}: run ./scripts/setup.sh",
+        libs.display()
+    );
+    libs
+}
+
+/// `java -cp <Kafka's jars> <class>`, logging INFO to stdout.
+#[must_use]
+pub fn kafka_java(class: &str) -> Command {
+    let mut command = Command::new("java");
+    command
+        .arg("-Xmx512m")
+        .arg(format!("-Dlog4j2.configurationFile={}", repo_root().join("tests/kafka/log4j2.properties").display()))
+        .arg("-cp")
+        .arg(format!("{}/*", kafka_libs().display()))
+        .arg(class);
+    command
+}
+
+/// `java -cp <Kafka's jars> <file>.java` (a single-file Java program run from source).
+#[must_use]
+pub fn kafka_java_source(file: &Path) -> Command {
+    let mut command = Command::new("java");
+    command.arg("-cp").arg(format!("{}/*", kafka_libs().display())).arg(file);
+    command
+}
+
+/// The stock single-node `server.properties` with `overrides` appended (a later line wins in
+/// Java's `Properties`, and in Rill's reader).
+#[must_use]
+pub fn stock_properties(overrides: &[(&str, String)]) -> String {
+    let mut text = std::fs::read_to_string(repo_root().join("tests/kafka/server.properties")).expect("stock file");
+    text.push_str("\n# Overrides for this test\n");
+    for (key, value) in overrides {
+        text.push_str(&format!("{key}={value}\n"));
+    }
+    text
+}
+
+/// A random cluster id as `kafka-storage random-uuid` prints it (base64url, 22 characters).
+fn cluster_id() -> String {
+    let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    let seed = nanos ^ (u128::from(std::process::id()) << 64);
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    (0..22).map(|i| char::from(ALPHABET[usize::try_from((seed >> (i * 5)) & 63).expect("small")])).collect()
+}
+
+/// One Apache Kafka 4.4 KRaft node (broker and controller) on 127.0.0.1; killed on drop.
+pub struct KafkaBroker {
+    child: Option<Child>,
+    /// The Kafka port.
+    pub port: u16,
+    log_file: PathBuf,
+}
+
+impl KafkaBroker {
+    /// Formats `dir` and starts Kafka with the stock properties plus `extra`, on free ports;
+    /// waits until it answers a metadata request (Kafka's port opens before it serves).
+    #[must_use]
+    pub fn start(dir: &Path, extra: &[(&str, String)]) -> KafkaBroker {
+        let (port, controller) = (free_port(), free_port());
+        std::fs::create_dir_all(dir).expect("kafka dir");
+        let mut overrides = vec![
+            ("listeners", format!("PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller}")),
+            ("advertised.listeners", format!("PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller}")),
+            ("controller.quorum.bootstrap.servers", format!("127.0.0.1:{controller}")),
+            ("log.dirs", dir.join("data").display().to_string()),
+        ];
+        overrides.extend(extra.iter().cloned());
+        let properties = dir.join("server.properties");
+        std::fs::write(&properties, stock_properties(&overrides)).expect("write properties");
+        let format = kafka_java("kafka.tools.StorageTool")
+            .args(["format", "--standalone", "-t", &cluster_id(), "-c"])
+            .arg(&properties)
+            .output()
+            .expect("run kafka-storage format");
+        assert!(format.status.success(), "kafka-storage format: {}", String::from_utf8_lossy(&format.stderr));
+        let log_file = dir.join("kafka.log");
+        let log = std::fs::File::create(&log_file).expect("kafka log");
+        let child = kafka_java("kafka.Kafka")
+            .arg(&properties)
+            .stdout(Stdio::from(log.try_clone().expect("clone log")))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("start kafka");
+        let mut broker = KafkaBroker { child: Some(child), port, log_file };
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let answered = Command::new("kcat")
+                .args(["-b", &broker.bootstrap(), "-L", "-m", "2"])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|status| status.success());
+            if answered {
+                return broker;
+            }
+            let exited = broker.child.as_mut().and_then(|child| child.try_wait().ok().flatten());
+            assert!(exited.is_none(), "Kafka exited on start:\n{}", broker.log());
+            assert!(Instant::now() < deadline, "Kafka did not answer within 90 s:\n{}", broker.log());
+            std::thread::sleep(Duration::from_millis(500));
+        }
+    }
+
+    /// Runs Kafka with the stock properties plus `extra` until it exits (for configs Kafka
+    /// refuses at start), at most 60 s.
+    #[must_use]
+    pub fn run_to_exit(dir: &Path, extra: &[(&str, String)]) -> Output {
+        std::fs::create_dir_all(dir).expect("kafka dir");
+        let properties = dir.join("refused.properties");
+        let mut file = std::fs::File::create(&properties).expect("properties");
+        file.write_all(stock_properties(extra).as_bytes()).expect("write properties");
+        let mut child = kafka_java("kafka.Kafka")
+            .arg(&properties)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start kafka");
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while child.try_wait().expect("wait").is_none() {
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                break;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        child.wait_with_output().expect("kafka output")
+    }
+
+    /// `127.0.0.1:port`.
+    #[must_use]
+    pub fn bootstrap(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    /// What Kafka logged so far.
+    #[must_use]
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log_file).unwrap_or_default()
+    }
+}
+
+impl Drop for KafkaBroker {
+    fn drop(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
