@@ -28,7 +28,8 @@ step "browser packages (www/pkg: the JS API and the dashboard)"
 "$ROOT/scripts/build-wasm.sh"
 
 step "tests (unit, property, scenarios, 500-seed sweep, sessions, docs, browser: JS API and dashboard)"
-cargo test --workspace --locked 2>&1 | tee "$TOOLS_DIR/test-output.log"
+cargo test --workspace --locked 2>&1 | tee "$TOOLS_DIR/test-output.log" \
+    || die "tests failed (the failures are listed above; full output in ${TOOLS_DIR#"$ROOT"/}/test-output.log)"
 passed=$(grep -E '^test result:' "$TOOLS_DIR/test-output.log" | awk '{s += $4} END {print s + 0}')
 failed=$(grep -E '^test result:' "$TOOLS_DIR/test-output.log" | awk '{s += $6} END {print s + 0}')
 
