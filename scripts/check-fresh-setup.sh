@@ -20,9 +20,12 @@ grep -qw overlay /proc/filesystems || die "check-fresh-setup.sh needs the overla
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-# What set-up needs from the checkout: its scripts and Cargo.lock (the wasm-bindgen pin).
+# What set-up needs from the checkout: its scripts, Cargo.lock (the wasm-bindgen pin) and
+# tests/kafka (the Maven project of Apache Kafka 4.4).
 mkdir -p "$work/clone"
+mkdir -p "$work/clone/tests"
 cp -r "$ROOT/scripts" "$ROOT/Cargo.lock" "$work/clone/"
+cp -r "$ROOT/tests/kafka" "$work/clone/tests/"
 
 inside="$work/inside.sh"
 cat >"$inside" <<'EOF'
