@@ -3,20 +3,14 @@
 //! metadata, AlterPartition (controller plane) and follower Fetch (data plane).
 //!
 //! A frame is `[u32 header length][JSON header][u32 payload length][payload]`: the header is
-//! the message (serde), the payload holds record batches in Kafka's wire format (follower
-//! fetch responses), so data is never JSON-encoded. Each node dials every peer once and keeps
+//! the core's own `Message` in its serde form (no mirror of its fields here: a new field is a
+//! one-place change in `rill_core::protocol`), the payload holds record batches in Kafka's wire
+//! format (follower fetch responses), so data is never JSON-encoded. Each node dials every peer once and keeps
 //! the connection for sending; a lost connection drops its messages, which the core treats
 //! like a network loss (timeouts, retries).
 
-use std::collections::BTreeMap;
-use std::sync::Arc;
-
 use bytes::Bytes;
-use rill_core::config::TopicConfig;
-use rill_core::error::ErrorCode;
-use rill_core::protocol::{
-    BrokerMetadata, EpochEndOffset, Message, MetadataImage, NodeId, PartitionState, TopicMetadata, TopicPartition,
-};
+use rill_core::protocol::{Message, MetadataImage, NodeId};
 use rill_core::record::RecordBatch;
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -58,168 +52,33 @@ pub fn parse_nodes(text: &str) -> Result<Vec<ClusterNode>, String> {
     Ok(nodes)
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize)]
-struct WireState {
-    replicas: Vec<i32>,
-    isr: Vec<i32>,
-    leader: Option<i32>,
-    leader_epoch: i32,
-    partition_epoch: i32,
-}
-
-impl From<&PartitionState> for WireState {
-    fn from(state: &PartitionState) -> WireState {
-        WireState {
-            replicas: state.replicas.clone(),
-            isr: state.isr.clone(),
-            leader: state.leader,
-            leader_epoch: state.leader_epoch,
-            partition_epoch: state.partition_epoch,
-        }
-    }
-}
-
-impl From<WireState> for PartitionState {
-    fn from(state: WireState) -> PartitionState {
-        PartitionState {
-            replicas: state.replicas,
-            isr: state.isr,
-            leader: state.leader,
-            leader_epoch: state.leader_epoch,
-            partition_epoch: state.partition_epoch,
-        }
-    }
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-struct WireTopic {
-    name: String,
-    topic_id: String,
-    configs: BTreeMap<String, String>,
-    partitions: Vec<WireState>,
-}
-
-#[derive(Clone, Debug, Serialize, Deserialize)]
-struct WireImage {
-    metadata_epoch: i64,
-    brokers: Vec<(i32, Option<String>, bool)>,
-    topics: Vec<WireTopic>,
-}
-
-impl From<&MetadataImage> for WireImage {
-    fn from(image: &MetadataImage) -> WireImage {
-        WireImage {
-            metadata_epoch: image.metadata_epoch,
-            brokers: image.brokers.iter().map(|(id, b)| (*id, b.rack.clone(), b.fenced)).collect(),
-            topics: image
-                .topics
-                .iter()
-                .map(|(name, topic)| WireTopic {
-                    name: name.to_string(),
-                    topic_id: format!("{:032x}", topic.topic_id),
-                    configs: topic.config.overrides().into_iter().map(|(k, v)| (k.to_owned(), v)).collect(),
-                    partitions: topic.partitions.iter().map(WireState::from).collect(),
-                })
-                .collect(),
-        }
-    }
-}
-
-impl WireImage {
-    fn into_image(self) -> Result<MetadataImage, String> {
-        let mut image = MetadataImage { metadata_epoch: self.metadata_epoch, ..MetadataImage::default() };
-        for (id, rack, fenced) in self.brokers {
-            image.brokers.insert(id, BrokerMetadata { rack, fenced });
-        }
-        for topic in self.topics {
-            let config = TopicConfig::from_pairs(&topic.configs).map_err(|e| e.to_string())?;
-            let topic_id = u128::from_str_radix(&topic.topic_id, 16).map_err(|e| e.to_string())?;
-            let partitions = topic.partitions.into_iter().map(PartitionState::from).collect();
-            image.topics.insert(Arc::from(topic.name.as_str()), TopicMetadata { topic_id, config, partitions });
-        }
-        Ok(image)
-    }
-}
-
-/// The controller's metadata as JSON (its persisted snapshot).
+/// The controller's metadata as JSON (its persisted snapshot: the image's serde form).
 #[must_use]
 pub fn image_to_json(image: &MetadataImage) -> Vec<u8> {
-    serde_json::to_vec_pretty(&WireImage::from(image)).unwrap_or_default()
+    serde_json::to_vec_pretty(image).unwrap_or_default()
 }
 
 /// Reads a snapshot written by [`image_to_json`].
 pub fn image_from_json(bytes: &[u8]) -> Result<MetadataImage, String> {
-    let wire: WireImage = serde_json::from_slice(bytes).map_err(|e| e.to_string())?;
-    wire.into_image()
+    serde_json::from_slice(bytes).map_err(|e| e.to_string())
 }
 
-/// The messages nodes exchange (the core's, minus client traffic).
+/// What a frame carries: one of the core's messages (its own serde form), or a request to the
+/// controller host to create `__consumer_offsets`.
 #[derive(Clone, Debug, Serialize, Deserialize)]
-enum Wire {
-    Register {
-        broker_id: i32,
-        rack: Option<String>,
-    },
-    RegisterResponse {
-        broker_epoch: i64,
-    },
-    Heartbeat {
-        broker_id: i32,
-        broker_epoch: i64,
-        metadata_epoch: i64,
-    },
-    HeartbeatResponse {
-        error: i16,
-        metadata: Option<WireImage>,
-    },
-    MetadataUpdate(WireImage),
-    AlterPartition {
-        broker_id: i32,
-        broker_epoch: i64,
-        topic: String,
-        partition: i32,
-        leader_epoch: i32,
-        partition_epoch: i32,
-        new_isr: Vec<i32>,
-    },
-    AlterPartitionResponse {
-        topic: String,
-        partition: i32,
-        error: i16,
-        state: Option<WireState>,
-    },
-    Fetch {
-        request_id: u64,
-        replica_id: Option<i32>,
-        topic: String,
-        partition: i32,
-        fetch_offset: i64,
-        last_fetched_epoch: i32,
-        current_leader_epoch: i32,
-        max_bytes: usize,
-        max_wait_ms: u64,
-    },
-    FetchResponse {
-        request_id: u64,
-        topic: String,
-        partition: i32,
-        error: i16,
-        high_watermark: i64,
-        log_start_offset: i64,
-        log_end_offset: i64,
-        diverging_epoch: Option<(i32, i64)>,
-    },
+enum Body {
+    Message(Message),
     /// A broker that cannot create topics asks the controller host for `__consumer_offsets`.
     EnsureOffsetsTopic,
 }
 
-/// Who sent a frame and to which state machine it goes.
+/// Who sent a frame, to which state machine it goes, and its correlation id.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct Header {
-    from_broker: i32,
-    from_controller: bool,
+    from: NodeId,
     to_controller: bool,
-    message: Wire,
+    correlation_id: u64,
+    body: Body,
 }
 
 /// A message between nodes, ready to send.
@@ -239,6 +98,8 @@ pub enum Incoming {
         from: NodeId,
         /// For the controller (else for the broker).
         to_controller: bool,
+        /// The request's correlation id.
+        correlation_id: u64,
         /// The message.
         message: Message,
     },
@@ -246,182 +107,69 @@ pub enum Incoming {
     EnsureOffsetsTopic,
 }
 
-fn tp(topic: &str, partition: i32) -> TopicPartition {
-    TopicPartition::new(topic, partition)
-}
-
-fn code(error: i16) -> ErrorCode {
-    ErrorCode::from_code(error).unwrap_or(ErrorCode::UnknownServerError)
-}
-
-/// Encodes a core message for the wire; `None` for messages that never cross nodes.
+/// Encodes a core message for the wire; `None` for client traffic, which never crosses nodes.
+/// A fetch response's record batches go in the payload in Kafka's wire format.
 #[must_use]
-pub fn encode(from: NodeId, to_controller: bool, message: &Message) -> Option<Frame> {
+pub fn encode(from: NodeId, to_controller: bool, correlation_id: u64, message: &Message) -> Option<Frame> {
     let mut payload = Vec::new();
-    let wire = match message {
-        Message::RegisterBroker { broker_id, rack } => Wire::Register { broker_id: *broker_id, rack: rack.clone() },
-        Message::RegisterBrokerResponse { broker_epoch } => Wire::RegisterResponse { broker_epoch: *broker_epoch },
-        Message::BrokerHeartbeat { broker_id, broker_epoch, metadata_epoch } => {
-            Wire::Heartbeat { broker_id: *broker_id, broker_epoch: *broker_epoch, metadata_epoch: *metadata_epoch }
-        }
-        Message::BrokerHeartbeatResponse { error, metadata } => {
-            Wire::HeartbeatResponse { error: error.code(), metadata: metadata.as_deref().map(WireImage::from) }
-        }
-        Message::MetadataUpdate(image) => Wire::MetadataUpdate(WireImage::from(image.as_ref())),
-        Message::AlterPartition { broker_id, broker_epoch, tp, leader_epoch, partition_epoch, new_isr } => {
-            Wire::AlterPartition {
-                broker_id: *broker_id,
-                broker_epoch: *broker_epoch,
-                topic: tp.topic.to_string(),
-                partition: tp.partition,
-                leader_epoch: *leader_epoch,
-                partition_epoch: *partition_epoch,
-                new_isr: new_isr.clone(),
-            }
-        }
-        Message::AlterPartitionResponse { tp, error, state } => Wire::AlterPartitionResponse {
-            topic: tp.topic.to_string(),
-            partition: tp.partition,
-            error: error.code(),
-            state: state.as_ref().map(WireState::from),
-        },
-        Message::Fetch {
-            request_id,
-            replica_id,
-            tp,
-            fetch_offset,
-            last_fetched_epoch,
-            current_leader_epoch,
-            max_bytes,
-            max_wait_ms,
-        } => Wire::Fetch {
-            request_id: *request_id,
-            replica_id: *replica_id,
-            topic: tp.topic.to_string(),
-            partition: tp.partition,
-            fetch_offset: *fetch_offset,
-            last_fetched_epoch: *last_fetched_epoch,
-            current_leader_epoch: *current_leader_epoch,
-            max_bytes: *max_bytes,
-            max_wait_ms: *max_wait_ms,
-        },
-        Message::FetchResponse {
-            request_id,
-            tp,
-            error,
-            high_watermark,
-            log_start_offset,
-            log_end_offset,
-            diverging_epoch,
-            batches,
-        } => {
-            for batch in batches {
+    if let Message::FetchResponse(response) = message {
+        // Each partition's batches, behind their length in bytes.
+        for partition in &response.partitions {
+            let start = payload.len();
+            payload.extend_from_slice(&[0; 4]);
+            for batch in &partition.batches {
                 batch.write_wire(&mut payload);
             }
-            Wire::FetchResponse {
-                request_id: *request_id,
-                topic: tp.topic.to_string(),
-                partition: tp.partition,
-                error: error.code(),
-                high_watermark: *high_watermark,
-                log_start_offset: *log_start_offset,
-                log_end_offset: *log_end_offset,
-                diverging_epoch: diverging_epoch.map(|e| (e.epoch, e.end_offset)),
-            }
+            let length = u32::try_from(payload.len() - start - 4).unwrap_or(u32::MAX);
+            payload[start..start + 4].copy_from_slice(&length.to_be_bytes());
         }
-        _ => return None,
-    };
-    frame(from, to_controller, wire, payload)
+    }
+    frame(from, to_controller, correlation_id, Body::Message(message.clone()), payload)
 }
 
 /// The frame asking the controller host to create `__consumer_offsets`.
 #[must_use]
 pub fn ensure_offsets_topic(from_broker: i32) -> Frame {
-    frame(NodeId::Broker(from_broker), true, Wire::EnsureOffsetsTopic, Vec::new()).expect("small")
+    frame(NodeId::Broker(from_broker), true, 0, Body::EnsureOffsetsTopic, Vec::new()).expect("small")
 }
 
-fn frame(from: NodeId, to_controller: bool, message: Wire, payload: Vec<u8>) -> Option<Frame> {
-    let (from_broker, from_controller) = match from {
-        NodeId::Broker(id) => (id, false),
-        NodeId::Controller => (-1, true),
-        NodeId::Client(_) => return None,
-    };
-    let header = serde_json::to_vec(&Header { from_broker, from_controller, to_controller, message }).ok()?;
+fn frame(from: NodeId, to_controller: bool, correlation_id: u64, body: Body, payload: Vec<u8>) -> Option<Frame> {
+    if matches!(from, NodeId::Client(_)) {
+        return None;
+    }
+    let header = serde_json::to_vec(&Header { from, to_controller, correlation_id, body }).ok()?;
     Some(Frame { header, payload })
 }
 
 /// Decodes a received frame.
 pub fn decode(header: &[u8], payload: Bytes) -> Result<Incoming, String> {
     let header: Header = serde_json::from_slice(header).map_err(|e| format!("bad internal frame: {e}"))?;
-    let from = if header.from_controller { NodeId::Controller } else { NodeId::Broker(header.from_broker) };
-    let message = match header.message {
-        Wire::EnsureOffsetsTopic => return Ok(Incoming::EnsureOffsetsTopic),
-        Wire::Register { broker_id, rack } => Message::RegisterBroker { broker_id, rack },
-        Wire::RegisterResponse { broker_epoch } => Message::RegisterBrokerResponse { broker_epoch },
-        Wire::Heartbeat { broker_id, broker_epoch, metadata_epoch } => {
-            Message::BrokerHeartbeat { broker_id, broker_epoch, metadata_epoch }
-        }
-        Wire::HeartbeatResponse { error, metadata } => Message::BrokerHeartbeatResponse {
-            error: code(error),
-            metadata: metadata.map(WireImage::into_image).transpose()?.map(Arc::new),
-        },
-        Wire::MetadataUpdate(image) => Message::MetadataUpdate(Arc::new(image.into_image()?)),
-        Wire::AlterPartition { broker_id, broker_epoch, topic, partition, leader_epoch, partition_epoch, new_isr } => {
-            Message::AlterPartition {
-                broker_id,
-                broker_epoch,
-                tp: tp(&topic, partition),
-                leader_epoch,
-                partition_epoch,
-                new_isr,
-            }
-        }
-        Wire::AlterPartitionResponse { topic, partition, error, state } => Message::AlterPartitionResponse {
-            tp: tp(&topic, partition),
-            error: code(error),
-            state: state.map(PartitionState::from),
-        },
-        Wire::Fetch {
-            request_id,
-            replica_id,
-            topic,
-            partition,
-            fetch_offset,
-            last_fetched_epoch,
-            current_leader_epoch,
-            max_bytes,
-            max_wait_ms,
-        } => Message::Fetch {
-            request_id,
-            replica_id,
-            tp: tp(&topic, partition),
-            fetch_offset,
-            last_fetched_epoch,
-            current_leader_epoch,
-            max_bytes,
-            max_wait_ms,
-        },
-        Wire::FetchResponse {
-            request_id,
-            topic,
-            partition,
-            error,
-            high_watermark,
-            log_start_offset,
-            log_end_offset,
-            diverging_epoch,
-        } => Message::FetchResponse {
-            request_id,
-            tp: tp(&topic, partition),
-            error: code(error),
-            high_watermark,
-            log_start_offset,
-            log_end_offset,
-            diverging_epoch: diverging_epoch.map(|(epoch, end_offset)| EpochEndOffset { epoch, end_offset }),
-            batches: RecordBatch::read_wire_all(&payload).map_err(|e| format!("bad batches from a peer: {e}"))?,
-        },
+    let mut message = match header.body {
+        Body::EnsureOffsetsTopic => return Ok(Incoming::EnsureOffsetsTopic),
+        Body::Message(message) => message,
     };
-    Ok(Incoming::Message { from, to_controller: header.to_controller, message })
+    if let Message::FetchResponse(response) = &mut message {
+        let mut rest = payload;
+        for partition in &mut response.partitions {
+            if rest.len() < 4 {
+                return Err("a fetch response's batches are missing".to_owned());
+            }
+            let length = u32::from_be_bytes([rest[0], rest[1], rest[2], rest[3]]) as usize;
+            if rest.len() < 4 + length {
+                return Err("a fetch response's batches are cut short".to_owned());
+            }
+            let batches = rest.slice(4..4 + length);
+            rest = rest.slice(4 + length..);
+            partition.batches =
+                RecordBatch::read_wire_all(&batches).map_err(|e| format!("bad batches from a peer: {e}"))?;
+        }
+    }
+    Ok(Incoming::Message {
+        from: header.from,
+        to_controller: header.to_controller,
+        correlation_id: header.correlation_id,
+        message,
+    })
 }
 
 /// Keeps a connection to one peer and writes frames to it, reconnecting as needed; frames

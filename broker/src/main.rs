@@ -13,8 +13,8 @@ use kafka_protocol::messages::{
     MetadataRequest, RequestKind, ResponseKind, TopicName,
 };
 use kafka_protocol::protocol::StrBytes;
+use rill_broker::admin_client::AdminClient;
 use rill_broker::broker_config;
-use rill_broker::client::Client;
 use rill_broker::server::{self, Listen};
 use rill_core::error::ErrorCode;
 
@@ -257,7 +257,7 @@ fn error_name(code: i16) -> String {
 fn topics(command: TopicsCommand) -> Result<(), String> {
     match command {
         TopicsCommand::Create { bootstrap, topic, partitions, replication_factor, configs } => {
-            let mut client = Client::connect(&bootstrap.bootstrap_server)?;
+            let mut client = AdminClient::connect(&bootstrap.bootstrap_server)?;
             let mut creatable = CreatableTopic::default();
             creatable.name = TopicName(StrBytes::from_string(topic.clone()));
             creatable.num_partitions = partitions.unwrap_or(-1);
@@ -293,7 +293,7 @@ fn topics(command: TopicsCommand) -> Result<(), String> {
             Ok(())
         }
         TopicsCommand::Delete { bootstrap, topic } => {
-            let mut client = Client::connect(&bootstrap.bootstrap_server)?;
+            let mut client = AdminClient::connect(&bootstrap.bootstrap_server)?;
             let mut request = DeleteTopicsRequest::default();
             request.topic_names.push(TopicName(StrBytes::from_string(topic.clone())));
             request.timeout_ms = 30_000;
@@ -349,7 +349,7 @@ fn topics(command: TopicsCommand) -> Result<(), String> {
 }
 
 fn metadata(bootstrap: &Bootstrap, topic: Option<&str>) -> Result<kafka_protocol::messages::MetadataResponse, String> {
-    let mut client = Client::connect(&bootstrap.bootstrap_server)?;
+    let mut client = AdminClient::connect(&bootstrap.bootstrap_server)?;
     let mut request = MetadataRequest::default();
     request.topics = topic.map(|name| {
         let mut wanted = MetadataRequestTopic::default();
@@ -365,7 +365,7 @@ fn metadata(bootstrap: &Bootstrap, topic: Option<&str>) -> Result<kafka_protocol
 fn groups(command: GroupsCommand) -> Result<(), String> {
     match command {
         GroupsCommand::List { bootstrap } => {
-            let mut client = Client::connect(&bootstrap.bootstrap_server)?;
+            let mut client = AdminClient::connect(&bootstrap.bootstrap_server)?;
             let ResponseKind::ListGroups(response) =
                 client.call(ApiKey::ListGroups, 3, &RequestKind::ListGroups(ListGroupsRequest::default()))?
             else {
@@ -377,7 +377,7 @@ fn groups(command: GroupsCommand) -> Result<(), String> {
             Ok(())
         }
         GroupsCommand::Describe { bootstrap, group } => {
-            let mut client = Client::connect(&bootstrap.bootstrap_server)?;
+            let mut client = AdminClient::connect(&bootstrap.bootstrap_server)?;
             let mut request = DescribeGroupsRequest::default();
             request.groups.push(GroupId(StrBytes::from_string(group)));
             let ResponseKind::DescribeGroups(response) =

@@ -19,8 +19,8 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::Notify;
 
+use crate::driver::{Driver, Reply};
 use crate::metrics::Metrics;
-use crate::node::{Node, Reply};
 
 /// The APIs and versions Rill serves (checked against real clients; see the tests).
 pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
@@ -105,7 +105,7 @@ pub async fn run(config: BrokerConfig, listen: Listen, advertised: (String, i32)
         peers.insert(node.id, sender);
         writers.push((format!("{}:{}", node.host, node.internal_port), receiver));
     }
-    let node = Node::new(config, advertised.0.clone(), advertised.1, nodes, peers)?;
+    let node = Driver::new(config, (advertised.0.clone(), advertised.1), nodes, peers)?;
     let metrics = node.metrics.clone();
     let node = Rc::new(RefCell::new(node));
     let wake = Rc::new(Notify::new());
@@ -178,7 +178,7 @@ async fn bind(address: &str) -> std::io::Result<TcpListener> {
     }
 }
 
-async fn serve_internal(listener: TcpListener, node: Rc<RefCell<Node>>, wake: Rc<Notify>) {
+async fn serve_internal(listener: TcpListener, node: Rc<RefCell<Driver>>, wake: Rc<Notify>) {
     loop {
         let Ok((stream, _)) = listener.accept().await else { continue };
         let _ = stream.set_nodelay(true);
@@ -190,7 +190,7 @@ async fn serve_internal(listener: TcpListener, node: Rc<RefCell<Node>>, wake: Rc
     }
 }
 
-async fn timer(node: Rc<RefCell<Node>>, wake: Rc<Notify>) {
+async fn timer(node: Rc<RefCell<Driver>>, wake: Rc<Notify>) {
     loop {
         let (deadline_ms, now_ms) = {
             let node = node.borrow();
@@ -239,7 +239,7 @@ async fn connection(
     mut stream: TcpStream,
     peer: SocketAddr,
     conn: u32,
-    node: Rc<RefCell<Node>>,
+    node: Rc<RefCell<Driver>>,
     wake: Rc<Notify>,
     metrics: Arc<Metrics>,
     request_max_bytes: usize,
@@ -253,7 +253,7 @@ async fn serve_connection(
     stream: &mut TcpStream,
     peer: SocketAddr,
     conn: u32,
-    node: &Rc<RefCell<Node>>,
+    node: &Rc<RefCell<Driver>>,
     wake: &Rc<Notify>,
     metrics: &Metrics,
     request_max_bytes: usize,

@@ -20,6 +20,8 @@ use std::os::unix::fs::FileExt;
 use std::path::{Path, PathBuf};
 
 use bytes::Bytes;
+use rill_core::broker::StorageFactory;
+use rill_core::protocol::TopicPartition;
 use rill_core::record::RecordBatch;
 use rill_core::storage::{SegmentInfo, Storage, StorageError};
 
@@ -541,5 +543,51 @@ impl Storage for FileStorage {
 
     fn flushed_offset(&self) -> i64 {
         self.flushed_offset
+    }
+}
+
+/// Opens each partition's directory under `log.dirs`.
+#[derive(Debug)]
+pub struct FileStorageFactory {
+    log_dir: PathBuf,
+}
+
+impl FileStorageFactory {
+    /// Partitions under `log_dir`.
+    #[must_use]
+    pub fn new(log_dir: PathBuf) -> FileStorageFactory {
+        FileStorageFactory { log_dir }
+    }
+}
+
+impl StorageFactory for FileStorageFactory {
+    type Storage = FileStorage;
+
+    fn open(&mut self, tp: &TopicPartition) -> FileStorage {
+        let dir = self.log_dir.join(format!("{}-{}", tp.topic, tp.partition));
+        match FileStorage::open(&dir) {
+            Ok(storage) => {
+                if storage.recovered_bytes() > 0 {
+                    tracing::warn!(partition = %tp, bytes = storage.recovered_bytes(), "recovery truncated a torn or corrupt log tail");
+                }
+                storage
+            }
+            Err(error) => {
+                tracing::error!(partition = %tp, %error, "cannot open the partition's log");
+                FileStorage::failed(&dir, error.to_string())
+            }
+        }
+    }
+
+    fn delete(&mut self, tp: &TopicPartition, storage: FileStorage) {
+        let dir = storage.dir().to_path_buf();
+        drop(storage);
+        // Like Kafka: rename out of the way first, so a crash mid-delete leaves no half log.
+        let doomed = dir.with_file_name(format!("{}-{}.deleted", tp.topic, tp.partition));
+        let removed = std::fs::rename(&dir, &doomed).and_then(|()| std::fs::remove_dir_all(&doomed));
+        match removed {
+            Ok(()) => tracing::info!(partition = %tp, "deleted the partition's log"),
+            Err(error) => tracing::error!(partition = %tp, %error, "could not delete the partition's log"),
+        }
     }
 }

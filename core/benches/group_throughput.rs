@@ -19,8 +19,9 @@ use std::time::Instant;
 
 use bytes::Bytes;
 use rill_core::group::assignor::{Assignor, MemberSubscription};
-use rill_core::group::coordinator::{GroupConfig, GroupCoordinator, GroupRequest, GroupResponse};
+use rill_core::group::coordinator::{GroupConfig, GroupCoordinator};
 use rill_core::group::member::GroupConsumerConfig;
+use rill_core::protocol::{GroupRequest, GroupResponse, JoinGroup, JoinGroupResponse, OffsetCommit, SyncGroup};
 use rill_core::protocol::{NodeId, TopicPartition};
 use rill_core::sim::trace::TraceKind;
 use rill_core::sim::{Sim, SimConfig};
@@ -63,15 +64,15 @@ fn coordinator_rebalance() -> f64 {
         coordinator.handle_request(
             0,
             NodeId::Client(client),
-            GroupRequest::Join {
-                request_id,
+            request_id,
+            GroupRequest::Join(JoinGroup {
                 group_id: "g".into(),
                 member_id,
                 session_timeout_ms: 45_000,
                 rebalance_timeout_ms: 60_000,
                 protocol_type: "consumer".into(),
                 protocols: vec![("range".into(), Bytes::from_static(b"t;"))],
-            },
+            }),
         );
     };
     let started = Instant::now();
@@ -79,7 +80,7 @@ fn coordinator_rebalance() -> f64 {
     for client in 0..u32::try_from(MEMBERS).unwrap() {
         join(&mut coordinator, client, String::new(), 1);
         while let Some((_, response)) = coordinator.poll_output() {
-            if let GroupResponse::Join { member_id, .. } = response {
+            if let GroupResponse::Join(JoinGroupResponse { member_id, .. }) = response {
                 ids.insert(client, member_id);
             }
         }
@@ -92,7 +93,7 @@ fn coordinator_rebalance() -> f64 {
     let mut leader = String::new();
     let mut subscriptions = Vec::new();
     while let Some((_, response)) = coordinator.poll_output() {
-        if let GroupResponse::Join { generation_id, leader: l, members, .. } = response {
+        if let GroupResponse::Join(JoinGroupResponse { generation_id, leader: l, members, .. }) = response {
             generation = generation_id;
             leader = l;
             if !members.is_empty() {
@@ -118,18 +119,18 @@ fn coordinator_rebalance() -> f64 {
         coordinator.handle_request(
             2,
             NodeId::Client(*client),
-            GroupRequest::Sync {
-                request_id: 3,
+            3,
+            GroupRequest::Sync(SyncGroup {
                 group_id: "g".into(),
                 generation_id: generation,
                 member_id: id.clone(),
                 assignments,
-            },
+            }),
         );
     }
     let mut synced = 0;
     while let Some((_, response)) = coordinator.poll_output() {
-        if matches!(response, GroupResponse::Sync { .. }) {
+        if matches!(response, GroupResponse::Sync(_)) {
             synced += 1;
         }
     }
@@ -145,13 +146,13 @@ fn coordinator_commits(count: u32) -> f64 {
         coordinator.handle_request(
             0,
             NodeId::Client(1),
-            GroupRequest::OffsetCommit {
-                request_id: u64::from(index),
+            u64::from(index),
+            GroupRequest::OffsetCommit(OffsetCommit {
                 group_id: "standalone".into(),
                 generation_id: -1,
                 member_id: String::new(),
                 offsets: vec![(tp, i64::from(index))],
-            },
+            }),
         );
         black_box(coordinator.poll_output());
     }

@@ -16,7 +16,11 @@ use bytes::Bytes;
 use crate::error::ErrorCode;
 use crate::partitioner::{Partitioner, PartitionerKind};
 use crate::placement::BrokerId;
-use crate::protocol::{Acks, Message, MetadataImage, NodeId, Outgoing, TopicPartition};
+use crate::protocol::{
+    Acks, Fetch, FetchPartition, FetchPartitionResponse, FetchResponse, InitProducerId, InitProducerIdResponse,
+    Message, MetadataImage, MetadataRequest, MetadataResponse, NodeId, Outgoing, Produce, ProduceResponse,
+    TopicPartition,
+};
 use crate::record::{BatchBuilder, ProducerInfo, Record};
 use crate::rng::Rng;
 
@@ -162,7 +166,8 @@ impl MetadataClient {
         let broker = self.bootstrap[self.next_bootstrap % self.bootstrap.len()];
         self.next_bootstrap += 1;
         self.in_flight = Some((request_id, now_ms));
-        outbox.push_back(Outgoing { to: NodeId::Broker(broker), message: Message::MetadataRequest { request_id } });
+        let message = Message::Metadata(MetadataRequest {});
+        outbox.push_back(Outgoing { to: NodeId::Broker(broker), correlation_id: request_id, message });
         true
     }
 
@@ -319,14 +324,15 @@ impl Producer {
         id
     }
 
-    /// Handles a response.
-    pub fn handle_message(&mut self, now_ms: u64, _from: NodeId, message: Message) {
+    /// Handles a response to the request `correlation_id`.
+    pub fn handle_message(&mut self, now_ms: u64, _from: NodeId, correlation_id: u64, message: Message) {
+        let request_id = correlation_id;
         match message {
-            Message::MetadataResponse { request_id, image } => {
+            Message::MetadataResponse(MetadataResponse { image }) => {
                 self.metadata.handle_response(now_ms, request_id, image);
                 self.handle_timeout(now_ms);
             }
-            Message::InitProducerIdResponse { request_id, error, producer_id, producer_epoch } => {
+            Message::InitProducerIdResponse(InitProducerIdResponse { error, producer_id, producer_epoch }) => {
                 if self.idempotence.init_in_flight.map(|(id, _)| id) == Some(request_id) {
                     self.idempotence.init_in_flight = None;
                     if error.is_ok() {
@@ -335,7 +341,7 @@ impl Producer {
                 }
                 self.handle_timeout(now_ms);
             }
-            Message::ProduceResponse { request_id, error, base_offset, .. } => {
+            Message::ProduceResponse(ProduceResponse { error, base_offset, .. }) => {
                 let Some(in_flight) = self.in_flight.remove(&request_id) else {
                     return;
                 };
@@ -448,7 +454,8 @@ impl Producer {
                 self.idempotence.init_in_flight = Some((request_id, now_ms));
                 self.outbox.push_back(Outgoing {
                     to: NodeId::Broker(broker),
-                    message: Message::InitProducerId { request_id },
+                    correlation_id: request_id,
+                    message: Message::InitProducerId(InitProducerId {}),
                 });
             }
         }
@@ -537,14 +544,13 @@ impl Producer {
         let batch = builder.build();
         let request_id = self.request_id();
         pending.attempts += 1;
-        let message = Message::Produce {
-            request_id,
+        let message = Message::Produce(Produce {
             tp: tp.clone(),
             acks: self.config.acks,
             timeout_ms: self.config.request_timeout_ms,
             batch,
-        };
-        self.outbox.push_back(Outgoing { to: NodeId::Broker(leader), message });
+        });
+        self.outbox.push_back(Outgoing { to: NodeId::Broker(leader), correlation_id: request_id, message });
         if self.config.acks == Acks::None {
             self.complete(now_ms, pending, Some(tp), Ok(-1));
         } else {
@@ -696,17 +702,21 @@ pub(crate) fn send_due_fetches(
         let request_id = *next_request_id;
         *next_request_id += 1;
         position.in_flight = Some((request_id, now_ms));
-        let message = Message::Fetch {
-            request_id,
+        // One partition per fetch: the simulated consumers keep one fetch in flight per
+        // partition (the Java consumer batches a fetch per broker).
+        let message = Message::Fetch(Fetch {
             replica_id: None,
-            tp: tp.clone(),
-            fetch_offset: position.position,
-            last_fetched_epoch: -1,
-            current_leader_epoch: -1,
-            max_bytes: 1 << 20,
             max_wait_ms: timing.max_wait_ms,
-        };
-        outbox.push_back(Outgoing { to: NodeId::Broker(leader), message });
+            min_bytes: 1,
+            partitions: vec![FetchPartition {
+                tp: tp.clone(),
+                fetch_offset: position.position,
+                last_fetched_epoch: -1,
+                current_leader_epoch: -1,
+                max_bytes: 1 << 20,
+            }],
+        });
+        outbox.push_back(Outgoing { to: NodeId::Broker(leader), correlation_id: request_id, message });
     }
 }
 
@@ -777,15 +787,22 @@ impl Consumer {
         next
     }
 
-    /// Handles a response.
-    pub fn handle_message(&mut self, now_ms: u64, _from: NodeId, message: Message) {
+    /// Handles a response to the request `correlation_id`.
+    pub fn handle_message(&mut self, now_ms: u64, _from: NodeId, correlation_id: u64, message: Message) {
+        let request_id = correlation_id;
         match message {
-            Message::MetadataResponse { request_id, image } => {
+            Message::MetadataResponse(MetadataResponse { image }) => {
                 self.metadata.handle_response(now_ms, request_id, image);
                 self.assign_partitions(now_ms);
                 self.handle_timeout(now_ms);
             }
-            Message::FetchResponse { request_id, tp, error, high_watermark, log_start_offset, batches, .. } => {
+            Message::FetchResponse(FetchResponse { partitions }) => {
+                // Consumers fetch one partition per request.
+                let Some(FetchPartitionResponse { tp, error, high_watermark, log_start_offset, batches, .. }) =
+                    partitions.into_iter().next()
+                else {
+                    return;
+                };
                 let Some(position) = self.positions.get_mut(&tp) else {
                     return;
                 };

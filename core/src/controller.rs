@@ -20,7 +20,9 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::event::{Event, FenceReason};
 use crate::placement::{BrokerId, BrokerInfo};
 use crate::protocol::{
-    BrokerMetadata, Message, MetadataImage, NodeId, Outgoing, PartitionState, TopicMetadata, TopicPartition,
+    AlterPartition, AlterPartitionResponse, BrokerHeartbeat, BrokerHeartbeatResponse, BrokerMetadata, Message,
+    MetadataImage, MetadataUpdate, NodeId, Outgoing, PartitionState, RegisterBroker, RegisterBrokerResponse, ReplyTo,
+    TopicMetadata, TopicPartition,
 };
 use crate::rng::Rng;
 use crate::topic::{NewTopic, Topics};
@@ -181,27 +183,28 @@ impl Controller {
         Ok(())
     }
 
-    /// Handles a message from a broker.
-    pub fn handle_message(&mut self, now_ms: u64, from: NodeId, message: Message) {
+    /// Handles a message from a broker; answers carry its `correlation_id`.
+    pub fn handle_message(&mut self, now_ms: u64, from: NodeId, correlation_id: u64, message: Message) {
         let NodeId::Broker(sender) = from else {
             return;
         };
-        match message {
-            Message::RegisterBroker { broker_id, rack } if broker_id == sender => {
-                self.register(now_ms, broker_id, rack);
+        let asker = ReplyTo { node: from, correlation_id };
+        let answer = match message {
+            Message::RegisterBroker(RegisterBroker { broker_id, rack }) if broker_id == sender => {
+                let broker_epoch = self.register(now_ms, broker_id, rack);
+                Message::RegisterBrokerResponse(RegisterBrokerResponse { broker_epoch })
             }
-            Message::BrokerHeartbeat { broker_id, broker_epoch, metadata_epoch } if broker_id == sender => {
-                self.heartbeat(now_ms, broker_id, broker_epoch, metadata_epoch);
+            Message::BrokerHeartbeat(heartbeat) if heartbeat.broker_id == sender => {
+                Message::BrokerHeartbeatResponse(self.heartbeat(now_ms, heartbeat))
             }
-            Message::AlterPartition { broker_id, broker_epoch, tp, leader_epoch, partition_epoch, new_isr }
-                if broker_id == sender =>
-            {
-                let (error, state) =
-                    self.alter_partition(now_ms, broker_id, broker_epoch, &tp, leader_epoch, partition_epoch, new_isr);
-                self.send(NodeId::Broker(broker_id), Message::AlterPartitionResponse { tp, error, state });
+            Message::AlterPartition(request) if request.broker_id == sender => {
+                let tp = request.tp.clone();
+                let (error, state) = self.alter_partition(now_ms, request);
+                Message::AlterPartitionResponse(AlterPartitionResponse { tp, error, state })
             }
-            _ => {}
-        }
+            _ => return,
+        };
+        self.outbox.push_back(asker.answer(answer));
     }
 
     /// Fences brokers whose session expired; runs the preferred-leader check when due.
@@ -228,7 +231,7 @@ impl Controller {
     }
 
     fn send(&mut self, to: NodeId, message: Message) {
-        self.outbox.push_back(Outgoing { to, message });
+        self.outbox.push_back(Outgoing { to, correlation_id: 0, message });
     }
 
     /// Bumps the metadata epoch and pushes the image to every registered broker.
@@ -241,11 +244,12 @@ impl Controller {
         let image = Arc::new(self.image.clone());
         let brokers: Vec<BrokerId> = self.registrations.keys().copied().collect();
         for broker in brokers {
-            self.send(NodeId::Broker(broker), Message::MetadataUpdate(image.clone()));
+            self.send(NodeId::Broker(broker), Message::MetadataUpdate(MetadataUpdate { image: image.clone() }));
         }
     }
 
-    fn register(&mut self, now_ms: u64, broker: BrokerId, rack: Option<String>) {
+    /// Registers (or re-registers) a broker; returns its new broker epoch.
+    fn register(&mut self, now_ms: u64, broker: BrokerId, rack: Option<String>) -> i64 {
         let broker_epoch = self.next_broker_epoch;
         self.next_broker_epoch += 1;
         let known = self.registrations.contains_key(&broker);
@@ -263,23 +267,16 @@ impl Controller {
             self.image.brokers.insert(broker, BrokerMetadata { rack, fenced: true });
             self.publish(now_ms);
         }
-        self.send(NodeId::Broker(broker), Message::RegisterBrokerResponse { broker_epoch });
+        broker_epoch
     }
 
-    fn heartbeat(&mut self, now_ms: u64, broker: BrokerId, broker_epoch: i64, metadata_epoch: i64) {
+    fn heartbeat(&mut self, now_ms: u64, heartbeat: BrokerHeartbeat) -> BrokerHeartbeatResponse {
+        let BrokerHeartbeat { broker_id: broker, broker_epoch, metadata_epoch } = heartbeat;
         let Some(registration) = self.registrations.get_mut(&broker) else {
-            self.send(
-                NodeId::Broker(broker),
-                Message::BrokerHeartbeatResponse { error: ErrorCode::BrokerIdNotRegistered, metadata: None },
-            );
-            return;
+            return BrokerHeartbeatResponse { error: ErrorCode::BrokerIdNotRegistered, metadata: None };
         };
         if registration.broker_epoch != broker_epoch {
-            self.send(
-                NodeId::Broker(broker),
-                Message::BrokerHeartbeatResponse { error: ErrorCode::StaleBrokerEpoch, metadata: None },
-            );
-            return;
+            return BrokerHeartbeatResponse { error: ErrorCode::StaleBrokerEpoch, metadata: None };
         }
         registration.last_heartbeat_ms = now_ms;
         let fenced = self.image.brokers.get(&broker).is_some_and(|b| b.fenced);
@@ -287,7 +284,7 @@ impl Controller {
             self.unfence(now_ms, broker);
         }
         let metadata = (metadata_epoch < self.image.metadata_epoch).then(|| Arc::new(self.image.clone()));
-        self.send(NodeId::Broker(broker), Message::BrokerHeartbeatResponse { error: ErrorCode::None, metadata });
+        BrokerHeartbeatResponse { error: ErrorCode::None, metadata }
     }
 
     fn is_unfenced(&self, broker: BrokerId) -> bool {
@@ -382,17 +379,9 @@ impl Controller {
         }
     }
 
-    #[allow(clippy::too_many_arguments)]
-    fn alter_partition(
-        &mut self,
-        now_ms: u64,
-        broker: BrokerId,
-        broker_epoch: i64,
-        tp: &TopicPartition,
-        leader_epoch: i32,
-        partition_epoch: i32,
-        new_isr: Vec<BrokerId>,
-    ) -> (ErrorCode, Option<PartitionState>) {
+    fn alter_partition(&mut self, now_ms: u64, request: AlterPartition) -> (ErrorCode, Option<PartitionState>) {
+        let AlterPartition { broker_id: broker, broker_epoch, tp, leader_epoch, partition_epoch, new_isr } = request;
+        let tp = &tp;
         if self.registrations.get(&broker).is_none_or(|r| r.broker_epoch != broker_epoch) {
             return (ErrorCode::StaleBrokerEpoch, None);
         }

@@ -80,6 +80,18 @@ impl serde::Serialize for ErrorCode {
     }
 }
 
+// Read back by the same name (the broker's internal channel carries core messages as JSON).
+impl<'de> serde::Deserialize<'de> for ErrorCode {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> Result<ErrorCode, D::Error> {
+        let name = <std::borrow::Cow<'de, str> as serde::Deserialize>::deserialize(deserializer)?;
+        // Codes are dense from -1 (tested): walk them until one is missing.
+        (-1..=i16::MAX)
+            .map_while(|code| ErrorCode::try_from(code).ok())
+            .find(|code| code.variant_name() == name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown error code {name}")))
+    }
+}
+
 error_codes! {
     UnknownServerError = -1, "UNKNOWN_SERVER_ERROR", false;
     None = 0, "NONE", false;

@@ -49,6 +49,7 @@ pub mod error;
 pub mod event;
 pub mod group;
 pub mod log;
+pub mod machine;
 pub mod partitioner;
 pub mod placement;
 pub mod producer_state;

@@ -295,6 +295,14 @@ impl RecordBatch {
         out
     }
 
+    /// Decodes exactly one whole batch in wire format (CRC and framing checked).
+    pub fn from_wire(bytes: Bytes) -> Result<RecordBatch> {
+        match RecordBatch::read_wire(&bytes)? {
+            Some((batch, used)) if used == bytes.len() => Ok(batch),
+            _ => Err(Error::new(ErrorCode::CorruptMessage, "not exactly one record batch")),
+        }
+    }
+
     /// Decodes the batch at the front of `bytes` (Kafka's wire format, magic 2), checking its
     /// length, magic, CRC-32C and record framing; returns it and the bytes it took. The
     /// records are shared with `bytes`, not copied. `Ok(None)` when `bytes` holds only part of
@@ -354,6 +362,26 @@ impl RecordBatch {
             RecordBatch::from_parts_unchecked(header, records)
         };
         Ok(Some((batch, total)))
+    }
+
+    /// Frames a produce request's `records` into batches (lengths and magic checked, not the
+    /// CRC and records: the log's append validates each batch once, as Kafka's `LogValidator`
+    /// does). Bytes left over after the last whole batch are `CORRUPT_MESSAGE`: a produce
+    /// request never ends with part of a batch.
+    pub fn frame_wire_all(bytes: &Bytes) -> Result<Vec<RecordBatch>> {
+        let mut batches = Vec::new();
+        let mut rest = bytes.clone();
+        while let Some((batch, taken)) = RecordBatch::read_wire_trusted(&rest)? {
+            batches.push(batch);
+            rest = rest.slice(taken..);
+        }
+        if !rest.is_empty() {
+            return Err(Error::new(
+                ErrorCode::CorruptMessage,
+                format!("{} bytes after the last whole batch", rest.len()),
+            ));
+        }
+        Ok(batches)
     }
 
     /// Decodes every whole batch in a Kafka `records` field, in order; a partial batch at the
@@ -730,6 +758,20 @@ impl<'a> Reader<'a> {
         let start = self.position;
         self.skip(usize::try_from(length).expect("non-negative"))?;
         Ok(Some(owner.slice(start..self.position)))
+    }
+}
+
+/// A batch's serde form is its bytes in Kafka's wire format (checked when read back).
+impl serde::Serialize for RecordBatch {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> std::result::Result<S::Ok, S::Error> {
+        serializer.serialize_bytes(&self.to_wire())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for RecordBatch {
+    fn deserialize<D: serde::Deserializer<'de>>(deserializer: D) -> std::result::Result<RecordBatch, D::Error> {
+        let bytes = Bytes::deserialize(deserializer)?;
+        RecordBatch::from_wire(bytes).map_err(serde::de::Error::custom)
     }
 }
 

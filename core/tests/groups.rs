@@ -8,8 +8,11 @@ use bytes::Bytes;
 use proptest::prelude::*;
 use rill_core::error::ErrorCode;
 use rill_core::group::assignor::{Assignor, MemberSubscription};
-use rill_core::group::coordinator::{GroupConfig, GroupCoordinator, GroupRequest, GroupResponse, GroupState};
-use rill_core::protocol::{NodeId, TopicPartition};
+use rill_core::group::coordinator::{GroupConfig, GroupCoordinator, GroupState};
+use rill_core::protocol::{
+    GroupAck, GroupRequest, GroupResponse, Heartbeat, JoinGroup, JoinGroupResponse, LeaveGroup, NodeId, OffsetCommit,
+    OffsetFetch, OffsetFetchResponse, ReplyTo, SyncGroup, SyncGroupResponse, TopicPartition,
+};
 
 fn member(id: &str, topics: &[&str], owned: &[(&str, i32)]) -> MemberSubscription {
     MemberSubscription {
@@ -148,7 +151,8 @@ impl Driver {
     }
 
     fn send(&mut self, client: u32, request: GroupRequest) {
-        self.coordinator.handle_request(self.now_ms, NodeId::Client(client), request);
+        let correlation_id = self.request_id();
+        self.coordinator.handle_request(self.now_ms, NodeId::Client(client), correlation_id, request);
     }
 
     fn request_id(&mut self) -> u64 {
@@ -158,25 +162,23 @@ impl Driver {
 
     fn responses(&mut self) -> Vec<(u32, GroupResponse)> {
         let mut out = Vec::new();
-        while let Some((NodeId::Client(client), response)) = self.coordinator.poll_output() {
+        while let Some((ReplyTo { node: NodeId::Client(client), .. }, response)) = self.coordinator.poll_output() {
             out.push((client, response));
         }
         out
     }
 
     fn join(&mut self, client: u32, member_id: &str) {
-        let request_id = self.request_id();
         self.send(
             client,
-            GroupRequest::Join {
-                request_id,
+            GroupRequest::Join(JoinGroup {
                 group_id: "g".into(),
                 member_id: member_id.into(),
                 session_timeout_ms: 10_000,
                 rebalance_timeout_ms: 20_000,
                 protocol_type: "consumer".into(),
                 protocols: vec![("range".into(), Bytes::from_static(b"sub"))],
-            },
+            }),
         );
     }
 
@@ -186,13 +188,12 @@ impl Driver {
     }
 
     fn heartbeat(&mut self, client: u32, member_id: &str, generation_id: i32) -> ErrorCode {
-        let request_id = self.request_id();
         self.send(
             client,
-            GroupRequest::Heartbeat { request_id, group_id: "g".into(), generation_id, member_id: member_id.into() },
+            GroupRequest::Heartbeat(Heartbeat { group_id: "g".into(), generation_id, member_id: member_id.into() }),
         );
         match self.responses().pop() {
-            Some((_, GroupResponse::Ack { error, .. })) => error,
+            Some((_, GroupResponse::Ack(GroupAck { error }))) => error,
             other => panic!("{other:?}"),
         }
     }
@@ -205,7 +206,8 @@ fn stable_group(driver: &mut Driver, clients: &[u32]) -> (BTreeMap<u32, String>,
     for &client in clients {
         driver.join(client, "");
         let responses = driver.responses();
-        let Some((_, GroupResponse::Join { error: ErrorCode::MemberIdRequired, member_id, .. })) = responses.first()
+        let Some((_, GroupResponse::Join(JoinGroupResponse { error: ErrorCode::MemberIdRequired, member_id, .. }))) =
+            responses.first()
         else {
             panic!("{responses:?}")
         };
@@ -219,7 +221,9 @@ fn stable_group(driver: &mut Driver, clients: &[u32]) -> (BTreeMap<u32, String>,
     let mut generation = -1;
     let mut leader = String::new();
     for (_, response) in &joins {
-        let GroupResponse::Join { error, generation_id, leader: l, members, member_id, .. } = response else {
+        let GroupResponse::Join(JoinGroupResponse { error, generation_id, leader: l, members, member_id, .. }) =
+            response
+        else {
             panic!()
         };
         assert_eq!(*error, ErrorCode::None);
@@ -233,22 +237,20 @@ fn stable_group(driver: &mut Driver, clients: &[u32]) -> (BTreeMap<u32, String>,
         } else {
             Vec::new()
         };
-        let request_id = driver.request_id();
         driver.send(
             client,
-            GroupRequest::Sync {
-                request_id,
+            GroupRequest::Sync(SyncGroup {
                 group_id: "g".into(),
                 generation_id: generation,
                 member_id: member_id.clone(),
                 assignments,
-            },
+            }),
         );
     }
     let syncs = driver.responses();
     assert_eq!(syncs.len(), clients.len());
     for (client, response) in syncs {
-        let GroupResponse::Sync { error, assignment, .. } = response else { panic!() };
+        let GroupResponse::Sync(SyncGroupResponse { error, assignment }) = response else { panic!() };
         assert_eq!(error, ErrorCode::None);
         assert_eq!(assignment, Bytes::from(format!("for {}", ids[&client])));
     }
@@ -272,16 +274,15 @@ fn members_join_sync_and_heartbeat() {
 fn a_member_leaving_starts_a_rebalance_with_a_new_generation() {
     let mut driver = Driver::new();
     let (ids, generation) = stable_group(&mut driver, &[1, 2, 3]);
-    let request_id = driver.request_id();
-    driver.send(3, GroupRequest::Leave { request_id, group_id: "g".into(), member_id: ids[&3].clone() });
-    assert!(matches!(driver.responses()[0].1, GroupResponse::Ack { error: ErrorCode::None, .. }));
+    driver.send(3, GroupRequest::Leave(LeaveGroup { group_id: "g".into(), member_id: ids[&3].clone() }));
+    assert!(matches!(driver.responses()[0].1, GroupResponse::Ack(GroupAck { error: ErrorCode::None })));
     assert_eq!(driver.heartbeat(1, &ids[&1], generation), ErrorCode::RebalanceInProgress);
     driver.join(1, &ids[&1]);
     driver.join(2, &ids[&2]);
     let joins = driver.responses();
     assert_eq!(joins.len(), 2, "the rebalance completes once every remaining member rejoined");
     for (_, response) in joins {
-        let GroupResponse::Join { generation_id, .. } = response else { panic!() };
+        let GroupResponse::Join(JoinGroupResponse { generation_id, .. }) = response else { panic!() };
         assert_eq!(generation_id, generation + 1);
     }
     assert_eq!(driver.coordinator.describe("g").unwrap().members.len(), 2);
@@ -316,19 +317,17 @@ fn offsets_commit_and_fetch_with_generation_checks() {
     let (ids, generation) = stable_group(&mut driver, &[1, 2]);
     let tp = TopicPartition::new("t", 0);
     let commit = |driver: &mut Driver, generation_id: i32, member: &str, offset: i64| {
-        let request_id = driver.request_id();
         driver.send(
             1,
-            GroupRequest::OffsetCommit {
-                request_id,
+            GroupRequest::OffsetCommit(OffsetCommit {
                 group_id: "g".into(),
                 generation_id,
                 member_id: member.into(),
                 offsets: vec![(TopicPartition::new("t", 0), offset)],
-            },
+            }),
         );
         match driver.responses().pop() {
-            Some((_, GroupResponse::Ack { error, .. })) => error,
+            Some((_, GroupResponse::Ack(GroupAck { error }))) => error,
             other => panic!("{other:?}"),
         }
     };
@@ -336,48 +335,50 @@ fn offsets_commit_and_fetch_with_generation_checks() {
     assert_eq!(commit(&mut driver, generation + 5, &ids[&1], 50), ErrorCode::IllegalGeneration);
     assert_eq!(commit(&mut driver, generation, "nobody", 50), ErrorCode::UnknownMemberId);
     assert_eq!(commit(&mut driver, generation, &ids[&1], -3), ErrorCode::InvalidCommitOffsetSize);
-    let request_id = driver.request_id();
     driver.send(
         1,
-        GroupRequest::OffsetFetch {
-            request_id,
+        GroupRequest::OffsetFetch(OffsetFetch {
             group_id: "g".into(),
             partitions: vec![tp.clone(), TopicPartition::new("t", 1)],
-        },
+        }),
     );
-    let Some((_, GroupResponse::Offsets { offsets, .. })) = driver.responses().pop() else { panic!() };
+    let Some((_, GroupResponse::Offsets(OffsetFetchResponse { offsets, .. }))) = driver.responses().pop() else {
+        panic!()
+    };
     assert_eq!(offsets, vec![(tp, 42), (TopicPartition::new("t", 1), -1)]);
 }
 
 #[test]
 fn bad_joins_are_rejected() {
     let mut driver = Driver::new();
-    let request_id = driver.request_id();
     driver.send(
         1,
-        GroupRequest::Join {
-            request_id,
+        GroupRequest::Join(JoinGroup {
             group_id: "g".into(),
             member_id: String::new(),
             session_timeout_ms: 10,
             rebalance_timeout_ms: 10,
             protocol_type: "consumer".into(),
             protocols: vec![("range".into(), Bytes::new())],
-        },
+        }),
     );
-    assert!(matches!(driver.responses()[0].1, GroupResponse::Join { error: ErrorCode::InvalidSessionTimeout, .. }));
-    let request_id = driver.request_id();
+    assert!(matches!(
+        driver.responses()[0].1,
+        GroupResponse::Join(JoinGroupResponse { error: ErrorCode::InvalidSessionTimeout, .. })
+    ));
     driver.send(
         1,
-        GroupRequest::Join {
-            request_id,
+        GroupRequest::Join(JoinGroup {
             group_id: String::new(),
             member_id: String::new(),
             session_timeout_ms: 10_000,
             rebalance_timeout_ms: 10_000,
             protocol_type: "consumer".into(),
             protocols: vec![("range".into(), Bytes::new())],
-        },
+        }),
     );
-    assert!(matches!(driver.responses()[0].1, GroupResponse::Join { error: ErrorCode::InvalidGroupId, .. }));
+    assert!(matches!(
+        driver.responses()[0].1,
+        GroupResponse::Join(JoinGroupResponse { error: ErrorCode::InvalidGroupId, .. })
+    ));
 }

@@ -144,8 +144,15 @@ fn every_path_the_docs_name_exists() {
                 continue;
             }
             checked += 1;
-            // A path in a package's section may be relative to that package (`tests/broker.rs`).
-            let candidates = [root.join(&path), root.join("tests").join(&path)];
+            // A path in a package's section may be relative to that package (`tests/broker.rs`)
+            // or to its sources (`broker/fetch.rs` in core's code map).
+            let candidates = [
+                root.join(&path),
+                root.join("tests").join(&path),
+                root.join("core/src").join(&path),
+                root.join("broker/src").join(&path),
+                root.join("dashboard/src").join(&path),
+            ];
             if !candidates.iter().any(|candidate| candidate.exists()) {
                 missing.insert(format!("{name}: {path}"));
             }

@@ -20,7 +20,10 @@ use bytes::Bytes;
 use serde::Serialize;
 
 use crate::error::ErrorCode;
-use crate::protocol::{NodeId, TopicPartition};
+use crate::protocol::{
+    GroupAck, GroupRequest, GroupResponse, Heartbeat, JoinGroup, JoinGroupResponse, LeaveGroup, NodeId, OffsetCommit,
+    OffsetFetch, OffsetFetchResponse, ReplyTo, SyncGroup, SyncGroupResponse, TopicPartition,
+};
 
 /// Most members one group may have by default (`group.max.size` caps it further).
 pub const GROUP_MEMBERS_MAX: usize = 10_000;
@@ -64,136 +67,6 @@ pub enum GroupState {
     Dead,
 }
 
-/// A request to the coordinator.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum GroupRequest {
-    /// JoinGroup.
-    Join {
-        /// Correlation id.
-        request_id: u64,
-        /// Group.
-        group_id: String,
-        /// Empty for a new member.
-        member_id: String,
-        /// `session.timeout.ms`.
-        session_timeout_ms: u64,
-        /// `rebalance.timeout.ms` (`max.poll.interval.ms` for consumers).
-        rebalance_timeout_ms: u64,
-        /// "consumer".
-        protocol_type: String,
-        /// (assignor name, subscription metadata), in preference order.
-        protocols: Vec<(String, Bytes)>,
-    },
-    /// SyncGroup.
-    Sync {
-        /// Correlation id.
-        request_id: u64,
-        /// Group.
-        group_id: String,
-        /// Generation.
-        generation_id: i32,
-        /// Member.
-        member_id: String,
-        /// The leader's assignment per member; empty from followers.
-        assignments: Vec<(String, Bytes)>,
-    },
-    /// Heartbeat.
-    Heartbeat {
-        /// Correlation id.
-        request_id: u64,
-        /// Group.
-        group_id: String,
-        /// Generation.
-        generation_id: i32,
-        /// Member.
-        member_id: String,
-    },
-    /// LeaveGroup.
-    Leave {
-        /// Correlation id.
-        request_id: u64,
-        /// Group.
-        group_id: String,
-        /// Member.
-        member_id: String,
-    },
-    /// OffsetCommit (`generation_id` -1 and empty member for a standalone consumer).
-    OffsetCommit {
-        /// Correlation id.
-        request_id: u64,
-        /// Group.
-        group_id: String,
-        /// Generation.
-        generation_id: i32,
-        /// Member.
-        member_id: String,
-        /// Offsets to commit.
-        offsets: Vec<(TopicPartition, i64)>,
-    },
-    /// OffsetFetch.
-    OffsetFetch {
-        /// Correlation id.
-        request_id: u64,
-        /// Group.
-        group_id: String,
-        /// Partitions, or all the group has when empty.
-        partitions: Vec<TopicPartition>,
-    },
-}
-
-impl GroupRequest {
-    /// The group the request is for.
-    #[must_use]
-    pub fn group_id(&self) -> &str {
-        match self {
-            GroupRequest::Join { group_id, .. }
-            | GroupRequest::Sync { group_id, .. }
-            | GroupRequest::Heartbeat { group_id, .. }
-            | GroupRequest::Leave { group_id, .. }
-            | GroupRequest::OffsetCommit { group_id, .. }
-            | GroupRequest::OffsetFetch { group_id, .. } => group_id,
-        }
-    }
-
-    /// The Kafka API name.
-    #[must_use]
-    pub fn api(&self) -> &'static str {
-        match self {
-            GroupRequest::Join { .. } => "JoinGroup",
-            GroupRequest::Sync { .. } => "SyncGroup",
-            GroupRequest::Heartbeat { .. } => "Heartbeat",
-            GroupRequest::Leave { .. } => "LeaveGroup",
-            GroupRequest::OffsetCommit { .. } => "OffsetCommit",
-            GroupRequest::OffsetFetch { .. } => "OffsetFetch",
-        }
-    }
-
-    /// The answer this request gets when it cannot be served (`NOT_COORDINATOR`, ...).
-    #[must_use]
-    pub fn error_response(&self, error: ErrorCode) -> GroupResponse {
-        match self {
-            GroupRequest::Join { request_id, member_id, .. } => GroupResponse::Join {
-                request_id: *request_id,
-                error,
-                generation_id: -1,
-                protocol_name: String::new(),
-                leader: String::new(),
-                member_id: member_id.clone(),
-                members: Vec::new(),
-            },
-            GroupRequest::Sync { request_id, .. } => {
-                GroupResponse::Sync { request_id: *request_id, error, assignment: Bytes::new() }
-            }
-            GroupRequest::Heartbeat { request_id, .. }
-            | GroupRequest::Leave { request_id, .. }
-            | GroupRequest::OffsetCommit { request_id, .. } => GroupResponse::Ack { request_id: *request_id, error },
-            GroupRequest::OffsetFetch { request_id, .. } => {
-                GroupResponse::Offsets { request_id: *request_id, error, offsets: Vec::new() }
-            }
-        }
-    }
-}
-
 /// Kafka's coordinator partition for a group: `Utils.abs(groupId.hashCode()) % partitions`,
 /// with Java's `String.hashCode` over UTF-16 code units.
 #[must_use]
@@ -227,61 +100,14 @@ pub fn parse_offset_record(key: &[u8], value: &[u8]) -> Option<(String, TopicPar
     Some((group, TopicPartition::new(topic, partition), offset))
 }
 
-/// A coordinator's answer.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum GroupResponse {
-    /// JoinGroup answer.
-    Join {
-        /// Correlation id.
-        request_id: u64,
-        /// Outcome.
-        error: ErrorCode,
-        /// The new generation.
-        generation_id: i32,
-        /// Chosen assignor.
-        protocol_name: String,
-        /// Leader member id.
-        leader: String,
-        /// This member's id.
-        member_id: String,
-        /// For the leader only: every member's subscription for the chosen protocol.
-        members: Vec<(String, Bytes)>,
-    },
-    /// SyncGroup answer.
-    Sync {
-        /// Correlation id.
-        request_id: u64,
-        /// Outcome.
-        error: ErrorCode,
-        /// This member's assignment.
-        assignment: Bytes,
-    },
-    /// Heartbeat, LeaveGroup and OffsetCommit answers.
-    Ack {
-        /// Correlation id.
-        request_id: u64,
-        /// Outcome.
-        error: ErrorCode,
-    },
-    /// OffsetFetch answer (-1 for partitions without a committed offset).
-    Offsets {
-        /// Correlation id.
-        request_id: u64,
-        /// Outcome.
-        error: ErrorCode,
-        /// Committed offsets.
-        offsets: Vec<(TopicPartition, i64)>,
-    },
-}
-
 #[derive(Clone, Debug)]
 struct Member {
     session_timeout_ms: u64,
     rebalance_timeout_ms: u64,
     protocols: Vec<(String, Bytes)>,
     last_heartbeat_ms: u64,
-    join_waiting: Option<(NodeId, u64)>,
-    sync_waiting: Option<(NodeId, u64)>,
+    join_waiting: Option<ReplyTo>,
+    sync_waiting: Option<ReplyTo>,
     assignment: Bytes,
 }
 
@@ -346,7 +172,7 @@ pub struct GroupDescription {
 pub struct GroupCoordinator {
     config: GroupConfig,
     groups: VecMap<String, Group>,
-    outbox: VecDeque<(NodeId, GroupResponse)>,
+    outbox: VecDeque<(ReplyTo, GroupResponse)>,
     next_member: u64,
     owner: String,
     generation_floor: i32,
@@ -378,7 +204,7 @@ impl GroupCoordinator {
 
     /// Next response to send.
     #[must_use]
-    pub fn poll_output(&mut self) -> Option<(NodeId, GroupResponse)> {
+    pub fn poll_output(&mut self) -> Option<(ReplyTo, GroupResponse)> {
         self.outbox.pop_front()
     }
 
@@ -429,34 +255,22 @@ impl GroupCoordinator {
         self.groups.get(group_id).map(|group| group.offsets.clone()).unwrap_or_default()
     }
 
-    fn reply(&mut self, to: NodeId, response: GroupResponse) {
-        self.outbox.push_back((to, response));
+    /// Answers the request `correlation_id` from `to`.
+    fn reply(&mut self, asker: ReplyTo, response: GroupResponse) {
+        self.outbox.push_back((asker, response));
     }
 
-    /// Handles one request.
-    pub fn handle_request(&mut self, now_ms: u64, from: NodeId, request: GroupRequest) {
+    /// Handles one request; its answer goes to `from` with `correlation_id`.
+    pub fn handle_request(&mut self, now_ms: u64, from: NodeId, correlation_id: u64, request: GroupRequest) {
+        let asker = ReplyTo { node: from, correlation_id };
         match request {
-            GroupRequest::Join {
-                request_id,
-                group_id,
-                member_id,
-                session_timeout_ms,
-                rebalance_timeout_ms,
-                protocol_type,
-                protocols,
-            } => {
-                let join =
-                    Join { request_id, member_id, session_timeout_ms, rebalance_timeout_ms, protocol_type, protocols };
-                self.join(now_ms, from, &group_id, join);
-            }
-            GroupRequest::Sync { request_id, group_id, generation_id, member_id, assignments } => {
-                self.sync(from, request_id, &group_id, generation_id, &member_id, assignments);
-            }
-            GroupRequest::Heartbeat { request_id, group_id, generation_id, member_id } => {
+            GroupRequest::Join(join) => self.join(now_ms, asker, join),
+            GroupRequest::Sync(sync) => self.sync(asker, sync),
+            GroupRequest::Heartbeat(Heartbeat { group_id, generation_id, member_id }) => {
                 let error = self.heartbeat(now_ms, &group_id, generation_id, &member_id);
-                self.reply(from, GroupResponse::Ack { request_id, error });
+                self.reply(asker, GroupResponse::Ack(GroupAck { error }));
             }
-            GroupRequest::Leave { request_id, group_id, member_id } => {
+            GroupRequest::Leave(LeaveGroup { group_id, member_id }) => {
                 let error = match self.groups.get(&group_id) {
                     Some(group) if group.members.contains_key(&member_id) => {
                         self.remove_member(now_ms, &group_id, &member_id);
@@ -464,13 +278,13 @@ impl GroupCoordinator {
                     }
                     _ => ErrorCode::UnknownMemberId,
                 };
-                self.reply(from, GroupResponse::Ack { request_id, error });
+                self.reply(asker, GroupResponse::Ack(GroupAck { error }));
             }
-            GroupRequest::OffsetCommit { request_id, group_id, generation_id, member_id, offsets } => {
+            GroupRequest::OffsetCommit(OffsetCommit { group_id, generation_id, member_id, offsets }) => {
                 let error = self.commit(&group_id, generation_id, &member_id, offsets);
-                self.reply(from, GroupResponse::Ack { request_id, error });
+                self.reply(asker, GroupResponse::Ack(GroupAck { error }));
             }
-            GroupRequest::OffsetFetch { request_id, group_id, partitions } => {
+            GroupRequest::OffsetFetch(OffsetFetch { group_id, partitions }) => {
                 let committed = self.committed(&group_id);
                 let offsets = if partitions.is_empty() {
                     committed.into_iter().collect()
@@ -483,43 +297,37 @@ impl GroupCoordinator {
                         })
                         .collect()
                 };
-                self.reply(from, GroupResponse::Offsets { request_id, error: ErrorCode::None, offsets });
+                self.reply(asker, GroupResponse::Offsets(OffsetFetchResponse { error: ErrorCode::None, offsets }));
             }
         }
     }
 
-    fn join(&mut self, now_ms: u64, from: NodeId, group_id: &str, join: Join) {
-        let reject = |error: ErrorCode| GroupResponse::Join {
-            request_id: join.request_id,
-            error,
-            generation_id: -1,
-            protocol_name: String::new(),
-            leader: String::new(),
-            member_id: join.member_id.clone(),
-            members: Vec::new(),
-        };
+    fn join(&mut self, now_ms: u64, from: ReplyTo, join: JoinGroup) {
+        let group_id = join.group_id.clone();
+        let group_id = group_id.as_str();
+        let reject = |error: ErrorCode| JoinGroupResponse::refused(&join.member_id, error);
         if group_id.is_empty() {
-            self.reply(from, reject(ErrorCode::InvalidGroupId));
+            self.reply(from, GroupResponse::Join(reject(ErrorCode::InvalidGroupId)));
             return;
         }
         if join.session_timeout_ms < self.config.min_session_timeout_ms
             || join.session_timeout_ms > self.config.max_session_timeout_ms
         {
-            self.reply(from, reject(ErrorCode::InvalidSessionTimeout));
+            self.reply(from, GroupResponse::Join(reject(ErrorCode::InvalidSessionTimeout)));
             return;
         }
         if join.protocols.is_empty() {
-            self.reply(from, reject(ErrorCode::InconsistentGroupProtocol));
+            self.reply(from, GroupResponse::Join(reject(ErrorCode::InconsistentGroupProtocol)));
             return;
         }
         let floor = self.generation_floor;
         let group = self.groups.entry(group_id.to_owned()).or_insert_with(|| Group::new(floor));
         if group.state == GroupState::Dead {
-            self.reply(from, reject(ErrorCode::CoordinatorNotAvailable));
+            self.reply(from, GroupResponse::Join(reject(ErrorCode::CoordinatorNotAvailable)));
             return;
         }
         if !group.protocol_type.is_empty() && group.protocol_type != join.protocol_type && !group.members.is_empty() {
-            self.reply(from, reject(ErrorCode::InconsistentGroupProtocol));
+            self.reply(from, GroupResponse::Join(reject(ErrorCode::InconsistentGroupProtocol)));
             return;
         }
         // Every member must share at least one protocol with the group.
@@ -528,27 +336,25 @@ impl GroupCoordinator {
             .values()
             .all(|member| member.protocols.iter().any(|(name, _)| join.protocols.iter().any(|(mine, _)| mine == name)));
         if !shares_protocol {
-            self.reply(from, reject(ErrorCode::InconsistentGroupProtocol));
+            self.reply(from, GroupResponse::Join(reject(ErrorCode::InconsistentGroupProtocol)));
             return;
         }
         if join.member_id.is_empty() {
             // KIP-394: hand out an id; the member joins again with it.
             if group.members.len() >= self.config.max_size.min(GROUP_MEMBERS_MAX) {
-                self.reply(from, reject(ErrorCode::GroupMaxSizeReached));
+                self.reply(from, GroupResponse::Join(reject(ErrorCode::GroupMaxSizeReached)));
                 return;
             }
             let member_id = format!("{}-{}", self.owner, self.next_member);
             self.next_member += 1;
             let mut response = reject(ErrorCode::MemberIdRequired);
-            if let GroupResponse::Join { member_id: id, .. } = &mut response {
-                id.clone_from(&member_id);
-            }
-            self.reply(from, response);
+            response.member_id.clone_from(&member_id);
+            self.reply(from, GroupResponse::Join(response));
             return;
         }
         let is_new = !group.members.contains_key(&join.member_id);
         if is_new && group.members.len() >= self.config.max_size.min(GROUP_MEMBERS_MAX) {
-            self.reply(from, reject(ErrorCode::GroupMaxSizeReached));
+            self.reply(from, GroupResponse::Join(reject(ErrorCode::GroupMaxSizeReached)));
             return;
         }
         group.protocol_type.clone_from(&join.protocol_type);
@@ -566,7 +372,7 @@ impl GroupCoordinator {
         member.last_heartbeat_ms = now_ms;
         let changed = member.protocols != join.protocols;
         member.protocols = join.protocols;
-        member.join_waiting = Some((from, join.request_id));
+        member.join_waiting = Some(from);
         match group.state {
             GroupState::Empty => {
                 group.state = GroupState::PreparingRebalance;
@@ -600,13 +406,10 @@ impl GroupCoordinator {
         let Some(group) = self.groups.get_mut(group_id) else { return };
         if group.state == GroupState::CompletingRebalance {
             // Members waiting for SyncGroup learn the rebalance restarted.
-            let waiting: Vec<(NodeId, u64)> =
-                group.members.values_mut().filter_map(|m| m.sync_waiting.take()).collect();
-            for (to, request_id) in waiting {
-                self.reply(
-                    to,
-                    GroupResponse::Sync { request_id, error: ErrorCode::RebalanceInProgress, assignment: Bytes::new() },
-                );
+            let waiting: Vec<ReplyTo> = group.members.values_mut().filter_map(|m| m.sync_waiting.take()).collect();
+            for asker in waiting {
+                let response = SyncGroupResponse { error: ErrorCode::RebalanceInProgress, assignment: Bytes::new() };
+                self.reply(asker, GroupResponse::Sync(response));
             }
         }
         let Some(group) = self.groups.get_mut(group_id) else { return };
@@ -650,14 +453,13 @@ impl GroupCoordinator {
         for member_id in member_ids {
             let response = self.join_response(group_id, &member_id);
             let group = self.groups.get_mut(group_id).expect("present");
-            let (to, _) = group.members.get_mut(&member_id).and_then(|m| m.join_waiting.take()).expect("all joined");
-            self.reply(to, response);
+            let asker = group.members.get_mut(&member_id).and_then(|m| m.join_waiting.take()).expect("all joined");
+            self.reply(asker, response);
         }
     }
 
     fn join_response(&self, group_id: &str, member_id: &str) -> GroupResponse {
         let group = &self.groups[group_id];
-        let waiting = group.members.get(member_id).and_then(|m| m.join_waiting).map_or(0, |(_, id)| id);
         let members = if group.leader == member_id {
             group
                 .members
@@ -671,26 +473,19 @@ impl GroupCoordinator {
         } else {
             Vec::new()
         };
-        GroupResponse::Join {
-            request_id: waiting,
+        GroupResponse::Join(JoinGroupResponse {
             error: ErrorCode::None,
             generation_id: group.generation_id,
             protocol_name: group.protocol_name.clone(),
             leader: group.leader.clone(),
             member_id: member_id.to_owned(),
             members,
-        }
+        })
     }
 
-    fn sync(
-        &mut self,
-        from: NodeId,
-        request_id: u64,
-        group_id: &str,
-        generation_id: i32,
-        member_id: &str,
-        assignments: Vec<(String, Bytes)>,
-    ) {
+    fn sync(&mut self, from: ReplyTo, sync: SyncGroup) {
+        let SyncGroup { group_id, generation_id, member_id, assignments } = sync;
+        let (group_id, member_id) = (group_id.as_str(), member_id.as_str());
         let error = match self.groups.get(group_id) {
             None => Some(ErrorCode::UnknownMemberId),
             Some(group) if !group.members.contains_key(member_id) => Some(ErrorCode::UnknownMemberId),
@@ -699,16 +494,16 @@ impl GroupCoordinator {
             Some(_) => None,
         };
         if let Some(error) = error {
-            self.reply(from, GroupResponse::Sync { request_id, error, assignment: Bytes::new() });
+            self.reply(from, GroupResponse::Sync(SyncGroupResponse { error, assignment: Bytes::new() }));
             return;
         }
         let group = self.groups.get_mut(group_id).expect("checked");
         if group.state == GroupState::Stable {
             let assignment = group.members[member_id].assignment.clone();
-            self.reply(from, GroupResponse::Sync { request_id, error: ErrorCode::None, assignment });
+            self.reply(from, GroupResponse::Sync(SyncGroupResponse { error: ErrorCode::None, assignment }));
             return;
         }
-        group.members.get_mut(member_id).expect("checked").sync_waiting = Some((from, request_id));
+        group.members.get_mut(member_id).expect("checked").sync_waiting = Some(from);
         if group.leader == member_id {
             for (target, assignment) in assignments {
                 if let Some(member) = group.members.get_mut(&target) {
@@ -718,13 +513,13 @@ impl GroupCoordinator {
             group.state = GroupState::Stable;
         }
         if group.state == GroupState::Stable {
-            let waiting: Vec<(NodeId, u64, Bytes)> = group
+            let waiting: Vec<(ReplyTo, Bytes)> = group
                 .members
                 .values_mut()
-                .filter_map(|m| m.sync_waiting.take().map(|(to, id)| (to, id, m.assignment.clone())))
+                .filter_map(|m| m.sync_waiting.take().map(|asker| (asker, m.assignment.clone())))
                 .collect();
-            for (to, request_id, assignment) in waiting {
-                self.reply(to, GroupResponse::Sync { request_id, error: ErrorCode::None, assignment });
+            for (asker, assignment) in waiting {
+                self.reply(asker, GroupResponse::Sync(SyncGroupResponse { error: ErrorCode::None, assignment }));
             }
         }
     }
@@ -844,15 +639,6 @@ impl GroupCoordinator {
             self.maybe_complete_join(now_ms, &group_id);
         }
     }
-}
-
-struct Join {
-    request_id: u64,
-    member_id: String,
-    session_timeout_ms: u64,
-    rebalance_timeout_ms: u64,
-    protocol_type: String,
-    protocols: Vec<(String, Bytes)>,
 }
 
 /// Kafka's protocol selection: the protocol every member supports with the most votes, each

@@ -19,10 +19,13 @@ use bytes::Bytes;
 use crate::client::{send_due_fetches, ConsumerEvent, FetchTiming, MetadataClient, PartitionPosition};
 use crate::error::ErrorCode;
 use crate::placement::BrokerId;
-use crate::protocol::{Message, NodeId, Outgoing, TopicPartition};
+use crate::protocol::{
+    FetchPartitionResponse, FindCoordinator, FindCoordinatorResponse, GroupAck, GroupRequest, GroupResponse, Heartbeat,
+    JoinGroup, JoinGroupResponse, LeaveGroup, Message, MetadataResponse, NodeId, OffsetCommit, OffsetFetch,
+    OffsetFetchResponse, Outgoing, SyncGroup, SyncGroupResponse, TopicPartition,
+};
 
 use super::assignor::{Assignor, MemberSubscription};
-use super::coordinator::{GroupRequest, GroupResponse};
 
 /// Group consumer settings (the Java consumer's names and defaults).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -267,13 +270,11 @@ impl GroupConsumer {
     pub fn leave(&mut self, now_ms: u64) {
         if self.coordinator.is_some() && !self.member_id.is_empty() {
             self.commit(now_ms);
-            let request_id = self.request_id();
-            let request = GroupRequest::Leave {
-                request_id,
+            let request = GroupRequest::Leave(LeaveGroup {
                 group_id: self.config.group_id.clone(),
                 member_id: self.member_id.clone(),
-            };
-            self.send_coordinator(Pending::Leave, request_id, now_ms, request);
+            });
+            self.send_coordinator(Pending::Leave, now_ms, request);
         }
         self.phase = Phase::Left;
         self.positions.clear();
@@ -286,10 +287,13 @@ impl GroupConsumer {
         id
     }
 
-    fn send_coordinator(&mut self, kind: Pending, request_id: u64, now_ms: u64, request: GroupRequest) {
+    /// Sends `request` to the coordinator as the one request in flight.
+    fn send_coordinator(&mut self, kind: Pending, now_ms: u64, request: GroupRequest) {
         let Some(coordinator) = self.coordinator else { return };
-        self.pending = Some((kind, request_id, now_ms));
-        self.outbox.push_back(Outgoing { to: NodeId::Broker(coordinator), message: Message::Group(request) });
+        let correlation_id = self.request_id();
+        self.pending = Some((kind, correlation_id, now_ms));
+        let message = Message::Group(request);
+        self.outbox.push_back(Outgoing { to: NodeId::Broker(coordinator), correlation_id, message });
     }
 
     fn rediscover(&mut self, now_ms: u64) {
@@ -304,11 +308,14 @@ impl GroupConsumer {
         self.retry_at_ms = now_ms;
     }
 
-    /// Handles a response.
-    pub fn handle_message(&mut self, now_ms: u64, _from: NodeId, message: Message) {
+    /// Handles a response to the request `correlation_id`.
+    pub fn handle_message(&mut self, now_ms: u64, _from: NodeId, correlation_id: u64, message: Message) {
+        let request_id = correlation_id;
         match message {
-            Message::MetadataResponse { request_id, image } => self.metadata.handle_response(now_ms, request_id, image),
-            Message::FindCoordinatorResponse { request_id, error, coordinator }
+            Message::MetadataResponse(MetadataResponse { image }) => {
+                self.metadata.handle_response(now_ms, request_id, image);
+            }
+            Message::FindCoordinatorResponse(FindCoordinatorResponse { error, coordinator })
                 if self.take_pending(request_id).is_some() =>
             {
                 match coordinator.filter(|_| error.is_ok()) {
@@ -320,40 +327,53 @@ impl GroupConsumer {
                     None => self.retry_at_ms = now_ms + 200,
                 }
             }
-            Message::GroupResponse(response) => self.handle_group_response(now_ms, response),
-            Message::FetchResponse { request_id, tp, error, high_watermark, log_start_offset, batches, .. } => {
-                let Some(position) = self.positions.get_mut(&tp) else { return };
-                if !position.accept(request_id, now_ms) {
-                    return;
+            Message::GroupResponse(response) => self.handle_group_response(now_ms, request_id, response),
+            Message::FetchResponse(response) => {
+                let mut accepted = false;
+                for partition in response.partitions {
+                    accepted |= self.handle_fetched(now_ms, request_id, partition);
                 }
-                match error {
-                    ErrorCode::None => position.take_records(&tp, &batches, high_watermark, &mut self.events),
-                    ErrorCode::OffsetOutOfRange => {
-                        let from_offset = position.position;
-                        let to_offset = match self.config.auto_offset_reset {
-                            OffsetReset::Earliest => log_start_offset.max(0),
-                            OffsetReset::Latest => high_watermark.max(0),
-                            OffsetReset::None => {
-                                // Surfaced, and the partition is not consumed (Kafka throws
-                                // NoOffsetForPartitionException / OffsetOutOfRangeException).
-                                self.positions.remove(&tp);
-                                self.events.push_back(ConsumerEvent::OutOfRange { tp, offset: from_offset });
-                                self.handle_timeout(now_ms);
-                                return;
-                            }
-                        };
-                        position.position = to_offset;
-                        self.events.push_back(ConsumerEvent::PositionReset { tp, from_offset, to_offset });
-                    }
-                    _ => {
-                        position.next_fetch_ms = now_ms + 100;
-                        self.metadata.stale = true;
-                    }
+                if !accepted {
+                    return;
                 }
             }
             _ => {}
         }
         self.handle_timeout(now_ms);
+    }
+
+    /// One partition of a fetch response (the answer to request `request_id`); false when it
+    /// answers nothing this member waits for.
+    fn handle_fetched(&mut self, now_ms: u64, request_id: u64, response: FetchPartitionResponse) -> bool {
+        let FetchPartitionResponse { tp, error, high_watermark, log_start_offset, batches, .. } = response;
+        let Some(position) = self.positions.get_mut(&tp) else { return false };
+        if !position.accept(request_id, now_ms) {
+            return false;
+        }
+        match error {
+            ErrorCode::None => position.take_records(&tp, &batches, high_watermark, &mut self.events),
+            ErrorCode::OffsetOutOfRange => {
+                let from_offset = position.position;
+                let to_offset = match self.config.auto_offset_reset {
+                    OffsetReset::Earliest => log_start_offset.max(0),
+                    OffsetReset::Latest => high_watermark.max(0),
+                    OffsetReset::None => {
+                        // Surfaced, and the partition is not consumed (Kafka throws
+                        // NoOffsetForPartitionException / OffsetOutOfRangeException).
+                        self.positions.remove(&tp);
+                        self.events.push_back(ConsumerEvent::OutOfRange { tp, offset: from_offset });
+                        return true;
+                    }
+                };
+                position.position = to_offset;
+                self.events.push_back(ConsumerEvent::PositionReset { tp, from_offset, to_offset });
+            }
+            _ => {
+                position.next_fetch_ms = now_ms + 100;
+                self.metadata.stale = true;
+            }
+        }
+        true
     }
 
     fn take_pending(&mut self, request_id: u64) -> Option<Pending> {
@@ -396,10 +416,17 @@ impl GroupConsumer {
         }
     }
 
-    fn handle_group_response(&mut self, now_ms: u64, response: GroupResponse) {
+    fn handle_group_response(&mut self, now_ms: u64, request_id: u64, response: GroupResponse) {
         self.coordinator_seen_ms = now_ms;
         match response {
-            GroupResponse::Join { request_id, error, generation_id, protocol_name, leader, member_id, members } => {
+            GroupResponse::Join(JoinGroupResponse {
+                error,
+                generation_id,
+                protocol_name,
+                leader,
+                member_id,
+                members,
+            }) => {
                 if self.take_pending(request_id) != Some(Pending::Join) {
                     return;
                 }
@@ -416,20 +443,18 @@ impl GroupConsumer {
                         } else {
                             Vec::new()
                         };
-                        let request_id = self.request_id();
-                        let request = GroupRequest::Sync {
-                            request_id,
+                        let request = GroupRequest::Sync(SyncGroup {
                             group_id: self.config.group_id.clone(),
                             generation_id,
                             member_id: self.member_id.clone(),
                             assignments,
-                        };
-                        self.send_coordinator(Pending::Sync, request_id, now_ms, request);
+                        });
+                        self.send_coordinator(Pending::Sync, now_ms, request);
                     }
                     error => self.handle_group_error(now_ms, error),
                 }
             }
-            GroupResponse::Sync { request_id, error, assignment } => {
+            GroupResponse::Sync(SyncGroupResponse { error, assignment }) => {
                 if self.take_pending(request_id) != Some(Pending::Sync) {
                     return;
                 }
@@ -458,7 +483,7 @@ impl GroupConsumer {
                 self.phase = Phase::FetchOffsets;
                 self.retry_at_ms = now_ms;
             }
-            GroupResponse::Offsets { request_id, error, offsets } => {
+            GroupResponse::Offsets(OffsetFetchResponse { error, offsets }) => {
                 if self.take_pending(request_id) != Some(Pending::OffsetFetch) {
                     return;
                 }
@@ -485,7 +510,7 @@ impl GroupConsumer {
                     self.rejoin(now_ms);
                 }
             }
-            GroupResponse::Ack { request_id, error } => match self.take_pending(request_id) {
+            GroupResponse::Ack(GroupAck { error }) => match self.take_pending(request_id) {
                 Some(Pending::Heartbeat) => {
                     if !error.is_ok() {
                         self.handle_group_error(now_ms, error);
@@ -538,15 +563,13 @@ impl GroupConsumer {
     fn commit(&mut self, now_ms: u64) {
         let offsets: Vec<(TopicPartition, i64)> =
             self.positions.iter().map(|(tp, p)| (tp.clone(), p.position)).collect();
-        let request_id = self.request_id();
-        let request = GroupRequest::OffsetCommit {
-            request_id,
+        let request = GroupRequest::OffsetCommit(OffsetCommit {
             group_id: self.config.group_id.clone(),
             generation_id: self.generation_id,
             member_id: self.member_id.clone(),
             offsets,
-        };
-        self.send_coordinator(Pending::Commit, request_id, now_ms, request);
+        });
+        self.send_coordinator(Pending::Commit, now_ms, request);
     }
 
     /// Sends what is due: coordinator requests by phase, heartbeats, commits, fetches.
@@ -583,8 +606,8 @@ impl GroupConsumer {
                 self.next_broker += 1;
                 let request_id = self.request_id();
                 self.pending = Some((Pending::Find, request_id, now_ms));
-                let message = Message::FindCoordinator { request_id, group_id: self.config.group_id.clone() };
-                self.outbox.push_back(Outgoing { to: NodeId::Broker(broker), message });
+                let message = Message::FindCoordinator(FindCoordinator { group_id: self.config.group_id.clone() });
+                self.outbox.push_back(Outgoing { to: NodeId::Broker(broker), correlation_id: request_id, message });
             }
             Phase::Join if now_ms >= self.retry_at_ms => {
                 // Join only with metadata for every subscribed topic, so a leader can assign them.
@@ -595,27 +618,23 @@ impl GroupConsumer {
                     self.retry_at_ms = now_ms + 100;
                     return;
                 }
-                let request_id = self.request_id();
                 let subscription = encode_subscription(&self.config.topics, &self.assignment);
-                let request = GroupRequest::Join {
-                    request_id,
+                let request = GroupRequest::Join(JoinGroup {
                     group_id: self.config.group_id.clone(),
                     member_id: self.member_id.clone(),
                     session_timeout_ms: self.config.session_timeout_ms,
                     rebalance_timeout_ms: self.config.rebalance_timeout_ms,
                     protocol_type: "consumer".into(),
                     protocols: vec![(self.config.assignor.name().to_owned(), subscription)],
-                };
-                self.send_coordinator(Pending::Join, request_id, now_ms, request);
+                });
+                self.send_coordinator(Pending::Join, now_ms, request);
             }
             Phase::FetchOffsets if now_ms >= self.retry_at_ms => {
-                let request_id = self.request_id();
-                let request = GroupRequest::OffsetFetch {
-                    request_id,
+                let request = GroupRequest::OffsetFetch(OffsetFetch {
                     group_id: self.config.group_id.clone(),
                     partitions: self.assignment.clone(),
-                };
-                self.send_coordinator(Pending::OffsetFetch, request_id, now_ms, request);
+                });
+                self.send_coordinator(Pending::OffsetFetch, now_ms, request);
             }
             Phase::CommitThenJoin => {
                 if self.positions.is_empty() {
@@ -633,14 +652,12 @@ impl GroupConsumer {
                     }
                 } else if now_ms >= self.next_heartbeat_ms {
                     self.next_heartbeat_ms = now_ms + self.config.heartbeat_interval_ms;
-                    let request_id = self.request_id();
-                    let request = GroupRequest::Heartbeat {
-                        request_id,
+                    let request = GroupRequest::Heartbeat(Heartbeat {
                         group_id: self.config.group_id.clone(),
                         generation_id: self.generation_id,
                         member_id: self.member_id.clone(),
-                    };
-                    self.send_coordinator(Pending::Heartbeat, request_id, now_ms, request);
+                    });
+                    self.send_coordinator(Pending::Heartbeat, now_ms, request);
                 }
             }
             _ => {}

@@ -11,17 +11,17 @@ use kafka_protocol::messages::{ApiKey, RequestHeader, RequestKind, ResponseHeade
 use kafka_protocol::protocol::{Decodable, Encodable, StrBytes};
 
 /// A connection to one broker.
-pub struct Client {
+pub struct AdminClient {
     stream: TcpStream,
     next_correlation_id: i32,
 }
 
-impl Client {
+impl AdminClient {
     /// Connects to `address` (`host:port`).
-    pub fn connect(address: &str) -> Result<Client, String> {
+    pub fn connect(address: &str) -> Result<AdminClient, String> {
         let stream = TcpStream::connect(address).map_err(|e| format!("cannot connect to {address}: {e}"))?;
         let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
-        Ok(Client { stream, next_correlation_id: 1 })
+        Ok(AdminClient { stream, next_correlation_id: 1 })
     }
 
     /// Sends a request at `version` and waits for its response.

@@ -1,0 +1,657 @@
+//! The driver: one broker's `rill-core` state machines (its `BrokerNode` over file storage
+//! and, on the controller host, the `Controller`), fed with Kafka requests, peer messages and
+//! timeouts, and drained until quiet. It translates (through `crate::apis`), routes and
+//! gathers; it decides nothing — replication, elections, groups and the fetch long poll are
+//! the core's.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::atomic::Ordering;
+use std::sync::Arc;
+use std::time::Instant;
+
+use kafka_protocol::messages::{
+    DeleteTopicsResponse, LeaveGroupResponse, OffsetFetchResponse, RequestKind, ResponseKind,
+};
+use kafka_protocol::protocol::StrBytes;
+use rill_core::broker::BrokerNode;
+use rill_core::collections::{VecMap, VecSet};
+use rill_core::config::BrokerConfig;
+use rill_core::controller::Controller;
+use rill_core::error::{Error, ErrorCode};
+use rill_core::event::Event;
+use rill_core::group::coordinator::OFFSETS_TOPIC;
+use rill_core::log::ReadLimit;
+use rill_core::protocol::{self, Acks, GroupRequest, Message, NodeId};
+use rill_core::record::RecordBatch;
+use rill_core::rng::Rng;
+use rill_core::topic::NewTopic;
+use tokio::sync::mpsc::UnboundedSender;
+use tokio::sync::oneshot;
+
+use crate::apis::{admin, fetch, groups, produce, str_bytes};
+use crate::cluster::{self, ClusterNode, Frame, Incoming};
+use crate::gather::{Finish, Gatherer};
+use crate::metadata_store::{remove_orphans, MetadataStore, Restored};
+use crate::metrics::Metrics;
+use crate::storage::FileStorageFactory;
+
+/// A Kafka response, or none (acks=0 produce).
+pub enum Reply {
+    /// Answer now.
+    Now(Box<ResponseKind>),
+    /// Answer when the core has answered.
+    Later(oneshot::Receiver<ResponseKind>),
+    /// No response at all (Kafka sends none for acks=0).
+    Nothing,
+}
+
+/// Most rounds `pump` runs before it reports that the state machines do not settle.
+const PUMP_ROUNDS_MAX: usize = 10_000;
+
+/// The broker's state machines and the requests waiting on them.
+pub struct Driver {
+    config: BrokerConfig,
+    started: Instant,
+    broker: BrokerNode<FileStorageFactory>,
+    controller: Option<Controller>,
+    advertised: (String, i32),
+    cluster_id: String,
+    gatherer: Gatherer,
+    store: MetadataStore,
+    /// Topics of an old data directory, created again once this broker has registered.
+    restore: Vec<NewTopic>,
+    /// The cluster's nodes (empty: one node).
+    nodes: Vec<ClusterNode>,
+    /// Senders to the other nodes.
+    peers: BTreeMap<i32, UnboundedSender<Frame>>,
+    /// Counters for `/metrics`.
+    pub metrics: Arc<Metrics>,
+}
+
+impl Driver {
+    /// Starts this broker's state machines over `log.dirs`; on the controller's host, takes up
+    /// the controller's persisted metadata.
+    pub fn new(
+        config: BrokerConfig,
+        advertised: (String, i32),
+        nodes: Vec<ClusterNode>,
+        peers: BTreeMap<i32, UnboundedSender<Frame>>,
+    ) -> Result<Driver, String> {
+        let log_dir = PathBuf::from(config.log_dirs.split(',').next().unwrap_or("/tmp/rill-logs"));
+        std::fs::create_dir_all(&log_dir).map_err(|e| format!("cannot create log.dirs {}: {e}", log_dir.display()))?;
+        let broker = BrokerNode::new(config.clone(), FileStorageFactory::new(log_dir.clone()), 0);
+        // A one-node KRaft quorum: the controller runs on the first node (see ARCHITECTURE.md).
+        let hosts_controller = nodes.first().is_none_or(|first| first.id == config.node_id);
+        let mut store = MetadataStore::new(&log_dir);
+        let mut restore = Vec::new();
+        let controller = hosts_controller.then(|| {
+            let mut controller =
+                Controller::new(config.clone(), Rng::from_seed(u64::from(config.node_id.unsigned_abs())));
+            match store.restore() {
+                Restored::Image(image) => {
+                    tracing::info!(
+                        metadata_epoch = image.metadata_epoch,
+                        topics = image.topics.len(),
+                        "controller restored its metadata"
+                    );
+                    let known: VecSet<String> = image.topics.keys().map(ToString::to_string).collect();
+                    controller.restore(0, image);
+                    remove_orphans(&log_dir, &known);
+                }
+                Restored::Topics(topics) => restore = topics,
+                Restored::Nothing => {}
+            }
+            controller
+        });
+        let mut driver = Driver {
+            // One id for the whole cluster (named after the controller's host).
+            cluster_id: format!("rill-{}", nodes.first().map_or(config.node_id, |n| n.id)),
+            config,
+            started: Instant::now(),
+            broker,
+            controller,
+            advertised,
+            gatherer: Gatherer::default(),
+            store,
+            restore,
+            nodes,
+            peers,
+            metrics: Arc::new(Metrics::default()),
+        };
+        driver.tick();
+        Ok(driver)
+    }
+
+    /// Milliseconds since start: the core's clock.
+    #[must_use]
+    pub fn now_ms(&self) -> u64 {
+        u64::try_from(self.started.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    /// When `tick` should run next (ms since start).
+    #[must_use]
+    pub fn next_deadline_ms(&self) -> u64 {
+        let mut next = self.now_ms() + 1_000;
+        if let Some(at) = self.broker.poll_timeout() {
+            next = next.min(at);
+        }
+        if let Some(at) = self.controller.as_ref().and_then(Controller::poll_timeout) {
+            next = next.min(at);
+        }
+        next
+    }
+
+    /// Runs due timeouts.
+    pub fn tick(&mut self) {
+        let now = self.now_ms();
+        self.broker.handle_timeout(now);
+        if let Some(controller) = self.controller.as_mut() {
+            controller.handle_timeout(now);
+        }
+        self.pump();
+        if !self.restore.is_empty() && self.broker.image().brokers.contains_key(&self.config.node_id) {
+            for topic in std::mem::take(&mut self.restore) {
+                if let Err(error) = self.create_topic(&topic) {
+                    tracing::warn!(%error, topic = topic.name, "could not restore a topic");
+                }
+            }
+        }
+        self.update_gauges();
+    }
+
+    fn update_gauges(&self) {
+        let under = self
+            .broker
+            .replicas()
+            .iter()
+            .filter(|view| view.is_leader)
+            .filter(|view| self.broker.image().partition(&view.tp).is_some_and(|s| s.isr.len() < s.replicas.len()))
+            .count();
+        self.metrics.set_under_replicated(u64::try_from(under).unwrap_or(u64::MAX));
+        // Consumer lag of the groups this broker coordinates: leader HW − committed offset.
+        for (_, coordinator) in self.broker.coordinators() {
+            for (group_id, _) in coordinator.list_groups() {
+                for (tp, committed) in coordinator.committed(&group_id) {
+                    if let Some(log) = self.broker.log(&tp) {
+                        let lag = (log.high_watermark() - committed).max(0);
+                        self.metrics.set_lag(&group_id, &tp.topic, tp.partition, lag);
+                    }
+                }
+            }
+        }
+    }
+
+    /// Moves messages between the state machines, the peers and the waiting Kafka requests
+    /// until they are quiet.
+    fn pump(&mut self) {
+        let id = self.config.node_id;
+        for _ in 0..PUMP_ROUNDS_MAX {
+            let mut moved = false;
+            let now = self.now_ms();
+            while let Some(out) = self.broker.poll_output() {
+                moved = true;
+                match out.to {
+                    NodeId::Controller => match self.controller.as_mut() {
+                        Some(controller) => {
+                            controller.handle_message(now, NodeId::Broker(id), out.correlation_id, out.message);
+                        }
+                        None => {
+                            let host = self.nodes.first().map_or(id, |n| n.id);
+                            self.send_peer(host, NodeId::Broker(id), true, out.correlation_id, &out.message);
+                        }
+                    },
+                    NodeId::Client(_) => self.gatherer.answer(out.correlation_id, out.message),
+                    NodeId::Broker(other) if other == id => {
+                        self.broker.handle_message(now, NodeId::Broker(id), out.correlation_id, out.message);
+                    }
+                    NodeId::Broker(other) => {
+                        self.send_peer(other, NodeId::Broker(id), false, out.correlation_id, &out.message);
+                    }
+                }
+            }
+            let mut remote = Vec::new();
+            let mut events = Vec::new();
+            if let Some(controller) = self.controller.as_mut() {
+                while let Some(out) = controller.poll_output() {
+                    moved = true;
+                    match out.to {
+                        NodeId::Broker(other) if other == id => {
+                            self.broker.handle_message(now, NodeId::Controller, out.correlation_id, out.message);
+                        }
+                        NodeId::Broker(other) => remote.push((other, out)),
+                        NodeId::Controller | NodeId::Client(_) => {}
+                    }
+                }
+                while let Some(event) = controller.poll_event() {
+                    events.push(event);
+                }
+            }
+            if !remote.is_empty() {
+                // Durable before any other node can act on it.
+                self.persist_metadata();
+            }
+            for (other, out) in remote {
+                self.send_peer(other, NodeId::Controller, false, out.correlation_id, &out.message);
+            }
+            for event in events {
+                self.observe(&event);
+            }
+            while let Some(event) = self.broker.poll_event() {
+                self.observe(&event);
+            }
+            if !moved {
+                self.persist_metadata();
+                return;
+            }
+        }
+        tracing::error!("the state machines did not settle after {PUMP_ROUNDS_MAX} rounds");
+    }
+
+    fn persist_metadata(&mut self) {
+        if let Some(controller) = self.controller.as_ref() {
+            self.store.persist(controller.image());
+        }
+    }
+
+    fn send_peer(&self, to: i32, from: NodeId, to_controller: bool, correlation_id: u64, message: &Message) {
+        match (self.peers.get(&to), cluster::encode(from, to_controller, correlation_id, message)) {
+            (Some(peer), Some(frame)) => {
+                let _ = peer.send(frame);
+            }
+            _ => tracing::debug!(to, kind = message.kind(), "no route to the node"),
+        }
+    }
+
+    /// A message from another node.
+    pub fn handle_incoming(&mut self, incoming: Incoming) {
+        let now = self.now_ms();
+        match incoming {
+            Incoming::Message { from, to_controller: true, correlation_id, message } => {
+                if let Some(controller) = self.controller.as_mut() {
+                    controller.handle_message(now, from, correlation_id, message);
+                }
+            }
+            Incoming::Message { from, to_controller: false, correlation_id, message } => {
+                self.broker.handle_message(now, from, correlation_id, message);
+            }
+            Incoming::EnsureOffsetsTopic => self.ensure_offsets_topic(),
+        }
+        self.pump();
+    }
+
+    /// Whether this node hosts the controller.
+    #[must_use]
+    pub fn is_controller(&self) -> bool {
+        self.controller.is_some()
+    }
+
+    /// Host and Kafka port a node advertises.
+    fn endpoint_of(&self, id: i32) -> (StrBytes, i32) {
+        endpoint(&self.nodes, &self.advertised, id)
+    }
+
+    fn observe(&mut self, event: &Event) {
+        if let Event::IsrChanged { old_isr, new_isr, .. } = event {
+            let counter =
+                if new_isr.len() < old_isr.len() { &self.metrics.isr_shrinks } else { &self.metrics.isr_expands };
+            counter.fetch_add(1, Ordering::Relaxed);
+        }
+        if !matches!(event, Event::HighWatermarkAdvanced { .. } | Event::Appended { .. }) {
+            tracing::info!("{event}");
+        }
+    }
+
+    // ----- requests -----
+
+    /// Sends `messages` to the broker state machine as the parts of one Kafka request whose
+    /// response `finish` builds.
+    fn gather(&mut self, conn: u32, messages: Vec<Message>, finish: Finish) -> Reply {
+        let Some(started) = self.gatherer.start(messages.len(), finish) else {
+            tracing::warn!("too many requests waiting; closing the connection");
+            return Reply::Nothing;
+        };
+        let now = self.now_ms();
+        for (correlation_id, message) in started.correlation_ids.into_iter().zip(messages) {
+            self.broker.handle_message(now, NodeId::Client(conn), correlation_id, message);
+        }
+        Reply::Later(started.response)
+    }
+
+    fn gather_group(&mut self, conn: u32, request: GroupRequest, finish: Finish) -> Reply {
+        self.gather(conn, vec![Message::Group(request)], finish)
+    }
+
+    /// Handles one decoded request from connection `conn`.
+    pub fn handle(&mut self, conn: u32, version: i16, request: RequestKind) -> Reply {
+        let now = |response: ResponseKind| Reply::Now(Box::new(response));
+        let reply = match request {
+            RequestKind::Metadata(request) => now(ResponseKind::Metadata(self.metadata(&request, version))),
+            RequestKind::CreateTopics(request) => {
+                let results = admin::new_topics(&request, &self.config)
+                    .iter()
+                    .zip(&request.topics)
+                    .map(|(new, creatable)| {
+                        let outcome = if self.broker.image().topics.contains_key(new.name.as_str()) {
+                            Err(Error::new(ErrorCode::TopicAlreadyExists, format!("topic {} already exists", new.name)))
+                        } else if request.validate_only {
+                            Ok(())
+                        } else {
+                            self.create_topic(new)
+                        };
+                        let image = self.broker.image().clone();
+                        admin::create_topic_result(
+                            &creatable.name,
+                            outcome.map(|()| image.topics.get(new.name.as_str())),
+                            version,
+                        )
+                    })
+                    .collect();
+                now(ResponseKind::CreateTopics(admin::create_topics_response(results)))
+            }
+            RequestKind::DeleteTopics(request) => {
+                let mut response = DeleteTopicsResponse::default();
+                for topic in &request.topic_names {
+                    let outcome = self.delete_topic(&topic.0);
+                    response.responses.push(admin::delete_topic_result(topic, outcome, version));
+                }
+                now(ResponseKind::DeleteTopics(response))
+            }
+            RequestKind::Produce(request) => self.produce(conn, request),
+            RequestKind::Fetch(request) => {
+                let names: VecMap<u128, String> =
+                    self.broker.image().topics.iter().map(|(name, t)| (t.topic_id, name.to_string())).collect();
+                let (core_fetch, layout) = fetch::plan(&request, version, &names);
+                if core_fetch.partitions.is_empty() {
+                    return now(ResponseKind::Fetch(fetch::response(&layout, None)));
+                }
+                let metrics = self.metrics.clone();
+                let finish: Finish = Box::new(move |answers| {
+                    let answer = answers.into_iter().next().and_then(|answer| match answer {
+                        Message::FetchResponse(answer) => Some(answer),
+                        _ => None,
+                    });
+                    let response = fetch::response(&layout, answer);
+                    metrics.bytes_out.fetch_add(fetch::response_bytes(&response), Ordering::Relaxed);
+                    ResponseKind::Fetch(response)
+                });
+                self.gather(conn, vec![Message::Fetch(core_fetch)], finish)
+            }
+            RequestKind::ListOffsets(request) => now(ResponseKind::ListOffsets(self.list_offsets(&request, version))),
+            RequestKind::FindCoordinator(request) => self.find_coordinator(conn, &request, version),
+            RequestKind::InitProducerId(request) => {
+                if request.transactional_id.is_some() {
+                    return now(ResponseKind::InitProducerId(admin::transactions_refused()));
+                }
+                let finish: Finish = Box::new(|answers| {
+                    ResponseKind::InitProducerId(admin::init_producer_id_response(answers.into_iter().next()))
+                });
+                self.gather(conn, vec![Message::InitProducerId(protocol::InitProducerId {})], finish)
+            }
+            RequestKind::JoinGroup(request) => self.gather_group(
+                conn,
+                groups::join(&request),
+                Box::new(move |answers| {
+                    ResponseKind::JoinGroup(groups::join_response(answers.into_iter().next(), version))
+                }),
+            ),
+            RequestKind::SyncGroup(request) => self.gather_group(
+                conn,
+                groups::sync(&request),
+                Box::new(move |answers| {
+                    ResponseKind::SyncGroup(groups::sync_response(answers.into_iter().next(), version))
+                }),
+            ),
+            RequestKind::Heartbeat(request) => self.gather_group(
+                conn,
+                groups::heartbeat(&request),
+                Box::new(|answers| ResponseKind::Heartbeat(groups::heartbeat_response(answers.into_iter().next()))),
+            ),
+            RequestKind::LeaveGroup(request) => {
+                let requests = groups::leave(&request, version);
+                if requests.is_empty() {
+                    return now(ResponseKind::LeaveGroup(LeaveGroupResponse::default()));
+                }
+                let messages = requests.iter().cloned().map(Message::Group).collect();
+                let finish: Finish = Box::new(move |answers| {
+                    let answers = answers.into_iter().map(Some).collect();
+                    ResponseKind::LeaveGroup(groups::leave_response(&requests, answers, version))
+                });
+                self.gather(conn, messages, finish)
+            }
+            RequestKind::OffsetCommit(request) => {
+                let group = groups::offset_commit(&request);
+                self.gather_group(
+                    conn,
+                    group,
+                    Box::new(move |answers| {
+                        ResponseKind::OffsetCommit(groups::offset_commit_response(&request, answers.into_iter().next()))
+                    }),
+                )
+            }
+            RequestKind::OffsetFetch(request) => {
+                let Some(group) = groups::offset_fetch(&request, version) else {
+                    return now(ResponseKind::OffsetFetch(OffsetFetchResponse::default()));
+                };
+                let group_id = group.group_id().to_owned();
+                self.gather_group(
+                    conn,
+                    group,
+                    Box::new(move |answers| {
+                        ResponseKind::OffsetFetch(groups::offset_fetch_response(
+                            &group_id,
+                            answers.into_iter().next(),
+                            version,
+                        ))
+                    }),
+                )
+            }
+            RequestKind::ListGroups(_) => {
+                let listed = self.broker.coordinators().flat_map(|(_, c)| c.list_groups()).collect();
+                now(ResponseKind::ListGroups(groups::list_groups_response(listed, version)))
+            }
+            RequestKind::DescribeGroups(request) => {
+                now(ResponseKind::DescribeGroups(groups::describe_groups_response(&request.groups, |group_id| {
+                    self.broker.coordinators().find_map(|(_, c)| c.describe(group_id))
+                })))
+            }
+            RequestKind::DescribeConfigs(request) => now(ResponseKind::DescribeConfigs(
+                admin::describe_configs_response(&request, self.broker.image(), &self.config),
+            )),
+            other => {
+                tracing::warn!(?other, "request not handled");
+                return Reply::Nothing;
+            }
+        };
+        self.pump();
+        reply
+    }
+
+    fn produce(&mut self, conn: u32, request: kafka_protocol::messages::ProduceRequest) -> Reply {
+        let plan = match produce::plan(request) {
+            Ok(plan) => plan,
+            Err((error, request)) => {
+                return Reply::Now(Box::new(ResponseKind::Produce(produce::refused(&request, error))));
+            }
+        };
+        self.metrics.bytes_in.fetch_add(plan.bytes_in, Ordering::Relaxed);
+        let acks = plan.acks;
+        let (messages, layout) = plan.into_parts();
+        if acks == Acks::None {
+            // No response: the parts are sent, nobody waits for them.
+            let now = self.now_ms();
+            for message in messages {
+                let correlation_id = self.gatherer.next_correlation_id();
+                self.broker.handle_message(now, NodeId::Client(conn), correlation_id, message);
+            }
+            return Reply::Nothing;
+        }
+        if messages.is_empty() {
+            return Reply::Now(Box::new(ResponseKind::Produce(produce::response(&layout, Vec::new()))));
+        }
+        self.gather(conn, messages, Box::new(move |answers| ResponseKind::Produce(produce::response(&layout, answers))))
+    }
+
+    fn find_coordinator(
+        &mut self,
+        conn: u32,
+        request: &kafka_protocol::messages::FindCoordinatorRequest,
+        version: i16,
+    ) -> Reply {
+        let (keys, consumer_group) = groups::find_coordinator_keys(request, version);
+        let (me, nodes, advertised) = (self.config.node_id, self.nodes.clone(), self.advertised.clone());
+        let messages: Vec<Message> = keys
+            .iter()
+            .map(|group_id| Message::FindCoordinator(protocol::FindCoordinator { group_id: group_id.clone() }))
+            .collect();
+        let respond = move |answers: Vec<Option<Message>>| {
+            ResponseKind::FindCoordinator(groups::find_coordinator_response(&keys, answers, version, |id| {
+                if id == me {
+                    (str_bytes(&advertised.0), advertised.1)
+                } else {
+                    endpoint(&nodes, &advertised, id)
+                }
+            }))
+        };
+        if !consumer_group || messages.is_empty() {
+            // Transaction coordinators are not served yet: COORDINATOR_NOT_AVAILABLE, at once.
+            let answers = vec![None; messages.len()];
+            return Reply::Now(Box::new(respond(answers)));
+        }
+        self.ensure_offsets_topic();
+        self.gather(conn, messages, Box::new(move |answers| respond(answers.into_iter().map(Some).collect())))
+    }
+
+    fn metadata(
+        &mut self,
+        request: &kafka_protocol::messages::MetadataRequest,
+        version: i16,
+    ) -> kafka_protocol::messages::MetadataResponse {
+        let wanted = admin::metadata_topics(request);
+        if let Some(wanted) = &wanted {
+            if admin::metadata_may_create(request, version)
+                && self.restore.is_empty()
+                && self.config.auto_create_topics_enable
+            {
+                for topic in wanted {
+                    if self.broker.image().topics.contains_key(topic.as_str()) {
+                        continue;
+                    }
+                    let new = NewTopic::new(topic, self.config.num_partitions, self.config.default_replication_factor);
+                    match self.create_topic(&new) {
+                        Ok(()) => tracing::info!(topic, "auto-created topic (auto.create.topics.enable)"),
+                        Err(error) => tracing::warn!(topic, %error, "could not auto-create topic"),
+                    }
+                }
+            }
+        }
+        let image = self.broker.image().clone();
+        let ids: Vec<i32> = if self.nodes.is_empty() {
+            vec![self.config.node_id]
+        } else {
+            // Live brokers: registered and not fenced (and always this one).
+            self.nodes
+                .iter()
+                .map(|n| n.id)
+                .filter(|id| *id == self.config.node_id || image.brokers.get(id).is_some_and(|b| !b.fenced))
+                .collect()
+        };
+        let brokers = ids
+            .into_iter()
+            .map(|id| {
+                let (host, port) = self.endpoint_of(id);
+                (id, host, port)
+            })
+            .collect();
+        let cluster = admin::ClusterView {
+            brokers,
+            controller_id: self.nodes.first().map_or(self.config.node_id, |n| n.id),
+            cluster_id: &self.cluster_id,
+        };
+        admin::metadata_response(&image, wanted, &cluster, version)
+    }
+
+    fn list_offsets(
+        &self,
+        request: &kafka_protocol::messages::ListOffsetsRequest,
+        version: i16,
+    ) -> kafka_protocol::messages::ListOffsetsResponse {
+        let at = |tp: &protocol::TopicPartition| match (self.broker.replica(tp), self.broker.log(tp)) {
+            (Some(view), Some(log)) if view.is_leader => admin::OffsetsAt::Leader {
+                log_start_offset: log.log_start_offset(),
+                high_watermark: log.high_watermark(),
+                leader_epoch: view.leader_epoch,
+            },
+            (Some(_), _) => admin::OffsetsAt::Follower,
+            _ => admin::OffsetsAt::Unknown,
+        };
+        let by_time = |tp: &protocol::TopicPartition, timestamp: i64| {
+            self.broker.log(tp).map_or(-1, |log| {
+                log.batches_from(log.log_start_offset(), ReadLimit::HighWatermark)
+                    .iter()
+                    .find(|batch| batch.max_timestamp_ms() >= timestamp)
+                    .map_or(-1, RecordBatch::base_offset)
+            })
+        };
+        admin::list_offsets_response(request, version, at, by_time)
+    }
+
+    // ----- the controller's topic changes -----
+
+    fn not_controller(&self) -> Error {
+        let host = self.nodes.first().map_or(-1, |n| n.id);
+        Error::new(ErrorCode::NotController, format!("broker {host} hosts the controller: send topic changes there"))
+    }
+
+    fn create_topic(&mut self, topic: &NewTopic) -> Result<(), Error> {
+        let now = self.now_ms();
+        let Some(controller) = self.controller.as_mut() else { return Err(self.not_controller()) };
+        controller.create_topic(now, topic)?;
+        self.pump();
+        Ok(())
+    }
+
+    fn delete_topic(&mut self, topic: &str) -> Result<(), Error> {
+        let now = self.now_ms();
+        let Some(controller) = self.controller.as_mut() else { return Err(self.not_controller()) };
+        controller.delete_topic(now, topic)?;
+        tracing::info!(topic, "deleted topic");
+        self.pump();
+        Ok(())
+    }
+
+    fn ensure_offsets_topic(&mut self) {
+        if self.broker.image().topics.contains_key(OFFSETS_TOPIC) {
+            return;
+        }
+        let Some(controller) = self.controller.as_ref() else {
+            if let Some(peer) = self.nodes.first().and_then(|host| self.peers.get(&host.id)) {
+                let _ = peer.send(cluster::ensure_offsets_topic(self.config.node_id));
+            }
+            return;
+        };
+        if controller.image().topics.contains_key(OFFSETS_TOPIC) {
+            return;
+        }
+        // Kafka: creating it fails until the cluster is as large as its replication factor.
+        let cluster = i16::try_from(self.nodes.len().max(1)).unwrap_or(1);
+        let registered = i16::try_from(controller.image().brokers.len()).unwrap_or(0);
+        let replication_factor = self.config.offsets_topic_replication_factor.min(cluster);
+        if registered < replication_factor {
+            return;
+        }
+        let topic = NewTopic::new(OFFSETS_TOPIC, self.config.offsets_topic_num_partitions, replication_factor)
+            .config("cleanup.policy", "compact");
+        if let Err(error) = self.create_topic(&topic) {
+            tracing::warn!(%error, "could not create {OFFSETS_TOPIC}");
+        }
+    }
+}
+
+/// Host and Kafka port node `id` advertises: from the cluster's node list, or this broker's own.
+fn endpoint(nodes: &[ClusterNode], advertised: &(String, i32), id: i32) -> (StrBytes, i32) {
+    match nodes.iter().find(|n| n.id == id) {
+        Some(node) => (str_bytes(&node.host), i32::from(node.kafka_port)),
+        None => (str_bytes(&advertised.0), advertised.1),
+    }
+}

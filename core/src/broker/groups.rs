@@ -1,0 +1,111 @@
+//! Group hosting: the coordinators of the `__consumer_offsets` partitions this broker leads,
+//! FindCoordinator, and offset commits written to `__consumer_offsets` with acks=all.
+
+use super::*;
+
+impl<F: StorageFactory> BrokerNode<F> {
+    pub(super) fn offsets_partitions(&self) -> Option<i32> {
+        self.image.topics.get(OFFSETS_TOPIC).map(|topic| i32::try_from(topic.partitions.len()).unwrap_or(i32::MAX))
+    }
+
+    pub(super) fn handle_find_coordinator(&mut self, asker: ReplyTo, group_id: &str) {
+        let coordinator = self.offsets_partitions().and_then(|partitions| {
+            let tp = TopicPartition::new(OFFSETS_TOPIC, coordinator_partition(group_id, partitions));
+            self.image.partition(&tp)?.leader
+        });
+        let error = if coordinator.is_some() { ErrorCode::None } else { ErrorCode::CoordinatorNotAvailable };
+        self.answer(asker, Message::FindCoordinatorResponse(FindCoordinatorResponse { error, coordinator }));
+    }
+
+    pub(super) fn handle_group_request(&mut self, now_ms: u64, asker: ReplyTo, request: GroupRequest) {
+        let Some(partitions) = self.offsets_partitions() else {
+            self.answer(asker, Message::GroupResponse(request.error_response(ErrorCode::CoordinatorNotAvailable)));
+            return;
+        };
+        let partition = coordinator_partition(request.group_id(), partitions);
+        let Some(coordinator) = self.coordinators.get_mut(&partition) else {
+            self.answer(asker, Message::GroupResponse(request.error_response(ErrorCode::NotCoordinator)));
+            return;
+        };
+        if let GroupRequest::OffsetCommit(OffsetCommit { group_id, generation_id, member_id, offsets }) = &request {
+            let error = coordinator.validate_commit(group_id, *generation_id, member_id, offsets);
+            if !error.is_ok() || offsets.is_empty() {
+                self.answer(asker, Message::GroupResponse(GroupResponse::Ack(GroupAck { error })));
+                return;
+            }
+            // Durable first: append to __consumer_offsets with acks=all, answer once committed.
+            let mut builder = BatchBuilder::new();
+            let timestamp_ms = i64::try_from(now_ms).unwrap_or(i64::MAX);
+            for (tp, offset) in offsets {
+                let (key, value) = offset_record(group_id, tp, *offset);
+                builder.push(&Record::new(Some(key.as_bytes()), Some(value.as_bytes()), timestamp_ms));
+            }
+            let offsets_tp = TopicPartition::new(OFFSETS_TOPIC, partition);
+            let commit = Some((group_id.clone(), offsets.clone()));
+            match self.append_produce(now_ms, &offsets_tp, Acks::All, builder.build()) {
+                Ok((base_offset, last_offset)) => {
+                    let timeout_ms = u64::try_from(self.config.offsets_commit_timeout_ms).unwrap_or(5_000);
+                    let pending = PendingProduce {
+                        asker,
+                        base_offset,
+                        required_offset: last_offset + 1,
+                        deadline_ms: now_ms.saturating_add(timeout_ms),
+                        commit,
+                    };
+                    if let Some(Replica { role: Role::Leader(leader), .. }) =
+                        self.replicas.get_mut(&offsets_tp).map(|replica| &mut **replica)
+                    {
+                        leader.purgatory.push(pending);
+                    }
+                    self.maybe_advance_high_watermark(now_ms, &offsets_tp);
+                    self.answer_parked_fetches(now_ms, &offsets_tp, false);
+                }
+                Err(error) => {
+                    let pending = PendingProduce { asker, base_offset: -1, required_offset: 0, deadline_ms: 0, commit };
+                    self.answer_pending(pending, &offsets_tp, error);
+                }
+            }
+            return;
+        }
+        coordinator.handle_request(now_ms, asker.node, asker.correlation_id, request);
+        self.drain_coordinator(partition);
+    }
+
+    pub(super) fn drain_coordinator(&mut self, partition: i32) {
+        let Some(coordinator) = self.coordinators.get_mut(&partition) else { return };
+        let mut responses = Vec::new();
+        while let Some(response) = coordinator.poll_output() {
+            responses.push(response);
+        }
+        for (asker, response) in responses {
+            self.answer(asker, Message::GroupResponse(response));
+        }
+    }
+
+    /// A broker that starts leading a `__consumer_offsets` partition becomes the coordinator of
+    /// its groups, loading their committed offsets from the log (Kafka's
+    /// `GroupMetadataManager.loadGroupsForPartition`). Group membership is not persisted in
+    /// Rill: members of a moved group rejoin, their offsets survive.
+    pub(super) fn start_coordinator(&mut self, tp: &TopicPartition) {
+        let config = GroupConfig {
+            min_session_timeout_ms: u64::try_from(self.config.group_min_session_timeout_ms).unwrap_or(6_000),
+            max_session_timeout_ms: u64::try_from(self.config.group_max_session_timeout_ms).unwrap_or(1_800_000),
+            initial_rebalance_delay_ms: u64::try_from(self.config.group_initial_rebalance_delay_ms).unwrap_or(3_000),
+            max_size: usize::try_from(self.config.group_max_size).unwrap_or(usize::MAX),
+        };
+        let leader_epoch = self.replicas.get(tp).map_or(0, |replica| replica.state.leader_epoch);
+        let mut coordinator = GroupCoordinator::new(config, &format!("member-b{}-e{leader_epoch}", self.id))
+            .with_generation_floor(leader_epoch.saturating_mul(1_000_000));
+        if let Some(replica) = self.replicas.get(tp) {
+            for batch in replica.log.batches_from(replica.log.log_start_offset(), ReadLimit::LogEnd) {
+                for record in batch.records().flatten() {
+                    let (Some(key), Some(value)) = (&record.record.key, &record.record.value) else { continue };
+                    if let Some((group, partition, committed)) = parse_offset_record(key, value) {
+                        coordinator.apply_commit(&group, vec![(partition, committed)]);
+                    }
+                }
+            }
+        }
+        self.coordinators.insert(tp.partition, coordinator);
+    }
+}

@@ -1,0 +1,518 @@
+//! [`BrokerNode`]: one broker's replicas, as a sans-IO state machine.
+//!
+//! A broker hosts a replica of each partition assigned to it. For each, it is the **leader**
+//! (appends produce requests, answers follower and consumer fetches, tracks each follower's LEO
+//! and `last_caught_up_ms`, advances the high watermark, proposes ISR changes to the
+//! controller) or a **follower** (pulls from the leader with fetches carrying its LEO and last
+//! epoch, truncates on divergence per KIP-101/279/320, learns the high watermark from fetch
+//! responses). Roles come from the controller's metadata.
+//!
+//! Inputs: [`BrokerNode::handle_message`], [`BrokerNode::handle_timeout`]. Outputs:
+//! [`BrokerNode::poll_output`] (messages), [`BrokerNode::poll_event`] (state changes),
+//! [`BrokerNode::poll_timeout`] (when to call back). Storage is called synchronously through
+//! the [`Storage`] trait: an acknowledgement goes out only after the storage call returned, so
+//! with `flush.messages=1` an ack implies the data was flushed.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use crate::collections::{self, VecMap};
+
+use crate::config::BrokerConfig;
+use crate::epoch::LeaderEpochCache;
+use crate::error::ErrorCode;
+use crate::event::Event;
+use crate::group::coordinator::{
+    coordinator_partition, offset_record, parse_offset_record, GroupConfig, GroupCoordinator, OFFSETS_TOPIC,
+};
+use crate::log::{PartitionLog, ReadLimit};
+use crate::placement::BrokerId;
+use crate::producer_state::{ProducerStateTable, SequenceCheck};
+use crate::protocol::{
+    Acks, AlterPartition, AlterPartitionResponse, BrokerHeartbeat, BrokerHeartbeatResponse, EpochEndOffset, Fetch,
+    FetchPartition, FetchPartitionResponse, FetchResponse, FindCoordinator, FindCoordinatorResponse, GroupAck,
+    GroupRequest, GroupResponse, InitProducerId, InitProducerIdResponse, Message, MetadataImage, MetadataRequest,
+    MetadataResponse, MetadataUpdate, NodeId, OffsetCommit, Outgoing, PartitionState, Produce, ProduceResponse,
+    RegisterBroker, RegisterBrokerResponse, ReplyTo, TopicPartition,
+};
+use crate::record::{BatchBuilder, Record, RecordBatch};
+use crate::storage::{MemStorage, Storage};
+
+mod fetch;
+mod follower;
+mod groups;
+mod isr;
+mod produce;
+mod replica;
+mod roles;
+
+use replica::rebuild_state;
+
+/// How long a leader waits for an AlterPartition answer before proposing again.
+const ALTER_PARTITION_RETRY_MS: u64 = 5_000;
+/// Most produce requests one partition holds waiting for acks=all (a limit on everything).
+const PURGATORY_PER_PARTITION_MAX: usize = 10_000;
+/// Kafka's `replica.fetch.min.bytes` default: a follower's fetch waits for any data.
+const REPLICA_FETCH_MIN_BYTES: usize = 1;
+/// Most fetches a broker holds waiting for data (the long poll); more are answered at once.
+const PARKED_FETCHES_MAX: usize = 100_000;
+
+/// Opens the storage of a partition replica (existing data after a restart, or empty).
+pub trait StorageFactory {
+    /// The storage type.
+    type Storage: Storage;
+    /// The storage for `tp`.
+    fn open(&mut self, tp: &TopicPartition) -> Self::Storage;
+
+    /// The partition was deleted (its topic left the metadata): remove its data. The default
+    /// just drops the storage.
+    fn delete(&mut self, tp: &TopicPartition, storage: Self::Storage) {
+        let _ = (tp, storage);
+    }
+
+    /// Storages handed in but never opened (a broker that crashed before it learned its
+    /// partitions must not lose them).
+    fn into_unopened(self) -> VecMap<TopicPartition, Self::Storage>
+    where
+        Self: Sized,
+    {
+        VecMap::new()
+    }
+}
+
+/// Hands out [`MemStorage`]s, returning ones kept from before a (simulated) restart.
+#[derive(Debug, Default)]
+pub struct MemStorageFactory {
+    kept: VecMap<TopicPartition, MemStorage>,
+}
+
+impl MemStorageFactory {
+    /// A factory that returns `kept` storages first.
+    #[must_use]
+    pub fn with(kept: VecMap<TopicPartition, MemStorage>) -> MemStorageFactory {
+        MemStorageFactory { kept }
+    }
+}
+
+impl StorageFactory for MemStorageFactory {
+    type Storage = MemStorage;
+    fn open(&mut self, tp: &TopicPartition) -> MemStorage {
+        self.kept.remove(tp).unwrap_or_default()
+    }
+
+    fn into_unopened(self) -> VecMap<TopicPartition, MemStorage> {
+        self.kept
+    }
+}
+
+#[derive(Clone, Copy, Debug)]
+struct FollowerProgress {
+    /// The follower's LEO as of its last fetch; -1 until it fetches.
+    log_end_offset: i64,
+    last_caught_up_ms: u64,
+    last_fetch_ms: u64,
+    last_fetch_leader_log_end_offset: i64,
+}
+
+#[derive(Clone, Debug)]
+struct PendingProduce {
+    asker: ReplyTo,
+    base_offset: i64,
+    required_offset: i64,
+    deadline_ms: u64,
+    /// Set for an OffsetCommit written to `__consumer_offsets`: (group, offsets), answered
+    /// with a group response and applied to the coordinator once committed.
+    commit: Option<(String, Vec<(TopicPartition, i64)>)>,
+}
+
+/// A fetch waiting for data (the long poll), until `deadline_ms` (`max_wait_ms` after it came).
+#[derive(Clone, Debug)]
+struct ParkedFetch {
+    asker: ReplyTo,
+    fetch: Fetch,
+    deadline_ms: u64,
+    /// Each partition's high watermark when the fetch came (a follower wakes when it moves).
+    high_watermarks_seen: Vec<i64>,
+}
+
+#[derive(Debug)]
+struct LeaderState {
+    followers: VecMap<BrokerId, FollowerProgress>,
+    pending_isr: Option<(Vec<BrokerId>, u64)>,
+    /// After a rejected ISR change, no new proposal before this time.
+    isr_retry_after_ms: u64,
+    purgatory: Vec<PendingProduce>,
+}
+
+#[derive(Debug)]
+struct FollowerState {
+    fetch_in_flight: Option<(u64, u64)>,
+    next_fetch_ms: u64,
+}
+
+#[derive(Debug)]
+enum Role {
+    Leader(LeaderState),
+    Follower(FollowerState),
+}
+
+#[derive(Debug)]
+struct Replica<S: Storage> {
+    tp: TopicPartition,
+    log: PartitionLog<S>,
+    epochs: LeaderEpochCache,
+    producers: ProducerStateTable,
+    state: PartitionState,
+    role: Role,
+}
+
+/// What a test or the dashboard may read of one replica.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReplicaView {
+    /// The partition.
+    pub tp: TopicPartition,
+    /// `true` when this broker leads the partition.
+    pub is_leader: bool,
+    /// The leader epoch this replica acts in.
+    pub leader_epoch: i32,
+    /// The ISR as this replica knows it.
+    pub isr: Vec<BrokerId>,
+    /// Log start offset.
+    pub log_start_offset: i64,
+    /// Log end offset.
+    pub log_end_offset: i64,
+    /// High watermark.
+    pub high_watermark: i64,
+    /// Offset below which the log is flushed.
+    pub flushed_offset: i64,
+    /// Leader epoch cache entries.
+    pub epochs: Vec<(i32, i64)>,
+}
+
+/// One broker.
+#[derive(Debug)]
+pub struct BrokerNode<F: StorageFactory> {
+    id: BrokerId,
+    config: BrokerConfig,
+    factory: F,
+    broker_epoch: Option<i64>,
+    image: Arc<MetadataImage>,
+    // A real broker can host thousands of partitions, created one by one: boxed, so adding one
+    // moves pointers, not replicas (see crate::collections).
+    replicas: VecMap<TopicPartition, Box<Replica<F::Storage>>>,
+    outbox: VecDeque<Outgoing>,
+    events: VecDeque<Event>,
+    next_heartbeat_ms: u64,
+    next_correlation_id: u64,
+    next_producer_id: i64,
+    next_log_cleanup_ms: u64,
+    /// Group coordinators for the `__consumer_offsets` partitions this broker leads.
+    coordinators: VecMap<i32, GroupCoordinator>,
+    /// Fetches waiting for data (the long poll), oldest first.
+    parked: Vec<ParkedFetch>,
+}
+
+impl<F: StorageFactory> BrokerNode<F> {
+    /// A broker starting at `now_ms`; it registers with the controller right away.
+    pub fn new(config: BrokerConfig, factory: F, now_ms: u64) -> BrokerNode<F> {
+        assert!(config.validate().is_ok(), "BrokerNode needs a validated config");
+        let cleanup_interval_ms = u64::try_from(config.log_retention_check_interval_ms).unwrap_or(300_000);
+        BrokerNode {
+            id: config.node_id,
+            config,
+            factory,
+            broker_epoch: None,
+            image: Arc::new(MetadataImage::default()),
+            replicas: VecMap::new(),
+            outbox: VecDeque::new(),
+            events: VecDeque::new(),
+            next_heartbeat_ms: now_ms,
+            next_correlation_id: 1,
+            next_producer_id: 0,
+            next_log_cleanup_ms: now_ms.saturating_add(cleanup_interval_ms),
+            coordinators: VecMap::new(),
+            parked: Vec::new(),
+        }
+    }
+
+    /// This broker's id.
+    #[must_use]
+    pub fn id(&self) -> BrokerId {
+        self.id
+    }
+
+    /// The newest metadata this broker has.
+    #[must_use]
+    pub fn image(&self) -> &Arc<MetadataImage> {
+        &self.image
+    }
+
+    /// Views of every hosted replica.
+    #[must_use]
+    pub fn replicas(&self) -> Vec<ReplicaView> {
+        self.replicas.values().map(|replica| replica.view()).collect()
+    }
+
+    /// A replica's view.
+    #[must_use]
+    pub fn replica(&self, tp: &TopicPartition) -> Option<ReplicaView> {
+        self.replicas.get(tp).map(|replica| replica.view())
+    }
+
+    /// A replica's log (read-only), for checkers and tests.
+    #[must_use]
+    pub fn log(&self, tp: &TopicPartition) -> Option<&PartitionLog<F::Storage>> {
+        self.replicas.get(tp).map(|replica| &replica.log)
+    }
+
+    /// The group coordinators this broker runs, by `__consumer_offsets` partition.
+    pub fn coordinators(&self) -> impl Iterator<Item = (i32, &GroupCoordinator)> {
+        self.coordinators.iter().map(|(partition, coordinator)| (*partition, coordinator))
+    }
+
+    /// Every partition this broker leads: (partition, leader epoch, log).
+    pub fn leader_logs(&self) -> impl Iterator<Item = (&TopicPartition, i32, &PartitionLog<F::Storage>)> {
+        self.replicas
+            .iter()
+            .filter(|(_, replica)| matches!(replica.role, Role::Leader(_)))
+            .map(|(tp, replica)| (tp, replica.state.leader_epoch, &replica.log))
+    }
+
+    /// Gives up every storage, opened or not (a crash: the caller decides what survives).
+    #[must_use]
+    pub fn into_storages(self) -> VecMap<TopicPartition, F::Storage> {
+        let mut storages = self.factory.into_unopened();
+        for (tp, replica) in self.replicas {
+            storages.insert(tp, replica.log.into_storage());
+        }
+        storages
+    }
+
+    /// Next message to send.
+    #[must_use]
+    pub fn poll_output(&mut self) -> Option<Outgoing> {
+        self.outbox.pop_front()
+    }
+
+    /// Next observable event.
+    #[must_use]
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// When to call [`BrokerNode::handle_timeout`] next.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<u64> {
+        let lag_ms = u64::try_from(self.config.replica_lag_time_max_ms).unwrap_or(u64::MAX);
+        let socket_timeout_ms = u64::try_from(self.config.replica_socket_timeout_ms).unwrap_or(u64::MAX);
+        let mut next = self.next_heartbeat_ms.min(self.next_log_cleanup_ms);
+        for parked in &self.parked {
+            next = next.min(parked.deadline_ms);
+        }
+        for coordinator in self.coordinators.values() {
+            if let Some(due_ms) = coordinator.poll_timeout() {
+                next = next.min(due_ms);
+            }
+        }
+        for replica in self.replicas.values() {
+            if let Some(due_ms) = replica.log.flush_due_ms() {
+                next = next.min(due_ms);
+            }
+            match &replica.role {
+                Role::Leader(leader) => {
+                    for member in &replica.state.isr {
+                        if let Some(progress) = leader.followers.get(member) {
+                            next = next.min(progress.last_caught_up_ms.saturating_add(lag_ms) + 1);
+                        }
+                    }
+                    if let Some((_, sent_ms)) = leader.pending_isr {
+                        next = next.min(sent_ms + ALTER_PARTITION_RETRY_MS);
+                    }
+                    for pending in &leader.purgatory {
+                        next = next.min(pending.deadline_ms);
+                    }
+                }
+                Role::Follower(follower) => match follower.fetch_in_flight {
+                    Some((_, sent_ms)) => next = next.min(sent_ms.saturating_add(socket_timeout_ms)),
+                    None if replica.state.leader.is_some_and(|leader| leader != self.id) => {
+                        next = next.min(follower.next_fetch_ms);
+                    }
+                    None => {}
+                },
+            }
+        }
+        Some(next)
+    }
+
+    /// A one-way message (heartbeats, registrations, ISR proposals: correlation id 0).
+    fn send(&mut self, to: NodeId, message: Message) {
+        self.outbox.push_back(Outgoing { to, correlation_id: 0, message });
+    }
+
+    /// The answer to a request.
+    fn answer(&mut self, asker: ReplyTo, message: Message) {
+        self.outbox.push_back(asker.answer(message));
+    }
+
+    fn next_correlation_id(&mut self) -> u64 {
+        let id = self.next_correlation_id;
+        self.next_correlation_id += 1;
+        id
+    }
+
+    /// Handles a message; `correlation_id` is the request's (for requests) or the one this
+    /// broker sent (for responses).
+    pub fn handle_message(&mut self, now_ms: u64, from: NodeId, correlation_id: u64, message: Message) {
+        let asker = ReplyTo { node: from, correlation_id };
+        match message {
+            Message::RegisterBrokerResponse(RegisterBrokerResponse { broker_epoch }) => {
+                self.broker_epoch = Some(broker_epoch);
+                self.next_heartbeat_ms = now_ms;
+                self.handle_timeout(now_ms);
+            }
+            Message::BrokerHeartbeatResponse(BrokerHeartbeatResponse { error, metadata }) => {
+                if matches!(error, ErrorCode::StaleBrokerEpoch | ErrorCode::BrokerIdNotRegistered) {
+                    self.broker_epoch = None;
+                    self.next_heartbeat_ms = now_ms;
+                }
+                if let Some(image) = metadata {
+                    self.apply_metadata(now_ms, image);
+                }
+            }
+            Message::MetadataUpdate(MetadataUpdate { image }) => self.apply_metadata(now_ms, image),
+            Message::AlterPartitionResponse(response) => self.handle_alter_partition_response(now_ms, response),
+            Message::InitProducerId(InitProducerId {}) => {
+                let response = match self.broker_epoch {
+                    // Producer ids unique across brokers and incarnations without coordination:
+                    // the broker epoch (unique per registration) in the high bits. (Kafka hands
+                    // out blocks from the controller, KIP-730.)
+                    Some(broker_epoch) if self.next_producer_id < (1 << 24) => {
+                        let producer_id = (broker_epoch << 24) | self.next_producer_id;
+                        self.next_producer_id += 1;
+                        InitProducerIdResponse { error: ErrorCode::None, producer_id, producer_epoch: 0 }
+                    }
+                    _ => InitProducerIdResponse {
+                        error: ErrorCode::CoordinatorNotAvailable,
+                        producer_id: -1,
+                        producer_epoch: -1,
+                    },
+                };
+                self.answer(asker, Message::InitProducerIdResponse(response));
+            }
+            Message::FindCoordinator(FindCoordinator { group_id }) => self.handle_find_coordinator(asker, &group_id),
+            Message::Group(request) => self.handle_group_request(now_ms, asker, request),
+            Message::Metadata(MetadataRequest {}) => {
+                let image = self.image.clone();
+                self.answer(asker, Message::MetadataResponse(MetadataResponse { image }));
+            }
+            Message::Produce(produce) => self.handle_produce(now_ms, asker, produce),
+            Message::Fetch(fetch) => self.handle_fetch(now_ms, asker, fetch),
+            Message::FetchResponse(response) => self.handle_fetch_response(now_ms, correlation_id, response),
+            Message::RegisterBroker(_)
+            | Message::BrokerHeartbeat(_)
+            | Message::AlterPartition(_)
+            | Message::MetadataResponse(_)
+            | Message::InitProducerIdResponse(_)
+            | Message::FindCoordinatorResponse(_)
+            | Message::GroupResponse(_)
+            | Message::ProduceResponse(_) => {}
+        }
+    }
+
+    /// Heartbeats, follower fetches, ISR shrink checks, timeouts, flushes.
+    pub fn handle_timeout(&mut self, now_ms: u64) {
+        if now_ms >= self.next_heartbeat_ms {
+            let interval_ms = u64::try_from(self.config.broker_heartbeat_interval_ms).unwrap_or(2_000);
+            self.next_heartbeat_ms = now_ms + interval_ms;
+            let message = match self.broker_epoch {
+                None => Message::RegisterBroker(RegisterBroker {
+                    broker_id: self.id,
+                    rack: self.config.broker_rack.clone(),
+                }),
+                Some(broker_epoch) => Message::BrokerHeartbeat(BrokerHeartbeat {
+                    broker_id: self.id,
+                    broker_epoch,
+                    metadata_epoch: self.image.metadata_epoch,
+                }),
+            };
+            self.send(NodeId::Controller, message);
+        }
+        if now_ms >= self.next_log_cleanup_ms {
+            self.clean_logs(now_ms);
+        }
+        let partitions: Vec<i32> = self.coordinators.keys().copied().collect();
+        for partition in partitions {
+            if let Some(coordinator) = self.coordinators.get_mut(&partition) {
+                coordinator.handle_timeout(now_ms);
+            }
+            self.drain_coordinator(partition);
+        }
+        let partitions: Vec<TopicPartition> = self.replicas.keys().cloned().collect();
+        for tp in partitions {
+            self.partition_timeout(now_ms, &tp);
+        }
+    }
+
+    /// Every `log.retention.check.interval.ms`: retention for `delete` topics and compaction
+    /// for `compact` topics (Kafka runs the cleaner on its own schedule; Rill runs both here).
+    fn clean_logs(&mut self, now_ms: u64) {
+        let interval_ms = u64::try_from(self.config.log_retention_check_interval_ms).unwrap_or(300_000);
+        self.next_log_cleanup_ms = now_ms.saturating_add(interval_ms);
+        let me = self.id;
+        for (tp, replica) in &mut self.replicas {
+            let before = replica.log.log_start_offset();
+            let deleted = replica.log.apply_retention(now_ms).map(|deleted| deleted.len()).unwrap_or(0);
+            let compacted = replica
+                .log
+                .compact(now_ms)
+                .map(|result| result.records_removed + result.tombstones_removed)
+                .unwrap_or(0);
+            if replica.log.log_start_offset() > before {
+                replica.epochs.truncate_from_start(replica.log.log_start_offset());
+            }
+            if deleted > 0 || compacted > 0 {
+                // Compaction removes batches but never moves an epoch's start.
+                replica.assert_epochs_match_log();
+            }
+            if deleted > 0 || compacted > 0 {
+                self.events.push_back(Event::LogCleaned {
+                    broker: me,
+                    tp: tp.clone(),
+                    segments_deleted: u64::try_from(deleted).unwrap_or(u64::MAX),
+                    records_compacted: compacted,
+                    log_start_offset: replica.log.log_start_offset().max(before),
+                });
+            }
+        }
+    }
+
+    fn partition_timeout(&mut self, now_ms: u64, tp: &TopicPartition) {
+        let socket_timeout_ms = u64::try_from(self.config.replica_socket_timeout_ms).unwrap_or(u64::MAX);
+        let Some(replica) = self.replicas.get_mut(tp) else {
+            return;
+        };
+        if replica.log.should_flush(now_ms) {
+            replica.log.flush().expect("MemStorage and FileStorage flush or report through the log");
+        }
+        match &mut replica.role {
+            Role::Follower(follower) => {
+                if follower
+                    .fetch_in_flight
+                    .is_some_and(|(_, sent_ms)| now_ms >= sent_ms.saturating_add(socket_timeout_ms))
+                {
+                    follower.fetch_in_flight = None;
+                }
+                let due = follower.fetch_in_flight.is_none() && now_ms >= follower.next_fetch_ms;
+                if due {
+                    self.send_follower_fetch(now_ms, tp);
+                }
+            }
+            Role::Leader(_) => {
+                self.expire_purgatory(now_ms, tp);
+                self.answer_parked_fetches(now_ms, tp, true);
+                self.maybe_change_isr(now_ms, tp);
+            }
+        }
+    }
+}

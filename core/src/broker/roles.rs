@@ -1,0 +1,169 @@
+//! Metadata and roles: a broker applies the controller's metadata image and becomes each
+//! partition's leader or follower (KIP-279: a new leader records its epoch at its LEO).
+
+use super::*;
+
+impl<F: StorageFactory> BrokerNode<F> {
+    pub(super) fn apply_metadata(&mut self, now_ms: u64, image: Arc<MetadataImage>) {
+        // Like a KRaft broker, act on metadata only once registered (this incarnation).
+        if self.broker_epoch.is_none() || image.metadata_epoch <= self.image.metadata_epoch {
+            return;
+        }
+        self.image = image.clone();
+        for (tp, state) in image.partitions() {
+            if !state.replicas.contains(&self.id) {
+                continue;
+            }
+            if !self.replicas.contains_key(&tp) {
+                let config = image.topics[&tp.topic].config.clone();
+                let storage = self.factory.open(&tp);
+                let log = PartitionLog::new(storage, config);
+                let (epochs, producers) = rebuild_state(&log);
+                let role = Role::Follower(FollowerState { fetch_in_flight: None, next_fetch_ms: now_ms });
+                let replica = Replica { tp: tp.clone(), log, epochs, producers, state: state.clone(), role };
+                replica.assert_epochs_match_log();
+                self.replicas.insert(tp.clone(), Box::new(replica));
+                self.take_role(now_ms, &tp, state.clone(), true);
+            } else {
+                self.take_role(now_ms, &tp, state.clone(), false);
+            }
+        }
+        // Topics deleted by the controller: answer what waits on them, then drop their data.
+        let deleted: Vec<TopicPartition> =
+            self.replicas.keys().filter(|tp| !image.topics.contains_key(&tp.topic)).cloned().collect();
+        for tp in deleted {
+            let replica = self.replicas.remove(&tp).expect("listed above");
+            self.fail_leader_requests(now_ms, replica.role, &tp, ErrorCode::UnknownTopicOrPartition);
+            self.factory.delete(&tp, replica.log.into_storage());
+        }
+    }
+
+    /// Applies a partition state from the controller: becomes leader or follower when the
+    /// leader or leader epoch changed, else just adopts the newer ISR.
+    pub(super) fn take_role(&mut self, now_ms: u64, tp: &TopicPartition, state: PartitionState, new_replica: bool) {
+        let me = self.id;
+        let replica = self.replicas.get_mut(tp).expect("replica exists");
+        if !new_replica && state.leader_epoch < replica.state.leader_epoch {
+            return;
+        }
+        let epoch_changed = new_replica || state.leader_epoch > replica.state.leader_epoch;
+        let was_leader = matches!(replica.role, Role::Leader(_));
+        if !epoch_changed {
+            if state.partition_epoch > replica.state.partition_epoch {
+                replica.set_state(state);
+                if was_leader {
+                    self.maybe_advance_high_watermark(now_ms, tp);
+                    self.check_min_isr_after_shrink(tp);
+                }
+            }
+            return;
+        }
+        replica.set_state(state.clone());
+        if state.leader == Some(me) {
+            self.become_leader(now_ms, tp);
+        } else {
+            self.become_follower(now_ms, tp, was_leader);
+        }
+    }
+
+    pub(super) fn become_leader(&mut self, now_ms: u64, tp: &TopicPartition) {
+        let me = self.id;
+        let replica = self.replicas.get_mut(tp).expect("replica exists");
+        let old_role = std::mem::replace(
+            &mut replica.role,
+            Role::Leader(LeaderState {
+                followers: VecMap::new(),
+                pending_isr: None,
+                isr_retry_after_ms: 0,
+                purgatory: Vec::new(),
+            }),
+        );
+        let leader_epoch = replica.state.leader_epoch;
+        // KIP-279: the new leader records its epoch at its current LEO.
+        replica.epochs.assign(leader_epoch, replica.log.log_end_offset());
+        replica.assert_leader_invariants(me);
+        let Role::Leader(leader) = &mut replica.role else { unreachable!("just set") };
+        for &follower in replica.state.replicas.iter().filter(|r| **r != me) {
+            let in_isr = replica.state.isr.contains(&follower);
+            leader.followers.insert(
+                follower,
+                FollowerProgress {
+                    log_end_offset: -1,
+                    last_caught_up_ms: if in_isr { now_ms } else { 0 },
+                    last_fetch_ms: 0,
+                    last_fetch_leader_log_end_offset: -1,
+                },
+            );
+        }
+        self.events.push_back(Event::BecameLeader {
+            broker: me,
+            tp: tp.clone(),
+            leader_epoch,
+            log_end_offset: replica.log.log_end_offset(),
+            high_watermark: replica.log.high_watermark(),
+        });
+        self.fail_leader_requests(now_ms, old_role, tp, ErrorCode::NotLeaderOrFollower);
+        if tp.topic.as_ref() == OFFSETS_TOPIC {
+            self.start_coordinator(tp);
+        }
+        self.maybe_advance_high_watermark(now_ms, tp);
+    }
+
+    pub(super) fn become_follower(&mut self, now_ms: u64, tp: &TopicPartition, was_leader: bool) {
+        if tp.topic.as_ref() == OFFSETS_TOPIC {
+            // Its groups move to the new leader; members learn NOT_COORDINATOR and rediscover.
+            self.coordinators.remove(&tp.partition);
+        }
+        let replica = self.replicas.get_mut(tp).expect("replica exists");
+        let old_role = std::mem::replace(
+            &mut replica.role,
+            Role::Follower(FollowerState { fetch_in_flight: None, next_fetch_ms: now_ms }),
+        );
+        self.events.push_back(Event::BecameFollower {
+            broker: self.id,
+            tp: tp.clone(),
+            leader: replica.state.leader,
+            leader_epoch: replica.state.leader_epoch,
+        });
+        if was_leader {
+            self.fail_leader_requests(now_ms, old_role, tp, ErrorCode::NotLeaderOrFollower);
+        }
+        self.partition_timeout(now_ms, tp);
+    }
+
+    pub(super) fn fail_leader_requests(&mut self, now_ms: u64, role: Role, tp: &TopicPartition, error: ErrorCode) {
+        let Role::Leader(leader) = role else { return };
+        for pending in leader.purgatory {
+            self.answer_pending(pending, tp, error);
+        }
+        // Fetches waiting on the partition learn that this broker no longer leads it.
+        self.answer_parked_fetches(now_ms, tp, false);
+    }
+
+    /// Answers a request that waited in the purgatory: a produce response, or for an offset
+    /// commit a group response (applying the offsets once they are committed), with Kafka's
+    /// error mapping for offset commits (`GroupMetadataManager.storeOffsets`).
+    pub(super) fn answer_pending(&mut self, pending: PendingProduce, tp: &TopicPartition, error: ErrorCode) {
+        let Some((group_id, offsets)) = pending.commit else {
+            let base_offset = if error.is_ok() { pending.base_offset } else { -1 };
+            let message = Message::ProduceResponse(ProduceResponse { tp: tp.clone(), error, base_offset });
+            self.answer(pending.asker, message);
+            return;
+        };
+        let error = match error {
+            ErrorCode::None => {
+                if let Some(coordinator) = self.coordinators.get_mut(&tp.partition) {
+                    coordinator.apply_commit(&group_id, offsets);
+                }
+                ErrorCode::None
+            }
+            ErrorCode::UnknownTopicOrPartition
+            | ErrorCode::NotEnoughReplicas
+            | ErrorCode::NotEnoughReplicasAfterAppend => ErrorCode::CoordinatorNotAvailable,
+            ErrorCode::NotLeaderOrFollower | ErrorCode::KafkaStorageError => ErrorCode::NotCoordinator,
+            ErrorCode::MessageTooLarge | ErrorCode::RecordListTooLarge => ErrorCode::InvalidCommitOffsetSize,
+            other => other,
+        };
+        self.answer(pending.asker, Message::GroupResponse(GroupResponse::Ack(GroupAck { error })));
+    }
+}

@@ -1,0 +1,221 @@
+//! The classic consumer group protocol's messages (JoinGroup, SyncGroup, Heartbeat,
+//! LeaveGroup, OffsetCommit, OffsetFetch) as a client and the group coordinator exchange them.
+
+use bytes::Bytes;
+use serde::{Deserialize, Serialize};
+
+use super::TopicPartition;
+use crate::error::ErrorCode;
+
+/// JoinGroup.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinGroup {
+    /// Group.
+    pub group_id: String,
+    /// Empty for a new member.
+    pub member_id: String,
+    /// `session.timeout.ms`.
+    pub session_timeout_ms: u64,
+    /// `rebalance.timeout.ms` (`max.poll.interval.ms` for consumers).
+    pub rebalance_timeout_ms: u64,
+    /// "consumer".
+    pub protocol_type: String,
+    /// (assignor name, subscription metadata), in preference order.
+    pub protocols: Vec<(String, Bytes)>,
+}
+
+/// SyncGroup.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncGroup {
+    /// Group.
+    pub group_id: String,
+    /// Generation.
+    pub generation_id: i32,
+    /// Member.
+    pub member_id: String,
+    /// The leader's assignment per member; empty from followers.
+    pub assignments: Vec<(String, Bytes)>,
+}
+
+/// Heartbeat.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Heartbeat {
+    /// Group.
+    pub group_id: String,
+    /// Generation.
+    pub generation_id: i32,
+    /// Member.
+    pub member_id: String,
+}
+
+/// LeaveGroup.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LeaveGroup {
+    /// Group.
+    pub group_id: String,
+    /// Member.
+    pub member_id: String,
+}
+
+/// OffsetCommit (`generation_id` -1 and an empty member for a standalone consumer).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OffsetCommit {
+    /// Group.
+    pub group_id: String,
+    /// Generation.
+    pub generation_id: i32,
+    /// Member.
+    pub member_id: String,
+    /// Offsets to commit.
+    pub offsets: Vec<(TopicPartition, i64)>,
+}
+
+/// OffsetFetch.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OffsetFetch {
+    /// Group.
+    pub group_id: String,
+    /// Partitions, or all the group has when empty.
+    pub partitions: Vec<TopicPartition>,
+}
+
+/// A request to the group coordinator.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GroupRequest {
+    /// JoinGroup.
+    Join(JoinGroup),
+    /// SyncGroup.
+    Sync(SyncGroup),
+    /// Heartbeat.
+    Heartbeat(Heartbeat),
+    /// LeaveGroup.
+    Leave(LeaveGroup),
+    /// OffsetCommit.
+    OffsetCommit(OffsetCommit),
+    /// OffsetFetch.
+    OffsetFetch(OffsetFetch),
+}
+
+impl GroupRequest {
+    /// The group the request is for.
+    #[must_use]
+    pub fn group_id(&self) -> &str {
+        match self {
+            GroupRequest::Join(JoinGroup { group_id, .. })
+            | GroupRequest::Sync(SyncGroup { group_id, .. })
+            | GroupRequest::Heartbeat(Heartbeat { group_id, .. })
+            | GroupRequest::Leave(LeaveGroup { group_id, .. })
+            | GroupRequest::OffsetCommit(OffsetCommit { group_id, .. })
+            | GroupRequest::OffsetFetch(OffsetFetch { group_id, .. }) => group_id,
+        }
+    }
+
+    /// The Kafka API name.
+    #[must_use]
+    pub fn api(&self) -> &'static str {
+        match self {
+            GroupRequest::Join(_) => "JoinGroup",
+            GroupRequest::Sync(_) => "SyncGroup",
+            GroupRequest::Heartbeat(_) => "Heartbeat",
+            GroupRequest::Leave(_) => "LeaveGroup",
+            GroupRequest::OffsetCommit(_) => "OffsetCommit",
+            GroupRequest::OffsetFetch(_) => "OffsetFetch",
+        }
+    }
+
+    /// The answer this request gets when it cannot be served (`NOT_COORDINATOR`, ...).
+    #[must_use]
+    pub fn error_response(&self, error: ErrorCode) -> GroupResponse {
+        match self {
+            GroupRequest::Join(join) => GroupResponse::Join(JoinGroupResponse::refused(&join.member_id, error)),
+            GroupRequest::Sync(_) => GroupResponse::Sync(SyncGroupResponse { error, assignment: Bytes::new() }),
+            GroupRequest::Heartbeat(_) | GroupRequest::Leave(_) | GroupRequest::OffsetCommit(_) => {
+                GroupResponse::Ack(GroupAck { error })
+            }
+            GroupRequest::OffsetFetch(_) => GroupResponse::Offsets(OffsetFetchResponse { error, offsets: Vec::new() }),
+        }
+    }
+}
+
+/// JoinGroup's answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct JoinGroupResponse {
+    /// Outcome.
+    pub error: ErrorCode,
+    /// The new generation.
+    pub generation_id: i32,
+    /// Chosen assignor.
+    pub protocol_name: String,
+    /// Leader member id.
+    pub leader: String,
+    /// This member's id.
+    pub member_id: String,
+    /// For the leader only: every member's subscription for the chosen protocol.
+    pub members: Vec<(String, Bytes)>,
+}
+
+impl JoinGroupResponse {
+    /// A refusal (or KIP-394's `MEMBER_ID_REQUIRED` handing out `member_id`): no generation.
+    #[must_use]
+    pub fn refused(member_id: &str, error: ErrorCode) -> JoinGroupResponse {
+        JoinGroupResponse {
+            error,
+            generation_id: -1,
+            protocol_name: String::new(),
+            leader: String::new(),
+            member_id: member_id.to_owned(),
+            members: Vec::new(),
+        }
+    }
+}
+
+/// SyncGroup's answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncGroupResponse {
+    /// Outcome.
+    pub error: ErrorCode,
+    /// This member's assignment.
+    pub assignment: Bytes,
+}
+
+/// The answer to Heartbeat, LeaveGroup and OffsetCommit: an error code.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct GroupAck {
+    /// Outcome.
+    pub error: ErrorCode,
+}
+
+/// OffsetFetch's answer (-1 for partitions without a committed offset).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OffsetFetchResponse {
+    /// Outcome.
+    pub error: ErrorCode,
+    /// Committed offsets.
+    pub offsets: Vec<(TopicPartition, i64)>,
+}
+
+/// A coordinator's answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GroupResponse {
+    /// JoinGroup's answer.
+    Join(JoinGroupResponse),
+    /// SyncGroup's answer.
+    Sync(SyncGroupResponse),
+    /// Heartbeat's, LeaveGroup's and OffsetCommit's answer.
+    Ack(GroupAck),
+    /// OffsetFetch's answer.
+    Offsets(OffsetFetchResponse),
+}
+
+impl GroupResponse {
+    /// The outcome.
+    #[must_use]
+    pub fn error(&self) -> ErrorCode {
+        match self {
+            GroupResponse::Join(JoinGroupResponse { error, .. })
+            | GroupResponse::Sync(SyncGroupResponse { error, .. })
+            | GroupResponse::Ack(GroupAck { error })
+            | GroupResponse::Offsets(OffsetFetchResponse { error, .. }) => *error,
+        }
+    }
+}

@@ -1,0 +1,241 @@
+//! What a run is made of: the cluster, topics, clients, network and a schedule of faults
+//! ([`SimConfig`]); same config, same run.
+
+use super::*;
+
+/// Most events one simulation processes (a limit on everything).
+pub const SIM_EVENTS_MAX: u64 = 200_000_000;
+
+/// A fault or operator action.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum Fault {
+    /// Crash a broker: it stops, and loses what it had not flushed.
+    Crash(BrokerId),
+    /// Restart a crashed broker from what its storage kept.
+    Restart(BrokerId),
+    /// Freeze a broker (a long GC pause): it processes nothing until resumed.
+    Pause(BrokerId),
+    /// Unfreeze a paused broker; what reached it meanwhile is delivered.
+    Resume(BrokerId),
+    /// Cut the link from one broker to another (one direction).
+    CutLink {
+        /// Sender side.
+        from: BrokerId,
+        /// Receiver side.
+        to: BrokerId,
+    },
+    /// Heal a link cut with [`Fault::CutLink`].
+    HealLink {
+        /// Sender side.
+        from: BrokerId,
+        /// Receiver side.
+        to: BrokerId,
+    },
+    /// Cut a broker off from every other host, both directions.
+    Isolate(BrokerId),
+    /// Undo [`Fault::Isolate`].
+    Reconnect(BrokerId),
+    /// Heal every link and set the drop rate to zero.
+    HealNetwork,
+    /// Drop this many messages per million.
+    SetDropRate(u32),
+}
+
+impl Fault {
+    /// Brokers this fault names.
+    #[must_use]
+    pub fn brokers(&self) -> Vec<BrokerId> {
+        match self {
+            Fault::Crash(b)
+            | Fault::Restart(b)
+            | Fault::Pause(b)
+            | Fault::Resume(b)
+            | Fault::Isolate(b)
+            | Fault::Reconnect(b) => {
+                vec![*b]
+            }
+            Fault::CutLink { from, to } | Fault::HealLink { from, to } => vec![*from, *to],
+            Fault::HealNetwork | Fault::SetDropRate(_) => Vec::new(),
+        }
+    }
+}
+
+impl fmt::Display for Fault {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Fault::Crash(b) => write!(f, "crash broker {b} (it loses what it had not flushed)"),
+            Fault::Restart(b) => write!(f, "restart broker {b}"),
+            Fault::Pause(b) => write!(f, "pause broker {b}"),
+            Fault::Resume(b) => write!(f, "resume broker {b}"),
+            Fault::CutLink { from, to } => {
+                write!(f, "cut the link from broker {from} to broker {to}")
+            }
+            Fault::HealLink { from, to } => {
+                write!(f, "heal the link from broker {from} to broker {to}")
+            }
+            Fault::Isolate(b) => write!(f, "isolate broker {b} from every other host"),
+            Fault::Reconnect(b) => write!(f, "reconnect broker {b}"),
+            Fault::HealNetwork => f.write_str("heal the whole network"),
+            Fault::SetDropRate(ppm) => write!(f, "drop {ppm} messages per million"),
+        }
+    }
+}
+
+/// A fault at a time.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ScheduledFault {
+    /// When.
+    pub at_ms: u64,
+    /// What.
+    pub fault: Fault,
+}
+
+/// Latency and loss of the simulated network.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct NetworkConfig {
+    /// Fastest one-way delivery.
+    pub latency_min_ms: u64,
+    /// Slowest one-way delivery.
+    pub latency_max_ms: u64,
+    /// Messages dropped per million sent.
+    pub drop_per_million: u32,
+}
+
+impl Default for NetworkConfig {
+    fn default() -> NetworkConfig {
+        NetworkConfig { latency_min_ms: 1, latency_max_ms: 5, drop_per_million: 0 }
+    }
+}
+
+/// A simulated producer's workload.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ProducerSpec {
+    /// Topic to write.
+    pub topic: String,
+    /// Producer settings (acks, retries, timeouts, partitioner).
+    pub config: ProducerConfig,
+    /// Time between records.
+    pub interval_ms: u64,
+    /// How many records in all.
+    pub records: u64,
+    /// When to send the first record.
+    pub start_ms: u64,
+    /// Give records keys (16 distinct) instead of null keys.
+    pub keyed: bool,
+}
+
+impl ProducerSpec {
+    /// `records` records to `topic` every `interval_ms` with `acks`, keyed, from t = 1 s.
+    #[must_use]
+    pub fn new(topic: &str, acks: Acks, interval_ms: u64, records: u64) -> ProducerSpec {
+        ProducerSpec {
+            topic: topic.to_owned(),
+            config: ProducerConfig { acks, ..ProducerConfig::default() },
+            interval_ms,
+            records,
+            start_ms: 1_000,
+            keyed: true,
+        }
+    }
+}
+
+/// Everything a simulation run is made of. Same config ⇒ same run.
+#[derive(Clone, Debug)]
+pub struct SimConfig {
+    /// The seed of every random decision.
+    pub seed: u64,
+    /// Broker count; ids are `1..=brokers`.
+    pub brokers: i32,
+    /// The broker hosting the controller.
+    pub controller_host: BrokerId,
+    /// Settings for every broker (`node.id` is set per broker).
+    pub broker_config: BrokerConfig,
+    /// Topics created at start.
+    pub topics: Vec<NewTopic>,
+    /// Producer workloads.
+    pub producers: Vec<ProducerSpec>,
+    /// Consumers, each reading every partition of the listed topics.
+    pub consumers: Vec<Vec<String>>,
+    /// Consumer-group members (they create `__consumer_offsets`).
+    pub group_consumers: Vec<GroupConsumerConfig>,
+    /// The network.
+    pub network: NetworkConfig,
+    /// Faults at fixed times.
+    pub faults: Vec<ScheduledFault>,
+    /// Keep every trace event in memory (the hash is always computed).
+    pub record_trace: bool,
+    /// Keep only about this many of the newest trace events (between this and twice this).
+    pub trace_limit: Option<usize>,
+}
+
+impl SimConfig {
+    /// `brokers` brokers (controller on broker 1), one topic, no clients, no faults.
+    #[must_use]
+    pub fn new(seed: u64, brokers: i32, topic: NewTopic) -> SimConfig {
+        let mut broker_config = BrokerConfig::for_node(1);
+        // A simulated cluster is small and fast-moving: check leader balance every 30 s.
+        broker_config.leader_imbalance_check_interval_seconds = 30;
+        // A simulated cluster needs few coordinator partitions (Kafka's default is 50).
+        broker_config.offsets_topic_num_partitions = 3;
+        SimConfig {
+            seed,
+            brokers,
+            controller_host: 1,
+            broker_config,
+            topics: vec![topic],
+            producers: Vec::new(),
+            consumers: Vec::new(),
+            group_consumers: Vec::new(),
+            network: NetworkConfig::default(),
+            faults: Vec::new(),
+            record_trace: true,
+            trace_limit: None,
+        }
+    }
+
+    /// Checks the config names real brokers and sane values.
+    pub fn validate(&self) -> Result<()> {
+        let invalid = |why: String| Err(Error::new(ErrorCode::InvalidConfig, why));
+        if !(1..=64).contains(&self.brokers) {
+            return invalid(format!("brokers must be 1..=64, got {}", self.brokers));
+        }
+        if !(1..=self.brokers).contains(&self.controller_host) {
+            return invalid(format!("controller_host {} is not a broker", self.controller_host));
+        }
+        if self.network.latency_min_ms > self.network.latency_max_ms {
+            return invalid("latency_min_ms exceeds latency_max_ms".into());
+        }
+        if self.network.drop_per_million > 1_000_000 {
+            return invalid("drop_per_million exceeds 1000000".into());
+        }
+        for fault in &self.faults {
+            for broker in fault.fault.brokers() {
+                if !(1..=self.brokers).contains(&broker) {
+                    return invalid(format!("fault {} names unknown broker {broker}", fault.fault));
+                }
+            }
+        }
+        let known = |topic: &str| self.topics.iter().any(|t| t.name == topic);
+        for producer in &self.producers {
+            if !known(&producer.topic) {
+                return Err(Error::new(
+                    ErrorCode::UnknownTopicOrPartition,
+                    format!("producer topic {:?} is not created", producer.topic),
+                ));
+            }
+            if producer.records > 10_000_000 {
+                return invalid(format!("a producer may send at most 10000000 records, got {}", producer.records));
+            }
+        }
+        for topic in self.consumers.iter().flatten() {
+            if !known(topic) {
+                return Err(Error::new(
+                    ErrorCode::UnknownTopicOrPartition,
+                    format!("consumer topic {topic:?} is not created"),
+                ));
+            }
+        }
+        self.broker_config.validate().map_err(Error::from)?;
+        Ok(())
+    }
+}

@@ -1,0 +1,190 @@
+//! What a host may read of a running simulation: plain-data snapshots, messages in flight.
+
+use super::*;
+
+impl Sim {
+    /// Messages on the wire between brokers (and the controller) now, oldest first.
+    #[must_use]
+    pub fn in_flight(&self) -> Vec<InFlight> {
+        let mut messages: Vec<InFlight> = self
+            .queue
+            .items()
+            .filter_map(|(deliver_ms, item)| match item {
+                Item::Deliver { from, to, message, sent_ms, .. } => {
+                    let broker = |node: &NodeId| match self.host(*node) {
+                        Host::Broker(id) => Some(id),
+                        Host::Client(_) => None,
+                    };
+                    let (from_broker, to_broker) = (broker(from)?, broker(to)?);
+                    (from_broker != to_broker).then(|| InFlight {
+                        from: from_broker,
+                        to: to_broker,
+                        api: message.kind(),
+                        sent_ms: *sent_ms,
+                        deliver_ms,
+                    })
+                }
+                _ => None,
+            })
+            .collect();
+        collections::sort_by_key(&mut messages, |message| {
+            (message.sent_ms, message.deliver_ms, message.from, message.to)
+        });
+        messages
+    }
+
+    /// The whole cluster as plain data.
+    #[must_use]
+    pub fn snapshot(&self) -> Snapshot {
+        self.snapshot_with(SNAPSHOT_RECORDS_MAX)
+    }
+
+    /// [`Sim::snapshot`] with at most `records_per_replica` of each replica's newest records
+    /// (a view drawing a few offsets per replica need not copy more).
+    #[must_use]
+    pub fn snapshot_with(&self, records_per_replica: usize) -> Snapshot {
+        let image = self.controller.image();
+        let brokers = self
+            .brokers
+            .iter()
+            .map(|(id, slot)| BrokerSnapshot {
+                id: *id,
+                status: slot.status,
+                fenced: image.brokers.get(id).is_none_or(|broker| broker.fenced),
+                controller: *id == self.config.controller_host,
+                replicas: slot
+                    .node
+                    .as_ref()
+                    .map(|node| {
+                        node.replicas()
+                            .into_iter()
+                            .map(|view| {
+                                let records = node
+                                    .log(&view.tp)
+                                    .map(|log| recent_records(log, records_per_replica))
+                                    .unwrap_or_default();
+                                ReplicaSnapshot { view, records }
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+            })
+            .collect();
+        let partitions = image
+            .partitions()
+            .map(|(tp, state)| PartitionSnapshot {
+                topic: tp.topic.to_string(),
+                partition: tp.partition,
+                replicas: state.replicas.clone(),
+                isr: state.isr.clone(),
+                leader: state.leader,
+                leader_epoch: state.leader_epoch,
+                under_replicated: state.isr.len() < state.replicas.len(),
+                offline: state.leader.is_none(),
+            })
+            .collect();
+        let mut cut_links: Vec<(BrokerId, BrokerId)> = self
+            .cut
+            .iter()
+            .filter_map(|link| match link {
+                (Host::Broker(from), Host::Broker(to)) => Some((*from, *to)),
+                _ => None,
+            })
+            .collect();
+        for id in &self.isolated {
+            for other in self.brokers.keys().filter(|other| *other != id) {
+                cut_links.push((*id, *other));
+                cut_links.push((*other, *id));
+            }
+        }
+        collections::sort(&mut cut_links);
+        cut_links.dedup();
+        let groups = self.group_snapshots();
+        Snapshot {
+            groups,
+            now_ms: self.now_ms,
+            events: self.events,
+            trace_hash: format!("{:016x}", self.trace_hash()),
+            metadata_epoch: image.metadata_epoch,
+            brokers,
+            partitions,
+            cut_links,
+            report: self.checker.report().clone(),
+        }
+    }
+
+    pub(super) fn group_snapshots(&self) -> Vec<GroupSnapshot> {
+        let mut groups = Vec::new();
+        for (id, slot) in &self.brokers {
+            let Some(node) = slot.node.as_ref() else { continue };
+            for (_, coordinator) in node.coordinators() {
+                for (group_id, _) in coordinator.list_groups() {
+                    let Some(description) = coordinator.describe(&group_id) else { continue };
+                    let members = self
+                        .group_consumers
+                        .values()
+                        .filter(|member| member.group_id() == group_id && !member.member_id().is_empty())
+                        .map(|member| MemberSnapshot {
+                            client: member.id(),
+                            member_id: member.member_id().to_owned(),
+                            generation_id: member.generation_id(),
+                            stable: member.is_stable(),
+                            partitions: member.assignment().iter().map(ToString::to_string).collect(),
+                        })
+                        .collect();
+                    let offsets = coordinator
+                        .committed(&group_id)
+                        .into_iter()
+                        .map(|(tp, committed)| {
+                            let high_watermark = self
+                                .leader(&tp)
+                                .and_then(|leader| self.broker(leader))
+                                .and_then(|broker| broker.log(&tp))
+                                .map(crate::log::PartitionLog::high_watermark);
+                            OffsetSnapshot {
+                                topic: tp.topic.to_string(),
+                                partition: tp.partition,
+                                committed,
+                                high_watermark,
+                                lag: high_watermark.map(|hw| (hw - committed).max(0)),
+                            }
+                        })
+                        .collect();
+                    groups.push(GroupSnapshot {
+                        group_id,
+                        coordinator: *id,
+                        state: format!("{:?}", description.state),
+                        generation_id: description.generation_id,
+                        protocol: description.protocol_name,
+                        leader: description.leader,
+                        members,
+                        offsets,
+                    });
+                }
+            }
+        }
+        groups
+    }
+}
+
+/// The newest records of a log, for snapshots.
+pub(super) fn recent_records<S: Storage>(log: &crate::log::PartitionLog<S>, limit: usize) -> Vec<RecordSnapshot> {
+    let limit = i64::try_from(limit.min(SNAPSHOT_RECORDS_MAX)).expect("small");
+    if limit == 0 {
+        return Vec::new();
+    }
+    let start = log.log_start_offset().max(log.log_end_offset() - limit);
+    let text = |bytes: Option<bytes::Bytes>| bytes.map(|b| String::from_utf8_lossy(&b).into_owned());
+    let mut records = Vec::new();
+    for batch in log.batches_from(start, ReadLimit::LogEnd) {
+        for record in batch.records().flatten().filter(|record| record.offset >= start) {
+            records.push(RecordSnapshot {
+                offset: record.offset,
+                leader_epoch: batch.partition_leader_epoch(),
+                key: text(record.record.key),
+                value: text(record.record.value),
+            });
+        }
+    }
+    records
+}

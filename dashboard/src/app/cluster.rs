@@ -1,0 +1,231 @@
+//! The cluster: brokers and the network with messages in flight, and every partition's replica
+//! logs as offset cells (committed, above the HW, unflushed), LEO, HW, leader, epoch, ISR.
+
+use super::*;
+
+pub(super) fn status_class(status: BrokerStatus, fenced: bool) -> &'static str {
+    match (status, fenced) {
+        (BrokerStatus::Down, _) => "down",
+        (BrokerStatus::Paused, _) => "paused",
+        (BrokerStatus::Up, true) => "fenced",
+        (BrokerStatus::Up, false) => "up",
+    }
+}
+
+#[function_component(Cluster)]
+pub(super) fn cluster(props: &Props) -> Html {
+    let state = &props.state;
+    let dispatch = &props.dispatch;
+    let snapshot = &state.view.snapshot;
+    let count = snapshot.brokers.len().max(1);
+    let position = |id: i32| {
+        let index = snapshot.brokers.iter().position(|b| b.id == id).unwrap_or(0);
+        let angle = std::f64::consts::TAU * index as f64 / count as f64 - std::f64::consts::FRAC_PI_2;
+        (150.0 + 105.0 * angle.cos(), 120.0 + 95.0 * angle.sin())
+    };
+    let cut = |a: i32, b: i32| snapshot.cut_links.iter().any(|(from, to)| (*from, *to) == (a, b));
+    let mut links = Vec::new();
+    for (i, a) in snapshot.brokers.iter().enumerate() {
+        for b in snapshot.brokers.iter().skip(i + 1) {
+            let (ab, ba) = (cut(a.id, b.id), cut(b.id, a.id));
+            let ((x1, y1), (x2, y2)) = (position(a.id), position(b.id));
+            let class = match (ab, ba) {
+                (true, true) => "link cut",
+                (true, false) | (false, true) => "link half-cut",
+                _ => "link",
+            };
+            let title = match (ab, ba) {
+                (true, true) => format!("link {} ⇄ {} cut both ways", a.id, b.id),
+                (true, false) => format!("link {} → {} cut", a.id, b.id),
+                (false, true) => format!("link {} → {} cut", b.id, a.id),
+                _ => format!("link {} ⇄ {}", a.id, b.id),
+            };
+            links.push(html! {
+                <line class={class} x1={format!("{x1:.1}")} y1={format!("{y1:.1}")} x2={format!("{x2:.1}")} y2={format!("{y2:.1}")}>
+                    <title>{ title }</title>
+                </line>
+            });
+        }
+    }
+    let now = snapshot.now_ms;
+    let dots = state.view.in_flight.iter().rev().take(DOTS_MAX).map(|message| {
+        let ((x1, y1), (x2, y2)) = (position(message.from), position(message.to));
+        let span = message.deliver_ms.saturating_sub(message.sent_ms).max(1) as f64;
+        let t = (now.saturating_sub(message.sent_ms) as f64 / span).clamp(0.0, 1.0);
+        let (x, y) = (x1 + (x2 - x1) * t, y1 + (y2 - y1) * t);
+        let class = match message.api {
+            "Fetch" | "FetchResponse" => "dot fetch",
+            "Produce" | "ProduceResponse" => "dot produce",
+            _ => "dot control",
+        };
+        html! { <circle class={class} cx={format!("{x:.1}")} cy={format!("{y:.1}")} r="3" /> }
+    });
+    let nodes = snapshot.brokers.iter().map(|broker| {
+        let (x, y) = position(broker.id);
+        let class = format!("node {}", status_class(broker.status, broker.fenced));
+        html! {
+            <g class={class}>
+                <circle cx={format!("{x:.1}")} cy={format!("{y:.1}")} r="22" />
+                <text x={format!("{x:.1}")} y={format!("{:.1}", y + 5.0)} text-anchor="middle">{ broker.id }</text>
+                if broker.controller {
+                    <text class="badge" x={format!("{x:.1}")} y={format!("{:.1}", y - 27.0)} text-anchor="middle">{ "controller" }</text>
+                }
+            </g>
+        }
+    });
+    let cards = snapshot.brokers.iter().map(|broker| {
+        let id = broker.id;
+        let status = status_class(broker.status, broker.fenced);
+        let leads = snapshot.partitions.iter().filter(|p| p.leader == Some(id) && !p.topic.starts_with("__")).count();
+        let isolated =
+            snapshot.brokers.iter().filter(|b| b.id != id).all(|b| cut(id, b.id) && cut(b.id, id)) && count > 1;
+        let toggle = match broker.status {
+            BrokerStatus::Down => ("Restart", Fault::Restart(id)),
+            _ => ("Crash", Fault::Crash(id)),
+        };
+        let pause = match broker.status {
+            BrokerStatus::Paused => Some(("Resume", Fault::Resume(id))),
+            BrokerStatus::Up => Some(("Pause", Fault::Pause(id))),
+            BrokerStatus::Down => None,
+        };
+        let net = if isolated { ("Reconnect", Fault::Reconnect(id)) } else { ("Isolate", Fault::Isolate(id)) };
+        let button = |(label, fault): (&'static str, Fault), name: &str| {
+            html! {
+                <button id={format!("{}-{id}", name)} aria-label={format!("{label} broker {id}")}
+                    onclick={dispatch.reform(move |_| Action::Do(SimAction::Fault(fault.clone())))}>{ label }</button>
+            }
+        };
+        html! {
+            <li class={format!("broker-card {status}")} id={format!("broker-{id}")}>
+                <div class="card-title">
+                    <strong>{ format!("Broker {id}") }</strong>
+                    <span class={format!("status {status}")}>{ status }</span>
+                    if broker.controller { <span class="tag">{ "controller" }</span> }
+                </div>
+                <div class="card-line">{ format!("leads {leads} partition(s)") }</div>
+                <div class="card-actions">
+                    { button(toggle, "crash") }
+                    if let Some(pause) = pause { { button(pause, "pause") } }
+                    { button(net, "isolate") }
+                </div>
+            </li>
+        }
+    });
+    html! {
+        <section class="panel cluster" aria-label="Cluster">
+            <h2>{ "Brokers and network" }</h2>
+            <div class="cluster-body">
+                <svg class="network" viewBox="0 0 300 240" role="img" aria-label="Brokers, links and messages in flight">
+                    { for links }
+                    { for dots }
+                    { for nodes }
+                </svg>
+                <ul class="broker-cards">{ for cards }</ul>
+            </div>
+            <p class="legend">
+                <span class="dot-key fetch"></span>{ "fetch " }
+                <span class="dot-key produce"></span>{ "produce " }
+                <span class="dot-key control"></span>{ "controller / group " }
+                <span class="line-key"></span>{ "cut link" }
+            </p>
+        </section>
+    }
+}
+
+/// A cell's classes without allocating: colour by leader epoch, committed or not, flushed or not.
+pub(super) fn cell_class(epoch: i32, committed: bool, unflushed: bool) -> &'static str {
+    const CLASSES: [[&str; 4]; 6] = [
+        ["cell e0 uncommitted", "cell e0 uncommitted unflushed", "cell e0 committed", "cell e0 committed unflushed"],
+        ["cell e1 uncommitted", "cell e1 uncommitted unflushed", "cell e1 committed", "cell e1 committed unflushed"],
+        ["cell e2 uncommitted", "cell e2 uncommitted unflushed", "cell e2 committed", "cell e2 committed unflushed"],
+        ["cell e3 uncommitted", "cell e3 uncommitted unflushed", "cell e3 committed", "cell e3 committed unflushed"],
+        ["cell e4 uncommitted", "cell e4 uncommitted unflushed", "cell e4 committed", "cell e4 committed unflushed"],
+        ["cell e5 uncommitted", "cell e5 uncommitted unflushed", "cell e5 committed", "cell e5 committed unflushed"],
+    ];
+    let epoch = usize::try_from(epoch.rem_euclid(6)).unwrap_or(0);
+    CLASSES[epoch][usize::from(committed) * 2 + usize::from(unflushed)]
+}
+
+pub(super) fn replica_row(
+    replica: Option<&ReplicaSnapshot>,
+    broker: i32,
+    start: i64,
+    leader: bool,
+    in_isr: bool,
+) -> Html {
+    let note = replica
+        .map_or_else(|| "down".to_owned(), |r| format!("LEO {} · HW {}", r.view.log_end_offset, r.view.high_watermark));
+    let label = html! {
+        <span class="replica-label">
+            <span class="replica-name">
+                { format!("broker {broker}") }
+                if leader { <span class="tag leader">{ "leader" }</span> }
+                if !in_isr { <span class="tag out">{ "out of ISR" }</span> }
+            </span>
+            <span class="replica-note">{ note }</span>
+        </span>
+    };
+    let Some(replica) = replica else {
+        return html! { <div class="replica offline">{ label }</div> };
+    };
+    let view = &replica.view;
+    let records = &replica.records;
+    let cells = (start..start + CELLS).map(|offset| {
+        if offset < view.log_start_offset || offset >= view.log_end_offset {
+            return html! { <span class="cell empty"></span> };
+        }
+        let epoch = records.binary_search_by_key(&offset, |r| r.offset).ok().map_or(0, |i| records[i].leader_epoch);
+        html! { <span class={cell_class(epoch, offset < view.high_watermark, offset >= view.flushed_offset)}>{ offset }</span> }
+    });
+    html! {
+        <div class="replica">
+            { label }
+            <span class="cells">{ for cells }</span>
+        </div>
+    }
+}
+
+#[function_component(Partitions)]
+pub(super) fn partitions(props: &StateProps) -> Html {
+    let snapshot = &props.state.view.snapshot;
+    let blocks = snapshot.partitions.iter().filter(|p| !p.topic.starts_with("__")).map(|partition| {
+        let replica_of = |broker: i32| {
+            snapshot.brokers.iter().find(|b| b.id == broker).and_then(|b| {
+                b.replicas.iter().find(|r| r.view.tp.topic.as_ref() == partition.topic && r.view.tp.partition == partition.partition)
+            })
+        };
+        let end = partition.replicas.iter().filter_map(|b| replica_of(*b)).map(|r| r.view.log_end_offset).max().unwrap_or(0);
+        let start = (end - CELLS).max(0);
+        let class = classes!(
+            "partition",
+            partition.under_replicated.then_some("under-replicated"),
+            partition.offline.then_some("offline")
+        );
+        let leader = partition.leader.map_or_else(|| "none".to_owned(), |l| l.to_string());
+        let isr: Vec<String> = partition.isr.iter().map(ToString::to_string).collect();
+        html! {
+            <li class={class} id={format!("partition-{}-{}", partition.topic, partition.partition)}>
+                <div class="partition-title">
+                    <strong>{ format!("{}-{}", partition.topic, partition.partition) }</strong>
+                    <span class="leader">{ "leader " }<b class="leader-id">{ leader }</b></span>
+                    <span>{ "epoch " }<b class="leader-epoch">{ partition.leader_epoch }</b></span>
+                    <span>{ format!("ISR [{}]", isr.join(", ")) }</span>
+                    if partition.offline { <span class="tag bad">{ "offline" }</span> }
+                    else if partition.under_replicated { <span class="tag warn">{ "under-replicated" }</span> }
+                </div>
+                { for partition.replicas.iter().map(|b| replica_row(replica_of(*b), *b, start, partition.leader == Some(*b), partition.isr.contains(b))) }
+            </li>
+        }
+    });
+    html! {
+        <section class="panel" aria-label="Partitions">
+            <h2>{ "Partitions and replica logs" }</h2>
+            <p class="legend">
+                <span class="cell committed e1 key"></span>{ "committed (below HW) " }
+                <span class="cell uncommitted e1 key"></span>{ "above HW " }
+                <span class="cell unflushed e1 key"></span>{ "not flushed (lost on crash) · colour = leader epoch" }
+            </p>
+            <ul class="partitions">{ for blocks }</ul>
+        </section>
+    }
+}

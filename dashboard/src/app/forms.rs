@@ -1,0 +1,269 @@
+//! The lower panels: guided scenarios, the cluster config, side by side, share and export.
+
+use super::*;
+
+#[derive(Properties, PartialEq)]
+pub(super) struct ScenariosProps {
+    pub(super) current: Option<&'static str>,
+    pub(super) dispatch: Dispatch,
+}
+
+#[function_component(Scenarios)]
+pub(super) fn scenarios_panel(props: &ScenariosProps) -> Html {
+    let dispatch = &props.dispatch;
+    html! {
+        <section class="panel" aria-label="Guided scenarios" id="scenarios">
+            <h2>{ "Guided scenarios" }</h2>
+            <p class="muted">{ "Each loads a cluster and a script of faults; press Play, or drag the timeline." }</p>
+            <ul class="scenario-list">
+                { for SCENARIOS.iter().map(|s| {
+                    let id = s.id;
+                    let current = props.current == Some(id);
+                    html! { <li><button id={format!("scenario-{id}")} class={classes!(current.then_some("current"))}
+                        onclick={dispatch.reform(move |_| Action::LoadScenario(id))}>{ s.title }</button></li> }
+                }) }
+            </ul>
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub(super) struct ConfigProps {
+    pub(super) spec: ClusterSpec,
+    pub(super) dispatch: Dispatch,
+}
+
+#[function_component(Config)]
+pub(super) fn config(props: &ConfigProps) -> Html {
+    let dispatch = &props.dispatch;
+    let spec = &props.spec;
+    let topic = spec.topics.first();
+    let brokers = use_state(|| spec.brokers.to_string());
+    let partitions = use_state(|| topic.map_or(1, |t| t.partitions).to_string());
+    let rf = use_state(|| topic.and_then(|t| t.replication_factor).unwrap_or(3).to_string());
+    let min_isr = use_state(|| topic.map_or(1, |t| t.min_insync_replicas).to_string());
+    let unclean = use_state(|| topic.is_some_and(|t| t.unclean_leader_election));
+    let flush = use_state(|| spec.broker_configs.get("log.flush.interval.messages").cloned().unwrap_or_default());
+    let seed = use_state(|| spec.seed.to_string());
+    // A new run (a scenario, an import) brings its own config: show it.
+    {
+        let handles = (
+            brokers.clone(),
+            partitions.clone(),
+            rf.clone(),
+            min_isr.clone(),
+            unclean.clone(),
+            flush.clone(),
+            seed.clone(),
+        );
+        use_effect_with(spec.clone(), move |spec| {
+            let (brokers, partitions, rf, min_isr, unclean, flush, seed) = handles;
+            let topic = spec.topics.first();
+            brokers.set(spec.brokers.to_string());
+            partitions.set(topic.map_or(1, |t| t.partitions).to_string());
+            rf.set(topic.and_then(|t| t.replication_factor).unwrap_or(3).to_string());
+            min_isr.set(topic.map_or(1, |t| t.min_insync_replicas).to_string());
+            unclean.set(topic.is_some_and(|t| t.unclean_leader_election));
+            flush.set(spec.broker_configs.get("log.flush.interval.messages").cloned().unwrap_or_default());
+            seed.set(spec.seed.to_string());
+            || ()
+        });
+    }
+    let apply = |keep: bool| {
+        let base = spec.clone();
+        let (brokers, partitions, rf, min_isr, unclean, flush, seed) = (
+            brokers.clone(),
+            partitions.clone(),
+            rf.clone(),
+            min_isr.clone(),
+            unclean.clone(),
+            flush.clone(),
+            seed.clone(),
+        );
+        dispatch.reform(move |_| {
+            let mut spec = base.clone();
+            spec.brokers = brokers.parse().unwrap_or(-1);
+            spec.seed = seed.parse().unwrap_or(0);
+            if spec.controller_host.is_some_and(|host| host > spec.brokers) {
+                spec.controller_host = None;
+            }
+            if let Some(topic) = spec.topics.first_mut() {
+                topic.partitions = partitions.parse().unwrap_or(-1);
+                topic.replication_factor = Some(rf.parse().unwrap_or(-1));
+                topic.min_insync_replicas = min_isr.parse().unwrap_or(-1);
+                topic.unclean_leader_election = *unclean;
+                topic.assignment = None;
+            }
+            if flush.is_empty() {
+                spec.broker_configs.remove("log.flush.interval.messages");
+            } else {
+                spec.broker_configs.insert("log.flush.interval.messages".to_owned(), (*flush).clone());
+            }
+            Action::Configure(spec, keep)
+        })
+    };
+    let number = |id: &'static str, label: &'static str, handle: &UseStateHandle<String>| {
+        let setter = handle.clone();
+        html! { <label>{ label }<input id={id} type="number" value={(**handle).clone()}
+        onchange={Callback::from(move |e: Event| setter.set(input_value(&e)))} /></label> }
+    };
+    let unclean_toggle = {
+        let unclean = unclean.clone();
+        Callback::from(move |e: Event| unclean.set(e.target_unchecked_into::<HtmlInputElement>().checked()))
+    };
+    let flush_set = {
+        let flush = flush.clone();
+        Callback::from(move |e: Event| flush.set(select_value(&e)))
+    };
+    html! {
+        <section class="panel" aria-label="Configuration" id="config">
+            <h2>{ "Configuration" }</h2>
+            <p class="muted">{ format!("Applies to the first topic ({}). Kafka's names and defaults.", topic.map_or("-", |t| t.name.as_str())) }</p>
+            <div class="form-grid">
+                { number("cfg-brokers", "brokers", &brokers) }
+                { number("cfg-partitions", "partitions", &partitions) }
+                { number("cfg-rf", "replication.factor", &rf) }
+                { number("cfg-min-isr", "min.insync.replicas", &min_isr) }
+                { number("cfg-seed", "seed", &seed) }
+                <label>{ "log.flush.interval.messages" }
+                    <select id="cfg-flush" onchange={flush_set}>
+                        <option value="" selected={flush.is_empty()}>{ "default (OS page cache)" }</option>
+                        <option value="1" selected={*flush == "1"}>{ "1 (fsync every record)" }</option>
+                    </select></label>
+                <label class="check"><input id="cfg-unclean" type="checkbox" checked={*unclean} onchange={unclean_toggle} />
+                    { "unclean.leader.election.enable" }</label>
+            </div>
+            <div class="row">
+                <button id="apply-keep" onclick={apply(true)}>{ "Apply, replay the same actions" }</button>
+                <button id="apply-fresh" onclick={apply(false)}>{ "Apply, fresh run" }</button>
+            </div>
+        </section>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+pub(super) struct CompareProps {
+    pub(super) compare: Option<Rc<Comparison>>,
+    pub(super) dispatch: Dispatch,
+}
+
+#[function_component(Compare)]
+pub(super) fn compare(props: &CompareProps) -> Html {
+    let dispatch = &props.dispatch;
+    let variations = [
+        (
+            "compare-acks-all",
+            "acks=all + min.insync.replicas=2",
+            Variation { acks: Some(-1), min_insync_replicas: Some(2), unclean: None },
+        ),
+        ("compare-acks-1", "acks=1", Variation { acks: Some(1), min_insync_replicas: None, unclean: None }),
+        (
+            "compare-unclean",
+            "unclean election on",
+            Variation { acks: None, min_insync_replicas: None, unclean: Some(true) },
+        ),
+    ];
+    let side = |side: &crate::state::Side| {
+        let r = &side.report;
+        html! {
+            <div class="side">
+                <h3>{ &side.label }</h3>
+                <ul>
+                    <li>{ format!("acknowledged 0 / 1 / all: {} / {} / {}", r.acknowledged.acks_0, r.acknowledged.acks_1, r.acknowledged.acks_all) }</li>
+                    <li class={classes!("lost", (r.lost.total() > 0).then_some("bad"))}>{ format!("lost 0 / 1 / all: {} / {} / {}", r.lost.acks_0, r.lost.acks_1, r.lost.acks_all) }</li>
+                    <li>{ format!("duplicates: {}", r.duplicates) }</li>
+                    <li>{ format!("unclean elections: {}", r.unclean_elections) }</li>
+                    <li>{ format!("violations: {}", r.violations.len()) }</li>
+                    if side.skipped > 0 { <li>{ format!("{} action(s) did not apply", side.skipped) }</li> }
+                </ul>
+                if !side.lost.is_empty() {
+                    <p class="muted">{ "lost: " }{ side.lost.iter().take(20).map(|w| format!("{}-{}@{}", w.topic, w.partition, w.offset)).collect::<Vec<_>>().join(", ") }</p>
+                }
+            </div>
+        }
+    };
+    html! {
+        <section class="panel" aria-label="Side by side" id="compare">
+            <h2>{ "Side by side" }</h2>
+            <p class="muted">{ "The same seed and the same actions up to now under another config; both are healed, settled and checked." }</p>
+            <div class="row">
+                { for variations.into_iter().map(|(id, label, variation)| html! {
+                    <button id={id} onclick={dispatch.reform(move |_| Action::Compare(variation.clone()))}>{ format!("vs {label}") }</button>
+                }) }
+            </div>
+            if let Some(comparison) = props.compare.clone() {
+                <div class="sides" id="comparison">
+                    { side(&comparison.a) }
+                    { side(&comparison.b) }
+                </div>
+                <button onclick={dispatch.reform(|_| Action::CloseCompare)}>{ "Close" }</button>
+            }
+        </section>
+    }
+}
+
+#[function_component(Share)]
+pub(super) fn share(props: &Props) -> Html {
+    let state = &props.state;
+    let dispatch = &props.dispatch;
+    let url = use_state(String::new);
+    let import = use_node_ref();
+    let on_share = {
+        let (state, url) = (state.clone(), url.clone());
+        Callback::from(move |_| {
+            let link = share_url(&state);
+            let hash = link.split_once('#').map_or("", |(_, hash)| hash).to_owned();
+            if let Ok(history) = gloo::utils::window().history() {
+                let _ = history.replace_state_with_url(&JsValue::NULL, "", Some(&format!("#{hash}")));
+            }
+            url.set(link);
+        })
+    };
+    let exported = use_state(String::new);
+    // The JSON is made on request (not every frame): shown, and downloaded as a file.
+    let on_export = {
+        let (state, exported) = (state.clone(), exported.clone());
+        Callback::from(move |_| {
+            let json = serde_json::to_string_pretty(&state.view.recording).unwrap_or_default();
+            let href =
+                format!("data:application/json;charset=utf-8,{}", String::from(js_sys::encode_uri_component(&json)));
+            let document = gloo::utils::document();
+            if let Ok(anchor) = document.create_element("a") {
+                let _ = anchor.set_attribute("href", &href);
+                let _ = anchor.set_attribute("download", "rill-run.json");
+                if let Some(anchor) = wasm_bindgen::JsCast::dyn_ref::<web_sys::HtmlElement>(&anchor) {
+                    anchor.click();
+                }
+            }
+            exported.set(json);
+        })
+    };
+    let on_import = {
+        let import = import.clone();
+        dispatch.reform(move |_| {
+            let text = import.cast::<HtmlTextAreaElement>().map(|t| t.value()).unwrap_or_default();
+            match serde_json::from_str(&text) {
+                Ok(recording) => Action::Load(recording, None),
+                Err(error) => Action::Fail(format!("INVALID_REQUEST: not a Rill run: {error}")),
+            }
+        })
+    };
+    html! {
+        <section class="panel" aria-label="Share" id="share">
+            <h2>{ "Share, export, import" }</h2>
+            <div class="row">
+                <button id="share-link" onclick={on_share}>{ "Make a link to this run" }</button>
+                <button id="export" onclick={on_export}>{ "Export JSON" }</button>
+            </div>
+            if !exported.is_empty() {
+                <label class="wide">{ "Exported run (also downloaded as rill-run.json)" }
+                    <textarea id="export-json" readonly=true rows="3" value={(*exported).clone()}></textarea></label>
+            }
+            if !url.is_empty() {
+                <label class="wide">{ "Link (opens this exact run)" }<input id="share-url" readonly=true value={(*url).clone()} /></label>
+            }
+            <label class="wide">{ "Import a run (paste exported JSON)" }<textarea id="import-json" ref={import} rows="3"></textarea></label>
+            <button id="import" onclick={on_import}>{ "Import" }</button>
+        </section>
+    }
+}

@@ -1,0 +1,248 @@
+//! The dashboard's components. State lives in [`crate::state`]; here are the views, the
+//! callbacks that turn DOM events into actions, and the effects (animation frames, the URL).
+
+use std::rc::Rc;
+
+use gloo::render::{request_animation_frame, AnimationFrame};
+use rill_core::sim::checker::LostWrite;
+use rill_core::sim::session::Action as SimAction;
+use rill_core::sim::spec::{AcksSpec, ClusterSpec, GroupMemberSpec, ProduceSpec, ReplicaSnapshot, WorkloadSpec};
+use rill_core::sim::{BrokerStatus, Fault};
+use wasm_bindgen::JsValue;
+use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
+use yew::prelude::*;
+
+use crate::scenarios::{self, SCENARIOS};
+use crate::state::{Action, Comparison, State, Tone, Variation, SPEEDS};
+
+mod act;
+mod cluster;
+mod event_log;
+mod forms;
+mod jepsen;
+mod timeline;
+
+use act::{Act, Groups};
+use cluster::{Cluster, Partitions};
+use event_log::EventLog;
+use forms::{Compare, Config, Scenarios, Share};
+use jepsen::Jepsen;
+use timeline::{Header, Timeline};
+
+/// Offsets drawn per replica row.
+const CELLS: i64 = 16;
+
+/// Messages drawn in flight at most.
+const DOTS_MAX: usize = 150;
+
+/// Event-log lines drawn.
+const LOG_LINES: usize = 120;
+
+type Dispatch = Callback<Action>;
+
+fn seconds(ms: u64) -> String {
+    format!("{:.1} s", ms as f64 / 1_000.0)
+}
+
+fn input_value(event: &Event) -> String {
+    event.target_unchecked_into::<HtmlInputElement>().value()
+}
+
+fn select_value(event: &Event) -> String {
+    event.target_unchecked_into::<HtmlSelectElement>().value()
+}
+
+fn acks_spec(acks: &str) -> AcksSpec {
+    match acks {
+        "0" => AcksSpec::Number(0),
+        "1" => AcksSpec::Number(1),
+        _ => AcksSpec::Number(-1),
+    }
+}
+
+/// A change handler storing the select's or input's new value in `handle`.
+fn set_from(handle: &UseStateHandle<String>) -> Callback<Event> {
+    let handle = handle.clone();
+    Callback::from(move |event: Event| handle.set(select_or_input(&event)))
+}
+
+fn select_or_input(event: &Event) -> String {
+    let target = event.target().expect("an event has a target");
+    if let Some(select) = wasm_bindgen::JsCast::dyn_ref::<HtmlSelectElement>(&target) {
+        select.value()
+    } else {
+        input_value(event)
+    }
+}
+
+/// Frame timings for the browser tests and the curious: `window.rillFrames` holds the work
+/// time of each animated frame (simulation + render, ms) and `window.rillFrameGaps` the time
+/// between frames.
+fn record_frame(work_ms: f64, gap_ms: Option<f64>) {
+    let window = gloo::utils::window();
+    for (name, value) in [("rillFrames", Some(work_ms)), ("rillFrameGaps", gap_ms)] {
+        let Some(value) = value else { continue };
+        let array = js_sys::Reflect::get(&window, &JsValue::from_str(name))
+            .ok()
+            .filter(js_sys::Array::is_array)
+            .map(wasm_bindgen::JsCast::unchecked_into::<js_sys::Array>)
+            .unwrap_or_else(|| {
+                let array = js_sys::Array::new();
+                let _ = js_sys::Reflect::set(&window, &JsValue::from_str(name), &array);
+                array
+            });
+        if array.length() < 100_000 {
+            array.push(&JsValue::from_f64(value));
+        }
+    }
+}
+
+fn now_wall_ms() -> f64 {
+    gloo::utils::window().performance().map_or(0.0, |p| p.now())
+}
+
+/// Reads `#run=...&scenario=...&play=1&speed=2` from the URL.
+fn load_from_hash(dispatch: &Dispatch) {
+    let hash = gloo::utils::window().location().hash().unwrap_or_default();
+    let mut run = None;
+    let mut scenario = None;
+    let mut play = false;
+    let mut speed = None;
+    for pair in hash.trim_start_matches('#').split('&') {
+        let Some((key, value)) = pair.split_once('=') else { continue };
+        let value: String = js_sys::decode_uri_component(value).map(String::from).unwrap_or_default();
+        match key {
+            "run" => run = Some(value),
+            "scenario" => scenario = Some(value),
+            "play" => play = value == "1",
+            "speed" => speed = value.parse::<f64>().ok(),
+            _ => {}
+        }
+    }
+    if let Some(run) = run {
+        match serde_json::from_str(&run) {
+            Ok(recording) => dispatch.emit(Action::Load(recording, scenario)),
+            Err(error) => dispatch.emit(Action::Fail(format!("INVALID_REQUEST: the link holds no valid run: {error}"))),
+        }
+    } else if scenario.as_deref() == Some("load") {
+        dispatch.emit(Action::Configure(scenarios::load_spec(), false));
+        dispatch.emit(Action::Do(SimAction::StartProducer(scenarios::load_workload())));
+    } else if let Some(id) = scenario {
+        dispatch.emit(Action::LoadScenario(Box::leak(id.into_boxed_str())));
+    }
+    if let Some(speed) = speed {
+        dispatch.emit(Action::SetSpeed(speed));
+    }
+    if play {
+        dispatch.emit(Action::SetPlaying(true));
+    }
+}
+
+/// The shareable URL of the run so far.
+fn share_url(state: &State) -> String {
+    let location = gloo::utils::window().location();
+    let base =
+        format!("{}{}", location.origin().unwrap_or_default(), location.pathname().unwrap_or_else(|_| "/".to_owned()));
+    let json = serde_json::to_string(&state.view.recording).unwrap_or_default();
+    let mut url = format!("{base}#run={}", String::from(js_sys::encode_uri_component(&json)));
+    if let Some(scenario) = state.scenario {
+        url.push_str(&format!("&scenario={}", scenario.id));
+    }
+    url
+}
+
+/// The whole dashboard.
+#[function_component(App)]
+pub fn app() -> Html {
+    let state = use_reducer(State::initial);
+    // One callback for the app's lifetime, so components whose other props did not change
+    // skip rendering (Callback equality is by identity).
+    let dispatch: Dispatch = {
+        let dispatcher = state.dispatcher();
+        (*use_memo((), move |()| Callback::from(move |action| dispatcher.dispatch(action)))).clone()
+    };
+    // Load a shared run or scenario from the URL once.
+    {
+        let dispatch = dispatch.clone();
+        use_effect_with((), move |()| {
+            load_from_hash(&dispatch);
+            || ()
+        });
+    }
+    // The frame loop: while playing, every render asks for the next animation frame.
+    let frame = use_mut_ref(|| None::<AnimationFrame>);
+    let frame_start = use_mut_ref(|| None::<f64>);
+    let last_frame = use_mut_ref(|| None::<f64>);
+    {
+        let dispatch = dispatch.clone();
+        let frame = frame.clone();
+        let frame_start = frame_start.clone();
+        let last_frame = last_frame.clone();
+        use_effect_with((state.playing, state.version), move |(playing, _)| {
+            if let Some(start) = frame_start.borrow_mut().take() {
+                let gap = last_frame.borrow_mut().replace(start).map(|last| start - last);
+                record_frame(now_wall_ms() - start, gap);
+            }
+            if *playing {
+                let frame_start = frame_start.clone();
+                *frame.borrow_mut() = Some(request_animation_frame(move |timestamp| {
+                    *frame_start.borrow_mut() = Some(timestamp);
+                    dispatch.emit(Action::Tick(timestamp));
+                }));
+            } else {
+                *frame.borrow_mut() = None;
+                *last_frame.borrow_mut() = None;
+            }
+            || ()
+        });
+    }
+    let state: Rc<State> = (*state).clone().into();
+    html! {
+        <div class="app">
+            <Header state={state.clone()} />
+            <Timeline state={state.clone()} dispatch={dispatch.clone()} />
+            if let Some(scenario) = state.scenario {
+                <section class="scenario-current" id="scenario-current" aria-label="Scenario">
+                    <h2>{ scenario.title }</h2>
+                    <p>{ scenario.story }</p>
+                    <p class="lesson"><strong>{ "Lesson: " }</strong>{ scenario.lesson }</p>
+                </section>
+            }
+            if let Some(error) = state.error.clone() {
+                <div class="banner error" role="alert" id="error">
+                    <span>{ error }</span>
+                    <button onclick={dispatch.reform(|_| Action::DismissError)}>{ "Dismiss" }</button>
+                </div>
+            }
+            <main class="layout">
+                <div class="column">
+                    <Cluster state={state.clone()} dispatch={dispatch.clone()} />
+                    <Partitions state={state.clone()} />
+                </div>
+                <div class="column">
+                    <Jepsen state={state.clone()} dispatch={dispatch.clone()} />
+                    <Act state={state.clone()} dispatch={dispatch.clone()} />
+                    <Groups state={state.clone()} dispatch={dispatch.clone()} />
+                    <EventLog state={state.clone()} dispatch={dispatch.clone()} />
+                </div>
+            </main>
+            <div class="layout lower">
+                <Scenarios current={state.scenario.map(|s| s.id)} dispatch={dispatch.clone()} />
+                <Config spec={state.view.spec.clone()} dispatch={dispatch.clone()} />
+                <Compare compare={state.compare.clone()} dispatch={dispatch.clone()} />
+                <Share state={state.clone()} dispatch={dispatch.clone()} />
+            </div>
+        </div>
+    }
+}
+
+#[derive(Properties, PartialEq)]
+struct StateProps {
+    state: Rc<State>,
+}
+
+#[derive(Properties, PartialEq)]
+struct Props {
+    state: Rc<State>,
+    dispatch: Dispatch,
+}
