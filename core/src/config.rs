@@ -11,6 +11,7 @@
 use crate::collections::VecMap;
 use std::fmt;
 
+use crate::compression::{self, Codec};
 use crate::error::{Error, ErrorCode};
 
 /// A bad configuration key or value. Its text is Kafka's `ConfigException` text: `Invalid
@@ -368,6 +369,40 @@ impl ConfigField for TimestampType {
     }
 }
 
+/// `compression.type`: what codec the log stores a topic's batches with (Kafka's
+/// `BrokerCompressionType`; KIP-390 levels are not configurable here).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CompressionType {
+    /// Keep each batch as the producer compressed it (Kafka's default).
+    Producer,
+    /// Store every batch with this codec, recompressing when the producer used another one
+    /// (`Codec::None` is Kafka's `uncompressed`).
+    Codec(Codec),
+}
+
+impl ConfigField for CompressionType {
+    fn parse(text: &str) -> Result<CompressionType, String> {
+        match text.trim() {
+            "producer" => Ok(CompressionType::Producer),
+            "uncompressed" => Ok(CompressionType::Codec(Codec::None)),
+            name => match Codec::from_name(name) {
+                Some(codec) if codec != Codec::None && compression::AVAILABLE => Ok(CompressionType::Codec(codec)),
+                Some(codec) if codec != Codec::None => Err(format!(
+                    "{codec} is not available in this build of Rill (the browser build stores batches as the producer sent them); use producer or uncompressed"
+                )),
+                _ => Err("String must be one of: uncompressed, zstd, lz4, snappy, gzip, producer".into()),
+            },
+        }
+    }
+    fn render(&self) -> String {
+        match self {
+            CompressionType::Producer => "producer".into(),
+            CompressionType::Codec(Codec::None) => "uncompressed".into(),
+            CompressionType::Codec(codec) => codec.name().into(),
+        }
+    }
+}
+
 /// A check: the value is at least `min` (Kafka's `atLeast`).
 fn at_least<T: PartialOrd + fmt::Display + Copy>(min: T) -> impl Fn(&T) -> Result<(), String> {
     move |value| {
@@ -565,6 +600,8 @@ config_struct! {
         min_cleanable_dirty_ratio: Ratio = "min.cleanable.dirty.ratio", Ratio::from_millionths(500_000), check between(Ratio::ZERO, Ratio::ONE);
         /// Keep the producer's timestamp (`CreateTime`) or use the broker's (`LogAppendTime`).
         message_timestamp_type: TimestampType = "message.timestamp.type", TimestampType::CreateTime;
+        /// The codec the log stores batches with; `producer` keeps the producer's.
+        compression_type: CompressionType = "compression.type", CompressionType::Producer;
     }
 }
 
@@ -651,6 +688,8 @@ config_struct! {
         log_cleaner_min_cleanable_ratio: Ratio = "log.cleaner.min.cleanable.ratio", Ratio::from_millionths(500_000), check between(Ratio::ZERO, Ratio::ONE);
         /// Default `message.timestamp.type`.
         log_message_timestamp_type: TimestampType = "log.message.timestamp.type", TimestampType::CreateTime;
+        /// Default `compression.type` for topics.
+        compression_type: CompressionType = "compression.type", CompressionType::Producer;
         /// Partitions of `__consumer_offsets`.
         offsets_topic_num_partitions: i32 = "offsets.topic.num.partitions", 50, check at_least(1);
         /// Replication factor of `__consumer_offsets`.
@@ -762,6 +801,7 @@ impl BrokerConfig {
             delete_retention_ms: self.log_cleaner_delete_retention_ms,
             min_cleanable_dirty_ratio: self.log_cleaner_min_cleanable_ratio,
             message_timestamp_type: self.log_message_timestamp_type,
+            compression_type: self.compression_type,
         }
     }
 

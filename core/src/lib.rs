@@ -42,6 +42,7 @@
 pub mod broker;
 pub mod client;
 pub mod collections;
+pub mod compression;
 pub mod config;
 pub mod controller;
 pub mod epoch;

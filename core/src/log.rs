@@ -10,7 +10,7 @@ use crate::collections::VecMap;
 
 use bytes::Bytes;
 
-use crate::config::{TimestampType, TopicConfig};
+use crate::config::{CompressionType, TimestampType, TopicConfig};
 use crate::error::{Error, ErrorCode, Result};
 use crate::record::RecordBatch;
 use crate::storage::{SegmentInfo, Storage, StorageError};
@@ -166,6 +166,11 @@ impl<S: Storage> PartitionLog<S> {
     }
 
     fn check_batch(&self, batch: &RecordBatch) -> Result<()> {
+        self.check_size(batch)?;
+        batch.validate()
+    }
+
+    fn check_size(&self, batch: &RecordBatch) -> Result<()> {
         let limit = usize::try_from(self.config.max_message_bytes).unwrap_or(0);
         if batch.size_bytes() > limit {
             return Err(Error::new(
@@ -177,7 +182,7 @@ impl<S: Storage> PartitionLog<S> {
                 ),
             ));
         }
-        batch.validate()
+        Ok(())
     }
 
     /// Rolls first if the batch would overflow `segment.bytes` or the active segment is older
@@ -204,10 +209,18 @@ impl<S: Storage> PartitionLog<S> {
         Ok(false)
     }
 
-    /// Appends a batch as the leader: validates it (CRC, size), rolls if needed, assigns
-    /// offsets from the LEO and stamps `leader_epoch`.
+    /// Appends a batch as the leader: validates it (CRC, size, records), compresses it again
+    /// when the topic's `compression.type` names another codec (Kafka's `LogValidator`; the
+    /// size is checked again after), rolls if needed, assigns offsets from the LEO and stamps
+    /// `leader_epoch`.
     pub fn append_as_leader(&mut self, now_ms: u64, mut batch: RecordBatch, leader_epoch: i32) -> Result<AppendInfo> {
         self.check_batch(&batch)?;
+        if let CompressionType::Codec(codec) = self.config.compression_type {
+            if batch.codec()? != codec {
+                batch = batch.with_codec(codec)?;
+                self.check_size(&batch)?;
+            }
+        }
         batch.assign(self.log_end_offset(), leader_epoch);
         self.append(now_ms, batch)
     }

@@ -13,6 +13,7 @@
 
 use bytes::Bytes;
 
+use crate::compression::{self, Codec};
 use crate::error::{Error, ErrorCode, Result};
 
 /// The record batch format version Rill reads and writes (Kafka's current "magic" byte).
@@ -91,7 +92,7 @@ impl Default for ProducerInfo {
     }
 }
 
-/// A batch of records (Kafka record batch v2, uncompressed).
+/// A batch of records (Kafka record batch v2; the records may be compressed, see [`Codec`]).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RecordBatch {
     base_offset: i64,
@@ -113,7 +114,7 @@ pub struct BatchHeader {
     pub base_offset: i64,
     /// Epoch of the leader that appended the batch.
     pub partition_leader_epoch: i32,
-    /// Kafka attributes (bit 3 timestamp type, 4 transactional, 5 control); compression must be 0.
+    /// Kafka attributes (bits 0–2 codec, 3 timestamp type, 4 transactional, 5 control).
     pub attributes: i16,
     /// Offset of the last record minus the base offset.
     pub last_offset_delta: i32,
@@ -396,7 +397,7 @@ impl RecordBatch {
         Ok(batches)
     }
 
-    /// Checks the CRC, the header and the framing of every record (lengths and count).
+    /// Checks the CRC, the header, and every record's fields (decompressing first).
     pub fn validate(&self) -> Result<()> {
         let corrupt = |why: String| Err(Error::new(ErrorCode::CorruptMessage, why));
         if self.record_count < 1 {
@@ -415,12 +416,6 @@ impl RecordBatch {
                 self.last_offset_delta, self.record_count
             ));
         }
-        if self.attributes & 0x07 != 0 {
-            return Err(Error::new(
-                ErrorCode::UnsupportedCompressionType,
-                format!("compression codec {} is not supported", self.attributes & 0x07),
-            ));
-        }
         if self.base_offset < 0 {
             return corrupt(format!("negative base offset {}", self.base_offset));
         }
@@ -431,13 +426,17 @@ impl RecordBatch {
                 self.base_offset, self.crc
             ));
         }
-        let mut reader = Reader::new(&self.records);
+        let records = self.decompressed_records()?;
+        let mut reader = Reader::new(&records);
         let mut count = 0i32;
         while !reader.is_empty() {
-            let length = reader.varint()?;
-            let length =
-                usize::try_from(length).map_err(|_| Error::new(ErrorCode::CorruptMessage, "negative record length"))?;
-            reader.skip(length)?;
+            // Every field of every record, as Kafka's LogValidator reads them: a batch that
+            // passes here is one every reader decodes.
+            walk_record(&mut reader, |key, _| {
+                std::str::from_utf8(key)
+                    .map(|_| ())
+                    .map_err(|_| Error::new(ErrorCode::CorruptMessage, "header key is not UTF-8"))
+            })?;
             count += 1;
             if count > self.record_count {
                 break;
@@ -449,10 +448,39 @@ impl RecordBatch {
         Ok(())
     }
 
-    /// Decodes the records with their offsets.
+    /// The batch's codec (attribute bits 0–2).
+    pub fn codec(&self) -> Result<Codec> {
+        Codec::from_attributes(self.attributes)
+    }
+
+    /// The records' bytes, decompressed (bounded) when the batch is compressed; shared, not
+    /// copied, when it is not.
+    pub fn decompressed_records(&self) -> Result<Bytes> {
+        match self.codec()? {
+            Codec::None => Ok(self.records.clone()),
+            codec => compression::decompress(codec, &self.records).map(Bytes::from),
+        }
+    }
+
+    /// The same records compressed with `codec` (a topic's `compression.type` other than
+    /// `producer`): the header stays, the CRC is computed again.
+    pub fn with_codec(&self, codec: Codec) -> Result<RecordBatch> {
+        if self.codec()? == codec {
+            return Ok(self.clone());
+        }
+        let plain = self.decompressed_records()?;
+        let records = Bytes::from(compression::compress(codec, &plain)?);
+        let attributes = (self.attributes & !0x07) | codec.id();
+        let mut batch = RecordBatch { attributes, records, crc: 0, ..self.clone() };
+        batch.crc = batch.compute_crc();
+        Ok(batch)
+    }
+
+    /// Decodes the records with their offsets (decompressing a compressed batch first; a
+    /// batch that does not decompress yields one error).
     #[must_use]
     pub fn records(&self) -> RecordIter<'_> {
-        RecordIter { batch: self, reader: Reader::new(&self.records), remaining: self.record_count }
+        RecordIter { batch: self, data: self.decompressed_records(), position: 0, remaining: self.record_count }
     }
 
     /// The batch with only the records `keep` accepts (log compaction), keeping their offsets
@@ -477,8 +505,12 @@ impl RecordBatch {
         if count == 0 {
             return None;
         }
-        let mut batch =
-            RecordBatch { record_count: count, max_timestamp_ms, records: Bytes::from(buffer), crc: 0, ..self.clone() };
+        // Compaction keeps the batch's codec (Kafka's cleaner compresses what it keeps again).
+        let records = match self.codec().ok()? {
+            Codec::None => Bytes::from(buffer),
+            codec => Bytes::from(compression::compress(codec, &buffer).ok()?),
+        };
+        let mut batch = RecordBatch { record_count: count, max_timestamp_ms, records, crc: 0, ..self.clone() };
         batch.crc = batch.compute_crc();
         debug_assert!(batch.validate().is_ok());
         Some(batch)
@@ -506,7 +538,9 @@ fn encode_record(out: &mut Vec<u8>, body: &mut Vec<u8>, record: &Record, base_ti
 #[derive(Debug)]
 pub struct RecordIter<'a> {
     batch: &'a RecordBatch,
-    reader: Reader<'a>,
+    /// The (decompressed) records, or why they could not be had.
+    data: Result<Bytes>,
+    position: usize,
     remaining: i32,
 }
 
@@ -518,7 +552,16 @@ impl Iterator for RecordIter<'_> {
             return None;
         }
         self.remaining -= 1;
-        let result = decode_record(self.batch, &mut self.reader);
+        let data = match &self.data {
+            Ok(data) => data,
+            Err(error) => {
+                self.remaining = 0;
+                return Some(Err(error.clone()));
+            }
+        };
+        let mut reader = Reader { bytes: data, position: self.position };
+        let result = decode_record(self.batch, data, &mut reader);
+        self.position = reader.position;
         if result.is_err() {
             self.remaining = 0;
         }
@@ -526,37 +569,60 @@ impl Iterator for RecordIter<'_> {
     }
 }
 
-fn decode_record(batch: &RecordBatch, reader: &mut Reader<'_>) -> Result<OffsetRecord> {
+/// One record's fields, borrowed from the (decompressed) records.
+struct RawRecord<'a> {
+    timestamp_delta: i64,
+    offset_delta: i32,
+    key: Option<&'a [u8]>,
+    value: Option<&'a [u8]>,
+}
+
+/// Reads one record (Kafka's `DefaultRecord`), handing each header to `header`; checks that the
+/// fields fill exactly the record's length.
+fn walk_record<'a>(
+    reader: &mut Reader<'a>,
+    mut header: impl FnMut(&'a [u8], Option<&'a [u8]>) -> Result<()>,
+) -> Result<RawRecord<'a>> {
     let length = usize::try_from(reader.varint()?)
         .map_err(|_| Error::new(ErrorCode::CorruptMessage, "negative record length"))?;
     let start = reader.position;
     let _attributes = reader.byte()?;
     let timestamp_delta = reader.varlong()?;
     let offset_delta = reader.varint()?;
-    let key = reader.nullable_bytes(&batch.records)?;
-    let value = reader.nullable_bytes(&batch.records)?;
-    let header_count = reader.varint()?;
-    let header_count =
-        usize::try_from(header_count).map_err(|_| Error::new(ErrorCode::CorruptMessage, "negative header count"))?;
+    let key = reader.nullable_slice()?;
+    let value = reader.nullable_slice()?;
+    let header_count = usize::try_from(reader.varint()?)
+        .map_err(|_| Error::new(ErrorCode::CorruptMessage, "negative header count"))?;
     if header_count > length {
         return Err(Error::new(ErrorCode::CorruptMessage, "header count exceeds record size"));
     }
-    let mut headers = Vec::with_capacity(header_count);
     for _ in 0..header_count {
-        let key = reader
-            .nullable_bytes(&batch.records)?
-            .ok_or_else(|| Error::new(ErrorCode::CorruptMessage, "null header key"))?;
-        let key = String::from_utf8(key.to_vec())
-            .map_err(|_| Error::new(ErrorCode::CorruptMessage, "header key is not UTF-8"))?;
-        let value = reader.nullable_bytes(&batch.records)?;
-        headers.push(Header { key, value });
+        let key = reader.nullable_slice()?.ok_or_else(|| Error::new(ErrorCode::CorruptMessage, "null header key"))?;
+        header(key, reader.nullable_slice()?)?;
     }
     if reader.position - start != length {
         return Err(Error::new(ErrorCode::CorruptMessage, "record length does not match its fields"));
     }
+    Ok(RawRecord { timestamp_delta, offset_delta, key, value })
+}
+
+fn decode_record(batch: &RecordBatch, data: &Bytes, reader: &mut Reader<'_>) -> Result<OffsetRecord> {
+    let mut headers = Vec::new();
+    let raw = walk_record(reader, |key, value| {
+        let key = std::str::from_utf8(key)
+            .map_err(|_| Error::new(ErrorCode::CorruptMessage, "header key is not UTF-8"))?
+            .to_owned();
+        headers.push(Header { key, value: value.map(|v| data.slice_ref(v)) });
+        Ok(())
+    })?;
     Ok(OffsetRecord {
-        offset: batch.base_offset + i64::from(offset_delta),
-        record: Record { key, value, timestamp_ms: batch.base_timestamp_ms.wrapping_add(timestamp_delta), headers },
+        offset: batch.base_offset + i64::from(raw.offset_delta),
+        record: Record {
+            key: raw.key.map(|k| data.slice_ref(k)),
+            value: raw.value.map(|v| data.slice_ref(v)),
+            timestamp_ms: batch.base_timestamp_ms.wrapping_add(raw.timestamp_delta),
+            headers,
+        },
     })
 }
 
@@ -750,14 +816,14 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    fn nullable_bytes(&mut self, owner: &Bytes) -> Result<Option<Bytes>> {
+    fn nullable_slice(&mut self) -> Result<Option<&'a [u8]>> {
         let length = self.varint()?;
         if length < 0 {
             return Ok(None);
         }
         let start = self.position;
         self.skip(usize::try_from(length).expect("non-negative"))?;
-        Ok(Some(owner.slice(start..self.position)))
+        Ok(Some(&self.bytes[start..self.position]))
     }
 }
 

@@ -580,6 +580,32 @@ impl RillBroker {
     }
 }
 
+/// Every batch of one Rill replica's copy of a partition (`<log.dirs>/<topic>-<partition>`),
+/// read from a copy of its directory in `scratch` (the broker keeps its files open).
+///
+/// # Panics
+/// When the directory cannot be copied or read as a Rill log.
+#[must_use]
+pub fn rill_batches_on_disk(dir: &Path, scratch: &Path) -> Vec<rill_core::record::RecordBatch> {
+    use rill_core::storage::Storage;
+    let _ = std::fs::remove_dir_all(scratch);
+    std::fs::create_dir_all(scratch).expect("scratch dir");
+    for entry in std::fs::read_dir(dir).expect("partition dir") {
+        let path = entry.expect("entry").path();
+        std::fs::copy(&path, scratch.join(path.file_name().expect("file name"))).expect("copy segment");
+    }
+    let storage = rill_broker::storage::FileStorage::open(scratch).expect("open the copy");
+    let mut batches = Vec::new();
+    let mut offset = storage.log_start_offset();
+    while offset < storage.log_end_offset() {
+        let read = storage.read(offset, 1 << 20).expect("read");
+        let Some(last) = read.last() else { break };
+        offset = last.next_offset();
+        batches.extend(read);
+    }
+    batches
+}
+
 impl Drop for RillBroker {
     fn drop(&mut self) {
         self.kill();

@@ -5,13 +5,11 @@
 //! must agree with every other's on the epochs: no stale tail of the old epoch.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use rill_broker::storage::FileStorage;
 use rill_core::record::RecordBatch;
-use rill_core::storage::Storage;
 use rill_tests::{repo_root, rill_binary, RillCluster};
 use serde_json::Value;
 
@@ -50,26 +48,6 @@ fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {
         assert!(Instant::now() < deadline, "timed out waiting for {what}");
         std::thread::sleep(Duration::from_millis(200));
     }
-}
-
-/// Every batch of one replica's copy of a partition, read from a copy of its directory.
-fn batches_on_disk(dir: &Path, copy: &Path) -> Vec<RecordBatch> {
-    let _ = std::fs::remove_dir_all(copy);
-    std::fs::create_dir_all(copy).expect("copy dir");
-    for entry in std::fs::read_dir(dir).expect("partition dir") {
-        let path = entry.expect("entry").path();
-        std::fs::copy(&path, copy.join(path.file_name().expect("file name"))).expect("copy segment");
-    }
-    let storage = FileStorage::open(copy).expect("open the copy");
-    let mut batches = Vec::new();
-    let mut offset = storage.log_start_offset();
-    while offset < storage.log_end_offset() {
-        let read = storage.read(offset, 1 << 20).expect("read");
-        let Some(last) = read.last() else { break };
-        offset = last.next_offset();
-        batches.extend(read);
-    }
-    batches
 }
 
 #[test]
@@ -193,7 +171,7 @@ fn a_paused_leader_of_a_compacted_topic_leaves_no_stale_tail() {
     let logs: Vec<Vec<RecordBatch>> = (0..3)
         .map(|node| {
             let dir = cluster.brokers[node].log_dir.join(format!("{TOPIC}-{partition}"));
-            batches_on_disk(&dir, &dir.with_extension(format!("copy-{node}")))
+            rill_tests::rill_batches_on_disk(&dir, &dir.with_extension(format!("copy-{node}")))
         })
         .collect();
     for (a, log_a) in logs.iter().enumerate() {
