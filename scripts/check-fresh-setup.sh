@@ -20,12 +20,14 @@ grep -qw overlay /proc/filesystems || die "check-fresh-setup.sh needs the overla
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
-# What set-up needs from the checkout: its scripts, Cargo.lock (the wasm-bindgen pin) and
-# tests/kafka (the Maven project of Apache Kafka 4.4).
+# What set-up needs from the checkout: its scripts, Cargo.lock (the wasm-bindgen pin),
+# tests/kafka (the Maven project of Apache Kafka 4.4) and tests/clients/go (the Go clients).
 mkdir -p "$work/clone"
 mkdir -p "$work/clone/tests"
 cp -r "$ROOT/scripts" "$ROOT/Cargo.lock" "$work/clone/"
 cp -r "$ROOT/tests/kafka" "$work/clone/tests/"
+mkdir -p "$work/clone/tests/clients"
+cp -r "$ROOT/tests/clients/go" "$work/clone/tests/clients/"
 
 inside="$work/inside.sh"
 cat >"$inside" <<'EOF'

@@ -95,4 +95,12 @@ if [ ! -f "$node_dir/node_modules/kafkajs/package.json" ]; then
         npm install --prefix "$node_dir" --no-audit --no-fund kafkajs@2.2.4
 fi
 say "kafkajs" "$(node -e "console.log(require('$node_dir/node_modules/kafkajs/package.json').version)")"
+
+# Go clients (franz-go, Sarama) from the Go proxy, built into .tools/bin (tests/clients/go).
+go_cmd="$(command -v go || true)"
+[ -n "$go_cmd" ] || [ ! -x /usr/local/go/bin/go ] || go_cmd=/usr/local/go/bin/go
+[ -n "$go_cmd" ] || die "Go is missing: the Go clients need Go 1.21 or newer (this kind of machine has Go in /usr/local/go)"
+quietly "go build (franz-go and Sarama test clients)" "check that the Go proxy is reachable" \
+    "$go_cmd" -C "$ROOT/tests/clients/go" build -o "$TOOLS_DIR/bin/rill-go-clients" .
+say "go clients" "$(awk '/twmb\/franz-go v|IBM\/sarama v/ { sub(".*/", "", $1); printf "%s %s ", $1, $2 }' "$ROOT/tests/clients/go/go.mod")($("$go_cmd" version | awk '{ print $3 }'))"
 echo "    set-up complete"

@@ -177,14 +177,16 @@ impl Drop for KafkaBroker {
     }
 }
 
-impl KafkaBroker {
-    /// Every batch in Kafka's segment files of `topic`-`partition` (Kafka's `.log` files are
-    /// batches in the wire format, back to back; read while Kafka runs, from the page cache).
-    ///
-    /// # Panics
-    /// When the files do not parse as record batches.
-    #[must_use]
-    pub fn batches_on_disk(&self, topic: &str, partition: i32) -> Vec<rill_core::record::RecordBatch> {
+impl crate::Target for KafkaBroker {
+    fn bootstrap(&self) -> String {
+        KafkaBroker::bootstrap(self)
+    }
+    fn replication_factor(&self) -> i16 {
+        1
+    }
+    /// Kafka's `.log` files are batches in the wire format, back to back (read while Kafka
+    /// runs, from the page cache).
+    fn batches_on_disk(&self, topic: &str, partition: i32) -> Vec<rill_core::record::RecordBatch> {
         let dir = self.data_dir.join(format!("{topic}-{partition}"));
         let mut segments: Vec<PathBuf> = std::fs::read_dir(&dir)
             .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
@@ -199,4 +201,25 @@ impl KafkaBroker {
         }
         batches
     }
+}
+
+/// The stdout of a finished command; panics with its output when it failed.
+///
+/// # Panics
+/// When the command failed.
+pub fn checked(output: Output, what: &str) -> String {
+    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
+    assert!(output.status.success(), "{what} failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    stdout
+}
+
+/// Kafka's Java client running `tests/kafka/ClientSteps.java` steps against `bootstrap`.
+#[must_use]
+pub fn java_client_steps(bootstrap: &str, steps: &[String]) -> String {
+    let output = kafka_java_source(&repo_root().join("tests/kafka/ClientSteps.java"))
+        .arg(bootstrap)
+        .args(steps)
+        .output()
+        .expect("run java");
+    checked(output, &format!("the Java client ({steps:?})"))
 }

@@ -606,6 +606,43 @@ pub fn rill_batches_on_disk(dir: &Path, scratch: &Path) -> Vec<rill_core::record
     batches
 }
 
+/// A Kafka-compatible target a test runs the same steps against: one Rill broker, a Rill
+/// cluster, or Apache Kafka itself.
+pub trait Target {
+    /// Every broker's `127.0.0.1:port`, comma-separated.
+    fn bootstrap(&self) -> String;
+    /// The replication factor topics get in tests (the cluster's size, at most 3).
+    fn replication_factor(&self) -> i16;
+    /// Every batch the broker stored for one partition, read from its files.
+    fn batches_on_disk(&self, topic: &str, partition: i32) -> Vec<rill_core::record::RecordBatch>;
+}
+
+impl Target for RillBroker {
+    fn bootstrap(&self) -> String {
+        RillBroker::bootstrap(self)
+    }
+    fn replication_factor(&self) -> i16 {
+        1
+    }
+    fn batches_on_disk(&self, topic: &str, partition: i32) -> Vec<rill_core::record::RecordBatch> {
+        let dir = self.log_dir.join(format!("{topic}-{partition}"));
+        rill_batches_on_disk(&dir, &dir.with_extension("copy"))
+    }
+}
+
+impl Target for RillCluster {
+    fn bootstrap(&self) -> String {
+        RillCluster::bootstrap(self)
+    }
+    fn replication_factor(&self) -> i16 {
+        i16::try_from(self.brokers.len().min(3)).expect("small")
+    }
+    /// Node 1's copy (with replication factor 3 on 3 nodes every node holds every batch).
+    fn batches_on_disk(&self, topic: &str, partition: i32) -> Vec<rill_core::record::RecordBatch> {
+        self.brokers[0].batches_on_disk(topic, partition)
+    }
+}
+
 impl Drop for RillBroker {
     fn drop(&mut self) {
         self.kill();

@@ -7,12 +7,11 @@
 use std::collections::BTreeSet;
 use std::io::Write;
 use std::path::PathBuf;
-use std::process::{Command, Output, Stdio};
+use std::process::{Command, Stdio};
 
 use rill_core::compression::Codec;
-use rill_core::record::RecordBatch;
-use rill_tests::kafka::{kafka_java_source, KafkaBroker};
-use rill_tests::{repo_root, rill_batches_on_disk, RillBroker, RillCluster};
+use rill_tests::kafka::{checked, java_client_steps, KafkaBroker};
+use rill_tests::{RillBroker, RillCluster, Target};
 
 const CODECS: [&str; 5] = ["none", "gzip", "snappy", "lz4", "zstd"];
 const PER_CLIENT: usize = 120;
@@ -21,22 +20,6 @@ fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("rill-test-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&dir);
     dir
-}
-
-fn checked(output: Output, what: &str) -> String {
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(output.status.success(), "{what} failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
-    stdout
-}
-
-/// Kafka's Java client running `tests/kafka/ClientSteps.java` steps.
-fn java(bootstrap: &str, steps: &[String]) -> String {
-    let output = kafka_java_source(&repo_root().join("tests/kafka/ClientSteps.java"))
-        .arg(bootstrap)
-        .args(steps)
-        .output()
-        .expect("run java");
-    checked(output, &format!("the Java client ({steps:?})"))
 }
 
 /// The value both clients write for record `i` (what `ClientSteps.value` computes).
@@ -91,54 +74,9 @@ fn expected(codec: &str) -> BTreeSet<(String, String)> {
         .collect()
 }
 
-/// Where a broker keeps one partition's batches.
-trait Target {
-    fn bootstrap(&self) -> String;
-    fn replication_factor(&self) -> i16;
-    fn batches(&self, topic: &str, partition: i32) -> Vec<RecordBatch>;
-}
-
-impl Target for RillBroker {
-    fn bootstrap(&self) -> String {
-        RillBroker::bootstrap(self)
-    }
-    fn replication_factor(&self) -> i16 {
-        1
-    }
-    fn batches(&self, topic: &str, partition: i32) -> Vec<RecordBatch> {
-        let dir = self.log_dir.join(format!("{topic}-{partition}"));
-        rill_batches_on_disk(&dir, &dir.with_extension("copy"))
-    }
-}
-
-impl Target for RillCluster {
-    fn bootstrap(&self) -> String {
-        RillCluster::bootstrap(self)
-    }
-    fn replication_factor(&self) -> i16 {
-        3
-    }
-    /// Every replica holds the same batches (the followers fetched them): node 1's copy.
-    fn batches(&self, topic: &str, partition: i32) -> Vec<RecordBatch> {
-        self.brokers[0].batches(topic, partition)
-    }
-}
-
-impl Target for KafkaBroker {
-    fn bootstrap(&self) -> String {
-        KafkaBroker::bootstrap(self)
-    }
-    fn replication_factor(&self) -> i16 {
-        1
-    }
-    fn batches(&self, topic: &str, partition: i32) -> Vec<RecordBatch> {
-        self.batches_on_disk(topic, partition)
-    }
-}
-
 /// The codecs a partition's batches are stored with.
 fn stored_codecs(target: &impl Target, topic: &str) -> BTreeSet<Codec> {
-    (0..2).flat_map(|p| target.batches(topic, p)).map(|batch| batch.codec().expect("a known codec")).collect()
+    (0..2).flat_map(|p| target.batches_on_disk(topic, p)).map(|batch| batch.codec().expect("a known codec")).collect()
 }
 
 /// What one broker does with compressed batches, as a comparable summary: per topic, whether
@@ -148,7 +86,8 @@ fn run_steps(target: &impl Target) -> Vec<String> {
     let rf = target.replication_factor();
     let mut create: Vec<String> = CODECS.iter().map(|codec| format!("create:c-{codec}:2:{rf}")).collect();
     create.push(format!("create:recompressed:2:{rf}:compression.type=zstd"));
-    java(&bootstrap, &create);
+    let created = java_client_steps(&bootstrap, &create);
+    assert_eq!(created.lines().filter(|l| l.starts_with("created ")).count(), create.len(), "{created}");
     for codec in CODECS {
         kcat_produce(&bootstrap, &format!("c-{codec}"), codec);
     }
@@ -157,7 +96,7 @@ fn run_steps(target: &impl Target) -> Vec<String> {
     steps.push(format!("produce:recompressed:lz4:{PER_CLIENT}"));
     steps.extend(CODECS.iter().map(|codec| format!("consume:c-{codec}:{}", 2 * PER_CLIENT)));
     steps.push(format!("consume:recompressed:{}", 2 * PER_CLIENT));
-    let java_out = java(&bootstrap, &steps);
+    let java_out = java_client_steps(&bootstrap, &steps);
 
     let mut summary = Vec::new();
     for codec in CODECS {
