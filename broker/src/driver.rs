@@ -499,6 +499,10 @@ impl Driver {
         version: i16,
     ) -> Reply {
         let (keys, consumer_group) = groups::find_coordinator_keys(request, version);
+        if !consumer_group {
+            let response = groups::find_coordinator_unsupported(&keys, request.key_type, version);
+            return Reply::Now(Box::new(ResponseKind::FindCoordinator(response)));
+        }
         let (me, nodes, advertised) = (self.config.node_id, self.nodes.clone(), self.advertised.clone());
         let messages: Vec<Message> = keys
             .iter()
@@ -513,10 +517,8 @@ impl Driver {
                 }
             }))
         };
-        if !consumer_group || messages.is_empty() {
-            // Transaction coordinators are not served yet: COORDINATOR_NOT_AVAILABLE, at once.
-            let answers = vec![None; messages.len()];
-            return Reply::Now(Box::new(respond(answers)));
+        if messages.is_empty() {
+            return Reply::Now(Box::new(respond(Vec::new())));
         }
         self.ensure_offsets_topic();
         self.gather(conn, messages, Box::new(move |answers| respond(answers.into_iter().map(Some).collect())))

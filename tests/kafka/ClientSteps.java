@@ -8,6 +8,9 @@
 //   produce:TOPIC:CODEC:COUNT                             KafkaProducer, compression.type=CODEC
 //   consume:TOPIC:COUNT                                   KafkaConsumer (assign, from the start):
 //                                                         prints "record TOPIC KEY VALUE" lines
+//   transactional:TOPIC                                   initTransactions, one record, commit:
+//                                                         prints "transaction committed" or
+//                                                         "transaction failed: EXCEPTION: MESSAGE"
 // Exits non-zero, with the exception, when a step fails.
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,6 +38,7 @@ public class ClientSteps {
                 case "create" -> create(bootstrap, step);
                 case "produce" -> produce(bootstrap, step[1], step[2], Integer.parseInt(step[3]));
                 case "consume" -> consume(bootstrap, step[1], Integer.parseInt(step[2]));
+                case "transactional" -> transactional(bootstrap, step[1]);
                 default -> throw new IllegalArgumentException("unknown step " + args[i]);
             }
         }
@@ -75,6 +79,23 @@ public class ClientSteps {
             }
         }
         System.out.println("produced " + topic + " " + count);
+    }
+
+    static void transactional(String bootstrap, String topic) {
+        Properties props = new Properties();
+        props.put("bootstrap.servers", bootstrap);
+        props.put("transactional.id", "rill-test-txn");
+        props.put("key.serializer", StringSerializer.class.getName());
+        props.put("value.serializer", StringSerializer.class.getName());
+        try (KafkaProducer<String, String> producer = new KafkaProducer<>(props)) {
+            producer.initTransactions();
+            producer.beginTransaction();
+            producer.send(new ProducerRecord<>(topic, "txn", "committed"));
+            producer.commitTransaction();
+            System.out.println("transaction committed");
+        } catch (Exception e) {
+            System.out.println("transaction failed: " + e.getClass().getName() + ": " + e.getMessage());
+        }
     }
 
     /// The value the tests expect for record `i` (repetitive, so every codec has work to do).

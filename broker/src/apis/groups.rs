@@ -37,8 +37,8 @@ fn ack_error(answer: Option<Message>) -> i16 {
     err(group_answer(answer).error())
 }
 
-/// FindCoordinator's keys (v4+ batches them); `None` for a key type Rill does not serve
-/// (transactions).
+/// FindCoordinator's keys (v4+ batches them), and whether they are consumer groups (key type
+/// 0, the only kind Rill serves).
 #[must_use]
 pub fn find_coordinator_keys(request: &FindCoordinatorRequest, version: i16) -> (Vec<String>, bool) {
     let keys = if version >= 4 {
@@ -90,6 +90,42 @@ pub fn find_coordinator_response(
         response.node_id = first.node_id;
         response.host = first.host;
         response.port = first.port;
+    }
+    response
+}
+
+/// FindCoordinator for a key type Rill does not serve (1: transactions, 2: share groups): a
+/// non-retriable error with a message, so a transactional producer fails at once with it
+/// (the Java client's `initTransactions` reports "Could not find a coordinator with type
+/// TRANSACTION ... due to unexpected error: <message>") instead of retrying until
+/// `max.block.ms`.
+#[must_use]
+pub fn find_coordinator_unsupported(keys: &[String], key_type: i8, version: i16) -> FindCoordinatorResponse {
+    let kind = match key_type {
+        1 => "transactions (transactional.id)",
+        2 => "share groups (KIP-932)",
+        _ => "this coordinator key type",
+    };
+    let message =
+        str_bytes(&format!("Rill does not support {kind} yet; FindCoordinator key type {key_type} is refused"));
+    let mut response = FindCoordinatorResponse::default();
+    let error_code = err(ErrorCode::InvalidRequest);
+    if version >= 4 {
+        response.coordinators = keys
+            .iter()
+            .map(|key| {
+                let mut coordinator = Coordinator::default();
+                coordinator.key = str_bytes(key);
+                coordinator.node_id = BrokerId(-1);
+                coordinator.error_code = error_code;
+                coordinator.error_message = Some(message.clone());
+                coordinator
+            })
+            .collect();
+    } else {
+        response.error_code = error_code;
+        response.error_message = Some(message);
+        response.node_id = BrokerId(-1);
     }
     response
 }
