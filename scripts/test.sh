@@ -44,6 +44,7 @@ cargo bench --locked -p rill-core --bench log_throughput -- --quick
 cargo bench --locked -p rill-core --bench sim_throughput -- --quick
 cargo bench --locked -p rill-core --bench group_throughput -- --quick
 cargo bench --locked -p rill-tests --bench wasm_speed -- --quick
+cargo bench --locked -p rill-tests --bench codec_throughput -- --quick
 
 echo
 echo "all checks passed"

@@ -44,6 +44,10 @@ pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::DescribeConfigs, 1, 4),
 ];
 
+/// Produce's lowest version in the ApiVersions answer (Kafka's
+/// `ApiKeys.PRODUCE_API_VERSIONS_RESPONSE_MIN_VERSION`).
+const PRODUCE_ADVERTISED_MIN_VERSION: i16 = 0;
+
 fn supported(api_key: ApiKey) -> Option<(i16, i16)> {
     SUPPORTED.iter().find(|(key, _, _)| *key == api_key).map(|(_, min, max)| {
         let crate_range = api_key.valid_versions();
@@ -58,7 +62,11 @@ fn api_versions(error: ErrorCode) -> ApiVersionsResponse {
         let (min, max) = supported(*api_key).expect("listed");
         let mut version = kafka_protocol::messages::api_versions_response::ApiVersion::default();
         version.api_key = *api_key as i16;
-        version.min_version = min;
+        // Kafka 4.x advertises Produce from v0 though it serves v3+ only (KIP-896 removed
+        // v0-2): librdkafka sends gzip, snappy and lz4 batches only to a broker whose Produce
+        // range includes v0, and sends them uncompressed otherwise (KAFKA-18659). Requests
+        // below v3 are still refused like any unsupported version.
+        version.min_version = if *api_key == ApiKey::Produce { PRODUCE_ADVERTISED_MIN_VERSION } else { min };
         version.max_version = max;
         response.api_keys.push(version);
     }

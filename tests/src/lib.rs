@@ -391,6 +391,24 @@ fn base64_decode(text: &str) -> Vec<u8> {
     out
 }
 
+/// The release `rill` binary, built first if needed (`cargo build --release -p rill-broker
+/// --bin rill`, as `scripts/run.sh` builds it), for benchmarks.
+///
+/// # Panics
+/// When the build fails.
+#[must_use]
+pub fn rill_release_binary() -> PathBuf {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let status = Command::new(cargo)
+        .args(["build", "--release", "--locked", "-p", "rill-broker", "--bin", "rill"])
+        .current_dir(repo_root())
+        .status()
+        .expect("run cargo build --release");
+    assert!(status.success(), "building the release rill binary failed");
+    let target = std::env::var("CARGO_TARGET_DIR").map_or_else(|_| repo_root().join("target"), PathBuf::from);
+    target.join("release/rill")
+}
+
 /// The `rill` binary, built first if needed (`cargo build -p rill-broker --bin rill`).
 #[must_use]
 pub fn rill_binary() -> PathBuf {
@@ -422,6 +440,7 @@ pub struct RillBroker {
     log_file: PathBuf,
     extra: Vec<String>,
     args: Vec<String>,
+    binary: PathBuf,
 }
 
 /// `n` `rill` processes forming one cluster (`rill.cluster.nodes`), node 1 hosting the controller.
@@ -457,6 +476,7 @@ impl RillCluster {
                 log_dir: dir.join(format!("node-{}", i + 1)),
                 log_file: dir.join(format!("node-{}.log", i + 1)),
                 args: Vec::new(),
+                binary: rill_binary(),
                 extra: [
                     format!("node.id={}", i + 1),
                     format!("rill.cluster.nodes={nodes}"),
@@ -499,6 +519,24 @@ impl RillBroker {
             log_file: log_dir.with_extension("log"),
             extra: Vec::new(),
             args: args.iter().map(|a| (*a).to_owned()).collect(),
+            binary: rill_binary(),
+        };
+        broker.restart();
+        broker
+    }
+
+    /// [`RillBroker::start`] with the release build (benchmarks).
+    #[must_use]
+    pub fn start_release(log_dir: &Path) -> RillBroker {
+        let mut broker = RillBroker {
+            child: None,
+            port: free_port(),
+            metrics_port: free_port(),
+            log_dir: log_dir.to_path_buf(),
+            log_file: log_dir.with_extension("log"),
+            extra: Vec::new(),
+            args: Vec::new(),
+            binary: rill_release_binary(),
         };
         broker.restart();
         broker
@@ -515,7 +553,7 @@ impl RillBroker {
     pub fn restart(&mut self) {
         assert!(self.child.is_none(), "already running");
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log_file).expect("broker log file");
-        let child = Command::new(rill_binary())
+        let child = Command::new(&self.binary)
             .args(["broker", "--http-port", &self.metrics_port.to_string()])
             .args(["--set", &format!("listeners=PLAINTEXT://127.0.0.1:{}", self.port)])
             .args(["--set", &format!("log.dirs={}", self.log_dir.display())])

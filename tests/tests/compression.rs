@@ -67,11 +67,9 @@ fn java_read(out: &str, topic: &str) -> BTreeSet<(String, String)> {
         .collect()
 }
 
-fn expected(codec: &str) -> BTreeSet<(String, String)> {
-    ["kcat", "java"]
-        .into_iter()
-        .flat_map(|client| (0..PER_CLIENT).map(move |i| (format!("{client}-{i}"), value(client, codec, i))))
-        .collect()
+/// The records `client` wrote with `codec`.
+fn expected(client: &str, codec: &str) -> BTreeSet<(String, String)> {
+    (0..PER_CLIENT).map(|i| (format!("{client}-{i}"), value(client, codec, i))).collect()
 }
 
 /// The codecs a partition's batches are stored with.
@@ -79,46 +77,48 @@ fn stored_codecs(target: &impl Target, topic: &str) -> BTreeSet<Codec> {
     (0..2).flat_map(|p| target.batches_on_disk(topic, p)).map(|batch| batch.codec().expect("a known codec")).collect()
 }
 
-/// What one broker does with compressed batches, as a comparable summary: per topic, whether
+/// What one broker does with compressed batches, as a comparable summary: per topic (one per
+/// producing client and codec, so each client's batches are checked on their own), whether
 /// both clients read every record back, and the codecs found on disk.
 fn run_steps(target: &impl Target) -> Vec<String> {
     let bootstrap = target.bootstrap();
     let rf = target.replication_factor();
-    let mut create: Vec<String> = CODECS.iter().map(|codec| format!("create:c-{codec}:2:{rf}")).collect();
+    let topic = |client: &str, codec: &str| format!("c-{codec}-{client}");
+    let mut create: Vec<String> = CODECS
+        .iter()
+        .flat_map(|codec| ["kcat", "java"].map(|client| format!("create:{}:2:{rf}", topic(client, codec))))
+        .collect();
     create.push(format!("create:recompressed:2:{rf}:compression.type=zstd"));
     let created = java_client_steps(&bootstrap, &create);
     assert_eq!(created.lines().filter(|l| l.starts_with("created ")).count(), create.len(), "{created}");
     for codec in CODECS {
-        kcat_produce(&bootstrap, &format!("c-{codec}"), codec);
+        kcat_produce(&bootstrap, &topic("kcat", codec), codec);
     }
     kcat_produce(&bootstrap, "recompressed", "gzip");
-    let mut steps: Vec<String> = CODECS.iter().map(|codec| format!("produce:c-{codec}:{codec}:{PER_CLIENT}")).collect();
+    let mut steps: Vec<String> =
+        CODECS.iter().map(|codec| format!("produce:{}:{codec}:{PER_CLIENT}", topic("java", codec))).collect();
     steps.push(format!("produce:recompressed:lz4:{PER_CLIENT}"));
-    steps.extend(CODECS.iter().map(|codec| format!("consume:c-{codec}:{}", 2 * PER_CLIENT)));
+    for codec in CODECS {
+        steps.extend(["kcat", "java"].map(|client| format!("consume:{}:{PER_CLIENT}", topic(client, codec))));
+    }
     steps.push(format!("consume:recompressed:{}", 2 * PER_CLIENT));
     let java_out = java_client_steps(&bootstrap, &steps);
 
     let mut summary = Vec::new();
     for codec in CODECS {
-        let topic = format!("c-{codec}");
-        let want = expected(codec);
-        assert_eq!(kcat_read(&bootstrap, &topic), want, "kcat reading {topic} from {bootstrap}");
-        assert_eq!(java_read(&java_out, &topic), want, "the Java client reading {topic} from {bootstrap}");
-        // librdkafka sends a batch uncompressed when compressing does not make it smaller, so
-        // a few small batches may be `None`; Kafka's Java client always compresses.
-        let mut codecs = stored_codecs(target, &topic);
-        codecs.remove(&Codec::None);
-        let want_codec = Codec::from_name(codec).expect("a codec name");
-        let want_codecs = if want_codec == Codec::None { BTreeSet::new() } else { BTreeSet::from([want_codec]) };
-        assert_eq!(codecs, want_codecs, "{topic} on disk");
-        summary.push(format!(
-            "{topic}: {} records read by both clients, stored as {codecs:?} (besides any uncompressed)",
-            want.len()
-        ));
+        for client in ["kcat", "java"] {
+            let topic = topic(client, codec);
+            let want = expected(client, codec);
+            assert_eq!(kcat_read(&bootstrap, &topic), want, "kcat reading {topic} from {bootstrap}");
+            assert_eq!(java_read(&java_out, &topic), want, "the Java client reading {topic} from {bootstrap}");
+            let codecs = stored_codecs(target, &topic);
+            let want_codec = Codec::from_name(codec).expect("a codec name");
+            assert_eq!(codecs, BTreeSet::from([want_codec]), "{topic} on disk ({client} produced with {codec})");
+            summary.push(format!("{topic}: {} records read by both clients, stored as {codecs:?}", want.len()));
+        }
     }
-    let mut want: BTreeSet<(String, String)> =
-        (0..PER_CLIENT).map(|i| (format!("kcat-{i}"), value("kcat", "gzip", i))).collect();
-    want.extend((0..PER_CLIENT).map(|i| (format!("java-{i}"), value("java", "lz4", i))));
+    let mut want = expected("kcat", "gzip");
+    want.extend(expected("java", "lz4"));
     assert_eq!(kcat_read(&bootstrap, "recompressed"), want, "kcat reading the recompressed topic");
     assert_eq!(java_read(&java_out, "recompressed"), want, "the Java client reading the recompressed topic");
     let codecs = stored_codecs(target, "recompressed");
