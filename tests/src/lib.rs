@@ -511,6 +511,16 @@ impl RillBroker {
     /// [`RillBroker::start`] with more `rill broker` arguments (e.g. `--www DIR`).
     #[must_use]
     pub fn start_with(log_dir: &Path, args: &[&str]) -> RillBroker {
+        RillBroker::start_binary(rill_binary(), log_dir, args)
+    }
+
+    /// [`RillBroker::start`] with the release build (benchmarks).
+    #[must_use]
+    pub fn start_release(log_dir: &Path) -> RillBroker {
+        RillBroker::start_binary(rill_release_binary(), log_dir, &[])
+    }
+
+    fn start_binary(binary: PathBuf, log_dir: &Path, args: &[&str]) -> RillBroker {
         let mut broker = RillBroker {
             child: None,
             port: free_port(),
@@ -519,24 +529,7 @@ impl RillBroker {
             log_file: log_dir.with_extension("log"),
             extra: Vec::new(),
             args: args.iter().map(|a| (*a).to_owned()).collect(),
-            binary: rill_binary(),
-        };
-        broker.restart();
-        broker
-    }
-
-    /// [`RillBroker::start`] with the release build (benchmarks).
-    #[must_use]
-    pub fn start_release(log_dir: &Path) -> RillBroker {
-        let mut broker = RillBroker {
-            child: None,
-            port: free_port(),
-            metrics_port: free_port(),
-            log_dir: log_dir.to_path_buf(),
-            log_file: log_dir.with_extension("log"),
-            extra: Vec::new(),
-            args: Vec::new(),
-            binary: rill_release_binary(),
+            binary,
         };
         broker.restart();
         broker
