@@ -27,10 +27,21 @@ pub fn kafka_libs() -> PathBuf {
 /// `java -cp <Kafka's jars> <class>`, logging INFO to stdout.
 #[must_use]
 pub fn kafka_java(class: &str) -> Command {
+    java_with_logging(class, "tests/kafka/log4j2.properties")
+}
+
+/// One of Kafka's command-line tools by its class (`org.apache.kafka.tools.TopicCommand` is
+/// `kafka-topics.sh`), logging warnings to stderr only: stdout is the tool's output.
+#[must_use]
+pub fn kafka_tool(class: &str) -> Command {
+    java_with_logging(class, "tests/kafka/log4j2-tools.properties")
+}
+
+fn java_with_logging(class: &str, log4j2: &str) -> Command {
     let mut command = Command::new("java");
     command
         .arg("-Xmx512m")
-        .arg(format!("-Dlog4j2.configurationFile={}", repo_root().join("tests/kafka/log4j2.properties").display()))
+        .arg(format!("-Dlog4j2.configurationFile={}", repo_root().join(log4j2).display()))
         .arg("-cp")
         .arg(format!("{}/*", kafka_libs().display()))
         .arg(class);
