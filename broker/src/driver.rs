@@ -419,6 +419,18 @@ impl Driver {
                 });
                 self.gather(conn, messages, finish)
             }
+            RequestKind::DeleteGroups(request) => {
+                let requests = groups::delete_groups(&request);
+                if requests.is_empty() {
+                    return now(ResponseKind::DeleteGroups(groups::delete_groups_response(&[], Vec::new())));
+                }
+                let messages = requests.iter().cloned().map(Message::Group).collect();
+                let finish: Finish = Box::new(move |answers| {
+                    let answers = answers.into_iter().map(Some).collect();
+                    ResponseKind::DeleteGroups(groups::delete_groups_response(&requests, answers))
+                });
+                self.gather(conn, messages, finish)
+            }
             RequestKind::OffsetCommit(request) => {
                 let group = groups::offset_commit(&request);
                 self.gather_group(

@@ -10,8 +10,8 @@ use rill_core::error::ErrorCode;
 use rill_core::group::assignor::{Assignor, MemberSubscription};
 use rill_core::group::coordinator::{GroupConfig, GroupCoordinator, GroupState};
 use rill_core::protocol::{
-    GroupAck, GroupRequest, GroupResponse, Heartbeat, JoinGroup, JoinGroupResponse, LeaveGroup, NodeId, OffsetCommit,
-    OffsetFetch, OffsetFetchResponse, ReplyTo, SyncGroup, SyncGroupResponse, TopicPartition,
+    DeleteGroup, GroupAck, GroupRequest, GroupResponse, Heartbeat, JoinGroup, JoinGroupResponse, LeaveGroup, NodeId,
+    OffsetCommit, OffsetFetch, OffsetFetchResponse, ReplyTo, SyncGroup, SyncGroupResponse, TopicPartition,
 };
 
 fn member(id: &str, topics: &[&str], owned: &[(&str, i32)]) -> MemberSubscription {
@@ -346,6 +346,43 @@ fn offsets_commit_and_fetch_with_generation_checks() {
         panic!()
     };
     assert_eq!(offsets, vec![(tp, 42), (TopicPartition::new("t", 1), -1)]);
+}
+
+#[test]
+fn only_an_empty_group_is_deleted_and_its_offsets_go_with_it() {
+    let mut driver = Driver::new();
+    let delete = |driver: &mut Driver, group_id: &str| {
+        driver.send(9, GroupRequest::Delete(DeleteGroup { group_id: group_id.into() }));
+        match driver.responses().pop() {
+            Some((9, GroupResponse::Ack(GroupAck { error }))) => error,
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(delete(&mut driver, "g"), ErrorCode::GroupIdNotFound);
+    assert_eq!(delete(&mut driver, ""), ErrorCode::InvalidGroupId);
+    let (ids, generation) = stable_group(&mut driver, &[1, 2]);
+    let tp = TopicPartition::new("t", 0);
+    driver.send(
+        1,
+        GroupRequest::OffsetCommit(OffsetCommit {
+            group_id: "g".into(),
+            generation_id: generation,
+            member_id: ids[&1].clone(),
+            offsets: vec![(tp.clone(), 7)],
+        }),
+    );
+    assert!(matches!(driver.responses().pop(), Some((1, GroupResponse::Ack(GroupAck { error: ErrorCode::None })))));
+    assert_eq!(delete(&mut driver, "g"), ErrorCode::NonEmptyGroup);
+    assert_eq!(driver.coordinator.committed("g").get(&tp), Some(&7), "a refused delete keeps the offsets");
+    for client in [1, 2] {
+        driver.send(client, GroupRequest::Leave(LeaveGroup { group_id: "g".into(), member_id: ids[&client].clone() }));
+    }
+    driver.responses();
+    assert_eq!(driver.coordinator.describe("g").unwrap().state, GroupState::Empty);
+    assert_eq!(delete(&mut driver, "g"), ErrorCode::None);
+    assert!(driver.coordinator.describe("g").is_none());
+    assert!(driver.coordinator.committed("g").is_empty());
+    assert_eq!(delete(&mut driver, "g"), ErrorCode::GroupIdNotFound, "deleted once");
 }
 
 #[test]

@@ -161,6 +161,18 @@ fn steps(target: &impl Target) -> Vec<String> {
         facts.push(format!("kafka-consumer-groups --describe: {}", columns.join(" ")));
     }
 
+    // kafka-consumer-groups --delete (DeleteGroups): the group and its offsets are gone
+    let deleted = tool(
+        "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+        &["--bootstrap-server", b, "--delete", "--group", "tools-group"],
+        "",
+    );
+    facts.push(format!("kafka-consumer-groups --delete: {}", deleted.trim()));
+    let groups =
+        tool("org.apache.kafka.tools.consumer.group.ConsumerGroupCommand", &["--bootstrap-server", b, "--list"], "");
+    facts
+        .push(format!("after --delete, --list has tools-group: {}", groups.lines().any(|l| l.trim() == "tools-group")));
+
     // producer and consumer perf tests
     let perf = tool(
         "org.apache.kafka.tools.ProducerPerformance",
@@ -228,4 +240,49 @@ fn kafkas_command_line_tools_see_rill_as_they_see_kafka() {
     }
     assert_eq!(facts.len(), reference.len(), "Rill: {facts:#?}\nKafka: {reference:#?}");
     assert!(reference.iter().any(|f| f.contains("consumed: 200")), "{reference:#?}");
+}
+
+/// DeleteGroups writes tombstones to `__consumer_offsets`: a deleted group stays deleted when
+/// the broker restarts and loads the log again (Rill only: Kafka is the reference above).
+#[test]
+fn a_deleted_group_stays_deleted_after_a_restart() {
+    let mut rill = RillBroker::start(&temp_dir("tools-delete"));
+    let b = rill.bootstrap();
+    let input: String = (0..5).map(|i| format!("value-{i}\n")).collect();
+    tool("org.apache.kafka.tools.ConsoleProducer", &["--bootstrap-server", &b, "--topic", "kept"], &input);
+    for group in ["deleted-group", "kept-group"] {
+        tool(
+            "org.apache.kafka.tools.consumer.ConsoleConsumer",
+            &["--bootstrap-server", &b, "--topic", "kept", "--group", group, "--from-beginning", "--max-messages", "5"],
+            "",
+        );
+    }
+    tool(
+        "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+        &["--bootstrap-server", &b, "--delete", "--group", "deleted-group"],
+        "",
+    );
+    rill.kill();
+    rill.restart();
+    // The coordinator loads `__consumer_offsets` once the restarted broker leads it again.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let groups = loop {
+        let groups = tool(
+            "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+            &["--bootstrap-server", &b, "--list"],
+            "",
+        );
+        if groups.lines().any(|l| l.trim() == "kept-group") || std::time::Instant::now() > deadline {
+            break groups;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
+    let listed: BTreeSet<&str> = groups.lines().map(str::trim).collect();
+    assert!(listed.contains("kept-group") && !listed.contains("deleted-group"), "{groups}");
+    let kept = tool(
+        "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+        &["--bootstrap-server", &b, "--describe", "--group", "kept-group"],
+        "",
+    );
+    assert!(kept.lines().any(|l| l.starts_with("kept-group") && l.split_whitespace().nth(3) == Some("5")), "{kept}");
 }

@@ -1,9 +1,10 @@
 //! The classic consumer group APIs (FindCoordinator, JoinGroup, SyncGroup, Heartbeat,
-//! LeaveGroup, OffsetCommit, OffsetFetch, ListGroups, DescribeGroups): each request becomes
+//! LeaveGroup, OffsetCommit, OffsetFetch, ListGroups, DescribeGroups, DeleteGroups): each request becomes
 //! the core's group requests, each answer Kafka's response.
 
 use std::collections::BTreeMap;
 
+use kafka_protocol::messages::delete_groups_response::DeletableGroupResult;
 use kafka_protocol::messages::describe_groups_response::{DescribedGroup, DescribedGroupMember};
 use kafka_protocol::messages::find_coordinator_response::Coordinator;
 use kafka_protocol::messages::join_group_response::JoinGroupResponseMember;
@@ -13,10 +14,11 @@ use kafka_protocol::messages::offset_fetch_response::{
     OffsetFetchResponseTopics,
 };
 use kafka_protocol::messages::{
-    leave_group_response, offset_commit_response, BrokerId, DescribeGroupsResponse, FindCoordinatorRequest,
-    FindCoordinatorResponse, GroupId, HeartbeatRequest, HeartbeatResponse, JoinGroupRequest, JoinGroupResponse,
-    LeaveGroupRequest, LeaveGroupResponse, ListGroupsResponse, OffsetCommitRequest, OffsetCommitResponse,
-    OffsetFetchRequest, OffsetFetchResponse, SyncGroupRequest, SyncGroupResponse,
+    leave_group_response, offset_commit_response, BrokerId, DeleteGroupsRequest, DeleteGroupsResponse,
+    DescribeGroupsResponse, FindCoordinatorRequest, FindCoordinatorResponse, GroupId, HeartbeatRequest,
+    HeartbeatResponse, JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest, LeaveGroupResponse, ListGroupsResponse,
+    OffsetCommitRequest, OffsetCommitResponse, OffsetFetchRequest, OffsetFetchResponse, SyncGroupRequest,
+    SyncGroupResponse,
 };
 use kafka_protocol::protocol::StrBytes;
 use rill_core::error::ErrorCode;
@@ -260,6 +262,33 @@ pub fn leave_response(requests: &[GroupRequest], answers: Vec<Option<Message>>, 
     } else {
         response.error_code = errors.first().copied().unwrap_or(0);
     }
+    response
+}
+
+/// DeleteGroups: one core request per group, in order.
+#[must_use]
+pub fn delete_groups(request: &DeleteGroupsRequest) -> Vec<GroupRequest> {
+    request
+        .groups_names
+        .iter()
+        .map(|group_id| GroupRequest::Delete(protocol::DeleteGroup { group_id: group_id.0.to_string() }))
+        .collect()
+}
+
+/// DeleteGroups' response, for the groups of [`delete_groups`] in order.
+#[must_use]
+pub fn delete_groups_response(requests: &[GroupRequest], answers: Vec<Option<Message>>) -> DeleteGroupsResponse {
+    let mut response = DeleteGroupsResponse::default();
+    response.results = requests
+        .iter()
+        .zip(answers)
+        .map(|(request, answer)| {
+            let mut result = DeletableGroupResult::default();
+            result.group_id = GroupId(str_bytes(request.group_id()));
+            result.error_code = ack_error(answer);
+            result
+        })
+        .collect();
     response
 }
 

@@ -1,5 +1,6 @@
 //! Group hosting: the coordinators of the `__consumer_offsets` partitions this broker leads,
-//! FindCoordinator, and offset commits written to `__consumer_offsets` with acks=all.
+//! FindCoordinator, and offset commits and group deletions written to `__consumer_offsets`
+//! with acks=all.
 
 use super::*;
 
@@ -34,41 +35,82 @@ impl<F: StorageFactory> BrokerNode<F> {
                 return;
             }
             // Durable first: append to __consumer_offsets with acks=all, answer once committed.
-            let mut builder = BatchBuilder::new();
-            let timestamp_ms = i64::try_from(now_ms).unwrap_or(i64::MAX);
-            for (tp, offset) in offsets {
-                let (key, value) = offset_record(group_id, tp, *offset);
-                builder.push(&Record::new(Some(key.as_bytes()), Some(value.as_bytes()), timestamp_ms));
-            }
-            let offsets_tp = TopicPartition::new(OFFSETS_TOPIC, partition);
-            let commit = Some((group_id.clone(), offsets.clone()));
-            match self.append_produce(now_ms, &offsets_tp, Acks::All, builder.build()) {
-                Ok((base_offset, last_offset)) => {
-                    let timeout_ms = u64::try_from(self.config.offsets_commit_timeout_ms).unwrap_or(5_000);
-                    let pending = PendingProduce {
-                        asker,
-                        base_offset,
-                        required_offset: last_offset + 1,
-                        deadline_ms: now_ms.saturating_add(timeout_ms),
-                        commit,
-                    };
-                    if let Some(Replica { role: Role::Leader(leader), .. }) =
-                        self.replicas.get_mut(&offsets_tp).map(|replica| &mut **replica)
-                    {
-                        leader.purgatory.push(pending);
-                    }
-                    self.maybe_advance_high_watermark(now_ms, &offsets_tp);
-                    self.answer_parked_fetches(now_ms, &offsets_tp, false);
+            let records = offsets
+                .iter()
+                .map(|(tp, offset)| {
+                    let (key, value) = offset_record(group_id, tp, *offset);
+                    (key, Some(value))
+                })
+                .collect();
+            let write = GroupWrite::Commit(group_id.clone(), offsets.clone());
+            self.write_offsets_topic(now_ms, asker, partition, records, write);
+            return;
+        }
+        if let GroupRequest::Delete(DeleteGroup { group_id }) = &request {
+            let error = coordinator.validate_delete(group_id);
+            let committed = coordinator.committed(group_id);
+            if !error.is_ok() || committed.is_empty() {
+                if error.is_ok() {
+                    coordinator.apply_delete(group_id);
                 }
-                Err(error) => {
-                    let pending = PendingProduce { asker, base_offset: -1, required_offset: 0, deadline_ms: 0, commit };
-                    self.answer_pending(pending, &offsets_tp, error);
-                }
+                self.answer(asker, Message::GroupResponse(GroupResponse::Ack(GroupAck { error })));
+                return;
             }
+            // Kafka's deletion: the group is Dead at once, its offsets get tombstones.
+            coordinator.begin_delete(group_id);
+            let records = committed.keys().map(|tp| (offset_record(group_id, tp, 0).0, None)).collect();
+            self.write_offsets_topic(now_ms, asker, partition, records, GroupWrite::Delete(group_id.clone()));
             return;
         }
         coordinator.handle_request(now_ms, asker.node, asker.correlation_id, request);
         self.drain_coordinator(partition);
+    }
+
+    /// Appends a coordinator's records to its `__consumer_offsets` partition with acks=all;
+    /// `asker` is answered (and `write` applied) once they are committed, or on failure.
+    fn write_offsets_topic(
+        &mut self,
+        now_ms: u64,
+        asker: ReplyTo,
+        partition: i32,
+        records: Vec<(String, Option<String>)>,
+        write: GroupWrite,
+    ) {
+        let mut builder = BatchBuilder::new();
+        let timestamp_ms = i64::try_from(now_ms).unwrap_or(i64::MAX);
+        for (key, value) in &records {
+            builder.push(&Record::new(Some(key.as_bytes()), value.as_deref().map(str::as_bytes), timestamp_ms));
+        }
+        let offsets_tp = TopicPartition::new(OFFSETS_TOPIC, partition);
+        match self.append_produce(now_ms, &offsets_tp, Acks::All, builder.build()) {
+            Ok((base_offset, last_offset)) => {
+                let timeout_ms = u64::try_from(self.config.offsets_commit_timeout_ms).unwrap_or(5_000);
+                let pending = PendingProduce {
+                    asker,
+                    base_offset,
+                    required_offset: last_offset + 1,
+                    deadline_ms: now_ms.saturating_add(timeout_ms),
+                    group_write: Some(write),
+                };
+                if let Some(Replica { role: Role::Leader(leader), .. }) =
+                    self.replicas.get_mut(&offsets_tp).map(|replica| &mut **replica)
+                {
+                    leader.purgatory.push(pending);
+                }
+                self.maybe_advance_high_watermark(now_ms, &offsets_tp);
+                self.answer_parked_fetches(now_ms, &offsets_tp, false);
+            }
+            Err(error) => {
+                let pending = PendingProduce {
+                    asker,
+                    base_offset: -1,
+                    required_offset: 0,
+                    deadline_ms: 0,
+                    group_write: Some(write),
+                };
+                self.answer_pending(pending, &offsets_tp, error);
+            }
+        }
     }
 
     pub(super) fn drain_coordinator(&mut self, partition: i32) {
@@ -99,9 +141,19 @@ impl<F: StorageFactory> BrokerNode<F> {
         if let Some(replica) = self.replicas.get(tp) {
             for batch in replica.log.batches_from(replica.log.log_start_offset(), ReadLimit::LogEnd) {
                 for record in batch.records().flatten() {
-                    let (Some(key), Some(value)) = (&record.record.key, &record.record.value) else { continue };
-                    if let Some((group, partition, committed)) = parse_offset_record(key, value) {
-                        coordinator.apply_commit(&group, vec![(partition, committed)]);
+                    let Some(key) = &record.record.key else { continue };
+                    match &record.record.value {
+                        Some(value) => {
+                            if let Some((group, partition, committed)) = parse_offset_record(key, value) {
+                                coordinator.apply_commit(&group, vec![(partition, committed)]);
+                            }
+                        }
+                        // A deleted group's tombstone.
+                        None => {
+                            if let Some((group, partition)) = parse_offset_key(key) {
+                                coordinator.forget_offset(&group, &partition);
+                            }
+                        }
                     }
                 }
             }

@@ -23,17 +23,18 @@ use crate::epoch::LeaderEpochCache;
 use crate::error::ErrorCode;
 use crate::event::Event;
 use crate::group::coordinator::{
-    coordinator_partition, offset_record, parse_offset_record, GroupConfig, GroupCoordinator, OFFSETS_TOPIC,
+    coordinator_partition, offset_record, parse_offset_key, parse_offset_record, GroupConfig, GroupCoordinator,
+    OFFSETS_TOPIC,
 };
 use crate::log::{PartitionLog, ReadLimit};
 use crate::placement::BrokerId;
 use crate::producer_state::{ProducerStateTable, SequenceCheck};
 use crate::protocol::{
-    Acks, AlterPartition, AlterPartitionResponse, BrokerHeartbeat, BrokerHeartbeatResponse, EpochEndOffset, Fetch,
-    FetchPartition, FetchPartitionResponse, FetchResponse, FindCoordinator, FindCoordinatorResponse, GroupAck,
-    GroupRequest, GroupResponse, InitProducerId, InitProducerIdResponse, Message, MetadataImage, MetadataRequest,
-    MetadataResponse, MetadataUpdate, NodeId, OffsetCommit, Outgoing, PartitionState, Produce, ProduceResponse,
-    RegisterBroker, RegisterBrokerResponse, ReplyTo, TopicPartition,
+    Acks, AlterPartition, AlterPartitionResponse, BrokerHeartbeat, BrokerHeartbeatResponse, DeleteGroup,
+    EpochEndOffset, Fetch, FetchPartition, FetchPartitionResponse, FetchResponse, FindCoordinator,
+    FindCoordinatorResponse, GroupAck, GroupRequest, GroupResponse, InitProducerId, InitProducerIdResponse, Message,
+    MetadataImage, MetadataRequest, MetadataResponse, MetadataUpdate, NodeId, OffsetCommit, Outgoing, PartitionState,
+    Produce, ProduceResponse, RegisterBroker, RegisterBrokerResponse, ReplyTo, TopicPartition,
 };
 use crate::record::{BatchBuilder, Record, RecordBatch};
 use crate::storage::{MemStorage, Storage};
@@ -120,9 +121,18 @@ struct PendingProduce {
     base_offset: i64,
     required_offset: i64,
     deadline_ms: u64,
-    /// Set for an OffsetCommit written to `__consumer_offsets`: (group, offsets), answered
+    /// Set for a write to `__consumer_offsets` on behalf of the group coordinator: answered
     /// with a group response and applied to the coordinator once committed.
-    commit: Option<(String, Vec<(TopicPartition, i64)>)>,
+    group_write: Option<GroupWrite>,
+}
+
+/// What a group coordinator's write to `__consumer_offsets` does once it is committed.
+#[derive(Clone, Debug)]
+enum GroupWrite {
+    /// OffsetCommit: the group's new offsets.
+    Commit(String, Vec<(TopicPartition, i64)>),
+    /// DeleteGroups: tombstones for the group's offsets; then the group is gone.
+    Delete(String),
 }
 
 /// A fetch waiting for data (the long poll), until `deadline_ms` (`max_wait_ms` after it came).

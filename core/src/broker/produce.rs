@@ -36,7 +36,7 @@ impl<F: StorageFactory> BrokerNode<F> {
                         base_offset,
                         required_offset: last_offset + 1,
                         deadline_ms: now_ms.saturating_add(timeout_ms),
-                        commit: None,
+                        group_write: None,
                     });
                 }
             }

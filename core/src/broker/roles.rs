@@ -141,22 +141,25 @@ impl<F: StorageFactory> BrokerNode<F> {
     }
 
     /// Answers a request that waited in the purgatory: a produce response, or for an offset
-    /// commit a group response (applying the offsets once they are committed), with Kafka's
-    /// error mapping for offset commits (`GroupMetadataManager.storeOffsets`).
+    /// commit or a group deletion a group response (applied to the coordinator once committed),
+    /// with Kafka's error mapping for offset commits (`GroupMetadataManager.storeOffsets`).
     pub(super) fn answer_pending(&mut self, pending: PendingProduce, tp: &TopicPartition, error: ErrorCode) {
-        let Some((group_id, offsets)) = pending.commit else {
+        let Some(write) = pending.group_write else {
             let base_offset = if error.is_ok() { pending.base_offset } else { -1 };
             let message = Message::ProduceResponse(ProduceResponse { tp: tp.clone(), error, base_offset });
             self.answer(pending.asker, message);
             return;
         };
-        let error = match error {
-            ErrorCode::None => {
-                if let Some(coordinator) = self.coordinators.get_mut(&tp.partition) {
-                    coordinator.apply_commit(&group_id, offsets);
-                }
-                ErrorCode::None
+        if let Some(coordinator) = self.coordinators.get_mut(&tp.partition) {
+            match (write, error.is_ok()) {
+                (GroupWrite::Commit(group_id, offsets), true) => coordinator.apply_commit(&group_id, offsets),
+                (GroupWrite::Commit(..), false) => {}
+                (GroupWrite::Delete(group_id), true) => coordinator.apply_delete(&group_id),
+                (GroupWrite::Delete(group_id), false) => coordinator.abort_delete(&group_id),
             }
+        }
+        let error = match error {
+            ErrorCode::None => ErrorCode::None,
             ErrorCode::UnknownTopicOrPartition
             | ErrorCode::NotEnoughReplicas
             | ErrorCode::NotEnoughReplicasAfterAppend => ErrorCode::CoordinatorNotAvailable,

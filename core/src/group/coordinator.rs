@@ -10,8 +10,9 @@
 //! `session.timeout.ms` is removed, which starts a rebalance. New members get an id first
 //! (KIP-394 `MEMBER_ID_REQUIRED`).
 //!
-//! Rill simplification (for now): offsets live in the coordinator's memory; storing them as
-//! records in `__consumer_offsets` (and rebuilding them after failover) is the next step.
+//! Committed offsets are records in `__consumer_offsets` (written by the broker hosting the
+//! coordinator, applied here once durable, and loaded back when a broker starts leading the
+//! partition); a deleted group leaves tombstones there. Membership is not persisted.
 
 use crate::collections::VecMap;
 use std::collections::VecDeque;
@@ -21,8 +22,8 @@ use serde::Serialize;
 
 use crate::error::ErrorCode;
 use crate::protocol::{
-    GroupAck, GroupRequest, GroupResponse, Heartbeat, JoinGroup, JoinGroupResponse, LeaveGroup, NodeId, OffsetCommit,
-    OffsetFetch, OffsetFetchResponse, ReplyTo, SyncGroup, SyncGroupResponse, TopicPartition,
+    DeleteGroup, GroupAck, GroupRequest, GroupResponse, Heartbeat, JoinGroup, JoinGroupResponse, LeaveGroup, NodeId,
+    OffsetCommit, OffsetFetch, OffsetFetchResponse, ReplyTo, SyncGroup, SyncGroupResponse, TopicPartition,
 };
 
 /// Most members one group may have by default (`group.max.size` caps it further).
@@ -88,16 +89,23 @@ pub fn offset_record(group_id: &str, tp: &TopicPartition, offset: i64) -> (Strin
     (format!("{group_id}\0{}\0{}", tp.topic, tp.partition), offset.to_string())
 }
 
-/// Parses an [`offset_record`] back.
+/// The group and partition of an [`offset_record`] key (a tombstone has only the key).
 #[must_use]
-pub fn parse_offset_record(key: &[u8], value: &[u8]) -> Option<(String, TopicPartition, i64)> {
+pub fn parse_offset_key(key: &[u8]) -> Option<(String, TopicPartition)> {
     let key = std::str::from_utf8(key).ok()?;
     let mut parts = key.split('\0');
     let group = parts.next()?.to_owned();
     let topic = parts.next()?;
     let partition = parts.next()?.parse().ok()?;
+    Some((group, TopicPartition::new(topic, partition)))
+}
+
+/// Parses an [`offset_record`] back.
+#[must_use]
+pub fn parse_offset_record(key: &[u8], value: &[u8]) -> Option<(String, TopicPartition, i64)> {
+    let (group, tp) = parse_offset_key(key)?;
     let offset = std::str::from_utf8(value).ok()?.parse().ok()?;
-    Some((group, TopicPartition::new(topic, partition), offset))
+    Some((group, tp, offset))
 }
 
 #[derive(Clone, Debug)]
@@ -255,6 +263,55 @@ impl GroupCoordinator {
         self.groups.get(group_id).map(|group| group.offsets.clone()).unwrap_or_default()
     }
 
+    /// Checks a DeleteGroups for one group (Kafka's `GroupCoordinator.deleteGroups`): an
+    /// unknown or deleted group is `GROUP_ID_NOT_FOUND`, one with members `NON_EMPTY_GROUP`.
+    #[must_use]
+    pub fn validate_delete(&self, group_id: &str) -> ErrorCode {
+        if group_id.is_empty() {
+            return ErrorCode::InvalidGroupId;
+        }
+        match self.groups.get(group_id) {
+            None => ErrorCode::GroupIdNotFound,
+            Some(group) if group.state == GroupState::Dead => ErrorCode::GroupIdNotFound,
+            Some(group) if !group.members.is_empty() => ErrorCode::NonEmptyGroup,
+            Some(_) => ErrorCode::None,
+        }
+    }
+
+    /// Marks a validated group `Dead` while its tombstones are written (Kafka transitions it
+    /// before the write): joins are refused meanwhile.
+    pub fn begin_delete(&mut self, group_id: &str) {
+        debug_assert!(self.validate_delete(group_id).is_ok(), "deleting a group that cannot be deleted");
+        if let Some(group) = self.groups.get_mut(group_id) {
+            group.state = GroupState::Dead;
+        }
+    }
+
+    /// The tombstones could not be written: the group is `Empty` again, offsets intact.
+    pub fn abort_delete(&mut self, group_id: &str) {
+        if let Some(group) = self.groups.get_mut(group_id) {
+            debug_assert_eq!(group.state, GroupState::Dead);
+            group.state = GroupState::Empty;
+        }
+    }
+
+    /// Forgets a group and its committed offsets (after [`GroupCoordinator::validate_delete`],
+    /// once the tombstones are durable).
+    pub fn apply_delete(&mut self, group_id: &str) {
+        let removed = self.groups.remove(group_id);
+        debug_assert!(removed.is_none_or(|group| group.members.is_empty()), "only an empty group is deleted");
+    }
+
+    /// Forgets one committed offset (a tombstone loaded from `__consumer_offsets`); a group
+    /// left with neither members nor offsets is gone.
+    pub fn forget_offset(&mut self, group_id: &str, tp: &TopicPartition) {
+        let Some(group) = self.groups.get_mut(group_id) else { return };
+        group.offsets.remove(tp);
+        if group.offsets.is_empty() && group.members.is_empty() {
+            self.groups.remove(group_id);
+        }
+    }
+
     /// Answers the request `correlation_id` from `to`.
     fn reply(&mut self, asker: ReplyTo, response: GroupResponse) {
         self.outbox.push_back((asker, response));
@@ -282,6 +339,13 @@ impl GroupCoordinator {
             }
             GroupRequest::OffsetCommit(OffsetCommit { group_id, generation_id, member_id, offsets }) => {
                 let error = self.commit(&group_id, generation_id, &member_id, offsets);
+                self.reply(asker, GroupResponse::Ack(GroupAck { error }));
+            }
+            GroupRequest::Delete(DeleteGroup { group_id }) => {
+                let error = self.validate_delete(&group_id);
+                if error.is_ok() {
+                    self.apply_delete(&group_id);
+                }
                 self.reply(asker, GroupResponse::Ack(GroupAck { error }));
             }
             GroupRequest::OffsetFetch(OffsetFetch { group_id, partitions }) => {

@@ -1,5 +1,5 @@
 //! The classic consumer group protocol's messages (JoinGroup, SyncGroup, Heartbeat,
-//! LeaveGroup, OffsetCommit, OffsetFetch) as a client and the group coordinator exchange them.
+//! LeaveGroup, OffsetCommit, OffsetFetch, DeleteGroups) as a client and the group coordinator exchange them.
 
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
@@ -79,6 +79,14 @@ pub struct OffsetFetch {
     pub partitions: Vec<TopicPartition>,
 }
 
+/// DeleteGroups for one group: only an empty group can be deleted; its committed offsets go
+/// (tombstones in `__consumer_offsets`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeleteGroup {
+    /// Group.
+    pub group_id: String,
+}
+
 /// A request to the group coordinator.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum GroupRequest {
@@ -94,6 +102,8 @@ pub enum GroupRequest {
     OffsetCommit(OffsetCommit),
     /// OffsetFetch.
     OffsetFetch(OffsetFetch),
+    /// DeleteGroups (one group).
+    Delete(DeleteGroup),
 }
 
 impl GroupRequest {
@@ -106,7 +116,8 @@ impl GroupRequest {
             | GroupRequest::Heartbeat(Heartbeat { group_id, .. })
             | GroupRequest::Leave(LeaveGroup { group_id, .. })
             | GroupRequest::OffsetCommit(OffsetCommit { group_id, .. })
-            | GroupRequest::OffsetFetch(OffsetFetch { group_id, .. }) => group_id,
+            | GroupRequest::OffsetFetch(OffsetFetch { group_id, .. })
+            | GroupRequest::Delete(DeleteGroup { group_id }) => group_id,
         }
     }
 
@@ -120,6 +131,7 @@ impl GroupRequest {
             GroupRequest::Leave(_) => "LeaveGroup",
             GroupRequest::OffsetCommit(_) => "OffsetCommit",
             GroupRequest::OffsetFetch(_) => "OffsetFetch",
+            GroupRequest::Delete(_) => "DeleteGroups",
         }
     }
 
@@ -129,9 +141,10 @@ impl GroupRequest {
         match self {
             GroupRequest::Join(join) => GroupResponse::Join(JoinGroupResponse::refused(&join.member_id, error)),
             GroupRequest::Sync(_) => GroupResponse::Sync(SyncGroupResponse { error, assignment: Bytes::new() }),
-            GroupRequest::Heartbeat(_) | GroupRequest::Leave(_) | GroupRequest::OffsetCommit(_) => {
-                GroupResponse::Ack(GroupAck { error })
-            }
+            GroupRequest::Heartbeat(_)
+            | GroupRequest::Leave(_)
+            | GroupRequest::OffsetCommit(_)
+            | GroupRequest::Delete(_) => GroupResponse::Ack(GroupAck { error }),
             GroupRequest::OffsetFetch(_) => GroupResponse::Offsets(OffsetFetchResponse { error, offsets: Vec::new() }),
         }
     }

@@ -22,8 +22,8 @@ pub mod group;
 pub mod metadata;
 
 pub use group::{
-    GroupAck, GroupRequest, GroupResponse, Heartbeat, JoinGroup, JoinGroupResponse, LeaveGroup, OffsetCommit,
-    OffsetFetch, OffsetFetchResponse, SyncGroup, SyncGroupResponse,
+    DeleteGroup, GroupAck, GroupRequest, GroupResponse, Heartbeat, JoinGroup, JoinGroupResponse, LeaveGroup,
+    OffsetCommit, OffsetFetch, OffsetFetchResponse, SyncGroup, SyncGroupResponse,
 };
 pub use metadata::{BrokerMetadata, MetadataImage, PartitionState, TopicMetadata};
 
