@@ -519,6 +519,9 @@ impl<F: StorageFactory> BrokerNode<F> {
                 }
             }
             Role::Leader(_) => {
+                // Checked on every tick, not only when the partition is busy: an idle
+                // leader's broken state is caught too.
+                replica.assert_leader_invariants(self.id);
                 self.expire_purgatory(now_ms, tp);
                 self.answer_parked_fetches(now_ms, tp, true);
                 self.maybe_change_isr(now_ms, tp);
