@@ -70,7 +70,7 @@ if ! "$venv/bin/python" -c "import confluent_kafka, kafka" 2>/dev/null; then
     quietly "pip install confluent-kafka kafka-python" "check that PyPI is reachable" \
         "$venv/bin/pip" install --disable-pip-version-check "confluent-kafka==2.*" "kafka-python==2.*"
 fi
-say "python clients" "$("$venv/bin/python" -c 'import confluent_kafka, kafka; print("confluent-kafka", confluent_kafka.version()[0], "/ kafka-python", kafka.__version__)')"
+say "python clients" "$("$venv/bin/python" -c 'import confluent_kafka, kafka; print("confluent-kafka", confluent_kafka.__version__, "/ kafka-python", kafka.__version__)')"
 
 # Apache Kafka 4.4 (broker, tools, Java client) from Maven Central: the reference the tests
 # run beside Rill. Jars go to .tools/kafka/libs (git-ignored).

@@ -29,7 +29,7 @@ use rill_core::topic::NewTopic;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::oneshot;
 
-use crate::apis::{admin, fetch, groups, produce, str_bytes};
+use crate::apis::{admin, fetch, groups, produce, str_bytes, topic_partitions};
 use crate::cluster::{self, ClusterNode, Frame, Incoming};
 use crate::gather::{Finish, Gatherer};
 use crate::metadata_store::{remove_orphans, MetadataStore, Restored};
@@ -467,6 +467,9 @@ impl Driver {
                     self.broker.coordinators().find_map(|(_, c)| c.describe(group_id))
                 })))
             }
+            RequestKind::DescribeTopicPartitions(request) => now(ResponseKind::DescribeTopicPartitions(
+                topic_partitions::describe_topic_partitions_response(&request, self.broker.image()),
+            )),
             RequestKind::DescribeConfigs(request) => now(ResponseKind::DescribeConfigs(
                 admin::describe_configs_response(&request, self.broker.image(), &self.config),
             )),

@@ -43,6 +43,7 @@ pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::DeleteTopics, 1, 5),
     (ApiKey::InitProducerId, 0, 4),
     (ApiKey::DescribeConfigs, 1, 4),
+    (ApiKey::DescribeTopicPartitions, 0, 0),
 ];
 
 /// Produce's lowest version in the ApiVersions answer (Kafka's
@@ -241,6 +242,7 @@ fn api_name(api_key: ApiKey) -> &'static str {
         ApiKey::InitProducerId => "InitProducerId",
         ApiKey::DeleteGroups => "DeleteGroups",
         ApiKey::DescribeConfigs => "DescribeConfigs",
+        ApiKey::DescribeTopicPartitions => "DescribeTopicPartitions",
         _ => "other",
     }
 }
