@@ -93,7 +93,7 @@ fn leader_crashes_before_replicating(acks: Acks) -> Sim {
     sim.finish(40_000);
     // Losses are seen as they happen (when the new leader takes over), not only at the end.
     assert_eq!(live.lost_live, sim.report().lost, "live detection found what the end-of-run check found");
-    for lost in &live.lost_writes {
+    for lost in live.lost_writes.iter().filter(|lost| lost.landed) {
         assert_eq!((lost.topic.as_str(), lost.partition, lost.leader), ("orders", 0, 2), "{lost:?}");
         let cause = lost.cause.as_deref().unwrap_or_default();
         assert!(cause.starts_with("crash broker 1") || cause.contains("broker 1"), "{cause}");
@@ -114,6 +114,28 @@ fn acks_1_loses_acknowledged_records_when_the_leader_crashes_before_replicating(
         events.iter().any(|e| matches!(e, Event::LeaderChanged { leader: Some(2), leader_epoch: 1, .. })),
         "broker 2 takes over at epoch 1"
     );
+}
+
+#[test]
+fn acks_0_losses_are_counted_live_both_truncated_and_never_landed() {
+    // Issue 17: an acks=0 producer is told nothing, so its losses were invisible until the end.
+    let sim = leader_crashes_before_replicating(Acks::None);
+    let report = sim.report();
+    assert!(report.acknowledged.acks_0 > 100, "{report:?}");
+    assert!(report.lost.acks_0 >= 15, "the records written during the cut are gone: {report:?}");
+    assert_eq!(report.lost_live.acks_0, report.lost.acks_0, "every loss was seen live: {report:?}");
+    // Both kinds: records broker 1 appended alone (truncated when broker 2 took over) and records
+    // sent to broker 1 after it crashed, before the producer learned of the new leader.
+    let (landed, never): (Vec<_>, Vec<_>) = report.lost_writes.iter().partition(|lost| lost.landed);
+    assert!(!landed.is_empty() && landed.iter().all(|lost| lost.offset >= 0 && lost.leader == 2), "{landed:?}");
+    assert!(!never.is_empty(), "{:?}", report.lost_writes);
+    for lost in &never {
+        let cause = lost.cause.as_deref().unwrap_or_default();
+        assert_eq!((lost.offset, lost.leader_epoch, lost.acks), (-1, -1, 0), "{lost:?}");
+        assert!(cause.contains("broker 1 was down") || cause.contains("refused"), "{cause}");
+        assert!(lost.time_ms >= 4_000, "{lost:?}");
+    }
+    assert_no_violations(&sim);
 }
 
 #[test]

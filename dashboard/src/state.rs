@@ -16,6 +16,7 @@ use rill_core::sim::trace::TraceKind;
 use rill_core::sim::InFlight;
 use yew::Reducible;
 
+use crate::form;
 use crate::scenarios::{self, Scenario};
 
 /// Newest records of each replica the view copies (the partition view draws 16 offsets).
@@ -76,7 +77,8 @@ pub struct View {
     pub steps: Vec<(u64, u64, String)>,
     /// The spec of this run.
     pub spec: ClusterSpec,
-    /// The run up to now, as a recording (for sharing).
+    /// The whole run, the recorded future included (for sharing: a link or an export made
+    /// mid-scenario keeps the rest of the script).
     pub recording: Recording,
 }
 
@@ -187,8 +189,9 @@ pub enum Action {
     LoadScenario(&'static str),
     /// A new run of this spec: with the recorded actions replayed (`true`) or none.
     Configure(ClusterSpec, bool),
-    /// Load a shared or imported run (and the scenario it came from).
-    Load(Recording, Option<String>),
+    /// Load a shared or imported run (and the scenario it came from), at a position (events
+    /// processed; `None`: where the run had got to).
+    Load(Recording, Option<String>, Option<u64>),
     /// Compare this run with a variation of it.
     Compare(Variation),
     /// Close the comparison.
@@ -220,6 +223,8 @@ pub struct State {
     carry_ms: f64,
     /// The last action's error.
     pub error: Option<String>,
+    /// Something the last action changed that the learner must know (not an error).
+    pub notice: Option<String>,
     /// The open comparison.
     pub compare: Option<Rc<Comparison>>,
     /// The last end-of-run check and the virtual time it covers.
@@ -248,7 +253,7 @@ fn view_of(session: &Session) -> View {
             .map(|step| (step.at_event, step.at_ms, describe(&step.action)))
             .collect(),
         spec: session.recording().spec.clone(),
-        recording: session.recording_now(),
+        recording: session.recording().clone(),
     }
 }
 
@@ -321,6 +326,7 @@ impl State {
             last_frame_ms: None,
             carry_ms: 0.0,
             error: None,
+            notice: None,
             compare: None,
             final_report: None,
             version: 0,
@@ -385,6 +391,7 @@ impl State {
         self.compare = None;
         self.final_report = None;
         self.last_frame_ms = None;
+        self.notice = None;
     }
 
     fn rewound(&mut self) {
@@ -484,7 +491,23 @@ impl Reducible for State {
                 let built = if keep_actions {
                     let recording = next.session.borrow().recording_now();
                     Session::replay_with_spec(&recording, spec).map(|(session, skipped)| {
-                        (session, (skipped > 0).then(|| format!("{skipped} recorded action(s) did not apply")))
+                        let faulted: Vec<i32> = recording
+                            .steps
+                            .iter()
+                            .filter_map(|step| match &step.action {
+                                SimAction::Fault(fault) => Some(fault.brokers()),
+                                _ => None,
+                            })
+                            .flatten()
+                            .collect();
+                        let before = &next.view.snapshot.partitions;
+                        let after = session.sim().snapshot_with(0).partitions;
+                        let mut notes: Vec<String> =
+                            form::placement_change(before, &after, &faulted).into_iter().collect();
+                        if skipped > 0 {
+                            notes.push(format!("{skipped} recorded action(s) did not apply."));
+                        }
+                        (session, (!notes.is_empty()).then(|| notes.join(" ")))
                     })
                 } else {
                     Session::new(spec).map(|session| (session, None))
@@ -493,12 +516,13 @@ impl Reducible for State {
                     Ok((session, note)) => {
                         next.replace(session);
                         next.scenario = None;
-                        next.error = note;
+                        next.error = None;
+                        next.notice = note;
                     }
                     Err(error) => next.error = Some(error.to_string()),
                 }
             }
-            Action::Load(recording, scenario) => match Session::replay(recording) {
+            Action::Load(recording, scenario, at) => match load(recording, at) {
                 Ok(session) => {
                     next.replace(session);
                     next.scenario = scenario.as_deref().and_then(scenarios::find);
@@ -519,11 +543,26 @@ impl Reducible for State {
                     Err(error) => next.error = Some(error.to_string()),
                 }
             }
-            Action::DismissError => next.error = None,
+            Action::DismissError => {
+                next.error = None;
+                next.notice = None;
+            }
             Action::Fail(error) => next.error = Some(error),
         }
         next.refresh();
         Rc::new(next)
+    }
+}
+
+/// A shared run: at `at` events with its recorded future still ahead, or replayed to its end.
+fn load(recording: Recording, at: Option<u64>) -> rill_core::error::Result<Session> {
+    match at {
+        Some(at) => {
+            let mut session = Session::at_start(recording)?;
+            session.seek(at)?;
+            Ok(session)
+        }
+        None => Session::replay(recording),
     }
 }
 
@@ -645,5 +684,107 @@ mod tests {
         assert!(comparison.a.report.lost.acks_1 >= 15, "{:?}", comparison.a.report);
         assert_eq!(comparison.b.report.lost.total(), 0, "{:?}", comparison.b.report);
         assert_eq!(comparison.b.label, "acks=all, min.insync.replicas=2");
+    }
+
+    fn to_end(state: Rc<State>) -> Rc<State> {
+        let head = state.view.head_event;
+        reduce(state, Action::Seek(head))
+    }
+
+    #[test]
+    fn changing_min_insync_replicas_replays_the_same_story_on_the_same_brokers() {
+        // Issue 17 (1): "Apply, replay the same actions" used to re-place the topic on brokers
+        // the scripted faults never touch, and 0 writes were lost.
+        let mut state = to_end(Rc::new(State::initial()));
+        let mut form = form::ConfigForm::of(&state.view.spec);
+        form.min_insync_replicas = "2".to_owned();
+        let spec = form.apply(&state.view.spec).unwrap();
+        state = reduce(state, Action::Configure(spec, true));
+        assert!(state.error.is_none() && state.notice.is_none(), "{:?} {:?}", state.error, state.notice);
+        state = to_end(state);
+        let partition = &state.view.snapshot.partitions[0];
+        assert_eq!(partition.replicas, vec![1, 2, 3], "the topic stays where the faults are");
+        assert!(
+            state.view.snapshot.report.lost_live.acks_1 >= 15,
+            "acks=1 still loses: {:?}",
+            state.view.snapshot.report
+        );
+        // A change that must move the topic says so, naming the faults it escapes.
+        let mut form = form::ConfigForm::of(&state.view.spec);
+        form.brokers = "6".to_owned();
+        form.replication_factor = "2".to_owned();
+        form.min_insync_replicas = "1".to_owned();
+        let spec = form.apply(&state.view.spec).unwrap();
+        state = reduce(state, Action::Configure(spec, true));
+        let replicas = state.view.snapshot.partitions[0].replicas.clone();
+        if replicas.contains(&1) {
+            assert!(state.notice.as_deref().is_some_and(|n| n.contains("The topic moved")), "{:?}", state.notice);
+        } else {
+            let notice = state.notice.clone().expect("a moved topic is announced");
+            assert!(notice.contains("faults on brokers 1, 2 no longer touch its replicas"), "{notice}");
+        }
+    }
+
+    #[test]
+    fn acks_0_losses_show_live_and_match_the_end_of_run_check() {
+        // Issue 17 (2): with acks=0 the panel said "no acknowledged write lost" while the
+        // end-of-run check found losses.
+        let recording = scenarios::SCENARIOS[0].recording().unwrap();
+        let varied = Variation { acks: Some(0), ..Variation::default() }.apply(&recording);
+        let mut state = reduce(Rc::new(State::initial()), Action::Load(varied, None, None));
+        state = to_end(state);
+        let live = state.view.snapshot.report.clone();
+        assert!(live.lost_live.acks_0 >= 15, "{live:?}");
+        state = reduce(state, Action::CheckNow);
+        let end = state.final_report.clone().expect("a check");
+        assert_eq!(live.lost_live.acks_0, end.1.lost.acks_0, "live and end-of-run agree");
+        assert!(live.lost_writes.iter().any(|lost| !lost.landed), "sends to the crashed leader never landed");
+    }
+
+    #[test]
+    fn a_link_made_mid_scenario_keeps_the_rest_of_the_script() {
+        // Issue 17 (3): a link made at 3 s dropped the crash at 4 s.
+        let mut state = reduce(Rc::new(State::initial()), Action::SeekTime(3_000));
+        let (hash, events) = (state.view.snapshot.trace_hash.clone(), state.events());
+        let link =
+            crate::link::parse(&crate::link::hash(&state.view.recording, events, Some("acks1-leader-crash"))).unwrap();
+        let recording = serde_json::from_str(link.run.as_deref().unwrap()).unwrap();
+        state = reduce(Rc::new(State::initial()), Action::Load(recording, link.scenario, link.at));
+        assert!(state.error.is_none(), "{:?}", state.error);
+        assert_eq!((state.events(), state.view.snapshot.trace_hash.clone()), (events, hash), "the same moment");
+        assert_eq!(state.scenario.map(|s| s.id), Some("acks1-leader-crash"));
+        assert_eq!(state.view.snapshot.report.lost_live.total(), 0, "nothing lost yet at 3 s");
+        state = reduce(state, Action::SetPlaying(true));
+        state = reduce(state, Action::SetSpeed(20.0));
+        for frame in 0..40 {
+            state = reduce(state, Action::Tick(f64::from(frame) * 20.0));
+        }
+        assert!(state.now_ms() > 10_000, "{}", state.now_ms());
+        assert!(
+            state.view.snapshot.report.lost_live.acks_1 >= 15,
+            "the crash still happens: {:?}",
+            state.view.snapshot.report
+        );
+    }
+
+    #[test]
+    fn a_consumer_that_stops_without_leaving_stays_a_member_until_its_session_expires() {
+        // Issue 17 (4): consumer 4002 vanished from the members table at 30 s though it owned
+        // its partitions until its session expired (10 s later).
+        let mut state = reduce(Rc::new(State::initial()), Action::LoadScenario("group-rebalance"));
+        let member = |state: &State| {
+            state.view.snapshot.groups.iter().flat_map(|g| g.members.iter()).find(|m| m.client == 4_002).cloned()
+        };
+        state = reduce(state, Action::SeekTime(29_000));
+        let before = member(&state).expect("4002 is a member at 29 s");
+        assert!(!before.stopped && !before.partitions.is_empty(), "{before:?}");
+        state = reduce(state, Action::SeekTime(35_000));
+        let stopped = member(&state).expect("4002 is still a member at 35 s");
+        assert!(stopped.stopped, "{stopped:?}");
+        assert_eq!(stopped.partitions, before.partitions, "it still owns its partitions");
+        let expires = stopped.session_expires_ms.expect("a session");
+        assert!((35_000..=41_000).contains(&expires), "expires {expires}");
+        state = reduce(state, Action::SeekTime(expires + 2_000));
+        assert!(member(&state).is_none(), "gone once the session expired");
     }
 }

@@ -128,7 +128,7 @@ export interface GroupSnapshot {
   generationId: number;
   protocol: string;
   leader: string;
-  members: { client: number; memberId: string; generationId: number; stable: boolean; partitions: string[] }[];
+  members: { client: number; memberId: string; generationId: number; stable: boolean; partitions: string[]; stopped: boolean; sessionExpiresMs: number | null }[];
   offsets: { topic: string; partition: number; committed: number; highWatermark: number | null; lag: number | null }[];
 }
 

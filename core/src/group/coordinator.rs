@@ -156,6 +156,9 @@ pub struct MemberDescription {
     pub member_id: String,
     /// Its assignment bytes' length (the content is the client's format).
     pub assignment_bytes: usize,
+    /// When its session expires unless it heartbeats (virtual ms; a member waiting in a join
+    /// is governed by the rebalance deadline instead).
+    pub session_expires_ms: u64,
 }
 
 /// What DescribeGroups shows of a group.
@@ -252,6 +255,7 @@ impl GroupCoordinator {
                 .map(|(id, member)| MemberDescription {
                     member_id: id.clone(),
                     assignment_bytes: member.assignment.len(),
+                    session_expires_ms: member.last_heartbeat_ms.saturating_add(member.session_timeout_ms),
                 })
                 .collect(),
         })

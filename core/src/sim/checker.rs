@@ -144,8 +144,21 @@ pub struct LostWrite {
     pub event_index: u64,
     /// Virtual time when it was found.
     pub time_ms: u64,
-    /// The last fault before it, in plain words (filled in by the simulation).
+    /// The last fault before it, in plain words (filled in by the simulation); for a write
+    /// that never landed, why it did not.
     pub cause: Option<String>,
+    /// Whether it was ever in a log. An acks=0 producer is never told: its record may never
+    /// reach a leader (a crashed broker, a cut link, a refusal), and is lost all the same.
+    pub landed: bool,
+}
+
+/// What became of an acks=0 write, which its producer never hears about.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum SendFate {
+    /// The leader appended it at this offset.
+    Landed(i64),
+    /// It never reached a log: the broker it was sent to, and why.
+    NeverLanded(BrokerId, String),
 }
 
 #[derive(Clone, Debug)]
@@ -352,7 +365,43 @@ impl Checker {
                     event_index,
                     time_ms,
                     cause: None,
+                    landed: true,
                 });
+            }
+        }
+    }
+
+    /// Learns what became of an acks=0 write of `print` to `tp` (the oldest one not yet
+    /// placed): where it landed, so later failovers check it like any other write, or that it
+    /// never landed, which is a loss now.
+    pub fn on_send_fate(&mut self, tp: &TopicPartition, print: u64, fate: SendFate, event_index: u64, time_ms: u64) {
+        let Some(write) = self.acked.iter_mut().find(|w| {
+            w.acks == Acks::None && w.offset < 0 && !w.lost_live && w.fingerprint == print && w.tp.as_ref() == Some(tp)
+        }) else {
+            return;
+        };
+        match fate {
+            SendFate::Landed(offset) => {
+                assert!(offset >= 0, "a landed write has an offset");
+                write.offset = offset;
+            }
+            SendFate::NeverLanded(broker, cause) => {
+                write.lost_live = true;
+                self.report.lost_live.add(Acks::None);
+                if self.report.lost_writes.len() < LOST_WRITES_LISTED_MAX {
+                    self.report.lost_writes.push(LostWrite {
+                        topic: tp.topic.to_string(),
+                        partition: tp.partition,
+                        offset: -1,
+                        acks: Acks::None.wire(),
+                        leader: broker,
+                        leader_epoch: -1,
+                        event_index,
+                        time_ms,
+                        cause: Some(cause),
+                        landed: false,
+                    });
+                }
             }
         }
     }

@@ -22,6 +22,7 @@ pub mod trace;
 mod config;
 mod network;
 mod queue;
+mod unacked;
 mod views;
 mod workloads;
 
@@ -100,6 +101,14 @@ struct BrokerSlot {
     held: Vec<(NodeId, NodeId, u64, Message)>,
 }
 
+/// A group consumer that stopped without leaving, as it was then.
+#[derive(Debug)]
+struct StoppedMember {
+    client: u32,
+    generation_id: i32,
+    partitions: Vec<String>,
+}
+
 #[derive(Debug)]
 struct ProducerSlot {
     producer: Producer,
@@ -148,6 +157,11 @@ pub struct Sim {
     leader_fingerprints: VecMap<BrokerId, u64>,
     producing: bool,
     last_fault: Option<(u64, String)>,
+    /// Group consumers stopped without leaving, by member id (the coordinator still has them
+    /// until their sessions expire).
+    stopped_members: VecMap<String, StoppedMember>,
+    /// The error of the last produce a broker refused (read back after an acks=0 delivery).
+    last_refusal: Option<ErrorCode>,
     next_workload_client: u32,
     next_group_client: u32,
 }
@@ -183,6 +197,8 @@ impl Sim {
             leader_fingerprints: VecMap::new(),
             producing: true,
             last_fault: None,
+            last_refusal: None,
+            stopped_members: VecMap::new(),
             next_workload_client: 0,
             next_group_client: 0,
             rng,
@@ -370,8 +386,7 @@ impl Sim {
                 if incarnation == self.incarnation(to) {
                     self.deliver(from, to, correlation_id, message);
                 } else {
-                    let api = message.kind();
-                    self.record(TraceKind::Dropped { from, to, api, reason: DropReason::NodeDown });
+                    self.dropped(from, to, &message, DropReason::NodeDown);
                 }
             }
             Item::Timer(node) => {
@@ -413,7 +428,7 @@ impl Sim {
         let api = message.kind();
         match self.status(to) {
             BrokerStatus::Down => {
-                self.record(TraceKind::Dropped { from, to, api, reason: DropReason::NodeDown });
+                self.dropped(from, to, &message, DropReason::NodeDown);
                 return;
             }
             BrokerStatus::Paused => {
@@ -428,10 +443,22 @@ impl Sim {
         }
         self.record(TraceKind::Delivered { from, to, api });
         let now_ms = self.now_ms;
+        let unacknowledged = match to {
+            NodeId::Broker(id) => unacked::unacknowledged_write(&message).map(|write| {
+                let before = self.leader_log_end(id, &write.0);
+                (id, write, before)
+            }),
+            _ => None,
+        };
+        self.last_refusal = None;
         if let Some(machine) = self.machine(to) {
             machine.handle_message(now_ms, from, correlation_id, message);
         }
         self.drain(to);
+        if let Some((id, write, before)) = unacknowledged {
+            let refusal = self.last_refusal.take();
+            self.settle_unacknowledged(id, write, before, refusal);
+        }
     }
 
     /// The state machine a node id stands for (none for a crashed broker or an unknown client).
@@ -547,6 +574,9 @@ impl Sim {
     fn observe_event(&mut self, node: NodeId, event: Event) {
         let index = self.record(TraceKind::Node { node, event: event.clone() });
         self.checker.on_event(&event, index, self.now_ms);
+        if let Event::ProduceFailed { error, .. } = &event {
+            self.last_refusal = Some(*error);
+        }
         // A replica that joins the ISR vouches for its committed prefix from now on: check it
         // at that moment, before compaction can hide a stale record (issue 13).
         if let Event::IsrChanged { tp, old_isr, new_isr, .. } = &event {

@@ -11,11 +11,11 @@ impl Sim {
         if from_host != to_host {
             let isolated = |host: Host| matches!(host, Host::Broker(id) if self.isolated.contains(&id));
             if self.cut.contains(&(from_host, to_host)) || isolated(from_host) || isolated(to_host) {
-                self.record(TraceKind::Dropped { from, to, api, reason: DropReason::LinkCut });
+                self.dropped(from, to, &message, DropReason::LinkCut);
                 return;
             }
             if self.drop_per_million > 0 && self.rng.below(1_000_000) < u64::from(self.drop_per_million) {
-                self.record(TraceKind::Dropped { from, to, api, reason: DropReason::Random });
+                self.dropped(from, to, &message, DropReason::Random);
                 return;
             }
         }
@@ -98,7 +98,7 @@ impl Sim {
         };
         let Some(node) = slot.node.take() else { return };
         slot.status = BrokerStatus::Down;
-        slot.held.clear();
+        let held = std::mem::take(&mut slot.held);
         let mut storages = node.into_storages();
         let mut lost = Vec::new();
         for (tp, storage) in &mut storages {
@@ -111,6 +111,10 @@ impl Sim {
         }
         slot.kept = storages;
         self.timers.remove(&NodeId::Broker(id));
+        // Requests held by a paused broker die with it (no trace line: the crash says it).
+        for (_, to, _, message) in held {
+            self.lost_on_the_way(to, &message, DropReason::NodeDown, self.trace_len);
+        }
         for event in lost {
             self.observe_event(NodeId::Broker(id), event);
         }

@@ -443,7 +443,7 @@ pub struct BrokerSnapshot {
     pub replicas: Vec<ReplicaSnapshot>,
 }
 
-/// A group member in a [`Snapshot`] (the client's view).
+/// A group member in a [`Snapshot`]: the client's view, and the coordinator's session.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
 pub struct MemberSnapshot {
@@ -455,8 +455,14 @@ pub struct MemberSnapshot {
     pub generation_id: i32,
     /// Consuming with an assignment.
     pub stable: bool,
-    /// Its partitions.
+    /// Its partitions (a stopped member's: what it owned when it stopped, still its own in
+    /// the group until its session expires).
     pub partitions: Vec<String>,
+    /// The client stopped without leaving; the coordinator still counts it a member.
+    pub stopped: bool,
+    /// When the coordinator expires its session unless it heartbeats (absent when the
+    /// coordinator does not know the member yet).
+    pub session_expires_ms: Option<u64>,
 }
 
 /// A committed offset and the lag behind the high watermark.

@@ -120,7 +120,10 @@ impl Sim {
             for (_, coordinator) in node.coordinators() {
                 for (group_id, _) in coordinator.list_groups() {
                     let Some(description) = coordinator.describe(&group_id) else { continue };
-                    let members = self
+                    let expires = |member_id: &str| {
+                        description.members.iter().find(|m| m.member_id == member_id).map(|m| m.session_expires_ms)
+                    };
+                    let live = self
                         .group_consumers
                         .values()
                         .filter(|member| member.group_id() == group_id && !member.member_id().is_empty())
@@ -130,8 +133,25 @@ impl Sim {
                             generation_id: member.generation_id(),
                             stable: member.is_stable(),
                             partitions: member.assignment().iter().map(ToString::to_string).collect(),
+                            stopped: false,
+                            session_expires_ms: expires(member.member_id()),
+                        });
+                    // A consumer that stopped without leaving stays a member, owning its
+                    // partitions, until the coordinator expires its session.
+                    let stopped = description.members.iter().filter_map(|m| {
+                        let gone = self.stopped_members.get(&m.member_id)?;
+                        Some(MemberSnapshot {
+                            client: gone.client,
+                            member_id: m.member_id.clone(),
+                            generation_id: gone.generation_id,
+                            stable: false,
+                            partitions: gone.partitions.clone(),
+                            stopped: true,
+                            session_expires_ms: Some(m.session_expires_ms),
                         })
-                        .collect();
+                    });
+                    let mut members: Vec<MemberSnapshot> = live.chain(stopped).collect();
+                    collections::sort_by_key(&mut members, |member| member.client);
                     let offsets = coordinator
                         .committed(&group_id)
                         .into_iter()

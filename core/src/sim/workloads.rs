@@ -217,6 +217,13 @@ impl Sim {
         if graceful {
             member.leave(self.now_ms);
             self.drain(NodeId::Client(client));
+        } else if !member.member_id().is_empty() {
+            let stopped = StoppedMember {
+                client,
+                generation_id: member.generation_id(),
+                partitions: member.assignment().iter().map(ToString::to_string).collect(),
+            };
+            self.stopped_members.insert(member.member_id().to_owned(), stopped);
         }
         self.group_consumers.remove(&client);
         self.timers.remove(&NodeId::Client(client));

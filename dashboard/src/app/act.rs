@@ -31,7 +31,10 @@ pub(super) fn act(props: &Props) -> Html {
     let start = {
         let (topic, acks, rate) = (topic_now.clone(), acks.clone(), rate.clone());
         dispatch.reform(move |_| {
-            let per_second: u64 = rate.parse().unwrap_or(10).clamp(1, 1_000);
+            let per_second = match crate::form::rate(&rate) {
+                Ok(per_second) => per_second,
+                Err(error) => return Action::Fail(error),
+            };
             let acks = acks_spec(&acks);
             Action::Do(SimAction::StartProducer(WorkloadSpec {
                 topic: topic.clone(),
@@ -75,7 +78,7 @@ pub(super) fn act(props: &Props) -> Html {
             </div>
             <div class="row">
                 <button id="produce" class="primary" onclick={produce}>{ "Send one record" }</button>
-                <label>{ "records/s " }<input id="rate" class="short" type="number" min="1" max="1000" value={(*rate).clone()} onchange={set_from(&rate)} /></label>
+                <label>{ "records/s " }<input id="rate" class="short" type="text" inputmode="numeric" value={(*rate).clone()} onchange={set_from(&rate)} /></label>
                 <button id="start-producer" onclick={start}>{ "Start producer" }</button>
             </div>
             if !state.view.workloads.is_empty() {
@@ -117,6 +120,7 @@ pub(super) fn groups(props: &Props) -> Html {
             }))
         })
     };
+    let now_ms = state.now_ms();
     let groups = state.view.snapshot.groups.iter().map(|group| {
         html! {
             <div class="group">
@@ -125,18 +129,26 @@ pub(super) fn groups(props: &Props) -> Html {
                     <span>{ format!("{} · generation {} · {} · coordinator broker {}", group.state, group.generation_id, if group.protocol.is_empty() { "-" } else { &group.protocol }, group.coordinator) }</span>
                 </div>
                 <table>
-                    <thead><tr><th>{ "consumer" }</th><th>{ "gen" }</th><th>{ "partitions" }</th><th></th></tr></thead>
+                    <thead><tr><th>{ "consumer" }</th><th>{ "gen" }</th><th>{ "partitions" }</th><th>{ "session" }</th><th></th></tr></thead>
                     <tbody>
                     { for group.members.iter().map(|m| {
                         let client = m.client;
-                        html! { <tr class={classes!((!m.stable).then_some("rebalancing"))}>
+                        let session = m.session_expires_ms.map_or_else(
+                            || "-".to_owned(),
+                            |at| format!("expires in {}", seconds(at.saturating_sub(now_ms))),
+                        );
+                        let partitions = if m.stopped || m.stable { m.partitions.join(", ") } else { "(rebalancing)".to_owned() };
+                        html! { <tr id={format!("member-{client}")} class={classes!((!m.stable && !m.stopped).then_some("rebalancing"), m.stopped.then_some("stopped"))}>
                             <td>{ client }</td><td>{ m.generation_id }</td>
-                            <td>{ if m.stable { m.partitions.join(", ") } else { "(rebalancing)".to_owned() } }</td>
+                            <td>{ partitions }</td>
+                            <td class="session">{ if m.stopped { format!("stopped, no heartbeats: {session}") } else { session } }</td>
                             <td class="actions">
-                                <button aria-label={format!("consumer {client} leaves the group")}
-                                    onclick={dispatch.reform(move |_| Action::Do(SimAction::RemoveMember { client, graceful: true }))}>{ "Leave" }</button>
-                                <button aria-label={format!("consumer {client} stops without leaving")}
-                                    onclick={dispatch.reform(move |_| Action::Do(SimAction::RemoveMember { client, graceful: false }))}>{ "Kill" }</button>
+                                if !m.stopped {
+                                    <button aria-label={format!("consumer {client} leaves the group")}
+                                        onclick={dispatch.reform(move |_| Action::Do(SimAction::RemoveMember { client, graceful: true }))}>{ "Leave" }</button>
+                                    <button aria-label={format!("consumer {client} stops without leaving")}
+                                        onclick={dispatch.reform(move |_| Action::Do(SimAction::RemoveMember { client, graceful: false }))}>{ "Kill" }</button>
+                                }
                             </td></tr> }
                     }) }
                     </tbody>

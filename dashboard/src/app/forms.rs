@@ -1,6 +1,7 @@
 //! The lower panels: guided scenarios, the cluster config, side by side, share and export.
 
 use super::*;
+use crate::form::ConfigForm;
 
 #[derive(Properties, PartialEq)]
 pub(super) struct ScenariosProps {
@@ -38,99 +39,59 @@ pub(super) fn config(props: &ConfigProps) -> Html {
     let dispatch = &props.dispatch;
     let spec = &props.spec;
     let topic = spec.topics.first();
-    let brokers = use_state(|| spec.brokers.to_string());
-    let partitions = use_state(|| topic.map_or(1, |t| t.partitions).to_string());
-    let rf = use_state(|| topic.and_then(|t| t.replication_factor).unwrap_or(3).to_string());
-    let min_isr = use_state(|| topic.map_or(1, |t| t.min_insync_replicas).to_string());
-    let unclean = use_state(|| topic.is_some_and(|t| t.unclean_leader_election));
-    let flush = use_state(|| spec.broker_configs.get("log.flush.interval.messages").cloned().unwrap_or_default());
-    let seed = use_state(|| spec.seed.to_string());
+    let form = use_state(|| ConfigForm::of(spec));
     // A new run (a scenario, an import) brings its own config: show it.
     {
-        let handles = (
-            brokers.clone(),
-            partitions.clone(),
-            rf.clone(),
-            min_isr.clone(),
-            unclean.clone(),
-            flush.clone(),
-            seed.clone(),
-        );
+        let form = form.clone();
         use_effect_with(spec.clone(), move |spec| {
-            let (brokers, partitions, rf, min_isr, unclean, flush, seed) = handles;
-            let topic = spec.topics.first();
-            brokers.set(spec.brokers.to_string());
-            partitions.set(topic.map_or(1, |t| t.partitions).to_string());
-            rf.set(topic.and_then(|t| t.replication_factor).unwrap_or(3).to_string());
-            min_isr.set(topic.map_or(1, |t| t.min_insync_replicas).to_string());
-            unclean.set(topic.is_some_and(|t| t.unclean_leader_election));
-            flush.set(spec.broker_configs.get("log.flush.interval.messages").cloned().unwrap_or_default());
-            seed.set(spec.seed.to_string());
+            form.set(ConfigForm::of(spec));
             || ()
         });
     }
     let apply = |keep: bool| {
-        let base = spec.clone();
-        let (brokers, partitions, rf, min_isr, unclean, flush, seed) = (
-            brokers.clone(),
-            partitions.clone(),
-            rf.clone(),
-            min_isr.clone(),
-            unclean.clone(),
-            flush.clone(),
-            seed.clone(),
-        );
-        dispatch.reform(move |_| {
-            let mut spec = base.clone();
-            spec.brokers = brokers.parse().unwrap_or(-1);
-            spec.seed = seed.parse().unwrap_or(0);
-            if spec.controller_host.is_some_and(|host| host > spec.brokers) {
-                spec.controller_host = None;
-            }
-            if let Some(topic) = spec.topics.first_mut() {
-                topic.partitions = partitions.parse().unwrap_or(-1);
-                topic.replication_factor = Some(rf.parse().unwrap_or(-1));
-                topic.min_insync_replicas = min_isr.parse().unwrap_or(-1);
-                topic.unclean_leader_election = *unclean;
-                topic.assignment = None;
-            }
-            if flush.is_empty() {
-                spec.broker_configs.remove("log.flush.interval.messages");
-            } else {
-                spec.broker_configs.insert("log.flush.interval.messages".to_owned(), (*flush).clone());
-            }
-            Action::Configure(spec, keep)
+        let (base, form) = (spec.clone(), form.clone());
+        dispatch.reform(move |_| match form.apply(&base) {
+            Ok(spec) => Action::Configure(spec, keep),
+            Err(error) => Action::Fail(error),
         })
     };
-    let number = |id: &'static str, label: &'static str, handle: &UseStateHandle<String>| {
-        let setter = handle.clone();
-        html! { <label>{ label }<input id={id} type="number" value={(**handle).clone()}
-        onchange={Callback::from(move |e: Event| setter.set(input_value(&e)))} /></label> }
+    // Each field writes its text into the form; parsing waits for Apply, which refuses bad input.
+    let field = |update: fn(&mut ConfigForm, String)| {
+        let form = form.clone();
+        Callback::from(move |event: Event| {
+            let mut next = (*form).clone();
+            update(&mut next, select_or_input(&event));
+            form.set(next);
+        })
+    };
+    let number = |id: &'static str, label: &'static str, value: &str, update: fn(&mut ConfigForm, String)| {
+        html! { <label>{ label }<input id={id} type="text" inputmode="numeric" value={value.to_owned()}
+        onchange={field(update)} /></label> }
     };
     let unclean_toggle = {
-        let unclean = unclean.clone();
-        Callback::from(move |e: Event| unclean.set(e.target_unchecked_into::<HtmlInputElement>().checked()))
-    };
-    let flush_set = {
-        let flush = flush.clone();
-        Callback::from(move |e: Event| flush.set(select_value(&e)))
+        let form = form.clone();
+        Callback::from(move |e: Event| {
+            let mut next = (*form).clone();
+            next.unclean = e.target_unchecked_into::<HtmlInputElement>().checked();
+            form.set(next);
+        })
     };
     html! {
         <section class="panel" aria-label="Configuration" id="config">
             <h2>{ "Configuration" }</h2>
             <p class="muted">{ format!("Applies to the first topic ({}). Kafka's names and defaults.", topic.map_or("-", |t| t.name.as_str())) }</p>
             <div class="form-grid">
-                { number("cfg-brokers", "brokers", &brokers) }
-                { number("cfg-partitions", "partitions", &partitions) }
-                { number("cfg-rf", "replication.factor", &rf) }
-                { number("cfg-min-isr", "min.insync.replicas", &min_isr) }
-                { number("cfg-seed", "seed", &seed) }
+                { number("cfg-brokers", "brokers", &form.brokers, |f, v| f.brokers = v) }
+                { number("cfg-partitions", "partitions", &form.partitions, |f, v| f.partitions = v) }
+                { number("cfg-rf", "replication.factor", &form.replication_factor, |f, v| f.replication_factor = v) }
+                { number("cfg-min-isr", "min.insync.replicas", &form.min_insync_replicas, |f, v| f.min_insync_replicas = v) }
+                { number("cfg-seed", "seed", &form.seed, |f, v| f.seed = v) }
                 <label>{ "log.flush.interval.messages" }
-                    <select id="cfg-flush" onchange={flush_set}>
-                        <option value="" selected={flush.is_empty()}>{ "default (OS page cache)" }</option>
-                        <option value="1" selected={*flush == "1"}>{ "1 (fsync every record)" }</option>
+                    <select id="cfg-flush" onchange={field(|f, v| f.flush = v)}>
+                        <option value="" selected={form.flush.is_empty()}>{ "default (OS page cache)" }</option>
+                        <option value="1" selected={form.flush == "1"}>{ "1 (fsync every record)" }</option>
                     </select></label>
-                <label class="check"><input id="cfg-unclean" type="checkbox" checked={*unclean} onchange={unclean_toggle} />
+                <label class="check"><input id="cfg-unclean" type="checkbox" checked={form.unclean} onchange={unclean_toggle} />
                     { "unclean.leader.election.enable" }</label>
             </div>
             <div class="row">
@@ -243,7 +204,7 @@ pub(super) fn share(props: &Props) -> Html {
         dispatch.reform(move |_| {
             let text = import.cast::<HtmlTextAreaElement>().map(|t| t.value()).unwrap_or_default();
             match serde_json::from_str(&text) {
-                Ok(recording) => Action::Load(recording, None),
+                Ok(recording) => Action::Load(recording, None, None),
                 Err(error) => Action::Fail(format!("INVALID_REQUEST: not a Rill run: {error}")),
             }
         })

@@ -4,7 +4,8 @@
 use super::*;
 
 /// Lost writes found together (same partition, leader, epoch, acks and cause) as offset runs:
-/// (first, last offset, count).
+/// (first, last offset, count). acks=0 sends that never landed have no offset: those with the
+/// same cause are one group.
 pub(super) fn lost_groups(lost: &[LostWrite]) -> Vec<(&LostWrite, i64, usize)> {
     let mut groups: Vec<(&LostWrite, i64, usize)> = Vec::new();
     for write in lost {
@@ -24,7 +25,8 @@ pub(super) fn lost_groups(lost: &[LostWrite]) -> Vec<(&LostWrite, i64, usize)> {
                     write.leader_epoch,
                     write.acks,
                     &write.cause,
-                ) && write.offset == *last + 1 =>
+                ) && first.landed == write.landed
+                    && (write.offset == *last + 1 || !write.landed) =>
             {
                 *last = write.offset;
                 *count += 1;
@@ -60,11 +62,18 @@ pub(super) fn jepsen(props: &Props) -> Html {
                         { for lost_groups(&report.lost_writes).into_iter().take(8).map(|(w, last, count)| {
                             let at = w.time_ms;
                             let offsets = if count == 1 { format!("offset {}", w.offset) } else { format!("offsets {}–{} ({count} writes)", w.offset, last) };
+                            let what = if w.landed {
+                                format!("{}-{} {offsets}, acks={}: not on the new leader {} (epoch {})",
+                                    w.topic, w.partition, acks_name(w.acks), w.leader, w.leader_epoch)
+                            } else {
+                                format!("{}-{}, {count} acks=0 send(s) never written", w.topic, w.partition)
+                            };
                             html! {
-                                <li>
-                                    { format!("{}-{} {offsets}, acks={}: not on the new leader {} (epoch {})",
-                                        w.topic, w.partition, acks_name(w.acks), w.leader, w.leader_epoch) }
-                                    if let Some(cause) = &w.cause { <span class="cause">{ format!(" — after: {cause}") }</span> }
+                                <li class={classes!((!w.landed).then_some("never-landed"))}>
+                                    { what }
+                                    if let Some(cause) = &w.cause {
+                                        <span class="cause">{ if w.landed { format!(" — after: {cause}") } else { format!(" — {cause}") } }</span>
+                                    }
                                     { " " }
                                     <button class="link" onclick={dispatch.reform(move |_| Action::SeekTime(at))}>{ format!("go to {}", seconds(at)) }</button>
                                 </li>

@@ -101,54 +101,39 @@ fn now_wall_ms() -> f64 {
     gloo::utils::window().performance().map_or(0.0, |p| p.now())
 }
 
-/// Reads `#run=...&scenario=...&play=1&speed=2` from the URL.
+/// Loads what the URL's hash names: a shared run (at its position), a scenario, the load test.
 fn load_from_hash(dispatch: &Dispatch) {
     let hash = gloo::utils::window().location().hash().unwrap_or_default();
-    let mut run = None;
-    let mut scenario = None;
-    let mut play = false;
-    let mut speed = None;
-    for pair in hash.trim_start_matches('#').split('&') {
-        let Some((key, value)) = pair.split_once('=') else { continue };
-        let value: String = js_sys::decode_uri_component(value).map(String::from).unwrap_or_default();
-        match key {
-            "run" => run = Some(value),
-            "scenario" => scenario = Some(value),
-            "play" => play = value == "1",
-            "speed" => speed = value.parse::<f64>().ok(),
-            _ => {}
-        }
-    }
-    if let Some(run) = run {
+    let link = match crate::link::parse(&hash) {
+        Ok(link) => link,
+        Err(error) => return dispatch.emit(Action::Fail(error)),
+    };
+    if let Some(run) = link.run {
         match serde_json::from_str(&run) {
-            Ok(recording) => dispatch.emit(Action::Load(recording, scenario)),
+            Ok(recording) => dispatch.emit(Action::Load(recording, link.scenario, link.at)),
             Err(error) => dispatch.emit(Action::Fail(format!("INVALID_REQUEST: the link holds no valid run: {error}"))),
         }
-    } else if scenario.as_deref() == Some("load") {
+    } else if link.scenario.as_deref() == Some("load") {
         dispatch.emit(Action::Configure(scenarios::load_spec(), false));
         dispatch.emit(Action::Do(SimAction::StartProducer(scenarios::load_workload())));
-    } else if let Some(id) = scenario {
+    } else if let Some(id) = link.scenario {
         dispatch.emit(Action::LoadScenario(Box::leak(id.into_boxed_str())));
     }
-    if let Some(speed) = speed {
+    if let Some(speed) = link.speed {
         dispatch.emit(Action::SetSpeed(speed));
     }
-    if play {
+    if link.play {
         dispatch.emit(Action::SetPlaying(true));
     }
 }
 
-/// The shareable URL of the run so far.
+/// The shareable URL of the whole run, at the position shown now.
 fn share_url(state: &State) -> String {
     let location = gloo::utils::window().location();
     let base =
         format!("{}{}", location.origin().unwrap_or_default(), location.pathname().unwrap_or_else(|_| "/".to_owned()));
-    let json = serde_json::to_string(&state.view.recording).unwrap_or_default();
-    let mut url = format!("{base}#run={}", String::from(js_sys::encode_uri_component(&json)));
-    if let Some(scenario) = state.scenario {
-        url.push_str(&format!("&scenario={}", scenario.id));
-    }
-    url
+    let hash = crate::link::hash(&state.view.recording, state.events(), state.scenario.map(|s| s.id));
+    format!("{base}#{hash}")
 }
 
 /// The whole dashboard.
@@ -211,6 +196,12 @@ pub fn app() -> Html {
             if let Some(error) = state.error.clone() {
                 <div class="banner error" role="alert" id="error">
                     <span>{ error }</span>
+                    <button onclick={dispatch.reform(|_| Action::DismissError)}>{ "Dismiss" }</button>
+                </div>
+            }
+            if let Some(notice) = state.notice.clone() {
+                <div class="banner notice" role="status" id="notice">
+                    <span>{ notice }</span>
                     <button onclick={dispatch.reform(|_| Action::DismissError)}>{ "Dismiss" }</button>
                 </div>
             }
