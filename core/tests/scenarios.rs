@@ -541,3 +541,22 @@ fn a_stale_leaders_tail_never_survives_compaction_and_failover() {
     sim.finish(30_000);
     assert_no_violations(&sim);
 }
+
+#[test]
+fn a_process_crash_keeps_the_page_cache_and_a_power_loss_does_not() {
+    // Issue 17 (6): "crash" used to be a power loss only; `kill -9` keeps what the OS cached.
+    for (fault, power_loss) in [(Fault::Crash(2), true), (Fault::Kill(2), false)] {
+        let mut config = cluster(11, 1, false);
+        config.producers.push(ProducerSpec::new("orders", Acks::All, 100, 30));
+        config.faults = vec![at(2_500, fault.clone()), at(6_000, Fault::Restart(2))];
+        let mut sim = Sim::new(config).unwrap();
+        sim.run_until(12_000);
+        let lost = node_events(&sim).into_iter().find(|e| matches!(e, Event::LostUnflushed { broker: 2, .. }));
+        assert_eq!(lost.is_some(), power_loss, "{fault}: {lost:?}");
+        if let Some(Event::LostUnflushed { from_offset, to_offset, .. }) = lost {
+            assert!(to_offset < from_offset, "{from_offset} -> {to_offset}");
+        }
+        assert_eq!(sim.report().lost.total(), 0, "acks=all with the leader up loses nothing: {fault}");
+        assert_no_violations(&sim);
+    }
+}

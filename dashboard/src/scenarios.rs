@@ -102,7 +102,7 @@ fn crash_before_replicating(acks: i16) -> Vec<(u64, Action)> {
         (1_000, Action::StartProducer(workload(acks, 100, 150))),
         fault(2_000, Fault::CutLink { from: 1, to: 2 }),
         fault(2_000, Fault::CutLink { from: 1, to: 3 }),
-        fault(4_000, Fault::Crash(1)),
+        fault(4_000, Fault::Kill(1)),
         fault(20_000, Fault::Restart(1)),
         fault(20_000, Fault::HealNetwork),
     ]
@@ -124,9 +124,11 @@ pub const SCENARIOS: &[Scenario] = &[
         id: "acks1-leader-crash",
         title: "acks=1 loses data when the leader crashes",
         story: "A producer writes with acks=1. At 2 s the leader (broker 1) can no longer send to its followers; \
-                it keeps acknowledging writes on its own. At 4 s it crashes and broker 2 takes over.",
+                it keeps acknowledging writes on its own. At 4 s its process is killed (kill -9: its disk and page \
+                cache keep every record) and broker 2 takes over.",
         lesson: "acks=1 means only the leader had the record when the producer heard \"ok\". The writes acknowledged \
-                 between 2 s and 4 s are gone: watch the lost-write flag when broker 2 becomes leader.",
+                 between 2 s and 4 s are gone although broker 1 never lost its disk: watch the lost-write flag when \
+                 broker 2 becomes leader, and broker 1 truncating them when it rejoins.",
         spec: || four_brokers(1, false),
         script: || crash_before_replicating(1),
         duration_ms: 30_000,
@@ -145,8 +147,8 @@ pub const SCENARIOS: &[Scenario] = &[
     Scenario {
         id: "not-enough-replicas",
         title: "min.insync.replicas refuses writes: NOT_ENOUGH_REPLICAS",
-        story: "acks=all with min.insync.replicas=2. At 3 s brokers 2 and 3 crash; the ISR shrinks to the leader \
-                alone. They come back at 25 s.",
+        story: "acks=all with min.insync.replicas=2. At 3 s brokers 2 and 3 lose power; the ISR shrinks to the \
+                leader alone. They come back at 25 s.",
         lesson: "With fewer than min.insync.replicas in sync, the leader rejects acks=all writes with \
                  NOT_ENOUGH_REPLICAS instead of accepting data it could lose. Writes succeed again once the \
                  followers catch up.",
@@ -171,7 +173,7 @@ pub const SCENARIOS: &[Scenario] = &[
         title: "Unclean leader election loses committed data",
         story: "unclean.leader.election.enable=true, min.insync.replicas=1. At 3 s the followers stop getting data; \
                 after replica.lag.time.max.ms (5 s) the ISR shrinks to the leader, which keeps committing alone. \
-                At 15 s it crashes for good.",
+                At 15 s it loses power for good (every record is flushed: its disk loses nothing).",
         lesson: "No in-sync replica is left, so the controller elects an out-of-sync one: availability over \
                  consistency. Records committed only on broker 1 are lost, even with acks=all.",
         spec: || {
@@ -211,7 +213,8 @@ pub const SCENARIOS: &[Scenario] = &[
         id: "back-to-back-failover",
         title: "Back-to-back failovers and leader epochs",
         story: "acks=1 writes keep coming while the leader changes three times in quick succession: broker 1 \
-                crashes at 3 s, broker 2 at 13.5 s, broker 3 at 24.2 s, each restarting later.",
+                loses power at 3 s, broker 2 at 13.5 s, broker 3 at 24.2 s, each restarting later (every record \
+                is flushed).",
         lesson: "Every new leader gets a higher leader epoch. Replicas that come back hold divergent tails and \
                  truncate them using the epochs (KIP-101/KIP-279), so all replicas end up identical.",
         spec: || {
@@ -305,7 +308,39 @@ pub const SCENARIOS: &[Scenario] = &[
         },
         duration_ms: 40_000,
     },
+    Scenario {
+        id: "power-loss",
+        title: "A power cut on every replica loses acks=all writes",
+        story: "acks=all with min.insync.replicas=2 and Kafka's default flushing (the OS page cache, no fsync). At \
+                5 s brokers 1, 2 and 3 — every replica — lose power at once; they come back at 8 s.",
+        lesson: "Kafka acknowledges acks=all once every in-sync replica has the record in memory, not on disk: it \
+                 counts on replicas not failing together. A correlated power cut loses the unflushed tail on all \
+                 of them, so acknowledged writes are gone. Compare the next scenario, a process crash.",
+        spec: || four_brokers(2, false),
+        script: || every_replica_stops(Fault::Crash),
+        duration_ms: 20_000,
+    },
+    Scenario {
+        id: "process-crash",
+        title: "kill -9 on every replica loses nothing",
+        story: "The same cluster and writes, but at 5 s the broker processes of 1, 2 and 3 are killed (kill -9) \
+                instead of losing power; they restart at 8 s.",
+        lesson: "A process crash leaves the OS page cache intact: on restart each broker recovers its log with \
+                 every record it had written, and no acknowledged write is lost. log.flush.interval.messages=1 \
+                 would protect against the power cut too, at the cost of an fsync per record.",
+        spec: || four_brokers(2, false),
+        script: || every_replica_stops(Fault::Kill),
+        duration_ms: 20_000,
+    },
 ];
+
+/// A steady acks=all workload; at 5 s `stop` hits brokers 1, 2 and 3 together, back at 8 s.
+fn every_replica_stops(stop: fn(i32) -> Fault) -> Vec<(u64, Action)> {
+    let mut script = vec![(1_000, Action::StartProducer(workload(-1, 20, 1_000)))];
+    script.extend((1..=3).map(|broker| fault(5_000, stop(broker))));
+    script.extend((1..=3).map(|broker| fault(8_000, Fault::Restart(broker))));
+    script
+}
 
 /// The load used to measure frame time: 5 brokers, 12 partitions (RF 3), 1000 records/s.
 #[must_use]

@@ -294,6 +294,11 @@ fn digest(kind: &TraceKind) -> Option<Tone> {
         TraceKind::Fault(_) => Some(Tone::Fault),
         TraceKind::Violation { .. } => Some(Tone::Loss),
         TraceKind::Produced { result: Err(_), .. } => Some(Tone::Error),
+        // A consumer with no committed offset starting where auto.offset.reset says is normal
+        // (Kafka logs it at INFO); losing its position is not.
+        TraceKind::ConsumerReset { from_offset, to_offset, .. } if *from_offset < 0 && *to_offset >= 0 => {
+            Some(Tone::Group)
+        }
         TraceKind::ConsumerReset { .. } => Some(Tone::Error),
         TraceKind::Assigned { .. } => Some(Tone::Group),
         TraceKind::Node { event, .. } => match event {
@@ -404,6 +409,34 @@ impl State {
         self.error = result.err().map(|error| error.to_string());
     }
 
+    /// The whole run — the recorded future included — replayed under `spec` (at its end), and
+    /// a notice if that moved the first topic away from brokers the recorded faults hit or
+    /// some actions no longer apply.
+    fn reconfigured(&self, spec: ClusterSpec) -> rill_core::error::Result<(Session, Option<String>)> {
+        let recording = self.session.borrow().recording().clone();
+        let (session, skipped) = Session::replay_with_spec(&recording, spec)?;
+        let faulted: Vec<i32> = recording
+            .steps
+            .iter()
+            .filter_map(|step| match &step.action {
+                SimAction::Fault(fault) => Some(fault.brokers()),
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        // Placement does not change during a run: compare where each run placed the topic.
+        let mut before = self.view.snapshot.partitions.clone();
+        if before.is_empty() {
+            before = Session::replay(recording)?.sim().snapshot_with(0).partitions;
+        }
+        let after = session.sim().snapshot_with(0).partitions;
+        let mut notes: Vec<String> = form::placement_change(&before, &after, &faulted).into_iter().collect();
+        if skipped > 0 {
+            notes.push(format!("{skipped} recorded action(s) did not apply."));
+        }
+        Ok((session, (!notes.is_empty()).then(|| notes.join(" "))))
+    }
+
     fn compare_with(&self, variation: &Variation) -> rill_core::error::Result<Comparison> {
         let recording = self.session.borrow().recording_now();
         let a_session = Session::replay(recording.clone())?;
@@ -488,35 +521,18 @@ impl Reducible for State {
                 }
             }
             Action::Configure(spec, keep_actions) => {
-                let built = if keep_actions {
-                    let recording = next.session.borrow().recording_now();
-                    Session::replay_with_spec(&recording, spec).map(|(session, skipped)| {
-                        let faulted: Vec<i32> = recording
-                            .steps
-                            .iter()
-                            .filter_map(|step| match &step.action {
-                                SimAction::Fault(fault) => Some(fault.brokers()),
-                                _ => None,
-                            })
-                            .flatten()
-                            .collect();
-                        let before = &next.view.snapshot.partitions;
-                        let after = session.sim().snapshot_with(0).partitions;
-                        let mut notes: Vec<String> =
-                            form::placement_change(before, &after, &faulted).into_iter().collect();
-                        if skipped > 0 {
-                            notes.push(format!("{skipped} recorded action(s) did not apply."));
-                        }
-                        (session, (!notes.is_empty()).then(|| notes.join(" ")))
-                    })
-                } else {
-                    Session::new(spec).map(|session| (session, None))
-                };
+                let now_ms = next.now_ms();
+                let built = if keep_actions { next.reconfigured(spec) } else { Session::new(spec).map(|s| (s, None)) };
                 match built {
                     Ok((session, note)) => {
                         next.replace(session);
                         next.scenario = None;
                         next.error = None;
+                        // The same moment of the new run, with the rest of the script ahead.
+                        if keep_actions {
+                            let result = seek_time(&mut next, now_ms);
+                            next.result(result);
+                        }
                         next.notice = note;
                     }
                     Err(error) => next.error = Some(error.to_string()),
@@ -639,7 +655,8 @@ mod tests {
                 "acks1-leader-crash" => assert!(live.lost_live.acks_1 >= 15, "{live:?}"),
                 "unclean-election" => assert!(report.unclean_elections == 1 && report.lost.acks_all > 0, "{report:?}"),
                 "retries-duplicate" => assert!(live.duplicates_live > 0 && report.duplicates > 0, "{report:?}"),
-                "acks-all-keeps-data" | "slow-follower" | "isolated-leader" => {
+                "power-loss" => assert!(report.lost.acks_all > 0 && live.lost_live.acks_all > 0, "{report:?}"),
+                "acks-all-keeps-data" | "slow-follower" | "isolated-leader" | "process-crash" => {
                     assert_eq!(report.lost.total(), 0, "{}: {report:?}", scenario.id);
                 }
                 _ => {}
@@ -694,13 +711,15 @@ mod tests {
     #[test]
     fn changing_min_insync_replicas_replays_the_same_story_on_the_same_brokers() {
         // Issue 17 (1): "Apply, replay the same actions" used to re-place the topic on brokers
-        // the scripted faults never touch, and 0 writes were lost.
-        let mut state = to_end(Rc::new(State::initial()));
+        // the scripted faults never touch, and 0 writes were lost. Applied at the start, it
+        // keeps the whole script; applied mid-run, it stays at the same moment.
+        let mut state = Rc::new(State::initial());
         let mut form = form::ConfigForm::of(&state.view.spec);
         form.min_insync_replicas = "2".to_owned();
         let spec = form.apply(&state.view.spec).unwrap();
         state = reduce(state, Action::Configure(spec, true));
         assert!(state.error.is_none() && state.notice.is_none(), "{:?} {:?}", state.error, state.notice);
+        assert!(state.now_ms() < 100, "still at the start: {}", state.now_ms());
         state = to_end(state);
         let partition = &state.view.snapshot.partitions[0];
         assert_eq!(partition.replicas, vec![1, 2, 3], "the topic stays where the faults are");
@@ -715,7 +734,9 @@ mod tests {
         form.replication_factor = "2".to_owned();
         form.min_insync_replicas = "1".to_owned();
         let spec = form.apply(&state.view.spec).unwrap();
+        state = reduce(state, Action::SeekTime(3_000));
         state = reduce(state, Action::Configure(spec, true));
+        assert_eq!(state.now_ms(), 3_000, "the same moment of the new run");
         let replicas = state.view.snapshot.partitions[0].replicas.clone();
         if replicas.contains(&1) {
             assert!(state.notice.as_deref().is_some_and(|n| n.contains("The topic moved")), "{:?}", state.notice);
@@ -786,5 +807,27 @@ mod tests {
         assert!((35_000..=41_000).contains(&expires), "expires {expires}");
         state = reduce(state, Action::SeekTime(expires + 2_000));
         assert!(member(&state).is_none(), "gone once the session expired");
+    }
+
+    #[test]
+    fn the_event_log_and_the_losses_tell_the_true_cause() {
+        // Issue 17 (5): a first-time offset reset was a red error; the unclean-election loss
+        // blamed the crash; the loss cited a trace index the header does not show.
+        let mut state = to_end(reduce(Rc::new(State::initial()), Action::LoadScenario("group-rebalance")));
+        let starts: Vec<&Line> = state.lines.iter().filter(|l| l.text.contains("has no committed offset")).collect();
+        assert!(!starts.is_empty() && starts.iter().all(|l| l.tone == Tone::Group), "{starts:?}");
+        assert!(!state.lines.iter().any(|l| l.tone == Tone::Error && l.text.contains("position -1")));
+        state = to_end(reduce(state, Action::LoadScenario("unclean-election")));
+        let lost = &state.view.snapshot.report.lost_writes;
+        assert!(!lost.is_empty());
+        for write in lost {
+            let cause = write.cause.as_deref().unwrap_or_default();
+            assert!(cause.starts_with("the unclean election of broker"), "{cause}");
+        }
+        state = to_end(reduce(state, Action::LoadScenario("acks1-leader-crash")));
+        let crash =
+            state.view.steps.iter().find(|(_, _, what)| what.starts_with("kill -9 broker 1")).expect("the crash");
+        let cause = state.view.snapshot.report.lost_writes[0].cause.clone().unwrap_or_default();
+        assert!(cause.ends_with(&format!("(event {})", crash.0)), "{cause} cites the header's event count {}", crash.0);
     }
 }

@@ -93,6 +93,11 @@ fn embed_page_prints_what_happened() {
     );
     assert_eq!(acks_all["lost"].as_u64(), Some(0), "{result}");
     assert!(acks_all["acked"].as_u64().unwrap() >= 20, "{result}");
+    assert_eq!(acks1["liveLost"], acks1["lost"], "{result}");
+    // Issue 17 (2): acks=0 losses are seen live too, not only by the end-of-run check.
+    let acks0 = &result["acks0"];
+    assert!(acks0["lost"].as_u64().unwrap() >= 10, "{result}");
+    assert_eq!(acks0["liveLost"], acks0["lost"], "{result}");
     assert_ne!(acks1["leaderAfter"], acks1["leaderBefore"]);
     assert_eq!(acks1["epochAfter"].as_u64(), Some(1));
     let text = browser.eval("return document.getElementById('log').textContent;");

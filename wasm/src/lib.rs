@@ -110,6 +110,12 @@ export interface CheckReport {
   unclean_elections: number;
   committed_rewritten: number;
   consumed: number;
+  /** Losses seen as they happen (a new leader lacks an acknowledged write; an acks=0 send never landed). */
+  lost_live: { acks_0: number; acks_1: number; acks_all: number };
+  lost_writes: {
+    topic: string; partition: number; offset: number; acks: number; leader: number; leaderEpoch: number;
+    eventIndex: number; timeMs: number; cause: string | null; landed: boolean;
+  }[];
 }
 
 /** A consumer-group member to add. */
@@ -304,9 +310,14 @@ impl Cluster {
         self.sim.act(fault).map_err(|error| js_error(&error))
     }
 
-    /// Crashes a broker (it loses what it had not flushed).
+    /// Crashes a broker as a power loss does (it loses what it had not flushed).
     pub fn crash(&mut self, broker: f64) -> Result<(), JsError> {
         self.act(Fault::Crash(broker_id(broker)?))
+    }
+
+    /// Kills a broker's process (`kill -9`): it stops, but the OS page cache keeps its writes.
+    pub fn kill(&mut self, broker: f64) -> Result<(), JsError> {
+        self.act(Fault::Kill(broker_id(broker)?))
     }
 
     /// Restarts a crashed broker.

@@ -183,6 +183,8 @@ pub struct Checker {
     leader_epoch_of: VecMap<(TopicPartition, BrokerId), i32>,
     high_watermarks: VecMap<(TopicPartition, BrokerId, i32), i64>,
     unclean: VecSet<TopicPartition>,
+    /// Leaders elected uncleanly: (partition, epoch) → leader.
+    unclean_epochs: VecMap<(TopicPartition, i32), BrokerId>,
     crash_losses: VecMap<TopicPartition, Vec<(i64, i64)>>,
     consumer_next: VecMap<(u32, TopicPartition), i64>,
     compacted: VecSet<String>,
@@ -249,7 +251,7 @@ impl Checker {
                 // A new leader's log is verified again from its start on its first HW advance.
                 self.verified.remove(&(tp.clone(), *broker));
             }
-            Event::LeaderChanged { tp, leader_epoch, unclean, .. } => {
+            Event::LeaderChanged { tp, leader, leader_epoch, unclean, .. } => {
                 if let Some(previous) = self.controller_epochs.get(tp) {
                     if leader_epoch <= previous {
                         self.violate(
@@ -264,6 +266,9 @@ impl Checker {
                 if *unclean {
                     self.unclean.insert(tp.clone());
                     self.report.unclean_elections += 1;
+                    if let Some(leader) = leader {
+                        self.unclean_epochs.insert((tp.clone(), *leader_epoch), *leader);
+                    }
                 }
             }
             Event::Truncated { broker, tp, to_offset, .. } => {
@@ -315,9 +320,10 @@ impl Checker {
         self.verified.insert(verified_key, high_watermark);
     }
 
-    /// Sets the cause of the live losses listed from index `from` on.
+    /// Sets the cause of the live losses listed from index `from` on that have none yet (an
+    /// unclean election names itself).
     pub fn set_lost_cause(&mut self, from: usize, cause: Option<&str>) {
-        for lost in self.report.lost_writes.iter_mut().skip(from) {
+        for lost in self.report.lost_writes.iter_mut().skip(from).filter(|lost| lost.cause.is_none()) {
             lost.cause = cause.map(str::to_owned);
         }
     }
@@ -352,6 +358,11 @@ impl Checker {
                 found.push((write.offset, write.acks));
             }
         }
+        let unclean = self.unclean_epochs.get(&(tp.clone(), leader_epoch)).map(|leader| {
+            format!(
+                "the unclean election of broker {leader} (epoch {leader_epoch}): it was not in the ISR and lacked them"
+            )
+        });
         for (offset, acks) in found {
             self.report.lost_live.add(acks);
             if self.report.lost_writes.len() < LOST_WRITES_LISTED_MAX {
@@ -364,7 +375,7 @@ impl Checker {
                     leader_epoch,
                     event_index,
                     time_ms,
-                    cause: None,
+                    cause: unclean.clone(),
                     landed: true,
                 });
             }

@@ -9,8 +9,10 @@ pub const SIM_EVENTS_MAX: u64 = 200_000_000;
 /// A fault or operator action.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Fault {
-    /// Crash a broker: it stops, and loses what it had not flushed.
+    /// Power loss on a broker: it stops, and loses what it had not flushed to disk.
     Crash(BrokerId),
+    /// Process crash (`kill -9`): it stops, but the OS page cache keeps everything it wrote.
+    Kill(BrokerId),
     /// Restart a crashed broker from what its storage kept.
     Restart(BrokerId),
     /// Freeze a broker (a long GC pause): it processes nothing until resumed.
@@ -47,6 +49,7 @@ impl Fault {
     pub fn brokers(&self) -> Vec<BrokerId> {
         match self {
             Fault::Crash(b)
+            | Fault::Kill(b)
             | Fault::Restart(b)
             | Fault::Pause(b)
             | Fault::Resume(b)
@@ -63,7 +66,8 @@ impl Fault {
 impl fmt::Display for Fault {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Fault::Crash(b) => write!(f, "crash broker {b} (it loses what it had not flushed)"),
+            Fault::Crash(b) => write!(f, "crash broker {b} (power loss: it loses what it had not flushed)"),
+            Fault::Kill(b) => write!(f, "kill -9 broker {b} (process crash: the OS page cache keeps its writes)"),
             Fault::Restart(b) => write!(f, "restart broker {b}"),
             Fault::Pause(b) => write!(f, "pause broker {b}"),
             Fault::Resume(b) => write!(f, "resume broker {b}"),

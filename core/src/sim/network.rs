@@ -59,9 +59,11 @@ impl Sim {
     /// Applies a fault or action now (from a UI or a test).
     pub fn apply(&mut self, fault: Fault) {
         let index = self.record(TraceKind::Fault(fault.clone()));
-        self.last_fault = Some((index, format!("{fault} at {} ms (event {index})", self.now_ms)));
+        // Cites the event count the dashboard's header shows (not the trace index).
+        self.last_fault = Some((index, format!("{fault} at {} ms (event {})", self.now_ms, self.events)));
         match fault {
-            Fault::Crash(id) => self.crash(id),
+            Fault::Crash(id) => self.crash(id, true),
+            Fault::Kill(id) => self.crash(id, false),
             Fault::Restart(id) => self.restart(id),
             Fault::Pause(id) => {
                 if let Some(slot) = self.brokers.get_mut(&id) {
@@ -92,7 +94,9 @@ impl Sim {
         }
     }
 
-    pub(super) fn crash(&mut self, id: BrokerId) {
+    /// Stops broker `id`; with `power_loss` its storage loses what was not flushed (a process
+    /// crash keeps it: the OS page cache survives the process).
+    pub(super) fn crash(&mut self, id: BrokerId, power_loss: bool) {
         let Some(slot) = self.brokers.get_mut(&id) else {
             return;
         };
@@ -103,7 +107,9 @@ impl Sim {
         let mut lost = Vec::new();
         for (tp, storage) in &mut storages {
             let before = storage.log_end_offset();
-            storage.crash();
+            if power_loss {
+                storage.crash();
+            }
             let after = storage.log_end_offset();
             if after < before {
                 lost.push(Event::LostUnflushed { broker: id, tp: tp.clone(), from_offset: before, to_offset: after });

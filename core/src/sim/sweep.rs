@@ -94,9 +94,13 @@ fn random_faults(rng: &mut Rng, brokers: i32) -> Vec<ScheduledFault> {
         let duration_ms = rng.range_inclusive(1_000, 15_000);
         let end_ms = (at_ms + duration_ms).min(FAULT_PHASE_MS);
         let (start, end) = match rng.below(5) {
-            0 | 1 => {
+            0 => {
                 let broker = pick(rng);
                 (Fault::Crash(broker), Fault::Restart(broker))
+            }
+            1 => {
+                let broker = pick(rng);
+                (Fault::Kill(broker), Fault::Restart(broker))
             }
             2 => {
                 let broker = pick(rng);

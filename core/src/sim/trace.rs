@@ -166,6 +166,13 @@ impl fmt::Display for TraceEvent {
                 }
             }
             TraceKind::Consumed { client, tp, offset } => write!(f, "consumer {client} read {tp} offset {offset}"),
+            TraceKind::ConsumerReset { client, tp, from_offset, to_offset } if *from_offset < 0 && *to_offset >= 0 => {
+                write!(f, "consumer {client} has no committed offset for {tp}: starts at {to_offset} (auto.offset.reset)")
+            }
+            TraceKind::ConsumerReset { client, tp, from_offset, to_offset } if *to_offset < 0 => write!(
+                f,
+                "consumer {client}: position {from_offset} of {tp} is out of range and auto.offset.reset=none: it stops reading {tp}"
+            ),
             TraceKind::ConsumerReset { client, tp, from_offset, to_offset } => {
                 write!(f, "consumer {client}: position {from_offset} of {tp} is out of range, reset to {to_offset}")
             }

@@ -19,7 +19,7 @@ impl Sim {
         }
         let wrong_state = |what: String| Err(Error::new(ErrorCode::InvalidRequest, what));
         match &fault {
-            Fault::Crash(id) if status(self, *id)? == BrokerStatus::Down => {
+            Fault::Crash(id) | Fault::Kill(id) if status(self, *id)? == BrokerStatus::Down => {
                 return wrong_state(format!("broker {id} is already down"))
             }
             Fault::Restart(id) if status(self, *id)? != BrokerStatus::Down => {

@@ -81,8 +81,9 @@ pub(super) fn cluster(props: &Props) -> Html {
             snapshot.brokers.iter().filter(|b| b.id != id).all(|b| cut(id, b.id) && cut(b.id, id)) && count > 1;
         let toggle = match broker.status {
             BrokerStatus::Down => ("Restart", Fault::Restart(id)),
-            _ => ("Crash", Fault::Crash(id)),
+            _ => ("Power off", Fault::Crash(id)),
         };
+        let kill = (broker.status != BrokerStatus::Down).then_some(("Kill -9", Fault::Kill(id)));
         let pause = match broker.status {
             BrokerStatus::Paused => Some(("Resume", Fault::Resume(id))),
             BrokerStatus::Up => Some(("Pause", Fault::Pause(id))),
@@ -92,6 +93,7 @@ pub(super) fn cluster(props: &Props) -> Html {
         let button = |(label, fault): (&'static str, Fault), name: &str| {
             html! {
                 <button id={format!("{}-{id}", name)} aria-label={format!("{label} broker {id}")}
+                    title={fault.to_string()}
                     onclick={dispatch.reform(move |_| Action::Do(SimAction::Fault(fault.clone())))}>{ label }</button>
             }
         };
@@ -104,6 +106,7 @@ pub(super) fn cluster(props: &Props) -> Html {
                 </div>
                 <div class="card-line">{ format!("leads {leads} partition(s)") }</div>
                 <div class="card-actions">
+                    if let Some(kill) = kill { { button(kill, "kill") } }
                     { button(toggle, "crash") }
                     if let Some(pause) = pause { { button(pause, "pause") } }
                     { button(net, "isolate") }
@@ -148,13 +151,20 @@ pub(super) fn cell_class(epoch: i32, committed: bool, unflushed: bool) -> &'stat
 
 pub(super) fn replica_row(
     replica: Option<&ReplicaSnapshot>,
+    status: Option<BrokerStatus>,
     broker: i32,
     start: i64,
     leader: bool,
     in_isr: bool,
 ) -> Html {
-    let note = replica
-        .map_or_else(|| "down".to_owned(), |r| format!("LEO {} · HW {}", r.view.log_end_offset, r.view.high_watermark));
+    // No replica on a broker that is up: it has not learned of the partition yet (metadata
+    // still on its way), which is not the same as being down.
+    let note = match (replica, status) {
+        (Some(r), _) => format!("LEO {} · HW {}", r.view.log_end_offset, r.view.high_watermark),
+        (None, Some(BrokerStatus::Down) | None) => "broker down".to_owned(),
+        (None, Some(BrokerStatus::Paused)) => "broker paused".to_owned(),
+        (None, Some(BrokerStatus::Up)) => "not created yet (waiting for metadata)".to_owned(),
+    };
     let label = html! {
         <span class="replica-label">
             <span class="replica-name">
@@ -194,6 +204,7 @@ pub(super) fn partitions(props: &StateProps) -> Html {
                 b.replicas.iter().find(|r| r.view.tp.topic.as_ref() == partition.topic && r.view.tp.partition == partition.partition)
             })
         };
+        let status_of = |broker: i32| snapshot.brokers.iter().find(|b| b.id == broker).map(|b| b.status);
         let end = partition.replicas.iter().filter_map(|b| replica_of(*b)).map(|r| r.view.log_end_offset).max().unwrap_or(0);
         let start = (end - CELLS).max(0);
         let class = classes!(
@@ -213,7 +224,7 @@ pub(super) fn partitions(props: &StateProps) -> Html {
                     if partition.offline { <span class="tag bad">{ "offline" }</span> }
                     else if partition.under_replicated { <span class="tag warn">{ "under-replicated" }</span> }
                 </div>
-                { for partition.replicas.iter().map(|b| replica_row(replica_of(*b), *b, start, partition.leader == Some(*b), partition.isr.contains(b))) }
+                { for partition.replicas.iter().map(|b| replica_row(replica_of(*b), status_of(*b), *b, start, partition.leader == Some(*b), partition.isr.contains(b))) }
             </li>
         }
     });
