@@ -16,8 +16,8 @@ use rill_core::sim::trace::TraceKind;
 use rill_core::sim::InFlight;
 use yew::Reducible;
 
-use crate::form;
 use crate::scenarios::{self, Scenario};
+use crate::{bisect, form};
 
 /// Newest records of each replica the view copies (the partition view draws 16 offsets).
 pub const RECORDS_PER_REPLICA: usize = 24;
@@ -29,6 +29,11 @@ pub const FRAME_GAP_MAX_MS: f64 = 100.0;
 pub const SETTLE_MS: u64 = 30_000;
 /// Speeds offered (virtual ms per wall ms).
 pub const SPEEDS: &[f64] = &[0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0];
+/// Most simulation events one animation frame processes (~10 ms of WebAssembly), so the page
+/// answers clicks at every speed however busy the cluster gets.
+pub const EVENTS_PER_FRAME_MAX: u64 = 3_000;
+/// Frames in a row that hit [`EVENTS_PER_FRAME_MAX`] before the speed is lowered.
+pub const FRAMES_BEHIND_MAX: u32 = 5;
 
 /// How an event-log line is drawn.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -198,6 +203,8 @@ pub enum Action {
     CloseCompare,
     /// Run the end-of-run checks on a copy of the run so far.
     CheckNow,
+    /// Find when this lost write's loss became inevitable.
+    Bisect(LostWrite),
     /// Dismiss the error banner.
     DismissError,
     /// Show an error found outside the reducer (a bad link or import).
@@ -221,6 +228,7 @@ pub struct State {
     pub speed: f64,
     last_frame_ms: Option<f64>,
     carry_ms: f64,
+    frames_behind: u32,
     /// The last action's error.
     pub error: Option<String>,
     /// Something the last action changed that the learner must know (not an error).
@@ -229,6 +237,8 @@ pub struct State {
     pub compare: Option<Rc<Comparison>>,
     /// The last end-of-run check and the virtual time it covers.
     pub final_report: Option<Rc<(u64, CheckReport)>>,
+    /// The last point-of-no-return search.
+    pub no_return: Option<Rc<bisect::NoReturn>>,
     /// Bumped by every action (drives the frame loop).
     pub version: u64,
 }
@@ -317,6 +327,25 @@ fn digest(kind: &TraceKind) -> Option<Tone> {
 }
 
 impl State {
+    /// The last frame hit the event budget: the cluster is busier than this speed allows.
+    /// After a few such frames in a row, drop to the next lower speed and say so.
+    fn fell_behind(&mut self) {
+        self.carry_ms = 0.0;
+        self.frames_behind += 1;
+        if self.frames_behind < FRAMES_BEHIND_MAX {
+            return;
+        }
+        self.frames_behind = 0;
+        if let Some(lower) = SPEEDS.iter().rev().copied().find(|speed| *speed < self.speed) {
+            self.notice = Some(format!(
+                "Slowed from {}× to {lower}×: at {}× this run needs more than {EVENTS_PER_FRAME_MAX} simulation events \
+                 per frame, more than the page can process and still answer at once.",
+                self.speed, self.speed
+            ));
+            self.speed = lower;
+        }
+    }
+
     /// A state running `session`.
     fn with_session(session: Session, scenario: Option<&'static Scenario>) -> State {
         let view = Rc::new(view_of(&session));
@@ -330,10 +359,12 @@ impl State {
             speed: 1.0,
             last_frame_ms: None,
             carry_ms: 0.0,
+            frames_behind: 0,
             error: None,
             notice: None,
             compare: None,
             final_report: None,
+            no_return: None,
             version: 0,
         };
         state.read_trace();
@@ -395,6 +426,7 @@ impl State {
         self.trace_cursor = 0;
         self.compare = None;
         self.final_report = None;
+        self.no_return = None;
         self.last_frame_ms = None;
         self.notice = None;
     }
@@ -475,8 +507,12 @@ impl Reducible for State {
                 next.carry_ms = virtual_ms - whole_ms;
                 // Bounded above by FRAME_GAP_MAX_MS × the fastest speed.
                 #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-                let result = next.session.borrow_mut().run_for(whole_ms as u64);
-                next.result(result);
+                let result = next.session.borrow_mut().run_for_bounded(whole_ms as u64, EVENTS_PER_FRAME_MAX);
+                match result {
+                    Ok(true) => next.frames_behind = 0,
+                    Ok(false) => next.fell_behind(),
+                    Err(error) => next.error = Some(error.to_string()),
+                }
             }
             Action::SetPlaying(playing) => {
                 next.playing = playing;
@@ -557,6 +593,13 @@ impl Reducible for State {
                 match report {
                     Ok(report) => next.final_report = Some(Rc::new((next.now_ms(), report))),
                     Err(error) => next.error = Some(error.to_string()),
+                }
+            }
+            Action::Bisect(write) => {
+                let recording = next.session.borrow().recording().clone();
+                match bisect::point_of_no_return(&recording, &write) {
+                    Ok(found) => next.no_return = Some(Rc::new(found)),
+                    Err(error) => next.error = Some(error),
                 }
             }
             Action::DismissError => {
@@ -829,5 +872,30 @@ mod tests {
             state.view.steps.iter().find(|(_, _, what)| what.starts_with("kill -9 broker 1")).expect("the crash");
         let cause = state.view.snapshot.report.lost_writes[0].cause.clone().unwrap_or_default();
         assert!(cause.ends_with(&format!("(event {})", crash.0)), "{cause} cites the header's event count {}", crash.0);
+    }
+
+    #[test]
+    fn a_busy_cluster_at_20x_keeps_frames_bounded_and_slows_down_saying_so() {
+        // Issue 17 (7): 5 brokers x 12 partitions under load with a controller crash at 20x
+        // froze the tab. Every frame now does bounded work; the speed drops and says why.
+        let mut state = reduce(Rc::new(State::initial()), Action::Configure(scenarios::load_spec(), false));
+        state = reduce(state, Action::Do(SimAction::StartProducer(scenarios::load_workload())));
+        state = reduce(state, Action::SeekTime(3_000));
+        let controller = state.view.snapshot.brokers.iter().find(|b| b.controller).expect("a controller").id;
+        state = reduce(state, Action::Do(SimAction::Fault(Fault::Crash(controller))));
+        state = reduce(state, Action::SetSpeed(20.0));
+        state = reduce(state, Action::SetPlaying(true));
+        let mut slowest = 0;
+        for frame in 0..60 {
+            let before = state.events();
+            state = reduce(state, Action::Tick(f64::from(frame) * 100.0));
+            assert!(state.error.is_none(), "{:?}", state.error);
+            slowest = slowest.max(state.events() - before);
+        }
+        assert!(slowest <= EVENTS_PER_FRAME_MAX, "{slowest}");
+        assert!(state.speed < 20.0, "the speed was lowered: {}", state.speed);
+        let notice = state.notice.clone().expect("the learner is told");
+        assert!(notice.starts_with("Slowed from") && notice.contains(&format!(" to {}×:", state.speed)), "{notice}");
+        assert!(state.now_ms() > 3_000, "time still moves: {}", state.now_ms());
     }
 }

@@ -51,6 +51,14 @@ fn acks_1_scenario_flags_lost_writes_and_acks_all_does_not() {
     assert!(number(&browser, "#lost-count") >= 15, "{flag}");
     shot(&browser, "acks1-lost");
 
+    // When was the loss sealed? The leader's death with the only copy (issue 17).
+    browser.click("#play");
+    browser.click("#lost-flag .bisect");
+    let sealed = browser.wait_until("return document.getElementById('no-return')?.textContent || null;", LOAD);
+    let sealed = sealed.as_str().unwrap();
+    assert!(sealed.contains("Point of no return") && sealed.contains("kill -9 broker 1"), "{sealed}");
+    browser.click("#play");
+
     // Side by side: the same seed and faults with acks=all + min.insync.replicas=2 lose nothing.
     browser.click("#play");
     browser.click("#compare-acks-all");
@@ -423,4 +431,59 @@ fn a_power_cut_on_every_replica_loses_acks_all_writes_and_kill_9_does_not() {
         .eval("return !!document.getElementById('kill-4') && !!document.getElementById('crash-4');")
         .as_bool()
         .unwrap());
+}
+
+/// Clicks Play/Pause from a task queued now (so it waits for whatever the page is busy with,
+/// as a person's click does) and resolves with the ms until the button shows the new state.
+const CLICK_LATENCY: &str = r#"
+const button = document.getElementById('play');
+const want = button.textContent.trim() === 'Pause' ? 'Play' : 'Pause';
+const start = performance.now();
+return new Promise((resolve) => {
+  const observer = new MutationObserver(() => {
+    if (button.textContent.trim() === want) { observer.disconnect(); resolve(performance.now() - start); }
+  });
+  observer.observe(button, { childList: true, characterData: true, subtree: true });
+  setTimeout(() => button.click(), 0);
+});
+"#;
+
+#[test]
+fn the_page_answers_a_click_within_100_ms_at_20x_while_the_controller_crashes_under_load() {
+    // Issue 17 (7): at 20x with 5 brokers x 12 partitions under load, crashing the controller
+    // froze the tab (a Pause click had no effect after 120 s).
+    let (_server, browser) = open("#scenario=load&play=1&speed=20");
+    browser.wait_until("return (window.rillFrames?.length ?? 0) > 30 || null;", LOAD);
+    let controller = browser.wait_until(
+        "return [...document.querySelectorAll('.broker-card')].find((c) => c.querySelector('.tag')?.textContent === 'controller')?.id || null;",
+        LOAD,
+    );
+    let controller = controller.as_str().unwrap().trim_start_matches("broker-").to_owned();
+    browser.click(&format!("#crash-{controller}"));
+    browser.eval("window.rillFrames = []; return null;");
+    std::thread::sleep(Duration::from_secs(5));
+    let mut latencies = Vec::new();
+    for _ in 0..6 {
+        latencies.push(browser.eval(CLICK_LATENCY).as_f64().expect("a latency"));
+        std::thread::sleep(Duration::from_millis(700));
+    }
+    let mut frames: Vec<f64> = serde_json::from_value(browser.eval("return window.rillFrames;")).unwrap();
+    let speed = text(&browser, "#speed option:checked");
+    let notice = browser.eval("return document.getElementById('notice')?.textContent ?? '';");
+    shot(&browser, "load-controller-crash");
+    println!("dashboard at 20x, 5 brokers x 12 partitions, 1000 records/s, controller {controller} crashed:");
+    println!("| frames | work median ms | work p95 ms | work max ms | click latencies ms | speed after |");
+    println!("|---|---|---|---|---|---|");
+    let max = frames.iter().copied().fold(0.0, f64::max);
+    println!(
+        "| {} | {:.1} | {:.1} | {max:.1} | {} | {speed} |",
+        frames.len(),
+        median(&mut frames),
+        percentile(&mut frames, 0.95),
+        latencies.iter().map(|l| format!("{l:.0}")).collect::<Vec<_>>().join(", ")
+    );
+    println!("notice: {notice}");
+    assert!(frames.len() > 20, "the page kept animating: {} frames", frames.len());
+    let worst = latencies.iter().copied().fold(0.0, f64::max);
+    assert!(worst < 100.0, "every click answered within 100 ms: {latencies:?}");
 }

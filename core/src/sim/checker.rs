@@ -150,6 +150,13 @@ pub struct LostWrite {
     /// Whether it was ever in a log. An acks=0 producer is never told: its record may never
     /// reach a leader (a crashed broker, a cut link, a refusal), and is lost all the same.
     pub landed: bool,
+    /// The record's fingerprint (to find it again in a replay).
+    #[serde(skip)]
+    pub fingerprint: u64,
+    /// Simulation events processed when the producer was told (acks=0: when it was sent).
+    pub acked_event: u64,
+    /// Simulation events processed when the loss was found.
+    pub found_event: u64,
 }
 
 /// What became of an acks=0 write, which its producer never hears about.
@@ -171,6 +178,8 @@ struct AckedWrite {
     idempotent: bool,
     key_print: Option<u64>,
     lost_live: bool,
+    acked_event: u64,
+    lost_at_end: bool,
 }
 
 /// Watches events and states; see the module doc.
@@ -320,12 +329,25 @@ impl Checker {
         self.verified.insert(verified_key, high_watermark);
     }
 
-    /// Sets the cause of the live losses listed from index `from` on that have none yet (an
-    /// unclean election names itself).
-    pub fn set_lost_cause(&mut self, from: usize, cause: Option<&str>) {
-        for lost in self.report.lost_writes.iter_mut().skip(from).filter(|lost| lost.cause.is_none()) {
-            lost.cause = cause.map(str::to_owned);
+    /// Stamps the live losses listed from index `from` on with the simulation's event count
+    /// and, where they have none yet (an unclean election names itself), `cause`.
+    pub fn stamp_losses(&mut self, from: usize, cause: Option<&str>, events: u64) {
+        for lost in self.report.lost_writes.iter_mut().skip(from) {
+            lost.found_event = events;
+            if lost.cause.is_none() {
+                lost.cause = cause.map(str::to_owned);
+            }
         }
+    }
+
+    /// After the end-of-run check: whether the acknowledged write of `print` at `tp` `offset`
+    /// survived (`None`: no such write was acknowledged).
+    #[must_use]
+    pub fn survived(&self, tp: &TopicPartition, offset: i64, print: u64) -> Option<bool> {
+        self.acked
+            .iter()
+            .find(|w| w.offset == offset && w.fingerprint == print && w.tp.as_ref() == Some(tp))
+            .map(|w| !w.lost_at_end)
     }
 
     /// A new leader's log is what the partition keeps: acknowledged writes it lacks (or holds a
@@ -355,7 +377,7 @@ impl Checker {
                 });
             if !present {
                 write.lost_live = true;
-                found.push((write.offset, write.acks));
+                found.push((write.offset, write.acks, write.fingerprint, write.acked_event));
             }
         }
         let unclean = self.unclean_epochs.get(&(tp.clone(), leader_epoch)).map(|leader| {
@@ -363,7 +385,7 @@ impl Checker {
                 "the unclean election of broker {leader} (epoch {leader_epoch}): it was not in the ISR and lacked them"
             )
         });
-        for (offset, acks) in found {
+        for (offset, acks, fingerprint, acked_event) in found {
             self.report.lost_live.add(acks);
             if self.report.lost_writes.len() < LOST_WRITES_LISTED_MAX {
                 self.report.lost_writes.push(LostWrite {
@@ -377,6 +399,9 @@ impl Checker {
                     time_ms,
                     cause: unclean.clone(),
                     landed: true,
+                    fingerprint,
+                    acked_event,
+                    found_event: 0,
                 });
             }
         }
@@ -398,6 +423,7 @@ impl Checker {
             }
             SendFate::NeverLanded(broker, cause) => {
                 write.lost_live = true;
+                let (fingerprint, acked_event) = (write.fingerprint, write.acked_event);
                 self.report.lost_live.add(Acks::None);
                 if self.report.lost_writes.len() < LOST_WRITES_LISTED_MAX {
                     self.report.lost_writes.push(LostWrite {
@@ -411,6 +437,9 @@ impl Checker {
                         time_ms,
                         cause: Some(cause),
                         landed: false,
+                        fingerprint,
+                        acked_event,
+                        found_event: 0,
                     });
                 }
             }
@@ -523,8 +552,8 @@ impl Checker {
         *self.sends.entry(fingerprint(key, value)).or_default() += 1;
     }
 
-    /// Observes a producer outcome.
-    pub fn on_produce(&mut self, outcome: &ProduceOutcome, min_insync_replicas: i32) {
+    /// Observes a producer outcome, told after `events` simulation events.
+    pub fn on_produce(&mut self, outcome: &ProduceOutcome, min_insync_replicas: i32, events: u64) {
         let Ok(offset) = outcome.result else { return };
         self.report.acknowledged.add(outcome.acks);
         self.acked.push(AckedWrite {
@@ -536,6 +565,8 @@ impl Checker {
             idempotent: outcome.idempotent,
             key_print: outcome.key.as_deref().map(|key| fingerprint(Some(key), None)),
             lost_live: false,
+            acked_event: events,
+            lost_at_end: false,
         });
     }
 
@@ -667,7 +698,7 @@ impl Checker {
             .filter(|(tp, _)| !tp.topic.starts_with("__"))
             .map(|(tp, records)| (tp.clone(), collections::counts(records.values().map(|(print, _)| *print))))
             .collect();
-        let acked = std::mem::take(&mut self.acked);
+        let mut acked = std::mem::take(&mut self.acked);
         // The same key and value may legitimately be written more than once (a user sending
         // it twice): only copies beyond the number of acknowledged sends are duplicates.
         let mut sent_prints: VecMap<TopicPartition, Vec<u64>> = VecMap::new();
@@ -710,8 +741,10 @@ impl Checker {
                 );
             }
         }
-        for write in &acked {
-            let Some(tp) = &write.tp else { continue };
+        for write in &mut acked {
+            write.lost_at_end = false;
+            let Some(tp) = write.tp.clone() else { continue };
+            let tp = &tp;
             let present = if write.offset >= 0 {
                 final_logs.get(tp).and_then(|records| records.get(&write.offset)).map(|p| p.0)
                     == Some(write.fingerprint)
@@ -728,6 +761,7 @@ impl Checker {
             if present || superseded {
                 continue;
             }
+            write.lost_at_end = true;
             self.report.lost.add(write.acks);
             if write.guaranteed_by_config && !self.exempt(tp, write.offset) {
                 self.violate(

@@ -303,6 +303,13 @@ impl Sim {
         self.checker.report()
     }
 
+    /// After [`Sim::finish`]: whether the acknowledged write of `print` at `tp` `offset`
+    /// survived (`None`: no such write was acknowledged in this run).
+    #[must_use]
+    pub fn write_survived(&self, tp: &TopicPartition, offset: i64, print: u64) -> Option<bool> {
+        self.checker.survived(tp, offset, print)
+    }
+
     /// The controller.
     #[must_use]
     pub fn controller(&self) -> &Controller {
@@ -522,7 +529,7 @@ impl Sim {
             let NodeId::Client(client) = node else {
                 continue;
             };
-            self.checker.on_produce(&outcome, min_insync_replicas);
+            self.checker.on_produce(&outcome, min_insync_replicas, self.events);
             self.record(TraceKind::Produced {
                 client,
                 send_id: outcome.send_id,
@@ -612,7 +619,7 @@ impl Sim {
         }
         if self.checker.report().lost_writes.len() > listed {
             let cause = self.last_fault.as_ref().map(|(_, text)| text.clone());
-            self.checker.set_lost_cause(listed, cause.as_deref());
+            self.checker.stamp_losses(listed, cause.as_deref(), self.events);
         }
         self.record_new_violations();
     }

@@ -262,7 +262,14 @@ impl Session {
 
     /// Advances virtual time by `duration_ms`, replaying recorded actions on the way.
     pub fn run_for(&mut self, duration_ms: u64) -> Result<()> {
+        self.run_for_bounded(duration_ms, u64::MAX).map(|_| ())
+    }
+
+    /// [`Session::run_for`], processing at most `events_max` events: `false` when it stopped
+    /// there, short of `duration_ms` (a frame's work stays bounded however busy the cluster).
+    pub fn run_for_bounded(&mut self, duration_ms: u64, events_max: u64) -> Result<bool> {
         let until_ms = self.sim.now_ms() + duration_ms;
+        let budget_end = self.sim.events().saturating_add(events_max);
         loop {
             self.apply_due()?;
             let due_ms = self
@@ -277,13 +284,17 @@ impl Session {
             if self.sim.next_event_ms().is_none_or(|next_ms| next_ms > until_ms) {
                 break;
             }
+            if self.sim.events() >= budget_end {
+                self.note_progress();
+                return Ok(false);
+            }
             if !self.sim.step() {
                 break;
             }
         }
         self.sim.run_until(until_ms);
         self.note_progress();
-        Ok(())
+        Ok(true)
     }
 
     /// Goes to the point where `event` events had been processed: back by replaying from the
@@ -313,5 +324,13 @@ impl Session {
     #[must_use]
     pub fn into_final_report(mut self, settle_ms: u64) -> CheckReport {
         self.sim.finish(settle_ms).report
+    }
+
+    /// Ends this run (heal, restart, settle for `settle_ms`) and returns the finished
+    /// simulation, to ask about single writes ([`Sim::write_survived`]).
+    #[must_use]
+    pub fn into_finished(mut self, settle_ms: u64) -> Sim {
+        self.sim.finish(settle_ms);
+        self.sim
     }
 }

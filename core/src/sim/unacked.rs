@@ -38,7 +38,9 @@ impl Sim {
             DropReason::Random => format!("never arrived: the network dropped it on the way to broker {broker}"),
             DropReason::NodeDown => format!("never arrived: broker {broker} was down"),
         };
+        let listed = self.checker.report().lost_writes.len();
         self.checker.on_send_fate(&tp, print, SendFate::NeverLanded(broker, cause), index, self.now_ms);
+        self.checker.stamp_losses(listed, None, self.events);
     }
 
     /// The log end of `tp` on broker `id` if it leads `tp` (where an acks=0 write would land).
@@ -68,6 +70,8 @@ impl Sim {
                 SendFate::NeverLanded(id, format!("broker {id} refused it ({error}); an acks=0 producer is never told"))
             }
         };
+        let listed = self.checker.report().lost_writes.len();
         self.checker.on_send_fate(&tp, print, fate, index, self.now_ms);
+        self.checker.stamp_losses(listed, None, self.events);
     }
 }

@@ -76,6 +76,11 @@ pub(super) fn jepsen(props: &Props) -> Html {
                                     }
                                     { " " }
                                     <button class="link" onclick={dispatch.reform(move |_| Action::SeekTime(at))}>{ format!("go to {}", seconds(at)) }</button>
+                                    if w.landed {
+                                        { " " }
+                                        <button class="link bisect" title="Replays the run, healing every fault at one event after another, to find the earliest event after which nothing could save this write"
+                                            onclick={ let w = w.clone(); dispatch.reform(move |_| Action::Bisect(w.clone())) }>{ "when was it sealed?" }</button>
+                                    }
                                 </li>
                             }
                         }) }
@@ -83,6 +88,17 @@ pub(super) fn jepsen(props: &Props) -> Html {
                 </div>
             } else {
                 <div class="flag good" id="no-loss" role="status">{ "✓ No acknowledged write lost so far" }</div>
+            }
+            if let Some(found) = state.no_return.clone() {
+                <div class="final" id="no-return" role="status">
+                    <p>
+                        <strong>{ format!("Point of no return for {}-{} offset {}: event {} at {}.", found.write.topic, found.write.partition, found.write.offset, found.event, seconds(found.time_ms)) }</strong>
+                        { " Healing every fault one event earlier keeps the write; from this event on nothing could save it. " }
+                        { format!("({} replays.) ", found.probes) }
+                        <button class="link" onclick={ let event = found.event; dispatch.reform(move |_| Action::Seek(event)) }>{ "go there" }</button>
+                    </p>
+                    <ul>{ for found.what.iter().take(6).map(|line| html! { <li>{ line }</li> }) }</ul>
+                </div>
             }
             if report.duplicates_live > 0 {
                 <div class="flag warn" id="duplicate-flag" role="status">
