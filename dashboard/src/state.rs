@@ -65,6 +65,32 @@ pub struct Line {
     pub text: String,
     /// Colour.
     pub tone: Tone,
+    /// How many like it were folded into this line (1: just itself).
+    pub repeats: u32,
+    /// Virtual time of the last of them.
+    pub last_ms: u64,
+}
+
+/// Lines looked back at when folding a repeat (a rejection and a client error alternate).
+const FOLD_WINDOW: usize = 4;
+
+/// What makes two lines "the same again": the text, with numbers ignored for client errors
+/// (record numbers and offsets differ from one rejected record to the next).
+fn fold_key(tone: Tone, text: &str) -> String {
+    if tone != Tone::Error {
+        return text.to_owned();
+    }
+    let mut key = String::with_capacity(text.len());
+    for c in text.chars() {
+        if c.is_ascii_digit() {
+            if !key.ends_with('#') {
+                key.push('#');
+            }
+        } else {
+            key.push(c);
+        }
+    }
+    key
 }
 
 /// What the components draw.
@@ -405,7 +431,23 @@ impl State {
                 let text = event.to_string();
                 // Drop the "#index t=..ms " prefix: the log shows time in its own column.
                 let text = text.split_once("ms ").map_or(text.clone(), |(_, rest)| rest.to_owned());
-                lines.push_back(Line { index: event.index, time_ms: event.time_ms, text, tone });
+                let key = fold_key(tone, &text);
+                let start = lines.len().saturating_sub(FOLD_WINDOW);
+                let same =
+                    lines.range_mut(start..).rev().find(|line| line.tone == tone && fold_key(tone, &line.text) == key);
+                if let Some(line) = same {
+                    line.repeats += 1;
+                    line.last_ms = event.time_ms;
+                    continue;
+                }
+                lines.push_back(Line {
+                    index: event.index,
+                    time_ms: event.time_ms,
+                    text,
+                    tone,
+                    repeats: 1,
+                    last_ms: event.time_ms,
+                });
                 if lines.len() > LINES_MAX {
                     lines.pop_front();
                 }
@@ -897,5 +939,21 @@ mod tests {
         let notice = state.notice.clone().expect("the learner is told");
         assert!(notice.starts_with("Slowed from") && notice.contains(&format!(" to {}×:", state.speed)), "{notice}");
         assert!(state.now_ms() > 3_000, "time still moves: {}", state.now_ms());
+    }
+
+    #[test]
+    fn repeated_rejections_fold_into_one_line_with_a_count() {
+        // Issue 17: the event log flooded with one line per rejected record.
+        let mut state = to_end(reduce(Rc::new(State::initial()), Action::LoadScenario("not-enough-replicas")));
+        let errors: Vec<&Line> = state.lines.iter().filter(|l| l.tone == Tone::Error).collect();
+        assert!(errors.iter().any(|l| l.repeats > 10), "{errors:?}");
+        assert!(errors.len() < 12, "folded: {} error lines", errors.len());
+        let folded: u32 = errors.iter().map(|l| l.repeats).sum();
+        assert!(folded > 50, "every rejection is still counted: {folded}");
+        // Different events are never folded: every leader change keeps its own line.
+        state = to_end(reduce(state, Action::LoadScenario("back-to-back-failover")));
+        let elections: Vec<&Line> = state.lines.iter().filter(|l| l.text.contains("elected leader")).collect();
+        assert_eq!(elections.len(), 4, "{elections:?}");
+        assert!(elections.iter().all(|l| l.repeats == 1), "{elections:?}");
     }
 }
