@@ -4,7 +4,7 @@
 
 use rill_core::error::Result;
 use rill_core::sim::session::{Action, Recording, Session};
-use rill_core::sim::spec::{AcksSpec, ClusterSpec, GroupMemberSpec, TopicSpec, WorkloadSpec};
+use rill_core::sim::spec::{AcksSpec, ClusterSpec, GroupMemberSpec, ProduceSpec, TopicSpec, WorkloadSpec};
 use rill_core::sim::Fault;
 
 /// Trace events a dashboard session keeps in memory (the event log keeps its own digest).
@@ -331,6 +331,104 @@ pub const SCENARIOS: &[Scenario] = &[
         spec: || four_brokers(2, false),
         script: || every_replica_stops(Fault::Kill),
         duration_ms: 20_000,
+    },
+    Scenario {
+        id: "compaction",
+        title: "Compaction keeps the last value of each key; a tombstone deletes one",
+        story: "cleanup.policy=compact, segment.bytes=1024: a producer writes 20 records/s over 16 keys (k0–k15). \
+                At 2 s one record is written for key customer-7 and at 3 s one for customer-42; at 12 s a \
+                tombstone for customer-42 (same key, no value). The cleaner runs every second \
+                (log.retention.check.interval.ms=1000); delete.retention.ms=5000.",
+        lesson: "Compaction never touches the active segment; older segments keep only the newest record per key, \
+                 at its original offset: customer-7 stays where it was written, with a gap of cleaned offsets after \
+                 it. The tombstone removes customer-42, and after delete.retention.ms the tombstone itself is \
+                 cleaned away: a consumer reading from the start sees customer-7, the latest value of k0–k15 and \
+                 nothing of customer-42.",
+        spec: || {
+            let mut spec = four_brokers(2, false);
+            let topic = &mut spec.topics[0];
+            for (key, value) in [
+                ("cleanup.policy", "compact"),
+                ("segment.bytes", "1024"),
+                ("min.cleanable.dirty.ratio", "0.01"),
+                ("delete.retention.ms", "5000"),
+            ] {
+                topic.configs.insert(key.to_owned(), value.to_owned());
+            }
+            spec.broker_configs.insert("log.retention.check.interval.ms".into(), "1000".into());
+            spec
+        },
+        script: || {
+            let customer = |key: &str, value: Option<&str>| {
+                Action::Produce(ProduceSpec {
+                    topic: "orders".to_owned(),
+                    key: Some(key.to_owned()),
+                    value: value.map(str::to_owned),
+                    acks: Some(AcksSpec::Number(-1)),
+                    partition: None,
+                })
+            };
+            vec![
+                (1_000, Action::StartProducer(workload(-1, 50, 800))),
+                (2_000, customer("customer-7", Some("address: 7 Elm St"))),
+                (3_000, customer("customer-42", Some("address: 1 Main St"))),
+                (12_000, customer("customer-42", None)),
+            ]
+        },
+        duration_ms: 40_000,
+    },
+    Scenario {
+        id: "retention",
+        title: "Retention deletes segments a stopped consumer had not read",
+        story: "cleanup.policy=delete, retention.ms=5000, segment.bytes=1024, checked every second. A producer writes \
+                20 records/s. Consumer 4000 of group billing reads from 1 s, auto-commits every 5 s and stops without \
+                leaving at 12 s; its last commit stays. A new member (4001) joins the group at 30 s.",
+        lesson: "Retention deletes whole segments by age, whether or not a consumer has read them. The new member \
+                 starts from the group's committed offset, which no longer exists: OFFSET_OUT_OF_RANGE, and \
+                 auto.offset.reset=earliest moves it to the log start offset — the records in between were never \
+                 read by the group.",
+        spec: || {
+            let mut spec = four_brokers(2, false);
+            let topic = &mut spec.topics[0];
+            for (key, value) in [("cleanup.policy", "delete"), ("retention.ms", "5000"), ("segment.bytes", "1024")] {
+                topic.configs.insert(key.to_owned(), value.to_owned());
+            }
+            spec.broker_configs.insert("log.retention.check.interval.ms".into(), "1000".into());
+            spec
+        },
+        script: || {
+            vec![
+                (500, Action::StartProducer(workload(-1, 50, 1_000))),
+                (1_000, member("billing", 10_000)),
+                (12_000, Action::RemoveMember { client: 4_000, graceful: false }),
+                (30_000, member("billing", 10_000)),
+            ]
+        },
+        duration_ms: 40_000,
+    },
+    Scenario {
+        id: "idempotent-retries",
+        title: "The idempotent producer's sequence numbers stop duplicates",
+        story: "The same lossy network as the duplicates scenario (20 % of messages dropped from 2 s to 15 s), but \
+                the producer has enable.idempotence=true (Kafka's default): each batch carries its producer id, \
+                epoch and a sequence number per partition.",
+        lesson: "A retried batch whose first copy was appended arrives with a sequence number the leader has \
+                 already seen: the leader answers with the original offset instead of appending it again. Retries \
+                 still happen (see the attempts), yet no record is committed twice.",
+        spec: || {
+            let mut spec = four_brokers(2, false);
+            spec.seed = 18;
+            spec.broker_configs.insert("replica.socket.timeout.ms".into(), "3000".into());
+            spec
+        },
+        script: || {
+            vec![
+                (1_000, Action::StartProducer(workload(-1, 20, 1_000))),
+                fault(2_000, Fault::SetDropRate(200_000)),
+                fault(15_000, Fault::SetDropRate(0)),
+            ]
+        },
+        duration_ms: 60_000,
     },
 ];
 

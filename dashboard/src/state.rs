@@ -75,9 +75,10 @@ pub struct Line {
 const FOLD_WINDOW: usize = 4;
 
 /// What makes two lines "the same again": the text, with numbers ignored for client errors
-/// (record numbers and offsets differ from one rejected record to the next).
+/// (record numbers and offsets differ from one rejected record to the next) and for the
+/// cleaner's passes (every second on every replica).
 fn fold_key(tone: Tone, text: &str) -> String {
-    if tone != Tone::Error {
+    if tone != Tone::Error && !text.contains(" cleaned ") {
         return text.to_owned();
     }
     let mut key = String::with_capacity(text.len());
@@ -345,7 +346,8 @@ fn digest(kind: &TraceKind) -> Option<Tone> {
             Event::BrokerRegistered { .. }
             | Event::BrokerFenced { .. }
             | Event::BrokerUnfenced { .. }
-            | Event::BecameFollower { .. } => Some(Tone::Info),
+            | Event::BecameFollower { .. }
+            | Event::LogCleaned { .. } => Some(Tone::Info),
             _ => None,
         },
         _ => None,
@@ -740,6 +742,7 @@ mod tests {
                 "acks1-leader-crash" => assert!(live.lost_live.acks_1 >= 15, "{live:?}"),
                 "unclean-election" => assert!(report.unclean_elections == 1 && report.lost.acks_all > 0, "{report:?}"),
                 "retries-duplicate" => assert!(live.duplicates_live > 0 && report.duplicates > 0, "{report:?}"),
+                "idempotent-retries" => assert!(live.duplicates_live == 0 && report.duplicates == 0, "{report:?}"),
                 "power-loss" => assert!(report.lost.acks_all > 0 && live.lost_live.acks_all > 0, "{report:?}"),
                 "acks-all-keeps-data" | "slow-follower" | "isolated-leader" | "process-crash" => {
                     assert_eq!(report.lost.total(), 0, "{}: {report:?}", scenario.id);
@@ -955,5 +958,76 @@ mod tests {
         let elections: Vec<&Line> = state.lines.iter().filter(|l| l.text.contains("elected leader")).collect();
         assert_eq!(elections.len(), 4, "{elections:?}");
         assert!(elections.iter().all(|l| l.repeats == 1), "{elections:?}");
+    }
+
+    /// Every record (key, value) in the current leader's log of `orders-0`.
+    fn leader_records(session: &Session) -> Vec<(i64, Option<String>, Option<String>)> {
+        use rill_core::log::ReadLimit;
+        let tp = rill_core::sim::Sim::tp("orders", 0);
+        let snapshot = session.sim().snapshot_with(0);
+        let leader = snapshot.partitions.iter().find(|p| p.topic == "orders").and_then(|p| p.leader).expect("a leader");
+        let log = session.sim().broker(leader).and_then(|b| b.log(&tp)).expect("the leader's log");
+        let text = |bytes: &Option<Vec<u8>>| bytes.as_ref().map(|b| String::from_utf8_lossy(b).into_owned());
+        let mut records = Vec::new();
+        let mut offset = log.log_start_offset();
+        while offset < log.log_end_offset() {
+            let read = log.read(offset, usize::MAX, ReadLimit::LogEnd).unwrap();
+            for batch in &read.batches {
+                for record in batch.records() {
+                    let record = record.unwrap();
+                    records.push((
+                        record.offset,
+                        text(&record.record.key.as_deref().map(<[u8]>::to_vec)),
+                        text(&record.record.value.as_deref().map(<[u8]>::to_vec)),
+                    ));
+                }
+                offset = batch.next_offset();
+            }
+        }
+        records
+    }
+
+    #[test]
+    fn the_compaction_retention_and_idempotence_scenarios_show_their_lessons() {
+        let replay = |id: &str| Session::replay(scenarios::find(id).unwrap().recording().unwrap()).unwrap();
+        // Compaction: gaps in offsets, customer-42 and its tombstone gone, every k0..k15 kept.
+        let session = replay("compaction");
+        let records = leader_records(&session);
+        let written = session.sim().report().acknowledged.acks_all;
+        assert!((records.len() as u64) < written / 2, "compacted: {} of {written} records", records.len());
+        let kept =
+            records.iter().position(|(_, key, _)| key.as_deref() == Some("customer-7")).expect("customer-7 kept");
+        assert!(records[kept + 1].0 > records[kept].0 + 100, "a gap of cleaned offsets after it: {records:?}");
+        assert!(records.iter().all(|(_, key, _)| key.as_deref() != Some("customer-42")), "{records:?}");
+        for key in 0..16 {
+            let key = format!("k{key}");
+            assert!(records.iter().any(|(_, k, v)| k.as_deref() == Some(&key) && v.is_some()), "{key} kept");
+        }
+        // Retention: the log start moved past the group's commit; the new member was reset.
+        let session = replay("retention");
+        let records = leader_records(&session);
+        assert!(records.first().is_some_and(|first| first.0 > 200), "old segments deleted: {:?}", records.first());
+        let resets: Vec<_> = session
+            .sim()
+            .trace()
+            .iter()
+            .filter_map(|event| match &event.kind {
+                TraceKind::ConsumerReset { client: 4_001, from_offset, to_offset, .. } if *from_offset >= 0 => {
+                    Some((*from_offset, *to_offset))
+                }
+                _ => None,
+            })
+            .collect();
+        assert!(resets.iter().any(|(from, to)| to > from), "the new member skipped deleted records: {resets:?}");
+        // Idempotence: retries happened, no record is in the log twice.
+        let session = replay("idempotent-retries");
+        let retried = session
+            .sim()
+            .trace()
+            .iter()
+            .filter(|event| matches!(event.kind, TraceKind::Produced { result: Ok(_), attempts: 2.., .. }))
+            .count();
+        assert!(retried > 0, "some batches were retried");
+        assert_eq!(session.sim().report().duplicates_live, 0);
     }
 }

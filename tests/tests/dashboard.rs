@@ -500,3 +500,40 @@ fn the_page_answers_a_click_within_100_ms_at_20x_while_the_controller_crashes_un
     let worst = latencies.iter().copied().fold(0.0, f64::max);
     assert!(worst < 100.0, "every click answered within 100 ms: {latencies:?}");
 }
+
+#[test]
+fn compaction_retention_and_idempotence_scenarios_show_their_lessons() {
+    // Issue 17: guided scenarios for what the product now covers, each asserting its lesson.
+    let (_server, browser) = open("#scenario=compaction");
+    to_end(&browser);
+    let log = text(&browser, "#event-log");
+    assert!(log.contains("record(s) compacted away"), "the cleaner ran: {log}");
+    assert_eq!(number(&browser, "#violation-count"), 0, "compaction and the tombstone lose nothing acknowledged");
+    assert_eq!(number(&browser, "#lost-count"), 0);
+
+    browser.click("#scenario-retention");
+    browser.wait_until(
+        "return document.querySelector('#scenario-current')?.textContent.includes('Retention') || null;",
+        LOAD,
+    );
+    to_end(&browser);
+    let log = text(&browser, "#event-log");
+    assert!(log.contains("old segment(s) deleted"), "{log}");
+    assert!(log.contains("consumer 4001: position") && log.contains("is out of range, reset to"), "{log}");
+    assert_eq!(number(&browser, "#violation-count"), 0, "retention deletes on purpose");
+
+    browser.click("#scenario-idempotent-retries");
+    browser.wait_until(
+        "return document.querySelector('#scenario-current')?.textContent.includes('sequence numbers') || null;",
+        LOAD,
+    );
+    to_end(&browser);
+    assert_eq!(number(&browser, "#duplicate-count"), 0, "the idempotent producer wrote no duplicate");
+    browser.click("#scenario-retries-duplicate");
+    browser.wait_until(
+        "return document.querySelector('#scenario-current')?.textContent.includes('without idempotence') || null;",
+        LOAD,
+    );
+    to_end(&browser);
+    assert!(number(&browser, "#duplicate-count") > 0, "without idempotence the same faults write duplicates");
+}

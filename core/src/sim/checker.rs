@@ -180,6 +180,9 @@ struct AckedWrite {
     lost_live: bool,
     acked_event: u64,
     lost_at_end: bool,
+    /// A record with a key and no value: on a compacted topic it deletes its key, and is
+    /// itself removed after `delete.retention.ms`.
+    tombstone: bool,
 }
 
 /// Watches events and states; see the module doc.
@@ -192,6 +195,9 @@ pub struct Checker {
     leader_epoch_of: VecMap<(TopicPartition, BrokerId), i32>,
     high_watermarks: VecMap<(TopicPartition, BrokerId, i32), i64>,
     unclean: VecSet<TopicPartition>,
+    /// The highest log start offset a cleaning pass (retention, or compaction emptying whole
+    /// segments) moved each partition to: records below it were deleted on purpose.
+    cleaned_below: VecMap<TopicPartition, i64>,
     /// Leaders elected uncleanly: (partition, epoch) → leader.
     unclean_epochs: VecMap<(TopicPartition, i32), BrokerId>,
     crash_losses: VecMap<TopicPartition, Vec<(i64, i64)>>,
@@ -284,6 +290,10 @@ impl Checker {
                 if let Some(verified) = self.verified.get_mut(&(tp.clone(), *broker)) {
                     *verified = (*verified).min(*to_offset);
                 }
+            }
+            Event::LogCleaned { tp, log_start_offset, .. } => {
+                let below = self.cleaned_below.entry(tp.clone()).or_insert(0);
+                *below = (*below).max(*log_start_offset);
             }
             Event::LostUnflushed { broker, tp, from_offset, to_offset } => {
                 self.crash_losses.entry(tp.clone()).or_default().push((*to_offset, *from_offset));
@@ -567,6 +577,7 @@ impl Checker {
             lost_live: false,
             acked_event: events,
             lost_at_end: false,
+            tombstone: outcome.key.is_some() && outcome.value.is_none(),
         });
     }
 
@@ -741,6 +752,11 @@ impl Checker {
                 );
             }
         }
+        let tombstones: Vec<(TopicPartition, Option<u64>, i64)> = acked
+            .iter()
+            .filter(|w| w.tombstone && w.offset >= 0)
+            .filter_map(|w| Some((w.tp.clone()?, w.key_print, w.offset)))
+            .collect();
         for write in &mut acked {
             write.lost_at_end = false;
             let Some(tp) = write.tp.clone() else { continue };
@@ -752,13 +768,21 @@ impl Checker {
                 count_of(&seen, tp, write.fingerprint).is_some()
             };
             // Compaction keeps the latest record per key: a write superseded by a later write
-            // of its key is accounted for.
-            let superseded = self.compacted.contains(tp.topic.as_ref())
-                && write.key_print.is_some()
-                && final_logs.get(tp).is_some_and(|records| {
-                    records.range(write.offset.max(0) + 1..).any(|(_, (_, key))| *key == write.key_print)
-                });
-            if present || superseded {
+            // of its key is accounted for; so is one deleted by a later acknowledged tombstone,
+            // and a tombstone itself (the cleaner drops it after delete.retention.ms).
+            let compacted = self.compacted.contains(tp.topic.as_ref()) && write.key_print.is_some();
+            let superseded = compacted
+                && (write.tombstone
+                    || tombstones
+                        .iter()
+                        .any(|(t, key, offset)| t == tp && *key == write.key_print && *offset > write.offset.max(0))
+                    || final_logs.get(tp).is_some_and(|records| {
+                        records.range(write.offset.max(0) + 1..).any(|(_, (_, key))| *key == write.key_print)
+                    }));
+            // Retention deletes whole segments by age (cleanup.policy=delete): on purpose.
+            let retained_away =
+                write.offset >= 0 && self.cleaned_below.get(tp).is_some_and(|below| write.offset < *below);
+            if present || superseded || retained_away {
                 continue;
             }
             write.lost_at_end = true;
