@@ -82,6 +82,16 @@ impl Controller {
         self.events.pop_front()
     }
 
+    /// When the controller fences an unfenced broker that sends no heartbeat before then
+    /// (`broker.session.timeout.ms` after its last one); `None` when fenced or unknown.
+    #[must_use]
+    pub fn session_deadline_ms(&self, broker: BrokerId) -> Option<u64> {
+        let session_ms = u64::try_from(self.config.broker_session_timeout_ms).unwrap_or(u64::MAX);
+        let unfenced = self.image.brokers.get(&broker).is_some_and(|b| !b.fenced);
+        let registration = self.registrations.get(&broker).filter(|_| unfenced)?;
+        Some(registration.last_heartbeat_ms.saturating_add(session_ms))
+    }
+
     /// When to call [`Controller::handle_timeout`] next.
     #[must_use]
     pub fn poll_timeout(&self) -> Option<u64> {

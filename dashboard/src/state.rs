@@ -1030,4 +1030,35 @@ mod tests {
         assert!(retried > 0, "some batches were retried");
         assert_eq!(session.sim().report().duplicates_live, 0);
     }
+
+    #[test]
+    fn clients_and_timers_explain_every_stall() {
+        // Issue 17: the countdowns behind each stall (request.timeout.ms, broker session,
+        // replica.lag.time.max.ms) are in the snapshot the page draws.
+        let mut state = reduce(Rc::new(State::initial()), Action::LoadScenario("acks-all-keeps-data"));
+        state = reduce(state, Action::SeekTime(6_000));
+        let snapshot = &state.view.snapshot;
+        let producer = snapshot.producers.iter().find(|p| p.acks == -1).expect("the acks=all producer");
+        assert!(producer.in_flight > 0, "writes wait for the cut-off followers: {producer:?}");
+        let deadline = producer.request_deadline_ms.expect("a request in flight");
+        assert!(deadline > snapshot.now_ms && deadline <= snapshot.now_ms + 30_000, "{producer:?}");
+        // Broker 1 was killed at 4 s: the controller fences it when its session runs out.
+        let broker_1 = snapshot.brokers.iter().find(|b| b.id == 1).unwrap();
+        let fence_at = broker_1.session_deadline_ms.expect("not fenced yet");
+        assert!(fence_at > snapshot.now_ms && fence_at <= 4_000 + 9_000, "{fence_at}");
+        // Later the producer's count shows the retries that got through.
+        state = to_end(state);
+        let producer = state.view.snapshot.producers.iter().find(|p| p.acks == -1).unwrap();
+        assert!(producer.retried > 0 && producer.acknowledged == 150 && producer.failed == 0, "{producer:?}");
+
+        // A follower cut off from its leader: how long it has been behind, before the ISR drops it.
+        let mut state = reduce(state, Action::LoadScenario("slow-follower"));
+        state = reduce(state, Action::SeekTime(20_000));
+        let leader = state.view.snapshot.brokers.iter().find(|b| b.id == 1).unwrap();
+        let view = &leader.replicas.iter().find(|r| r.view.tp.topic.as_ref() == "orders").unwrap().view;
+        let follower = view.followers.iter().find(|f| f.broker == 3).expect("broker 3 follows");
+        let lag_ms = state.now_ms() - follower.last_caught_up_ms;
+        assert!((15_000..=18_500).contains(&lag_ms), "behind since the cut at 2 s: {lag_ms}");
+        assert!(state.view.snapshot.partitions[0].isr.contains(&3), "still in the ISR until 30 s");
+    }
 }

@@ -537,3 +537,25 @@ fn compaction_retention_and_idempotence_scenarios_show_their_lessons() {
     to_end(&browser);
     assert!(number(&browser, "#duplicate-count") > 0, "without idempotence the same faults write duplicates");
 }
+
+#[test]
+fn producers_and_timers_show_why_nothing_happens() {
+    // Issue 17: clients and timers drawn, so every stall explains itself.
+    let (_server, browser) = open("#scenario=acks-all-keeps-data");
+    let now = play_until(&browser, "2", 5.0);
+    assert!(now < 12.0, "{now}");
+    let producers = text(&browser, ".producers");
+    assert!(producers.contains("(acks=all)") && producers.contains("in flight"), "{producers}");
+    assert!(producers.contains("oldest request times out in"), "writes wait for the cut-off followers: {producers}");
+    let session = text(&browser, "#session-1");
+    assert!(session.contains("fenced in") && session.contains("broker.session.timeout.ms"), "{session}");
+
+    browser.click("#scenario-slow-follower");
+    browser.wait_until(
+        "return document.querySelector('#scenario-current')?.textContent.includes('slow follower') || null;",
+        LOAD,
+    );
+    play_until(&browser, "10", 20.0);
+    let partition = text(&browser, "#partition-orders-0");
+    assert!(partition.contains("behind for") && partition.contains("leaves the ISR after 30.0 s"), "{partition}");
+}

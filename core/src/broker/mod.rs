@@ -198,6 +198,21 @@ pub struct ReplicaView {
     pub flushed_offset: i64,
     /// Leader epoch cache entries.
     pub epochs: Vec<(i32, i64)>,
+    /// On a leader: each follower's progress as the leader sees it (what
+    /// `replica.lag.time.max.ms` is measured against).
+    pub followers: Vec<FollowerView>,
+}
+
+/// A follower as its leader sees it.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct FollowerView {
+    /// The follower.
+    pub broker: BrokerId,
+    /// Its log end offset at its last fetch (-1 before its first).
+    pub log_end_offset: i64,
+    /// The last time it had fetched up to the leader's log end (virtual ms).
+    pub last_caught_up_ms: u64,
 }
 
 /// One broker.

@@ -35,6 +35,18 @@ impl<S: Storage> Replica<S> {
             high_watermark: self.log.high_watermark(),
             flushed_offset: self.log.storage().flushed_offset(),
             epochs: self.epochs.entries().to_vec(),
+            followers: match &self.role {
+                Role::Leader(leader) => leader
+                    .followers
+                    .iter()
+                    .map(|(broker, progress)| FollowerView {
+                        broker: *broker,
+                        log_end_offset: progress.log_end_offset,
+                        last_caught_up_ms: progress.last_caught_up_ms,
+                    })
+                    .collect(),
+                Role::Follower(_) => Vec::new(),
+            },
         }
     }
 

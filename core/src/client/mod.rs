@@ -269,6 +269,14 @@ impl Producer {
         self.queue.len() + self.in_flight.len()
     }
 
+    /// Records queued (not sent yet), records in flight, and when the oldest request in
+    /// flight was sent (it fails or is retried `request.timeout.ms` after that).
+    #[must_use]
+    pub fn backlog(&self) -> (usize, usize, Option<u64>) {
+        let oldest = self.in_flight.values().map(|in_flight| in_flight.sent_ms).min();
+        (self.queue.len(), self.in_flight.len(), oldest)
+    }
+
     /// Queues a record; returns its send id, or `None` when the queue is full.
     pub fn send(&mut self, now_ms: u64, topic: &str, partition: Option<i32>, record: Record) -> Option<u64> {
         if self.pending() >= PRODUCER_QUEUE_MAX {

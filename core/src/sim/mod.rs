@@ -57,7 +57,7 @@ use crate::topic::NewTopic;
 use checker::{CheckReport, Checker};
 use spec::{
     BrokerSnapshot, ClusterSpec, GroupSnapshot, MemberSnapshot, OffsetSnapshot, PartitionSnapshot, ProduceSpec,
-    RecordSnapshot, ReplicaSnapshot, Snapshot, WorkloadSpec, SNAPSHOT_RECORDS_MAX,
+    ProducerSnapshot, RecordSnapshot, ReplicaSnapshot, Snapshot, WorkloadSpec, SNAPSHOT_RECORDS_MAX,
 };
 use trace::{fingerprint, DropReason, StableHasher, TraceEvent, TraceKind};
 
@@ -114,6 +114,8 @@ struct ProducerSlot {
     producer: Producer,
     spec: ProducerSpec,
     sent: u64,
+    /// Outcomes so far: acknowledged, failed, acknowledged after a retry.
+    outcomes: (u64, u64, u64),
 }
 
 /// Summary of a finished run.
@@ -529,6 +531,16 @@ impl Sim {
             let NodeId::Client(client) = node else {
                 continue;
             };
+            if let Some(slot) = self.producers.get_mut(&client) {
+                let (acked, failed, retried) = &mut slot.outcomes;
+                match outcome.result {
+                    Ok(_) => {
+                        *acked += 1;
+                        *retried += u64::from(outcome.attempts > 1);
+                    }
+                    Err(_) => *failed += 1,
+                }
+            }
             self.checker.on_produce(&outcome, min_insync_replicas, self.events);
             self.record(TraceKind::Produced {
                 client,

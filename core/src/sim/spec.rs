@@ -427,6 +427,32 @@ pub struct ReplicaSnapshot {
     pub records: Vec<RecordSnapshot>,
 }
 
+/// A producer in a [`Snapshot`]: what it sent and what became of it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ProducerSnapshot {
+    /// Client number.
+    pub client: u32,
+    /// Topic it writes to (the last one, for one-off records).
+    pub topic: String,
+    /// Its acks (wire value: -1 = all).
+    pub acks: i16,
+    /// Records handed to it.
+    pub sent: u64,
+    /// Records acknowledged (acks=0: sent).
+    pub acknowledged: u64,
+    /// Records that failed for good.
+    pub failed: u64,
+    /// Acknowledged after more than one attempt.
+    pub retried: u64,
+    /// Waiting to be sent (metadata, backoff, `max.in.flight`).
+    pub queued: u64,
+    /// Sent, not answered yet.
+    pub in_flight: u64,
+    /// When the oldest request in flight times out (`request.timeout.ms` after it was sent).
+    pub request_deadline_ms: Option<u64>,
+}
+
 /// One broker in a [`Snapshot`].
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "camelCase")]
@@ -439,6 +465,9 @@ pub struct BrokerSnapshot {
     pub fenced: bool,
     /// Hosts the controller.
     pub controller: bool,
+    /// When the controller fences it unless a heartbeat arrives (`broker.session.timeout.ms`
+    /// after the last one); `None` while fenced.
+    pub session_deadline_ms: Option<u64>,
     /// Its replicas (empty while down).
     pub replicas: Vec<ReplicaSnapshot>,
 }
@@ -521,6 +550,8 @@ pub struct Snapshot {
     pub partitions: Vec<PartitionSnapshot>,
     /// Cut links as (from, to) broker pairs.
     pub cut_links: Vec<(BrokerId, BrokerId)>,
+    /// Producers (workloads and the one that sends single records).
+    pub producers: Vec<ProducerSnapshot>,
     /// Consumer groups, from their coordinators.
     pub groups: Vec<GroupSnapshot>,
     /// What the checkers found.

@@ -52,6 +52,7 @@ impl Sim {
                 status: slot.status,
                 fenced: image.brokers.get(id).is_none_or(|broker| broker.fenced),
                 controller: *id == self.config.controller_host,
+                session_deadline_ms: self.controller.session_deadline_ms(*id),
                 replicas: slot
                     .node
                     .as_ref()
@@ -100,7 +101,30 @@ impl Sim {
         collections::sort(&mut cut_links);
         cut_links.dedup();
         let groups = self.group_snapshots();
+        let producers = self
+            .producers
+            .iter()
+            .map(|(client, slot)| {
+                let (queued, in_flight, oldest_ms) = slot.producer.backlog();
+                let (acknowledged, failed, retried) = slot.outcomes;
+                let (queued, in_flight) = (queued as u64, in_flight as u64);
+                let config = slot.producer.config();
+                ProducerSnapshot {
+                    client: *client,
+                    topic: slot.spec.topic.clone(),
+                    acks: config.acks.wire(),
+                    sent: slot.sent.max(acknowledged + failed + queued + in_flight),
+                    acknowledged,
+                    failed,
+                    retried,
+                    queued,
+                    in_flight,
+                    request_deadline_ms: oldest_ms.map(|sent_ms| sent_ms.saturating_add(config.request_timeout_ms)),
+                }
+            })
+            .collect();
         Snapshot {
+            producers,
             groups,
             now_ms: self.now_ms,
             events: self.events,

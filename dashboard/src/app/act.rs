@@ -47,6 +47,7 @@ pub(super) fn act(props: &Props) -> Html {
             }))
         })
     };
+    let now_ms = state.now_ms();
     let brokers: Vec<i32> = state.view.snapshot.brokers.iter().map(|b| b.id).collect();
     let broker_options = |selected: &str| {
         brokers
@@ -81,12 +82,23 @@ pub(super) fn act(props: &Props) -> Html {
                 <label>{ "records/s " }<input id="rate" class="short" type="text" inputmode="numeric" value={(*rate).clone()} onchange={set_from(&rate)} /></label>
                 <button id="start-producer" onclick={start}>{ "Start producer" }</button>
             </div>
-            if !state.view.workloads.is_empty() {
-                <ul class="workloads">
-                    { for state.view.workloads.iter().filter(|w| w.3 > 0).map(|(client, topic, sent, _)| {
-                        let client = *client;
-                        html! { <li>{ format!("producer {client} → {topic}: {sent} sent ") }
-                            <button onclick={dispatch.reform(move |_| Action::Do(SimAction::StopProducer(client)))}>{ "Stop" }</button></li> }
+            if !state.view.snapshot.producers.is_empty() {
+                <ul class="producers">
+                    { for state.view.snapshot.producers.iter().map(|p| {
+                        let client = p.client;
+                        let running = state.view.workloads.iter().any(|w| w.0 == client && w.3 > 0);
+                        let acks = if p.acks == -1 { "all".to_owned() } else { p.acks.to_string() };
+                        let deadline = p.request_deadline_ms.map(|at| {
+                            format!(" · oldest request times out in {} (request.timeout.ms)", seconds(at.saturating_sub(now_ms)))
+                        });
+                        html! { <li class="producer" id={format!("producer-{client}")}>
+                            <strong>{ format!("producer {client} → {} (acks={acks})", p.topic) }</strong>
+                            <span class="counts">{ format!(": {} sent · {} acknowledged · {} failed · {} retried · {} in flight · {} queued{}",
+                                p.sent, p.acknowledged, p.failed, p.retried, p.in_flight, p.queued, deadline.unwrap_or_default()) }</span>
+                            if running {
+                                { " " }<button onclick={dispatch.reform(move |_| Action::Do(SimAction::StopProducer(client)))}>{ "Stop" }</button>
+                            }
+                        </li> }
                     }) }
                 </ul>
             }

@@ -105,6 +105,10 @@ pub(super) fn cluster(props: &Props) -> Html {
                     if broker.controller { <span class="tag">{ "controller" }</span> }
                 </div>
                 <div class="card-line">{ format!("leads {leads} partition(s)") }</div>
+                if let Some(at) = broker.session_deadline_ms.filter(|_| broker.status != BrokerStatus::Up || isolated) {
+                    <div class="card-line timer" id={format!("session-{id}")}>
+                        { format!("no heartbeats: fenced in {} (broker.session.timeout.ms)", seconds(at.saturating_sub(snapshot.now_ms))) }</div>
+                }
                 <div class="card-actions">
                     if let Some(kill) = kill { { button(kill, "kill") } }
                     { button(toggle, "crash") }
@@ -151,6 +155,7 @@ pub(super) fn cell_class(epoch: i32, committed: bool, unflushed: bool) -> &'stat
 
 pub(super) fn replica_row(
     replica: Option<&ReplicaSnapshot>,
+    timer: Option<String>,
     status: Option<BrokerStatus>,
     broker: i32,
     start: i64,
@@ -173,6 +178,7 @@ pub(super) fn replica_row(
                 if !in_isr { <span class="tag out">{ "out of ISR" }</span> }
             </span>
             <span class="replica-note">{ note }</span>
+            if let Some(timer) = timer { <span class="replica-note timer">{ timer }</span> }
         </span>
     };
     let Some(replica) = replica else {
@@ -198,6 +204,14 @@ pub(super) fn replica_row(
 #[function_component(Partitions)]
 pub(super) fn partitions(props: &StateProps) -> Html {
     let snapshot = &props.state.view.snapshot;
+    let lag_max_ms: u64 = props
+        .state
+        .view
+        .spec
+        .broker_configs
+        .get("replica.lag.time.max.ms")
+        .and_then(|ms| ms.parse().ok())
+        .unwrap_or(30_000);
     let blocks = snapshot.partitions.iter().filter(|p| !p.topic.starts_with("__")).map(|partition| {
         let replica_of = |broker: i32| {
             snapshot.brokers.iter().find(|b| b.id == broker).and_then(|b| {
@@ -205,6 +219,24 @@ pub(super) fn partitions(props: &StateProps) -> Html {
             })
         };
         let status_of = |broker: i32| snapshot.brokers.iter().find(|b| b.id == broker).map(|b| b.status);
+        // What the leader measures each follower by: how long since it last caught up
+        // (replica.lag.time.max.ms), and how far behind it is.
+        let leader_view = partition.leader.and_then(replica_of).filter(|r| r.view.is_leader);
+        let timer_of = |broker: i32| {
+            let leader = leader_view?;
+            let follower = leader.view.followers.iter().find(|f| f.broker == broker)?;
+            let behind = (leader.view.log_end_offset - follower.log_end_offset.max(0)).max(0);
+            let lag_ms = snapshot.now_ms.saturating_sub(follower.last_caught_up_ms);
+            if partition.isr.contains(&broker) {
+                (lag_ms >= 1_000).then(|| format!(
+                    "behind for {}: leaves the ISR after {} (replica.lag.time.max.ms)",
+                    seconds(lag_ms),
+                    seconds(lag_max_ms)
+                ))
+            } else {
+                Some(format!("{behind} offset(s) behind the leader: rejoins the ISR once caught up"))
+            }
+        };
         let end = partition.replicas.iter().filter_map(|b| replica_of(*b)).map(|r| r.view.log_end_offset).max().unwrap_or(0);
         let start = (end - CELLS).max(0);
         let class = classes!(
@@ -224,7 +256,7 @@ pub(super) fn partitions(props: &StateProps) -> Html {
                     if partition.offline { <span class="tag bad">{ "offline" }</span> }
                     else if partition.under_replicated { <span class="tag warn">{ "under-replicated" }</span> }
                 </div>
-                { for partition.replicas.iter().map(|b| replica_row(replica_of(*b), status_of(*b), *b, start, partition.leader == Some(*b), partition.isr.contains(b))) }
+                { for partition.replicas.iter().map(|b| replica_row(replica_of(*b), timer_of(*b), status_of(*b), *b, start, partition.leader == Some(*b), partition.isr.contains(b))) }
             </li>
         }
     });
