@@ -80,6 +80,8 @@ export interface ReplicaSnapshot {
   highWatermark: number;
   flushedOffset: number;
   epochs: [number, number][];
+  /** On a leader: each follower's log end at its last fetch and when it last caught up. */
+  followers: { broker: number; logEndOffset: number; lastCaughtUpMs: number }[];
   records: { offset: number; leaderEpoch: number; key: string | null; value: string | null }[];
 }
 
@@ -88,7 +90,24 @@ export interface BrokerSnapshot {
   status: "Up" | "Paused" | "Down";
   fenced: boolean;
   controller: boolean;
+  /** When the controller fences it unless a heartbeat arrives; null while fenced. */
+  sessionDeadlineMs: number | null;
   replicas: ReplicaSnapshot[];
+}
+
+/** A producer: what it sent and what became of it. */
+export interface ProducerSnapshot {
+  client: number;
+  topic: string;
+  acks: number;
+  sent: number;
+  acknowledged: number;
+  failed: number;
+  retried: number;
+  queued: number;
+  inFlight: number;
+  /** When the oldest request in flight times out (request.timeout.ms after it was sent). */
+  requestDeadlineMs: number | null;
 }
 
 export interface PartitionSnapshot {
@@ -115,6 +134,7 @@ export interface CheckReport {
   lost_writes: {
     topic: string; partition: number; offset: number; acks: number; leader: number; leaderEpoch: number;
     eventIndex: number; timeMs: number; cause: string | null; landed: boolean;
+    ackedEvent: number; foundEvent: number;
   }[];
 }
 
@@ -146,6 +166,7 @@ export interface Snapshot {
   brokers: BrokerSnapshot[];
   partitions: PartitionSnapshot[];
   cutLinks: [number, number][];
+  producers: ProducerSnapshot[];
   groups: GroupSnapshot[];
   report: CheckReport;
 }
