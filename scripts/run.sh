@@ -88,9 +88,9 @@ grep -q 'rill_dashboard' <<<"$page" || fail "/ is not the dashboard page (no ril
 curl -fsS -o /dev/null "http://127.0.0.1:$http_port/pkg/rill_dashboard_bg.wasm" || fail "the dashboard's wasm is not served"
 say "dashboard" "http://127.0.0.1:$http_port/ and its wasm are served"
 metrics="$(curl -fsS "http://127.0.0.1:$http_port/metrics")" || fail "/metrics did not answer"
-bytes_in="$(awk '$1 == "rill_bytes_in_total" { print $2 }' <<<"$metrics")"
-[ "${bytes_in:-0}" -gt 0 ] || fail "/metrics does not count the produced record (rill_bytes_in_total '${bytes_in:-absent}')"
-say "metrics" "/metrics answers; rill_bytes_in_total $bytes_in"
+bytes_in="$(awk '$1 == "kafka_server_brokertopicmetrics_bytesin_total" { print $2 }' <<<"$metrics")"
+[ "${bytes_in:-0}" -gt 0 ] || fail "/metrics does not count the produced record (kafka_server_brokertopicmetrics_bytesin_total '${bytes_in:-absent}')"
+say "metrics" "/metrics answers; kafka_server_brokertopicmetrics_bytesin_total $bytes_in"
 
 kill -TERM "$pid"
 status=0

@@ -1,10 +1,14 @@
 //! Prometheus metrics: counters and gauges the broker updates, request-latency histograms per
-//! API, and the text exposition format served on `/metrics`.
+//! API, and the text exposition format served on `/metrics`. Metrics Kafka has carry Kafka's
+//! names (`rill_core::metrics`, the JMX exporter's spelling, shared with the dashboard); the
+//! `rill_` ones are Rill's own.
 
 use std::collections::BTreeMap;
 use std::fmt::Write;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Mutex;
+
+use rill_core::metrics::{self, Metric};
 
 /// Upper bounds (seconds) of the request-latency histogram buckets.
 const BUCKETS_S: [f64; 12] = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0];
@@ -65,26 +69,23 @@ impl Metrics {
     #[must_use]
     pub fn render(&self) -> String {
         let mut out = String::new();
+        let kafka = |metric: Metric| (metric.name, metric.help);
         let counters = [
-            ("rill_bytes_in_total", "Record bytes received by produce requests.", &self.bytes_in),
-            ("rill_bytes_out_total", "Record bytes sent by fetch responses.", &self.bytes_out),
-            ("rill_isr_shrinks_total", "ISR shrinks.", &self.isr_shrinks),
-            ("rill_isr_expands_total", "ISR expansions.", &self.isr_expands),
-            ("rill_bad_requests_total", "Malformed, oversized or unknown requests.", &self.bad_requests),
+            (kafka(metrics::BYTES_IN), &self.bytes_in),
+            (kafka(metrics::BYTES_OUT), &self.bytes_out),
+            (kafka(metrics::ISR_SHRINKS), &self.isr_shrinks),
+            (kafka(metrics::ISR_EXPANDS), &self.isr_expands),
+            (("rill_bad_requests_total", "Malformed, oversized or unknown requests."), &self.bad_requests),
         ];
-        for (name, help, value) in counters {
+        for ((name, help), value) in counters {
             let _ =
                 writeln!(out, "# HELP {name} {help}\n# TYPE {name} counter\n{name} {}", value.load(Ordering::Relaxed));
         }
         let gauges = [
-            (
-                "rill_under_replicated_partitions",
-                "Led partitions whose ISR is smaller than the replica set.",
-                &self.under_replicated,
-            ),
-            ("rill_connections", "Open client connections.", &self.connections),
+            (kafka(metrics::UNDER_REPLICATED_PARTITIONS), &self.under_replicated),
+            (("rill_connections", "Open client connections."), &self.connections),
         ];
-        for (name, help, value) in gauges {
+        for ((name, help), value) in gauges {
             let _ =
                 writeln!(out, "# HELP {name} {help}\n# TYPE {name} gauge\n{name} {}", value.load(Ordering::Relaxed));
         }
@@ -101,13 +102,14 @@ impl Metrics {
             let _ = writeln!(out, "rill_request_latency_seconds_count{{api=\"{api}\"}} {}", histogram.count);
         }
         drop(latency);
-        let _ = writeln!(out, "# HELP rill_consumer_lag Committed offset behind the high watermark.");
-        let _ = writeln!(out, "# TYPE rill_consumer_lag gauge");
+        let lag_name = metrics::CONSUMER_GROUP_LAG.name;
+        let _ = writeln!(out, "# HELP {lag_name} {}", metrics::CONSUMER_GROUP_LAG.help);
+        let _ = writeln!(out, "# TYPE {lag_name} gauge");
         let lag = self.lag.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         for ((group, topic, partition), value) in lag.iter() {
             let _ = writeln!(
                 out,
-                "rill_consumer_lag{{group=\"{group}\",topic=\"{topic}\",partition=\"{partition}\"}} {value}"
+                "{lag_name}{{consumergroup=\"{group}\",topic=\"{topic}\",partition=\"{partition}\"}} {value}"
             );
         }
         out

@@ -51,6 +51,7 @@ pub mod event;
 pub mod group;
 pub mod log;
 pub mod machine;
+pub mod metrics;
 pub mod partitioner;
 pub mod placement;
 pub mod producer_state;

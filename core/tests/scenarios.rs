@@ -560,3 +560,41 @@ fn a_process_crash_keeps_the_page_cache_and_a_power_loss_does_not() {
         assert_no_violations(&sim);
     }
 }
+
+#[test]
+fn a_follower_that_stopped_fetching_never_rejoins_the_isr() {
+    // Found by the dashboard's IsrShrinks/IsrExpands plot (issue 17): with acks=all writes
+    // refused (ISR below min.insync.replicas), the leader's log stopped growing, so two dead
+    // followers' last offsets looked "caught up" and they rejoined the ISR every few ms.
+    let mut config = cluster(12, 2, false);
+    config.broker_config.replica_lag_time_max_ms = 5_000;
+    config.producers.push(ProducerSpec::new("orders", Acks::All, 200, 150));
+    config.faults = vec![
+        at(3_000, Fault::Crash(2)),
+        at(3_000, Fault::Crash(3)),
+        at(25_000, Fault::Restart(2)),
+        at(25_000, Fault::Restart(3)),
+    ];
+    let mut sim = Sim::new(config).unwrap();
+    sim.run_until(40_000);
+    let changes: Vec<(u64, Vec<i32>, Vec<i32>)> = sim
+        .trace()
+        .iter()
+        .filter_map(|event| match &event.kind {
+            TraceKind::Node { event: Event::IsrChanged { old_isr, new_isr, .. }, .. } => {
+                Some((event.time_ms, old_isr.clone(), new_isr.clone()))
+            }
+            _ => None,
+        })
+        .collect();
+    let rejoined_while_down: Vec<_> =
+        changes.iter().filter(|(at_ms, old, new)| *at_ms < 25_000 && new.len() > old.len()).collect();
+    assert!(rejoined_while_down.is_empty(), "{rejoined_while_down:?}");
+    let shrinks = changes.iter().filter(|(_, old, new)| new.len() < old.len()).count();
+    assert!(shrinks <= 2, "one shrink per lost follower at most, no flapping: {changes:?}");
+    assert!(
+        changes.iter().any(|(at_ms, old, new)| *at_ms > 25_000 && new.len() > old.len()),
+        "they rejoin after the restart"
+    );
+    assert_no_violations(&sim);
+}

@@ -6,11 +6,12 @@
 //! future, compare two configs side by side and share a run as a link.
 //!
 //! Code map: [`state`] is the pure reducer (`Reducible` + `Action`, tested natively),
-//! [`scenarios`] the guided scenarios, [`form`] the forms' parsing, [`link`] share links, [`bisect`] a loss's point of no return, `app` the components and effects (browser only).
+//! [`scenarios`] the guided scenarios, [`form`] the forms' parsing, [`link`] share links, [`bisect`] a loss's point of no return, [`metrics`] Kafka's metrics over the run, `app` the components and effects (browser only).
 
 pub mod bisect;
 pub mod form;
 pub mod link;
+pub mod metrics;
 pub mod scenarios;
 pub mod state;
 

@@ -17,7 +17,7 @@ use rill_core::sim::InFlight;
 use yew::Reducible;
 
 use crate::scenarios::{self, Scenario};
-use crate::{bisect, form};
+use crate::{bisect, form, metrics};
 
 /// Newest records of each replica the view copies (the partition view draws 16 offsets).
 pub const RECORDS_PER_REPLICA: usize = 24;
@@ -266,6 +266,9 @@ pub struct State {
     pub final_report: Option<Rc<(u64, CheckReport)>>,
     /// The last point-of-no-return search.
     pub no_return: Option<Rc<bisect::NoReturn>>,
+    /// Kafka's metrics over the run.
+    pub plot: Rc<metrics::Plot>,
+    counters: metrics::Counters,
     /// Bumped by every action (drives the frame loop).
     pub version: u64,
 }
@@ -393,6 +396,8 @@ impl State {
             compare: None,
             final_report: None,
             no_return: None,
+            plot: Rc::default(),
+            counters: metrics::Counters::default(),
             version: 0,
         };
         state.read_trace();
@@ -429,6 +434,16 @@ impl State {
         let first = trace.partition_point(|event| event.index < self.trace_cursor);
         let mut lines = (*self.lines).clone();
         for event in &trace[first..] {
+            match &event.kind {
+                TraceKind::Node { event: Event::IsrChanged { old_isr, new_isr, .. }, .. } => {
+                    self.counters.isr_shrinks += u64::from(new_isr.len() < old_isr.len());
+                    self.counters.isr_expands += u64::from(new_isr.len() > old_isr.len());
+                }
+                TraceKind::Node { event: Event::ProduceFailed { .. }, .. } => {
+                    self.counters.failed_produce_requests += 1
+                }
+                _ => {}
+            }
             if let Some(tone) = digest(&event.kind) {
                 let text = event.to_string();
                 // Drop the "#index t=..ms " prefix: the log shows time in its own column.
@@ -462,12 +477,24 @@ impl State {
     fn refresh(&mut self) {
         self.view = Rc::new(view_of(&self.session.borrow()));
         self.read_trace();
+        let mut plot = (*self.plot).clone();
+        plot.sample(&self.view.snapshot, self.counters);
+        if plot != *self.plot {
+            self.plot = Rc::new(plot);
+        }
+    }
+
+    /// The trace is read again from the start (a replay): the log and the plot restart.
+    fn restart_trace(&mut self) {
+        self.lines = Rc::new(VecDeque::new());
+        self.trace_cursor = 0;
+        self.plot = Rc::default();
+        self.counters = metrics::Counters::default();
     }
 
     fn replace(&mut self, session: Session) {
         self.session = Rc::new(RefCell::new(session));
-        self.lines = Rc::new(VecDeque::new());
-        self.trace_cursor = 0;
+        self.restart_trace();
         self.compare = None;
         self.final_report = None;
         self.no_return = None;
@@ -477,8 +504,7 @@ impl State {
 
     fn rewound(&mut self) {
         // A seek back replays from the start: the log restarts from the kept trace.
-        self.lines = Rc::new(VecDeque::new());
-        self.trace_cursor = 0;
+        self.restart_trace();
     }
 
     fn result(&mut self, result: rill_core::error::Result<()>) {
@@ -674,8 +700,9 @@ fn seek_time(state: &mut State, at_ms: u64) -> rill_core::error::Result<()> {
     let mut session = state.session.borrow_mut();
     if at_ms < session.sim().now_ms() {
         session.seek(0)?;
-        state.lines = Rc::new(VecDeque::new());
-        state.trace_cursor = 0;
+        drop(session);
+        state.restart_trace();
+        session = state.session.borrow_mut();
     }
     while session.sim().now_ms() < at_ms && session.sim().next_event_ms().is_some_and(|next_ms| next_ms <= at_ms) {
         if !session.step()? {
@@ -1060,5 +1087,36 @@ mod tests {
         let lag_ms = state.now_ms() - follower.last_caught_up_ms;
         assert!((15_000..=18_500).contains(&lag_ms), "behind since the cut at 2 s: {lag_ms}");
         assert!(state.view.snapshot.partitions[0].isr.contains(&3), "still in the ISR until 30 s");
+    }
+
+    #[test]
+    fn kafkas_metrics_are_plotted_under_kafkas_names() {
+        // Issue 17: the metrics an operator's Grafana shows, over the run.
+        let mut state = reduce(Rc::new(State::initial()), Action::LoadScenario("not-enough-replicas"));
+        state = reduce(state, Action::SetSpeed(20.0));
+        state = reduce(state, Action::SetPlaying(true));
+        // 2 s of the run per frame (20x), past the restarts at 25 s.
+        for frame in 0..30 {
+            state = reduce(state, Action::Tick(f64::from(frame) * 100.0));
+        }
+        assert!(state.now_ms() > 30_000, "{}", state.now_ms());
+        fn series(state: &State, name: &str) -> Vec<(u64, f64)> {
+            let series = state.plot.series.iter().find(|s| s.metric.name == name);
+            series.unwrap_or_else(|| panic!("{name}")).points.iter().copied().collect()
+        }
+        let plotted = state.clone();
+        let series_now = |name: &str| series(&plotted, name);
+        let max = |name: &str| series_now(name).iter().map(|p| p.1).fold(0.0_f64, f64::max);
+        assert!(series_now("kafka_server_replicamanager_underreplicatedpartitions").len() > 20);
+        assert!(max("kafka_server_replicamanager_isrshrinks_total") > 0.0, "brokers 2 and 3 left the ISR");
+        assert!(max("kafka_server_replicamanager_isrexpands_total") > 0.0, "and came back");
+        assert_eq!(max("kafka_server_replicamanager_underreplicatedpartitions"), 1.0);
+        assert!(max("kafka_server_brokertopicmetrics_failedproducerequests_total") > 0.0, "NOT_ENOUGH_REPLICAS");
+        assert!(max("kafka_server_brokertopicmetrics_messagesin_total") > 0.0);
+        assert_eq!(max("kafka_controller_kafkacontroller_activecontrollercount"), 1.0);
+        assert_eq!(max("kafka_controller_kafkacontroller_offlinepartitionscount"), 0.0);
+        // A seek back replays: the plot restarts.
+        state = reduce(state, Action::SeekTime(1_000));
+        assert!(series(&state, "kafka_server_replicamanager_underreplicatedpartitions").len() <= 1);
     }
 }

@@ -223,8 +223,8 @@ fn kcat_lists_produces_consumes_and_commits_with_a_group(target: &impl Target, o
     let metrics = observed.metrics();
     for line in [
         "rill_request_latency_seconds_count{api=\"Metadata\"}",
-        "rill_bytes_in_total",
-        "rill_under_replicated_partitions 0",
+        "kafka_server_brokertopicmetrics_bytesin_total",
+        "kafka_server_replicamanager_underreplicatedpartitions 0",
     ] {
         assert!(metrics.contains(line), "missing {line} in\n{metrics}");
     }
@@ -241,7 +241,7 @@ fn kcat_lists_produces_consumes_and_commits_with_a_group(target: &impl Target, o
             let metrics = observed.metrics();
             metrics
                 .lines()
-                .find(|l| l.starts_with("rill_consumer_lag{group=\"billing\"") && l.ends_with(" 1"))
+                .find(|l| l.starts_with("kafka_consumergroup_lag{consumergroup=\"billing\"") && l.ends_with(" 1"))
                 .map(str::to_owned)
         })
         .unwrap_or_else(|| panic!("no lag of 1 for billing:\n{}", observed.metrics()));

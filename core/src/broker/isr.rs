@@ -113,7 +113,14 @@ impl<F: StorageFactory> BrokerNode<F> {
             .filter(|(id, progress)| {
                 // Kafka's isReplicaIsrEligible: only unfenced brokers may join.
                 let unfenced = image.brokers.get(*id).is_some_and(|broker| !broker.fenced);
+                // Kafka expands the ISR while handling the follower's fetch, so a joining
+                // follower has just caught up. Here the check also runs on timers: a follower
+                // that stopped fetching (crashed, cut off) must not rejoin on its last known
+                // offset just because the leader's log stopped growing — it would flap in and
+                // out of the ISR every replica.lag.time.max.ms.
+                let fetching = now_ms.saturating_sub(progress.last_caught_up_ms) <= lag_max_ms;
                 unfenced
+                    && fetching
                     && !isr.contains(id)
                     && progress.log_end_offset >= high_watermark
                     && progress.log_end_offset >= epoch_start

@@ -20,6 +20,7 @@ mod cluster;
 mod event_log;
 mod forms;
 mod jepsen;
+mod metrics;
 mod timeline;
 
 use act::{Act, Groups};
@@ -27,6 +28,7 @@ use cluster::{Cluster, Partitions};
 use event_log::EventLog;
 use forms::{Compare, Config, Scenarios, Share};
 use jepsen::Jepsen;
+use metrics::Metrics;
 use timeline::{Header, Timeline};
 
 /// Offsets drawn per replica row.
@@ -212,6 +214,7 @@ pub fn app() -> Html {
                 </div>
                 <div class="column">
                     <Jepsen state={state.clone()} dispatch={dispatch.clone()} />
+                    <Metrics state={state.clone()} />
                     <Act state={state.clone()} dispatch={dispatch.clone()} />
                     <Groups state={state.clone()} dispatch={dispatch.clone()} />
                     <EventLog state={state.clone()} dispatch={dispatch.clone()} />
