@@ -558,4 +558,20 @@ fn producers_and_timers_show_why_nothing_happens() {
     play_until(&browser, "10", 20.0);
     let partition = text(&browser, "#partition-orders-0");
     assert!(partition.contains("behind for") && partition.contains("leaves the ISR after 30.0 s"), "{partition}");
+
+    // Kafka's metrics, under the names the broker's /metrics uses.
+    browser.click("#scenario-not-enough-replicas");
+    browser.wait_until(
+        "return document.querySelector('#scenario-current')?.textContent.includes('NOT_ENOUGH') || null;",
+        LOAD,
+    );
+    play_until(&browser, "10", 15.0);
+    let metrics = text(&browser, "#metrics");
+    assert!(
+        metrics.contains("UnderReplicatedPartitions")
+            && metrics.contains("kafka_server_replicamanager_isrshrinks_total"),
+        "{metrics}"
+    );
+    assert_eq!(text(&browser, "#metric-kafka_server_replicamanager_underreplicatedpartitions .metric-now"), "1");
+    assert_eq!(text(&browser, "#metric-kafka_controller_kafkacontroller_activecontrollercount .metric-now"), "1");
 }
