@@ -272,21 +272,8 @@ pub const SCENARIOS: &[Scenario] = &[
                  request.timeout.ms and the log holds it twice. With enable.idempotence=true (Kafka's default since \
                  3.0) the leader recognises the retry by its producer id and sequence number and answers with the \
                  original offset.",
-        spec: || {
-            let mut spec = four_brokers(2, false);
-            spec.seed = 18;
-            spec.broker_configs.insert("replica.socket.timeout.ms".into(), "3000".into());
-            spec
-        },
-        script: || {
-            let mut producer = workload(-1, 20, 1_000);
-            producer.enable_idempotence = false;
-            vec![
-                (1_000, Action::StartProducer(producer)),
-                fault(2_000, Fault::SetDropRate(200_000)),
-                fault(15_000, Fault::SetDropRate(0)),
-            ]
-        },
+        spec: lossy_network,
+        script: || lossy_writes(false),
         duration_ms: 60_000,
     },
     Scenario {
@@ -415,22 +402,30 @@ pub const SCENARIOS: &[Scenario] = &[
         lesson: "A retried batch whose first copy was appended arrives with a sequence number the leader has \
                  already seen: the leader answers with the original offset instead of appending it again. Retries \
                  still happen (see the attempts), yet no record is committed twice.",
-        spec: || {
-            let mut spec = four_brokers(2, false);
-            spec.seed = 18;
-            spec.broker_configs.insert("replica.socket.timeout.ms".into(), "3000".into());
-            spec
-        },
-        script: || {
-            vec![
-                (1_000, Action::StartProducer(workload(-1, 20, 1_000))),
-                fault(2_000, Fault::SetDropRate(200_000)),
-                fault(15_000, Fault::SetDropRate(0)),
-            ]
-        },
+        spec: lossy_network,
+        script: || lossy_writes(true),
         duration_ms: 60_000,
     },
 ];
+
+/// Four brokers whose replica fetches time out after 3 s (seed 18).
+fn lossy_network() -> ClusterSpec {
+    let mut spec = four_brokers(2, false);
+    spec.seed = 18;
+    spec.broker_configs.insert("replica.socket.timeout.ms".into(), "3000".into());
+    spec
+}
+
+/// acks=all writes, with or without idempotence, while 20 % of messages are dropped (2–15 s).
+fn lossy_writes(enable_idempotence: bool) -> Vec<(u64, Action)> {
+    let mut producer = workload(-1, 20, 1_000);
+    producer.enable_idempotence = enable_idempotence;
+    vec![
+        (1_000, Action::StartProducer(producer)),
+        fault(2_000, Fault::SetDropRate(200_000)),
+        fault(15_000, Fault::SetDropRate(0)),
+    ]
+}
 
 /// A steady acks=all workload; at 5 s `stop` hits brokers 1, 2 and 3 together, back at 8 s.
 fn every_replica_stops(stop: fn(i32) -> Fault) -> Vec<(u64, Action)> {
