@@ -178,6 +178,52 @@ impl Variation {
     }
 }
 
+/// A run changed from the one before it (an action that dropped a recorded future, or a
+/// config change): what changed, and enough to go back.
+#[derive(Clone, Debug)]
+pub struct Fork {
+    /// What changed, in words.
+    pub what: String,
+    /// Virtual time of the change.
+    pub at_ms: u64,
+    before: Recording,
+    before_event: u64,
+    before_scenario: Option<&'static Scenario>,
+    previous: Option<Rc<Fork>>,
+}
+
+/// What a config change changed, in Kafka's names ("the same config" if nothing).
+#[must_use]
+pub fn spec_change(before: &ClusterSpec, after: &ClusterSpec) -> String {
+    let mut parts = Vec::new();
+    let mut differ = |name: &str, a: String, b: String| {
+        if a != b {
+            parts.push(format!("{name} {a} → {b}"));
+        }
+    };
+    differ("brokers", before.brokers.to_string(), after.brokers.to_string());
+    differ("seed", before.seed.to_string(), after.seed.to_string());
+    if let (Some(a), Some(b)) = (before.topics.first(), after.topics.first()) {
+        differ("partitions", a.partitions.to_string(), b.partitions.to_string());
+        differ("replication.factor", format!("{:?}", a.replication_factor), format!("{:?}", b.replication_factor));
+        differ("min.insync.replicas", a.min_insync_replicas.to_string(), b.min_insync_replicas.to_string());
+        differ(
+            "unclean.leader.election.enable",
+            a.unclean_leader_election.to_string(),
+            b.unclean_leader_election.to_string(),
+        );
+    }
+    let flush = |spec: &ClusterSpec| {
+        spec.broker_configs.get("log.flush.interval.messages").cloned().unwrap_or_else(|| "default".to_owned())
+    };
+    differ("log.flush.interval.messages", flush(before), flush(after));
+    if parts.is_empty() {
+        "the same config".to_owned()
+    } else {
+        parts.join(", ")
+    }
+}
+
 /// One side of a comparison.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Side {
@@ -232,6 +278,8 @@ pub enum Action {
     CheckNow,
     /// Find when this lost write's loss became inevitable.
     Bisect(LostWrite),
+    /// Go back to the run before the last fork.
+    Undo,
     /// Dismiss the error banner.
     DismissError,
     /// Show an error found outside the reducer (a bad link or import).
@@ -268,6 +316,8 @@ pub struct State {
     pub no_return: Option<Rc<bisect::NoReturn>>,
     /// Kafka's metrics over the run.
     pub plot: Rc<metrics::Plot>,
+    /// Set while this run is a fork of another (shown as a badge, undoable).
+    pub fork: Option<Rc<Fork>>,
     counters: metrics::Counters,
     /// Bumped by every action (drives the frame loop).
     pub version: u64,
@@ -358,6 +408,19 @@ fn digest(kind: &TraceKind) -> Option<Tone> {
 }
 
 impl State {
+    /// What going back to this run needs, for a fork described by `what`.
+    fn fork_from(&self, what: String) -> Rc<Fork> {
+        let session = self.session.borrow();
+        Rc::new(Fork {
+            what,
+            at_ms: session.sim().now_ms(),
+            before: session.recording().clone(),
+            before_event: session.sim().events(),
+            before_scenario: self.scenario,
+            previous: self.fork.clone(),
+        })
+    }
+
     /// The last frame hit the event budget: the cluster is busier than this speed allows.
     /// After a few such frames in a row, drop to the next lower speed and say so.
     fn fell_behind(&mut self) {
@@ -398,6 +461,7 @@ impl State {
             no_return: None,
             plot: Rc::default(),
             counters: metrics::Counters::default(),
+            fork: None,
             version: 0,
         };
         state.read_trace();
@@ -611,14 +675,39 @@ impl Reducible for State {
                 next.result(result);
             }
             Action::Do(action) => {
+                // Acting with a recorded future ahead (a scenario's script, or after a seek
+                // back) forks the run: remember how to go back.
+                let forks = next.view.head_event > next.events();
+                let before = forks.then(|| next.fork_from(format!("acted in the past: {}", describe(&action))));
                 let result = next.session.borrow_mut().act(action);
+                if result.is_ok() && before.is_some() {
+                    next.fork = before;
+                }
                 next.result(result);
+            }
+            Action::Undo => {
+                if let Some(fork) = next.fork.clone() {
+                    let restored = Session::at_start(fork.before.clone()).and_then(|mut session| {
+                        session.seek(fork.before_event)?;
+                        Ok(session)
+                    });
+                    match restored {
+                        Ok(session) => {
+                            next.replace(session);
+                            next.scenario = fork.before_scenario;
+                            next.fork = fork.previous.clone();
+                            next.error = None;
+                        }
+                        Err(error) => next.error = Some(error.to_string()),
+                    }
+                }
             }
             Action::LoadScenario(id) => {
                 match scenarios::find(id).map(|s| (s, s.recording().and_then(Session::at_start))) {
                     Some((scenario, Ok(session))) => {
                         next.replace(session);
                         next.scenario = Some(scenario);
+                        next.fork = None;
                         next.playing = false;
                         next.error = None;
                     }
@@ -628,12 +717,18 @@ impl Reducible for State {
             }
             Action::Configure(spec, keep_actions) => {
                 let now_ms = next.now_ms();
+                let change = spec_change(&next.view.spec, &spec);
+                let fork = next.fork_from(format!(
+                    "config changed: {change} ({})",
+                    if keep_actions { "same actions replayed" } else { "fresh run" }
+                ));
                 let built = if keep_actions { next.reconfigured(spec) } else { Session::new(spec).map(|s| (s, None)) };
                 match built {
                     Ok((session, note)) => {
                         next.replace(session);
                         next.scenario = None;
                         next.error = None;
+                        next.fork = Some(fork);
                         // The same moment of the new run, with the rest of the script ahead.
                         if keep_actions {
                             let result = seek_time(&mut next, now_ms);
@@ -648,6 +743,7 @@ impl Reducible for State {
                 Ok(session) => {
                     next.replace(session);
                     next.scenario = scenario.as_deref().and_then(scenarios::find);
+                    next.fork = None;
                     next.playing = false;
                     next.error = None;
                 }
@@ -1118,5 +1214,31 @@ mod tests {
         // A seek back replays: the plot restarts.
         state = reduce(state, Action::SeekTime(1_000));
         assert!(series(&state, "kafka_server_replicamanager_underreplicatedpartitions").len() <= 1);
+    }
+
+    #[test]
+    fn a_fork_wears_a_badge_and_can_be_undone() {
+        // Issue 17: "change one thing" experiments are marked and reversible.
+        let mut state = reduce(Rc::new(State::initial()), Action::SeekTime(3_000));
+        let (hash, events) = (state.view.snapshot.trace_hash.clone(), state.events());
+        assert!(state.fork.is_none());
+        state = reduce(state, Action::Do(SimAction::Fault(Fault::Crash(3))));
+        let fork = state.fork.clone().expect("acting inside a scenario's script forks it");
+        assert!(fork.what.starts_with("acted in the past: crash broker 3"), "{}", fork.what);
+        let mut form = form::ConfigForm::of(&state.view.spec);
+        form.min_insync_replicas = "2".to_owned();
+        let spec = form.apply(&state.view.spec).unwrap();
+        state = reduce(state, Action::Configure(spec, true));
+        let fork = state.fork.clone().expect("a config change is a fork");
+        assert_eq!(fork.what, "config changed: min.insync.replicas 1 → 2 (same actions replayed)");
+        // Undo twice: back to the scenario at 3 s, exactly.
+        state = reduce(state, Action::Undo);
+        assert!(state.fork.as_ref().is_some_and(|f| f.what.starts_with("acted in the past")));
+        state = reduce(state, Action::Undo);
+        assert!(state.fork.is_none());
+        assert_eq!(state.scenario.map(|s| s.id), Some("acks1-leader-crash"));
+        assert_eq!((state.view.snapshot.trace_hash.clone(), state.events()), (hash, events));
+        state = to_end(state);
+        assert!(state.view.snapshot.report.lost_live.acks_1 >= 15, "the script is whole again");
     }
 }

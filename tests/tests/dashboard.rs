@@ -380,6 +380,15 @@ fn changing_one_setting_replays_the_same_faults_on_the_same_replicas() {
     browser.click("#apply-keep");
     let error = browser.wait_until("return document.getElementById('error')?.textContent || null;", LOAD);
     assert!(error.as_str().unwrap().contains("brokers must be a whole number from 1 to 16, got \"2.5\""), "{error}");
+    // The changed run wears a badge; Undo brings the scenario back.
+    let fork = text(&browser, "#fork");
+    assert!(fork.contains("Forked run") && fork.contains("min.insync.replicas 1 → 2"), "{fork}");
+    browser.click("#undo");
+    browser.wait_until(
+        "return document.getElementById('scenario-current')?.textContent.includes('acks=1 loses data') || null;",
+        LOAD,
+    );
+    assert!(browser.eval("return document.getElementById('fork') === null;").as_bool().unwrap());
 }
 
 #[test]

@@ -195,6 +195,12 @@ pub fn app() -> Html {
                     <p class="lesson"><strong>{ "Lesson: " }</strong>{ scenario.lesson }</p>
                 </section>
             }
+            if let Some(fork) = state.fork.clone() {
+                <div class="banner fork" role="status" id="fork">
+                    <span><strong>{ "Forked run" }</strong>{ format!(" — {} at {}.", fork.what, seconds(fork.at_ms)) }</span>
+                    <button id="undo" onclick={dispatch.reform(|_| Action::Undo)}>{ "Undo" }</button>
+                </div>
+            }
             if let Some(error) = state.error.clone() {
                 <div class="banner error" role="alert" id="error">
                     <span>{ error }</span>
