@@ -436,15 +436,23 @@ fn every_replica_stops(stop: fn(i32) -> Fault) -> Vec<(u64, Action)> {
 }
 
 /// The load used to measure frame time: 5 brokers, 12 partitions (RF 3), 1000 records/s.
+/// Size-based retention (256 KiB per partition in 64 KiB segments, checked every 5 s) keeps a
+/// long run's logs — and so the page's memory — bounded, as a real cluster's retention does.
 #[must_use]
 pub fn load_spec() -> ClusterSpec {
-    ClusterSpec {
+    let mut orders = topic("orders", 12, 3, 2);
+    for (key, value) in [("retention.bytes", "262144"), ("segment.bytes", "65536")] {
+        orders.configs.insert(key.to_owned(), value.to_owned());
+    }
+    let mut spec = ClusterSpec {
         seed: 5,
         brokers: 5,
-        topics: vec![topic("orders", 12, 3, 2)],
+        topics: vec![orders],
         trace_limit: Some(TRACE_LIMIT),
         ..ClusterSpec::default()
-    }
+    };
+    spec.broker_configs.insert("log.retention.check.interval.ms".into(), "5000".into());
+    spec
 }
 
 /// The load's producer: 1000 acks=1 records per second for a long time.

@@ -185,10 +185,57 @@ struct AckedWrite {
     tombstone: bool,
 }
 
+/// The fingerprints of a partition's committed records from `base` on (retention and
+/// compaction move `base` up, so a long run keeps a bounded window).
+#[derive(Clone, Debug, Default)]
+struct CommittedLog {
+    base: i64,
+    prints: std::collections::VecDeque<Option<u64>>,
+}
+
+impl CommittedLog {
+    /// One past the last offset known committed.
+    fn end(&self) -> i64 {
+        self.base + i64::try_from(self.prints.len()).expect("small")
+    }
+
+    /// The slot of `offset` (grown as needed); `None` below the window.
+    fn slot(&mut self, offset: i64) -> Option<&mut Option<u64>> {
+        let index = usize::try_from(offset.checked_sub(self.base)?).ok()?;
+        if self.prints.len() <= index {
+            self.prints.resize(index + 1, None);
+        }
+        self.prints.get_mut(index)
+    }
+
+    /// The fingerprint committed at `offset` (`Some(None)`: not committed); `None` below the
+    /// window, where it was forgotten.
+    fn print_at(&self, offset: i64) -> Option<Option<u64>> {
+        let index = usize::try_from(offset.checked_sub(self.base)?).ok()?;
+        Some(self.prints.get(index).copied().flatten())
+    }
+
+    /// Forgets offsets below `offset`; returns the fingerprints forgotten.
+    fn forget_below(&mut self, offset: i64) -> Vec<u64> {
+        let mut forgotten = Vec::new();
+        while self.base < offset {
+            match self.prints.pop_front() {
+                Some(print) => forgotten.extend(print),
+                None => {
+                    self.base = offset;
+                    break;
+                }
+            }
+            self.base += 1;
+        }
+        forgotten
+    }
+}
+
 /// Watches events and states; see the module doc.
 #[derive(Debug, Default)]
 pub struct Checker {
-    committed: VecMap<TopicPartition, Vec<Option<u64>>>,
+    committed: VecMap<TopicPartition, CommittedLog>,
     verified: VecMap<(TopicPartition, BrokerId), i64>,
     leaders_by_epoch: VecMap<(TopicPartition, i32), BrokerId>,
     controller_epochs: VecMap<TopicPartition, i32>,
@@ -293,7 +340,10 @@ impl Checker {
             }
             Event::LogCleaned { tp, log_start_offset, .. } => {
                 let below = self.cleaned_below.entry(tp.clone()).or_insert(0);
-                *below = (*below).max(*log_start_offset);
+                if *log_start_offset > *below {
+                    *below = *log_start_offset;
+                    self.forget_below(tp, *log_start_offset);
+                }
             }
             Event::LostUnflushed { broker, tp, from_offset, to_offset } => {
                 self.crash_losses.entry(tp.clone()).or_default().push((*to_offset, *from_offset));
@@ -486,18 +536,16 @@ impl Checker {
                     }
                     let print = fingerprint(record.record.key.as_deref(), record.record.value.as_deref());
                     let committed = self.committed.entry(tp.clone()).or_default();
-                    let index = usize::try_from(record.offset).expect("offsets are non-negative");
-                    if committed.len() <= index {
-                        committed.resize(index + 1, None);
-                    }
-                    match committed[index] {
+                    // Below the window: deleted on purpose since (retention), nothing to check.
+                    let Some(slot) = committed.slot(record.offset) else { continue };
+                    match *slot {
                         Some(existing) if existing != print => {
-                            committed[index] = Some(print);
+                            *slot = Some(print);
                             mismatches.push(record.offset);
                         }
                         Some(_) => {}
                         None => {
-                            committed[index] = Some(print);
+                            *slot = Some(print);
                             copies.push((record.offset, print));
                         }
                     }
@@ -546,9 +594,34 @@ impl Checker {
         time_ms: u64,
     ) {
         let high_watermark = log.high_watermark();
-        let known = self.committed.get(tp).map_or(0, |c| i64::try_from(c.len()).unwrap_or(i64::MAX));
+        let known = self.committed.get(tp).map_or(0, CommittedLog::end);
         let to = high_watermark.min(known);
         self.verify_committed(tp, log, log.log_start_offset(), to, event_index, time_ms, &format!("replica {broker}"));
+    }
+
+    /// Forgets what a partition deleted on purpose below `offset` (retention, or compaction
+    /// emptying whole segments): its acknowledged writes there are accounted for, and the
+    /// committed fingerprints and send counts of those records are dropped — so a long run's
+    /// checker stays as small as its logs.
+    fn forget_below(&mut self, tp: &TopicPartition, offset: i64) {
+        self.acked.retain(|w| w.offset < 0 || w.offset >= offset || w.tp.as_ref() != Some(tp));
+        let forgotten = self.committed.get_mut(tp).map(|log| log.forget_below(offset)).unwrap_or_default();
+        for print in forgotten {
+            if let Some(copies) = self.committed_copies.get_mut(tp) {
+                if let Some(count) = copies.get_mut(&print) {
+                    *count -= 1;
+                    if *count == 0 {
+                        copies.remove(&print);
+                    }
+                }
+            }
+            if let Some(count) = self.sends.get_mut(&print) {
+                *count -= 1;
+                if *count == 0 {
+                    self.sends.remove(&print);
+                }
+            }
+        }
     }
 
     /// Forgets a deleted topic: its writes were removed on purpose.
@@ -610,7 +683,7 @@ impl Checker {
                 }
             }
             ConsumerEvent::Committed { group_id, tp, offset } => {
-                let known = self.committed.get(tp).map_or(0, |c| i64::try_from(c.len()).unwrap_or(i64::MAX));
+                let known = self.committed.get(tp).map_or(0, CommittedLog::end);
                 if *offset > known && !self.exempt(tp, *offset - 1) {
                     self.violate(
                         "committed offsets never exceed the high watermark",
@@ -661,10 +734,12 @@ impl Checker {
                     self.group_consumed.insert(group_key, furthest.map_or(record.offset, |f| f.max(record.offset)));
                 }
                 let print = fingerprint(record.key.as_deref(), record.value.as_deref());
-                let committed = self
-                    .committed
-                    .get(&record.tp)
-                    .and_then(|c| c.get(usize::try_from(record.offset).ok()?).copied().flatten());
+                let committed = match self.committed.get(&record.tp).map(|c| c.print_at(record.offset)) {
+                    // Deleted on purpose since (retention): nothing left to compare with.
+                    Some(None) => return,
+                    Some(Some(print)) => print,
+                    None => None,
+                };
                 match committed {
                     None => self.violate(
                         "consumers never see offsets above the high watermark",
