@@ -221,6 +221,34 @@ fn layout_works_at_desktop_and_phone_width_and_controls_are_labelled() {
 }
 
 #[test]
+fn keyboard_shortcuts_play_step_and_seek() {
+    // Issue 17: Space play/pause, "." step, arrows seek a second, End to the end.
+    let (_server, browser) = open("#scenario=acks1-leader-crash");
+    let key = |key: &str| {
+        browser.eval(&format!("document.body.dispatchEvent(new KeyboardEvent('keydown', {{ key: {key:?}, bubbles: true }})); return null;"));
+    };
+    let events = number(&browser, "#events");
+    key(".");
+    assert_eq!(number(&browser, "#events"), events + 1, "'.' steps one event");
+    key("ArrowRight");
+    browser.wait_until("return parseFloat(document.getElementById('now').textContent) >= 1.0 || null;", LOAD);
+    key(" ");
+    browser.wait_until("return document.getElementById('play').textContent.trim() === 'Pause' || null;", LOAD);
+    key(" ");
+    browser.wait_until("return document.getElementById('play').textContent.trim() === 'Play' || null;", LOAD);
+    key("End");
+    browser.wait_until("return document.getElementById('lost-flag') !== null || null;", LOAD);
+    key("Home");
+    browser.wait_until("return document.getElementById('now').textContent === '0.0 s' || null;", LOAD);
+    assert_eq!(number(&browser, "#lost-count"), 0, "back at the start");
+    // The lower panels are one click away.
+    for section in ["scenarios", "config", "compare", "share", "metrics"] {
+        let script = format!("return !!document.querySelector('nav.jump a[href=\"#{section}\"]') && !!document.getElementById('{section}');");
+        assert!(browser.eval(&script).as_bool().unwrap(), "{section}");
+    }
+}
+
+#[test]
 fn keyboard_alone_drives_the_timeline() {
     let (_server, browser) = open("#scenario=acks1-leader-crash");
     let before = number(&browser, "#events");

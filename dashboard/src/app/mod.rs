@@ -183,10 +183,51 @@ pub fn app() -> Html {
             || ()
         });
     }
+    // Keyboard shortcuts: Space play/pause, "." step, ←/→ one second, Home/End.
+    let keys_state = use_mut_ref(|| (false, 0_u64, 0_u64));
+    *keys_state.borrow_mut() = (state.playing, state.now_ms(), state.view.head_event);
+    {
+        let dispatch = dispatch.clone();
+        use_effect_with((), move |()| {
+            let listener = gloo::events::EventListener::new(&gloo::utils::document(), "keydown", move |event| {
+                let Some(event) = wasm_bindgen::JsCast::dyn_ref::<web_sys::KeyboardEvent>(event) else { return };
+                let typing = event
+                    .target()
+                    .and_then(|t| wasm_bindgen::JsCast::dyn_into::<web_sys::Element>(t).ok())
+                    .is_some_and(|element| {
+                        matches!(element.tag_name().as_str(), "INPUT" | "TEXTAREA" | "SELECT" | "BUTTON")
+                    });
+                if typing || event.ctrl_key() || event.meta_key() || event.alt_key() {
+                    return;
+                }
+                let (playing, now_ms, head) = *keys_state.borrow();
+                let action = match event.key().as_str() {
+                    " " | "k" => Action::SetPlaying(!playing),
+                    "." => Action::Step,
+                    "ArrowRight" => Action::SeekTime(now_ms + 1_000),
+                    "ArrowLeft" => Action::SeekTime(now_ms.saturating_sub(1_000)),
+                    "Home" => Action::Seek(0),
+                    "End" => Action::Seek(head),
+                    _ => return,
+                };
+                event.prevent_default();
+                dispatch.emit(action);
+            });
+            move || drop(listener)
+        });
+    }
     let state: Rc<State> = (*state).clone().into();
     html! {
         <div class="app">
             <Header state={state.clone()} />
+            <nav class="jump" aria-label="Sections">
+                <a href="#scenarios">{ "Scenarios" }</a>
+                <a href="#config">{ "Configuration" }</a>
+                <a href="#compare">{ "Side by side" }</a>
+                <a href="#share">{ "Share" }</a>
+                <a href="#metrics">{ "Metrics" }</a>
+                <span class="hint">{ "Keys: Space play/pause · . step · ←/→ 1 s · Home/End" }</span>
+            </nav>
             <Timeline state={state.clone()} dispatch={dispatch.clone()} />
             if let Some(scenario) = state.scenario {
                 <section class="scenario-current" id="scenario-current" aria-label="Scenario">
