@@ -23,6 +23,8 @@ use crate::{bisect, form, metrics};
 pub const RECORDS_PER_REPLICA: usize = 24;
 /// Event-log lines kept (a limit on everything).
 pub const LINES_MAX: usize = 400;
+/// Key events (faults and losses) kept once they scroll out of the log.
+pub const PINNED_MAX: usize = 60;
 /// Longest wall-clock gap one frame advances (a background tab should not run minutes at once).
 pub const FRAME_GAP_MAX_MS: f64 = 100.0;
 /// Settle time of the end-of-run checks.
@@ -294,6 +296,8 @@ pub struct State {
     pub view: Rc<View>,
     /// The event log (newest last).
     pub lines: Rc<VecDeque<Line>>,
+    /// Faults and losses that scrolled out of the event log (oldest first), kept in view.
+    pub pinned: Rc<VecDeque<Line>>,
     trace_cursor: u64,
     /// The guided scenario loaded, if any.
     pub scenario: Option<&'static Scenario>,
@@ -447,6 +451,7 @@ impl State {
             session: Rc::new(RefCell::new(session)),
             view,
             lines: Rc::new(VecDeque::new()),
+            pinned: Rc::new(VecDeque::new()),
             trace_cursor: 0,
             scenario,
             playing: false,
@@ -530,7 +535,13 @@ impl State {
                     last_ms: event.time_ms,
                 });
                 if lines.len() > LINES_MAX {
-                    lines.pop_front();
+                    if let Some(old) = lines.pop_front().filter(|old| matches!(old.tone, Tone::Fault | Tone::Loss)) {
+                        let pinned = Rc::make_mut(&mut self.pinned);
+                        pinned.push_back(old);
+                        if pinned.len() > PINNED_MAX {
+                            pinned.pop_front();
+                        }
+                    }
                 }
             }
         }
@@ -551,6 +562,7 @@ impl State {
     /// The trace is read again from the start (a replay): the log and the plot restart.
     fn restart_trace(&mut self) {
         self.lines = Rc::new(VecDeque::new());
+        self.pinned = Rc::new(VecDeque::new());
         self.trace_cursor = 0;
         self.plot = Rc::default();
         self.counters = metrics::Counters::default();
@@ -1240,5 +1252,27 @@ mod tests {
         assert_eq!((state.view.snapshot.trace_hash.clone(), state.events()), (hash, events));
         state = to_end(state);
         assert!(state.view.snapshot.report.lost_live.acks_1 >= 15, "the script is whole again");
+    }
+
+    #[test]
+    fn faults_and_losses_stay_pinned_when_the_log_scrolls() {
+        // Issue 17: pinned key events; the log's line limit never hides the fault.
+        let mut state = reduce(Rc::new(State::initial()), Action::Configure(scenarios::load_spec(), false));
+        state = reduce(state, Action::Do(SimAction::StartProducer(scenarios::load_workload())));
+        // Broker 2 goes down and up every few seconds: elections and ISR changes on 12 partitions.
+        for round in 0..100_u64 {
+            let at_ms = 2_000 + round * 4_000;
+            state = reduce(state, Action::SeekTime(at_ms));
+            state = reduce(state, Action::Do(SimAction::Fault(Fault::Kill(2))));
+            state = reduce(state, Action::SeekTime(at_ms + 2_000));
+            state = reduce(state, Action::Do(SimAction::Fault(Fault::Restart(2))));
+        }
+        assert_eq!(state.lines.len(), LINES_MAX, "the log filled up");
+        assert!(!state.lines.iter().any(|l| l.time_ms <= 2_000), "the first kill scrolled out of the log");
+        let first = state.pinned.front().expect("pinned key events");
+        assert!(
+            first.tone == Tone::Fault && first.text.contains("kill -9 broker 2") && first.time_ms == 2_000,
+            "{first:?}"
+        );
     }
 }

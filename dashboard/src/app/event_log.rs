@@ -60,6 +60,19 @@ pub(super) fn event_log(props: &Props) -> Html {
                         checked={!hidden.contains(kind)} onchange={toggle(*kind)} />{ *label }</label>
                 }) }
             </div>
+            if !state.pinned.is_empty() {
+                <details class="pinned" id="pinned-events">
+                    <summary>{ format!("{} earlier fault(s) and loss(es), pinned", state.pinned.len()) }</summary>
+                    <ol class="event-log" onclick={on_click.clone()}>
+                        { for state.pinned.iter().map(|line| html! {
+                            <li class={tone(line.tone)} key={line.index}>
+                                <button class="time link" title="Go to this moment" data-time={line.time_ms.to_string()}>{ seconds(line.time_ms) }</button>
+                                <span class="text">{ &line.text }</span>
+                            </li>
+                        }) }
+                    </ol>
+                </details>
+            }
             <ol class="event-log" id="event-log" reversed=true onclick={on_click}>
                 { for state.lines.iter().rev().filter(|line| !hidden.contains(&line.tone)).take(LOG_LINES).map(|line| html! {
                     <li class={tone(line.tone)} key={line.index}>
