@@ -19,6 +19,8 @@ pub struct Link {
     pub play: bool,
     /// Speed.
     pub speed: Option<f64>,
+    /// `pace=0`: play through guided scenarios' chapters without pausing.
+    pub pace: Option<bool>,
 }
 
 /// Percent-encodes like JavaScript's `encodeURIComponent`.
@@ -83,6 +85,7 @@ pub fn parse(hash: &str) -> Result<Link, String> {
             "scenario" => link.scenario = Some(value),
             "play" => link.play = value == "1",
             "speed" => link.speed = value.parse().ok(),
+            "pace" => link.pace = Some(value != "0"),
             _ => {}
         }
     }

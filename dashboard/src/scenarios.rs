@@ -27,6 +27,8 @@ pub struct Scenario {
     pub script: fn() -> Vec<(u64, Action)>,
     /// How long the script runs.
     pub duration_ms: u64,
+    /// Where playing pauses to point at something: (virtual time, what to look at).
+    pub chapters: &'static [(u64, &'static str)],
 }
 
 impl Scenario {
@@ -132,6 +134,28 @@ pub const SCENARIOS: &[Scenario] = &[
         spec: || four_brokers(1, false),
         script: || crash_before_replicating(1),
         duration_ms: 30_000,
+        chapters: &[
+            (
+                2_000,
+                "The links from broker 1 to its followers are cut. Watch orders-0: broker 1's log grows, the \
+                     followers' rows stop, and the producer still gets acks=1 answers.",
+            ),
+            (
+                4_100,
+                "Broker 1's process is killed. The records after the cut exist only on broker 1 — and the \
+                     producer was told they are written.",
+            ),
+            (
+                13_500,
+                "The controller has fenced broker 1 and elected broker 2 (higher epoch). The lost-write flag \
+                      counts the acknowledged records broker 2 never had.",
+            ),
+            (
+                21_000,
+                "Broker 1 is back and follows broker 2: it truncates its log to the new leader's — the \
+                      records it kept on disk are gone for good.",
+            ),
+        ],
     },
     Scenario {
         id: "acks-all-keeps-data",
@@ -143,6 +167,18 @@ pub const SCENARIOS: &[Scenario] = &[
         spec: || four_brokers(2, false),
         script: || crash_before_replicating(-1),
         duration_ms: 60_000,
+        chapters: &[
+            (
+                3_000,
+                "The followers are cut off. With acks=all the leader cannot answer: look at the producer's \
+                     in-flight count and its request-timeout countdown.",
+            ),
+            (
+                34_000,
+                "request.timeout.ms ran out: the producer retries the waiting records to the new leader, \
+                      broker 2. Nothing acknowledged was lost.",
+            ),
+        ],
     },
     Scenario {
         id: "not-enough-replicas",
@@ -167,6 +203,7 @@ pub const SCENARIOS: &[Scenario] = &[
             ]
         },
         duration_ms: 35_000,
+        chapters: &[],
     },
     Scenario {
         id: "unclean-election",
@@ -191,6 +228,7 @@ pub const SCENARIOS: &[Scenario] = &[
             ]
         },
         duration_ms: 30_000,
+        chapters: &[],
     },
     Scenario {
         id: "slow-follower",
@@ -208,6 +246,7 @@ pub const SCENARIOS: &[Scenario] = &[
             ]
         },
         duration_ms: 90_000,
+        chapters: &[],
     },
     Scenario {
         id: "back-to-back-failover",
@@ -236,6 +275,7 @@ pub const SCENARIOS: &[Scenario] = &[
             ]
         },
         duration_ms: 32_000,
+        chapters: &[],
     },
     Scenario {
         id: "group-rebalance",
@@ -262,6 +302,7 @@ pub const SCENARIOS: &[Scenario] = &[
             ]
         },
         duration_ms: 50_000,
+        chapters: &[],
     },
     Scenario {
         id: "retries-duplicate",
@@ -275,6 +316,7 @@ pub const SCENARIOS: &[Scenario] = &[
         spec: lossy_network,
         script: || lossy_writes(false),
         duration_ms: 60_000,
+        chapters: &[],
     },
     Scenario {
         id: "isolated-leader",
@@ -294,6 +336,7 @@ pub const SCENARIOS: &[Scenario] = &[
             ]
         },
         duration_ms: 40_000,
+        chapters: &[],
     },
     Scenario {
         id: "power-loss",
@@ -306,6 +349,7 @@ pub const SCENARIOS: &[Scenario] = &[
         spec: || four_brokers(2, false),
         script: || every_replica_stops(Fault::Crash),
         duration_ms: 20_000,
+        chapters: &[],
     },
     Scenario {
         id: "process-crash",
@@ -318,6 +362,7 @@ pub const SCENARIOS: &[Scenario] = &[
         spec: || four_brokers(2, false),
         script: || every_replica_stops(Fault::Kill),
         duration_ms: 20_000,
+        chapters: &[],
     },
     Scenario {
         id: "compaction",
@@ -363,6 +408,7 @@ pub const SCENARIOS: &[Scenario] = &[
             ]
         },
         duration_ms: 40_000,
+        chapters: &[],
     },
     Scenario {
         id: "retention",
@@ -392,6 +438,7 @@ pub const SCENARIOS: &[Scenario] = &[
             ]
         },
         duration_ms: 40_000,
+        chapters: &[],
     },
     Scenario {
         id: "idempotent-retries",
@@ -405,6 +452,7 @@ pub const SCENARIOS: &[Scenario] = &[
         spec: lossy_network,
         script: || lossy_writes(true),
         duration_ms: 60_000,
+        chapters: &[],
     },
 ];
 

@@ -34,6 +34,10 @@ pub const SPEEDS: &[f64] = &[0.25, 0.5, 1.0, 2.0, 5.0, 10.0, 20.0];
 /// Most simulation events one animation frame processes (~10 ms of WebAssembly), so the page
 /// answers clicks at every speed however busy the cluster gets.
 pub const EVENTS_PER_FRAME_MAX: u64 = 3_000;
+/// The last chapter of every guided scenario.
+pub const END_OF_SCENARIO: &str =
+    "The end of the scenario: the lesson above is what it showed. Drag the timeline back to look \
+     again, change one setting, or act in the past to fork it.";
 /// Frames in a row that hit [`EVENTS_PER_FRAME_MAX`] before the speed is lowered.
 pub const FRAMES_BEHIND_MAX: u32 = 5;
 
@@ -282,6 +286,8 @@ pub enum Action {
     Bisect(LostWrite),
     /// Go back to the run before the last fork.
     Undo,
+    /// Pause at guided scenarios' chapters, or play through.
+    SetPace(bool),
     /// Dismiss the error banner.
     DismissError,
     /// Show an error found outside the reducer (a bad link or import).
@@ -322,6 +328,10 @@ pub struct State {
     pub plot: Rc<metrics::Plot>,
     /// Set while this run is a fork of another (shown as a badge, undoable).
     pub fork: Option<Rc<Fork>>,
+    /// The chapter playing paused at: (virtual time, what to look at).
+    pub chapter: Option<(u64, &'static str)>,
+    /// Pause at a guided scenario's chapters (on by default).
+    pub pace: bool,
     counters: metrics::Counters,
     /// Bumped by every action (drives the frame loop).
     pub version: u64,
@@ -467,6 +477,8 @@ impl State {
             plot: Rc::default(),
             counters: metrics::Counters::default(),
             fork: None,
+            chapter: None,
+            pace: true,
             version: 0,
         };
         state.read_trace();
@@ -576,6 +588,7 @@ impl State {
         self.no_return = None;
         self.last_frame_ms = None;
         self.notice = None;
+        self.chapter = None;
     }
 
     fn rewound(&mut self) {
@@ -653,7 +666,27 @@ impl Reducible for State {
                 next.carry_ms = virtual_ms - whole_ms;
                 // Bounded above by FRAME_GAP_MAX_MS × the fastest speed.
                 #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)]
-                let result = next.session.borrow_mut().run_for_bounded(whole_ms as u64, EVENTS_PER_FRAME_MAX);
+                let mut step_ms = whole_ms as u64;
+                // A guided scenario pauses at its chapters and at its end.
+                let now_ms = next.now_ms();
+                let stop = next.scenario.filter(|_| next.pace).and_then(|scenario| {
+                    let end = (scenario.duration_ms, END_OF_SCENARIO);
+                    scenario
+                        .chapters
+                        .iter()
+                        .copied()
+                        .chain([end])
+                        .find(|(at_ms, _)| *at_ms > now_ms && *at_ms <= now_ms + step_ms)
+                });
+                if let Some((at_ms, _)) = stop {
+                    step_ms = at_ms - now_ms;
+                }
+                let result = next.session.borrow_mut().run_for_bounded(step_ms, EVENTS_PER_FRAME_MAX);
+                if let Some(chapter) = stop.filter(|(at_ms, _)| next.session.borrow().sim().now_ms() >= *at_ms) {
+                    next.playing = false;
+                    next.last_frame_ms = None;
+                    next.chapter = Some(chapter);
+                }
                 match result {
                     Ok(true) => next.frames_behind = 0,
                     Ok(false) => next.fell_behind(),
@@ -662,6 +695,9 @@ impl Reducible for State {
             }
             Action::SetPlaying(playing) => {
                 next.playing = playing;
+                if playing {
+                    next.chapter = None;
+                }
                 next.last_frame_ms = None;
             }
             Action::Step => {
@@ -697,6 +733,7 @@ impl Reducible for State {
                 }
                 next.result(result);
             }
+            Action::SetPace(pace) => next.pace = pace,
             Action::Undo => {
                 if let Some(fork) = next.fork.clone() {
                     let restored = Session::at_start(fork.before.clone()).and_then(|mut session| {
@@ -926,6 +963,16 @@ mod tests {
         assert_eq!(comparison.b.label, "acks=all, min.insync.replicas=2");
     }
 
+    /// Plays `frames` animation frames of 100 ms, going on past chapters.
+    fn play_frames(mut state: Rc<State>, frames: u32) -> Rc<State> {
+        state = reduce(state, Action::SetPace(false));
+        state = reduce(state, Action::SetPlaying(true));
+        for frame in 0..frames {
+            state = reduce(state, Action::Tick(f64::from(frame) * 100.0));
+        }
+        state
+    }
+
     fn to_end(state: Rc<State>) -> Rc<State> {
         let head = state.view.head_event;
         reduce(state, Action::Seek(head))
@@ -998,11 +1045,8 @@ mod tests {
         assert_eq!((state.events(), state.view.snapshot.trace_hash.clone()), (events, hash), "the same moment");
         assert_eq!(state.scenario.map(|s| s.id), Some("acks1-leader-crash"));
         assert_eq!(state.view.snapshot.report.lost_live.total(), 0, "nothing lost yet at 3 s");
-        state = reduce(state, Action::SetPlaying(true));
         state = reduce(state, Action::SetSpeed(20.0));
-        for frame in 0..40 {
-            state = reduce(state, Action::Tick(f64::from(frame) * 20.0));
-        }
+        state = play_frames(state, 8);
         assert!(state.now_ms() > 10_000, "{}", state.now_ms());
         assert!(
             state.view.snapshot.report.lost_live.acks_1 >= 15,
@@ -1202,11 +1246,8 @@ mod tests {
         // Issue 17: the metrics an operator's Grafana shows, over the run.
         let mut state = reduce(Rc::new(State::initial()), Action::LoadScenario("not-enough-replicas"));
         state = reduce(state, Action::SetSpeed(20.0));
-        state = reduce(state, Action::SetPlaying(true));
         // 2 s of the run per frame (20x), past the restarts at 25 s.
-        for frame in 0..30 {
-            state = reduce(state, Action::Tick(f64::from(frame) * 100.0));
-        }
+        state = play_frames(state, 30);
         assert!(state.now_ms() > 30_000, "{}", state.now_ms());
         fn series(state: &State, name: &str) -> Vec<(u64, f64)> {
             let series = state.plot.series.iter().find(|s| s.metric.name == name);
@@ -1274,5 +1315,30 @@ mod tests {
             first.tone == Tone::Fault && first.text.contains("kill -9 broker 2") && first.time_ms == 2_000,
             "{first:?}"
         );
+    }
+
+    #[test]
+    fn a_guided_scenario_pauses_at_its_chapters_and_at_its_end() {
+        // Issue 17: paced scenarios that stop at the key moments and have a clear end.
+        let mut state = reduce(Rc::new(State::initial()), Action::SetSpeed(20.0));
+        let mut seen = Vec::new();
+        let mut frame = 0.0;
+        for _ in 0..10 {
+            state = reduce(state, Action::SetPlaying(true));
+            while state.playing {
+                frame += 100.0;
+                state = reduce(state, Action::Tick(frame));
+            }
+            let (at_ms, text) = state.chapter.expect("paused at a chapter");
+            assert_eq!(state.now_ms(), at_ms, "paused exactly there");
+            seen.push(at_ms);
+            if text == END_OF_SCENARIO {
+                break;
+            }
+        }
+        assert_eq!(seen, vec![2_000, 4_100, 13_500, 21_000, 30_000]);
+        // At 13.5 s the chapter says broker 2 leads: the view agrees.
+        state = reduce(state, Action::SeekTime(13_500));
+        assert_eq!(state.view.snapshot.partitions[0].leader, Some(2));
     }
 }

@@ -40,7 +40,7 @@ fn play_fast(browser: &Browser) {
 
 #[test]
 fn acks_1_scenario_flags_lost_writes_and_acks_all_does_not() {
-    let (_server, browser) = open("#scenario=acks1-leader-crash");
+    let (_server, browser) = open("#scenario=acks1-leader-crash&pace=0");
     assert!(text(&browser, "#scenario-current").contains("acks=1 loses data"));
     assert!(browser.eval("return document.getElementById('lost-flag') === null;").as_bool().unwrap());
     play_fast(&browser);
@@ -218,6 +218,35 @@ fn layout_works_at_desktop_and_phone_width_and_controls_are_labelled() {
         assert_eq!(result["unlabeled"], serde_json::json!([]), "{name}: controls without labels");
         assert!(result["sideways"].as_i64().unwrap() <= 0, "{name}: the page scrolls sideways: {result}");
     }
+}
+
+#[test]
+fn a_guided_scenario_pauses_at_its_key_moments() {
+    // Issue 17: paced scenarios — chapters that stop and point where to look, and a clear end.
+    let (_server, browser) = open("#scenario=acks1-leader-crash");
+    play_fast(&browser);
+    let chapter = browser.wait_until("return document.getElementById('chapter')?.textContent || null;", LOAD);
+    assert!(
+        chapter.as_str().unwrap().contains("2.0 s") && chapter.as_str().unwrap().contains("links from broker 1"),
+        "{chapter}"
+    );
+    assert_eq!(text(&browser, "#play").trim(), "Play", "paused there");
+    assert_eq!(text(&browser, "#now"), "2.0 s");
+    browser.click("#chapter button");
+    let next = browser.wait_until(
+        "const c = document.getElementById('chapter')?.textContent; return (c && c.includes('4.1 s')) ? c : null;",
+        LOAD,
+    );
+    assert!(next.as_str().unwrap().contains("killed"), "{next}");
+    // Continue through the remaining chapters to the end, which pauses with no Continue button.
+    let end = browser.wait_until(
+        "const c = document.getElementById('chapter'); \
+         if (c && c.textContent.includes('end of the scenario')) return c.textContent; \
+         c?.querySelector('button')?.click(); return null;",
+        LOAD,
+    );
+    assert!(end.as_str().unwrap().contains("30.0 s"), "{end}");
+    assert_eq!(text(&browser, "#play").trim(), "Play");
 }
 
 #[test]
@@ -422,7 +451,7 @@ fn changing_one_setting_replays_the_same_faults_on_the_same_replicas() {
 #[test]
 fn a_link_made_mid_scenario_plays_the_rest_of_the_script() {
     // Issue 17 (3): a link made at 3 s dropped the crash at 4 s: 0 lost, against the lesson.
-    let (_server, browser) = open("#scenario=acks1-leader-crash");
+    let (_server, browser) = open("#scenario=acks1-leader-crash&pace=0");
     let now = play_until(&browser, "1", 2.5);
     assert!(now < 4.0, "paused before the crash: {now}");
     assert_eq!(number(&browser, "#lost-count"), 0);
@@ -434,6 +463,7 @@ fn a_link_made_mid_scenario_plays_the_rest_of_the_script() {
     let script = format!("return document.getElementById('events')?.textContent === '{events}' || null;");
     browser.wait_until(&script, LOAD);
     assert!(text(&browser, "#scenario-current").contains("acks=1 loses data"));
+    browser.click("#pace");
     play_fast(&browser);
     browser.wait_until("return document.getElementById('lost-flag') !== null || null;", LOAD);
     browser.click("#play");
@@ -578,7 +608,7 @@ fn compaction_retention_and_idempotence_scenarios_show_their_lessons() {
 #[test]
 fn producers_and_timers_show_why_nothing_happens() {
     // Issue 17: clients and timers drawn, so every stall explains itself.
-    let (_server, browser) = open("#scenario=acks-all-keeps-data");
+    let (_server, browser) = open("#scenario=acks-all-keeps-data&pace=0");
     let now = play_until(&browser, "2", 5.0);
     assert!(now < 12.0, "{now}");
     let producers = text(&browser, ".producers");

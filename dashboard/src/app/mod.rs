@@ -124,6 +124,9 @@ fn load_from_hash(dispatch: &Dispatch) {
     if let Some(speed) = link.speed {
         dispatch.emit(Action::SetSpeed(speed));
     }
+    if let Some(pace) = link.pace {
+        dispatch.emit(Action::SetPace(pace));
+    }
     if link.play {
         dispatch.emit(Action::SetPlaying(true));
     }
@@ -234,6 +237,19 @@ pub fn app() -> Html {
                     <h2>{ scenario.title }</h2>
                     <p>{ scenario.story }</p>
                     <p class="lesson"><strong>{ "Lesson: " }</strong>{ scenario.lesson }</p>
+                    if let Some((at_ms, text)) = state.chapter {
+                        <div class="chapter" id="chapter" role="status">
+                            <strong>{ format!("⏸ {}: ", seconds(at_ms)) }</strong>{ text }{ " " }
+                            if at_ms < scenario.duration_ms {
+                                <button class="primary" onclick={dispatch.reform(|_| Action::SetPlaying(true))}>{ "Continue" }</button>
+                            }
+                        </div>
+                    }
+                    if !scenario.chapters.is_empty() {
+                        <label class="check"><input id="pace" type="checkbox" checked={state.pace}
+                            onchange={dispatch.reform(|e: Event| Action::SetPace(e.target_unchecked_into::<HtmlInputElement>().checked()))} />
+                            { "pause at the key moments" }</label>
+                    }
                 </section>
             }
             if let Some(fork) = state.fork.clone() {
