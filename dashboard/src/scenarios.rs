@@ -228,7 +228,15 @@ pub const SCENARIOS: &[Scenario] = &[
             ]
         },
         duration_ms: 30_000,
-        chapters: &[],
+        chapters: &[
+            (8_500, "Brokers 2 and 3 left the ISR: broker 1 now commits alone (min.insync.replicas=1)."),
+            (15_100, "Broker 1 lost power for good. What it committed after 3 s exists on no other broker."),
+            (
+                23_500,
+                "No ISR member is left, and unclean.leader.election.enable=true: the controller elected broker 2 \
+                      from outside the ISR. The lost-write flag counts the committed records it never had.",
+            ),
+        ],
     },
     Scenario {
         id: "slow-follower",
@@ -246,7 +254,24 @@ pub const SCENARIOS: &[Scenario] = &[
             ]
         },
         duration_ms: 90_000,
-        chapters: &[],
+        chapters: &[
+            (
+                2_000,
+                "The link 1 → 3 is cut: broker 3's fetches get no answers. Its row stops growing and its \
+                     'behind for' counter runs.",
+            ),
+            (
+                25_000,
+                "Broker 3 is still in the ISR after 23 s without catching up: the leader waits \
+                      replica.lag.time.max.ms (30 s) before it removes it.",
+            ),
+            (
+                32_500,
+                "Broker 3 left the ISR: ISR [1, 2], the partition is under-replicated (see \
+                      UnderReplicatedPartitions in Kafka's metrics).",
+            ),
+            (62_500, "The link healed at 47 s; broker 3 fetched its backlog, caught up and rejoined the ISR."),
+        ],
     },
     Scenario {
         id: "back-to-back-failover",
@@ -302,7 +327,17 @@ pub const SCENARIOS: &[Scenario] = &[
             ]
         },
         duration_ms: 50_000,
-        chapters: &[],
+        chapters: &[
+            (4_500, "The first member owns all six partitions (generation 1)."),
+            (7_500, "A second member joined: a new generation, and the range assignor splits the partitions 3 and 3."),
+            (20_500, "Consumer 4001 leaves politely (LeaveGroup): the group rebalances at once."),
+            (
+                31_000,
+                "Consumer 4002 stopped without leaving: it still owns its partitions, so nobody reads them \
+                      until its session expires (session.timeout.ms = 10 s). See its countdown in the members table.",
+            ),
+            (41_000, "Its session expired: consumer 4000 owns all six partitions again (generation 5)."),
+        ],
     },
     Scenario {
         id: "retries-duplicate",

@@ -1341,4 +1341,50 @@ mod tests {
         state = reduce(state, Action::SeekTime(13_500));
         assert_eq!(state.view.snapshot.partitions[0].leader, Some(2));
     }
+
+    /// Plays `id` paced and returns the state at each pause (chapters, then the end).
+    fn chapter_stops(id: &'static str) -> Vec<Rc<State>> {
+        let mut state = reduce(Rc::new(State::initial()), Action::LoadScenario(id));
+        state = reduce(state, Action::SetSpeed(20.0));
+        let mut stops = Vec::new();
+        let mut frame = 0.0;
+        loop {
+            state = reduce(state, Action::SetPlaying(true));
+            while state.playing {
+                frame += 100.0;
+                state = reduce(state, Action::Tick(frame));
+            }
+            stops.push(state.clone());
+            if state.chapter.is_none_or(|(_, text)| text == END_OF_SCENARIO) {
+                return stops;
+            }
+        }
+    }
+
+    #[test]
+    fn every_chapter_tells_what_the_cluster_shows_then() {
+        for scenario in scenarios::SCENARIOS {
+            let stops = chapter_stops(scenario.id);
+            let times: Vec<u64> = stops.iter().map(|s| s.now_ms()).collect();
+            let mut expected: Vec<u64> = scenario.chapters.iter().map(|c| c.0).collect();
+            expected.push(scenario.duration_ms);
+            assert_eq!(times, expected, "{}", scenario.id);
+        }
+        let isr = |state: &State| state.view.snapshot.partitions[0].isr.clone();
+        let slow = chapter_stops("slow-follower");
+        assert_eq!(isr(&slow[1]), vec![1, 2, 3], "still in the ISR at 25 s");
+        assert_eq!(isr(&slow[2]), vec![1, 2], "left the ISR by 32.5 s");
+        assert_eq!(isr(&slow[3]), vec![1, 2, 3], "back by 62.5 s");
+        let unclean = chapter_stops("unclean-election");
+        assert_eq!(isr(&unclean[0]), vec![1]);
+        assert_eq!(unclean[2].view.snapshot.partitions[0].leader, Some(2));
+        assert_eq!(unclean[2].view.snapshot.report.unclean_elections, 1);
+        let group = chapter_stops("group-rebalance");
+        let members = |state: &State| state.view.snapshot.groups[0].members.clone();
+        assert_eq!(members(&group[0]).iter().map(|m| m.partitions.len()).collect::<Vec<_>>(), vec![6]);
+        assert_eq!(members(&group[1]).iter().map(|m| m.partitions.len()).collect::<Vec<_>>(), vec![3, 3]);
+        assert!(members(&group[3]).iter().any(|m| m.client == 4_002 && m.stopped));
+        assert_eq!(group[4].view.snapshot.groups[0].generation_id, 5);
+        assert_eq!(members(&group[4]).iter().map(|m| m.partitions.len()).collect::<Vec<_>>(), vec![6]);
+    }
 }

@@ -93,7 +93,7 @@ fn acks_1_scenario_flags_lost_writes_and_acks_all_does_not() {
 
 #[test]
 fn crashing_the_leader_by_clicking_elects_a_new_leader_with_a_higher_epoch() {
-    let (_server, browser) = open("#scenario=slow-follower");
+    let (_server, browser) = open("#scenario=slow-follower&pace=0");
     browser.click("#step");
     let leader = number(&browser, "#partition-orders-0 .leader-id");
     let epoch = number(&browser, "#partition-orders-0 .leader-epoch");
@@ -118,7 +118,7 @@ fn crashing_the_leader_by_clicking_elects_a_new_leader_with_a_higher_epoch() {
 
 #[test]
 fn a_shared_link_reproduces_the_run_exactly() {
-    let (server, browser) = open("#scenario=group-rebalance");
+    let (server, browser) = open("#scenario=group-rebalance&pace=0");
     play_fast(&browser);
     browser.wait_until("return parseFloat(document.getElementById('now').textContent) > 12 || null;", LOAD);
     browser.click("#play");
@@ -252,7 +252,7 @@ fn a_guided_scenario_pauses_at_its_key_moments() {
 #[test]
 fn keyboard_shortcuts_play_step_and_seek() {
     // Issue 17: Space play/pause, "." step, arrows seek a second, End to the end.
-    let (_server, browser) = open("#scenario=acks1-leader-crash");
+    let (_server, browser) = open("#scenario=acks1-leader-crash&pace=0");
     let key = |key: &str| {
         browser.eval(&format!("document.body.dispatchEvent(new KeyboardEvent('keydown', {{ key: {key:?}, bubbles: true }})); return null;"));
     };
@@ -473,7 +473,7 @@ fn a_link_made_mid_scenario_plays_the_rest_of_the_script() {
 #[test]
 fn a_consumer_that_stops_without_leaving_keeps_its_partitions_until_its_session_expires() {
     // Issue 17 (4): consumer 4002 vanished from the members table at 30 s.
-    let (_server, browser) = open("#scenario=group-rebalance");
+    let (_server, browser) = open("#scenario=group-rebalance&pace=0");
     let now = play_until(&browser, "10", 31.0);
     assert!(now < 39.0, "{now}");
     let row = text(&browser, "#member-4002");
