@@ -250,6 +250,21 @@ fn a_guided_scenario_pauses_at_its_key_moments() {
 }
 
 #[test]
+fn clicking_a_message_in_flight_drops_it() {
+    // Issue 17: message-level control — click a message on the wire to drop it.
+    let (_server, browser) = open("#scenario=acks1-leader-crash");
+    browser.wait_until(
+        "if (document.querySelector('#app g.message')) return true; document.getElementById('step').click(); return null;",
+        LOAD,
+    );
+    // The topmost of the messages drawn (several can sit on one sender).
+    browser.click("#app g.messages g.message:last-of-type .hit");
+    let fork = browser.wait_until("return document.getElementById('fork')?.textContent || null;", LOAD);
+    assert!(fork.as_str().unwrap().contains("by hand") && fork.as_str().unwrap().contains("drop the"), "{fork}");
+    assert!(browser.eval("return document.getElementById('error') === null;").as_bool().unwrap());
+}
+
+#[test]
 fn keyboard_shortcuts_play_step_and_seek() {
     // Issue 17: Space play/pause, "." step, arrows seek a second, End to the end.
     let (_server, browser) = open("#scenario=acks1-leader-crash&pace=0");

@@ -80,6 +80,36 @@ pub struct InFlight {
     pub deliver_ms: u64,
 }
 
+/// Which message on the wire (for dropping one by hand, recorded in a run).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct MessageRef {
+    /// Sending broker.
+    pub from: BrokerId,
+    /// Receiving broker.
+    pub to: BrokerId,
+    /// Its API name.
+    pub api: String,
+    /// When it was sent.
+    pub sent_ms: u64,
+    /// When it would arrive.
+    pub deliver_ms: u64,
+}
+
+impl InFlight {
+    /// A reference to this message.
+    #[must_use]
+    pub fn reference(&self) -> MessageRef {
+        MessageRef {
+            from: self.from,
+            to: self.to,
+            api: self.api.to_owned(),
+            sent_ms: self.sent_ms,
+            deliver_ms: self.deliver_ms,
+        }
+    }
+}
+
 /// A broker's life-cycle state.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub enum BrokerStatus {

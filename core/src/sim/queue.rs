@@ -73,6 +73,19 @@ impl EventQueue {
         self.heap.peek().map(|Reverse((at_ms, _, _))| *at_ms)
     }
 
+    /// Removes and returns the earliest item (by time, then sequence) `matches` accepts.
+    pub(super) fn take_first(&mut self, matches: impl Fn(u64, &Item) -> bool) -> Option<Item> {
+        let (_, _, slot) = self
+            .heap
+            .iter()
+            .filter(|Reverse((at_ms, _, slot))| self.slots[*slot].as_ref().is_some_and(|item| matches(*at_ms, item)))
+            .map(|Reverse(key)| *key)
+            .min()?;
+        self.heap.retain(|Reverse((_, _, queued))| *queued != slot);
+        self.free.push(slot);
+        self.slots[slot].take()
+    }
+
     /// Keeps only the items `keep` accepts, in their order.
     pub(super) fn retain(&mut self, keep: impl Fn(&Item) -> bool) {
         let mut entries = Vec::with_capacity(self.heap.len());

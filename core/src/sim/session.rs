@@ -14,7 +14,7 @@ use crate::error::{Error, ErrorCode, Result};
 
 use super::checker::CheckReport;
 use super::spec::{ClusterSpec, GroupMemberSpec, ProduceSpec, WorkloadSpec};
-use super::{Fault, Sim};
+use super::{Fault, MessageRef, Sim};
 
 /// Most recorded actions in one run (a limit on everything).
 pub const RECORDING_STEPS_MAX: usize = 10_000;
@@ -32,6 +32,8 @@ pub enum Action {
     StopProducer(u32),
     /// Add a consumer-group member.
     AddMember(GroupMemberSpec),
+    /// Drop one message on the wire between two brokers, by hand.
+    DropMessage(MessageRef),
     /// Remove a consumer-group member (by client number).
     RemoveMember {
         /// Client number.
@@ -206,6 +208,7 @@ impl Session {
             Action::StopProducer(client) => sim.stop_workload(*client),
             Action::AddMember(spec) => sim.add_group_consumer(spec.to_config()?).map(|_| ()),
             Action::RemoveMember { client, graceful } => sim.remove_group_consumer(*client, *graceful),
+            Action::DropMessage(message) => sim.drop_in_flight(message),
         }
     }
 

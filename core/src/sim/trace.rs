@@ -20,6 +20,8 @@ pub enum DropReason {
     Random,
     /// The destination was crashed when the message arrived.
     NodeDown,
+    /// A person dropped it by hand (the dashboard's message control).
+    ByHand,
 }
 
 /// What happened at one step.

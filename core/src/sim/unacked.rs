@@ -37,6 +37,7 @@ impl Sim {
             DropReason::LinkCut => format!("never arrived: the network between it and broker {broker} was cut"),
             DropReason::Random => format!("never arrived: the network dropped it on the way to broker {broker}"),
             DropReason::NodeDown => format!("never arrived: broker {broker} was down"),
+            DropReason::ByHand => format!("never arrived: dropped by hand on the way to broker {broker}"),
         };
         let listed = self.checker.report().lost_writes.len();
         self.checker.on_send_fate(&tp, print, SendFate::NeverLanded(broker, cause), index, self.now_ms);

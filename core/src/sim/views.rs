@@ -33,6 +33,44 @@ impl Sim {
         messages
     }
 
+    /// Drops one message on the wire between two brokers — the oldest matching `message`, as
+    /// [`Sim::in_flight`] listed it — as a network could. An error when it is no longer there.
+    pub fn drop_in_flight(&mut self, message: &MessageRef) -> Result<()> {
+        let controller_host = self.config.controller_host;
+        let host_of = move |node: NodeId| match node {
+            NodeId::Broker(id) => Some(id),
+            NodeId::Controller => Some(controller_host),
+            NodeId::Client(_) => None,
+        };
+        let matches = |at_ms: u64, item: &Item| match item {
+            Item::Deliver { from, to, message: queued, sent_ms, .. } => {
+                at_ms == message.deliver_ms
+                    && *sent_ms == message.sent_ms
+                    && queued.kind() == message.api
+                    && host_of(*from) == Some(message.from)
+                    && host_of(*to) == Some(message.to)
+            }
+            _ => false,
+        };
+        let found = self.queue.items().filter(|(at_ms, item)| matches(*at_ms, item)).count();
+        if found == 0 {
+            return Err(Error::new(
+                ErrorCode::InvalidRequest,
+                format!(
+                    "no {} from broker {} to broker {} is on the wire any more",
+                    message.api, message.from, message.to
+                ),
+            ));
+        }
+        let Some(Item::Deliver { from, to, message: dropped, .. }) =
+            self.queue.take_first(|at_ms, item| matches(at_ms, item))
+        else {
+            unreachable!("a matching delivery was found")
+        };
+        self.dropped(from, to, &dropped, DropReason::ByHand);
+        Ok(())
+    }
+
     /// The whole cluster as plain data.
     #[must_use]
     pub fn snapshot(&self) -> Snapshot {

@@ -58,7 +58,41 @@ pub(super) fn cluster(props: &Props) -> Html {
             "Produce" | "ProduceResponse" => "dot produce",
             _ => "dot control",
         };
-        html! { <circle class={class} cx={format!("{x:.1}")} cy={format!("{y:.1}")} r="3" /> }
+        // A wider transparent target makes a moving dot clickable: click to drop it.
+        html! {
+            <g class="message" data-from={message.from.to_string()} data-to={message.to.to_string()} data-api={message.api}
+                data-sent={message.sent_ms.to_string()} data-deliver={message.deliver_ms.to_string()}>
+                <title>{ format!("{} from broker {} to broker {}, sent at {} — click to drop it", message.api, message.from, message.to, seconds(message.sent_ms)) }</title>
+                <circle class={class} cx={format!("{x:.1}")} cy={format!("{y:.1}")} r="3" />
+                <circle class="hit" cx={format!("{x:.1}")} cy={format!("{y:.1}")} r="8" />
+            </g>
+        }
+    });
+    // One listener for every dot (event delegation): the clicked message's reference is in its
+    // data attributes, so a click drops exactly the message drawn, even while playing.
+    let on_dot = dispatch.reform(|event: MouseEvent| {
+        let group =
+            event.target_dyn_into::<web_sys::Element>().and_then(|target| target.closest("g.message").ok().flatten());
+        let attribute = |name: &str| group.as_ref().and_then(|g| g.get_attribute(name));
+        let number = |name: &str| attribute(name).and_then(|value| value.parse::<u64>().ok());
+        match (
+            number("data-from"),
+            number("data-to"),
+            attribute("data-api"),
+            number("data-sent"),
+            number("data-deliver"),
+        ) {
+            (Some(from), Some(to), Some(api), Some(sent_ms), Some(deliver_ms)) => {
+                Action::Do(SimAction::DropMessage(MessageRef {
+                    from: i32::try_from(from).unwrap_or(-1),
+                    to: i32::try_from(to).unwrap_or(-1),
+                    api,
+                    sent_ms,
+                    deliver_ms,
+                }))
+            }
+            _ => Action::DismissError,
+        }
     });
     let nodes = snapshot.brokers.iter().map(|broker| {
         let (x, y) = position(broker.id);
@@ -124,8 +158,9 @@ pub(super) fn cluster(props: &Props) -> Html {
             <div class="cluster-body">
                 <svg class="network" viewBox="0 0 300 240" role="img" aria-label="Brokers, links and messages in flight">
                     { for links }
-                    { for dots }
                     { for nodes }
+                    // Above the nodes: a message just sent sits on its sender and must stay clickable.
+                    <g class="messages" onclick={on_dot}>{ for dots }</g>
                 </svg>
                 <ul class="broker-cards">{ for cards }</ul>
             </div>
@@ -133,7 +168,7 @@ pub(super) fn cluster(props: &Props) -> Html {
                 <span class="dot-key fetch"></span>{ "fetch " }
                 <span class="dot-key produce"></span>{ "produce " }
                 <span class="dot-key control"></span>{ "controller / group " }
-                <span class="line-key"></span>{ "cut link" }
+                <span class="line-key"></span>{ "cut link · click a message to drop it" }
             </p>
         </section>
     }

@@ -7,7 +7,7 @@ use gloo::render::{request_animation_frame, AnimationFrame};
 use rill_core::sim::checker::LostWrite;
 use rill_core::sim::session::Action as SimAction;
 use rill_core::sim::spec::{AcksSpec, ClusterSpec, GroupMemberSpec, ProduceSpec, ReplicaSnapshot, WorkloadSpec};
-use rill_core::sim::{BrokerStatus, Fault};
+use rill_core::sim::{BrokerStatus, Fault, MessageRef};
 use wasm_bindgen::JsValue;
 use web_sys::{HtmlInputElement, HtmlSelectElement, HtmlTextAreaElement};
 use yew::prelude::*;
