@@ -203,7 +203,16 @@ pub const SCENARIOS: &[Scenario] = &[
             ]
         },
         duration_ms: 35_000,
-        chapters: &[],
+        chapters: &[
+            (3_100, "Brokers 2 and 3 lost power. They are still in the ISR for now, so acks=all writes wait for them."),
+            (
+                8_500,
+                "After replica.lag.time.max.ms (5 s) the leader dropped them: ISR [1], below \
+                     min.insync.replicas=2. acks=all writes are refused with NOT_ENOUGH_REPLICAS (see \
+                     FailedProduceRequests in Kafka's metrics).",
+            ),
+            (30_000, "Brokers 2 and 3 restarted at 25 s, caught up and rejoined the ISR: writes succeed again."),
+        ],
     },
     Scenario {
         id: "unclean-election",
@@ -371,7 +380,28 @@ pub const SCENARIOS: &[Scenario] = &[
             ]
         },
         duration_ms: 40_000,
-        chapters: &[],
+        chapters: &[
+            (
+                5_100,
+                "Broker 1, the leader, is cut off from everyone. It still believes it leads, but no acks=all \
+                     write can reach min.insync.replicas=2.",
+            ),
+            (
+                13_500,
+                "The controller fenced broker 1 (no heartbeat within broker.session.timeout.ms) and elected \
+                      broker 2 at epoch 1.",
+            ),
+            (
+                28_500,
+                "Broker 1 reconnected at 25 s, truncated the records only it had appended, and rejoined the \
+                      ISR as a follower.",
+            ),
+            (
+                30_500,
+                "auto.leader.rebalance.enable moved leadership back to the preferred replica, broker 1 \
+                      (epoch 2).",
+            ),
+        ],
     },
     Scenario {
         id: "power-loss",
@@ -384,7 +414,19 @@ pub const SCENARIOS: &[Scenario] = &[
         spec: || four_brokers(2, false),
         script: || every_replica_stops(Fault::Crash),
         duration_ms: 20_000,
-        chapters: &[],
+        chapters: &[
+            (5_100, "Every replica lost power: each lost its unflushed tail (LEO 200 → 0 on all three)."),
+            (
+                8_100,
+                "They restart with empty logs; the controller fences each until it catches up, and the \
+                     partition goes offline: no live in-sync replica can lead.",
+            ),
+            (
+                14_500,
+                "Broker 3 leads again, with an empty log: the acknowledged acks=all writes are gone — see the \
+                      lost-write flag.",
+            ),
+        ],
     },
     Scenario {
         id: "process-crash",

@@ -519,6 +519,23 @@ fn every_chapter_tells_what_the_cluster_shows_then() {
     assert_eq!(members(&group[1]).iter().map(|m| m.partitions.len()).collect::<Vec<_>>(), vec![3, 3]);
     assert!(members(&group[3]).iter().any(|m| m.client == 4_002 && m.stopped));
     assert_eq!(group[4].view.snapshot.groups[0].generation_id, 5);
+    let refused = chapter_stops("not-enough-replicas");
+    assert_eq!(isr(&refused[0]), vec![1, 2, 3], "still in the ISR at 3.1 s");
+    assert_eq!(isr(&refused[1]), vec![1], "ISR [1] by 8.5 s");
+    assert!(refused[1].counters.failed_produce_requests > 0, "NOT_ENOUGH_REPLICAS refusals");
+    assert_eq!(isr(&refused[2]), vec![1, 2, 3]);
+    let isolated = chapter_stops("isolated-leader");
+    let leader = |state: &State| {
+        let p = &state.view.snapshot.partitions[0];
+        (p.leader, p.leader_epoch)
+    };
+    assert_eq!(leader(&isolated[1]), (Some(2), 1));
+    assert_eq!(isr(&isolated[2]), vec![1, 2, 3]);
+    assert_eq!(leader(&isolated[3]), (Some(1), 2));
+    let power = chapter_stops("power-loss");
+    assert!(power[1].view.snapshot.partitions[0].offline, "offline at 8.1 s");
+    assert_eq!(power[2].view.snapshot.partitions[0].leader, Some(3));
+    assert!(power[2].view.snapshot.report.lost_live.acks_all > 0);
     assert_eq!(members(&group[4]).iter().map(|m| m.partitions.len()).collect::<Vec<_>>(), vec![6]);
 }
 
