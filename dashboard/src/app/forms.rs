@@ -186,8 +186,7 @@ pub(super) fn share(props: &Props) -> Html {
         let (state, exported) = (state.clone(), exported.clone());
         Callback::from(move |_| {
             let json = serde_json::to_string_pretty(&state.view.recording).unwrap_or_default();
-            let href =
-                format!("data:application/json;charset=utf-8,{}", String::from(js_sys::encode_uri_component(&json)));
+            let href = format!("data:application/json;charset=utf-8,{}", crate::link::encode(&json));
             let document = gloo::utils::document();
             if let Ok(anchor) = document.create_element("a") {
                 let _ = anchor.set_attribute("href", &href);

@@ -448,24 +448,29 @@ impl Checker {
             )
         });
         for (offset, acks, fingerprint, acked_event) in found {
-            self.report.lost_live.add(acks);
-            if self.report.lost_writes.len() < LOST_WRITES_LISTED_MAX {
-                self.report.lost_writes.push(LostWrite {
-                    topic: tp.topic.to_string(),
-                    partition: tp.partition,
-                    offset,
-                    acks: acks.wire(),
-                    leader: broker,
-                    leader_epoch,
-                    event_index,
-                    time_ms,
-                    cause: unclean.clone(),
-                    landed: true,
-                    fingerprint,
-                    acked_event,
-                    found_event: 0,
-                });
-            }
+            self.record_live_loss(acks, || LostWrite {
+                topic: tp.topic.to_string(),
+                partition: tp.partition,
+                offset,
+                acks: acks.wire(),
+                leader: broker,
+                leader_epoch,
+                event_index,
+                time_ms,
+                cause: unclean.clone(),
+                landed: true,
+                fingerprint,
+                acked_event,
+                found_event: 0,
+            });
+        }
+    }
+
+    /// Counts a live loss and lists it while fewer than [`LOST_WRITES_LISTED_MAX`] are.
+    fn record_live_loss(&mut self, acks: Acks, lost: impl FnOnce() -> LostWrite) {
+        self.report.lost_live.add(acks);
+        if self.report.lost_writes.len() < LOST_WRITES_LISTED_MAX {
+            self.report.lost_writes.push(lost());
         }
     }
 
@@ -486,24 +491,21 @@ impl Checker {
             SendFate::NeverLanded(broker, cause) => {
                 write.lost_live = true;
                 let (fingerprint, acked_event) = (write.fingerprint, write.acked_event);
-                self.report.lost_live.add(Acks::None);
-                if self.report.lost_writes.len() < LOST_WRITES_LISTED_MAX {
-                    self.report.lost_writes.push(LostWrite {
-                        topic: tp.topic.to_string(),
-                        partition: tp.partition,
-                        offset: -1,
-                        acks: Acks::None.wire(),
-                        leader: broker,
-                        leader_epoch: -1,
-                        event_index,
-                        time_ms,
-                        cause: Some(cause),
-                        landed: false,
-                        fingerprint,
-                        acked_event,
-                        found_event: 0,
-                    });
-                }
+                self.record_live_loss(Acks::None, || LostWrite {
+                    topic: tp.topic.to_string(),
+                    partition: tp.partition,
+                    offset: -1,
+                    acks: Acks::None.wire(),
+                    leader: broker,
+                    leader_epoch: -1,
+                    event_index,
+                    time_ms,
+                    cause: Some(cause),
+                    landed: false,
+                    fingerprint,
+                    acked_event,
+                    found_event: 0,
+                });
             }
         }
     }
