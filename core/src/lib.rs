@@ -56,6 +56,7 @@ pub mod partitioner;
 pub mod placement;
 pub mod producer_state;
 pub mod protocol;
+pub mod raft;
 pub mod record;
 pub mod rng;
 pub mod sim;

@@ -1,0 +1,680 @@
+//! The metadata quorum: a Raft-replicated log with KRaft's rules (KIP-595, KIP-996), sans-IO.
+//!
+//! Kafka keeps its metadata in a log replicated by a quorum of controllers. KRaft differs from
+//! textbook Raft in the direction of replication: followers **pull** with `Fetch(fetch_offset,
+//! last_fetched_epoch)`, like partition followers do, and the leader answers with entries, its
+//! high watermark, or the epoch where their logs diverge; the follower truncates there and
+//! fetches again. No crate fits that shape (raft-rs and openraft push `AppendEntries`), so the
+//! protocol is written here, small and checked.
+//!
+//! **Roles** ([`Role`]): a voter with no leader is *unattached*; when its election timer (or,
+//! as a follower, its fetch timeout) fires it becomes *prospective* and asks for pre-votes at
+//! its current epoch (KIP-996: nobody changes state, and a follower that is still fetching from
+//! a live leader refuses), then, with a majority, a *candidate* in the next epoch. A candidate
+//! with a majority of votes becomes *leader*, writes a `LeaderChange` entry and sends
+//! `BeginQuorumEpoch`. A leader that has not been fetched from by a majority for 1.5 fetch
+//! timeouts resigns (KRaft's check-quorum), sending `EndQuorumEpoch`. Observers (brokers)
+//! fetch and never vote.
+//!
+//! **Commit.** The quorum high watermark is the largest offset a majority of voters has
+//! fetched past, once that includes the leader's own `LeaderChange` entry. It never moves back,
+//! and no replica truncates below it: both are asserted here, beside the checker in
+//! [`checker`].
+//!
+//! **Durability.** [`Durable`] is KRaft's `quorum-state` file plus the log: the epoch, the vote
+//! and the entries. The host must make it durable before it sends what the same call produced
+//! (KRaft fsyncs before answering); the simulation treats every change as durable at once.
+
+pub mod checker;
+mod election;
+pub mod messages;
+mod replication;
+pub mod sim;
+
+use std::collections::VecDeque;
+
+use serde::{Deserialize, Serialize};
+
+use crate::collections::{VecMap, VecSet};
+use crate::error::{Error, ErrorCode, Result};
+use crate::protocol::EpochEndOffset;
+use crate::rng::Rng;
+
+pub use messages::{Entry, Payload, QuorumMessage, QuorumOutgoing, ReplicaId};
+
+/// A quorum member's settings, with KRaft's names and defaults.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuorumConfig {
+    /// This replica's `node.id`.
+    pub node_id: ReplicaId,
+    /// The voters (`controller.quorum.voters`), sorted.
+    pub voters: Vec<ReplicaId>,
+    /// `controller.quorum.election.timeout.ms` (1000): an unattached voter stands after a
+    /// random time between this and twice this.
+    pub election_timeout_ms: u64,
+    /// `controller.quorum.fetch.timeout.ms` (2000): a follower that has not heard from its
+    /// leader for this long stands.
+    pub fetch_timeout_ms: u64,
+    /// `controller.quorum.election.backoff.max.ms` (1000): the most a failed candidate waits.
+    pub election_backoff_max_ms: u64,
+    /// `controller.quorum.request.timeout.ms` (2000): a request not answered by then is sent
+    /// again.
+    pub request_timeout_ms: u64,
+    /// `controller.quorum.retry.backoff.ms` (20): the wait after a failed request.
+    pub retry_backoff_ms: u64,
+    /// How long the leader holds a fetch that has nothing new (500).
+    pub fetch_max_wait_ms: u64,
+    /// The most entries one fetch response carries.
+    pub fetch_max_entries: usize,
+}
+
+impl QuorumConfig {
+    /// KRaft's defaults for `node_id` among `voters`; duplicate or negative ids are refused.
+    pub fn new(node_id: ReplicaId, voters: &[ReplicaId]) -> Result<QuorumConfig> {
+        let mut sorted = voters.to_vec();
+        crate::collections::sort(&mut sorted);
+        if sorted.is_empty() {
+            return Err(Error::new(ErrorCode::InvalidConfig, "controller.quorum.voters names no voter"));
+        }
+        if let Some(pair) = sorted.windows(2).find(|pair| pair[0] == pair[1]) {
+            return Err(Error::new(
+                ErrorCode::InvalidConfig,
+                format!("controller.quorum.voters names node {} twice", pair[0]),
+            ));
+        }
+        if let Some(bad) = sorted.iter().find(|id| **id < 0).copied().or((node_id < 0).then_some(node_id)) {
+            return Err(Error::new(ErrorCode::InvalidConfig, format!("node id {bad} is negative")));
+        }
+        Ok(QuorumConfig {
+            node_id,
+            voters: sorted,
+            election_timeout_ms: 1_000,
+            fetch_timeout_ms: 2_000,
+            election_backoff_max_ms: 1_000,
+            request_timeout_ms: 2_000,
+            retry_backoff_ms: 20,
+            fetch_max_wait_ms: 500,
+            fetch_max_entries: 64,
+        })
+    }
+
+    /// Votes needed to win, and fetches a high watermark needs: a majority of the voters.
+    #[must_use]
+    pub fn majority(&self) -> usize {
+        self.voters.len() / 2 + 1
+    }
+
+    /// Whether `id` votes.
+    #[must_use]
+    pub fn is_voter(&self, id: ReplicaId) -> bool {
+        self.voters.binary_search(&id).is_ok()
+    }
+}
+
+/// What survives a crash: KRaft's `quorum-state` (epoch, vote, known leader) and the log.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Durable<R> {
+    /// The current epoch.
+    pub epoch: i32,
+    /// Whom this voter voted for in `epoch`.
+    pub voted_for: Option<ReplicaId>,
+    /// The leader of `epoch`, once known.
+    pub leader: Option<ReplicaId>,
+    /// The entries, dense from offset 0.
+    pub log: Vec<Entry<R>>,
+}
+
+impl<R> Durable<R> {
+    /// The log end offset.
+    #[must_use]
+    pub fn end_offset(&self) -> i64 {
+        i64::try_from(self.log.len()).expect("log fits i64")
+    }
+
+    /// The epoch of the last entry (0 for an empty log).
+    #[must_use]
+    pub fn last_epoch(&self) -> i32 {
+        self.log.last().map_or(0, |e| e.epoch)
+    }
+
+    /// KIP-101's question asked of this log: the largest epoch ≤ `epoch` it has, and the offset
+    /// where that epoch ends (the next epoch's first offset, or the log end). `(0, 0)` when it
+    /// has none.
+    #[must_use]
+    pub fn end_offset_for(&self, epoch: i32) -> EpochEndOffset {
+        // Entries with epoch ≤ `epoch` form a prefix (epochs never decrease along the log).
+        let prefix = self.log.partition_point(|e| e.epoch <= epoch);
+        match prefix.checked_sub(1).map(|last| self.log[last].epoch) {
+            Some(found) => EpochEndOffset { epoch: found, end_offset: i64::try_from(prefix).expect("fits") },
+            None => EpochEndOffset { epoch: 0, end_offset: 0 },
+        }
+    }
+
+    fn entry(&self, offset: i64) -> Option<&Entry<R>> {
+        usize::try_from(offset).ok().and_then(|i| self.log.get(i))
+    }
+}
+
+/// A replica's role.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Role {
+    /// No leader known; a voter stands at `election_at`, an observer looks for a leader.
+    Unattached {
+        /// When to stand (voters).
+        election_at: u64,
+    },
+    /// Fetching from `leader`.
+    Follower {
+        /// The leader.
+        leader: ReplicaId,
+        /// Whether a fetch has succeeded since it started following (KIP-996: only then does
+        /// it refuse pre-votes, so two voters cannot keep sending each other to a dead leader).
+        fetched: bool,
+        /// When it stands unless a fetch succeeds first.
+        fetch_deadline: u64,
+    },
+    /// Asking for pre-votes at the current epoch (KIP-996).
+    Prospective {
+        /// Who would vote for it (itself included).
+        granted: VecSet<ReplicaId>,
+        /// When to give up and ask again.
+        election_at: u64,
+    },
+    /// Standing in its own new epoch.
+    Candidate {
+        /// Who voted for it (itself included).
+        granted: VecSet<ReplicaId>,
+        /// When to give up (back to prospective).
+        election_at: u64,
+    },
+    /// Leading `epoch`.
+    Leader(Box<Leadership>),
+    /// A leader that stepped down; it stands again after `election_at`.
+    Resigned {
+        /// When to stand.
+        election_at: u64,
+    },
+}
+
+/// What a role is called (for views and events).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum RoleKind {
+    /// [`Role::Unattached`].
+    Unattached,
+    /// [`Role::Follower`].
+    Follower,
+    /// [`Role::Prospective`].
+    Prospective,
+    /// [`Role::Candidate`].
+    Candidate,
+    /// [`Role::Leader`].
+    Leader,
+    /// [`Role::Resigned`].
+    Resigned,
+}
+
+/// A leader's view of one replica (what `DescribeQuorum` reports).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReplicaProgress {
+    /// Its log end offset as of its last fetch (−1 before one).
+    pub end_offset: i64,
+    /// When it last fetched.
+    pub last_fetch_ms: u64,
+    /// When it last fetched up to the leader's log end.
+    pub last_caught_up_ms: u64,
+}
+
+/// A leader's state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Leadership {
+    /// Where its epoch starts (its `LeaderChange` entry).
+    epoch_start: i64,
+    /// Voters and observers that fetched, by id (itself excluded).
+    progress: VecMap<ReplicaId, ReplicaProgress>,
+    /// Voters that acknowledged `BeginQuorumEpoch` or fetched in this epoch.
+    begun: VecSet<ReplicaId>,
+    /// When `BeginQuorumEpoch` goes again to voters not in `begun`.
+    begin_resend_at: u64,
+    /// When it became leader (check-quorum counts from here for voters not heard from).
+    since_ms: u64,
+    /// Fetches held until there is something new: (fetcher, correlation id, request, until).
+    parked: Vec<(ReplicaId, u64, messages::QuorumFetch, u64)>,
+}
+
+/// Something that happened to a replica, for traces and the checker.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum QuorumEvent {
+    /// It took on a role in an epoch (`leader` for followers).
+    Role {
+        /// The new role.
+        role: RoleKind,
+        /// The epoch.
+        epoch: i32,
+        /// The leader it follows, or itself.
+        leader: Option<ReplicaId>,
+    },
+    /// It removed its entries from `to` on (they diverged from the leader's).
+    Truncated {
+        /// The new log end.
+        to: i64,
+        /// The old log end.
+        from: i64,
+    },
+}
+
+/// One member of the quorum (a voter) or an observer. See the module doc.
+#[derive(Debug)]
+pub struct QuorumNode<R> {
+    config: QuorumConfig,
+    durable: Durable<R>,
+    role: Role,
+    high_watermark: i64,
+    /// Committed entries below this were handed to the state machine.
+    applied: i64,
+    /// The fetch in flight: correlation id, to whom, resend at.
+    pub(crate) fetch_in_flight: Option<(u64, ReplicaId, u64)>,
+    /// Observers ask the voters in turn who leads.
+    discovery: usize,
+    /// After a failed fetch, the next waits until then (`controller.quorum.retry.backoff.ms`).
+    fetch_backoff_until: Option<u64>,
+    next_correlation: u64,
+    outbox: VecDeque<QuorumOutgoing<R>>,
+    events: VecDeque<QuorumEvent>,
+    rng: Rng,
+}
+
+impl<R: Clone> QuorumNode<R> {
+    /// A replica starting at `now_ms` from what it persisted (`Durable::default()` the first
+    /// time). A former leader comes back resigned: it may not lead its old epoch again.
+    #[must_use]
+    pub fn new(config: QuorumConfig, durable: Durable<R>, now_ms: u64, rng: Rng) -> QuorumNode<R> {
+        let mut node = QuorumNode {
+            config,
+            durable,
+            role: Role::Unattached { election_at: 0 },
+            high_watermark: 0,
+            applied: 0,
+            fetch_in_flight: None,
+            discovery: 0,
+            fetch_backoff_until: None,
+            next_correlation: 1,
+            outbox: VecDeque::new(),
+            events: VecDeque::new(),
+            rng,
+        };
+        let me = node.config.node_id;
+        match node.durable.leader {
+            Some(leader) if leader == me => node.resign(now_ms),
+            Some(leader) => node.become_follower(now_ms, leader),
+            None => node.become_unattached(now_ms),
+        }
+        node
+    }
+
+    // ----- reading -----
+
+    /// The settings.
+    #[must_use]
+    pub fn config(&self) -> &QuorumConfig {
+        &self.config
+    }
+
+    /// What it persisted.
+    #[must_use]
+    pub fn durable(&self) -> &Durable<R> {
+        &self.durable
+    }
+
+    /// The current epoch.
+    #[must_use]
+    pub fn epoch(&self) -> i32 {
+        self.durable.epoch
+    }
+
+    /// The leader it knows in its epoch.
+    #[must_use]
+    pub fn leader(&self) -> Option<ReplicaId> {
+        self.durable.leader
+    }
+
+    /// Its role.
+    #[must_use]
+    pub fn role(&self) -> RoleKind {
+        match self.role {
+            Role::Unattached { .. } => RoleKind::Unattached,
+            Role::Follower { .. } => RoleKind::Follower,
+            Role::Prospective { .. } => RoleKind::Prospective,
+            Role::Candidate { .. } => RoleKind::Candidate,
+            Role::Leader(_) => RoleKind::Leader,
+            Role::Resigned { .. } => RoleKind::Resigned,
+        }
+    }
+
+    /// The log end offset.
+    #[must_use]
+    pub fn end_offset(&self) -> i64 {
+        self.durable.end_offset()
+    }
+
+    /// The quorum high watermark as this replica knows it.
+    #[must_use]
+    pub fn high_watermark(&self) -> i64 {
+        self.high_watermark
+    }
+
+    /// The entries.
+    #[must_use]
+    pub fn log(&self) -> &[Entry<R>] {
+        &self.durable.log
+    }
+
+    /// A leader's view of the other replicas (voters and observers that fetched).
+    #[must_use]
+    pub fn progress(&self) -> Option<&VecMap<ReplicaId, ReplicaProgress>> {
+        match &self.role {
+            Role::Leader(leadership) => Some(&leadership.progress),
+            _ => None,
+        }
+    }
+
+    // ----- outputs -----
+
+    /// Next message to send.
+    pub fn poll_output(&mut self) -> Option<QuorumOutgoing<R>> {
+        self.outbox.pop_front()
+    }
+
+    /// Next event.
+    pub fn poll_event(&mut self) -> Option<QuorumEvent> {
+        self.events.pop_front()
+    }
+
+    /// The next committed entry for the state machine, in offset order, each once per
+    /// incarnation (a restarted replica hands its committed entries out again as it learns
+    /// the high watermark).
+    pub fn poll_committed(&mut self) -> Option<Entry<R>> {
+        if self.applied >= self.high_watermark {
+            return None;
+        }
+        let entry = self.durable.entry(self.applied).cloned().expect("committed entries are in the log");
+        self.applied += 1;
+        Some(entry)
+    }
+
+    /// When to call [`QuorumNode::handle_timeout`] next.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<u64> {
+        let role_at = match &self.role {
+            Role::Unattached { election_at } => Some(*election_at),
+            Role::Prospective { election_at, .. }
+            | Role::Candidate { election_at, .. }
+            | Role::Resigned { election_at } => Some(*election_at),
+            Role::Follower { fetch_deadline, .. } => Some(*fetch_deadline),
+            Role::Leader(leadership) => {
+                let parked = leadership.parked.iter().map(|p| p.3).min();
+                let check = self.check_quorum_at(leadership);
+                [Some(leadership.begin_resend_at), parked, check].into_iter().flatten().min()
+            }
+        };
+        let fetch_at = self.fetch_in_flight.map(|(_, _, resend_at)| resend_at);
+        [role_at, fetch_at, self.fetch_backoff_until].into_iter().flatten().min()
+    }
+
+    // ----- inputs -----
+
+    /// Time passed.
+    pub fn handle_timeout(&mut self, now_ms: u64) {
+        match &self.role {
+            Role::Unattached { election_at } if now_ms >= *election_at => {
+                if self.config.is_voter(self.config.node_id) {
+                    self.become_prospective(now_ms);
+                } else {
+                    // An observer asks the next voter who leads.
+                    let at = now_ms + self.config.retry_backoff_ms.max(1) * 10;
+                    self.role = Role::Unattached { election_at: at };
+                    self.fetch_in_flight = None;
+                    self.discovery += 1;
+                }
+            }
+            Role::Prospective { election_at, .. }
+            | Role::Candidate { election_at, .. }
+            | Role::Resigned { election_at }
+                if now_ms >= *election_at =>
+            {
+                self.become_prospective(now_ms);
+            }
+            Role::Follower { fetch_deadline, .. } if now_ms >= *fetch_deadline => {
+                if self.config.is_voter(self.config.node_id) {
+                    self.become_prospective(now_ms);
+                } else {
+                    // An observer never stands: it looks for the leader again.
+                    let at = now_ms + self.config.fetch_timeout_ms;
+                    if let Role::Follower { fetch_deadline, .. } = &mut self.role {
+                        *fetch_deadline = at;
+                    }
+                    self.fetch_in_flight = None;
+                    self.discovery += 1;
+                }
+            }
+            Role::Leader(_) => self.leader_timeout(now_ms),
+            _ => {}
+        }
+        if let Some((_, _, resend_at)) = self.fetch_in_flight {
+            if now_ms >= resend_at {
+                self.fetch_in_flight = None;
+                self.discovery += 1;
+            }
+        }
+        self.maybe_fetch(now_ms);
+    }
+
+    /// A message from `from`.
+    pub fn handle_message(&mut self, now_ms: u64, from: ReplicaId, correlation_id: u64, message: QuorumMessage<R>) {
+        match message {
+            QuorumMessage::Vote(vote) => self.on_vote(now_ms, from, correlation_id, vote),
+            QuorumMessage::VoteResponse(response) => self.on_vote_response(now_ms, from, response),
+            QuorumMessage::BeginQuorumEpoch(begin) => self.on_begin(now_ms, from, correlation_id, begin),
+            QuorumMessage::BeginQuorumEpochResponse(response) => self.on_begin_response(now_ms, from, response),
+            QuorumMessage::EndQuorumEpoch(end) => self.on_end(now_ms, from, correlation_id, &end),
+            QuorumMessage::EndQuorumEpochResponse(response) => {
+                self.observe_epoch(now_ms, response.epoch, response.leader);
+            }
+            QuorumMessage::Fetch(fetch) => self.on_fetch(now_ms, correlation_id, fetch),
+            QuorumMessage::FetchResponse(response) => self.on_fetch_response(now_ms, from, correlation_id, response),
+        }
+        self.maybe_fetch(now_ms);
+    }
+
+    /// The leader appends `record`; its offset, or `NOT_CONTROLLER` when this replica does not
+    /// lead (or has resigned).
+    pub fn propose(&mut self, now_ms: u64, record: R) -> Result<i64> {
+        if !matches!(self.role, Role::Leader(_)) {
+            return Err(Error::new(
+                ErrorCode::NotController,
+                format!("node {} is not the active controller", self.config.node_id),
+            ));
+        }
+        let offset = self.append_as_leader(Payload::Data(record));
+        self.after_leader_append(now_ms);
+        Ok(offset)
+    }
+
+    /// Steps down gracefully (a controller shutting down): `EndQuorumEpoch` names successors.
+    pub fn shutdown(&mut self, now_ms: u64) {
+        if matches!(self.role, Role::Leader(_)) {
+            self.resign(now_ms);
+        }
+    }
+
+    // ----- transitions -----
+
+    fn send(&mut self, to: ReplicaId, message: QuorumMessage<R>) -> u64 {
+        let correlation_id = self.next_correlation;
+        self.next_correlation += 1;
+        self.outbox.push_back(QuorumOutgoing { to, correlation_id, message });
+        correlation_id
+    }
+
+    fn reply(&mut self, to: ReplicaId, correlation_id: u64, message: QuorumMessage<R>) {
+        self.outbox.push_back(QuorumOutgoing { to, correlation_id, message });
+    }
+
+    fn role_event(&mut self) {
+        let event = QuorumEvent::Role { role: self.role(), epoch: self.durable.epoch, leader: self.durable.leader };
+        self.events.push_back(event);
+    }
+
+    fn random_election_at(&mut self, now_ms: u64) -> u64 {
+        let timeout = self.config.election_timeout_ms;
+        now_ms + timeout + self.rng.below(timeout.max(1))
+    }
+
+    fn become_unattached(&mut self, now_ms: u64) {
+        let election_at = self.random_election_at(now_ms);
+        self.role = Role::Unattached { election_at };
+        self.fetch_in_flight = None;
+        self.role_event();
+    }
+
+    fn become_follower(&mut self, now_ms: u64, leader: ReplicaId) {
+        assert_ne!(leader, self.config.node_id, "a replica never follows itself");
+        self.durable.leader = Some(leader);
+        self.role = Role::Follower { leader, fetched: false, fetch_deadline: now_ms + self.config.fetch_timeout_ms };
+        self.fetch_in_flight = None;
+        self.role_event();
+    }
+
+    /// Steps down from leading: `EndQuorumEpoch` to the other voters, most caught up first.
+    fn resign(&mut self, now_ms: u64) {
+        let mut successors: Vec<(i64, ReplicaId)> = Vec::new();
+        if let Role::Leader(leadership) = &self.role {
+            for voter in &self.config.voters {
+                if *voter != self.config.node_id {
+                    let end = leadership.progress.get(voter).map_or(-1, |p| p.end_offset);
+                    successors.push((-end, *voter));
+                }
+            }
+        } else {
+            successors = self.config.voters.iter().filter(|v| **v != self.config.node_id).map(|v| (0, *v)).collect();
+        }
+        crate::collections::sort(&mut successors);
+        let preferred_successors: Vec<ReplicaId> = successors.iter().map(|(_, v)| *v).collect();
+        let end = messages::EndQuorumEpoch {
+            epoch: self.durable.epoch,
+            leader: self.config.node_id,
+            preferred_successors: preferred_successors.clone(),
+        };
+        for voter in preferred_successors {
+            self.send(voter, QuorumMessage::EndQuorumEpoch(end.clone()));
+        }
+        let election_at = self.random_election_at(now_ms);
+        self.role = Role::Resigned { election_at };
+        self.role_event();
+    }
+
+    /// Learns of `epoch` (and its `leader`, if named) from any message. A newer epoch resets the
+    /// vote; a leader named in this epoch is followed. Two leaders in one epoch is impossible
+    /// (election safety) and asserted.
+    fn observe_epoch(&mut self, now_ms: u64, epoch: i32, leader: Option<ReplicaId>) {
+        let me = self.config.node_id;
+        if epoch > self.durable.epoch {
+            self.durable.epoch = epoch;
+            self.durable.voted_for = None;
+            self.durable.leader = None;
+            match leader {
+                Some(leader) if leader != me => self.become_follower(now_ms, leader),
+                _ => self.become_unattached(now_ms),
+            }
+            return;
+        }
+        let Some(leader) = leader else { return };
+        if epoch < self.durable.epoch {
+            return;
+        }
+        if let Some(known) = self.durable.leader {
+            assert_eq!(known, leader, "two leaders in epoch {epoch}: {known} and {leader}");
+            // An observer that lost its leader and is told it still leads follows it again.
+            let observer = !self.config.is_voter(me);
+            if observer && matches!(self.role, Role::Unattached { .. }) {
+                self.become_follower(now_ms, leader);
+            }
+            return;
+        }
+        assert_ne!(leader, me, "node {me} is named leader of epoch {epoch} it did not win");
+        self.become_follower(now_ms, leader);
+    }
+
+    /// A leader's timers: `BeginQuorumEpoch` again to voters that have not fetched, held
+    /// fetches answered at their deadline, and check-quorum.
+    fn leader_timeout(&mut self, now_ms: u64) {
+        let Role::Leader(leadership) = &mut self.role else { return };
+        let mut expired = Vec::new();
+        leadership.parked.retain(|parked| {
+            if parked.3 <= now_ms {
+                expired.push((parked.0, parked.1, parked.2));
+                false
+            } else {
+                true
+            }
+        });
+        let resend = now_ms >= leadership.begin_resend_at;
+        let unbegun: Vec<ReplicaId> = if resend {
+            leadership.begin_resend_at = now_ms + self.config.request_timeout_ms;
+            self.config
+                .voters
+                .iter()
+                .filter(|v| **v != self.config.node_id && !leadership.begun.contains(*v))
+                .copied()
+                .collect()
+        } else {
+            Vec::new()
+        };
+        for (from, correlation_id, fetch) in expired {
+            self.answer_fetch(now_ms, from, correlation_id, fetch, false);
+        }
+        let begin = messages::BeginQuorumEpoch { epoch: self.durable.epoch, leader: self.config.node_id };
+        for voter in unbegun {
+            self.send(voter, QuorumMessage::BeginQuorumEpoch(begin));
+        }
+        let lost = match &self.role {
+            Role::Leader(leadership) => self.check_quorum_at(leadership).is_some_and(|at| now_ms >= at),
+            _ => false,
+        };
+        if lost {
+            self.resign(now_ms);
+        }
+    }
+
+    /// KRaft's check-quorum: when a leader must resign unless more voters fetch — 1.5 fetch
+    /// timeouts after the last fetch of the voter that completes its majority.
+    fn check_quorum_at(&self, leadership: &Leadership) -> Option<u64> {
+        let others = self.config.majority() - 1;
+        if others == 0 {
+            return None;
+        }
+        let mut recent: Vec<u64> = self
+            .config
+            .voters
+            .iter()
+            .filter(|v| **v != self.config.node_id)
+            .map(|v| {
+                leadership.progress.get(v).map_or(leadership.since_ms, |p| p.last_fetch_ms.max(leadership.since_ms))
+            })
+            .collect();
+        crate::collections::sort(&mut recent);
+        recent.reverse();
+        let window = self.config.fetch_timeout_ms * 3 / 2;
+        recent.get(others - 1).map(|at| at + window)
+    }
+
+    fn reject_unknown_voter(&mut self, from: ReplicaId, correlation_id: u64, pre_vote: bool) {
+        let response = messages::VoteResponse {
+            error: ErrorCode::InconsistentVoterSet,
+            epoch: self.durable.epoch,
+            leader: self.durable.leader,
+            granted: false,
+            pre_vote,
+        };
+        self.reply(from, correlation_id, QuorumMessage::VoteResponse(response));
+    }
+}

@@ -1,0 +1,254 @@
+//! The metadata quorum (KRaft's rules): hand-made situations, then random runs checked for
+//! Raft's safety properties and for liveness after heal.
+
+use std::collections::{BTreeMap, VecDeque};
+
+use rill_core::raft::checker::QuorumChecker;
+use rill_core::raft::sim::{run_quorum_seed, QuorumFault, QuorumSim, QuorumSimConfig};
+use rill_core::raft::{Durable, Payload, QuorumConfig, QuorumMessage, QuorumNode, ReplicaId, RoleKind};
+use rill_core::rng::Rng;
+
+/// Five voters driven by hand: who times out, and which messages arrive, is the test's choice.
+struct Hand {
+    now: u64,
+    nodes: BTreeMap<ReplicaId, QuorumNode<u64>>,
+    disks: BTreeMap<ReplicaId, Durable<u64>>,
+    queue: VecDeque<(ReplicaId, ReplicaId, u64, QuorumMessage<u64>)>,
+    checker: QuorumChecker,
+    max_hw: BTreeMap<ReplicaId, i64>,
+}
+
+impl Hand {
+    fn new(voters: i32) -> Hand {
+        let mut hand = Hand {
+            now: 0,
+            nodes: BTreeMap::new(),
+            disks: BTreeMap::new(),
+            queue: VecDeque::new(),
+            checker: QuorumChecker::new(),
+            max_hw: BTreeMap::new(),
+        };
+        for id in 1..=voters {
+            hand.start(id, Durable::default());
+        }
+        hand
+    }
+
+    fn start(&mut self, id: ReplicaId, disk: Durable<u64>) {
+        let voters: Vec<ReplicaId> = (1..=5).collect();
+        let mut config = QuorumConfig::new(id, &voters).unwrap();
+        config.fetch_max_entries = 1;
+        let node = QuorumNode::new(config, disk, self.now, Rng::from_seed(u64::try_from(id).unwrap()));
+        self.nodes.insert(id, node);
+        self.checker.restarted(id);
+        self.collect(id);
+    }
+
+    fn collect(&mut self, id: ReplicaId) {
+        let Some(node) = self.nodes.get_mut(&id) else { return };
+        while let Some(out) = node.poll_output() {
+            self.queue.push_back((id, out.to, out.correlation_id, out.message));
+        }
+        while let Some(event) = node.poll_event() {
+            self.checker.observe_event(self.now, id, &event);
+        }
+        self.checker.check_node(self.now, node);
+        while let Some(entry) = node.poll_committed() {
+            self.checker.check_applied(self.now, id, &entry);
+        }
+        let hw = self.max_hw.entry(id).or_insert(0);
+        *hw = (*hw).max(node.high_watermark());
+    }
+
+    /// Time passes for `ids` only (their election or fetch timers fire).
+    fn timeout(&mut self, ids: &[ReplicaId]) {
+        self.now += 5_000;
+        for id in ids {
+            self.nodes.get_mut(id).unwrap().handle_timeout(self.now);
+            self.collect(*id);
+        }
+    }
+
+    /// Delivers queued messages that `pass` lets through (the rest are lost), until none are left.
+    fn pump(&mut self, pass: impl Fn(ReplicaId, ReplicaId, &QuorumMessage<u64>) -> bool) {
+        while let Some((from, to, correlation_id, message)) = self.queue.pop_front() {
+            self.now += 1;
+            if !pass(from, to, &message) || !self.nodes.contains_key(&to) {
+                continue;
+            }
+            self.nodes.get_mut(&to).unwrap().handle_message(self.now, from, correlation_id, message);
+            self.collect(to);
+        }
+    }
+
+    fn crash(&mut self, id: ReplicaId) {
+        let node = self.nodes.remove(&id).unwrap();
+        self.disks.insert(id, node.durable().clone());
+        self.queue.retain(|(from, to, _, _)| *from != id && *to != id);
+    }
+
+    fn restart(&mut self, id: ReplicaId) {
+        let disk = self.disks.remove(&id).unwrap();
+        self.start(id, disk);
+    }
+
+    fn node(&self, id: ReplicaId) -> &QuorumNode<u64> {
+        &self.nodes[&id]
+    }
+}
+
+fn votes_only(message: &QuorumMessage<u64>) -> bool {
+    matches!(message, QuorumMessage::Vote(_) | QuorumMessage::VoteResponse(_))
+}
+
+fn among(ids: &'static [ReplicaId]) -> impl Fn(ReplicaId, ReplicaId, &QuorumMessage<u64>) -> bool {
+    move |from, to, _| ids.contains(&from) && ids.contains(&to)
+}
+
+/// Raft's figure 8, in KRaft's pull-based shape. A leader of epoch 3 holding an entry of epoch 1
+/// must not count it committed once a majority has fetched it: only when an entry of its own
+/// epoch (its `LeaderChange`) is on a majority. Otherwise a voter with an entry of epoch 2 wins
+/// epoch 4 and erases what was "committed".
+#[test]
+fn an_old_epochs_entry_is_committed_only_with_the_new_leaders_own() {
+    let mut hand = Hand::new(5);
+    // (a) Node 1 leads epoch 1; every voter fetches its LeaderChange.
+    hand.timeout(&[1]);
+    hand.pump(|_, _, _| true);
+    assert_eq!(hand.node(1).role(), RoleKind::Leader);
+    assert_eq!(hand.node(1).high_watermark(), 1);
+    // (b) Entry A (epoch 1, offset 1) reaches node 2 only; node 1 crashes.
+    hand.nodes.get_mut(&1).unwrap().propose(hand.now, 100).unwrap();
+    hand.collect(1);
+    hand.pump(among(&[1, 2]));
+    assert_eq!(hand.node(2).end_offset(), 2);
+    hand.crash(1);
+    // (c) Node 5 wins epoch 2 with nodes 3 and 4, writes its LeaderChange, and crashes before
+    // anyone fetches it.
+    hand.timeout(&[3, 4]);
+    hand.pump(|_, _, _| false);
+    hand.timeout(&[5]);
+    hand.pump(|from, to, message| votes_only(message) && [3, 4, 5].contains(&from) && [3, 4, 5].contains(&to));
+    assert_eq!((hand.node(5).role(), hand.node(5).epoch()), (RoleKind::Leader, 2));
+    hand.crash(5);
+    // (d) Node 1 comes back and wins epoch 3 with nodes 2, 3, 4. Node 3 fetches A, then a
+    // majority (1, 2, 3) has offset 1 — but not node 1's LeaderChange at offset 2.
+    hand.restart(1);
+    hand.timeout(&[2]);
+    hand.pump(|_, _, _| false);
+    hand.timeout(&[1]);
+    hand.pump(|from, to, message| votes_only(message) && from != 5 && to != 5);
+    assert_eq!(hand.node(1).epoch(), 2, "nodes 3 and 4 told node 1 of epoch 2");
+    let own_epoch = |message: &QuorumMessage<u64>| match message {
+        QuorumMessage::FetchResponse(response) => response.entries.iter().any(|e| e.epoch == 3),
+        _ => false,
+    };
+    hand.timeout(&[1]);
+    hand.pump(|from, to, message| from != 5 && to != 5 && !own_epoch(message));
+    assert_eq!((hand.node(1).role(), hand.node(1).epoch()), (RoleKind::Leader, 3));
+    assert_eq!(hand.node(3).end_offset(), 2, "node 3 fetched A");
+    assert_eq!(hand.max_hw[&1], 1, "A is not committed while epoch 3's own entry is not on a majority");
+    hand.crash(1);
+    // (e) Node 5 (last epoch 2) wins epoch 4 with 3 and 4: A was never committed, so losing it
+    // breaks nothing. (Counting replicas alone, node 1 would have called A committed.)
+    hand.restart(5);
+    hand.timeout(&[2, 3, 4]);
+    hand.pump(|_, _, _| false);
+    hand.timeout(&[5]);
+    hand.pump(|from, to, message| votes_only(message) && from != 1 && to != 1);
+    assert_eq!(hand.node(5).epoch(), 3);
+    hand.timeout(&[5]);
+    hand.pump(|from, to, _| from != 1 && to != 1);
+    assert_eq!((hand.node(5).role(), hand.node(5).epoch()), (RoleKind::Leader, 4));
+    assert_eq!(hand.node(3).log()[1].payload, Payload::LeaderChange { leader: 5, voters: vec![1, 2, 3, 4, 5] });
+    assert_eq!(hand.checker.violations(), &[] as &[String]);
+}
+
+fn quiet(voters: i32, faults: Vec<(u64, QuorumFault)>) -> QuorumSimConfig {
+    QuorumSimConfig {
+        seed: 7,
+        voters,
+        observers: 1,
+        faults,
+        fault_phase_ms: 10_000,
+        settle_ms: 10_000,
+        latency_ms: (1, 5),
+        drop_per_million: 0,
+        propose_every_ms: 50,
+        fetch_max_entries: 64,
+    }
+}
+
+#[test]
+fn random_runs_keep_raft_safety_and_recover() {
+    let mut failures = Vec::new();
+    let mut elections = 0;
+    for seed in 0..500 {
+        let report = std::panic::catch_unwind(|| run_quorum_seed(seed));
+        match report {
+            Ok(report) if report.violations.is_empty() => elections += report.elections,
+            Ok(report) => failures.push(format!("seed {seed}: {:?}", report.violations)),
+            Err(_) => failures.push(format!("seed {seed}: a replica's own assertion failed")),
+        }
+    }
+    assert!(failures.is_empty(), "{} seeds failed:\n{}", failures.len(), failures.join("\n"));
+    assert!(elections > 1_000, "the faults force elections (got {elections} in 500 runs)");
+}
+
+#[test]
+fn the_same_seed_gives_the_same_run() {
+    let a = run_quorum_seed(42);
+    let b = run_quorum_seed(42);
+    assert_eq!(a.trace_hash, b.trace_hash);
+    assert_ne!(a.trace_hash, run_quorum_seed(43).trace_hash);
+}
+
+fn leaders_in(report: &rill_core::raft::sim::QuorumRunReport) -> Vec<String> {
+    report.trace.iter().filter(|line| line.contains("role: Leader")).cloned().collect()
+}
+
+#[test]
+fn a_voter_cut_off_and_back_does_not_disturb_the_leader() {
+    // Pre-vote (KIP-996): the cut-off voter asks, at its own epoch, and nobody changes state;
+    // without it, it would come back in a higher epoch and depose a healthy leader.
+    let report =
+        QuorumSim::new(quiet(3, vec![(3_000, QuorumFault::Partition(vec![3])), (9_000, QuorumFault::HealNetwork)]))
+            .traced()
+            .run();
+    assert_eq!(report.violations, Vec::<String>::new());
+    let leaders = leaders_in(&report);
+    assert_eq!(leaders.len(), 1, "one election, at the start: {leaders:?}");
+    assert!(report.trace.iter().any(|line| line.contains("node 3: Role { role: Prospective")));
+}
+
+#[test]
+fn a_cut_off_leader_resigns_and_the_majority_elects_another() {
+    let report = QuorumSim::new(quiet(3, vec![(3_000, QuorumFault::IsolateLeader(8_000))])).traced().run();
+    assert_eq!(report.violations, Vec::<String>::new());
+    assert_eq!(leaders_in(&report).len(), 2, "{:?}", leaders_in(&report));
+    // Check-quorum: 1.5 fetch timeouts without a majority fetching, then EndQuorumEpoch.
+    let resigned = report.trace.iter().find(|line| line.contains("role: Resigned")).expect("the old leader resigned");
+    let at: u64 = resigned.split_whitespace().next().unwrap().parse().unwrap();
+    assert!((5_900..=6_200).contains(&at), "resigned at {at} ms: {resigned}");
+}
+
+#[test]
+fn killing_the_leader_elects_another_within_the_timeouts() {
+    let report = QuorumSim::new(quiet(5, vec![(5_000, QuorumFault::KillLeader(20_000))])).traced().run();
+    assert_eq!(report.violations, Vec::<String>::new());
+    let leaders = leaders_in(&report);
+    assert_eq!(leaders.len(), 2, "{leaders:?}");
+    let at: u64 = leaders[1].split_whitespace().next().unwrap().parse().unwrap();
+    // A follower stands after controller.quorum.fetch.timeout.ms (2 s); pre-vote, vote and
+    // backoff take at most a few election timeouts more.
+    assert!((6_500..10_000).contains(&at), "new leader at {at} ms");
+    assert!(report.committed > 300, "it kept committing: {}", report.committed);
+}
+
+#[test]
+fn bad_voter_lists_are_refused() {
+    let error = QuorumConfig::new(1, &[1, 2, 2]).unwrap_err();
+    assert!(error.to_string().contains("names node 2 twice"), "{error}");
+    assert!(QuorumConfig::new(1, &[]).unwrap_err().to_string().contains("names no voter"));
+    assert!(QuorumConfig::new(-1, &[1]).unwrap_err().to_string().contains("negative"));
+}
