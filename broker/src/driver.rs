@@ -80,9 +80,11 @@ impl Driver {
     ) -> Result<Driver, String> {
         let log_dir = PathBuf::from(config.log_dirs.split(',').next().unwrap_or("/tmp/rill-logs"));
         std::fs::create_dir_all(&log_dir).map_err(|e| format!("cannot create log.dirs {}: {e}", log_dir.display()))?;
-        let broker = BrokerNode::new(config.clone(), FileStorageFactory::new(log_dir.clone()), 0);
+        let mut broker = BrokerNode::new(config.clone(), FileStorageFactory::new(log_dir.clone()), 0);
         // A one-node KRaft quorum: the controller runs on the first node (see ARCHITECTURE.md).
-        let hosts_controller = nodes.first().is_none_or(|first| first.id == config.node_id);
+        let controller_host = nodes.first().map_or(config.node_id, |first| first.id);
+        broker.set_controllers(vec![controller_host]);
+        let hosts_controller = controller_host == config.node_id;
         let mut store = MetadataStore::new(&log_dir);
         let mut restore = Vec::new();
         let controller = hosts_controller.then(|| {
@@ -192,7 +194,7 @@ impl Driver {
             while let Some(out) = self.broker.poll_output() {
                 moved = true;
                 match out.to {
-                    NodeId::Controller => match self.controller.as_mut() {
+                    NodeId::Controller(_) => match self.controller.as_mut() {
                         Some(controller) => {
                             controller.handle_message(now, NodeId::Broker(id), out.correlation_id, out.message);
                         }
@@ -217,10 +219,10 @@ impl Driver {
                     moved = true;
                     match out.to {
                         NodeId::Broker(other) if other == id => {
-                            self.broker.handle_message(now, NodeId::Controller, out.correlation_id, out.message);
+                            self.broker.handle_message(now, NodeId::Controller(id), out.correlation_id, out.message);
                         }
                         NodeId::Broker(other) => remote.push((other, out)),
-                        NodeId::Controller | NodeId::Client(_) => {}
+                        NodeId::Controller(_) | NodeId::Client(_) => {}
                     }
                 }
                 while let Some(event) = controller.poll_event() {
@@ -232,7 +234,7 @@ impl Driver {
                 self.persist_metadata();
             }
             for (other, out) in remote {
-                self.send_peer(other, NodeId::Controller, false, out.correlation_id, &out.message);
+                self.send_peer(other, NodeId::Controller(id), false, out.correlation_id, &out.message);
             }
             for event in events {
                 self.observe(&event);

@@ -75,7 +75,7 @@ fn main() -> ExitCode {
 fn story(seed: u64, all: bool) -> ExitCode {
     let mut config = random_config(seed);
     config.record_trace = true;
-    println!("seed {seed}: {} brokers, controller on broker {}", config.brokers, config.controller_host);
+    println!("seed {seed}: {} brokers, controller quorum on brokers {:?}", config.brokers, config.voters());
     for topic in &config.topics {
         let settings: Vec<String> = topic.configs.iter().map(|(k, v)| format!("{k}={v}")).collect();
         println!(

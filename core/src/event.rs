@@ -21,6 +21,28 @@ pub enum FenceReason {
 /// A state change worth recording.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, serde::Serialize)]
 pub enum Event {
+    /// A controller became the active one: its epoch's `LeaderChange` is committed and it took
+    /// up the newest metadata in its log.
+    ControllerActivated {
+        /// The controller's node.
+        controller: BrokerId,
+        /// Its quorum epoch.
+        epoch: i32,
+    },
+    /// The active controller lost its leadership; what it had not committed is dropped.
+    ControllerResigned {
+        /// The controller's node.
+        controller: BrokerId,
+        /// The quorum epoch it is in now.
+        epoch: i32,
+    },
+    /// A metadata quorum member changed role or truncated its log.
+    Quorum {
+        /// The controller's node.
+        controller: BrokerId,
+        /// What happened.
+        event: crate::raft::QuorumEvent,
+    },
     /// The controller registered a broker incarnation.
     BrokerRegistered {
         /// The broker.
@@ -185,6 +207,24 @@ fn list(brokers: &[BrokerId]) -> String {
 impl fmt::Display for Event {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            Event::ControllerActivated { controller, epoch } => {
+                write!(f, "controller {controller} is the active controller (quorum epoch {epoch})")
+            }
+            Event::ControllerResigned { controller, epoch } => {
+                write!(f, "controller {controller} is no longer active (quorum epoch {epoch}); what it had not committed is dropped")
+            }
+            Event::Quorum { controller, event } => match event {
+                crate::raft::QuorumEvent::Role { role, epoch, leader } => match (role, leader) {
+                    (crate::raft::RoleKind::Follower, Some(leader)) => {
+                        write!(f, "controller {controller} follows controller {leader} in quorum epoch {epoch}")
+                    }
+                    _ => write!(f, "controller {controller} is {} in quorum epoch {epoch}", role.name()),
+                },
+                crate::raft::QuorumEvent::Truncated { to, from } => write!(
+                    f,
+                    "controller {controller} truncated its metadata log from {from} to {to} (uncommitted entries of a deposed leader)"
+                ),
+            },
             Event::BrokerRegistered { broker, broker_epoch } => {
                 write!(f, "broker {broker} registered with the controller (broker epoch {broker_epoch})")
             }

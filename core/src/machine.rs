@@ -58,6 +58,7 @@ macro_rules! machine {
 
 machine!(crate::broker::BrokerNode<F>, poll_event, Observation::Event, F: crate::broker::StorageFactory);
 machine!(crate::controller::Controller, poll_event, Observation::Event);
+machine!(crate::controller::quorum::QuorumController, poll_event, Observation::Event);
 machine!(crate::client::Producer, poll_outcome, Observation::Produced);
 machine!(crate::client::Consumer, poll_event, Observation::Consumed);
 machine!(crate::group::member::GroupConsumer, poll_event, Observation::Consumed);

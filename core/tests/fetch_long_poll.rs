@@ -47,14 +47,14 @@ impl Cluster {
                 outgoing.push((NodeId::Broker(1), out));
             }
             while let Some(out) = self.controller.poll_output() {
-                outgoing.push((NodeId::Controller, out));
+                outgoing.push((NodeId::Controller(1), out));
             }
             if outgoing.is_empty() {
                 return;
             }
             for (from, out) in outgoing {
                 match out.to {
-                    NodeId::Controller => {
+                    NodeId::Controller(_) => {
                         self.controller.handle_message(self.now_ms, from, out.correlation_id, out.message)
                     }
                     NodeId::Broker(_) => self.broker.handle_message(self.now_ms, from, out.correlation_id, out.message),

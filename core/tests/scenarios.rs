@@ -200,7 +200,7 @@ fn clean_election_refuses_to_elect_an_out_of_sync_replica() {
     let mut sim = only_the_leader_has_the_latest_commits(false);
     sim.run_until(40_000);
     assert_eq!(sim.leader(&tp()), None, "no in-sync replica is alive: the partition is offline");
-    let state = sim.controller().image().partition(&tp()).unwrap().clone();
+    let state = sim.metadata().partition(&tp()).unwrap().clone();
     assert_eq!(state.isr, vec![1], "the ISR keeps its last member");
     assert!(node_events(&sim).iter().any(|e| matches!(e, Event::LeaderChanged { leader: None, .. })));
     // When broker 1 returns it leads again and nothing acknowledged was lost.
@@ -237,7 +237,7 @@ fn slow_follower_leaves_and_rejoins_the_isr() {
     config.faults = vec![at(2_000, Fault::CutLink { from: 1, to: 3 }), at(47_000, Fault::HealLink { from: 1, to: 3 })];
     let mut sim = Sim::new(config).unwrap();
     sim.run_until(40_000);
-    assert_eq!(sim.controller().image().partition(&tp()).unwrap().isr, vec![1, 2]);
+    assert_eq!(sim.metadata().partition(&tp()).unwrap().isr, vec![1, 2]);
     let events = node_events(&sim);
     let proposal = events.iter().find_map(|e| match e {
         Event::IsrChangeProposed { broker: 1, leaving, .. } if !leaving.is_empty() => Some(leaving.clone()),
@@ -249,11 +249,7 @@ fn slow_follower_leaves_and_rejoins_the_isr() {
     // After the heal, broker 3's lost fetch times out (replica.socket.timeout.ms 30 s), it
     // fetches again, catches up and the leader adds it back.
     sim.run_until(90_000);
-    assert_eq!(
-        sim.controller().image().partition(&tp()).unwrap().isr,
-        vec![1, 2, 3],
-        "broker 3 caught up and rejoined"
-    );
+    assert_eq!(sim.metadata().partition(&tp()).unwrap().isr, vec![1, 2, 3], "broker 3 caught up and rejoined");
     sim.finish(10_000);
     assert_eq!(sim.report().lost.acks_all, 0);
     assert_no_violations(&sim);
@@ -309,7 +305,7 @@ fn network_partition_isolating_the_leader() {
     sim.run_until(20_000);
     let new_leader = sim.leader(&tp()).expect("a new leader was elected");
     assert_ne!(new_leader, 1);
-    let state = sim.controller().image().partition(&tp()).unwrap().clone();
+    let state = sim.metadata().partition(&tp()).unwrap().clone();
     assert!(state.leader_epoch >= 1);
     assert!(!state.isr.contains(&1), "the isolated broker was fenced out of the ISR");
     // The old leader still believes it leads (it cannot hear the controller).
@@ -375,7 +371,7 @@ fn bad_sim_configs_are_errors() {
     assert!(Sim::new(config).unwrap_err().message.contains("unknown broker 7"));
     let config = SimConfig::new(1, 2, NewTopic::new("t", 1, 3));
     assert_eq!(Sim::new(config).unwrap_err().code, ErrorCode::InvalidReplicationFactor);
-    let _ = NodeId::Controller;
+    let _ = NodeId::Controller(1);
 }
 
 /// 20 % of messages are dropped for a while, so produce responses get lost and producers retry
@@ -514,7 +510,7 @@ fn a_stale_leaders_tail_never_survives_compaction_and_failover() {
     let mut rejoined_ms = None;
     while sim.now_ms() < 50_000 {
         sim.run_until(sim.now_ms() + 50);
-        let in_isr = sim.controller().image().partition(&tp()).is_some_and(|state| state.isr.contains(&1));
+        let in_isr = sim.metadata().partition(&tp()).is_some_and(|state| state.isr.contains(&1));
         if in_isr && sim.broker(1).is_some() {
             rejoined_ms.get_or_insert(sim.now_ms());
             let stale = stale_batches(&sim, epoch_1_start);

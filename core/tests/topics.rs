@@ -170,7 +170,7 @@ fn deleting_a_topic_removes_it_everywhere_and_keeps_the_others() {
     sim.run_for(2_000);
     sim.delete_topic("old").unwrap();
     sim.run_for(2_000);
-    assert!(!sim.controller().image().topics.contains_key("old"));
+    assert!(!sim.metadata().topics.contains_key("old"));
     for broker in 1..=3 {
         let node = sim.broker(broker).unwrap();
         assert!(node.log(&Sim::tp("old", 0)).is_none(), "broker {broker} dropped old-0");

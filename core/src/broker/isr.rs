@@ -152,7 +152,7 @@ impl<F: StorageFactory> BrokerNode<F> {
             partition_epoch: replica.state.partition_epoch,
             new_isr,
         });
-        self.send(NodeId::Controller, message);
+        self.send(self.controller(), message);
     }
 
     pub(super) fn handle_alter_partition_response(&mut self, now_ms: u64, response: AlterPartitionResponse) {

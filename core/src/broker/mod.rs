@@ -33,8 +33,8 @@ use crate::protocol::{
     Acks, AlterPartition, AlterPartitionResponse, BrokerHeartbeat, BrokerHeartbeatResponse, DeleteGroup,
     EpochEndOffset, Fetch, FetchPartition, FetchPartitionResponse, FetchResponse, FindCoordinator,
     FindCoordinatorResponse, GroupAck, GroupRequest, GroupResponse, InitProducerId, InitProducerIdResponse, Message,
-    MetadataImage, MetadataRequest, MetadataResponse, MetadataUpdate, NodeId, OffsetCommit, Outgoing, PartitionState,
-    Produce, ProduceResponse, RegisterBroker, RegisterBrokerResponse, ReplyTo, TopicPartition,
+    MetadataImage, MetadataRequest, MetadataResponse, MetadataUpdate, NodeId, NotController, OffsetCommit, Outgoing,
+    PartitionState, Produce, ProduceResponse, RegisterBroker, RegisterBrokerResponse, ReplyTo, TopicPartition,
 };
 use crate::record::{BatchBuilder, Record, RecordBatch};
 use crate::storage::{MemStorage, Storage};
@@ -236,6 +236,14 @@ pub struct BrokerNode<F: StorageFactory> {
     coordinators: VecMap<i32, GroupCoordinator>,
     /// Fetches waiting for data (the long poll), oldest first.
     parked: Vec<ParkedFetch>,
+    /// The controller quorum's voters (`controller.quorum.voters`).
+    controllers: Vec<BrokerId>,
+    /// The controller it believes active: the last one that answered or pushed metadata.
+    active_controller: Option<BrokerId>,
+    /// Without one, it tries the voters in turn.
+    controller_attempt: usize,
+    /// When it sent a registration or heartbeat that has not been answered yet.
+    controller_unanswered_since: Option<u64>,
 }
 
 impl<F: StorageFactory> BrokerNode<F> {
@@ -258,7 +266,31 @@ impl<F: StorageFactory> BrokerNode<F> {
             next_log_cleanup_ms: now_ms.saturating_add(cleanup_interval_ms),
             coordinators: VecMap::new(),
             parked: Vec::new(),
+            controllers: vec![1],
+            active_controller: None,
+            controller_attempt: 0,
+            controller_unanswered_since: None,
         }
+    }
+
+    /// The controller quorum's voters; registrations, heartbeats and ISR changes go to the one
+    /// that last answered, or to each in turn until one does.
+    pub fn set_controllers(&mut self, voters: Vec<BrokerId>) {
+        assert!(!voters.is_empty(), "a broker needs at least one controller");
+        self.controllers = voters;
+        self.active_controller = None;
+    }
+
+    /// The controller it believes active, if any answered yet.
+    #[must_use]
+    pub fn active_controller(&self) -> Option<BrokerId> {
+        self.active_controller
+    }
+
+    /// Where a request for the controller goes.
+    fn controller(&self) -> NodeId {
+        let id = self.active_controller.unwrap_or(self.controllers[self.controller_attempt % self.controllers.len()]);
+        NodeId::Controller(id)
     }
 
     /// This broker's id.
@@ -390,7 +422,21 @@ impl<F: StorageFactory> BrokerNode<F> {
     /// broker sent (for responses).
     pub fn handle_message(&mut self, now_ms: u64, from: NodeId, correlation_id: u64, message: Message) {
         let asker = ReplyTo { node: from, correlation_id };
+        if let (NodeId::Controller(id), false) = (from, matches!(message, Message::NotController(_))) {
+            // Only the active controller answers brokers or pushes metadata.
+            self.active_controller = Some(id);
+            self.controller_unanswered_since = None;
+        }
         match message {
+            Message::NotController(NotController { leader }) => {
+                // Ask the leader it named, at once (or the next voter when it knows none).
+                if leader.is_none() {
+                    self.controller_attempt += 1;
+                }
+                self.active_controller = leader;
+                self.controller_unanswered_since = None;
+                self.next_heartbeat_ms = self.next_heartbeat_ms.min(now_ms + 50);
+            }
             Message::RegisterBrokerResponse(RegisterBrokerResponse { broker_epoch }) => {
                 self.broker_epoch = Some(broker_epoch);
                 self.next_heartbeat_ms = now_ms;
@@ -441,6 +487,7 @@ impl<F: StorageFactory> BrokerNode<F> {
             | Message::InitProducerIdResponse(_)
             | Message::FindCoordinatorResponse(_)
             | Message::GroupResponse(_)
+            | Message::Quorum(_)
             | Message::ProduceResponse(_) => {}
         }
     }
@@ -450,6 +497,19 @@ impl<F: StorageFactory> BrokerNode<F> {
         if now_ms >= self.next_heartbeat_ms {
             let interval_ms = u64::try_from(self.config.broker_heartbeat_interval_ms).unwrap_or(2_000);
             self.next_heartbeat_ms = now_ms + interval_ms;
+            match self.controller_unanswered_since {
+                // The last request went unanswered for a whole interval: try the next voter.
+                Some(since) if now_ms >= since + interval_ms => {
+                    if let Some(silent) = self.active_controller.take() {
+                        self.controller_attempt =
+                            self.controllers.iter().position(|id| *id == silent).unwrap_or(self.controller_attempt);
+                    }
+                    self.controller_attempt += 1;
+                    self.controller_unanswered_since = Some(now_ms);
+                }
+                Some(_) => {}
+                None => self.controller_unanswered_since = Some(now_ms),
+            }
             let message = match self.broker_epoch {
                 None => Message::RegisterBroker(RegisterBroker {
                     broker_id: self.id,
@@ -461,7 +521,7 @@ impl<F: StorageFactory> BrokerNode<F> {
                     metadata_epoch: self.image.metadata_epoch,
                 }),
             };
-            self.send(NodeId::Controller, message);
+            self.send(self.controller(), message);
         }
         if now_ms >= self.next_log_cleanup_ms {
             self.clean_logs(now_ms);

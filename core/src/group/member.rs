@@ -597,7 +597,14 @@ impl GroupConsumer {
         }
         match self.phase {
             Phase::FindCoordinator if now_ms >= self.retry_at_ms => {
-                let brokers: Vec<BrokerId> = self.metadata.image.brokers.keys().copied().collect();
+                // Like the Java client's least-loaded node, skip brokers known to be down: the
+                // unfenced ones, when the metadata has any.
+                let image = &self.metadata.image;
+                let mut brokers: Vec<BrokerId> =
+                    image.brokers.iter().filter(|(_, broker)| !broker.fenced).map(|(id, _)| *id).collect();
+                if brokers.is_empty() {
+                    brokers = image.brokers.keys().copied().collect();
+                }
                 if brokers.is_empty() {
                     self.metadata.stale = true;
                     return;

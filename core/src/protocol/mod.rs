@@ -32,8 +32,9 @@ pub use metadata::{BrokerMetadata, MetadataImage, PartitionState, TopicMetadata}
 pub enum NodeId {
     /// A broker, by `node.id`.
     Broker(BrokerId),
-    /// The controller (hosted by one configured broker, like a one-node KRaft quorum).
-    Controller,
+    /// The controller process on node `id` (KRaft's combined mode: beside that node's broker).
+    /// Brokers send to the one they believe active; the quorum's own messages go between them.
+    Controller(BrokerId),
     /// A client (producer, consumer, admin), by a client number.
     Client(u32),
 }
@@ -42,7 +43,7 @@ impl fmt::Display for NodeId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             NodeId::Broker(id) => write!(f, "broker {id}"),
-            NodeId::Controller => f.write_str("controller"),
+            NodeId::Controller(id) => write!(f, "controller {id}"),
             NodeId::Client(id) => write!(f, "client {id}"),
         }
     }
@@ -192,6 +193,14 @@ pub struct AlterPartitionResponse {
     pub error: ErrorCode,
     /// The partition's state after the request.
     pub state: Option<PartitionState>,
+}
+
+/// Controller → broker: a voter that is not the active controller refuses a broker's
+/// request (`NOT_CONTROLLER`) and names the leader it knows, so the broker asks there at once.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NotController {
+    /// The quorum leader it knows, if any.
+    pub leader: Option<BrokerId>,
 }
 
 /// Producer → any broker: a producer id for idempotence (KIP-98 `InitProducerId`).
@@ -358,6 +367,8 @@ pub enum Message {
     AlterPartition(AlterPartition),
     /// See [`AlterPartitionResponse`].
     AlterPartitionResponse(AlterPartitionResponse),
+    /// See [`NotController`].
+    NotController(NotController),
     /// See [`InitProducerId`].
     InitProducerId(InitProducerId),
     /// See [`InitProducerIdResponse`].
@@ -382,6 +393,9 @@ pub enum Message {
     Fetch(Fetch),
     /// See [`FetchResponse`].
     FetchResponse(FetchResponse),
+    /// Between controllers: the metadata quorum's own RPCs (KRaft's Vote, BeginQuorumEpoch,
+    /// EndQuorumEpoch, Fetch of the metadata log).
+    Quorum(crate::raft::QuorumMessage<crate::controller::quorum::MetadataRecord>),
 }
 
 impl Message {
@@ -396,6 +410,7 @@ impl Message {
             Message::MetadataUpdate(_) => "MetadataUpdate",
             Message::AlterPartition(_) => "AlterPartition",
             Message::AlterPartitionResponse(_) => "AlterPartitionResponse",
+            Message::NotController(_) => "NotController",
             Message::InitProducerId(_) => "InitProducerId",
             Message::InitProducerIdResponse(_) => "InitProducerIdResponse",
             Message::FindCoordinator(_) => "FindCoordinator",
@@ -408,6 +423,7 @@ impl Message {
             Message::ProduceResponse(_) => "ProduceResponse",
             Message::Fetch(_) => "Fetch",
             Message::FetchResponse(_) => "FetchResponse",
+            Message::Quorum(message) => message.name(),
         }
     }
 }

@@ -112,7 +112,7 @@ impl QuorumConfig {
 }
 
 /// What survives a crash: KRaft's `quorum-state` (epoch, vote, known leader) and the log.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Durable<R> {
     /// The current epoch.
     pub epoch: i32,
@@ -122,6 +122,12 @@ pub struct Durable<R> {
     pub leader: Option<ReplicaId>,
     /// The entries, dense from offset 0.
     pub log: Vec<Entry<R>>,
+}
+
+impl<R> Default for Durable<R> {
+    fn default() -> Self {
+        Durable { epoch: 0, voted_for: None, leader: None, log: Vec::new() }
+    }
 }
 
 impl<R> Durable<R> {
@@ -211,6 +217,21 @@ pub enum RoleKind {
     Leader,
     /// [`Role::Resigned`].
     Resigned,
+}
+
+impl RoleKind {
+    /// In words.
+    #[must_use]
+    pub fn name(self) -> &'static str {
+        match self {
+            RoleKind::Unattached => "unattached (no leader known)",
+            RoleKind::Follower => "a follower",
+            RoleKind::Prospective => "prospective (asking for pre-votes)",
+            RoleKind::Candidate => "a candidate",
+            RoleKind::Leader => "the quorum leader",
+            RoleKind::Resigned => "resigned",
+        }
+    }
 }
 
 /// A leader's view of one replica (what `DescribeQuorum` reports).
@@ -303,6 +324,11 @@ impl<R: Clone> QuorumNode<R> {
             rng,
         };
         let me = node.config.node_id;
+        if node.config.voters == [me] {
+            // The only voter elects itself at once (as KRaft does), in a new epoch.
+            node.become_prospective(now_ms);
+            return node;
+        }
         match node.durable.leader {
             Some(leader) if leader == me => node.resign(now_ms),
             Some(leader) => node.become_follower(now_ms, leader),
@@ -366,6 +392,15 @@ impl<R: Clone> QuorumNode<R> {
     #[must_use]
     pub fn log(&self) -> &[Entry<R>] {
         &self.durable.log
+    }
+
+    /// Where the leader's epoch starts (its `LeaderChange` entry); `None` unless it leads.
+    #[must_use]
+    pub fn epoch_start_offset(&self) -> Option<i64> {
+        match &self.role {
+            Role::Leader(leadership) => Some(leadership.epoch_start),
+            _ => None,
+        }
     }
 
     /// A leader's view of the other replicas (voters and observers that fetched).

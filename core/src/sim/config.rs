@@ -150,8 +150,11 @@ pub struct SimConfig {
     pub seed: u64,
     /// Broker count; ids are `1..=brokers`.
     pub brokers: i32,
-    /// The broker hosting the controller.
+    /// The broker hosting the controller when `controllers` is empty (a one-node quorum).
     pub controller_host: BrokerId,
+    /// The controller quorum's voters (`controller.quorum.voters`), each beside the broker of
+    /// the same id (KRaft's combined mode); empty: just `controller_host`.
+    pub controllers: Vec<BrokerId>,
     /// Settings for every broker (`node.id` is set per broker).
     pub broker_config: BrokerConfig,
     /// Topics created at start.
@@ -185,6 +188,7 @@ impl SimConfig {
             seed,
             brokers,
             controller_host: 1,
+            controllers: Vec::new(),
             broker_config,
             topics: vec![topic],
             producers: Vec::new(),
@@ -197,6 +201,15 @@ impl SimConfig {
         }
     }
 
+    /// The controller quorum's voters, sorted.
+    #[must_use]
+    pub fn voters(&self) -> Vec<BrokerId> {
+        let mut voters =
+            if self.controllers.is_empty() { vec![self.controller_host] } else { self.controllers.clone() };
+        crate::collections::sort(&mut voters);
+        voters
+    }
+
     /// Checks the config names real brokers and sane values.
     pub fn validate(&self) -> Result<()> {
         let invalid = |why: String| Err(Error::new(ErrorCode::InvalidConfig, why));
@@ -205,6 +218,14 @@ impl SimConfig {
         }
         if !(1..=self.brokers).contains(&self.controller_host) {
             return invalid(format!("controller_host {} is not a broker", self.controller_host));
+        }
+        let mut voters = self.controllers.clone();
+        crate::collections::sort(&mut voters);
+        if let Some(pair) = voters.windows(2).find(|pair| pair[0] == pair[1]) {
+            return invalid(format!("controllers names node {} twice", pair[0]));
+        }
+        if let Some(stray) = voters.iter().find(|id| !(1..=self.brokers).contains(*id)) {
+            return invalid(format!("controller {stray} is not a node (nodes are 1..={})", self.brokers));
         }
         if self.network.latency_min_ms > self.network.latency_max_ms {
             return invalid("latency_min_ms exceeds latency_max_ms".into());

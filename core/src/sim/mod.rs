@@ -14,6 +14,7 @@
 //! cluster settle and runs the end-of-run (Jepsen-style) checks.
 
 pub mod checker;
+mod controllers;
 pub mod session;
 pub mod spec;
 pub mod sweep;
@@ -40,7 +41,6 @@ use serde::{Deserialize, Serialize};
 use crate::broker::{BrokerNode, MemStorageFactory};
 use crate::client::{Consumer, ConsumerEvent, Producer, ProducerConfig};
 use crate::config::BrokerConfig;
-use crate::controller::Controller;
 use crate::error::{Error, ErrorCode, Result};
 use crate::event::Event;
 use crate::group::coordinator::OFFSETS_TOPIC;
@@ -171,7 +171,9 @@ pub struct Sim {
     rng: Rng,
     queue: EventQueue,
     brokers: VecMap<BrokerId, BrokerSlot>,
-    controller: Controller,
+    controllers: VecMap<BrokerId, controllers::ControllerSlot>,
+    quorum_checker: crate::raft::checker::QuorumChecker,
+    empty_image: crate::protocol::MetadataImage,
     producers: VecMap<u32, ProducerSlot>,
     consumers: VecMap<u32, Consumer>,
     group_consumers: VecMap<u32, GroupConsumer>,
@@ -203,15 +205,14 @@ impl Sim {
     /// faults. Bad configs are errors; nothing runs.
     pub fn new(config: SimConfig) -> Result<Sim> {
         config.validate()?;
-        let mut rng = Rng::from_seed(config.seed);
-        let mut controller_config = config.broker_config.clone();
-        controller_config.node_id = config.controller_host;
-        let controller = Controller::new(controller_config, rng.fork());
+        let rng = Rng::from_seed(config.seed);
         let mut sim = Sim {
             now_ms: 0,
             queue: EventQueue::default(),
             brokers: VecMap::new(),
-            controller,
+            controllers: VecMap::new(),
+            quorum_checker: crate::raft::checker::QuorumChecker::new(),
+            empty_image: crate::protocol::MetadataImage::default(),
             producers: VecMap::new(),
             consumers: VecMap::new(),
             group_consumers: VecMap::new(),
@@ -236,8 +237,13 @@ impl Sim {
             rng,
             config,
         };
+        for id in sim.config.voters() {
+            sim.controllers.insert(id, controllers::ControllerSlot { node: None, disk: Default::default() });
+            sim.start_controller(id);
+        }
         for id in 1..=sim.config.brokers {
-            let node = BrokerNode::new(sim.broker_config(id), MemStorageFactory::default(), 0);
+            let mut node = BrokerNode::new(sim.broker_config(id), MemStorageFactory::default(), 0);
+            node.set_controllers(sim.config.voters());
             sim.brokers.insert(
                 id,
                 BrokerSlot {
@@ -250,20 +256,20 @@ impl Sim {
             );
             sim.wake(NodeId::Broker(id), 0);
         }
-        // Let every broker register before topics are created (bounded).
-        let mut guard = 0;
-        while sim.controller.image().brokers.len() < usize::try_from(sim.config.brokers).unwrap_or(0) && guard < 10_000
+        // Let the quorum elect a leader and every broker register before topics are created
+        // (bounded: a minute of virtual time).
+        let brokers = usize::try_from(sim.config.brokers).unwrap_or(0);
+        while sim.controller().is_none_or(|controller| controller.image().brokers.len() < brokers)
+            && sim.now_ms < 60_000
         {
             if !sim.step() {
                 break;
             }
-            guard += 1;
         }
         for topic in sim.config.topics.clone() {
-            sim.controller.create_topic(sim.now_ms, &topic)?;
-            sim.drain(NodeId::Controller);
+            sim.with_controller(|controller, now_ms| controller.create_topic(now_ms, &topic))?;
             let compacted =
-                sim.controller.image().topics.get(topic.name.as_str()).is_some_and(|t| t.config.cleanup_policy.compact);
+                sim.metadata().topics.get(topic.name.as_str()).is_some_and(|t| t.config.cleanup_policy.compact);
             if compacted {
                 sim.checker.set_compacted(&topic.name);
             }
@@ -342,12 +348,6 @@ impl Sim {
         self.checker.survived(tp, offset, print)
     }
 
-    /// The controller.
-    #[must_use]
-    pub fn controller(&self) -> &Controller {
-        &self.controller
-    }
-
     /// A running (or paused) broker.
     #[must_use]
     pub fn broker(&self, id: BrokerId) -> Option<&BrokerNode<MemStorageFactory>> {
@@ -369,7 +369,7 @@ impl Sim {
     /// The leader the controller has for a partition.
     #[must_use]
     pub fn leader(&self, tp: &TopicPartition) -> Option<BrokerId> {
-        self.controller.image().partition(tp)?.leader
+        self.metadata().partition(tp)?.leader
     }
 
     /// The simulation's config.
@@ -504,7 +504,7 @@ impl Sim {
     fn machine(&mut self, node: NodeId) -> Option<&mut dyn Machine> {
         match node {
             NodeId::Broker(id) => self.brokers.get_mut(&id)?.node.as_mut().map(|broker| broker as &mut dyn Machine),
-            NodeId::Controller => Some(&mut self.controller),
+            NodeId::Controller(id) => self.controller_machine(id),
             NodeId::Client(id) => {
                 if let Some(slot) = self.producers.get_mut(&id) {
                     Some(&mut slot.producer)
@@ -549,14 +549,16 @@ impl Sim {
         for event in events {
             self.observe_event(node, event);
         }
-        if let NodeId::Broker(id) = node {
-            self.check_leaders(id);
+        match node {
+            NodeId::Broker(id) => self.check_leaders(id),
+            NodeId::Controller(id) => self.check_quorum_member(id),
+            NodeId::Client(_) => {}
         }
         for outcome in outcomes {
             let min_insync_replicas = outcome
                 .tp
                 .as_ref()
-                .and_then(|tp| self.controller.image().topics.get(&tp.topic))
+                .and_then(|tp| self.metadata().topics.get(&tp.topic))
                 .map_or(1, |topic| topic.config.min_insync_replicas);
             let NodeId::Client(client) = node else {
                 continue;
@@ -622,6 +624,9 @@ impl Sim {
 
     fn observe_event(&mut self, node: NodeId, event: Event) {
         let index = self.record(TraceKind::Node { node, event: event.clone() });
+        if let Event::Quorum { controller, event } = &event {
+            self.observe_quorum_event(*controller, event);
+        }
         self.checker.on_event(&event, index, self.now_ms);
         if let Event::ProduceFailed { error, .. } = &event {
             self.last_refusal = Some(*error);
@@ -692,13 +697,20 @@ impl Sim {
         }
         self.run_for(settle_ms);
         let index = self.trace_len;
+        if self.active_controller().is_none() {
+            let states: Vec<String> = self
+                .controllers()
+                .map(|(id, node)| match node {
+                    Some(node) => format!("{id}: {:?} in epoch {}", node.quorum().role(), node.quorum().epoch()),
+                    None => format!("{id}: down"),
+                })
+                .collect();
+            let detail = format!("no active controller {settle_ms} ms after healing ({})", states.join(", "));
+            self.checker.violate("metadata quorum liveness", detail, index, self.now_ms);
+        }
         let mut final_logs: VecMap<TopicPartition, VecMap<i64, (u64, Option<u64>)>> = VecMap::new();
-        let partitions: Vec<(TopicPartition, Option<BrokerId>, Vec<BrokerId>)> = self
-            .controller
-            .image()
-            .partitions()
-            .map(|(tp, state)| (tp, state.leader, state.replicas.clone()))
-            .collect();
+        let partitions: Vec<(TopicPartition, Option<BrokerId>, Vec<BrokerId>)> =
+            self.metadata().partitions().map(|(tp, state)| (tp, state.leader, state.replicas.clone())).collect();
         for (tp, leader, replicas) in partitions {
             for replica in replicas {
                 let node = self.brokers.get(&replica).and_then(|slot| slot.node.as_ref());

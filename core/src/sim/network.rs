@@ -37,7 +37,7 @@ impl Sim {
     pub(super) fn host(&self, node: NodeId) -> Host {
         match node {
             NodeId::Broker(id) => Host::Broker(id),
-            NodeId::Controller => Host::Broker(self.config.controller_host),
+            NodeId::Controller(id) => Host::Broker(id),
             NodeId::Client(id) => Host::Client(id),
         }
     }
@@ -117,6 +117,7 @@ impl Sim {
         }
         slot.kept = storages;
         self.timers.remove(&NodeId::Broker(id));
+        self.stop_controller(id);
         // Requests held by a paused broker die with it (no trace line: the crash says it).
         for (_, to, _, message) in held {
             self.lost_on_the_way(to, &message, DropReason::NodeDown, self.trace_len);
@@ -137,13 +138,12 @@ impl Sim {
         }
         let kept = std::mem::take(&mut slot.kept);
         slot.incarnation += 1;
-        slot.node = Some(BrokerNode::new(config, MemStorageFactory::with(kept), now_ms));
+        let mut node = BrokerNode::new(config, MemStorageFactory::with(kept), now_ms);
+        node.set_controllers(self.config.voters());
+        slot.node = Some(node);
         slot.status = BrokerStatus::Up;
         self.wake(NodeId::Broker(id), now_ms);
-        if id == self.config.controller_host {
-            self.controller.handle_restart(now_ms);
-            self.wake(NodeId::Controller, now_ms);
-        }
+        self.start_controller(id);
     }
 
     pub(super) fn resume(&mut self, id: BrokerId) {
@@ -161,8 +161,8 @@ impl Sim {
             self.schedule(now_ms, Item::Deliver { from, to, correlation_id, message, incarnation, sent_ms: now_ms });
         }
         self.wake(NodeId::Broker(id), now_ms);
-        if id == self.config.controller_host {
-            self.wake(NodeId::Controller, now_ms);
+        if self.controllers.contains_key(&id) {
+            self.wake(NodeId::Controller(id), now_ms);
         }
     }
 }

@@ -80,6 +80,13 @@ pub fn random_config(seed: u64) -> SimConfig {
         config.group_consumers.push(member);
     }
     config.faults = random_faults(&mut rng, brokers);
+    // The controller quorum (issue 16): one controller (as before), three, or on five brokers
+    // five; the faults above hit their hosts like any broker.
+    config.controllers = match rng.below(3) {
+        0 => Vec::new(),
+        1 => (1..=3).collect(),
+        _ => (1..=brokers).collect(),
+    };
     config
 }
 

@@ -36,10 +36,8 @@ impl Sim {
     /// Drops one message on the wire between two brokers — the oldest matching `message`, as
     /// [`Sim::in_flight`] listed it — as a network could. An error when it is no longer there.
     pub fn drop_in_flight(&mut self, message: &MessageRef) -> Result<()> {
-        let controller_host = self.config.controller_host;
         let host_of = move |node: NodeId| match node {
-            NodeId::Broker(id) => Some(id),
-            NodeId::Controller => Some(controller_host),
+            NodeId::Broker(id) | NodeId::Controller(id) => Some(id),
             NodeId::Client(_) => None,
         };
         let matches = |at_ms: u64, item: &Item| match item {
@@ -81,7 +79,8 @@ impl Sim {
     /// (a view drawing a few offsets per replica need not copy more).
     #[must_use]
     pub fn snapshot_with(&self, records_per_replica: usize) -> Snapshot {
-        let image = self.controller.image();
+        let image = self.metadata();
+        let active = self.active_controller();
         let brokers = self
             .brokers
             .iter()
@@ -89,8 +88,8 @@ impl Sim {
                 id: *id,
                 status: slot.status,
                 fenced: image.brokers.get(id).is_none_or(|broker| broker.fenced),
-                controller: *id == self.config.controller_host,
-                session_deadline_ms: self.controller.session_deadline_ms(*id),
+                controller: active.is_some_and(|c| c.quorum().config().node_id == *id),
+                session_deadline_ms: active.and_then(|c| c.session_deadline_ms(*id)),
                 replicas: slot
                     .node
                     .as_ref()

@@ -47,7 +47,7 @@ impl Sim {
     /// producer's client number and the send id. The outcome appears in the trace.
     pub fn produce(&mut self, spec: &ProduceSpec) -> Result<(u32, u64)> {
         let acks = spec.acks.clone().map_or(Ok(Acks::All), |acks| acks.to_acks())?;
-        let Some(topic) = self.controller.image().topics.get(spec.topic.as_str()) else {
+        let Some(topic) = self.metadata().topics.get(spec.topic.as_str()) else {
             return Err(Error::new(
                 ErrorCode::UnknownTopicOrPartition,
                 format!("topic {:?} does not exist", spec.topic),
@@ -107,7 +107,7 @@ impl Sim {
     /// Starts a steady producer workload now (its `startMs` counts from now); returns its
     /// client number.
     pub fn start_workload(&mut self, workload: &WorkloadSpec) -> Result<u32> {
-        if !self.controller.image().topics.contains_key(workload.topic.as_str()) {
+        if !self.metadata().topics.contains_key(workload.topic.as_str()) {
             return Err(Error::new(
                 ErrorCode::UnknownTopicOrPartition,
                 format!("topic {:?} does not exist", workload.topic),
@@ -149,10 +149,8 @@ impl Sim {
     /// brokers delete its partitions. Its acknowledged writes leave the checks (deleted on
     /// purpose, not lost).
     pub fn delete_topic(&mut self, name: &str) -> Result<()> {
-        let now_ms = self.now_ms;
-        self.controller.delete_topic(now_ms, name)?;
+        self.with_controller(|controller, now_ms| controller.delete_topic(now_ms, name))?;
         self.checker.forget_topic(name);
-        self.drain(NodeId::Controller);
         Ok(())
     }
 
@@ -163,7 +161,7 @@ impl Sim {
             return Err(Error::new(ErrorCode::InvalidRequest, "a consumer needs at least one topic"));
         }
         for topic in topics {
-            if !self.controller.image().topics.contains_key(topic.as_str()) {
+            if !self.metadata().topics.contains_key(topic.as_str()) {
                 return Err(Error::new(ErrorCode::UnknownTopicOrPartition, format!("topic {topic:?} does not exist")));
             }
         }
@@ -182,11 +180,11 @@ impl Sim {
             return Err(Error::new(ErrorCode::InvalidGroupId, "group.id must not be empty"));
         }
         for topic in &config.topics {
-            if !self.controller.image().topics.contains_key(topic.as_str()) {
+            if !self.metadata().topics.contains_key(topic.as_str()) {
                 return Err(Error::new(ErrorCode::UnknownTopicOrPartition, format!("topic {topic:?} does not exist")));
             }
         }
-        if !self.controller.image().topics.contains_key(OFFSETS_TOPIC) {
+        if !self.metadata().topics.contains_key(OFFSETS_TOPIC) {
             let partitions = self.config.broker_config.offsets_topic_num_partitions;
             let replication_factor = self
                 .config
@@ -195,9 +193,8 @@ impl Sim {
                 .min(i16::try_from(self.config.brokers).unwrap_or(i16::MAX));
             let topic =
                 NewTopic::new(OFFSETS_TOPIC, partitions, replication_factor).config("cleanup.policy", "compact");
-            self.controller.create_topic(self.now_ms, &topic)?;
+            self.with_controller(|controller, now_ms| controller.create_topic(now_ms, &topic))?;
             self.checker.set_compacted(OFFSETS_TOPIC);
-            self.drain(NodeId::Controller);
         }
         // Numbered by how many were ever added, so a removed member's number is never reused.
         let client = 4_000 + self.next_group_client;

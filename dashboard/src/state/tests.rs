@@ -148,7 +148,9 @@ fn changing_min_insync_replicas_replays_the_same_story_on_the_same_brokers() {
         assert!(state.notice.as_deref().is_some_and(|n| n.contains("The topic moved")), "{:?}", state.notice);
     } else {
         let notice = state.notice.clone().expect("a moved topic is announced");
-        assert!(notice.contains("faults on brokers 1, 2 no longer touch its replicas"), "{notice}");
+        // Which brokers the new placement escapes depends on it; the script's faults hit 1
+        // and 2 (and 3 too when the new placement avoids it).
+        assert!(notice.contains("faults on brokers 1, 2") && notice.contains("no longer touch its replicas"), "{notice}");
     }
 }
 

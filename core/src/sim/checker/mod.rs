@@ -283,7 +283,7 @@ impl Checker {
         &self.report
     }
 
-    fn violate(&mut self, invariant: &'static str, detail: String, event_index: u64, time_ms: u64) {
+    pub(crate) fn violate(&mut self, invariant: &'static str, detail: String, event_index: u64, time_ms: u64) {
         self.report.violations.push(Violation { invariant, detail, event_index, time_ms });
     }
 

@@ -11,9 +11,14 @@
 //! `unclean.leader.election.enable`, the first unfenced replica (ISR becomes just it);
 //! otherwise the partition is offline and its ISR keeps its last member.
 
+pub mod quorum;
+
 use crate::collections::{self, VecMap};
 use std::collections::VecDeque;
+use std::hash::{Hash, Hasher};
 use std::sync::Arc;
+
+use serde::{Deserialize, Serialize};
 
 use crate::config::BrokerConfig;
 use crate::error::{Error, ErrorCode, Result};
@@ -26,6 +31,42 @@ use crate::protocol::{
 };
 use crate::rng::Rng;
 use crate::topic::{NewTopic, Topics};
+
+/// The controller's replicated state, one record per change in the metadata log: the image,
+/// the brokers' epochs (so a new active controller knows every registration and fences no one
+/// for the failover) and the next broker epoch. (Kafka writes deltas — `PartitionChangeRecord`,
+/// `RegisterBrokerRecord` — and snapshots; Rill writes the state after each change, which makes
+/// every record its own snapshot.)
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ControllerRecord {
+    /// The metadata image.
+    pub image: Arc<MetadataImage>,
+    /// Each registered broker's epoch.
+    pub broker_epochs: VecMap<BrokerId, i64>,
+    /// The epoch the next registration gets.
+    pub next_broker_epoch: i64,
+}
+
+impl Hash for ControllerRecord {
+    /// What identifies a record: its versions, the brokers and every partition's state.
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.image.metadata_epoch.hash(state);
+        self.next_broker_epoch.hash(state);
+        for (id, epoch) in &self.broker_epochs {
+            (id, epoch).hash(state);
+        }
+        for (id, broker) in &self.image.brokers {
+            (id, broker.fenced).hash(state);
+        }
+        for (name, topic) in &self.image.topics {
+            name.hash(state);
+            topic.topic_id.hash(state);
+            for p in &topic.partitions {
+                (&p.replicas, &p.isr, p.leader, p.leader_epoch, p.partition_epoch).hash(state);
+            }
+        }
+    }
+}
 
 #[derive(Clone, Debug)]
 struct Registration {
@@ -68,6 +109,56 @@ impl Controller {
     #[must_use]
     pub fn image(&self) -> &MetadataImage {
         &self.image
+    }
+
+    /// The state to replicate.
+    #[must_use]
+    pub fn record(&self) -> ControllerRecord {
+        ControllerRecord {
+            image: Arc::new(self.image.clone()),
+            broker_epochs: self.registrations.iter().map(|(id, r)| (*id, r.broker_epoch)).collect(),
+            next_broker_epoch: self.next_broker_epoch,
+        }
+    }
+
+    /// Changes whenever the replicated state does: every change bumps the metadata epoch, and
+    /// every registration the next broker epoch.
+    #[must_use]
+    pub fn version(&self) -> (i64, i64) {
+        (self.image.metadata_epoch, self.next_broker_epoch)
+    }
+
+    /// A controller taking over `record` at `now_ms` (a newly active KRaft controller): every
+    /// registered broker keeps its epoch and gets a fresh session, so a failover fences nobody.
+    #[must_use]
+    pub fn from_record(config: BrokerConfig, rng: Rng, record: &ControllerRecord, now_ms: u64) -> Controller {
+        let mut controller = Controller::new(config, rng);
+        for (name, topic) in &record.image.topics {
+            controller.topics.restore(crate::topic::Topic {
+                name: name.to_string(),
+                topic_id: topic.topic_id,
+                assignment: topic.partitions.iter().map(|p| p.replicas.clone()).collect(),
+                config: topic.config.clone(),
+            });
+        }
+        for (id, broker_epoch) in &record.broker_epochs {
+            controller
+                .registrations
+                .insert(*id, Registration { broker_epoch: *broker_epoch, last_heartbeat_ms: now_ms });
+        }
+        controller.next_broker_epoch = record.next_broker_epoch;
+        controller.image = (*record.image).clone();
+        controller
+    }
+
+    /// Sends the current image to every registered broker (no change: a new active controller
+    /// introducing itself).
+    pub fn announce(&mut self) {
+        let image = Arc::new(self.image.clone());
+        let brokers: Vec<BrokerId> = self.registrations.keys().copied().collect();
+        for broker in brokers {
+            self.send(NodeId::Broker(broker), Message::MetadataUpdate(MetadataUpdate { image: image.clone() }));
+        }
     }
 
     /// Next message to send.

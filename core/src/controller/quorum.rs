@@ -1,0 +1,257 @@
+//! A controller process in a KRaft quorum: a [`QuorumNode`] replicating the metadata log, and —
+//! on whichever node leads, once its `LeaderChange` is committed — the active [`Controller`]
+//! taken up from the newest record in that log.
+//!
+//! The active controller runs ahead of the quorum: each change is proposed as a
+//! [`ControllerRecord`], and whatever it says as a result (answers to brokers, metadata
+//! pushes, events) is **held until that record is committed** (Kafka's controller completes a
+//! request only when its records are committed). A controller that loses its leadership drops
+//! what it held; the brokers ask again, and the new active controller starts from the committed
+//! log, where none of that happened. Voters that do not lead ignore brokers: a broker whose
+//! heartbeat goes unanswered tries the next voter.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use crate::config::BrokerConfig;
+use crate::error::{Error, ErrorCode, Result};
+use crate::event::Event;
+use crate::placement::BrokerId;
+use crate::protocol::{Message, MetadataImage, NodeId, NotController, Outgoing};
+use crate::raft::{Durable, Payload, QuorumConfig, QuorumNode, RoleKind};
+use crate::rng::Rng;
+
+use super::{Controller, ControllerRecord};
+
+/// What the metadata log holds.
+pub type MetadataRecord = Arc<ControllerRecord>;
+
+#[derive(Debug)]
+struct Active {
+    epoch: i32,
+    controller: Controller,
+    /// The version of the last record proposed.
+    version: (i64, i64),
+    /// The offset of the last record proposed (−1: none yet; what it says is committed state).
+    last_offset: i64,
+    /// Outputs and events waiting for the record at their offset to commit.
+    held: VecDeque<(i64, Held)>,
+}
+
+#[derive(Debug)]
+enum Held {
+    Out(Outgoing),
+    Event(Event),
+}
+
+/// One controller process. See the module doc.
+#[derive(Debug)]
+pub struct QuorumController {
+    id: BrokerId,
+    config: BrokerConfig,
+    quorum: QuorumNode<MetadataRecord>,
+    /// The newest committed record.
+    committed: Option<MetadataRecord>,
+    active: Option<Active>,
+    outbox: VecDeque<Outgoing>,
+    events: VecDeque<Event>,
+    rng: Rng,
+}
+
+impl QuorumController {
+    /// Controller `config.node_id` among `voters`, from what it persisted (`Durable::default()`
+    /// the first time). Bad voter lists are refused.
+    pub fn new(
+        config: BrokerConfig,
+        voters: &[BrokerId],
+        durable: Durable<MetadataRecord>,
+        now_ms: u64,
+        mut rng: Rng,
+    ) -> Result<QuorumController> {
+        let quorum_config = QuorumConfig::new(config.node_id, voters)?;
+        if !quorum_config.is_voter(config.node_id) {
+            return Err(Error::new(
+                ErrorCode::InvalidConfig,
+                format!("node {} runs a controller but is not in controller.quorum.voters {voters:?}", config.node_id),
+            ));
+        }
+        let quorum = QuorumNode::new(quorum_config, durable, now_ms, rng.fork());
+        let mut controller = QuorumController {
+            id: config.node_id,
+            config,
+            quorum,
+            committed: None,
+            active: None,
+            outbox: VecDeque::new(),
+            events: VecDeque::new(),
+            rng,
+        };
+        controller.sync(now_ms);
+        Ok(controller)
+    }
+
+    /// The quorum member.
+    #[must_use]
+    pub fn quorum(&self) -> &QuorumNode<MetadataRecord> {
+        &self.quorum
+    }
+
+    /// What it persisted (the host keeps it across crashes).
+    #[must_use]
+    pub fn durable(&self) -> &Durable<MetadataRecord> {
+        self.quorum.durable()
+    }
+
+    /// The active controller, if this node is it.
+    #[must_use]
+    pub fn active(&self) -> Option<&Controller> {
+        self.active.as_ref().map(|active| &active.controller)
+    }
+
+    /// The newest committed metadata this node knows.
+    #[must_use]
+    pub fn committed_image(&self) -> Option<&MetadataImage> {
+        self.committed.as_deref().map(|record| &*record.image)
+    }
+
+    /// Runs `change` on the active controller (an admin request), then proposes what changed;
+    /// `NOT_CONTROLLER` when this node is not active.
+    pub fn with_active<T>(&mut self, now_ms: u64, change: impl FnOnce(&mut Controller) -> Result<T>) -> Result<T> {
+        let Some(active) = self.active.as_mut() else {
+            return Err(Error::new(ErrorCode::NotController, format!("controller {} is not active", self.id)));
+        };
+        let result = change(&mut active.controller);
+        self.sync(now_ms);
+        result
+    }
+
+    /// A message from a broker or another controller.
+    pub fn handle_message(&mut self, now_ms: u64, from: NodeId, correlation_id: u64, message: Message) {
+        match (from, message) {
+            (NodeId::Controller(peer), Message::Quorum(message)) => {
+                self.quorum.handle_message(now_ms, peer, correlation_id, message);
+            }
+            (NodeId::Broker(_), message) => match self.active.as_mut() {
+                Some(active) => active.controller.handle_message(now_ms, from, correlation_id, message),
+                None => {
+                    // Not active: name the leader it knows (not itself: a leader not yet
+                    // active stays silent, and the broker asks again soon).
+                    let leader = self.quorum.leader().filter(|leader| *leader != self.id);
+                    if leader.is_some() || self.quorum.role() != RoleKind::Leader {
+                        let message = Message::NotController(NotController { leader });
+                        self.outbox.push_back(Outgoing { to: from, correlation_id, message });
+                    }
+                }
+            },
+            _ => {}
+        }
+        self.sync(now_ms);
+    }
+
+    /// Time passed.
+    pub fn handle_timeout(&mut self, now_ms: u64) {
+        self.quorum.handle_timeout(now_ms);
+        if let Some(active) = self.active.as_mut() {
+            active.controller.handle_timeout(now_ms);
+        }
+        self.sync(now_ms);
+    }
+
+    /// The next message to send.
+    pub fn poll_output(&mut self) -> Option<Outgoing> {
+        self.outbox.pop_front()
+    }
+
+    /// The next event.
+    pub fn poll_event(&mut self) -> Option<Event> {
+        self.events.pop_front()
+    }
+
+    /// When to call [`QuorumController::handle_timeout`] next.
+    #[must_use]
+    pub fn poll_timeout(&self) -> Option<u64> {
+        let active = self.active.as_ref().and_then(|active| active.controller.poll_timeout());
+        [self.quorum.poll_timeout(), active].into_iter().flatten().min()
+    }
+
+    /// When the active controller fences `broker` unless a heartbeat comes.
+    #[must_use]
+    pub fn session_deadline_ms(&self, broker: BrokerId) -> Option<u64> {
+        self.active()?.session_deadline_ms(broker)
+    }
+
+    /// After any input: apply what committed, take up or drop the active role, propose what
+    /// changed, release what committed, and send the quorum's messages.
+    fn sync(&mut self, now_ms: u64) {
+        while let Some(event) = self.quorum.poll_event() {
+            self.events.push_back(Event::Quorum { controller: self.id, event });
+        }
+        while let Some(entry) = self.quorum.poll_committed() {
+            if let Payload::Data(record) = entry.payload {
+                self.committed = Some(record);
+            }
+        }
+        let leading = self.quorum.role() == RoleKind::Leader;
+        if self.active.as_ref().is_some_and(|active| !leading || active.epoch != self.quorum.epoch()) {
+            self.active = None;
+            self.events.push_back(Event::ControllerResigned { controller: self.id, epoch: self.quorum.epoch() });
+        }
+        let ready = self.quorum.epoch_start_offset().is_some_and(|start| self.quorum.high_watermark() > start);
+        if self.active.is_none() && leading && ready {
+            self.activate(now_ms);
+        }
+        if let Some(active) = self.active.as_mut() {
+            let version = active.controller.version();
+            if version != active.version {
+                let record = Arc::new(active.controller.record());
+                let offset = self.quorum.propose(now_ms, record).expect("the leader accepts proposals");
+                active.version = version;
+                active.last_offset = offset;
+            }
+            let last_offset = active.last_offset;
+            while let Some(out) = active.controller.poll_output() {
+                active.held.push_back((last_offset, Held::Out(out)));
+            }
+            while let Some(event) = active.controller.poll_event() {
+                active.held.push_back((last_offset, Held::Event(event)));
+            }
+            let hw = self.quorum.high_watermark();
+            while active.held.front().is_some_and(|(offset, _)| *offset < hw) {
+                match active.held.pop_front().expect("checked").1 {
+                    Held::Out(out) => self.outbox.push_back(out),
+                    Held::Event(event) => self.events.push_back(event),
+                }
+            }
+        }
+        while let Some(out) = self.quorum.poll_output() {
+            let message = Message::Quorum(out.message);
+            self.outbox.push_back(Outgoing {
+                to: NodeId::Controller(out.to),
+                correlation_id: out.correlation_id,
+                message,
+            });
+        }
+        while let Some(event) = self.quorum.poll_event() {
+            self.events.push_back(Event::Quorum { controller: self.id, event });
+        }
+    }
+
+    /// Becomes the active controller from the newest record in its log (all of it is committed
+    /// now that its `LeaderChange` is) and introduces itself to the brokers.
+    fn activate(&mut self, now_ms: u64) {
+        let newest = self.quorum.log().iter().rev().find_map(|entry| match &entry.payload {
+            Payload::Data(record) => Some(record.clone()),
+            Payload::LeaderChange { .. } => None,
+        });
+        let rng = self.rng.fork();
+        let mut controller = match &newest {
+            Some(record) => Controller::from_record(self.config.clone(), rng, record, now_ms),
+            None => Controller::new(self.config.clone(), rng),
+        };
+        controller.announce();
+        let version = controller.version();
+        self.active =
+            Some(Active { epoch: self.quorum.epoch(), controller, version, last_offset: -1, held: VecDeque::new() });
+        self.events.push_back(Event::ControllerActivated { controller: self.id, epoch: self.quorum.epoch() });
+    }
+}

@@ -1,0 +1,165 @@
+//! The controller on a replicated quorum (issue 16): what a controller failover does to the
+//! cluster, what losing a majority of controllers stops and what keeps working, and a whole
+//! cluster restart keeping the metadata.
+
+use rill_core::error::ErrorCode;
+use rill_core::event::Event;
+use rill_core::protocol::{Acks, TopicPartition};
+use rill_core::sim::trace::TraceKind;
+use rill_core::sim::{Fault, ProducerSpec, Sim, SimConfig};
+use rill_core::topic::NewTopic;
+
+/// `brokers` nodes, an acks=all producer (RF 3, min.insync.replicas 2), controllers on
+/// `controllers` (empty: one controller on node 1).
+fn cluster(seed: u64, brokers: i32, controllers: &[i32]) -> SimConfig {
+    let topic = NewTopic::new("orders", 3, 3).config("min.insync.replicas", "2");
+    let mut config = SimConfig::new(seed, brokers, topic);
+    config.controllers = controllers.to_vec();
+    let mut producer = ProducerSpec::new("orders", Acks::All, 20, 3_000);
+    producer.config.enable_idempotence = true;
+    config.producers.push(producer);
+    config
+}
+
+/// Acknowledgement times of acks=all writes per partition.
+fn acks_by_partition(sim: &Sim) -> Vec<(TopicPartition, Vec<u64>)> {
+    let mut by: Vec<(TopicPartition, Vec<u64>)> = Vec::new();
+    for event in sim.trace() {
+        if let TraceKind::Produced { tp: Some(tp), result: Ok(_), .. } = &event.kind {
+            match by.iter_mut().find(|(t, _)| t == tp) {
+                Some((_, times)) => times.push(event.time_ms),
+                None => by.push((tp.clone(), vec![event.time_ms])),
+            }
+        }
+    }
+    by
+}
+
+/// The longest time, within `[from, to]`, during which partition `tp` acknowledged nothing.
+fn longest_stall(times: &[u64], from: u64, to: u64) -> u64 {
+    let mut points: Vec<u64> = vec![from];
+    points.extend(times.iter().copied().filter(|t| (from..=to).contains(t)));
+    points.push(to);
+    points.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(0)
+}
+
+/// Kills the active controller's node at 10 s for 30 s; returns the longest stall of the
+/// partitions whose leader was elsewhere, and the simulation.
+fn kill_the_active_controller(controllers: &[i32]) -> (u64, Sim) {
+    let mut sim = Sim::new(cluster(16, 3, controllers)).unwrap();
+    sim.run_until(10_000);
+    let victim = sim.active_controller_id().expect("a controller is active");
+    let elsewhere: Vec<TopicPartition> = (0..3)
+        .map(|p| TopicPartition::new("orders", p))
+        .filter(|tp| sim.leader(tp).is_some_and(|leader| leader != victim))
+        .collect();
+    assert!(!elsewhere.is_empty(), "some partition is led by another node");
+    sim.act(Fault::Kill(victim)).unwrap();
+    sim.run_until(40_000);
+    sim.act(Fault::Restart(victim)).unwrap();
+    sim.run_until(55_000);
+    let stall = acks_by_partition(&sim)
+        .iter()
+        .filter(|(tp, _)| elsewhere.contains(tp))
+        .map(|(_, times)| longest_stall(times, 10_000, 40_000))
+        .max()
+        .unwrap();
+    (stall, sim)
+}
+
+#[test]
+fn a_controller_failover_stalls_writes_only_until_the_dead_node_is_fenced() {
+    // Three combined nodes: the killed node's broker is in every ISR, so acks=all writes wait
+    // until the new active controller fences it (broker.session.timeout.ms, 9 s, counted from
+    // the failover: a new controller gives every broker a fresh session) and shrinks the ISRs.
+    let (stall, mut sim) = kill_the_active_controller(&[1, 2, 3]);
+    assert!(stall < 16_000, "writes resumed before the node came back (longest stall {stall} ms)");
+    assert!(stall > 8_000, "the dead broker is fenced after the session timeout, not at once ({stall} ms)");
+    eprintln!("longest stall with three controllers: {stall} ms");
+    let activations: Vec<(u64, String)> = sim
+        .trace()
+        .iter()
+        .filter_map(|e| match &e.kind {
+            TraceKind::Node { event: Event::ControllerActivated { controller, epoch }, .. } => {
+                Some((e.time_ms, format!("{controller}@{epoch}")))
+            }
+            _ => None,
+        })
+        .collect();
+    assert_eq!(activations.len(), 2, "one failover: {activations:?}");
+    let (at, _) = &activations[1];
+    assert!((10_000..14_000).contains(at), "a new controller within the quorum's timeouts: {activations:?}");
+    let summary = sim.finish(20_000);
+    assert_eq!(summary.report.violations, vec![]);
+    assert_eq!(summary.report.lost.acks_all, 0, "no acknowledged write is lost");
+}
+
+#[test]
+fn with_one_controller_its_death_stalls_writes_until_it_returns() {
+    // The same kill with a one-node quorum: no controller, no ISR change, no acks=all write
+    // for the whole outage — what issue 16 measured on the native broker.
+    let (stall, sim) = kill_the_active_controller(&[]);
+    eprintln!("longest stall with one controller: {stall} ms");
+    assert!(stall >= 29_000, "nothing could shrink the ISR while the only controller was down ({stall} ms)");
+    assert_eq!(sim.active_controller_id(), Some(1));
+}
+
+#[test]
+fn losing_a_majority_of_controllers_freezes_the_metadata_but_not_the_leaders() {
+    // Controllers on nodes 1-3 of 5; the topic lives on 4 and 5 only.
+    let mut topic = NewTopic::new("orders", -1, -1).config("min.insync.replicas", "2");
+    topic.assignment = Some(vec![vec![4, 5], vec![5, 4]]);
+    let mut config = SimConfig::new(21, 5, topic);
+    config.controllers = vec![1, 2, 3];
+    config.producers.push(ProducerSpec::new("orders", Acks::All, 20, 2_000));
+    let mut sim = Sim::new(config).unwrap();
+    sim.run_until(8_000);
+    let active = sim.active_controller_id().unwrap();
+    let others: Vec<i32> = [1, 2, 3].into_iter().filter(|id| *id != active).collect();
+    sim.act(Fault::Kill(others[0])).unwrap();
+    sim.act(Fault::Kill(others[1])).unwrap();
+    sim.run_until(20_000);
+    // Check-quorum: the leader that no majority fetches from resigns; nothing is elected.
+    assert_eq!(sim.active_controller_id(), None, "a lone controller cannot stay active");
+    let error = sim.delete_topic("orders").unwrap_err();
+    assert_eq!(error.code, ErrorCode::NotController, "{error}");
+    // The partition leaders did not need the controller: acks=all writes went on.
+    let late: usize =
+        acks_by_partition(&sim).iter().map(|(_, times)| times.iter().filter(|t| **t > 12_000).count()).sum();
+    assert!(late > 300, "writes continued without a controller ({late} acknowledged after 12 s)");
+    // A majority back: a controller becomes active again.
+    sim.act(Fault::Restart(others[0])).unwrap();
+    sim.run_until(30_000);
+    assert!(sim.active_controller_id().is_some());
+    let summary = sim.finish(10_000);
+    assert_eq!(summary.report.violations, vec![]);
+}
+
+#[test]
+fn a_whole_cluster_restart_keeps_the_metadata_and_every_record() {
+    let mut sim = Sim::new(cluster(5, 3, &[1, 2, 3])).unwrap();
+    sim.run_until(10_000);
+    let before = sim.metadata().topics.get("orders").unwrap().topic_id;
+    for id in 1..=3 {
+        sim.act(Fault::Kill(id)).unwrap();
+    }
+    sim.run_until(12_000);
+    assert_eq!(sim.active_controller_id(), None);
+    for id in 1..=3 {
+        sim.act(Fault::Restart(id)).unwrap();
+    }
+    sim.run_until(25_000);
+    assert!(sim.active_controller_id().is_some(), "the quorum elected a leader from its logs");
+    assert_eq!(sim.metadata().topics.get("orders").map(|t| t.topic_id), Some(before), "same topic, same id");
+    let summary = sim.finish(20_000);
+    assert_eq!(summary.report.violations, vec![]);
+    assert_eq!(summary.report.lost.acks_all, 0);
+}
+
+#[test]
+fn bad_controller_lists_are_refused() {
+    let mut config = cluster(1, 3, &[1, 1, 2]);
+    assert!(Sim::new(config.clone()).unwrap_err().message.contains("names node 1 twice"));
+    config.controllers = vec![1, 7];
+    assert!(Sim::new(config).unwrap_err().message.contains("controller 7 is not a node"));
+}
