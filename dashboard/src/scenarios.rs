@@ -531,7 +531,66 @@ pub const SCENARIOS: &[Scenario] = &[
         duration_ms: 60_000,
         chapters: &[],
     },
+    Scenario {
+        id: "controller-failover",
+        title: "The active controller dies: the KRaft quorum elects another",
+        story: "Three nodes, each a broker and a controller (KRaft's combined mode: controller.quorum.voters = \
+                1, 2, 3); orders-0 lives on all three, led by broker 1. A producer writes with acks=all \
+                (min.insync.replicas=2). At 5 s node 2 — the active controller, and a follower of orders-0 — is \
+                killed; it comes back at 25 s.",
+        lesson: "The metadata lives in a log replicated by the controller quorum: when the active controller dies, \
+                 the two others notice within controller.quorum.fetch.timeout.ms (2 s), one asks for pre-votes, then \
+                 votes, wins the next quorum epoch and takes up the committed metadata — nothing is lost or \
+                 re-elected. Writes still wait: broker 2 was in the ISR, and only the new controller can remove it, \
+                 after broker.session.timeout.ms (9 s, counted from the failover). With a single controller on \
+                 node 2 they would wait until it came back.",
+        spec: quorum_of_three,
+        script: || {
+            vec![
+                (1_000, Action::StartProducer(workload(-1, 50, 600))),
+                fault(5_000, Fault::Kill(2)),
+                fault(25_000, Fault::Restart(2)),
+            ]
+        },
+        duration_ms: 35_000,
+        chapters: &[
+            (
+                5_000,
+                "Node 2 is killed: the active controller, and a follower of orders-0. In the controller quorum \
+                 panel, controllers 1 and 3 still follow controller 2: they learn it is gone only when their \
+                 fetches of the metadata log go unanswered for controller.quorum.fetch.timeout.ms (2 s).",
+            ),
+            (
+                8_500,
+                "Controllers 1 and 3 asked each other for pre-votes, both stood in epoch 2 and split the vote; \
+                 after a random election timeout controller 1 stood again and won epoch 3. It is the active \
+                 controller now, with the same committed metadata: no partition was re-elected. Yet acks=all \
+                 writes still wait — broker 2 is in orders-0's ISR.",
+            ),
+            (
+                17_500,
+                "broker.session.timeout.ms (9 s) after it took over, the new controller fenced broker 2 and took it \
+                 out of the ISR: orders-0's high watermark moves again and the producer's writes are acknowledged. \
+                 Nothing acknowledged was lost.",
+            ),
+        ],
+    },
 ];
+
+/// Three combined nodes (broker and controller each), orders-0 on all three led by broker 1;
+/// with seed 12 the quorum elects node 2's controller first.
+fn quorum_of_three() -> ClusterSpec {
+    let mut orders = topic("orders", 1, 3, 2);
+    orders.assignment = Some(vec![vec![1, 2, 3]]);
+    ClusterSpec {
+        seed: 12,
+        brokers: 3,
+        controllers: vec![1, 2, 3],
+        topics: vec![orders],
+        trace_limit: Some(TRACE_LIMIT),
+        ..ClusterSpec::default()
+    }
+}
 
 /// Four brokers whose replica fetches time out after 3 s (seed 18).
 fn lossy_network() -> ClusterSpec {

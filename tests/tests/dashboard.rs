@@ -528,6 +528,20 @@ fn a_power_cut_on_every_replica_loses_acks_all_writes_and_kill_9_does_not() {
         .unwrap());
 }
 
+#[test]
+fn a_controller_failover_shows_the_quorum_electing_another_and_loses_nothing() {
+    // Issue 16: the controller quorum in the page — who leads the metadata log, in which epoch.
+    let (_server, browser) = open("#scenario=controller-failover");
+    assert!(text(&browser, "#scenario-current").contains("controller.quorum.voters"));
+    browser.wait_until("return document.querySelector('#quorum-2') || null;", LOAD);
+    to_end(&browser);
+    assert_eq!(number(&browser, "#lost-count"), 0, "{}", text(&browser, "#jepsen"));
+    let active = text(&browser, "#quorum tr.active");
+    assert!(active.starts_with('1') && active.contains("active controller"), "{active}");
+    assert!(text(&browser, "#quorum-1").contains("Leader"), "{}", text(&browser, "#quorum"));
+    assert!(text(&browser, "#quorum-2").contains("Follower"), "node 2 came back as a follower: {}", text(&browser, "#quorum"));
+}
+
 /// Clicks Play/Pause from a task queued now (so it waits for whatever the page is busy with,
 /// as a person's click does) and resolves with the ms until the button shows the new state.
 const CLICK_LATENCY: &str = r#"

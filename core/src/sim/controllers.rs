@@ -94,6 +94,36 @@ impl Sim {
         self.controllers.iter().map(|(id, slot)| (*id, slot.node.as_ref()))
     }
 
+    /// Each voter: role, epoch, leader, metadata log end and HW, how far the leader saw it.
+    #[must_use]
+    pub fn quorum_snapshot(&self) -> Vec<super::spec::QuorumMemberSnapshot> {
+        let active = self.active_controller_id();
+        let leader_progress = self
+            .controllers
+            .values()
+            .filter_map(|slot| slot.node.as_ref())
+            .filter(|node| node.quorum().role() == crate::raft::RoleKind::Leader)
+            .max_by_key(|node| node.quorum().epoch())
+            .and_then(|node| node.quorum().progress());
+        self.controllers
+            .iter()
+            .map(|(id, slot)| {
+                let quorum = slot.node.as_ref().map(QuorumController::quorum);
+                super::spec::QuorumMemberSnapshot {
+                    id: *id,
+                    status: self.brokers.get(id).map_or(BrokerStatus::Down, |b| b.status),
+                    role: quorum.map(|q| q.role()),
+                    epoch: quorum.map_or(slot.disk.epoch, |q| q.epoch()),
+                    leader: quorum.map_or(slot.disk.leader, |q| q.leader()),
+                    active: active == Some(*id),
+                    log_end_offset: quorum.map_or(slot.disk.end_offset(), |q| q.end_offset()),
+                    high_watermark: quorum.map_or(0, |q| q.high_watermark()),
+                    fetched_offset: leader_progress.and_then(|p| p.get(id)).map(|p| p.end_offset),
+                }
+            })
+            .collect()
+    }
+
     /// The cluster's metadata: the active controller's, or else the newest committed image a
     /// running controller knows (what the brokers have while no controller is active).
     #[must_use]

@@ -141,9 +141,13 @@ pub struct ClusterSpec {
     /// Brokers, ids `1..=brokers` (default 3).
     #[serde(default = "three")]
     pub brokers: i32,
-    /// The broker hosting the controller (default 1).
+    /// The broker hosting the controller (default 1), when `controllers` is not given.
     #[serde(default)]
     pub controller_host: Option<BrokerId>,
+    /// The controller quorum's voters (`controller.quorum.voters`), each beside the broker of
+    /// the same id: e.g. `[1, 2, 3]`. Default: one controller on `controllerHost`.
+    #[serde(default)]
+    pub controllers: Vec<BrokerId>,
     /// Topics created at start.
     #[serde(default)]
     pub topics: Vec<TopicSpec>,
@@ -184,6 +188,7 @@ impl Default for ClusterSpec {
             seed: 0,
             brokers: 3,
             controller_host: None,
+            controllers: Vec::new(),
             topics: Vec::new(),
             broker_configs: VecMap::new(),
             latency_min_ms: 1,
@@ -203,6 +208,7 @@ impl ClusterSpec {
         "seed",
         "brokers",
         "controllerHost",
+        "controllers",
         "topics",
         "brokerConfigs",
         "latencyMinMs",
@@ -253,6 +259,7 @@ impl ClusterSpec {
         let mut config = SimConfig::new(self.seed, self.brokers, NewTopic::new("unused", 1, 1));
         config.topics = topics;
         config.controller_host = self.controller_host.unwrap_or(1);
+        config.controllers = self.controllers.clone();
         config.broker_config.apply_pairs(&self.broker_configs).map_err(Error::from)?;
         config.network = NetworkConfig {
             latency_min_ms: self.latency_min_ms,
@@ -554,6 +561,32 @@ pub struct Snapshot {
     pub producers: Vec<ProducerSnapshot>,
     /// Consumer groups, from their coordinators.
     pub groups: Vec<GroupSnapshot>,
+    /// The controller quorum, one entry per voter.
+    pub quorum: Vec<QuorumMemberSnapshot>,
     /// What the checkers found.
     pub report: CheckReport,
+}
+
+/// One controller of the quorum, as `kafka-metadata-quorum --describe --replication` shows it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QuorumMemberSnapshot {
+    /// Its node id.
+    pub id: BrokerId,
+    /// Whether its process runs (its host's status).
+    pub status: BrokerStatus,
+    /// Leader, Follower, Prospective, Candidate, Unattached or Resigned (absent while down).
+    pub role: Option<crate::raft::RoleKind>,
+    /// Its quorum epoch.
+    pub epoch: i32,
+    /// The quorum leader it knows.
+    pub leader: Option<BrokerId>,
+    /// Whether it is the active controller.
+    pub active: bool,
+    /// Its metadata log end offset.
+    pub log_end_offset: i64,
+    /// The quorum high watermark it knows.
+    pub high_watermark: i64,
+    /// The leader's view of how far it fetched (on the leader's entry: none).
+    pub fetched_offset: Option<i64>,
 }

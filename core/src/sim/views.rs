@@ -163,6 +163,7 @@ impl Sim {
         Snapshot {
             producers,
             groups,
+            quorum: self.quorum_snapshot(),
             now_ms: self.now_ms,
             events: self.events,
             trace_hash: format!("{:016x}", self.trace_hash()),

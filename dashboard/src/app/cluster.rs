@@ -137,6 +137,9 @@ pub(super) fn cluster(props: &Props) -> Html {
                     <strong>{ format!("Broker {id}") }</strong>
                     <span class={format!("status {status}")}>{ status }</span>
                     if broker.controller { <span class="tag">{ "controller" }</span> }
+                    else if snapshot.quorum.len() > 1 && snapshot.quorum.iter().any(|c| c.id == id) {
+                        <span class="tag voter" title="a controller of the quorum, not the active one">{ "voter" }</span>
+                    }
                 </div>
                 <div class="card-line">{ format!("leads {leads} partition(s)") }</div>
                 if let Some(at) = broker.session_deadline_ms.filter(|_| broker.status != BrokerStatus::Up || isolated) {
@@ -164,6 +167,7 @@ pub(super) fn cluster(props: &Props) -> Html {
                 </svg>
                 <ul class="broker-cards">{ for cards }</ul>
             </div>
+            { quorum_table(snapshot) }
             <p class="legend">
                 <span class="dot-key fetch"></span>{ "fetch " }
                 <span class="dot-key produce"></span>{ "produce " }
@@ -171,6 +175,50 @@ pub(super) fn cluster(props: &Props) -> Html {
                 <span class="line-key"></span>{ "cut link · click a message to drop it" }
             </p>
         </section>
+    }
+}
+
+/// The controller quorum as `kafka-metadata-quorum --describe --replication` shows it: each
+/// voter's role, quorum epoch, metadata log end and high watermark, and the leader's view.
+fn quorum_table(snapshot: &rill_core::sim::spec::Snapshot) -> Html {
+    let rows = snapshot.quorum.iter().map(|member| {
+        let role = match member.role {
+            None => "down".to_owned(),
+            Some(role) if member.active => format!("{role:?} (active controller)"),
+            Some(role) => format!("{role:?}"),
+        };
+        let class = if member.active {
+            "active"
+        } else if member.role.is_none() {
+            "down"
+        } else {
+            ""
+        };
+        html! {
+            <tr class={class} id={format!("quorum-{}", member.id)}>
+                <td>{ member.id }</td>
+                <td>{ role }</td>
+                <td>{ member.epoch }</td>
+                <td>{ member.leader.map_or("—".to_owned(), |l| l.to_string()) }</td>
+                <td>{ member.log_end_offset }</td>
+                <td>{ member.high_watermark }</td>
+                <td>{ member.fetched_offset.map_or("—".to_owned(), |o| o.to_string()) }</td>
+            </tr>
+        }
+    });
+    html! {
+        <details class="quorum" open={snapshot.quorum.len() > 1}>
+            <summary>{ format!("Controller quorum ({} voter{})", snapshot.quorum.len(), if snapshot.quorum.len() == 1 { "" } else { "s" }) }</summary>
+            <table id="quorum">
+                <thead><tr>
+                    <th>{ "node" }</th><th>{ "role" }</th><th title="the leader epoch of the metadata log">{ "quorum epoch" }</th>
+                    <th>{ "leader" }</th><th title="metadata log end offset">{ "log end" }</th>
+                    <th title="quorum high watermark: what a majority has">{ "HW" }</th>
+                    <th title="how far the leader saw it fetch">{ "fetched" }</th>
+                </tr></thead>
+                <tbody>{ for rows }</tbody>
+            </table>
+        </details>
     }
 }
 

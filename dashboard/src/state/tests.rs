@@ -48,6 +48,13 @@ fn every_scenario_builds_and_runs_clean() {
         assert!(!recording.steps.is_empty(), "{}", scenario.id);
         let session = Session::replay(recording).unwrap();
         let live = session.sim().report().clone();
+        let activations: Vec<(u64, String)> = session
+            .sim()
+            .trace()
+            .iter()
+            .filter(|e| e.to_string().contains("is the active controller"))
+            .map(|e| (e.time_ms, e.to_string()))
+            .collect();
         let report = session.into_final_report(SETTLE_MS);
         assert!(report.violations.is_empty(), "{}: {:?}", scenario.id, report.violations);
         // Each scenario shows what it promises.
@@ -57,6 +64,13 @@ fn every_scenario_builds_and_runs_clean() {
             "retries-duplicate" => assert!(live.duplicates_live > 0 && report.duplicates > 0, "{report:?}"),
             "idempotent-retries" => assert!(live.duplicates_live == 0 && report.duplicates == 0, "{report:?}"),
             "power-loss" => assert!(report.lost.acks_all > 0 && live.lost_live.acks_all > 0, "{report:?}"),
+            "controller-failover" => {
+                assert_eq!(report.lost.total(), 0, "{report:?}");
+                assert_eq!(activations.len(), 2, "one failover: {activations:?}");
+                assert!(activations[0].1.contains("controller 2 is") && !activations[1].1.contains("controller 2 is"));
+                let (at, _) = &activations[1];
+                assert!((6_000..10_000).contains(at), "a new active controller within the quorum's timeouts: {at}");
+            }
             "acks-all-keeps-data" | "slow-follower" | "isolated-leader" | "process-crash" => {
                 assert_eq!(report.lost.total(), 0, "{}: {report:?}", scenario.id);
             }
@@ -150,7 +164,10 @@ fn changing_min_insync_replicas_replays_the_same_story_on_the_same_brokers() {
         let notice = state.notice.clone().expect("a moved topic is announced");
         // Which brokers the new placement escapes depends on it; the script's faults hit 1
         // and 2 (and 3 too when the new placement avoids it).
-        assert!(notice.contains("faults on brokers 1, 2") && notice.contains("no longer touch its replicas"), "{notice}");
+        assert!(
+            notice.contains("faults on brokers 1, 2") && notice.contains("no longer touch its replicas"),
+            "{notice}"
+        );
     }
 }
 
@@ -539,6 +556,13 @@ fn every_chapter_tells_what_the_cluster_shows_then() {
     assert_eq!(power[2].view.snapshot.partitions[0].leader, Some(3));
     assert!(power[2].view.snapshot.report.lost_live.acks_all > 0);
     assert_eq!(members(&group[4]).iter().map(|m| m.partitions.len()).collect::<Vec<_>>(), vec![6]);
+    let failover = chapter_stops("controller-failover");
+    let quorum = |state: &State| state.view.snapshot.quorum.clone();
+    assert!(quorum(&failover[0]).iter().any(|c| c.id == 2 && c.role.is_none()), "node 2 is down at 5 s");
+    let active: Vec<_> = quorum(&failover[1]).into_iter().filter(|c| c.active).collect();
+    assert_eq!((active[0].id, active[0].epoch), (1, 3), "controller 1 won epoch 3 by 8.5 s");
+    assert_eq!(isr(&failover[1]), vec![1, 2, 3], "broker 2 still holds the ISR back");
+    assert_eq!(isr(&failover[2]), vec![1, 3], "fenced and out of the ISR by 17.5 s");
 }
 
 #[test]
