@@ -539,7 +539,11 @@ fn a_controller_failover_shows_the_quorum_electing_another_and_loses_nothing() {
     let active = text(&browser, "#quorum tr.active");
     assert!(active.starts_with('1') && active.contains("active controller"), "{active}");
     assert!(text(&browser, "#quorum-1").contains("Leader"), "{}", text(&browser, "#quorum"));
-    assert!(text(&browser, "#quorum-2").contains("Follower"), "node 2 came back as a follower: {}", text(&browser, "#quorum"));
+    assert!(
+        text(&browser, "#quorum-2").contains("Follower"),
+        "node 2 came back as a follower: {}",
+        text(&browser, "#quorum")
+    );
 }
 
 /// Clicks Play/Pause from a task queued now (so it waits for whatever the page is busy with,
