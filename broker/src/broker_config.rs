@@ -223,7 +223,7 @@ pub fn load(file: Option<&Path>, overrides: &[String]) -> Result<Loaded, String>
         .collect();
     if !process_roles.iter().any(|role| role == "broker") {
         return Err(format!(
-            "process.roles={}: every Rill node is a broker (a controller-only node needs the controller quorum, not built yet); use broker or broker,controller",
+            "process.roles={}: every Rill node is a broker (Rill runs controllers beside brokers, KRaft's combined mode; controller-only nodes are not supported yet); use broker or broker,controller",
             process_roles.join(",")
         ));
     }

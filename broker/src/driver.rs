@@ -17,12 +17,14 @@ use kafka_protocol::protocol::StrBytes;
 use rill_core::broker::BrokerNode;
 use rill_core::collections::{VecMap, VecSet};
 use rill_core::config::BrokerConfig;
-use rill_core::controller::Controller;
+use rill_core::controller::quorum::QuorumController;
+use rill_core::controller::ControllerRecord;
 use rill_core::error::{Error, ErrorCode};
 use rill_core::event::Event;
 use rill_core::group::coordinator::OFFSETS_TOPIC;
 use rill_core::log::ReadLimit;
 use rill_core::protocol::{self, Acks, GroupRequest, Message, NodeId};
+use rill_core::raft::{Durable, Entry, Payload};
 use rill_core::record::RecordBatch;
 use rill_core::rng::Rng;
 use rill_core::topic::NewTopic;
@@ -34,6 +36,7 @@ use crate::cluster::{self, ClusterNode, Frame, Incoming};
 use crate::gather::{Finish, Gatherer};
 use crate::metadata_store::{remove_orphans, MetadataStore, Restored};
 use crate::metrics::Metrics;
+use crate::quorum_store::QuorumStore;
 use crate::storage::FileStorageFactory;
 
 /// A Kafka response, or none (acks=0 produce).
@@ -54,11 +57,13 @@ pub struct Driver {
     config: BrokerConfig,
     started: Instant,
     broker: BrokerNode<FileStorageFactory>,
-    controller: Option<Controller>,
+    /// This node's controller, when it is a voter of `controller.quorum.voters`.
+    controller: Option<QuorumController>,
     advertised: (String, i32),
     cluster_id: String,
     gatherer: Gatherer,
-    store: MetadataStore,
+    /// The controller's metadata log on disk.
+    store: Option<QuorumStore>,
     /// Topics of an old data directory, created again once this broker has registered.
     restore: Vec<NewTopic>,
     /// The cluster's nodes (empty: one node).
@@ -81,31 +86,58 @@ impl Driver {
         let log_dir = PathBuf::from(config.log_dirs.split(',').next().unwrap_or("/tmp/rill-logs"));
         std::fs::create_dir_all(&log_dir).map_err(|e| format!("cannot create log.dirs {}: {e}", log_dir.display()))?;
         let mut broker = BrokerNode::new(config.clone(), FileStorageFactory::new(log_dir.clone()), 0);
-        // A one-node KRaft quorum: the controller runs on the first node (see ARCHITECTURE.md).
-        let controller_host = nodes.first().map_or(config.node_id, |first| first.id);
-        broker.set_controllers(vec![controller_host]);
-        let hosts_controller = controller_host == config.node_id;
-        let mut store = MetadataStore::new(&log_dir);
+        let voters = quorum_voters(&config, &nodes)?;
+        broker.set_controllers(voters.clone());
         let mut restore = Vec::new();
-        let controller = hosts_controller.then(|| {
-            let mut controller =
-                Controller::new(config.clone(), Rng::from_seed(u64::from(config.node_id.unsigned_abs())));
-            match store.restore() {
-                Restored::Image(image) => {
-                    tracing::info!(
-                        metadata_epoch = image.metadata_epoch,
-                        topics = image.topics.len(),
-                        "controller restored its metadata"
-                    );
-                    let known: VecSet<String> = image.topics.keys().map(ToString::to_string).collect();
-                    controller.restore(0, image);
+        let mut store = None;
+        let controller = if voters.contains(&config.node_id) {
+            let (quorum_store, mut durable) = QuorumStore::open(&log_dir)?;
+            if durable.log.is_empty() {
+                // A data directory from before the quorum: its controller's image snapshot
+                // becomes the metadata log's first record.
+                match MetadataStore::new(&log_dir).restore() {
+                    Restored::Image(image) => {
+                        tracing::info!(
+                            metadata_epoch = image.metadata_epoch,
+                            "controller took up its old metadata snapshot"
+                        );
+                        let next_broker_epoch = image.metadata_epoch + 1;
+                        let record = ControllerRecord {
+                            image: Arc::new(image),
+                            broker_epochs: VecMap::new(),
+                            next_broker_epoch,
+                        };
+                        durable = Durable {
+                            epoch: 1,
+                            voted_for: None,
+                            leader: None,
+                            log: vec![Entry { offset: 0, epoch: 1, payload: Payload::Data(Arc::new(record)) }],
+                        };
+                    }
+                    Restored::Topics(topics) => restore = topics,
+                    Restored::Nothing => {}
+                }
+            }
+            if voters == [config.node_id] {
+                // The only voter's log is the cluster's metadata: partitions of topics deleted
+                // while it was down can go (a voter among several may be behind: it keeps them).
+                let newest = durable.log.iter().rev().find_map(|entry| match &entry.payload {
+                    Payload::Data(record) => Some(record.clone()),
+                    Payload::LeaderChange { .. } => None,
+                });
+                if let Some(record) = newest {
+                    let known: VecSet<String> = record.image.topics.keys().map(ToString::to_string).collect();
                     remove_orphans(&log_dir, &known);
                 }
-                Restored::Topics(topics) => restore = topics,
-                Restored::Nothing => {}
             }
-            controller
-        });
+            let rng = Rng::from_seed(u64::from(config.node_id.unsigned_abs()));
+            let controller =
+                QuorumController::new(config.clone(), &voters, durable, 0, rng).map_err(|e| e.to_string())?;
+            store = Some(quorum_store);
+            Some(controller)
+        } else {
+            None
+        };
         let mut driver = Driver {
             // One id for the whole cluster (named after the controller's host).
             cluster_id: format!("rill-{}", nodes.first().map_or(config.node_id, |n| n.id)),
@@ -138,7 +170,7 @@ impl Driver {
         if let Some(at) = self.broker.poll_timeout() {
             next = next.min(at);
         }
-        if let Some(at) = self.controller.as_ref().and_then(Controller::poll_timeout) {
+        if let Some(at) = self.controller.as_ref().and_then(QuorumController::poll_timeout) {
             next = next.min(at);
         }
         next
@@ -194,14 +226,11 @@ impl Driver {
             while let Some(out) = self.broker.poll_output() {
                 moved = true;
                 match out.to {
-                    NodeId::Controller(_) => match self.controller.as_mut() {
-                        Some(controller) => {
+                    NodeId::Controller(target) => match self.controller.as_mut() {
+                        Some(controller) if target == id => {
                             controller.handle_message(now, NodeId::Broker(id), out.correlation_id, out.message);
                         }
-                        None => {
-                            let host = self.nodes.first().map_or(id, |n| n.id);
-                            self.send_peer(host, NodeId::Broker(id), true, out.correlation_id, &out.message);
-                        }
+                        _ => self.send_peer(target, NodeId::Broker(id), true, out.correlation_id, &out.message),
                     },
                     NodeId::Client(_) => self.gatherer.answer(out.correlation_id, out.message),
                     NodeId::Broker(other) if other == id => {
@@ -221,7 +250,8 @@ impl Driver {
                         NodeId::Broker(other) if other == id => {
                             self.broker.handle_message(now, NodeId::Controller(id), out.correlation_id, out.message);
                         }
-                        NodeId::Broker(other) => remote.push((other, out)),
+                        NodeId::Broker(other) => remote.push((other, false, out)),
+                        NodeId::Controller(other) if other != id => remote.push((other, true, out)),
                         NodeId::Controller(_) | NodeId::Client(_) => {}
                     }
                 }
@@ -230,11 +260,11 @@ impl Driver {
                 }
             }
             if !remote.is_empty() {
-                // Durable before any other node can act on it.
+                // Durable before any other node can act on it (KRaft fsyncs first).
                 self.persist_metadata();
             }
-            for (other, out) in remote {
-                self.send_peer(other, NodeId::Controller(id), false, out.correlation_id, &out.message);
+            for (other, to_controller, out) in remote {
+                self.send_peer(other, NodeId::Controller(id), to_controller, out.correlation_id, &out.message);
             }
             for event in events {
                 self.observe(&event);
@@ -251,8 +281,12 @@ impl Driver {
     }
 
     fn persist_metadata(&mut self) {
-        if let Some(controller) = self.controller.as_ref() {
-            self.store.persist(controller.image());
+        if let (Some(controller), Some(store)) = (self.controller.as_ref(), self.store.as_mut()) {
+            if let Err(error) = store.persist(controller.durable()) {
+                // The metadata log cannot be trusted any more: stop rather than answer on it.
+                tracing::error!(%error, "cannot write the metadata log; stopping");
+                std::process::exit(1);
+            }
         }
     }
 
@@ -282,10 +316,10 @@ impl Driver {
         self.pump();
     }
 
-    /// Whether this node hosts the controller.
+    /// Whether this node hosts the active controller.
     #[must_use]
     pub fn is_controller(&self) -> bool {
-        self.controller.is_some()
+        self.controller.as_ref().is_some_and(|controller| controller.active().is_some())
     }
 
     /// Host and Kafka port a node advertises.
@@ -582,11 +616,8 @@ impl Driver {
                 (id, host, port)
             })
             .collect();
-        let cluster = admin::ClusterView {
-            brokers,
-            controller_id: self.nodes.first().map_or(self.config.node_id, |n| n.id),
-            cluster_id: &self.cluster_id,
-        };
+        let cluster =
+            admin::ClusterView { brokers, controller_id: self.active_controller_id(), cluster_id: &self.cluster_id };
         admin::metadata_response(&image, wanted, &cluster, version)
     }
 
@@ -617,23 +648,38 @@ impl Driver {
 
     // ----- the controller's topic changes -----
 
+    /// The active controller as this node knows it (itself, or the one its broker heard from).
+    fn active_controller_id(&self) -> i32 {
+        if self.is_controller() {
+            return self.config.node_id;
+        }
+        self.broker.active_controller().unwrap_or_else(|| self.nodes.first().map_or(self.config.node_id, |n| n.id))
+    }
+
     fn not_controller(&self) -> Error {
-        let host = self.nodes.first().map_or(-1, |n| n.id);
-        Error::new(ErrorCode::NotController, format!("broker {host} hosts the controller: send topic changes there"))
+        let active = self.active_controller_id();
+        Error::new(
+            ErrorCode::NotController,
+            format!("node {active} is the active controller: send topic changes there"),
+        )
     }
 
     fn create_topic(&mut self, topic: &NewTopic) -> Result<(), Error> {
         let now = self.now_ms();
-        let Some(controller) = self.controller.as_mut() else { return Err(self.not_controller()) };
-        controller.create_topic(now, topic)?;
+        let Some(controller) = self.controller.as_mut().filter(|c| c.active().is_some()) else {
+            return Err(self.not_controller());
+        };
+        controller.with_active(now, |active| active.create_topic(now, topic))?;
         self.pump();
         Ok(())
     }
 
     fn delete_topic(&mut self, topic: &str) -> Result<(), Error> {
         let now = self.now_ms();
-        let Some(controller) = self.controller.as_mut() else { return Err(self.not_controller()) };
-        controller.delete_topic(now, topic)?;
+        let Some(controller) = self.controller.as_mut().filter(|c| c.active().is_some()) else {
+            return Err(self.not_controller());
+        };
+        controller.with_active(now, |active| active.delete_topic(now, topic))?;
         tracing::info!(topic, "deleted topic");
         self.pump();
         Ok(())
@@ -643,18 +689,19 @@ impl Driver {
         if self.broker.image().topics.contains_key(OFFSETS_TOPIC) {
             return;
         }
-        let Some(controller) = self.controller.as_ref() else {
-            if let Some(peer) = self.nodes.first().and_then(|host| self.peers.get(&host.id)) {
+        let Some(image) = self.controller.as_ref().and_then(|c| c.active()).map(|active| active.image().clone()) else {
+            let active = self.active_controller_id();
+            if let Some(peer) = self.peers.get(&active) {
                 let _ = peer.send(cluster::ensure_offsets_topic(self.config.node_id));
             }
             return;
         };
-        if controller.image().topics.contains_key(OFFSETS_TOPIC) {
+        if image.topics.contains_key(OFFSETS_TOPIC) {
             return;
         }
         // Kafka: creating it fails until the cluster is as large as its replication factor.
         let cluster = i16::try_from(self.nodes.len().max(1)).unwrap_or(1);
-        let registered = i16::try_from(controller.image().brokers.len()).unwrap_or(0);
+        let registered = i16::try_from(image.brokers.len()).unwrap_or(0);
         let replication_factor = self.config.offsets_topic_replication_factor.min(cluster);
         if registered < replication_factor {
             return;
@@ -665,6 +712,29 @@ impl Driver {
             tracing::warn!(%error, "could not create {OFFSETS_TOPIC}");
         }
     }
+}
+
+/// The controller quorum's voters: `controller.quorum.voters` (each a node of
+/// `rill.cluster.nodes`, or this node alone), else one controller on the first node.
+fn quorum_voters(config: &BrokerConfig, nodes: &[ClusterNode]) -> Result<Vec<i32>, String> {
+    let voters = config.quorum_voter_ids()?;
+    if voters.is_empty() {
+        return Ok(vec![nodes.first().map_or(config.node_id, |first| first.id)]);
+    }
+    for voter in &voters {
+        let known = if nodes.is_empty() { *voter == config.node_id } else { nodes.iter().any(|n| n.id == *voter) };
+        if !known {
+            return Err(format!(
+                "controller.quorum.voters names node {voter}, which is not {}",
+                if nodes.is_empty() {
+                    format!("this node (node.id={})", config.node_id)
+                } else {
+                    "in rill.cluster.nodes".to_owned()
+                }
+            ));
+        }
+    }
+    Ok(voters)
 }
 
 /// Host and Kafka port node `id` advertises: from the cluster's node list, or this broker's own.

@@ -23,5 +23,6 @@ pub mod gather;
 pub mod kafka_config;
 pub mod metadata_store;
 pub mod metrics;
+pub mod quorum_store;
 pub mod server;
 pub mod storage;

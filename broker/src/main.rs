@@ -208,6 +208,14 @@ fn local_cluster(args: &LocalClusterArgs) -> Result<(), String> {
     let internal = |i: u16| args.port + 100 + i - 1;
     let nodes: Vec<String> =
         (1..=args.brokers).map(|i| format!("{i}@127.0.0.1:{}:{}", kafka(i), internal(i))).collect();
+    // Every node a broker; the first 1, 3 or 5 also controllers (KRaft's combined mode): an
+    // odd quorum, so a minority can fail and the metadata stays available.
+    let controllers: u16 = match args.brokers {
+        1 | 2 => 1,
+        3 | 4 => 3,
+        _ => 5,
+    };
+    let voters: Vec<String> = (1..=controllers).map(|i| format!("{i}@127.0.0.1:{}", internal(i))).collect();
     let mut children = Vec::new();
     for i in 1..=args.brokers {
         let mut command = std::process::Command::new(&exe);
@@ -217,6 +225,7 @@ fn local_cluster(args: &LocalClusterArgs) -> Result<(), String> {
             .args(["--set", &format!("listeners=PLAINTEXT://127.0.0.1:{}", kafka(i))])
             .args(["--set", &format!("log.dirs={}", root.join(format!("broker-{i}")).display())])
             .args(["--set", &format!("rill.cluster.nodes={}", nodes.join(","))])
+            .args(["--set", &format!("controller.quorum.voters={}", voters.join(","))])
             .args(["--set", &format!("offsets.topic.replication.factor={}", args.brokers.min(3))])
             .args(["--set", &format!("default.replication.factor={}", args.brokers.min(3))]);
         if i == 1 {
@@ -230,7 +239,11 @@ fn local_cluster(args: &LocalClusterArgs) -> Result<(), String> {
         children.push(command.spawn().map_err(|e| format!("cannot start broker {i}: {e}"))?);
     }
     let bootstrap: Vec<String> = (1..=args.brokers).map(|i| format!("127.0.0.1:{}", kafka(i))).collect();
-    eprintln!("A {}-broker Rill cluster is starting (data in {}); Ctrl-C stops it.", args.brokers, root.display());
+    eprintln!(
+        "A {}-broker Rill cluster is starting, {controllers} of them controllers (data in {}); Ctrl-C stops it.",
+        args.brokers,
+        root.display()
+    );
     eprintln!("  bootstrap servers: {}", bootstrap.join(","));
     eprintln!("  try: kcat -b {} -L", bootstrap[0]);
     let mut failed = None;

@@ -91,7 +91,7 @@ elif client == "confluent-load":
         if err:
             failed.append(str(err))
         else:
-            acked.append([msg.partition(), msg.offset(), msg.key().decode()])
+            acked.append([msg.partition(), msg.offset(), msg.key().decode(), round(time.time() * 1000)])
 
     end = time.time() + count
     sequence = 0

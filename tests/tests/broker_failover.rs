@@ -206,3 +206,132 @@ fn a_paused_leader_of_a_compacted_topic_leaves_no_stale_tail() {
     eprintln!("node {}: {truncations} truncation(s) of {TOPIC}-{partition} after it resumed", stale + 1);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// The active controller as `kcat -L` (Kafka's Metadata response) names it, asked of `bootstrap`.
+fn active_controller(bootstrap: &str) -> Option<usize> {
+    let out = Command::new("kcat").args(["-b", bootstrap, "-L", "-m", "5"]).output().ok()?;
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .find(|line| line.contains("(controller)"))
+        .and_then(|line| line.trim().strip_prefix("broker ")?.split_whitespace().next()?.parse().ok())
+}
+
+/// Issue 16 against the real broker: three `rill` processes, each a broker and a controller
+/// (`controller.quorum.voters`), under an idempotent acks=all load; `kill -9` of the node
+/// hosting the active controller. Another controller takes over, writes to the partitions whose
+/// leader stayed up resume once the dead broker is fenced, and no acknowledged write is lost.
+#[test]
+fn killing_the_active_controller_of_a_three_node_quorum_loses_nothing() {
+    let dir = temp_dir("quorum-failover");
+    let mut cluster =
+        RillCluster::start_with(&dir, 3, &["controller.quorum.voters=1@127.0.0.1:1,2@127.0.0.1:2,3@127.0.0.1:3"]);
+    let every: Vec<String> = cluster.brokers.iter().map(|b| b.bootstrap()).collect();
+    let mut active = None;
+    wait_for("an active controller", Duration::from_secs(30), || {
+        active = every.iter().find_map(|b| active_controller(b));
+        active.is_some()
+    });
+    let victim = active.expect("found");
+    let survivor = every[if victim == 1 { 1 } else { 0 }].clone();
+    wait_for("the topic to be created", Duration::from_secs(20), || {
+        every.iter().any(|bootstrap| {
+            rill(&[
+                "topics",
+                "create",
+                "--bootstrap-server",
+                bootstrap,
+                "--topic",
+                TOPIC,
+                "--partitions",
+                "3",
+                "--replication-factor",
+                "3",
+                "--config",
+                "min.insync.replicas=2",
+            ])
+            .status
+            .success()
+        })
+    });
+    wait_for("leaders", Duration::from_secs(20), || {
+        let state = describe(&survivor);
+        state.len() == 3 && state.values().all(|(leader, _, isr)| *leader > 0 && *isr == 3)
+    });
+    let load = Command::new(repo_root().join(".venv/bin/python"))
+        .args([
+            repo_root().join("tests/clients/python_clients.py").to_str().expect("utf-8 path"),
+            &cluster.bootstrap(),
+            TOPIC,
+            "confluent-load",
+            "25",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the load");
+    std::thread::sleep(Duration::from_millis(4_000));
+    let elsewhere: Vec<i64> = describe(&survivor)
+        .into_iter()
+        .filter(|(_, (leader, _, _))| usize::try_from(*leader).ok() != Some(victim))
+        .map(|(partition, _)| partition)
+        .collect();
+    let killed_at = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis();
+    cluster.brokers[victim - 1].kill();
+    let mut new_active = None;
+    wait_for("another active controller", Duration::from_secs(20), || {
+        new_active = active_controller(&survivor).filter(|id| *id != victim);
+        new_active.is_some()
+    });
+    let output = load.wait_with_output().expect("the load finishes");
+    let result: Value =
+        serde_json::from_slice(output.stdout.split(|b| *b == b'\n').rfind(|l| !l.is_empty()).unwrap_or_default())
+            .unwrap_or_else(|e| panic!("{e}: {}", String::from_utf8_lossy(&output.stderr)));
+    let acked = result["acked"].as_array().expect("acked list");
+    // The longest stall, after the kill, of a partition whose leader stayed up.
+    let killed_at = i64::try_from(killed_at).unwrap();
+    let mut longest = 0;
+    for partition in &elsewhere {
+        let mut times: Vec<i64> = acked
+            .iter()
+            .filter(|a| a[0].as_i64() == Some(*partition))
+            .filter_map(|a| a[3].as_i64())
+            .filter(|t| *t >= killed_at)
+            .collect();
+        times.insert(0, killed_at);
+        times.sort_unstable();
+        longest = longest.max(times.windows(2).map(|w| w[1] - w[0]).max().unwrap_or(i64::MAX));
+    }
+    eprintln!("controller {victim} killed; controller {new_active:?} took over; longest stall of a partition whose leader stayed up: {longest} ms; {} acked", acked.len());
+    assert!(longest < 15_000, "writes resumed without the dead node (longest stall {longest} ms)");
+    cluster.brokers[victim - 1].restart();
+    wait_for("the node back in every ISR", Duration::from_secs(40), || {
+        describe(&survivor).values().all(|(_, _, isr)| *isr == 3)
+    });
+    // Every acknowledged write is where the producer was told.
+    let out = Command::new("kcat")
+        .args(["-b", &cluster.bootstrap(), "-X", "socket.timeout.ms=20000", "-C", "-t", TOPIC, "-e", "-q"])
+        .args(["-f", "%p %o %k\\n"])
+        .output()
+        .expect("kcat -C");
+    let read: std::collections::BTreeSet<(i64, i64, String)> = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .filter_map(|line| {
+            let mut fields = line.splitn(3, ' ');
+            Some((fields.next()?.parse().ok()?, fields.next()?.parse().ok()?, fields.next()?.to_owned()))
+        })
+        .collect();
+    let missing: Vec<&Value> = acked
+        .iter()
+        .filter(|a| {
+            !read.contains(&(a[0].as_i64().unwrap(), a[1].as_i64().unwrap(), a[2].as_str().unwrap().to_owned()))
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "{} of {} acknowledged writes are missing, e.g. {:?}",
+        missing.len(),
+        acked.len(),
+        &missing[..missing.len().min(5)]
+    );
+    assert!(acked.len() > 1_000, "the load ran: {} acked", acked.len());
+}

@@ -373,6 +373,8 @@ config_struct! {
         max_replication_factor: i16 = "rill.max.replication.factor", 10, check at_least(1);
         /// Rill: a multi-broker cluster's nodes, `id@host:kafka_port:internal_port,...` (the same list on every node, the first hosts the controller); empty for one node.
         cluster_nodes: String = "rill.cluster.nodes", String::new();
+        /// The controller quorum's voters, `id@host:port,...` (Kafka's form; Rill reads the ids and reaches each voter over `rill.cluster.nodes`); empty: one controller, on the first node.
+        controller_quorum_voters: String = "controller.quorum.voters", String::new();
         /// Rill-only: the most partitions one topic may have.
         max_partitions_per_topic: i32 = "rill.max.partitions.per.topic", 10_000, check at_least(1);
         /// Default `min.insync.replicas` for topics.
@@ -461,6 +463,29 @@ impl BrokerConfig {
     /// other keys; this is what the core says alone).
     fn unknown_key_message(key: &str) -> String {
         format!("Unknown configuration '{key}'")
+    }
+
+    /// The voter ids of `controller.quorum.voters` (`1@host:9093,2@host:9093`), sorted; empty
+    /// when unset. Malformed entries and repeated ids are errors naming the entry.
+    pub fn quorum_voter_ids(&self) -> Result<Vec<i32>, String> {
+        let text = self.controller_quorum_voters.trim();
+        let mut ids = Vec::new();
+        for entry in text.split(',').map(str::trim).filter(|entry| !entry.is_empty()) {
+            let bad = || {
+                format!("Invalid value {text} for configuration controller.quorum.voters: {entry} is not id@host:port")
+            };
+            let (id, address) = entry.split_once('@').ok_or_else(bad)?;
+            let id: i32 = id.trim().parse().map_err(|_| bad())?;
+            if id < 0 || !address.contains(':') {
+                return Err(bad());
+            }
+            if ids.contains(&id) {
+                return Err(format!("controller.quorum.voters names node {id} twice: {text}"));
+            }
+            ids.push(id);
+        }
+        crate::collections::sort(&mut ids);
+        Ok(ids)
     }
 
     /// Defaults for broker `node_id`.

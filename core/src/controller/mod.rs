@@ -1,9 +1,9 @@
 //! The controller: broker liveness, fencing, leader election and ISR changes.
 //!
-//! It plays the role of Kafka's KRaft controller with a one-node quorum, hosted by one
-//! configured broker (Rill's simplification: a replicated quorum can replace this module
-//! later; while the hosting broker is down, nothing is elected). Its state is the
-//! [`MetadataImage`]; every change bumps `metadata_epoch` and is pushed to all brokers, and
+//! It is the state machine of Kafka's KRaft controller: [`quorum::QuorumController`] runs it
+//! on whichever controller leads the metadata quorum, replicating each change as a
+//! [`ControllerRecord`] and holding what it says until that record is committed. Its state is
+//! the [`MetadataImage`]; every change bumps `metadata_epoch` and is pushed to all brokers, and
 //! heartbeat responses repair brokers that missed a push.
 //!
 //! Election rules (Kafka's `PartitionChangeBuilder`): keep a valid leader; otherwise the first
@@ -199,35 +199,6 @@ impl Controller {
             (Some(a), Some(b)) => Some(a.min(b)),
             (a, b) => a.or(b),
         }
-    }
-
-    /// The hosting broker came back: give every broker a fresh session, as a newly active
-    /// KRaft controller does, so nobody is fenced for the controller's own absence.
-    pub fn handle_restart(&mut self, now_ms: u64) {
-        for registration in self.registrations.values_mut() {
-            registration.last_heartbeat_ms = now_ms;
-        }
-    }
-
-    /// Takes up the metadata a previous incarnation of this controller published (the host
-    /// persists it, as KRaft keeps its metadata log): topics, partition states with their
-    /// epochs, brokers. Every known broker gets a fresh session; each must register again (its
-    /// old broker epoch is not known here), which fences it until it has caught up, so leaders
-    /// move on with higher epochs. Broker epochs continue above the image's metadata epoch.
-    pub fn restore(&mut self, now_ms: u64, image: MetadataImage) {
-        for (name, topic) in &image.topics {
-            self.topics.restore(crate::topic::Topic {
-                name: name.to_string(),
-                topic_id: topic.topic_id,
-                assignment: topic.partitions.iter().map(|p| p.replicas.clone()).collect(),
-                config: topic.config.clone(),
-            });
-        }
-        for id in image.brokers.keys() {
-            self.registrations.insert(*id, Registration { broker_epoch: -1, last_heartbeat_ms: now_ms });
-        }
-        self.next_broker_epoch = self.next_broker_epoch.max(image.metadata_epoch + 1);
-        self.image = image;
     }
 
     /// Creates a topic (an admin request) on the unfenced brokers.

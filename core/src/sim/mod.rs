@@ -7,8 +7,10 @@
 //! The network has per-direction links between hosts (brokers and clients) that can be cut
 //! and healed, a latency range, a drop rate, and FIFO order per connection (like TCP). Brokers
 //! can crash (losing their unflushed tail, see [`crate::storage::MemStorage::crash`]), restart,
-//! pause and resume. The controller lives on [`SimConfig::controller_host`]: while that broker
-//! is down or paused, nothing is elected.
+//! pause and resume. Controllers run beside the brokers named by [`SimConfig::controllers`]
+//! (default: one, on [`SimConfig::controller_host`]) and replicate the metadata in a KRaft
+//! quorum; a fault on a node hits its controller too. Without a majority of them nothing is
+//! elected.
 //!
 //! Every step is checked by the [`checker::Checker`]; [`Sim::finish`] heals everything, lets the
 //! cluster settle and runs the end-of-run (Jepsen-style) checks.
