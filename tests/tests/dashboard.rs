@@ -539,6 +539,12 @@ fn a_controller_failover_shows_the_quorum_electing_another_and_loses_nothing() {
     let active = text(&browser, "#quorum tr.active");
     assert!(active.starts_with('1') && active.contains("active controller"), "{active}");
     assert!(text(&browser, "#quorum-1").contains("Leader"), "{}", text(&browser, "#quorum"));
+    // The quorum table fits a phone.
+    browser.set_window_size(390, 844);
+    browser.wait_until("return window.innerWidth <= 390 || null;", LOAD);
+    let layout: Value = browser.eval(LAYOUT_CHECK);
+    assert_eq!(layout["overlaps"], serde_json::json!([]), "phone: overlapping text");
+    assert!(layout["sideways"].as_i64().unwrap() <= 0, "phone: the page scrolls sideways: {layout}");
     assert!(
         text(&browser, "#quorum-2").contains("Follower"),
         "node 2 came back as a follower: {}",

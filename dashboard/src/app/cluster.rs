@@ -181,6 +181,10 @@ pub(super) fn cluster(props: &Props) -> Html {
 /// The controller quorum as `kafka-metadata-quorum --describe --replication` shows it: each
 /// voter's role, quorum epoch, metadata log end and high watermark, and the leader's view.
 fn quorum_table(snapshot: &rill_core::sim::spec::Snapshot) -> Html {
+    if snapshot.quorum.len() < 2 {
+        // One controller: the broker cards' "controller" tag says it all.
+        return Html::default();
+    }
     let rows = snapshot.quorum.iter().map(|member| {
         let role = match member.role {
             None => "down".to_owned(),
@@ -207,8 +211,8 @@ fn quorum_table(snapshot: &rill_core::sim::spec::Snapshot) -> Html {
         }
     });
     html! {
-        <details class="quorum" open={snapshot.quorum.len() > 1}>
-            <summary>{ format!("Controller quorum ({} voter{})", snapshot.quorum.len(), if snapshot.quorum.len() == 1 { "" } else { "s" }) }</summary>
+        <div class="quorum">
+            <h3>{ format!("Controller quorum ({} voters, KRaft)", snapshot.quorum.len()) }</h3>
             <table id="quorum">
                 <thead><tr>
                     <th>{ "node" }</th><th>{ "role" }</th><th title="the leader epoch of the metadata log">{ "quorum epoch" }</th>
@@ -218,7 +222,7 @@ fn quorum_table(snapshot: &rill_core::sim::spec::Snapshot) -> Html {
                 </tr></thead>
                 <tbody>{ for rows }</tbody>
             </table>
-        </details>
+        </div>
     }
 }
 
