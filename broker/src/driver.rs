@@ -31,7 +31,7 @@ use rill_core::topic::NewTopic;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::oneshot;
 
-use crate::apis::{admin, fetch, groups, produce, str_bytes, topic_partitions};
+use crate::apis::{admin, fetch, groups, produce, quorum, str_bytes, topic_partitions};
 use crate::cluster::{self, ClusterNode, Frame, Incoming};
 use crate::gather::{Finish, Gatherer};
 use crate::metadata_store::{remove_orphans, MetadataStore, Restored};
@@ -506,6 +506,33 @@ impl Driver {
             RequestKind::DescribeTopicPartitions(request) => now(ResponseKind::DescribeTopicPartitions(
                 topic_partitions::describe_topic_partitions_response(&request, self.broker.image()),
             )),
+            RequestKind::DescribeQuorum(_) => {
+                // Wall-clock milliseconds for the core's (since start), as Kafka reports them.
+                let offset = i64::try_from(
+                    std::time::SystemTime::now()
+                        .duration_since(std::time::UNIX_EPOCH)
+                        .map_or(0, |elapsed| elapsed.as_millis()),
+                )
+                .unwrap_or(0)
+                    - i64::try_from(self.now_ms()).unwrap_or(0);
+                let endpoints: Vec<(i32, String, u16)> =
+                    self.nodes.iter().map(|n| (n.id, n.host.clone(), n.internal_port)).collect();
+                let (host, port) = (self.advertised.0.clone(), u16::try_from(self.advertised.1).unwrap_or(0));
+                let finish: Finish = Box::new(move |answers| {
+                    let answer = answers.into_iter().next().and_then(|answer| match answer {
+                        Message::DescribeQuorumResponse(answer) => Some(answer),
+                        _ => None,
+                    });
+                    let endpoint = |id: i32| {
+                        endpoints
+                            .iter()
+                            .find(|(node, _, _)| *node == id)
+                            .map_or_else(|| (host.clone(), port), |(_, host, port)| (host.clone(), *port))
+                    };
+                    ResponseKind::DescribeQuorum(quorum::describe_quorum_response(answer, |ms| ms + offset, endpoint))
+                });
+                self.gather(conn, vec![Message::DescribeQuorum(protocol::DescribeQuorum {})], finish)
+            }
             RequestKind::DescribeConfigs(request) => now(ResponseKind::DescribeConfigs(
                 admin::describe_configs_response(&request, self.broker.image(), &self.config),
             )),

@@ -97,6 +97,9 @@ pub fn remove_orphans(log_dir: &Path, known: &VecSet<String>) {
     let Ok(entries) = std::fs::read_dir(log_dir) else { return };
     for entry in entries.flatten() {
         let name = entry.file_name().to_string_lossy().into_owned();
+        if name == crate::quorum_store::METADATA_DIR {
+            continue; // the controller's metadata log, not a topic's partition
+        }
         let Some((topic, partition)) = name.rsplit_once('-') else { continue };
         let orphan = name.ends_with(".deleted") || (partition.parse::<i32>().is_ok() && !known.contains(topic));
         if orphan && entry.path().is_dir() {

@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 
 use rill_tests::kafka::{kafka_tool, KafkaBroker};
-use rill_tests::{RillBroker, Target};
+use rill_tests::{RillBroker, RillCluster, Target};
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("rill-test-{name}-{}", std::process::id()));
@@ -283,4 +283,54 @@ fn a_deleted_group_stays_deleted_after_a_restart() {
         "",
     );
     assert!(kept.lines().any(|l| l.starts_with("kept-group") && l.split_whitespace().nth(3) == Some("5")), "{kept}");
+}
+
+/// `kafka-metadata-quorum --describe --status`'s keys and the voters it lists.
+fn quorum_status(bootstrap: &str) -> (Vec<String>, String) {
+    let status = tool(
+        "org.apache.kafka.tools.MetadataQuorumCommand",
+        &["--bootstrap-server", bootstrap, "describe", "--status"],
+        "",
+    );
+    let keys = status.lines().filter_map(|line| line.split_once(':').map(|(key, _)| key.trim().to_owned())).collect();
+    let voters = status.lines().find(|line| line.starts_with("CurrentVoters:")).unwrap_or_default().to_owned();
+    (keys, voters)
+}
+
+/// Issue 16: Kafka's `kafka-metadata-quorum` describes Rill's controller quorum as it describes
+/// Kafka's — the same fields — and sees all three voters and a leader of a 3-node Rill cluster.
+#[test]
+fn kafka_metadata_quorum_describes_rills_quorum() {
+    let kafka = KafkaBroker::start(&temp_dir("quorum-kafka"), &[]);
+    let (kafka_keys, kafka_voters) = quorum_status(&kafka.bootstrap());
+    drop(kafka);
+    assert!(kafka_voters.contains("\"id\": 1"), "{kafka_voters}");
+    let dir = temp_dir("quorum-rill");
+    let cluster =
+        RillCluster::start_with(&dir, 3, &["controller.quorum.voters=1@127.0.0.1:1,2@127.0.0.1:2,3@127.0.0.1:3"]);
+    let bootstrap = cluster.brokers[2].bootstrap();
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let (keys, voters) = loop {
+        let output = kafka_tool("org.apache.kafka.tools.MetadataQuorumCommand")
+            .args(["--bootstrap-server", &bootstrap, "describe", "--status"])
+            .output()
+            .expect("run the tool");
+        if output.status.success() {
+            break quorum_status(&bootstrap);
+        }
+        assert!(std::time::Instant::now() < deadline, "no quorum leader: {}", String::from_utf8_lossy(&output.stderr));
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    };
+    assert_eq!(keys, kafka_keys, "the same fields as Kafka's");
+    for id in 1..=3 {
+        assert!(voters.contains(&format!("\"id\": {id}")), "voter {id} in {voters}");
+    }
+    let replication = tool(
+        "org.apache.kafka.tools.MetadataQuorumCommand",
+        &["--bootstrap-server", &bootstrap, "describe", "--replication"],
+        "",
+    );
+    let statuses: Vec<&str> = replication.lines().skip(1).filter_map(|line| line.split_whitespace().last()).collect();
+    assert_eq!(statuses.iter().filter(|s| **s == "Leader").count(), 1, "{replication}");
+    assert_eq!(statuses.iter().filter(|s| **s == "Follower").count(), 2, "{replication}");
 }

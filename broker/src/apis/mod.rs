@@ -7,6 +7,7 @@ pub mod admin;
 pub mod fetch;
 pub mod groups;
 pub mod produce;
+pub mod quorum;
 pub mod topic_partitions;
 
 use kafka_protocol::messages::TopicName;

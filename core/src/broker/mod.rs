@@ -31,7 +31,7 @@ use crate::placement::BrokerId;
 use crate::producer_state::{ProducerStateTable, SequenceCheck};
 use crate::protocol::{
     Acks, AlterPartition, AlterPartitionResponse, BrokerHeartbeat, BrokerHeartbeatResponse, DeleteGroup,
-    EpochEndOffset, Fetch, FetchPartition, FetchPartitionResponse, FetchResponse, FindCoordinator,
+    DescribeQuorum, EpochEndOffset, Fetch, FetchPartition, FetchPartitionResponse, FetchResponse, FindCoordinator,
     FindCoordinatorResponse, GroupAck, GroupRequest, GroupResponse, InitProducerId, InitProducerIdResponse, Message,
     MetadataImage, MetadataRequest, MetadataResponse, MetadataUpdate, NodeId, NotController, OffsetCommit, Outgoing,
     PartitionState, Produce, ProduceResponse, RegisterBroker, RegisterBrokerResponse, ReplyTo, TopicPartition,
@@ -244,6 +244,24 @@ pub struct BrokerNode<F: StorageFactory> {
     controller_attempt: usize,
     /// When it sent a registration or heartbeat that has not been answered yet.
     controller_unanswered_since: Option<u64>,
+    /// Client requests forwarded to the active controller (`DescribeQuorum`): by the
+    /// forward's correlation id, the asker and how many controllers were tried.
+    forwarded: VecMap<u64, (ReplyTo, u32)>,
+}
+
+/// Most client requests waiting on a controller's answer at once.
+const FORWARDED_MAX: usize = 1_024;
+
+/// The answer when no controller leads the quorum.
+fn no_quorum_leader() -> crate::protocol::DescribeQuorumResponse {
+    crate::protocol::DescribeQuorumResponse {
+        error: ErrorCode::NotLeaderOrFollower,
+        leader_id: -1,
+        leader_epoch: -1,
+        high_watermark: -1,
+        voters: Vec::new(),
+        observers: Vec::new(),
+    }
 }
 
 impl<F: StorageFactory> BrokerNode<F> {
@@ -270,6 +288,7 @@ impl<F: StorageFactory> BrokerNode<F> {
             active_controller: None,
             controller_attempt: 0,
             controller_unanswered_since: None,
+            forwarded: VecMap::new(),
         }
     }
 
@@ -285,6 +304,17 @@ impl<F: StorageFactory> BrokerNode<F> {
     #[must_use]
     pub fn active_controller(&self) -> Option<BrokerId> {
         self.active_controller
+    }
+
+    /// Sends a client's request on to the active controller; its answer goes back to `asker`.
+    fn forward(&mut self, asker: ReplyTo, message: Message, tries: u32) {
+        if self.forwarded.len() >= FORWARDED_MAX {
+            self.answer(asker, Message::DescribeQuorumResponse(no_quorum_leader()));
+            return;
+        }
+        let correlation_id = self.next_correlation_id();
+        self.forwarded.insert(correlation_id, (asker, tries));
+        self.outbox.push_back(Outgoing { to: self.controller(), correlation_id, message });
     }
 
     /// Where a request for the controller goes.
@@ -428,6 +458,24 @@ impl<F: StorageFactory> BrokerNode<F> {
             self.controller_unanswered_since = None;
         }
         match message {
+            Message::DescribeQuorum(request) => self.forward(asker, Message::DescribeQuorum(request), 0),
+            Message::DescribeQuorumResponse(response) => {
+                if let Some((asker, _)) = self.forwarded.remove(&correlation_id) {
+                    self.answer(asker, Message::DescribeQuorumResponse(response));
+                }
+            }
+            Message::NotController(NotController { leader }) if self.forwarded.contains_key(&correlation_id) => {
+                // A forwarded request reached a controller that does not lead: try the one it
+                // names (a few times), or tell the asker.
+                let (asker, tries) = self.forwarded.remove(&correlation_id).expect("checked");
+                match leader {
+                    Some(leader) if tries < 3 => {
+                        self.active_controller = Some(leader);
+                        self.forward(asker, Message::DescribeQuorum(DescribeQuorum {}), tries + 1);
+                    }
+                    _ => self.answer(asker, Message::DescribeQuorumResponse(no_quorum_leader())),
+                }
+            }
             Message::NotController(NotController { leader }) => {
                 // Ask the leader it named, at once (or the next voter when it knows none).
                 if leader.is_none() {

@@ -17,7 +17,9 @@ use crate::config::BrokerConfig;
 use crate::error::{Error, ErrorCode, Result};
 use crate::event::Event;
 use crate::placement::BrokerId;
-use crate::protocol::{Message, MetadataImage, NodeId, NotController, Outgoing};
+use crate::protocol::{
+    DescribeQuorumResponse, Message, MetadataImage, NodeId, NotController, Outgoing, QuorumReplicaState,
+};
 use crate::raft::{Durable, Payload, QuorumConfig, QuorumNode, RoleKind};
 use crate::rng::Rng;
 
@@ -131,6 +133,15 @@ impl QuorumController {
             (NodeId::Controller(peer), Message::Quorum(message)) => {
                 self.quorum.handle_message(now_ms, peer, correlation_id, message);
             }
+            (NodeId::Broker(_), Message::DescribeQuorum(_)) => {
+                let message = match self.describe(now_ms) {
+                    Some(description) => Message::DescribeQuorumResponse(description),
+                    None => Message::NotController(NotController {
+                        leader: self.quorum.leader().filter(|leader| *leader != self.id),
+                    }),
+                };
+                self.outbox.push_back(Outgoing { to: from, correlation_id, message });
+            }
             (NodeId::Broker(_), message) => match self.active.as_mut() {
                 Some(active) => active.controller.handle_message(now_ms, from, correlation_id, message),
                 None => {
@@ -172,6 +183,37 @@ impl QuorumController {
     pub fn poll_timeout(&self) -> Option<u64> {
         let active = self.active.as_ref().and_then(|active| active.controller.poll_timeout());
         [self.quorum.poll_timeout(), active].into_iter().flatten().min()
+    }
+
+    /// The quorum as its leader sees it (`DescribeQuorum`); `None` unless this node leads.
+    #[must_use]
+    pub fn describe(&self, now_ms: u64) -> Option<DescribeQuorumResponse> {
+        let progress = self.quorum.progress()?;
+        let ms = |value: u64| i64::try_from(value).unwrap_or(i64::MAX);
+        let state = |id: BrokerId| match progress.get(&id) {
+            _ if id == self.id => QuorumReplicaState {
+                replica_id: id,
+                log_end_offset: self.quorum.end_offset(),
+                last_fetch_ms: ms(now_ms),
+                last_caught_up_ms: ms(now_ms),
+            },
+            Some(p) => QuorumReplicaState {
+                replica_id: id,
+                log_end_offset: p.end_offset,
+                last_fetch_ms: ms(p.last_fetch_ms),
+                last_caught_up_ms: if p.last_caught_up_ms == 0 { -1 } else { ms(p.last_caught_up_ms) },
+            },
+            None => QuorumReplicaState { replica_id: id, log_end_offset: -1, last_fetch_ms: -1, last_caught_up_ms: -1 },
+        };
+        let config = self.quorum.config();
+        Some(DescribeQuorumResponse {
+            error: ErrorCode::None,
+            leader_id: self.id,
+            leader_epoch: self.quorum.epoch(),
+            high_watermark: self.quorum.high_watermark(),
+            voters: config.voters.iter().map(|id| state(*id)).collect(),
+            observers: progress.keys().filter(|id| !config.is_voter(**id)).map(|id| state(*id)).collect(),
+        })
     }
 
     /// When the active controller fences `broker` unless a heartbeat comes.

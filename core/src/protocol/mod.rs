@@ -203,6 +203,41 @@ pub struct NotController {
     pub leader: Option<BrokerId>,
 }
 
+/// Client → broker → controller: the metadata quorum's state (`DescribeQuorum`, KIP-595; what
+/// `kafka-metadata-quorum --describe` asks). A broker forwards it to the active controller.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DescribeQuorum {}
+
+/// One replica of the metadata log as the quorum leader sees it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct QuorumReplicaState {
+    /// Its node id.
+    pub replica_id: BrokerId,
+    /// Its log end offset as of its last fetch (−1: none yet).
+    pub log_end_offset: i64,
+    /// When it last fetched, in the leader's `now_ms` (−1: never).
+    pub last_fetch_ms: i64,
+    /// When it last fetched up to the leader's log end (−1: never).
+    pub last_caught_up_ms: i64,
+}
+
+/// The quorum leader's answer to [`DescribeQuorum`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DescribeQuorumResponse {
+    /// `NONE`, or `NOT_LEADER_OR_FOLLOWER` when no controller leads.
+    pub error: ErrorCode,
+    /// The leader.
+    pub leader_id: BrokerId,
+    /// Its quorum epoch.
+    pub leader_epoch: i32,
+    /// The quorum high watermark.
+    pub high_watermark: i64,
+    /// The voters.
+    pub voters: Vec<QuorumReplicaState>,
+    /// Replicas that fetch without voting.
+    pub observers: Vec<QuorumReplicaState>,
+}
+
 /// Producer → any broker: a producer id for idempotence (KIP-98 `InitProducerId`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InitProducerId {}
@@ -369,6 +404,10 @@ pub enum Message {
     AlterPartitionResponse(AlterPartitionResponse),
     /// See [`NotController`].
     NotController(NotController),
+    /// See [`DescribeQuorum`].
+    DescribeQuorum(DescribeQuorum),
+    /// See [`DescribeQuorumResponse`].
+    DescribeQuorumResponse(DescribeQuorumResponse),
     /// See [`InitProducerId`].
     InitProducerId(InitProducerId),
     /// See [`InitProducerIdResponse`].
@@ -411,6 +450,8 @@ impl Message {
             Message::AlterPartition(_) => "AlterPartition",
             Message::AlterPartitionResponse(_) => "AlterPartitionResponse",
             Message::NotController(_) => "NotController",
+            Message::DescribeQuorum(_) => "DescribeQuorum",
+            Message::DescribeQuorumResponse(_) => "DescribeQuorumResponse",
             Message::InitProducerId(_) => "InitProducerId",
             Message::InitProducerIdResponse(_) => "InitProducerIdResponse",
             Message::FindCoordinator(_) => "FindCoordinator",
