@@ -328,6 +328,12 @@ impl Driver {
     }
 
     fn observe(&mut self, event: &Event) {
+        if let Event::Quorum { event: rill_core::raft::QuorumEvent::VoterSetMismatch { .. }, .. } = event {
+            // A half-working cluster is worse than none: refuse to go on, saying why.
+            tracing::error!("{event}; stopping");
+            eprintln!("error: {event}");
+            std::process::exit(1);
+        }
         if let Event::IsrChanged { old_isr, new_isr, .. } = event {
             let counter =
                 if new_isr.len() < old_isr.len() { &self.metrics.isr_shrinks } else { &self.metrics.isr_expands };

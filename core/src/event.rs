@@ -220,6 +220,11 @@ impl fmt::Display for Event {
                     }
                     _ => write!(f, "controller {controller} is {} in quorum epoch {epoch}", role.name()),
                 },
+                crate::raft::QuorumEvent::VoterSetMismatch { other, theirs } => write!(
+                    f,
+                    "controller {controller} and controller {other} disagree on controller.quorum.voters{}: every node must list the same voters",
+                    theirs.as_ref().map_or_else(String::new, |voters| format!(" (controller {other} has {voters:?})"))
+                ),
                 crate::raft::QuorumEvent::Truncated { to, from } => write!(
                     f,
                     "controller {controller} truncated its metadata log from {from} to {to} (uncommitted entries of a deposed leader)"

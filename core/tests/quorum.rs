@@ -252,3 +252,39 @@ fn bad_voter_lists_are_refused() {
     assert!(QuorumConfig::new(1, &[]).unwrap_err().to_string().contains("names no voter"));
     assert!(QuorumConfig::new(-1, &[1]).unwrap_err().to_string().contains("negative"));
 }
+
+#[test]
+fn voters_that_disagree_on_the_voter_set_say_so() {
+    // Node 3 believes the voters are 1, 2, 3; nodes 1 and 2 that they are 1 and 2.
+    let mut nodes: Vec<QuorumNode<u64>> = (1..=3)
+        .map(|id| {
+            let voters: &[i32] = if id == 3 { &[1, 2, 3] } else { &[1, 2] };
+            QuorumNode::new(QuorumConfig::new(id, voters).unwrap(), Durable::default(), 0, Rng::from_seed(7))
+        })
+        .collect();
+    let mut mismatches = Vec::new();
+    let mut now = 0;
+    for _ in 0..200 {
+        now += 50;
+        let mut mail = Vec::new();
+        for node in &mut nodes {
+            node.handle_timeout(now);
+            while let Some(out) = node.poll_output() {
+                mail.push((node.config().node_id, out));
+            }
+        }
+        for (from, out) in mail {
+            let node = &mut nodes[usize::try_from(out.to - 1).unwrap()];
+            node.handle_message(now, from, out.correlation_id, out.message);
+        }
+        for node in &mut nodes {
+            while let Some(event) = node.poll_event() {
+                if let rill_core::raft::QuorumEvent::VoterSetMismatch { other, .. } = event {
+                    mismatches.push((node.config().node_id, other));
+                }
+            }
+        }
+    }
+    assert!(mismatches.iter().any(|(me, _)| *me == 3), "node 3 learns it disagrees: {mismatches:?}");
+    assert!(mismatches.iter().any(|(me, _)| *me != 3), "and so do the others: {mismatches:?}");
+}

@@ -106,6 +106,9 @@ impl QuorumChecker {
                 }
             }
             QuorumEvent::Role { .. } => {}
+            QuorumEvent::VoterSetMismatch { other, theirs } => {
+                self.violation(now_ms, format!("node {node} and node {other} disagree on the voters ({theirs:?})"));
+            }
         }
     }
 

@@ -281,6 +281,14 @@ pub enum QuorumEvent {
         /// The old log end.
         from: i64,
     },
+    /// Another replica's voter set differs from this one's (`controller.quorum.voters` must be
+    /// the same on every node): a misconfigured cluster, which the host should refuse to run.
+    VoterSetMismatch {
+        /// The replica that disagrees.
+        other: ReplicaId,
+        /// Its voters, when known (a leader's `LeaderChange` names them).
+        theirs: Option<Vec<ReplicaId>>,
+    },
 }
 
 /// One member of the quorum (a voter) or an observer. See the module doc.

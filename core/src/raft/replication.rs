@@ -206,6 +206,12 @@ impl<R: Clone> QuorumNode<R> {
             return; // an answer to an older position
         }
         for entry in response.entries {
+            if let Payload::LeaderChange { leader, voters } = &entry.payload {
+                if *voters != self.config.voters && self.config.is_voter(self.config.node_id) {
+                    self.events
+                        .push_back(QuorumEvent::VoterSetMismatch { other: *leader, theirs: Some(voters.clone()) });
+                }
+            }
             assert_eq!(entry.offset, self.durable.end_offset(), "fetched entries are dense");
             assert!(entry.epoch >= self.durable.last_epoch(), "epochs never go back along the log");
             assert!(entry.epoch <= self.durable.epoch, "an entry from a future epoch");
