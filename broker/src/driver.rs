@@ -328,11 +328,18 @@ impl Driver {
     }
 
     fn observe(&mut self, event: &Event) {
-        if let Event::Quorum { event: rill_core::raft::QuorumEvent::VoterSetMismatch { .. }, .. } = event {
+        if let Event::Quorum {
+            event: rill_core::raft::QuorumEvent::VoterSetMismatch { odd_one_out: true, .. }, ..
+        } = event
+        {
             // A half-working cluster is worse than none: refuse to go on, saying why.
             tracing::error!("{event}; stopping");
             eprintln!("error: {event}");
             std::process::exit(1);
+        }
+        if let Event::Quorum { event: rill_core::raft::QuorumEvent::VoterSetMismatch { .. }, .. } = event {
+            tracing::warn!("{event}");
+            return;
         }
         if let Event::IsrChanged { old_isr, new_isr, .. } = event {
             let counter =

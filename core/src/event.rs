@@ -220,7 +220,7 @@ impl fmt::Display for Event {
                     }
                     _ => write!(f, "controller {controller} is {} in quorum epoch {epoch}", role.name()),
                 },
-                crate::raft::QuorumEvent::VoterSetMismatch { other, theirs } => write!(
+                crate::raft::QuorumEvent::VoterSetMismatch { other, theirs, .. } => write!(
                     f,
                     "controller {controller} and controller {other} disagree on controller.quorum.voters{}: every node must list the same voters",
                     theirs.as_ref().map_or_else(String::new, |voters| format!(" (controller {other} has {voters:?})"))

@@ -279,12 +279,14 @@ fn voters_that_disagree_on_the_voter_set_say_so() {
         }
         for node in &mut nodes {
             while let Some(event) = node.poll_event() {
-                if let rill_core::raft::QuorumEvent::VoterSetMismatch { other, .. } = event {
-                    mismatches.push((node.config().node_id, other));
+                if let rill_core::raft::QuorumEvent::VoterSetMismatch { other, odd_one_out, .. } = event {
+                    mismatches.push((node.config().node_id, other, odd_one_out));
                 }
             }
         }
     }
-    assert!(mismatches.iter().any(|(me, _)| *me == 3), "node 3 learns it disagrees: {mismatches:?}");
-    assert!(mismatches.iter().any(|(me, _)| *me != 3), "and so do the others: {mismatches:?}");
+    // Node 3 is the odd one out (the others refuse its vote); they only notice.
+    assert!(mismatches.iter().any(|m| *m == (3, 1, true) || *m == (3, 2, true)), "{mismatches:?}");
+    assert!(mismatches.iter().any(|(me, other, odd)| *me != 3 && *other == 3 && !odd), "{mismatches:?}");
+    assert!(!mismatches.iter().any(|(me, _, odd)| *me != 3 && *odd), "{mismatches:?}");
 }

@@ -106,7 +106,7 @@ impl QuorumChecker {
                 }
             }
             QuorumEvent::Role { .. } => {}
-            QuorumEvent::VoterSetMismatch { other, theirs } => {
+            QuorumEvent::VoterSetMismatch { other, theirs, .. } => {
                 self.violation(now_ms, format!("node {node} and node {other} disagree on the voters ({theirs:?})"));
             }
         }

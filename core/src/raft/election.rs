@@ -16,7 +16,11 @@ impl<R: Clone> QuorumNode<R> {
     pub(super) fn on_vote(&mut self, now_ms: u64, from: ReplicaId, correlation_id: u64, vote: Vote) {
         if !self.config.is_voter(vote.candidate) || !self.config.is_voter(self.config.node_id) {
             // A node that stands believes it votes: the two voter sets differ.
-            self.events.push_back(super::QuorumEvent::VoterSetMismatch { other: vote.candidate, theirs: None });
+            self.events.push_back(super::QuorumEvent::VoterSetMismatch {
+                other: vote.candidate,
+                theirs: None,
+                odd_one_out: false,
+            });
             self.reject_unknown_voter(from, correlation_id, vote.pre_vote);
             return;
         }
@@ -60,7 +64,11 @@ impl<R: Clone> QuorumNode<R> {
 
     pub(super) fn on_vote_response(&mut self, now_ms: u64, from: ReplicaId, response: VoteResponse) {
         if response.error == ErrorCode::InconsistentVoterSet {
-            self.events.push_back(super::QuorumEvent::VoterSetMismatch { other: from, theirs: None });
+            self.events.push_back(super::QuorumEvent::VoterSetMismatch {
+                other: from,
+                theirs: None,
+                odd_one_out: true,
+            });
         }
         self.observe_epoch(now_ms, response.epoch, response.leader);
         let refused_for_leader = response.pre_vote && !response.granted && response.epoch == self.durable.epoch;

@@ -288,6 +288,9 @@ pub enum QuorumEvent {
         other: ReplicaId,
         /// Its voters, when known (a leader's `LeaderChange` names them).
         theirs: Option<Vec<ReplicaId>>,
+        /// Whether this replica is the odd one out: the quorum refused its vote, or the leader
+        /// a majority elected names other voters. (A voter asked by a non-voter only warns.)
+        odd_one_out: bool,
     },
 }
 

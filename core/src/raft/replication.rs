@@ -208,8 +208,11 @@ impl<R: Clone> QuorumNode<R> {
         for entry in response.entries {
             if let Payload::LeaderChange { leader, voters } = &entry.payload {
                 if *voters != self.config.voters && self.config.is_voter(self.config.node_id) {
-                    self.events
-                        .push_back(QuorumEvent::VoterSetMismatch { other: *leader, theirs: Some(voters.clone()) });
+                    self.events.push_back(QuorumEvent::VoterSetMismatch {
+                        other: *leader,
+                        theirs: Some(voters.clone()),
+                        odd_one_out: true,
+                    });
                 }
             }
             assert_eq!(entry.offset, self.durable.end_offset(), "fetched entries are dense");
