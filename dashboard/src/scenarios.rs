@@ -575,6 +575,109 @@ pub const SCENARIOS: &[Scenario] = &[
             ),
         ],
     },
+    Scenario {
+        id: "controller-majority-lost",
+        title: "Two of three controllers die: the metadata freezes, the leaders go on",
+        story: "Five brokers; nodes 1, 2 and 3 are also the controllers. orders-0 lives on brokers 4 and 5 \
+                (min.insync.replicas=1), led by broker 4, and takes acks=all writes. At 5 s nodes 1 and 2 are \
+                killed. At 12 s broker 5 is paused. At 22 s node 1 comes back; broker 5 resumes at 38 s.",
+        lesson: "A quorum needs a majority: one controller of three cannot elect itself, so nothing in the \
+                 metadata can change — no broker is fenced, no ISR shrinks. The partition leaders do not need \
+                 the controller to take writes, so orders-0 goes on until broker 5 stops: then its acks=all \
+                 writes wait for a follower that is gone, and only a controller could take broker 5 out of the \
+                 ISR. When node 1 returns there is a majority again: a controller is elected, broker 5 is fenced \
+                 after broker.session.timeout.ms and the writes resume.",
+        spec: || {
+            let mut orders = topic("orders", 1, 2, 1);
+            orders.assignment = Some(vec![vec![4, 5]]);
+            ClusterSpec {
+                seed: 12,
+                brokers: 5,
+                controllers: vec![1, 2, 3],
+                topics: vec![orders],
+                trace_limit: Some(TRACE_LIMIT),
+                ..ClusterSpec::default()
+            }
+        },
+        script: || {
+            vec![
+                (1_000, Action::StartProducer(workload(-1, 50, 800))),
+                fault(5_000, Fault::Kill(1)),
+                fault(5_000, Fault::Kill(2)),
+                fault(12_000, Fault::Pause(5)),
+                fault(22_000, Fault::Restart(1)),
+                fault(38_000, Fault::Resume(5)),
+            ]
+        },
+        duration_ms: 45_000,
+        chapters: &[
+            (
+                5_000,
+                "Nodes 1 and 2 are killed: two of the three controllers, one of them (2) the active one. \
+                 Controller 3 is alone — watch the quorum table: it asks for pre-votes again and again and never \
+                 gets a majority.",
+            ),
+            (
+                11_500,
+                "No controller for 6.5 s: no broker fenced, no election, no ISR change. Yet orders-0 (leader 4, \
+                 ISR [4, 5]) keeps acknowledging acks=all writes: partition leaders do not need the controller.",
+            ),
+            (
+                18_000,
+                "Broker 5 was paused at 12 s: orders-0's acks=all writes wait for it, and only a controller could \
+                 take it out of the ISR. Nothing moves.",
+            ),
+            (
+                33_000,
+                "Node 1 came back at 22 s: two of three, a majority. Controller 3 won epoch 2, and \
+                 broker.session.timeout.ms (9 s) later fenced broker 5 (and the dead broker 2): ISR [4], and the \
+                 writes resume.",
+            ),
+        ],
+    },
+    Scenario {
+        id: "controller-isolated",
+        title: "A cut-off controller cannot commit; the majority elects another",
+        story: "Three nodes, each a broker and a controller; orders-0 on all three, led by broker 1, takes acks=all \
+                writes (min.insync.replicas=2). At 5 s node 2 — the active controller — is cut off from every \
+                other node; it is reconnected at 20 s.",
+        lesson: "Cut off, controller 2 still believes it leads, but nothing it writes can reach a majority: it \
+                 cannot commit. Its followers stop hearing from it after controller.quorum.fetch.timeout.ms and \
+                 elect controller 1 or 3 in a new epoch; controller 2 resigns on its own after 1.5 fetch timeouts \
+                 without a majority fetching (check-quorum). Back on the network it follows the new leader.",
+        spec: quorum_of_three,
+        script: || {
+            vec![
+                (1_000, Action::StartProducer(workload(-1, 50, 600))),
+                fault(5_000, Fault::Isolate(2)),
+                fault(20_000, Fault::Reconnect(2)),
+            ]
+        },
+        duration_ms: 30_000,
+        chapters: &[
+            (
+                5_000,
+                "Node 2 — the active controller, and a follower of orders-0 — is cut off. It still believes it \
+                 leads quorum epoch 1, but no majority fetches its metadata log any more: it can commit nothing.",
+            ),
+            (
+                8_500,
+                "At about 8.1 s controller 2 resigned: 1.5 × controller.quorum.fetch.timeout.ms without a majority \
+                 fetching (check-quorum). Controllers 1 and 3 split the vote in epoch 2; controller 1 won epoch 3 \
+                 and is active now.",
+            ),
+            (
+                18_000,
+                "9 s (broker.session.timeout.ms) after it took over, controller 1 fenced broker 2 and took it out \
+                 of the ISR: orders-0's acks=all writes resume.",
+            ),
+            (
+                21_000,
+                "Reconnected at 20 s, controller 2 hears of epoch 3 and follows controller 1: its old epoch is over, \
+                 and nothing it did alone was ever committed.",
+            ),
+        ],
+    },
 ];
 
 /// Three combined nodes (broker and controller each), orders-0 on all three led by broker 1;

@@ -550,6 +550,17 @@ fn a_controller_failover_shows_the_quorum_electing_another_and_loses_nothing() {
         "node 2 came back as a follower: {}",
         text(&browser, "#quorum")
     );
+    // Losing a majority: the lone controller never becomes active; back to two of three, one is.
+    browser.set_window_size(1280, 800);
+    browser.click("#scenario-controller-majority-lost");
+    browser.wait_until(
+        "return document.querySelector('#scenario-current')?.textContent.includes('nodes 1, 2 and 3 are also the controllers') || null;",
+        LOAD,
+    );
+    to_end(&browser);
+    assert_eq!(number(&browser, "#lost-count"), 0, "{}", text(&browser, "#jepsen"));
+    assert!(text(&browser, "#quorum-3").contains("active controller"), "{}", text(&browser, "#quorum"));
+    assert!(text(&browser, "#quorum-2").contains("down"), "{}", text(&browser, "#quorum"));
 }
 
 /// Clicks Play/Pause from a task queued now (so it waits for whatever the page is busy with,

@@ -64,6 +64,7 @@ fn every_scenario_builds_and_runs_clean() {
             "retries-duplicate" => assert!(live.duplicates_live > 0 && report.duplicates > 0, "{report:?}"),
             "idempotent-retries" => assert!(live.duplicates_live == 0 && report.duplicates == 0, "{report:?}"),
             "power-loss" => assert!(report.lost.acks_all > 0 && live.lost_live.acks_all > 0, "{report:?}"),
+            "controller-majority-lost" | "controller-isolated" => assert_eq!(report.lost.total(), 0, "{report:?}"),
             "controller-failover" => {
                 assert_eq!(report.lost.total(), 0, "{report:?}");
                 assert_eq!(activations.len(), 2, "one failover: {activations:?}");
@@ -563,6 +564,22 @@ fn every_chapter_tells_what_the_cluster_shows_then() {
     assert_eq!((active[0].id, active[0].epoch), (1, 3), "controller 1 won epoch 3 by 8.5 s");
     assert_eq!(isr(&failover[1]), vec![1, 2, 3], "broker 2 still holds the ISR back");
     assert_eq!(isr(&failover[2]), vec![1, 3], "fenced and out of the ISR by 17.5 s");
+    let active_id = |state: &State| quorum(state).into_iter().find(|c| c.active).map(|c| (c.id, c.epoch));
+    let acked = |state: &State| state.view.snapshot.report.acknowledged.acks_all;
+    let lost = chapter_stops("controller-majority-lost");
+    assert_eq!(active_id(&lost[1]), None, "no controller with one of three");
+    assert!(acked(&lost[1]) > acked(&lost[0]) + 50, "writes went on without a controller");
+    assert_eq!(isr(&lost[2]), vec![4, 5], "nobody could shrink the ISR");
+    assert!(acked(&lost[2]) < acked(&lost[1]) + 20, "acks=all waits for the paused broker");
+    assert_eq!(active_id(&lost[3]), Some((3, 2)));
+    assert_eq!(isr(&lost[3]), vec![4]);
+    assert!(acked(&lost[4]) > acked(&lost[3]), "writes resumed");
+    let cut = chapter_stops("controller-isolated");
+    let member = |state: &State, id: i32| quorum(state).into_iter().find(|c| c.id == id).unwrap();
+    assert_eq!(active_id(&cut[1]), Some((1, 3)));
+    assert!(!member(&cut[1], 2).active && member(&cut[1], 2).epoch == 1, "the cut-off controller stays in epoch 1");
+    assert_eq!(isr(&cut[2]), vec![1, 3]);
+    assert_eq!((member(&cut[3], 2).role, member(&cut[3], 2).epoch), (Some(rill_core::raft::RoleKind::Follower), 3));
 }
 
 #[test]
