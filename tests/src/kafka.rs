@@ -83,6 +83,12 @@ fn cluster_id() -> String {
         .collect()
 }
 
+/// A directory id for node index `i` (a Kafka `Uuid` in base64url, fixed per index).
+fn directory_id(i: usize) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+    (0..22).map(|k| char::from(ALPHABET[(i * 7 + k * 3 + 1) % ALPHABET.len()])).collect()
+}
+
 /// One Apache Kafka 4.4 KRaft node (broker and controller) on 127.0.0.1; killed on drop.
 pub struct KafkaBroker {
     child: Option<Child>,
@@ -98,18 +104,67 @@ impl KafkaBroker {
     #[must_use]
     pub fn start(dir: &Path, extra: &[(&str, String)]) -> KafkaBroker {
         let (port, controller) = (free_port(), free_port());
+        let mut overrides = vec![("controller.quorum.bootstrap.servers", format!("127.0.0.1:{controller}"))];
+        overrides.extend(extra.iter().cloned());
+        let broker = KafkaBroker::format(dir, (port, controller), &overrides, &["--standalone", "-t", &cluster_id()]);
+        broker.wait_until_it_answers()
+    }
+
+    /// A cluster of `n` combined nodes (each a broker and a controller: a KRaft quorum of `n`
+    /// voters), started together; each answers metadata when this returns.
+    #[must_use]
+    pub fn start_cluster(dir: &Path, n: usize, extra: &[(&str, String)]) -> Vec<KafkaBroker> {
+        let ports: Vec<(u16, u16)> = (0..n).map(|_| (free_port(), free_port())).collect();
+        let id = cluster_id();
+        let controllers: Vec<String> = ports
+            .iter()
+            .enumerate()
+            .map(|(i, (_, controller))| format!("{}@127.0.0.1:{controller}:{}", i + 1, directory_id(i)))
+            .collect();
+        let bootstrap: Vec<String> = ports.iter().map(|(_, c)| format!("127.0.0.1:{c}")).collect();
+        let brokers: Vec<KafkaBroker> = ports
+            .iter()
+            .enumerate()
+            .map(|(i, ports)| {
+                let mut overrides = vec![
+                    ("node.id", (i + 1).to_string()),
+                    ("controller.quorum.bootstrap.servers", bootstrap.join(",")),
+                    ("offsets.topic.replication.factor", n.min(3).to_string()),
+                ];
+                overrides.extend(extra.iter().cloned());
+                let joined = controllers.join(",");
+                KafkaBroker::format(
+                    &dir.join(format!("node-{}", i + 1)),
+                    *ports,
+                    &overrides,
+                    &["--initial-controllers", &joined, "-t", &id],
+                )
+            })
+            .collect();
+        brokers.into_iter().map(KafkaBroker::wait_until_it_answers).collect()
+    }
+
+    /// Writes the properties (the stock file, listeners on `ports`, `overrides`), runs
+    /// `kafka-storage format` with `format_args` and starts the node.
+    fn format(
+        dir: &Path,
+        (port, controller): (u16, u16),
+        overrides: &[(&str, String)],
+        format_args: &[&str],
+    ) -> KafkaBroker {
         std::fs::create_dir_all(dir).expect("kafka dir");
-        let mut overrides = vec![
+        let mut all = vec![
             ("listeners", format!("PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller}")),
             ("advertised.listeners", format!("PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller}")),
-            ("controller.quorum.bootstrap.servers", format!("127.0.0.1:{controller}")),
             ("log.dirs", dir.join("data").display().to_string()),
         ];
-        overrides.extend(extra.iter().cloned());
+        all.extend(overrides.iter().cloned());
         let properties = dir.join("server.properties");
-        std::fs::write(&properties, stock_properties(&overrides)).expect("write properties");
+        std::fs::write(&properties, stock_properties(&all)).expect("write properties");
         let format = kafka_java("kafka.tools.StorageTool")
-            .args(["format", "--standalone", "-t", &cluster_id(), "-c"])
+            .arg("format")
+            .args(format_args)
+            .arg("-c")
             .arg(&properties)
             .output()
             .expect("run kafka-storage format");
@@ -122,7 +177,11 @@ impl KafkaBroker {
             .stderr(Stdio::from(log))
             .spawn()
             .expect("start kafka");
-        let mut broker = KafkaBroker { child: Some(child), port, log_file, data_dir: dir.join("data") };
+        KafkaBroker { child: Some(child), port, log_file, data_dir: dir.join("data") }
+    }
+
+    fn wait_until_it_answers(mut self) -> KafkaBroker {
+        let broker = &mut self;
         let deadline = Instant::now() + Duration::from_secs(90);
         loop {
             let answered = Command::new("kcat")
@@ -132,7 +191,7 @@ impl KafkaBroker {
                 .status()
                 .is_ok_and(|status| status.success());
             if answered {
-                return broker;
+                return self;
             }
             let exited = broker.child.as_mut().and_then(|child| child.try_wait().ok().flatten());
             assert!(exited.is_none(), "Kafka exited on start:\n{}", broker.log());
@@ -170,6 +229,14 @@ impl KafkaBroker {
     #[must_use]
     pub fn bootstrap(&self) -> String {
         format!("127.0.0.1:{}", self.port)
+    }
+
+    /// `kill -9`.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 
     /// What Kafka logged so far.
