@@ -70,6 +70,9 @@ enum Body {
     Message(Message),
     /// A broker that cannot create topics asks the controller host for `__consumer_offsets`.
     EnsureOffsetsTopic,
+    /// A broker that is not the active controller asks it to auto-create a topic (Kafka's
+    /// brokers forward this to the controller, KIP-590).
+    AutoCreateTopic(String),
 }
 
 /// Who sent a frame, to which state machine it goes, and its correlation id.
@@ -105,6 +108,8 @@ pub enum Incoming {
     },
     /// Create `__consumer_offsets` if missing.
     EnsureOffsetsTopic,
+    /// Auto-create this topic if missing (`auto.create.topics.enable`).
+    AutoCreateTopic(String),
 }
 
 /// Encodes a core message for the wire; `None` for client traffic, which never crosses nodes.
@@ -127,6 +132,12 @@ pub fn encode(from: NodeId, to_controller: bool, correlation_id: u64, message: &
     frame(from, to_controller, correlation_id, Body::Message(message.clone()), payload)
 }
 
+/// The frame asking the active controller to auto-create `topic`.
+#[must_use]
+pub fn auto_create_topic(from_broker: i32, topic: &str) -> Frame {
+    frame(NodeId::Broker(from_broker), true, 0, Body::AutoCreateTopic(topic.to_owned()), Vec::new()).expect("small")
+}
+
 /// The frame asking the controller host to create `__consumer_offsets`.
 #[must_use]
 pub fn ensure_offsets_topic(from_broker: i32) -> Frame {
@@ -146,6 +157,7 @@ pub fn decode(header: &[u8], payload: Bytes) -> Result<Incoming, String> {
     let header: Header = serde_json::from_slice(header).map_err(|e| format!("bad internal frame: {e}"))?;
     let mut message = match header.body {
         Body::EnsureOffsetsTopic => return Ok(Incoming::EnsureOffsetsTopic),
+        Body::AutoCreateTopic(topic) => return Ok(Incoming::AutoCreateTopic(topic)),
         Body::Message(message) => message,
     };
     if let Message::FetchResponse(response) = &mut message {

@@ -49,6 +49,17 @@ pub enum Reply {
     Nothing,
 }
 
+/// Builds an admin response from the committed metadata and each item's outcome.
+type BuildAdminReply = Box<dyn FnOnce(&protocol::MetadataImage, Vec<Result<(), Error>>) -> ResponseKind>;
+
+/// An admin change answered once the controller's record of it is committed.
+struct Committing {
+    offset: i64,
+    outcomes: Vec<Result<(), Error>>,
+    build: BuildAdminReply,
+    reply: oneshot::Sender<ResponseKind>,
+}
+
 /// Most rounds `pump` runs before it reports that the state machines do not settle.
 const PUMP_ROUNDS_MAX: usize = 10_000;
 
@@ -64,6 +75,8 @@ pub struct Driver {
     gatherer: Gatherer,
     /// The controller's metadata log on disk.
     store: Option<QuorumStore>,
+    /// Admin changes waiting for their record to commit.
+    committing: Vec<Committing>,
     /// Topics of an old data directory, created again once this broker has registered.
     restore: Vec<NewTopic>,
     /// The cluster's nodes (empty: one node).
@@ -148,6 +161,7 @@ impl Driver {
             advertised,
             gatherer: Gatherer::default(),
             store,
+            committing: Vec::new(),
             restore,
             nodes,
             peers,
@@ -274,6 +288,7 @@ impl Driver {
             }
             if !moved {
                 self.persist_metadata();
+                self.complete_commits();
                 return;
             }
         }
@@ -312,6 +327,11 @@ impl Driver {
                 self.broker.handle_message(now, from, correlation_id, message);
             }
             Incoming::EnsureOffsetsTopic => self.ensure_offsets_topic(),
+            Incoming::AutoCreateTopic(topic) => {
+                if !self.broker.image().topics.contains_key(topic.as_str()) && self.is_controller() {
+                    self.auto_create_topic(&topic);
+                }
+            }
         }
         self.pump();
     }
@@ -377,34 +397,45 @@ impl Driver {
         let reply = match request {
             RequestKind::Metadata(request) => now(ResponseKind::Metadata(self.metadata(&request, version))),
             RequestKind::CreateTopics(request) => {
-                let results = admin::new_topics(&request, &self.config)
+                let news = admin::new_topics(&request, &self.config);
+                let outcomes: Vec<Result<(), Error>> = news
                     .iter()
-                    .zip(&request.topics)
-                    .map(|(new, creatable)| {
-                        let outcome = if self.broker.image().topics.contains_key(new.name.as_str()) {
+                    .map(|new| {
+                        if self.broker.image().topics.contains_key(new.name.as_str()) {
                             Err(Error::new(ErrorCode::TopicAlreadyExists, format!("topic {} already exists", new.name)))
                         } else if request.validate_only {
                             Ok(())
                         } else {
                             self.create_topic(new)
-                        };
-                        let image = self.broker.image().clone();
-                        admin::create_topic_result(
-                            &creatable.name,
-                            outcome.map(|()| image.topics.get(new.name.as_str())),
-                            version,
-                        )
+                        }
                     })
                     .collect();
-                now(ResponseKind::CreateTopics(admin::create_topics_response(results)))
+                let names: Vec<_> =
+                    request.topics.iter().zip(&news).map(|(c, new)| (c.name.clone(), new.name.clone())).collect();
+                let build: BuildAdminReply = Box::new(move |image, outcomes| {
+                    let results = names
+                        .iter()
+                        .zip(outcomes)
+                        .map(|((wire, name), outcome)| {
+                            admin::create_topic_result(wire, outcome.map(|()| image.topics.get(name.as_str())), version)
+                        })
+                        .collect();
+                    ResponseKind::CreateTopics(admin::create_topics_response(results))
+                });
+                self.reply_when_committed(outcomes, build)
             }
             RequestKind::DeleteTopics(request) => {
-                let mut response = DeleteTopicsResponse::default();
-                for topic in &request.topic_names {
-                    let outcome = self.delete_topic(&topic.0);
-                    response.responses.push(admin::delete_topic_result(topic, outcome, version));
-                }
-                now(ResponseKind::DeleteTopics(response))
+                let outcomes: Vec<Result<(), Error>> =
+                    request.topic_names.iter().map(|topic| self.delete_topic(&topic.0)).collect();
+                let names = request.topic_names.clone();
+                let build: BuildAdminReply = Box::new(move |_, outcomes| {
+                    let mut response = DeleteTopicsResponse::default();
+                    for (topic, outcome) in names.iter().zip(outcomes) {
+                        response.responses.push(admin::delete_topic_result(topic, outcome, version));
+                    }
+                    ResponseKind::DeleteTopics(response)
+                });
+                self.reply_when_committed(outcomes, build)
             }
             RequestKind::Produce(request) => self.produce(conn, request),
             RequestKind::Fetch(request) => {
@@ -627,13 +658,8 @@ impl Driver {
                 && self.config.auto_create_topics_enable
             {
                 for topic in wanted {
-                    if self.broker.image().topics.contains_key(topic.as_str()) {
-                        continue;
-                    }
-                    let new = NewTopic::new(topic, self.config.num_partitions, self.config.default_replication_factor);
-                    match self.create_topic(&new) {
-                        Ok(()) => tracing::info!(topic, "auto-created topic (auto.create.topics.enable)"),
-                        Err(error) => tracing::warn!(topic, %error, "could not auto-create topic"),
+                    if !self.broker.image().topics.contains_key(topic.as_str()) {
+                        self.auto_create_topic(topic);
                     }
                 }
             }
@@ -688,6 +714,48 @@ impl Driver {
 
     // ----- the controller's topic changes -----
 
+    /// Answers now, or (an active controller whose change is not committed yet) once the
+    /// record is committed — Kafka's controller answers CreateTopics and DeleteTopics only then.
+    fn reply_when_committed(&mut self, outcomes: Vec<Result<(), Error>>, build: BuildAdminReply) -> Reply {
+        let pending = self.controller.as_ref().and_then(QuorumController::uncommitted_offset);
+        match pending {
+            Some(offset) if outcomes.iter().any(Result::is_ok) => {
+                let (reply, response) = oneshot::channel();
+                self.committing.push(Committing { offset, outcomes, build, reply });
+                Reply::Later(response)
+            }
+            _ => Reply::Now(Box::new(build(self.broker.image(), outcomes))),
+        }
+    }
+
+    /// Sends the admin answers whose records committed; if the controller lost its leadership
+    /// first, `NOT_CONTROLLER` (the change may or may not take effect: retry and look).
+    fn complete_commits(&mut self) {
+        if self.committing.is_empty() {
+            return;
+        }
+        let controller = self.controller.as_ref();
+        let active = controller.is_some_and(|c| c.active().is_some());
+        let hw = controller.map_or(-1, |c| c.quorum().high_watermark());
+        let (done, waiting): (Vec<Committing>, Vec<Committing>) =
+            std::mem::take(&mut self.committing).into_iter().partition(|c| !active || hw > c.offset);
+        self.committing = waiting;
+        for committing in done {
+            let outcomes = if active {
+                committing.outcomes
+            } else {
+                let lost = || {
+                    Error::new(
+                        ErrorCode::NotController,
+                        "the controller lost its leadership before the change was committed; look, then retry",
+                    )
+                };
+                committing.outcomes.into_iter().map(|o| o.and_then(|()| Err(lost()))).collect()
+            };
+            let _ = committing.reply.send((committing.build)(self.broker.image(), outcomes));
+        }
+    }
+
     /// The active controller as this node knows it (itself, or the one its broker heard from).
     fn active_controller_id(&self) -> i32 {
         if self.is_controller() {
@@ -697,11 +765,15 @@ impl Driver {
     }
 
     fn not_controller(&self) -> Error {
-        let active = self.active_controller_id();
-        Error::new(
-            ErrorCode::NotController,
-            format!("node {active} is the active controller: send topic changes there"),
-        )
+        match self.broker.active_controller().filter(|id| *id != self.config.node_id) {
+            Some(active) => Error::new(
+                ErrorCode::NotController,
+                format!("node {active} is the active controller: send topic changes there"),
+            ),
+            None => {
+                Error::new(ErrorCode::NotController, "no controller is active yet (the quorum is electing one); retry")
+            }
+        }
     }
 
     fn create_topic(&mut self, topic: &NewTopic) -> Result<(), Error> {
@@ -723,6 +795,22 @@ impl Driver {
         tracing::info!(topic, "deleted topic");
         self.pump();
         Ok(())
+    }
+
+    /// `auto.create.topics.enable`: the active controller creates the topic; another node asks it.
+    fn auto_create_topic(&mut self, topic: &str) {
+        if !self.is_controller() {
+            let active = self.active_controller_id();
+            if let Some(peer) = self.peers.get(&active) {
+                let _ = peer.send(cluster::auto_create_topic(self.config.node_id, topic));
+            }
+            return;
+        }
+        let new = NewTopic::new(topic, self.config.num_partitions, self.config.default_replication_factor);
+        match self.create_topic(&new) {
+            Ok(()) => tracing::info!(topic, "auto-created topic (auto.create.topics.enable)"),
+            Err(error) => tracing::warn!(topic, %error, "could not auto-create topic"),
+        }
     }
 
     fn ensure_offsets_topic(&mut self) {

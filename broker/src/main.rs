@@ -270,7 +270,7 @@ fn error_name(code: i16) -> String {
 fn topics(command: TopicsCommand) -> Result<(), String> {
     match command {
         TopicsCommand::Create { bootstrap, topic, partitions, replication_factor, configs } => {
-            let mut client = AdminClient::connect(&bootstrap.bootstrap_server)?;
+            let mut client = controller_client(&bootstrap)?;
             let mut creatable = CreatableTopic::default();
             creatable.name = TopicName(StrBytes::from_string(topic.clone()));
             creatable.num_partitions = partitions.unwrap_or(-1);
@@ -306,7 +306,7 @@ fn topics(command: TopicsCommand) -> Result<(), String> {
             Ok(())
         }
         TopicsCommand::Delete { bootstrap, topic } => {
-            let mut client = AdminClient::connect(&bootstrap.bootstrap_server)?;
+            let mut client = controller_client(&bootstrap)?;
             let mut request = DeleteTopicsRequest::default();
             request.topic_names.push(TopicName(StrBytes::from_string(topic.clone())));
             request.timeout_ms = 30_000;
@@ -358,6 +358,18 @@ fn topics(command: TopicsCommand) -> Result<(), String> {
             }
             Ok(())
         }
+    }
+}
+
+/// A connection to the active controller's broker, as the cluster's metadata names it (topic
+/// changes go there, as a Kafka admin client sends them); the bootstrap server if it names none.
+fn controller_client(bootstrap: &Bootstrap) -> Result<AdminClient, String> {
+    let response = metadata(bootstrap, None)?;
+    let controller = response.brokers.iter().find(|broker| broker.node_id == response.controller_id);
+    match controller {
+        Some(broker) => AdminClient::connect(&format!("{}:{}", broker.host.as_str(), broker.port))
+            .or_else(|_| AdminClient::connect(&bootstrap.bootstrap_server)),
+        None => AdminClient::connect(&bootstrap.bootstrap_server),
     }
 }
 

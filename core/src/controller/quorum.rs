@@ -110,6 +110,14 @@ impl QuorumController {
         self.active.as_ref().map(|active| &active.controller)
     }
 
+    /// The offset of the newest record the active controller proposed, while it is not
+    /// committed yet (an admin change is answered once it is, as Kafka's controller does).
+    #[must_use]
+    pub fn uncommitted_offset(&self) -> Option<i64> {
+        let active = self.active.as_ref()?;
+        (active.last_offset >= self.quorum.high_watermark()).then_some(active.last_offset)
+    }
+
     /// The newest committed metadata this node knows.
     #[must_use]
     pub fn committed_image(&self) -> Option<&MetadataImage> {
