@@ -679,3 +679,25 @@ impl Drop for RillBroker {
         self.kill();
     }
 }
+
+/// (leader, leader epoch, ISR size) of each partition of `topic`, from `rill topics describe`
+/// (a Kafka admin client: it works against Kafka too); empty when the command fails.
+#[must_use]
+pub fn describe_topic(bootstrap: &str, topic: &str) -> std::collections::BTreeMap<i64, (i64, i64, usize)> {
+    let output = Command::new(rill_binary())
+        .args(["topics", "describe", "--bootstrap-server", bootstrap, "--topic", topic])
+        .output()
+        .expect("run rill topics describe");
+    let text = String::from_utf8_lossy(&output.stdout).into_owned();
+    let field = |line: &str, name: &str| -> String {
+        line.split('\t').find_map(|f| f.strip_prefix(name)).unwrap_or_default().trim().to_owned()
+    };
+    text.lines()
+        .filter(|line| line.contains("Partition: "))
+        .map(|line| {
+            let number = |name: &str| field(line, name).parse::<i64>().unwrap_or(-1);
+            let isr = field(line, "Isr: ").split(',').filter(|id| !id.is_empty()).count();
+            (number("Partition: "), (number("Leader: "), number("LeaderEpoch: "), isr))
+        })
+        .collect()
+}

@@ -10,7 +10,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use rill_core::record::RecordBatch;
-use rill_tests::{repo_root, rill_binary, RillCluster};
+use rill_tests::{describe_topic, repo_root, rill_binary, RillCluster};
 use serde_json::Value;
 
 const TOPIC: &str = "ledger";
@@ -25,21 +25,9 @@ fn rill(args: &[&str]) -> std::process::Output {
     Command::new(rill_binary()).args(args).output().expect("run rill")
 }
 
-/// (leader, leader epoch, ISR size) of each partition, from `rill topics describe`.
+/// (leader, leader epoch, ISR size) of each partition.
 fn describe(bootstrap: &str) -> BTreeMap<i64, (i64, i64, usize)> {
-    let output = rill(&["topics", "describe", "--bootstrap-server", bootstrap, "--topic", TOPIC]);
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    let field = |line: &str, name: &str| -> String {
-        line.split('\t').find_map(|f| f.strip_prefix(name)).unwrap_or_default().trim().to_owned()
-    };
-    text.lines()
-        .filter(|line| line.contains("Partition: "))
-        .map(|line| {
-            let number = |name: &str| field(line, name).parse::<i64>().unwrap_or(-1);
-            let isr = field(line, "Isr: ").split(',').filter(|id| !id.is_empty()).count();
-            (number("Partition: "), (number("Leader: "), number("LeaderEpoch: "), isr))
-        })
-        .collect()
+    describe_topic(bootstrap, TOPIC)
 }
 
 fn wait_for(what: &str, timeout: Duration, mut done: impl FnMut() -> bool) {

@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use rill_tests::kafka::{kafka_tool, KafkaBroker};
-use rill_tests::{repo_root, rill_binary, RillCluster};
+use rill_tests::{describe_topic, repo_root, rill_binary, RillCluster};
 use serde_json::Value;
 
 const TOPIC: &str = "ledger";
@@ -42,23 +42,9 @@ fn quorum_leader(bootstrap: &str) -> Option<usize> {
         .and_then(|id| id.trim().parse().ok())
 }
 
-/// (leader, ISR size) of each partition, from `rill topics describe` (a Kafka admin client).
+/// (leader, ISR size) of each partition.
 fn describe(bootstrap: &str) -> BTreeMap<i64, (i64, usize)> {
-    let output = Command::new(rill_binary())
-        .args(["topics", "describe", "--bootstrap-server", bootstrap, "--topic", TOPIC])
-        .output()
-        .expect("rill topics describe");
-    let text = String::from_utf8_lossy(&output.stdout).into_owned();
-    let field = |line: &str, name: &str| -> String {
-        line.split('\t').find_map(|f| f.strip_prefix(name)).unwrap_or_default().trim().to_owned()
-    };
-    text.lines()
-        .filter(|line| line.contains("Partition: "))
-        .map(|line| {
-            let isr = field(line, "Isr: ").split(',').filter(|id| !id.is_empty()).count();
-            (field(line, "Partition: ").parse().unwrap_or(-1), (field(line, "Leader: ").parse().unwrap_or(-1), isr))
-        })
-        .collect()
+    describe_topic(bootstrap, TOPIC).into_iter().map(|(p, (leader, _, isr))| (p, (leader, isr))).collect()
 }
 
 struct Outcome {

@@ -3,7 +3,6 @@
 
 use kafka_protocol::messages::describe_quorum_response::{Listener, Node, PartitionData, ReplicaState, TopicData};
 use kafka_protocol::messages::{BrokerId, DescribeQuorumResponse};
-use rill_core::error::ErrorCode;
 use rill_core::protocol::{self, QuorumReplicaState};
 
 use super::{err, name, str_bytes};
@@ -20,14 +19,7 @@ pub fn describe_quorum_response(
     wall: impl Fn(i64) -> i64,
     endpoint: impl Fn(i32) -> (String, u16),
 ) -> DescribeQuorumResponse {
-    let answer = answer.unwrap_or(protocol::DescribeQuorumResponse {
-        error: ErrorCode::NotLeaderOrFollower,
-        leader_id: -1,
-        leader_epoch: -1,
-        high_watermark: -1,
-        voters: Vec::new(),
-        observers: Vec::new(),
-    });
+    let answer = answer.unwrap_or_else(protocol::DescribeQuorumResponse::no_leader);
     let state = |replica: &QuorumReplicaState| {
         let time = |value: i64| if value < 0 { -1 } else { wall(value) };
         ReplicaState::default()
@@ -63,6 +55,7 @@ pub fn describe_quorum_response(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use rill_core::error::ErrorCode;
 
     #[test]
     fn the_leaders_view_and_no_leader() {

@@ -252,18 +252,6 @@ pub struct BrokerNode<F: StorageFactory> {
 /// Most client requests waiting on a controller's answer at once.
 const FORWARDED_MAX: usize = 1_024;
 
-/// The answer when no controller leads the quorum.
-fn no_quorum_leader() -> crate::protocol::DescribeQuorumResponse {
-    crate::protocol::DescribeQuorumResponse {
-        error: ErrorCode::NotLeaderOrFollower,
-        leader_id: -1,
-        leader_epoch: -1,
-        high_watermark: -1,
-        voters: Vec::new(),
-        observers: Vec::new(),
-    }
-}
-
 impl<F: StorageFactory> BrokerNode<F> {
     /// A broker starting at `now_ms`; it registers with the controller right away.
     pub fn new(config: BrokerConfig, factory: F, now_ms: u64) -> BrokerNode<F> {
@@ -309,7 +297,7 @@ impl<F: StorageFactory> BrokerNode<F> {
     /// Sends a client's request on to the active controller; its answer goes back to `asker`.
     fn forward(&mut self, asker: ReplyTo, message: Message, tries: u32) {
         if self.forwarded.len() >= FORWARDED_MAX {
-            self.answer(asker, Message::DescribeQuorumResponse(no_quorum_leader()));
+            self.answer(asker, Message::DescribeQuorumResponse(crate::protocol::DescribeQuorumResponse::no_leader()));
             return;
         }
         let correlation_id = self.next_correlation_id();
@@ -473,7 +461,10 @@ impl<F: StorageFactory> BrokerNode<F> {
                         self.active_controller = Some(leader);
                         self.forward(asker, Message::DescribeQuorum(DescribeQuorum {}), tries + 1);
                     }
-                    _ => self.answer(asker, Message::DescribeQuorumResponse(no_quorum_leader())),
+                    _ => self.answer(
+                        asker,
+                        Message::DescribeQuorumResponse(crate::protocol::DescribeQuorumResponse::no_leader()),
+                    ),
                 }
             }
             Message::NotController(NotController { leader }) => {

@@ -238,6 +238,21 @@ pub struct DescribeQuorumResponse {
     pub observers: Vec<QuorumReplicaState>,
 }
 
+impl DescribeQuorumResponse {
+    /// The answer when no controller leads the quorum (`NOT_LEADER_OR_FOLLOWER`).
+    #[must_use]
+    pub fn no_leader() -> DescribeQuorumResponse {
+        DescribeQuorumResponse {
+            error: ErrorCode::NotLeaderOrFollower,
+            leader_id: -1,
+            leader_epoch: -1,
+            high_watermark: -1,
+            voters: Vec::new(),
+            observers: Vec::new(),
+        }
+    }
+}
+
 /// Producer → any broker: a producer id for idempotence (KIP-98 `InitProducerId`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InitProducerId {}

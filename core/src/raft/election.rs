@@ -147,12 +147,18 @@ impl<R: Clone> QuorumNode<R> {
             self.become_candidate(now_ms);
             return;
         }
+        self.ask_for_votes(true);
+    }
+
+    /// Sends `Vote` (a pre-vote, or the real one) to every other voter.
+    fn ask_for_votes(&mut self, pre_vote: bool) {
+        let me = self.config.node_id;
         let vote = Vote {
             epoch: self.durable.epoch,
             candidate: me,
             last_epoch: self.durable.last_epoch(),
             end_offset: self.durable.end_offset(),
-            pre_vote: true,
+            pre_vote,
         };
         for voter in self.config.voters.clone() {
             if voter != me {
@@ -177,18 +183,7 @@ impl<R: Clone> QuorumNode<R> {
             self.become_leader(now_ms);
             return;
         }
-        let vote = Vote {
-            epoch: self.durable.epoch,
-            candidate: me,
-            last_epoch: self.durable.last_epoch(),
-            end_offset: self.durable.end_offset(),
-            pre_vote: false,
-        };
-        for voter in self.config.voters.clone() {
-            if voter != me {
-                self.send(voter, QuorumMessage::Vote(vote));
-            }
-        }
+        self.ask_for_votes(false);
     }
 
     /// Won: writes `LeaderChange` first and tells the voters.
