@@ -77,6 +77,10 @@ pub struct Driver {
     store: Option<QuorumStore>,
     /// Admin changes waiting for their record to commit.
     committing: Vec<Committing>,
+    /// The controller quorum's voters, and when a controller last answered (or this node's
+    /// was active), so a quorum nobody can reach is reported rather than waited on in silence.
+    voters: Vec<i32>,
+    controller_seen_ms: u64,
     /// Topics of an old data directory, created again once this broker has registered.
     restore: Vec<NewTopic>,
     /// The cluster's nodes (empty: one node).
@@ -104,7 +108,7 @@ impl Driver {
         let mut restore = Vec::new();
         let mut store = None;
         let controller = if voters.contains(&config.node_id) {
-            let (quorum_store, mut durable) = QuorumStore::open(&log_dir)?;
+            let (quorum_store, mut durable) = QuorumStore::open(&log_dir, config.node_id, &voters)?;
             if durable.log.is_empty() {
                 // A data directory from before the quorum: its controller's image snapshot
                 // becomes the metadata log's first record.
@@ -162,6 +166,8 @@ impl Driver {
             gatherer: Gatherer::default(),
             store,
             committing: Vec::new(),
+            voters,
+            controller_seen_ms: 0,
             restore,
             nodes,
             peers,
@@ -198,6 +204,16 @@ impl Driver {
             controller.handle_timeout(now);
         }
         self.pump();
+        if self.is_controller() || self.broker.active_controller().is_some() {
+            self.controller_seen_ms = now;
+        } else if now >= self.controller_seen_ms + 30_000 {
+            tracing::warn!(
+                "no controller has been active for 30 s: none of controller.quorum.voters {:?} answers, or they \
+                 lack a majority (check that they run, are reachable over rill.cluster.nodes, and list the same voters)",
+                self.voters
+            );
+            self.controller_seen_ms = now;
+        }
         if !self.restore.is_empty() && self.broker.image().brokers.contains_key(&self.config.node_id) {
             for topic in std::mem::take(&mut self.restore) {
                 if let Err(error) = self.create_topic(&topic) {

@@ -33,10 +33,29 @@ pub struct QuorumStore {
 }
 
 impl QuorumStore {
-    /// Opens (creating) the store under `log_dir` and reads what it holds.
-    pub fn open(log_dir: &Path) -> Result<(QuorumStore, Durable<MetadataRecord>), String> {
+    /// Opens (creating) the store of node `node_id` with `voters` under `log_dir` and reads
+    /// what it holds. A metadata log written by another node, or for other voters, is refused
+    /// (Kafka's `meta.properties` check): it would vote with someone else's state.
+    pub fn open(
+        log_dir: &Path,
+        node_id: i32,
+        voters: &[i32],
+    ) -> Result<(QuorumStore, Durable<MetadataRecord>), String> {
         let dir = log_dir.join(METADATA_DIR);
         fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        let meta_path = dir.join("meta.properties");
+        let ours = format!("node.id={node_id}\ncontroller.quorum.voters={voters:?}\n");
+        match fs::read_to_string(&meta_path) {
+            Ok(found) if found != ours => return Err(format!(
+                "{} was written by another node or quorum ({}) but this is node.id={node_id} with voters {voters:?}: \
+                     point log.dirs at this node's own directory, or keep its voters (changing them is not \
+                     supported yet, KIP-853)",
+                meta_path.display(),
+                found.trim().replace('\n', ", ")
+            )),
+            Ok(_) => {}
+            Err(_) => write_atomically(&meta_path, ours.as_bytes())?,
+        }
         let state_path = dir.join("quorum-state");
         let state: QuorumState = match fs::read(&state_path) {
             Ok(bytes) => serde_json::from_slice(&bytes)
@@ -138,7 +157,7 @@ mod tests {
     fn appends_truncates_and_reads_back() {
         let dir = std::env::temp_dir().join(format!("rill-quorum-store-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
-        let (mut store, mut durable) = QuorumStore::open(&dir).unwrap();
+        let (mut store, mut durable) = QuorumStore::open(&dir, 1, &[1, 2, 3]).unwrap();
         assert!(durable.log.is_empty() && durable.epoch == 0);
         durable.epoch = 2;
         durable.voted_for = Some(1);
@@ -148,13 +167,17 @@ mod tests {
         durable.log.push(entry(1, 3));
         durable.epoch = 3;
         store.persist(&durable).unwrap();
-        let (_, read) = QuorumStore::open(&dir).unwrap();
+        let (_, read) = QuorumStore::open(&dir, 1, &[1, 2, 3]).unwrap();
         assert_eq!(read, durable);
         // A torn last line (a crash mid-append) is dropped.
         let mut file = OpenOptions::new().append(true).open(dir.join(METADATA_DIR).join("log.jsonl")).unwrap();
         file.write_all(br#"{"offset":2,"ep"#).unwrap();
-        let (_, read) = QuorumStore::open(&dir).unwrap();
+        let (_, read) = QuorumStore::open(&dir, 1, &[1, 2, 3]).unwrap();
         assert_eq!(read.log.len(), 2);
+        // Another node's (or quorum's) metadata log is refused.
+        let error = QuorumStore::open(&dir, 2, &[1, 2, 3]).unwrap_err();
+        assert!(error.contains("written by another node or quorum") && error.contains("node.id=2"), "{error}");
+        assert!(QuorumStore::open(&dir, 1, &[1, 2]).is_err());
         let _ = fs::remove_dir_all(&dir);
     }
 }
