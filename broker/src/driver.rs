@@ -440,6 +440,34 @@ impl Driver {
                 });
                 self.reply_when_committed(outcomes, build)
             }
+            RequestKind::CreatePartitions(request) => {
+                let outcomes: Vec<Result<(), Error>> = request
+                    .topics
+                    .iter()
+                    .map(|topic| {
+                        if topic.assignments.is_some() {
+                            return Err(Error::new(
+                                ErrorCode::InvalidReplicaAssignment,
+                                "Rill places new partitions itself: manual assignments are not supported yet",
+                            ));
+                        }
+                        if request.validate_only {
+                            return self.broker.image().topics.get(topic.name.as_str()).map(|_| ()).ok_or_else(|| {
+                                Error::new(
+                                    ErrorCode::UnknownTopicOrPartition,
+                                    format!("topic '{}' does not exist", topic.name.as_str()),
+                                )
+                            });
+                        }
+                        self.create_partitions(topic.name.as_str(), topic.count)
+                    })
+                    .collect();
+                let names: Vec<_> = request.topics.iter().map(|topic| topic.name.clone()).collect();
+                let build: BuildAdminReply = Box::new(move |_, outcomes| {
+                    ResponseKind::CreatePartitions(admin::create_partitions_response(&names, outcomes))
+                });
+                self.reply_when_committed(outcomes, build)
+            }
             RequestKind::DeleteTopics(request) => {
                 let outcomes: Vec<Result<(), Error>> =
                     request.topic_names.iter().map(|topic| self.delete_topic(&topic.0)).collect();
@@ -798,6 +826,17 @@ impl Driver {
             return Err(self.not_controller());
         };
         controller.with_active(now, |active| active.create_topic(now, topic))?;
+        self.pump();
+        Ok(())
+    }
+
+    fn create_partitions(&mut self, topic: &str, count: i32) -> Result<(), Error> {
+        let now = self.now_ms();
+        let Some(controller) = self.controller.as_mut().filter(|c| c.active().is_some()) else {
+            return Err(self.not_controller());
+        };
+        controller.with_active(now, |active| active.create_partitions(now, topic, count))?;
+        tracing::info!(topic, count, "added partitions");
         self.pump();
         Ok(())
     }

@@ -46,13 +46,15 @@ impl QuorumStore {
         let meta_path = dir.join("meta.properties");
         let ours = format!("node.id={node_id}\ncontroller.quorum.voters={voters:?}\n");
         match fs::read_to_string(&meta_path) {
-            Ok(found) if found != ours => return Err(format!(
+            Ok(found) if found != ours => {
+                return Err(format!(
                 "{} was written by another node or quorum ({}) but this is node.id={node_id} with voters {voters:?}: \
                      point log.dirs at this node's own directory, or keep its voters (changing them is not \
                      supported yet, KIP-853)",
                 meta_path.display(),
                 found.trim().replace('\n', ", ")
-            )),
+            ))
+            }
             Ok(_) => {}
             Err(_) => write_atomically(&meta_path, ours.as_bytes())?,
         }

@@ -45,6 +45,7 @@ pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::DescribeConfigs, 1, 4),
     (ApiKey::DescribeTopicPartitions, 0, 0),
     (ApiKey::DescribeQuorum, 0, 2),
+    (ApiKey::CreatePartitions, 0, 3),
 ];
 
 /// Produce's lowest version in the ApiVersions answer (Kafka's
@@ -245,6 +246,7 @@ fn api_name(api_key: ApiKey) -> &'static str {
         ApiKey::DescribeConfigs => "DescribeConfigs",
         ApiKey::DescribeTopicPartitions => "DescribeTopicPartitions",
         ApiKey::DescribeQuorum => "DescribeQuorum",
+        ApiKey::CreatePartitions => "CreatePartitions",
         _ => "other",
     }
 }

@@ -172,6 +172,36 @@ impl Topics {
             .ok_or_else(|| Error::new(ErrorCode::UnknownTopicOrPartition, format!("topic '{name}' does not exist")))
     }
 
+    /// Raises `name`'s partition count to `count` (Kafka's `CreatePartitions`): the new
+    /// partitions are placed like a new topic's, with the topic's replication factor; existing
+    /// ones do not move. Returns the new partitions' replica lists. Kafka's errors and words.
+    pub fn add_partitions(
+        &mut self,
+        name: &str,
+        count: i32,
+        config: &BrokerConfig,
+        brokers: &[BrokerInfo],
+        rng: &mut Rng,
+    ) -> Result<Vec<Vec<BrokerId>>> {
+        let topic = self
+            .topics
+            .get_mut(name)
+            .ok_or_else(|| Error::new(ErrorCode::UnknownTopicOrPartition, format!("topic '{name}' does not exist")))?;
+        let current = i32::try_from(topic.assignment.len()).expect("bounded partition count");
+        if count <= current {
+            // Kafka 4.4's words (its controller's, which kafka-topics --alter prints).
+            return Err(Error::new(
+                ErrorCode::InvalidPartitions,
+                format!("The topic {name} currently has {current} partition(s); {count} would not be an increase."),
+            ));
+        }
+        let replication_factor = i16::try_from(topic.assignment.first().map_or(1, Vec::len)).unwrap_or(i16::MAX);
+        check_counts(count, replication_factor, config, brokers.len())?;
+        let added = assign_replicas(brokers, count - current, replication_factor, rng)?;
+        topic.assignment.extend(added.iter().cloned());
+        Ok(added)
+    }
+
     /// Puts back a topic that existed before (a controller taking up persisted metadata).
     pub fn restore(&mut self, topic: Topic) {
         self.topics.insert(topic.name.clone(), topic);

@@ -184,3 +184,27 @@ fn deleting_a_topic_removes_it_everywhere_and_keeps_the_others() {
     assert!(summary.report.violations.is_empty(), "{:?}", summary.report.violations);
     assert_eq!(summary.report.lost.total(), 0, "deleted on purpose is not lost: {:?}", summary.report);
 }
+
+#[test]
+fn partitions_are_added_placed_like_a_new_topics_and_never_removed() {
+    use rill_core::config::BrokerConfig;
+    use rill_core::placement::BrokerInfo;
+    use rill_core::rng::Rng;
+    use rill_core::topic::{NewTopic, Topics};
+    let config = BrokerConfig::default();
+    let brokers: Vec<BrokerInfo> = (1..=3).map(BrokerInfo::new).collect();
+    let mut rng = Rng::from_seed(3);
+    let mut topics = Topics::new();
+    topics.create(&NewTopic::new("t", 2, 2), &config, &brokers, &mut rng).unwrap();
+    let added = topics.add_partitions("t", 5, &config, &brokers, &mut rng).unwrap();
+    assert_eq!(added.len(), 3);
+    assert!(added.iter().all(|replicas| replicas.len() == 2), "the topic's replication factor: {added:?}");
+    assert_eq!(topics.get("t").unwrap().assignment.len(), 5);
+    let error = topics.add_partitions("t", 4, &config, &brokers, &mut rng).unwrap_err();
+    assert_eq!(error.message, "The topic t currently has 5 partition(s); 4 would not be an increase.");
+    assert!(topics.add_partitions("t", 5, &config, &brokers, &mut rng).is_err());
+    assert_eq!(
+        topics.add_partitions("nope", 5, &config, &brokers, &mut rng).unwrap_err().code.name(),
+        "UNKNOWN_TOPIC_OR_PARTITION"
+    );
+}

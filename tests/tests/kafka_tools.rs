@@ -222,6 +222,27 @@ fn steps(target: &impl Target) -> Vec<String> {
     facts.push(format!("verifiable consumer consumed: {count}"));
     facts.push(format!("verifiable consumer committed: {}", consumed.contains("\"offsets_committed\"")));
     facts.push(format!("verifiable consumer shut down: {}", consumed.contains("\"shutdown_complete\"")));
+
+    // kafka-topics --alter --partitions (CreatePartitions): more is added, fewer is refused.
+    let topics = "org.apache.kafka.tools.TopicCommand";
+    tool(topics, &["--bootstrap-server", b, "--alter", "--topic", "tools", "--partitions", "5"], "");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    let count = loop {
+        let described = tool(topics, &["--bootstrap-server", b, "--describe", "--topic", "tools"], "");
+        let count = described.lines().filter(|l| l.contains("Partition: ")).count();
+        if count == 5 || std::time::Instant::now() > deadline {
+            break count;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(300));
+    };
+    facts.push(format!("kafka-topics --alter --partitions 5: {count} partitions"));
+    let refused = kafka_tool(topics)
+        .args(["--bootstrap-server", b, "--alter", "--topic", "tools", "--partitions", "2"])
+        .output()
+        .expect("run kafka-topics");
+    let text = format!("{}{}", String::from_utf8_lossy(&refused.stdout), String::from_utf8_lossy(&refused.stderr));
+    let reason = text.lines().find(|l| l.contains("Error while executing")).unwrap_or_default().trim().to_owned();
+    facts.push(format!("kafka-topics --alter --partitions 2: {reason}"));
     facts
 }
 

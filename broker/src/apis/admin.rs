@@ -325,6 +325,30 @@ pub fn transactions_refused() -> InitProducerIdResponse {
     response
 }
 
+/// CreatePartitions' response: each topic's outcome, Kafka's error and words.
+#[must_use]
+pub fn create_partitions_response(
+    names: &[kafka_protocol::messages::TopicName],
+    outcomes: Vec<Result<(), Error>>,
+) -> kafka_protocol::messages::CreatePartitionsResponse {
+    use kafka_protocol::messages::create_partitions_response::CreatePartitionsTopicResult;
+    let results = names
+        .iter()
+        .zip(outcomes)
+        .map(|(name, outcome)| {
+            let (code, message) = match outcome {
+                Ok(()) => (0, None),
+                Err(error) => (error.code.code(), Some(str_bytes(&error.message))),
+            };
+            CreatePartitionsTopicResult::default()
+                .with_name(name.clone())
+                .with_error_code(code)
+                .with_error_message(message)
+        })
+        .collect();
+    kafka_protocol::messages::CreatePartitionsResponse::default().with_results(results)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

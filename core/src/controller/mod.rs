@@ -238,6 +238,40 @@ impl Controller {
         Ok(())
     }
 
+    /// Raises a topic's partition count (Kafka `CreatePartitions`); the new partitions are placed
+    /// on the unfenced brokers and led by their first replica.
+    pub fn create_partitions(&mut self, now_ms: u64, name: &str, count: i32) -> Result<()> {
+        let brokers: Vec<BrokerInfo> = self
+            .image
+            .brokers
+            .iter()
+            .filter(|(_, broker)| !broker.fenced)
+            .map(|(id, broker)| BrokerInfo { id: *id, rack: broker.rack.clone() })
+            .collect();
+        let added = self.topics.add_partitions(name, count, &self.config, &brokers, &mut self.rng)?;
+        let topic = self.image.topics.get_mut(name).expect("the image has every topic of Topics");
+        for replicas in added {
+            let partition = i32::try_from(topic.partitions.len()).expect("bounded partition count");
+            let state = PartitionState {
+                leader: replicas.first().copied(),
+                isr: replicas.clone(),
+                replicas,
+                leader_epoch: 0,
+                partition_epoch: 0,
+            };
+            self.events.push_back(Event::LeaderChanged {
+                tp: TopicPartition { topic: Arc::from(name), partition },
+                leader: state.leader,
+                leader_epoch: 0,
+                isr: state.isr.clone(),
+                unclean: false,
+            });
+            topic.partitions.push(state);
+        }
+        self.publish(now_ms);
+        Ok(())
+    }
+
     /// Deletes a topic (Kafka `DeleteTopics`, honouring `delete.topic.enable`): it leaves the
     /// metadata, and brokers drop its partitions and delete their data when they learn it.
     /// Internal topics (`__consumer_offsets`) cannot be deleted: their loss would lose every
