@@ -258,12 +258,16 @@ impl Sim {
             );
             sim.wake(NodeId::Broker(id), 0);
         }
-        // Let the quorum elect a leader and every broker register before topics are created
-        // (bounded: a minute of virtual time).
+        // Let the quorum elect a leader and every broker register, unfenced, before topics are
+        // created (bounded: a minute of virtual time). A broker whose registration answer was
+        // lost registers again and stays fenced until its next heartbeat.
         let brokers = usize::try_from(sim.config.brokers).unwrap_or(0);
-        while sim.controller().is_none_or(|controller| controller.image().brokers.len() < brokers)
-            && sim.now_ms < 60_000
-        {
+        let ready = |sim: &Sim| {
+            sim.controller().is_some_and(|controller| {
+                controller.image().brokers.values().filter(|broker| !broker.fenced).count() >= brokers
+            })
+        };
+        while !ready(&sim) && sim.now_ms < 60_000 {
             if !sim.step() {
                 break;
             }
