@@ -39,6 +39,10 @@ use crate::metrics::Metrics;
 use crate::quorum_store::QuorumStore;
 use crate::storage::FileStorageFactory;
 
+mod topics;
+
+use topics::{quorum_voters, BuildAdminReply, Committing};
+
 /// A Kafka response, or none (acks=0 produce).
 pub enum Reply {
     /// Answer now.
@@ -47,17 +51,6 @@ pub enum Reply {
     Later(oneshot::Receiver<ResponseKind>),
     /// No response at all (Kafka sends none for acks=0).
     Nothing,
-}
-
-/// Builds an admin response from the committed metadata and each item's outcome.
-type BuildAdminReply = Box<dyn FnOnce(&protocol::MetadataImage, Vec<Result<(), Error>>) -> ResponseKind>;
-
-/// An admin change answered once the controller's record of it is committed.
-struct Committing {
-    offset: i64,
-    outcomes: Vec<Result<(), Error>>,
-    build: BuildAdminReply,
-    reply: oneshot::Sender<ResponseKind>,
 }
 
 /// Most rounds `pump` runs before it reports that the state machines do not settle.
@@ -755,169 +748,6 @@ impl Driver {
         };
         admin::list_offsets_response(request, version, at, by_time)
     }
-
-    // ----- the controller's topic changes -----
-
-    /// Answers now, or (an active controller whose change is not committed yet) once the
-    /// record is committed — Kafka's controller answers CreateTopics and DeleteTopics only then.
-    fn reply_when_committed(&mut self, outcomes: Vec<Result<(), Error>>, build: BuildAdminReply) -> Reply {
-        let pending = self.controller.as_ref().and_then(QuorumController::uncommitted_offset);
-        match pending {
-            Some(offset) if outcomes.iter().any(Result::is_ok) => {
-                let (reply, response) = oneshot::channel();
-                self.committing.push(Committing { offset, outcomes, build, reply });
-                Reply::Later(response)
-            }
-            _ => Reply::Now(Box::new(build(self.broker.image(), outcomes))),
-        }
-    }
-
-    /// Sends the admin answers whose records committed; if the controller lost its leadership
-    /// first, `NOT_CONTROLLER` (the change may or may not take effect: retry and look).
-    fn complete_commits(&mut self) {
-        if self.committing.is_empty() {
-            return;
-        }
-        let controller = self.controller.as_ref();
-        let active = controller.is_some_and(|c| c.active().is_some());
-        let hw = controller.map_or(-1, |c| c.quorum().high_watermark());
-        let (done, waiting): (Vec<Committing>, Vec<Committing>) =
-            std::mem::take(&mut self.committing).into_iter().partition(|c| !active || hw > c.offset);
-        self.committing = waiting;
-        for committing in done {
-            let outcomes = if active {
-                committing.outcomes
-            } else {
-                let lost = || {
-                    Error::new(
-                        ErrorCode::NotController,
-                        "the controller lost its leadership before the change was committed; look, then retry",
-                    )
-                };
-                committing.outcomes.into_iter().map(|o| o.and_then(|()| Err(lost()))).collect()
-            };
-            let _ = committing.reply.send((committing.build)(self.broker.image(), outcomes));
-        }
-    }
-
-    /// The active controller as this node knows it (itself, or the one its broker heard from).
-    fn active_controller_id(&self) -> i32 {
-        if self.is_controller() {
-            return self.config.node_id;
-        }
-        self.broker.active_controller().unwrap_or_else(|| self.nodes.first().map_or(self.config.node_id, |n| n.id))
-    }
-
-    fn not_controller(&self) -> Error {
-        match self.broker.active_controller().filter(|id| *id != self.config.node_id) {
-            Some(active) => Error::new(
-                ErrorCode::NotController,
-                format!("node {active} is the active controller: send topic changes there"),
-            ),
-            None => {
-                Error::new(ErrorCode::NotController, "no controller is active yet (the quorum is electing one); retry")
-            }
-        }
-    }
-
-    fn create_topic(&mut self, topic: &NewTopic) -> Result<(), Error> {
-        let now = self.now_ms();
-        let Some(controller) = self.controller.as_mut().filter(|c| c.active().is_some()) else {
-            return Err(self.not_controller());
-        };
-        controller.with_active(now, |active| active.create_topic(now, topic))?;
-        self.pump();
-        Ok(())
-    }
-
-    fn create_partitions(&mut self, topic: &str, count: i32) -> Result<(), Error> {
-        let now = self.now_ms();
-        let Some(controller) = self.controller.as_mut().filter(|c| c.active().is_some()) else {
-            return Err(self.not_controller());
-        };
-        controller.with_active(now, |active| active.create_partitions(now, topic, count))?;
-        tracing::info!(topic, count, "added partitions");
-        self.pump();
-        Ok(())
-    }
-
-    fn delete_topic(&mut self, topic: &str) -> Result<(), Error> {
-        let now = self.now_ms();
-        let Some(controller) = self.controller.as_mut().filter(|c| c.active().is_some()) else {
-            return Err(self.not_controller());
-        };
-        controller.with_active(now, |active| active.delete_topic(now, topic))?;
-        tracing::info!(topic, "deleted topic");
-        self.pump();
-        Ok(())
-    }
-
-    /// `auto.create.topics.enable`: the active controller creates the topic; another node asks it.
-    fn auto_create_topic(&mut self, topic: &str) {
-        if !self.is_controller() {
-            let active = self.active_controller_id();
-            if let Some(peer) = self.peers.get(&active) {
-                let _ = peer.send(cluster::auto_create_topic(self.config.node_id, topic));
-            }
-            return;
-        }
-        let new = NewTopic::new(topic, self.config.num_partitions, self.config.default_replication_factor);
-        match self.create_topic(&new) {
-            Ok(()) => tracing::info!(topic, "auto-created topic (auto.create.topics.enable)"),
-            Err(error) => tracing::warn!(topic, %error, "could not auto-create topic"),
-        }
-    }
-
-    fn ensure_offsets_topic(&mut self) {
-        if self.broker.image().topics.contains_key(OFFSETS_TOPIC) {
-            return;
-        }
-        let Some(image) = self.controller.as_ref().and_then(|c| c.active()).map(|active| active.image().clone()) else {
-            let active = self.active_controller_id();
-            if let Some(peer) = self.peers.get(&active) {
-                let _ = peer.send(cluster::ensure_offsets_topic(self.config.node_id));
-            }
-            return;
-        };
-        if image.topics.contains_key(OFFSETS_TOPIC) {
-            return;
-        }
-        // Kafka: creating it fails until the cluster is as large as its replication factor.
-        let cluster = i16::try_from(self.nodes.len().max(1)).unwrap_or(1);
-        let registered = i16::try_from(image.brokers.len()).unwrap_or(0);
-        let replication_factor = self.config.offsets_topic_replication_factor.min(cluster);
-        if registered < replication_factor {
-            return;
-        }
-        let topic = NewTopic::new(OFFSETS_TOPIC, self.config.offsets_topic_num_partitions, replication_factor)
-            .config("cleanup.policy", "compact");
-        if let Err(error) = self.create_topic(&topic) {
-            tracing::warn!(%error, "could not create {OFFSETS_TOPIC}");
-        }
-    }
-}
-
-/// The controller quorum's voters: `controller.quorum.voters` (each a node of
-/// `rill.cluster.nodes`, or this node alone), else one controller on the first node.
-fn quorum_voters(config: &BrokerConfig, nodes: &[ClusterNode]) -> Result<Vec<i32>, String> {
-    let voters = config.quorum_voter_ids()?;
-    if voters.is_empty() {
-        return Ok(vec![nodes.first().map_or(config.node_id, |first| first.id)]);
-    }
-    for voter in &voters {
-        let known = if nodes.is_empty() { *voter == config.node_id } else { nodes.iter().any(|n| n.id == *voter) };
-        if !known {
-            return Err(format!(
-                "controller.quorum.voters names node {voter}, which is not {}",
-                if nodes.is_empty() {
-                    format!("this node (node.id={})", config.node_id)
-                } else {
-                    "in rill.cluster.nodes".to_owned()
-                }
-            ));
-        }
-    }
-    Ok(voters)
 }
 
 /// Host and Kafka port node `id` advertises: from the cluster's node list, or this broker's own.
