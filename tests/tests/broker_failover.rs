@@ -194,3 +194,18 @@ fn a_paused_leader_of_a_compacted_topic_leaves_no_stale_tail() {
     eprintln!("node {}: {truncations} truncation(s) of {TOPIC}-{partition} after it resumed", stale + 1);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// Issue 16: a node whose `controller.quorum.voters` differs from the others' is the odd one
+/// out — the quorum refuses its vote — and stops with the reason; the others go on.
+#[test]
+fn a_node_with_another_voter_list_stops_and_says_why() {
+    let dir = temp_dir("voter-mismatch");
+    let mut cluster = RillCluster::start_with_each(&dir, 3, &[], |id| {
+        let voters = if id == 3 { "1@127.0.0.1:1,2@127.0.0.1:2,3@127.0.0.1:3" } else { "1@127.0.0.1:1,2@127.0.0.1:2" };
+        vec![format!("controller.quorum.voters={voters}")]
+    });
+    wait_for("node 3 to stop", Duration::from_secs(30), || !cluster.brokers[2].is_running());
+    let log = cluster.brokers[2].log();
+    assert!(log.contains("disagree on controller.quorum.voters: every node must list the same voters"), "{log}");
+    assert!(cluster.brokers[0].is_running() && cluster.brokers[1].is_running(), "nodes 1 and 2 go on");
+}
