@@ -176,3 +176,28 @@ fn a_lossy_start_still_creates_the_topics_on_every_broker() {
         assert_eq!(sim.metadata().topics.get("orders").map(|t| t.partitions.len()), Some(3), "seed {seed}");
     }
 }
+
+#[test]
+fn a_forwarded_describe_quorum_tries_the_next_controller_when_one_is_silent() {
+    use rill_core::broker::{BrokerNode, MemStorageFactory};
+    use rill_core::config::BrokerConfig;
+    use rill_core::protocol::{DescribeQuorum, Message, NodeId};
+    let mut broker = BrokerNode::new(BrokerConfig::for_node(1), MemStorageFactory::default(), 0);
+    broker.set_controllers(vec![1, 2, 3]);
+    broker.handle_message(0, NodeId::Client(7), 42, Message::DescribeQuorum(DescribeQuorum {}));
+    let mut tried = Vec::new();
+    let mut answered = None;
+    for step in 0..10u64 {
+        while let Some(out) = broker.poll_output() {
+            match (out.to, &out.message) {
+                (NodeId::Controller(id), Message::DescribeQuorum(_)) => tried.push(id),
+                (NodeId::Client(7), Message::DescribeQuorumResponse(response)) => answered = Some(response.error),
+                _ => {}
+            }
+        }
+        broker.handle_timeout(step * 1_000 + 1_000);
+    }
+    // Nobody answers: it moves on every 2 s, covering every voter, then tells the client.
+    assert!(tried.len() >= 3 && [1, 2, 3].iter().all(|id| tried.contains(id)), "{tried:?}");
+    assert_eq!(answered, Some(ErrorCode::NotLeaderOrFollower));
+}

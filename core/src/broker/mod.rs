@@ -245,12 +245,19 @@ pub struct BrokerNode<F: StorageFactory> {
     /// When it sent a registration or heartbeat that has not been answered yet.
     controller_unanswered_since: Option<u64>,
     /// Client requests forwarded to the active controller (`DescribeQuorum`): by the
-    /// forward's correlation id, the asker and how many controllers were tried.
-    forwarded: VecMap<u64, (ReplyTo, u32)>,
+    /// forward's correlation id, the asker, how many controllers were tried, and when to try
+    /// another (a dead controller never answers).
+    forwarded: VecMap<u64, (ReplyTo, u32, u64)>,
 }
 
 /// Most client requests waiting on a controller's answer at once.
 const FORWARDED_MAX: usize = 1_024;
+
+/// How long a forwarded request waits for a controller before the next one is tried.
+const FORWARD_TIMEOUT_MS: u64 = 2_000;
+
+/// How many more controllers a forwarded request tries.
+const FORWARD_TRIES_MAX: u32 = 3;
 
 impl<F: StorageFactory> BrokerNode<F> {
     /// A broker starting at `now_ms`; it registers with the controller right away.
@@ -295,13 +302,13 @@ impl<F: StorageFactory> BrokerNode<F> {
     }
 
     /// Sends a client's request on to the active controller; its answer goes back to `asker`.
-    fn forward(&mut self, asker: ReplyTo, message: Message, tries: u32) {
-        if self.forwarded.len() >= FORWARDED_MAX {
+    fn forward(&mut self, now_ms: u64, asker: ReplyTo, message: Message, tries: u32) {
+        if self.forwarded.len() >= FORWARDED_MAX || tries > FORWARD_TRIES_MAX {
             self.answer(asker, Message::DescribeQuorumResponse(crate::protocol::DescribeQuorumResponse::no_leader()));
             return;
         }
         let correlation_id = self.next_correlation_id();
-        self.forwarded.insert(correlation_id, (asker, tries));
+        self.forwarded.insert(correlation_id, (asker, tries, now_ms + FORWARD_TIMEOUT_MS));
         self.outbox.push_back(Outgoing { to: self.controller(), correlation_id, message });
     }
 
@@ -382,6 +389,9 @@ impl<F: StorageFactory> BrokerNode<F> {
         let lag_ms = u64::try_from(self.config.replica_lag_time_max_ms).unwrap_or(u64::MAX);
         let socket_timeout_ms = u64::try_from(self.config.replica_socket_timeout_ms).unwrap_or(u64::MAX);
         let mut next = self.next_heartbeat_ms.min(self.next_log_cleanup_ms);
+        for (_, _, deadline) in self.forwarded.values() {
+            next = next.min(*deadline);
+        }
         for parked in &self.parked {
             next = next.min(parked.deadline_ms);
         }
@@ -446,20 +456,20 @@ impl<F: StorageFactory> BrokerNode<F> {
             self.controller_unanswered_since = None;
         }
         match message {
-            Message::DescribeQuorum(request) => self.forward(asker, Message::DescribeQuorum(request), 0),
+            Message::DescribeQuorum(request) => self.forward(now_ms, asker, Message::DescribeQuorum(request), 0),
             Message::DescribeQuorumResponse(response) => {
-                if let Some((asker, _)) = self.forwarded.remove(&correlation_id) {
+                if let Some((asker, _, _)) = self.forwarded.remove(&correlation_id) {
                     self.answer(asker, Message::DescribeQuorumResponse(response));
                 }
             }
             Message::NotController(NotController { leader }) if self.forwarded.contains_key(&correlation_id) => {
                 // A forwarded request reached a controller that does not lead: try the one it
                 // names (a few times), or tell the asker.
-                let (asker, tries) = self.forwarded.remove(&correlation_id).expect("checked");
+                let (asker, tries, _) = self.forwarded.remove(&correlation_id).expect("checked");
                 match leader {
-                    Some(leader) if tries < 3 => {
+                    Some(leader) if tries < FORWARD_TRIES_MAX => {
                         self.active_controller = Some(leader);
-                        self.forward(asker, Message::DescribeQuorum(DescribeQuorum {}), tries + 1);
+                        self.forward(now_ms, asker, Message::DescribeQuorum(DescribeQuorum {}), tries + 1);
                     }
                     _ => self.answer(
                         asker,
@@ -533,6 +543,15 @@ impl<F: StorageFactory> BrokerNode<F> {
 
     /// Heartbeats, follower fetches, ISR shrink checks, timeouts, flushes.
     pub fn handle_timeout(&mut self, now_ms: u64) {
+        let expired: Vec<u64> =
+            self.forwarded.iter().filter(|(_, (_, _, deadline))| now_ms >= *deadline).map(|(id, _)| *id).collect();
+        for id in expired {
+            // The controller it went to did not answer (dead, or cut off): try the next voter.
+            let (asker, tries, _) = self.forwarded.remove(&id).expect("listed");
+            self.active_controller = None;
+            self.controller_attempt += 1;
+            self.forward(now_ms, asker, Message::DescribeQuorum(DescribeQuorum {}), tries + 1);
+        }
         if now_ms >= self.next_heartbeat_ms {
             let interval_ms = u64::try_from(self.config.broker_heartbeat_interval_ms).unwrap_or(2_000);
             self.next_heartbeat_ms = now_ms + interval_ms;
