@@ -201,15 +201,19 @@ impl Controller {
         }
     }
 
-    /// Creates a topic (an admin request) on the unfenced brokers.
-    pub fn create_topic(&mut self, now_ms: u64, request: &NewTopic) -> Result<()> {
-        let brokers: Vec<BrokerInfo> = self
-            .image
+    /// The brokers new replicas may go to: the unfenced ones.
+    fn placeable_brokers(&self) -> Vec<BrokerInfo> {
+        self.image
             .brokers
             .iter()
             .filter(|(_, broker)| !broker.fenced)
             .map(|(id, broker)| BrokerInfo { id: *id, rack: broker.rack.clone() })
-            .collect();
+            .collect()
+    }
+
+    /// Creates a topic (an admin request) on the unfenced brokers.
+    pub fn create_topic(&mut self, now_ms: u64, request: &NewTopic) -> Result<()> {
+        let brokers = self.placeable_brokers();
         let topic = self.topics.create(request, &self.config, &brokers, &mut self.rng)?.clone();
         let partitions = topic
             .assignment
@@ -241,13 +245,7 @@ impl Controller {
     /// Raises a topic's partition count (Kafka `CreatePartitions`); the new partitions are placed
     /// on the unfenced brokers and led by their first replica.
     pub fn create_partitions(&mut self, now_ms: u64, name: &str, count: i32) -> Result<()> {
-        let brokers: Vec<BrokerInfo> = self
-            .image
-            .brokers
-            .iter()
-            .filter(|(_, broker)| !broker.fenced)
-            .map(|(id, broker)| BrokerInfo { id: *id, rack: broker.rack.clone() })
-            .collect();
+        let brokers = self.placeable_brokers();
         let added = self.topics.add_partitions(name, count, &self.config, &brokers, &mut self.rng)?;
         let topic = self.image.topics.get_mut(name).expect("the image has every topic of Topics");
         for replicas in added {
