@@ -2,14 +2,16 @@
 //! `quorum-state` file (epoch, vote, leader — JSON, like Kafka's) and the log's entries, one
 //! JSON line each, appended and fsynced before anything the same step produced is sent.
 //! A truncation (entries a deposed leader never committed) rewrites the file; a torn last line
-//! from a crash mid-write is dropped on load.
+//! from a crash mid-write is dropped on load. A snapshot (KIP-630) goes to its own file, named
+//! as Kafka names them (`<end offset>-<epoch>.checkpoint`), and the log file is rewritten
+//! without the entries it covers.
 
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufRead, BufReader, Write};
 use std::path::{Path, PathBuf};
 
 use rill_core::controller::quorum::MetadataRecord;
-use rill_core::raft::{Durable, Entry};
+use rill_core::raft::{Durable, Entry, Snapshot, SnapshotId};
 use serde::{Deserialize, Serialize};
 
 /// The directory's name, Kafka's.
@@ -27,9 +29,16 @@ struct QuorumState {
 pub struct QuorumStore {
     dir: PathBuf,
     state: QuorumState,
-    /// Entries on disk, and the (offset, epoch) of the last one.
-    written: usize,
+    /// The snapshot on disk.
+    snapshot: Option<SnapshotId>,
+    /// The log end offset on disk, and the (offset, epoch) of the last entry there.
+    written_end: i64,
     last: Option<(i64, i32)>,
+}
+
+/// Kafka's snapshot file name: the end offset and epoch, zero-padded.
+fn checkpoint_name(id: SnapshotId) -> String {
+    format!("{:020}-{:010}.checkpoint", id.end_offset, id.epoch)
 }
 
 impl QuorumStore {
@@ -64,12 +73,17 @@ impl QuorumStore {
                 .map_err(|e| format!("{} is not a quorum-state file: {e}", state_path.display()))?,
             Err(_) => QuorumState::default(),
         };
+        let snapshot = read_newest_checkpoint(&dir)?;
+        let start = snapshot.as_ref().map_or(0, |s| s.id.end_offset);
         let mut log: Vec<Entry<MetadataRecord>> = Vec::new();
         if let Ok(file) = File::open(dir.join("log.jsonl")) {
             for (index, line) in BufReader::new(file).lines().enumerate() {
                 let Ok(line) = line else { break };
+                let next = start + i64::try_from(log.len()).unwrap_or(i64::MAX);
                 match serde_json::from_str::<Entry<MetadataRecord>>(&line) {
-                    Ok(entry) if entry.offset == i64::try_from(log.len()).unwrap_or(-1) => log.push(entry),
+                    // Entries the snapshot covers (a crash before the log was rewritten).
+                    Ok(entry) if entry.offset < start => {}
+                    Ok(entry) if entry.offset == next => log.push(entry),
                     Ok(_) | Err(_) => {
                         tracing::warn!(line = index + 1, "metadata log: dropping a torn or out-of-order tail");
                         break;
@@ -77,10 +91,16 @@ impl QuorumStore {
                 }
             }
         }
-        let last = log.last().map(|e| (e.offset, e.epoch));
-        let durable = Durable { epoch: state.epoch, voted_for: state.voted_for, leader: state.leader, log };
-        let mut store = QuorumStore { dir, state, written: durable.log.len(), last };
-        // Rewrite once if a torn tail was dropped, so appends continue from a clean file.
+        let durable = Durable { epoch: state.epoch, voted_for: state.voted_for, leader: state.leader, snapshot, log };
+        let mut store = QuorumStore {
+            dir,
+            state,
+            snapshot: durable.snapshot.as_ref().map(|s| s.id),
+            written_end: durable.end_offset(),
+            last: None,
+        };
+        // Rewrite once (a torn tail dropped, covered entries gone), so appends continue from a
+        // clean file.
         store.rewrite(&durable)?;
         Ok((store, durable))
     }
@@ -93,15 +113,23 @@ impl QuorumStore {
             write_atomically(&path, &serde_json::to_vec(&state).map_err(|e| e.to_string())?)?;
             self.state = state;
         }
-        let kept = self.written <= durable.log.len()
-            && self
-                .written
-                .checked_sub(1)
-                .is_none_or(|i| Some((durable.log[i].offset, durable.log[i].epoch)) == self.last);
+        let snapshot = durable.snapshot.as_ref().map(|s| s.id);
+        if snapshot != self.snapshot {
+            // A new snapshot: its file first, then the log without what it covers, then the
+            // older snapshots go (a crash in between leaves a state `open` reads back).
+            let snapshot = durable.snapshot.as_ref().expect("snapshots are never removed");
+            let text = serde_json::to_vec(snapshot).map_err(|e| e.to_string())?;
+            write_atomically(&self.dir.join(checkpoint_name(snapshot.id)), &text)?;
+            self.rewrite(durable)?;
+            self.snapshot = Some(snapshot.id);
+            return remove_checkpoints_except(&self.dir, snapshot.id);
+        }
+        let kept = self.written_end <= durable.end_offset()
+            && self.last.is_none_or(|(offset, epoch)| durable.entry(offset).map(|e| e.epoch) == Some(epoch));
         if !kept {
             return self.rewrite(durable);
         }
-        if self.written == durable.log.len() {
+        if self.written_end == durable.end_offset() {
             return Ok(());
         }
         let path = self.dir.join("log.jsonl");
@@ -111,14 +139,15 @@ impl QuorumStore {
             .open(&path)
             .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
         let mut text = Vec::new();
-        for entry in &durable.log[self.written..] {
+        let from = usize::try_from(self.written_end - durable.start_offset()).expect("written past the log start");
+        for entry in &durable.log[from..] {
             serde_json::to_writer(&mut text, entry).map_err(|e| e.to_string())?;
             text.push(b'\n');
         }
         file.write_all(&text)
             .and_then(|()| file.sync_data())
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-        self.written = durable.log.len();
+        self.written_end = durable.end_offset();
         self.last = durable.log.last().map(|e| (e.offset, e.epoch));
         Ok(())
     }
@@ -130,10 +159,46 @@ impl QuorumStore {
             text.push(b'\n');
         }
         write_atomically(&self.dir.join("log.jsonl"), &text)?;
-        self.written = durable.log.len();
+        self.written_end = durable.end_offset();
         self.last = durable.log.last().map(|e| (e.offset, e.epoch));
         Ok(())
     }
+}
+
+/// The newest `*.checkpoint` in `dir` (by end offset), read whole; none when there is none.
+fn read_newest_checkpoint(dir: &Path) -> Result<Option<Snapshot<MetadataRecord>>, String> {
+    let entries = fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    let mut newest: Option<(i64, PathBuf)> = None;
+    for entry in entries.flatten() {
+        let path = entry.path();
+        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let Some(end) = name.strip_suffix(".checkpoint").and_then(|stem| stem.split('-').next()) else { continue };
+        let end: i64 = end.parse().map_err(|_| format!("{} is not a snapshot file name", path.display()))?;
+        if newest.as_ref().is_none_or(|(best, _)| end > *best) {
+            newest = Some((end, path));
+        }
+    }
+    let Some((_, path)) = newest else { return Ok(None) };
+    let bytes = fs::read(&path).map_err(|e| format!("cannot read {}: {e}", path.display()))?;
+    let snapshot: Snapshot<MetadataRecord> =
+        serde_json::from_slice(&bytes).map_err(|e| format!("{} is not a metadata snapshot: {e}", path.display()))?;
+    if checkpoint_name(snapshot.id) != path.file_name().and_then(|n| n.to_str()).unwrap_or_default() {
+        return Err(format!("{} holds the snapshot {:?}, not the one its name says", path.display(), snapshot.id));
+    }
+    Ok(Some(snapshot))
+}
+
+fn remove_checkpoints_except(dir: &Path, keep: SnapshotId) -> Result<(), String> {
+    let keep = checkpoint_name(keep);
+    let entries = fs::read_dir(dir).map_err(|e| format!("cannot read {}: {e}", dir.display()))?;
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.ends_with(".checkpoint") && name != keep {
+            fs::remove_file(entry.path()).map_err(|e| format!("cannot remove {name}: {e}"))?;
+        }
+    }
+    Ok(())
 }
 
 /// Writes `path` through a temporary file and a rename, fsynced: never half a file.
@@ -180,6 +245,44 @@ mod tests {
         let error = QuorumStore::open(&dir, 2, &[1, 2, 3]).unwrap_err();
         assert!(error.contains("written by another node or quorum") && error.contains("node.id=2"), "{error}");
         assert!(QuorumStore::open(&dir, 1, &[1, 2]).is_err());
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_snapshot_replaces_the_entries_it_covers_and_survives_a_crash_midway() {
+        use rill_core::controller::ControllerRecord;
+        use rill_core::protocol::MetadataImage;
+        use std::sync::Arc;
+        let dir = std::env::temp_dir().join(format!("rill-quorum-snapshot-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        let (mut store, mut durable) = QuorumStore::open(&dir, 1, &[1]).unwrap();
+        durable.epoch = 1;
+        durable.log = (0..5).map(|offset| entry(offset, 1)).collect();
+        store.persist(&durable).unwrap();
+        let record = ControllerRecord {
+            image: Arc::new(MetadataImage::default()),
+            broker_epochs: rill_core::collections::VecMap::new(),
+            next_broker_epoch: 7,
+        };
+        let id = SnapshotId { end_offset: 3, epoch: 1 };
+        durable.snapshot = Some(Snapshot { id, state: Arc::new(record) });
+        durable.log.drain(..3);
+        store.persist(&durable).unwrap();
+        let metadata = dir.join(METADATA_DIR);
+        assert!(metadata.join("00000000000000000003-0000000001.checkpoint").exists());
+        let lines = fs::read_to_string(metadata.join("log.jsonl")).unwrap().lines().count();
+        assert_eq!(lines, 2, "the covered entries left the log file");
+        durable.log.push(entry(5, 1));
+        store.persist(&durable).unwrap();
+        let (_, read) = QuorumStore::open(&dir, 1, &[1]).unwrap();
+        assert_eq!(read, durable);
+        assert_eq!((read.start_offset(), read.end_offset()), (3, 6));
+        // A crash after the snapshot was written but before the log was rewritten: the log
+        // file still starts at 0, and the entries the snapshot covers are skipped.
+        let old: Vec<String> = (0..6).map(|offset| serde_json::to_string(&entry(offset, 1)).unwrap()).collect();
+        fs::write(metadata.join("log.jsonl"), old.join("\n") + "\n").unwrap();
+        let (_, read) = QuorumStore::open(&dir, 1, &[1]).unwrap();
+        assert_eq!(read, durable);
         let _ = fs::remove_dir_all(&dir);
     }
 }

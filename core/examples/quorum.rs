@@ -64,6 +64,7 @@ fn main() -> ExitCode {
     }
     let started = Instant::now();
     let (mut steps, mut elections, mut committed) = (0_u64, 0_usize, 0_usize);
+    let (mut snapshots, mut snapshot_loads) = (0_usize, 0_u64);
     let mut failures = Vec::new();
     for seed in first..first.saturating_add(seeds) {
         match std::panic::catch_unwind(|| run_quorum_seed(seed)) {
@@ -71,6 +72,8 @@ fn main() -> ExitCode {
                 steps += report.events;
                 elections += report.elections;
                 committed += report.committed;
+                snapshots += report.snapshots;
+                snapshot_loads += report.snapshot_loads;
                 if let Some(first) = report.violations.first() {
                     failures.push(format!("seed {seed}: {} violation(s), first: {first}", report.violations.len()));
                 }
@@ -81,7 +84,8 @@ fn main() -> ExitCode {
     let seconds = started.elapsed().as_secs_f64();
     println!(
         "quorum seeds {first}..{}: {seeds} runs, {} failed, {steps} steps, {elections} elections, \
-         {committed} entries committed, in {seconds:.1} s",
+         {committed} entries committed, {snapshots} snapshots taken, {snapshot_loads} fetched by a replica \
+         behind the leader's log start, in {seconds:.1} s",
         first + seeds,
         failures.len()
     );

@@ -225,6 +225,16 @@ impl fmt::Display for Event {
                     "controller {controller} and controller {other} disagree on controller.quorum.voters{}: every node must list the same voters",
                     theirs.as_ref().map_or_else(String::new, |voters| format!(" (controller {other} has {voters:?})"))
                 ),
+                crate::raft::QuorumEvent::SnapshotTaken { id } => write!(
+                    f,
+                    "controller {controller} snapshotted its metadata log at offset {} and removed the records before it",
+                    id.end_offset
+                ),
+                crate::raft::QuorumEvent::SnapshotLoaded { id, .. } => write!(
+                    f,
+                    "controller {controller} was behind the leader's log start: it fetched the leader's snapshot (to offset {}) and starts from it",
+                    id.end_offset
+                ),
                 crate::raft::QuorumEvent::Truncated { to, from } => write!(
                     f,
                     "controller {controller} truncated its metadata log from {from} to {to} (uncommitted entries of a deposed leader)"

@@ -164,6 +164,57 @@ fn an_old_epochs_entry_is_committed_only_with_the_new_leaders_own() {
     assert_eq!(hand.checker.violations(), &[] as &[String]);
 }
 
+/// KIP-630: a leader snapshots and drops the entries before; a voter that was down since the
+/// start cannot fetch them, fetches the snapshot instead, and fetches on from its end. A
+/// snapshot that is not the committed state is caught by the checker.
+#[test]
+fn a_voter_behind_the_log_start_loads_the_leaders_snapshot() {
+    let mut hand = Hand::new(5);
+    hand.crash(5);
+    hand.timeout(&[1]);
+    hand.pump(|_, _, _| true);
+    assert_eq!(hand.node(1).role(), RoleKind::Leader);
+    for value in 100..110 {
+        hand.nodes.get_mut(&1).unwrap().propose(hand.now, value).unwrap();
+        hand.collect(1);
+        hand.pump(|_, _, _| true);
+        // The followers learn the new HW with their next fetch (held by the leader until then).
+        hand.timeout(&[1]);
+        hand.pump(|_, _, _| true);
+    }
+    let leader_end = hand.node(1).end_offset();
+    assert_eq!(leader_end, 11, "a LeaderChange and ten values");
+    assert_eq!(hand.node(1).applied_offset(), 11);
+    let leader = hand.nodes.get_mut(&1).unwrap();
+    let id = leader.take_snapshot(109).expect("there is something to cover");
+    assert_eq!((id.end_offset, id.epoch), (11, 1));
+    assert_eq!((leader.start_offset(), leader.log().len()), (11, 0), "the covered entries left the log");
+    hand.collect(1);
+    // Node 5 comes back with an empty log: everything it needs is in the snapshot.
+    hand.restart(5);
+    hand.timeout(&[1]);
+    hand.pump(|_, _, _| true);
+    let fetched_snapshot = hand.node(5).snapshot().map(|s| (s.id, s.state));
+    assert_eq!(fetched_snapshot, Some((id, 109)), "node 5 holds the leader's snapshot");
+    assert_eq!(hand.node(5).start_offset(), 11);
+    assert_eq!(hand.node(5).applied_offset(), 11, "its state machine started from the snapshot");
+    // It goes on from the snapshot's end like any follower.
+    hand.nodes.get_mut(&1).unwrap().propose(hand.now, 110).unwrap();
+    hand.collect(1);
+    hand.pump(|_, _, _| true);
+    hand.timeout(&[1]);
+    hand.pump(|_, _, _| true);
+    assert_eq!(hand.node(5).end_offset(), 12);
+    assert_eq!(hand.node(5).log()[0].payload, Payload::Data(110));
+    assert_eq!(hand.checker.violations(), &[] as &[String]);
+    // A snapshot holding another state than the committed log's is a violation.
+    let wrong = hand.nodes.get_mut(&2).unwrap().take_snapshot(7);
+    assert!(wrong.is_some());
+    hand.collect(2);
+    let violations = hand.checker.violations().join("\n");
+    assert!(violations.contains("is not the state of the committed log"), "{violations}");
+}
+
 fn quiet(voters: i32, faults: Vec<(u64, QuorumFault)>) -> QuorumSimConfig {
     QuorumSimConfig {
         seed: 7,
@@ -176,23 +227,28 @@ fn quiet(voters: i32, faults: Vec<(u64, QuorumFault)>) -> QuorumSimConfig {
         drop_per_million: 0,
         propose_every_ms: 50,
         fetch_max_entries: 64,
+        snapshot_every: 0,
     }
 }
 
 #[test]
 fn random_runs_keep_raft_safety_and_recover() {
     let mut failures = Vec::new();
-    let mut elections = 0;
+    let (mut elections, mut snapshot_loads) = (0, 0);
     for seed in 0..500 {
         let report = std::panic::catch_unwind(|| run_quorum_seed(seed));
         match report {
-            Ok(report) if report.violations.is_empty() => elections += report.elections,
+            Ok(report) if report.violations.is_empty() => {
+                elections += report.elections;
+                snapshot_loads += report.snapshot_loads;
+            }
             Ok(report) => failures.push(format!("seed {seed}: {:?}", report.violations)),
             Err(_) => failures.push(format!("seed {seed}: a replica's own assertion failed")),
         }
     }
     assert!(failures.is_empty(), "{} seeds failed:\n{}", failures.len(), failures.join("\n"));
     assert!(elections > 1_000, "the faults force elections (got {elections} in 500 runs)");
+    assert!(snapshot_loads > 100, "replicas behind the log start load snapshots (got {snapshot_loads})");
 }
 
 #[test]

@@ -102,7 +102,7 @@ impl Driver {
         let mut store = None;
         let controller = if voters.contains(&config.node_id) {
             let (quorum_store, mut durable) = QuorumStore::open(&log_dir, config.node_id, &voters)?;
-            if durable.log.is_empty() {
+            if durable.log.is_empty() && durable.snapshot.is_none() {
                 // A data directory from before the quorum: its controller's image snapshot
                 // becomes the metadata log's first record.
                 match MetadataStore::new(&log_dir).restore() {
@@ -121,6 +121,7 @@ impl Driver {
                             epoch: 1,
                             voted_for: None,
                             leader: None,
+                            snapshot: None,
                             log: vec![Entry { offset: 0, epoch: 1, payload: Payload::Data(Arc::new(record)) }],
                         };
                     }
@@ -131,10 +132,7 @@ impl Driver {
             if voters == [config.node_id] {
                 // The only voter's log is the cluster's metadata: partitions of topics deleted
                 // while it was down can go (a voter among several may be behind: it keeps them).
-                let newest = durable.log.iter().rev().find_map(|entry| match &entry.payload {
-                    Payload::Data(record) => Some(record.clone()),
-                    Payload::LeaderChange { .. } => None,
-                });
+                let newest = durable.newest_state();
                 if let Some(record) = newest {
                     let known: VecSet<String> = record.image.topics.keys().map(ToString::to_string).collect();
                     remove_orphans(&log_dir, &known);

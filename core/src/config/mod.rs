@@ -375,6 +375,10 @@ config_struct! {
         cluster_nodes: String = "rill.cluster.nodes", String::new();
         /// The controller quorum's voters, `id@host:port,...` (Kafka's form; Rill reads the ids and reaches each voter over `rill.cluster.nodes`); empty: one controller, on the first node.
         controller_quorum_voters: String = "controller.quorum.voters", String::new();
+        /// Rill-only: a controller snapshots its metadata log (KIP-630) after this many committed records since its last snapshot (each Rill record is a whole metadata image, so this stands in for Kafka's `metadata.log.max.record.bytes.between.snapshots`).
+        metadata_log_max_records_between_snapshots: i64 = "rill.metadata.log.max.records.between.snapshots", 100, check at_least(1);
+        /// A controller snapshots its metadata log when its last snapshot is this old and records came since (0: never by time). 1 h.
+        metadata_log_max_snapshot_interval_ms: i64 = "metadata.log.max.snapshot.interval.ms", 3_600_000, check at_least(0);
         /// Rill-only: the most partitions one topic may have.
         max_partitions_per_topic: i32 = "rill.max.partitions.per.topic", 10_000, check at_least(1);
         /// Default `min.insync.replicas` for topics.

@@ -20,7 +20,7 @@ use crate::placement::BrokerId;
 use crate::protocol::{
     DescribeQuorumResponse, Message, MetadataImage, NodeId, NotController, Outgoing, QuorumReplicaState,
 };
-use crate::raft::{Durable, Payload, QuorumConfig, QuorumNode, RoleKind};
+use crate::raft::{Committed, Durable, Entry, Payload, QuorumConfig, QuorumNode, RoleKind};
 use crate::rng::Rng;
 
 use super::{Controller, ControllerRecord};
@@ -52,8 +52,11 @@ pub struct QuorumController {
     id: BrokerId,
     config: BrokerConfig,
     quorum: QuorumNode<MetadataRecord>,
-    /// The newest committed record.
+    /// The newest committed record (the state at the quorum's applied offset: each record is
+    /// a whole image).
     committed: Option<MetadataRecord>,
+    /// When it last took a snapshot (or started).
+    last_snapshot_ms: u64,
     active: Option<Active>,
     outbox: VecDeque<Outgoing>,
     events: VecDeque<Event>,
@@ -83,6 +86,7 @@ impl QuorumController {
             config,
             quorum,
             committed: None,
+            last_snapshot_ms: now_ms,
             active: None,
             outbox: VecDeque::new(),
             events: VecDeque::new(),
@@ -137,6 +141,7 @@ impl QuorumController {
 
     /// A message from a broker or another controller.
     pub fn handle_message(&mut self, now_ms: u64, from: NodeId, correlation_id: u64, message: Message) {
+        self.maybe_snapshot(now_ms);
         match (from, message) {
             (NodeId::Controller(peer), Message::Quorum(message)) => {
                 self.quorum.handle_message(now_ms, peer, correlation_id, message);
@@ -169,6 +174,7 @@ impl QuorumController {
 
     /// Time passed.
     pub fn handle_timeout(&mut self, now_ms: u64) {
+        self.maybe_snapshot(now_ms);
         self.quorum.handle_timeout(now_ms);
         if let Some(active) = self.active.as_mut() {
             active.controller.handle_timeout(now_ms);
@@ -236,9 +242,11 @@ impl QuorumController {
         while let Some(event) = self.quorum.poll_event() {
             self.events.push_back(Event::Quorum { controller: self.id, event });
         }
-        while let Some(entry) = self.quorum.poll_committed() {
-            if let Payload::Data(record) = entry.payload {
-                self.committed = Some(record);
+        while let Some(committed) = self.quorum.poll_committed() {
+            match committed {
+                Committed::Snapshot(snapshot) => self.committed = Some(snapshot.state),
+                Committed::Entry(Entry { payload: Payload::Data(record), .. }) => self.committed = Some(record),
+                Committed::Entry(_) => {}
             }
         }
         let leading = self.quorum.role() == RoleKind::Leader;
@@ -286,13 +294,30 @@ impl QuorumController {
         }
     }
 
-    /// Becomes the active controller from the newest record in its log (all of it is committed
-    /// now that its `LeaderChange` is) and introduces itself to the brokers.
+    /// KIP-630: snapshots the metadata log where the state machine stands once enough records
+    /// came since the last snapshot (`rill.metadata.log.max.records.between.snapshots`), or
+    /// the last one is `metadata.log.max.snapshot.interval.ms` old; the records it covers
+    /// leave the log. Called as an input arrives — never in the step that committed what it
+    /// covers, so a host (and the checker) has seen those records before they go.
+    fn maybe_snapshot(&mut self, now_ms: u64) {
+        let Some(state) = &self.committed else { return };
+        let new_records = self.quorum.applied_offset() - self.quorum.start_offset();
+        if new_records <= 0 {
+            return;
+        }
+        let interval = u64::try_from(self.config.metadata_log_max_snapshot_interval_ms).unwrap_or(0);
+        let by_count = new_records >= self.config.metadata_log_max_records_between_snapshots;
+        let by_time = interval > 0 && now_ms >= self.last_snapshot_ms + interval;
+        if (by_count || by_time) && self.quorum.take_snapshot(state.clone()).is_some() {
+            self.last_snapshot_ms = now_ms;
+        }
+    }
+
+    /// Becomes the active controller from the newest record in its log — or its snapshot —
+    /// (all of it is committed now that its `LeaderChange` is) and introduces itself to the
+    /// brokers.
     fn activate(&mut self, now_ms: u64) {
-        let newest = self.quorum.log().iter().rev().find_map(|entry| match &entry.payload {
-            Payload::Data(record) => Some(record.clone()),
-            Payload::LeaderChange { .. } => None,
-        });
+        let newest = self.quorum.durable().newest_state().cloned();
         let rng = self.rng.fork();
         let mut controller = match &newest {
             Some(record) => Controller::from_record(self.config.clone(), rng, record, now_ms),

@@ -9,7 +9,12 @@
 //!   committed in an earlier epoch (leader completeness; a leader of an old epoch may turn up
 //!   late — a paused candidate counting its votes — without entries committed since);
 //! - **state machine safety**: entries handed to the state machine are the committed ones, in
-//!   order, and each replica's high watermark never moves back within an incarnation.
+//!   order, and each replica's high watermark never moves back within an incarnation;
+//! - **snapshots** (KIP-630) cover committed entries only, the log starts where its snapshot
+//!   ends, and a snapshot holds the state of the committed log at its end: the newest data
+//!   record there (the checker assumes what both of Rill's state machines do — every record
+//!   is a whole state: the controller writes whole metadata images); two snapshots ending at
+//!   the same offset agree.
 
 use std::collections::BTreeMap;
 use std::hash::Hash;
@@ -17,12 +22,23 @@ use std::hash::Hash;
 use crate::collections::VecMap;
 use crate::sim::trace::stable_hash;
 
-use super::{Entry, QuorumEvent, QuorumNode, ReplicaId, RoleKind};
+use super::{Committed, Entry, Payload, QuorumEvent, QuorumNode, ReplicaId, RoleKind, Snapshot};
+
+/// What the checker knows of one offset of a log.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct Position {
+    /// A hash chained along the log: covers every entry up to this one.
+    chain: u64,
+    /// The hash of the newest data record up to this one (the state there).
+    state: Option<u64>,
+    /// The entry's epoch.
+    epoch: i32,
+}
 
 #[derive(Debug, Default)]
 struct Mirror {
-    /// A hash chained along the log: entry i's covers entries 0..=i.
-    chain: Vec<u64>,
+    /// Each offset of the replica's log from 0 (below its log start: the committed prefix).
+    chain: Vec<Position>,
     /// Offsets below this were checked against the committed prefix.
     checked_hw: i64,
     /// The high watermark last seen in this incarnation.
@@ -38,9 +54,11 @@ pub struct QuorumChecker {
     mirrors: VecMap<ReplicaId, Mirror>,
     /// (offset, epoch) → chained hash: log matching across replicas.
     positions: BTreeMap<(i64, i32), u64>,
-    /// The committed prefix: each entry's chained hash, and the epoch of the first replica
-    /// seen to know it committed (at least the epoch it was committed in).
-    committed: Vec<(u64, i32)>,
+    /// The committed prefix, and the epoch of the first replica seen to know each entry
+    /// committed (at least the epoch it was committed in).
+    committed: Vec<(Position, i32)>,
+    /// Snapshots seen: end offset → the hash of their state.
+    snapshots: BTreeMap<i64, u64>,
     violations: Vec<String>,
 }
 
@@ -65,6 +83,12 @@ impl QuorumChecker {
     #[must_use]
     pub fn committed_len(&self) -> usize {
         self.committed.len()
+    }
+
+    /// Distinct snapshots seen so far.
+    #[must_use]
+    pub fn snapshots_seen(&self) -> usize {
+        self.snapshots.len()
     }
 
     /// Leaders by epoch.
@@ -100,6 +124,14 @@ impl QuorumChecker {
                     self.violation(now_ms, format!("node {node} truncated upwards from {from} to {to}"));
                 }
             }
+            QuorumEvent::SnapshotLoaded { id, .. } => {
+                // What it kept past the snapshot is mirrored again from its log; below, the
+                // snapshot stands for the committed prefix (checked with the node).
+                let mirror = self.mirrors.entry(node).or_default();
+                let keep = mirror.checked_hw.min(id.end_offset);
+                mirror.chain.truncate(index(keep));
+            }
+            QuorumEvent::SnapshotTaken { .. } => {}
             QuorumEvent::Role { role: RoleKind::Leader, epoch, leader } => {
                 if *leader != Some(node) {
                     self.violation(now_ms, format!("node {node} leads epoch {epoch} but names {leader:?} leader"));
@@ -112,21 +144,64 @@ impl QuorumChecker {
         }
     }
 
+    /// A snapshot is the state of the committed log at its end; snapshots there agree.
+    fn check_snapshot<R: Hash>(&mut self, id: ReplicaId, snapshot: &Snapshot<R>) -> Option<String> {
+        let end = snapshot.id.end_offset;
+        let state = stable_hash(&snapshot.state);
+        if let Some(seen) = self.snapshots.insert(end, state) {
+            if seen != state {
+                return Some(format!("node {id}'s snapshot ending at {end} differs from another replica's"));
+            }
+        }
+        let Some((position, _)) = end.checked_sub(1).and_then(|last| self.committed.get(index(last))) else {
+            return Some(format!(
+                "node {id}'s snapshot ends at {end}, past the committed prefix ({})",
+                self.committed.len()
+            ));
+        };
+        if position.epoch != snapshot.id.epoch {
+            return Some(format!(
+                "node {id}'s snapshot ending at {end} names epoch {} but the committed entry there is of epoch {}",
+                snapshot.id.epoch, position.epoch
+            ));
+        }
+        (position.state != Some(state))
+            .then(|| format!("node {id}'s snapshot ending at {end} is not the state of the committed log there"))
+    }
+
     /// Checks one replica as it is now.
     pub fn check_node<R: Clone + Hash>(&mut self, now_ms: u64, node: &QuorumNode<R>) {
         let id = node.config().node_id;
-        let log = node.log();
-        let mirror = self.mirrors.entry(id).or_default();
-        if log.len() < mirror.chain.len() {
-            let (had, has) = (mirror.chain.len(), log.len());
-            mirror.chain.truncate(has);
-            self.violation(now_ms, format!("node {id}'s log shrank from {had} to {has} without a truncation"));
-        }
-        let mirror = self.mirrors.entry(id).or_default();
+        let (start, end) = (node.start_offset(), node.end_offset());
         let mut mismatches = Vec::new();
-        for entry in &log[mirror.chain.len()..] {
-            let previous = mirror.chain.last().copied().unwrap_or(0);
-            let chain = stable_hash(&(previous, entry.epoch, &entry.payload));
+        let mirror = self.mirrors.entry(id).or_default();
+        if index(end) < mirror.chain.len() {
+            let had = mirror.chain.len();
+            mirror.chain.truncate(index(end));
+            mismatches.push(format!("node {id}'s log shrank from {had} to {end} without a truncation"));
+        }
+        // Below the log start, the replica holds the committed prefix (in its snapshot).
+        if mirror.chain.len() < index(start) {
+            match self.committed.get(mirror.chain.len()..index(start)) {
+                Some(prefix) => mirror.chain.extend(prefix.iter().map(|(position, _)| *position)),
+                None => {
+                    mismatches.push(format!("node {id}'s log starts at {start}, past the committed prefix"));
+                    for text in mismatches {
+                        self.violation(now_ms, text);
+                    }
+                    return;
+                }
+            }
+        }
+        let log = node.log();
+        let skip = mirror.chain.len() - index(start);
+        for entry in &log[skip..] {
+            let previous = mirror.chain.last().copied();
+            let chain = stable_hash(&(previous.map_or(0, |p| p.chain), entry.epoch, &entry.payload));
+            let state = match &entry.payload {
+                Payload::Data(record) => Some(stable_hash(record)),
+                Payload::LeaderChange { .. } => previous.and_then(|p| p.state),
+            };
             if index(entry.offset) != mirror.chain.len() {
                 mismatches.push(format!("node {id} has offset {} at position {}", entry.offset, mirror.chain.len()));
             }
@@ -140,29 +215,38 @@ impl QuorumChecker {
                     self.positions.insert((entry.offset, entry.epoch), chain);
                 }
             }
-            mirror.chain.push(chain);
+            mirror.chain.push(Position { chain, state, epoch: entry.epoch });
         }
         let hw = node.high_watermark();
         if hw < mirror.last_hw {
             mismatches.push(format!("node {id}'s high watermark went back from {} to {hw}", mirror.last_hw));
         }
         mirror.last_hw = hw;
-        if hw > node.end_offset() {
-            mismatches.push(format!("node {id}'s high watermark {hw} is past its log end {}", node.end_offset()));
+        if hw > end {
+            mismatches.push(format!("node {id}'s high watermark {hw} is past its log end {end}"));
+        }
+        if hw < start {
+            mismatches.push(format!("node {id}'s high watermark {hw} is below its log start {start}"));
         }
         let from = mirror.checked_hw.min(hw);
-        for offset in from..hw.min(node.end_offset()) {
-            let chain = mirror.chain[index(offset)];
-            match self.committed.get(index(offset)).map(|c| c.0) {
-                Some(committed) if committed != chain => {
+        for offset in from..hw.min(end) {
+            let position = mirror.chain[index(offset)];
+            match self.committed.get(index(offset)).map(|c| c.0.chain) {
+                Some(committed) if committed != position.chain => {
                     mismatches.push(format!("node {id} committed a different entry at offset {offset}"));
                     break;
                 }
                 Some(_) => {}
-                None => self.committed.push((chain, node.epoch())),
+                None => self.committed.push((position, node.epoch())),
             }
         }
         mirror.checked_hw = mirror.checked_hw.max(hw);
+        if let Some(snapshot) = node.snapshot() {
+            if snapshot.id.end_offset != start {
+                mismatches.push(format!("node {id}'s log starts at {start}, not where its snapshot ends"));
+            }
+            mismatches.extend(self.check_snapshot(id, snapshot));
+        }
         if node.role() == RoleKind::Leader {
             let epoch = node.epoch();
             match self.leaders.get(&epoch) {
@@ -179,7 +263,7 @@ impl QuorumChecker {
                         .iter()
                         .enumerate()
                         .filter(|(_, (_, at))| *at < epoch)
-                        .all(|(i, (hash, _))| chain.get(i) == Some(hash));
+                        .all(|(i, (position, _))| chain.get(i).map(|p| p.chain) == Some(position.chain));
                     if !holds {
                         mismatches
                             .push(format!("node {id} leads epoch {epoch} without every entry committed before it"));
@@ -192,15 +276,34 @@ impl QuorumChecker {
         }
     }
 
-    /// A replica handed `entry` to its state machine.
-    pub fn check_applied<R: Clone + Hash>(&mut self, now_ms: u64, node: ReplicaId, entry: &Entry<R>) {
+    /// A replica handed `committed` to its state machine.
+    pub fn check_applied<R: Clone + Hash>(&mut self, now_ms: u64, node: ReplicaId, committed: &Committed<R>) {
+        let entry: &Entry<R> = match committed {
+            Committed::Snapshot(snapshot) => {
+                let mirror = self.mirrors.entry(node).or_default();
+                let end = snapshot.id.end_offset;
+                if end < mirror.next_applied {
+                    let next = mirror.next_applied;
+                    self.violation(
+                        now_ms,
+                        format!("node {node} went back to a snapshot at {end} after applying {next}"),
+                    );
+                }
+                self.mirrors.entry(node).or_default().next_applied = end;
+                if let Some(text) = self.check_snapshot(node, snapshot) {
+                    self.violation(now_ms, text);
+                }
+                return;
+            }
+            Committed::Entry(entry) => entry,
+        };
         let mirror = self.mirrors.entry(node).or_default();
         let expected = mirror.next_applied;
         mirror.next_applied += 1;
-        let chain = mirror.chain.get(index(entry.offset)).copied();
+        let chain = mirror.chain.get(index(entry.offset)).map(|p| p.chain);
         if entry.offset != expected {
             self.violation(now_ms, format!("node {node} applied offset {} where {expected} was next", entry.offset));
-        } else if chain.is_none() || chain != self.committed.get(index(entry.offset)).map(|c| c.0) {
+        } else if chain.is_none() || chain != self.committed.get(index(entry.offset)).map(|c| c.0.chain) {
             self.violation(
                 now_ms,
                 format!("node {node} applied offset {} that is not the committed entry", entry.offset),

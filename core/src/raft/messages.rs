@@ -1,6 +1,6 @@
 //! The quorum's requests and responses, named and shaped like KRaft's RPCs (KIP-595, KIP-996):
-//! `Vote` (with `pre_vote`), `BeginQuorumEpoch`, `EndQuorumEpoch` and `Fetch`. Each is defined
-//! once here; the simulation and the broker carry them as they are.
+//! `Vote` (with `pre_vote`), `BeginQuorumEpoch`, `EndQuorumEpoch`, `Fetch` and `FetchSnapshot`
+//! (KIP-630). Each is defined once here; the simulation and the broker carry them as they are.
 
 use serde::{Deserialize, Serialize};
 
@@ -35,6 +35,27 @@ pub struct Entry<R> {
     pub epoch: i32,
     /// What it holds.
     pub payload: Payload<R>,
+}
+
+/// Where a snapshot ends: KRaft's snapshot id (`OffsetAndEpoch`), the offset after the last
+/// entry it covers and that entry's epoch.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SnapshotId {
+    /// The first offset it does not cover (the log start offset once the log is compacted).
+    pub end_offset: i64,
+    /// The epoch of the last entry it covers.
+    pub epoch: i32,
+}
+
+/// A snapshot of the state machine (KIP-630): the state after applying every committed entry
+/// below `id.end_offset`. The entries it covers can then be removed from the log; a replica
+/// whose fetch falls below the leader's log start fetches the snapshot instead.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Snapshot<R> {
+    /// Where it ends.
+    pub id: SnapshotId,
+    /// The state machine's state there.
+    pub state: R,
 }
 
 /// `Vote`: a candidate (or, with `pre_vote`, a prospective candidate) asks for a vote.
@@ -131,6 +152,35 @@ pub struct QuorumFetchResponse<R> {
     pub diverging: Option<EpochEndOffset>,
     /// Entries from `fetch_offset`.
     pub entries: Vec<Entry<R>>,
+    /// KIP-630: the fetch fell below the leader's log start (or diverged there): fetch this
+    /// snapshot, then fetch from its end.
+    pub snapshot_id: Option<SnapshotId>,
+}
+
+/// `FetchSnapshot` (KIP-630): a replica asks the leader for the snapshot a fetch named.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FetchSnapshot {
+    /// Who fetches.
+    pub replica: ReplicaId,
+    /// The epoch it is in.
+    pub epoch: i32,
+    /// The snapshot it was told to fetch.
+    pub snapshot_id: SnapshotId,
+}
+
+/// The answer to a [`FetchSnapshot`] (whole: Kafka sends it in chunks of
+/// `controller.quorum.fetch.snapshot.max.bytes`; here a snapshot is one image).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FetchSnapshotResponse<R> {
+    /// `NONE`, `FENCED_LEADER_EPOCH`, `NOT_LEADER_OR_FOLLOWER`, or `SNAPSHOT_NOT_FOUND` (the
+    /// leader has a newer snapshot now: fetch again to learn its id).
+    pub error: ErrorCode,
+    /// The receiver's epoch.
+    pub epoch: i32,
+    /// The leader the receiver knows.
+    pub leader: Option<ReplicaId>,
+    /// The snapshot, with no error.
+    pub snapshot: Option<Snapshot<R>>,
 }
 
 /// Every quorum message.
@@ -152,6 +202,10 @@ pub enum QuorumMessage<R> {
     Fetch(QuorumFetch),
     /// [`QuorumFetchResponse`].
     FetchResponse(QuorumFetchResponse<R>),
+    /// [`FetchSnapshot`].
+    FetchSnapshot(FetchSnapshot),
+    /// [`FetchSnapshotResponse`].
+    FetchSnapshotResponse(FetchSnapshotResponse<R>),
 }
 
 impl<R> QuorumMessage<R> {
@@ -168,6 +222,8 @@ impl<R> QuorumMessage<R> {
             QuorumMessage::EndQuorumEpochResponse(_) => "EndQuorumEpochResponse",
             QuorumMessage::Fetch(_) => "Fetch",
             QuorumMessage::FetchResponse(_) => "FetchResponse",
+            QuorumMessage::FetchSnapshot(_) => "FetchSnapshot",
+            QuorumMessage::FetchSnapshotResponse(_) => "FetchSnapshotResponse",
         }
     }
 }

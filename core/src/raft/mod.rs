@@ -30,6 +30,7 @@ mod election;
 pub mod messages;
 mod replication;
 pub mod sim;
+mod snapshot;
 
 use std::collections::VecDeque;
 
@@ -40,7 +41,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::protocol::EpochEndOffset;
 use crate::rng::Rng;
 
-pub use messages::{Entry, Payload, QuorumMessage, QuorumOutgoing, ReplicaId};
+pub use messages::{Entry, Payload, QuorumMessage, QuorumOutgoing, ReplicaId, Snapshot, SnapshotId};
 
 /// A quorum member's settings, with KRaft's names and defaults.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -111,7 +112,8 @@ impl QuorumConfig {
     }
 }
 
-/// What survives a crash: KRaft's `quorum-state` (epoch, vote, known leader) and the log.
+/// What survives a crash: KRaft's `quorum-state` (epoch, vote, known leader), the newest
+/// snapshot and the log after it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Durable<R> {
     /// The current epoch.
@@ -120,44 +122,75 @@ pub struct Durable<R> {
     pub voted_for: Option<ReplicaId>,
     /// The leader of `epoch`, once known.
     pub leader: Option<ReplicaId>,
-    /// The entries, dense from offset 0.
+    /// The newest snapshot (KIP-630): the log starts where it ends.
+    #[serde(default)]
+    pub snapshot: Option<Snapshot<R>>,
+    /// The entries, dense from the log start offset.
     pub log: Vec<Entry<R>>,
 }
 
 impl<R> Default for Durable<R> {
     fn default() -> Self {
-        Durable { epoch: 0, voted_for: None, leader: None, log: Vec::new() }
+        Durable { epoch: 0, voted_for: None, leader: None, snapshot: None, log: Vec::new() }
     }
 }
 
 impl<R> Durable<R> {
+    /// The log start offset: where the snapshot ends (0 without one).
+    #[must_use]
+    pub fn start_offset(&self) -> i64 {
+        self.snapshot.as_ref().map_or(0, |s| s.id.end_offset)
+    }
+
     /// The log end offset.
     #[must_use]
     pub fn end_offset(&self) -> i64 {
-        i64::try_from(self.log.len()).expect("log fits i64")
+        self.start_offset() + i64::try_from(self.log.len()).expect("log fits i64")
     }
 
-    /// The epoch of the last entry (0 for an empty log).
+    /// The epoch of the last entry (the snapshot's with an empty log; 0 for neither).
     #[must_use]
     pub fn last_epoch(&self) -> i32 {
-        self.log.last().map_or(0, |e| e.epoch)
+        self.log.last().map(|e| e.epoch).or(self.snapshot.as_ref().map(|s| s.id.epoch)).unwrap_or(0)
     }
 
     /// KIP-101's question asked of this log: the largest epoch ≤ `epoch` it has, and the offset
     /// where that epoch ends (the next epoch's first offset, or the log end). `(0, 0)` when it
-    /// has none.
+    /// has none — also when the answer lies inside the snapshot, where only its last epoch is
+    /// known.
     #[must_use]
     pub fn end_offset_for(&self, epoch: i32) -> EpochEndOffset {
         // Entries with epoch ≤ `epoch` form a prefix (epochs never decrease along the log).
         let prefix = self.log.partition_point(|e| e.epoch <= epoch);
+        let start = self.start_offset();
         match prefix.checked_sub(1).map(|last| self.log[last].epoch) {
-            Some(found) => EpochEndOffset { epoch: found, end_offset: i64::try_from(prefix).expect("fits") },
-            None => EpochEndOffset { epoch: 0, end_offset: 0 },
+            Some(found) => EpochEndOffset { epoch: found, end_offset: start + i64::try_from(prefix).expect("fits") },
+            None => match &self.snapshot {
+                Some(snapshot) if snapshot.id.epoch <= epoch => {
+                    EpochEndOffset { epoch: snapshot.id.epoch, end_offset: snapshot.id.end_offset }
+                }
+                _ => EpochEndOffset { epoch: 0, end_offset: 0 },
+            },
         }
     }
 
-    fn entry(&self, offset: i64) -> Option<&Entry<R>> {
-        usize::try_from(offset).ok().and_then(|i| self.log.get(i))
+    /// The newest data record in the log, or else the snapshot's state (for state machines
+    /// whose records are whole states, as the controller's are: where they stand once all of
+    /// it is committed).
+    #[must_use]
+    pub fn newest_state(&self) -> Option<&R> {
+        let in_log = self.log.iter().rev().find_map(|entry| match &entry.payload {
+            Payload::Data(record) => Some(record),
+            Payload::LeaderChange { .. } => None,
+        });
+        in_log.or(self.snapshot.as_ref().map(|snapshot| &snapshot.state))
+    }
+
+    /// The entry at `offset`, if the log (not the snapshot) holds it.
+    #[must_use]
+    pub fn entry(&self, offset: i64) -> Option<&Entry<R>> {
+        let index = offset.checked_sub(self.start_offset())?;
+        usize::try_from(index).ok().and_then(|i| self.log.get(i))
     }
 }
 
@@ -262,6 +295,15 @@ pub struct Leadership {
     parked: Vec<(ReplicaId, u64, messages::QuorumFetch, u64)>,
 }
 
+/// What [`QuorumNode::poll_committed`] hands the state machine.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Committed<R> {
+    /// Start again from this state.
+    Snapshot(Snapshot<R>),
+    /// Apply this entry.
+    Entry(Entry<R>),
+}
+
 /// Something that happened to a replica, for traces and the checker.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum QuorumEvent {
@@ -279,6 +321,19 @@ pub enum QuorumEvent {
         /// The new log end.
         to: i64,
         /// The old log end.
+        from: i64,
+    },
+    /// It took a snapshot and removed the entries it covers (KIP-630).
+    SnapshotTaken {
+        /// Where the snapshot ends: the new log start offset.
+        id: SnapshotId,
+    },
+    /// It replaced its log with the leader's snapshot (its fetch fell below the leader's log
+    /// start): the state machine starts again from it.
+    SnapshotLoaded {
+        /// The snapshot.
+        id: SnapshotId,
+        /// Its log end before.
         from: i64,
     },
     /// Another replica's voter set differs from this one's (`controller.quorum.voters` must be
@@ -303,6 +358,11 @@ pub struct QuorumNode<R> {
     high_watermark: i64,
     /// Committed entries below this were handed to the state machine.
     applied: i64,
+    /// The snapshot is to be handed to the state machine first (after a restart, or once one
+    /// was fetched from the leader).
+    snapshot_pending: bool,
+    /// A follower told to fetch this snapshot fetches it before any entry (KIP-630).
+    snapshot_fetch: Option<SnapshotId>,
     /// The fetch in flight: correlation id, to whom, resend at.
     pub(crate) fetch_in_flight: Option<(u64, ReplicaId, u64)>,
     /// Observers ask the voters in turn who leads.
@@ -326,6 +386,8 @@ impl<R: Clone> QuorumNode<R> {
             role: Role::Unattached { election_at: 0 },
             high_watermark: 0,
             applied: 0,
+            snapshot_pending: false,
+            snapshot_fetch: None,
             fetch_in_flight: None,
             discovery: 0,
             fetch_backoff_until: None,
@@ -334,6 +396,11 @@ impl<R: Clone> QuorumNode<R> {
             events: VecDeque::new(),
             rng,
         };
+        // A snapshot covers committed entries only: it is committed, and applied first.
+        let start = node.durable.start_offset();
+        node.high_watermark = start;
+        node.applied = start;
+        node.snapshot_pending = node.durable.snapshot.is_some();
         let me = node.config.node_id;
         if node.config.voters == [me] {
             // The only voter elects itself at once (as KRaft does), in a new epoch.
@@ -399,10 +466,28 @@ impl<R: Clone> QuorumNode<R> {
         self.high_watermark
     }
 
-    /// The entries.
+    /// The entries after the snapshot.
     #[must_use]
     pub fn log(&self) -> &[Entry<R>] {
         &self.durable.log
+    }
+
+    /// The log start offset (where its snapshot ends; 0 without one).
+    #[must_use]
+    pub fn start_offset(&self) -> i64 {
+        self.durable.start_offset()
+    }
+
+    /// The newest snapshot.
+    #[must_use]
+    pub fn snapshot(&self) -> Option<&Snapshot<R>> {
+        self.durable.snapshot.as_ref()
+    }
+
+    /// Committed entries below this offset were handed to the state machine.
+    #[must_use]
+    pub fn applied_offset(&self) -> i64 {
+        self.applied
     }
 
     /// Where the leader's epoch starts (its `LeaderChange` entry); `None` unless it leads.
@@ -435,16 +520,41 @@ impl<R: Clone> QuorumNode<R> {
         self.events.pop_front()
     }
 
-    /// The next committed entry for the state machine, in offset order, each once per
-    /// incarnation (a restarted replica hands its committed entries out again as it learns
-    /// the high watermark).
-    pub fn poll_committed(&mut self) -> Option<Entry<R>> {
+    /// What the state machine takes next, in offset order, each once per incarnation: its
+    /// snapshot first (after a restart, or once fetched from the leader: the state machine
+    /// starts again from it), then each committed entry (a restarted replica hands its
+    /// committed entries out again as it learns the high watermark).
+    pub fn poll_committed(&mut self) -> Option<Committed<R>> {
+        if self.snapshot_pending {
+            self.snapshot_pending = false;
+            let snapshot = self.durable.snapshot.clone().expect("a pending snapshot exists");
+            self.applied = snapshot.id.end_offset;
+            return Some(Committed::Snapshot(snapshot));
+        }
         if self.applied >= self.high_watermark {
             return None;
         }
         let entry = self.durable.entry(self.applied).cloned().expect("committed entries are in the log");
         self.applied += 1;
-        Some(entry)
+        Some(Committed::Entry(entry))
+    }
+
+    /// Takes a snapshot (KIP-630) where the state machine stands — `state` is its state after
+    /// every entry [`QuorumNode::poll_committed`] handed out — and removes the entries it
+    /// covers from the log. `None` when there is nothing new to cover.
+    pub fn take_snapshot(&mut self, state: R) -> Option<SnapshotId> {
+        let end_offset = self.applied;
+        if self.snapshot_pending || end_offset <= self.durable.start_offset() {
+            return None;
+        }
+        assert!(end_offset <= self.high_watermark, "a snapshot covers committed entries only");
+        let epoch = self.durable.entry(end_offset - 1).expect("applied entries are in the log").epoch;
+        let id = SnapshotId { end_offset, epoch };
+        let covered = usize::try_from(end_offset - self.durable.start_offset()).expect("positive");
+        self.durable.log.drain(..covered);
+        self.durable.snapshot = Some(Snapshot { id, state });
+        self.events.push_back(QuorumEvent::SnapshotTaken { id });
+        Some(id)
     }
 
     /// When to call [`QuorumNode::handle_timeout`] next.
@@ -527,6 +637,10 @@ impl<R: Clone> QuorumNode<R> {
             }
             QuorumMessage::Fetch(fetch) => self.on_fetch(now_ms, correlation_id, fetch),
             QuorumMessage::FetchResponse(response) => self.on_fetch_response(now_ms, from, correlation_id, response),
+            QuorumMessage::FetchSnapshot(fetch) => self.on_fetch_snapshot(now_ms, correlation_id, fetch),
+            QuorumMessage::FetchSnapshotResponse(response) => {
+                self.on_fetch_snapshot_response(now_ms, from, correlation_id, response);
+            }
         }
         self.maybe_fetch(now_ms);
     }
@@ -579,6 +693,7 @@ impl<R: Clone> QuorumNode<R> {
         let election_at = self.random_election_at(now_ms);
         self.role = Role::Unattached { election_at };
         self.fetch_in_flight = None;
+        self.snapshot_fetch = None;
         self.role_event();
     }
 
@@ -587,6 +702,7 @@ impl<R: Clone> QuorumNode<R> {
         self.durable.leader = Some(leader);
         self.role = Role::Follower { leader, fetched: false, fetch_deadline: now_ms + self.config.fetch_timeout_ms };
         self.fetch_in_flight = None;
+        self.snapshot_fetch = None;
         self.role_event();
     }
 

@@ -3,7 +3,7 @@
 
 use crate::error::ErrorCode;
 
-use super::messages::{QuorumFetch, QuorumFetchResponse};
+use super::messages::{FetchSnapshot, QuorumFetch, QuorumFetchResponse};
 use super::{Entry, Payload, QuorumEvent, QuorumMessage, QuorumNode, ReplicaId, ReplicaProgress, Role};
 
 impl<R: Clone> QuorumNode<R> {
@@ -68,6 +68,7 @@ impl<R: Clone> QuorumNode<R> {
             high_watermark: -1,
             diverging: None,
             entries: Vec::new(),
+            snapshot_id: None,
         };
         self.reply(to, correlation_id, QuorumMessage::FetchResponse(response));
     }
@@ -107,19 +108,24 @@ impl<R: Clone> QuorumNode<R> {
             return;
         }
         let end = self.durable.end_offset();
+        let start = self.durable.start_offset();
         // KIP-320: the fetcher's last entry must be where the leader has that epoch. (A fetch
         // past the leader's log end always fails this.)
         let known = self.durable.end_offset_for(fetch.last_fetched_epoch);
         let diverges = fetch.fetch_offset > 0
             && (known.epoch != fetch.last_fetched_epoch || known.end_offset < fetch.fetch_offset);
-        if diverges {
+        // KIP-630: below the log start — or diverging there — only the snapshot can help.
+        let below_start = fetch.fetch_offset < start || (diverges && known.end_offset < start);
+        if diverges || below_start {
+            let snapshot_id = if below_start { self.durable.snapshot.as_ref().map(|s| s.id) } else { None };
             let response = QuorumFetchResponse {
                 error: ErrorCode::None,
                 epoch: self.durable.epoch,
                 leader: Some(self.config.node_id),
                 high_watermark: self.high_watermark,
-                diverging: Some(known),
+                diverging: if below_start { None } else { Some(known) },
                 entries: Vec::new(),
+                snapshot_id,
             };
             self.reply(from, correlation_id, QuorumMessage::FetchResponse(response));
             return;
@@ -152,9 +158,9 @@ impl<R: Clone> QuorumNode<R> {
             leadership.parked.push((from, correlation_id, fetch, until));
             return;
         }
-        let start = usize::try_from(fetch.fetch_offset).expect("checked non-negative");
-        let stop = self.durable.log.len().min(start + self.config.fetch_max_entries);
-        let entries = self.durable.log[start..stop].to_vec();
+        let from_index = usize::try_from(fetch.fetch_offset - start).expect("checked: at or past the log start");
+        let stop = self.durable.log.len().min(from_index + self.config.fetch_max_entries);
+        let entries = self.durable.log[from_index..stop].to_vec();
         let response = QuorumFetchResponse {
             error: ErrorCode::None,
             epoch: self.durable.epoch,
@@ -162,6 +168,7 @@ impl<R: Clone> QuorumNode<R> {
             high_watermark: self.high_watermark,
             diverging: None,
             entries,
+            snapshot_id: None,
         };
         self.reply(from, correlation_id, QuorumMessage::FetchResponse(response));
     }
@@ -192,6 +199,10 @@ impl<R: Clone> QuorumNode<R> {
         }
         *fetched = true;
         *fetch_deadline = now_ms + self.config.fetch_timeout_ms;
+        if let Some(id) = response.snapshot_id {
+            self.snapshot_fetch = Some(id);
+            return;
+        }
         if let Some(diverging) = response.diverging {
             let local = self.durable.end_offset_for(diverging.epoch);
             let to = diverging.end_offset.min(local.end_offset);
@@ -245,7 +256,8 @@ impl<R: Clone> QuorumNode<R> {
             self.config.node_id,
             self.high_watermark
         );
-        self.durable.log.truncate(usize::try_from(to).expect("non-negative"));
+        let keep = to - self.durable.start_offset();
+        self.durable.log.truncate(usize::try_from(keep).expect("the HW is at or past the log start"));
         self.events.push_back(QuorumEvent::Truncated { to, from });
     }
 
@@ -270,6 +282,13 @@ impl<R: Clone> QuorumNode<R> {
             _ => None,
         };
         let Some(target) = target else { return };
+        if let Some(snapshot_id) = self.snapshot_fetch {
+            let fetch = FetchSnapshot { replica: me, epoch: self.durable.epoch, snapshot_id };
+            let correlation_id = self.send(target, QuorumMessage::FetchSnapshot(fetch));
+            let resend_at = now_ms + self.config.request_timeout_ms;
+            self.fetch_in_flight = Some((correlation_id, target, resend_at));
+            return;
+        }
         let fetch = QuorumFetch {
             replica: me,
             epoch: self.durable.epoch,

@@ -13,7 +13,9 @@ use crate::rng::Rng;
 use crate::sim::trace::StableHasher;
 
 use super::checker::QuorumChecker;
-use super::{Durable, QuorumConfig, QuorumMessage, QuorumNode, ReplicaId, RoleKind};
+use super::{
+    Committed, Durable, Entry, Payload, QuorumConfig, QuorumEvent, QuorumMessage, QuorumNode, ReplicaId, RoleKind,
+};
 
 /// A fault, applied at a time.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -61,6 +63,10 @@ pub struct QuorumSimConfig {
     pub propose_every_ms: u64,
     /// The most entries per fetch response (small values split what a new leader sends).
     pub fetch_max_entries: usize,
+    /// Each replica snapshots (KIP-630) after this many applied entries since its last
+    /// snapshot; 0: never. Replicas that fall behind the leader's log start then fetch its
+    /// snapshot.
+    pub snapshot_every: i64,
 }
 
 /// A random run for `seed`: 1, 3 or 5 voters, up to 2 observers, kills, pauses and partitions.
@@ -110,6 +116,7 @@ pub fn random_quorum_config(seed: u64) -> QuorumSimConfig {
         drop_per_million: [0, 0, 10_000, 50_000, 200_000][rng.index(5)],
         propose_every_ms: rng.range_inclusive(10, 200),
         fetch_max_entries: [1, 2, 64][rng.index(3)],
+        snapshot_every: [0, 2, 5, 20, 100][rng.index(5)],
     }
 }
 
@@ -136,6 +143,9 @@ struct Slot {
     incarnation: u32,
     paused: bool,
     held: Vec<Item>,
+    /// The state machine: the newest value applied in this incarnation (every value is a
+    /// whole state, as the controller's records are).
+    state: Option<u64>,
 }
 
 /// The outcome of a run.
@@ -155,6 +165,10 @@ pub struct QuorumRunReport {
     pub committed: usize,
     /// Proposals the leaders accepted.
     pub proposed: u64,
+    /// Distinct snapshots taken.
+    pub snapshots: usize,
+    /// Times a replica behind the leader's log start loaded the leader's snapshot.
+    pub snapshot_loads: u64,
     /// Safety and liveness violations.
     pub violations: Vec<String>,
     /// Hash of every step: the same seed gives the same hash on every platform.
@@ -182,6 +196,7 @@ pub struct QuorumSim {
     /// Accepted proposals: (time, leader, offset).
     accepted: Vec<(u64, ReplicaId, i64)>,
     events: u64,
+    snapshot_loads: u64,
     hasher: StableHasher,
     /// Every step in words, when asked for ([`QuorumSim::traced`]).
     trace: Option<Vec<String>>,
@@ -206,6 +221,7 @@ impl QuorumSim {
             next_value: 1,
             accepted: Vec::new(),
             events: 0,
+            snapshot_loads: 0,
             hasher: StableHasher::default(),
             trace: None,
             rng: rng.fork(),
@@ -216,7 +232,14 @@ impl QuorumSim {
             let node = QuorumNode::new(quorum, Durable::default(), 0, rng.fork());
             sim.slots.insert(
                 id,
-                Slot { node: Some(node), disk: Durable::default(), incarnation: 0, paused: false, held: Vec::new() },
+                Slot {
+                    node: Some(node),
+                    disk: Durable::default(),
+                    incarnation: 0,
+                    paused: false,
+                    held: Vec::new(),
+                    state: None,
+                },
             );
             sim.after_step(id);
         }
@@ -272,6 +295,7 @@ impl QuorumSim {
         let now_ms = self.now_ms;
         let Some(slot) = self.slots.get_mut(&id) else { return };
         let incarnation = slot.incarnation;
+        let state = &mut slot.state;
         let Some(node) = slot.node.as_mut() else { return };
         let mut outgoing = Vec::new();
         while let Some(out) = node.poll_output() {
@@ -282,11 +306,30 @@ impl QuorumSim {
             if let Some(trace) = &mut self.trace {
                 trace.push(format!("{now_ms:>6} ms  node {id}: {event:?}"));
             }
+            if matches!(event, QuorumEvent::SnapshotLoaded { .. }) {
+                self.snapshot_loads += 1;
+            }
             self.checker.observe_event(now_ms, id, &event);
         }
         self.checker.check_node(now_ms, node);
-        while let Some(entry) = node.poll_committed() {
-            self.checker.check_applied(now_ms, id, &entry);
+        while let Some(committed) = node.poll_committed() {
+            self.checker.check_applied(now_ms, id, &committed);
+            match committed {
+                Committed::Snapshot(snapshot) => *state = Some(snapshot.state),
+                Committed::Entry(Entry { payload: Payload::Data(value), .. }) => *state = Some(value),
+                Committed::Entry(_) => {}
+            }
+        }
+        let every = self.config.snapshot_every;
+        if let Some(state) = *state {
+            if every > 0 && node.applied_offset() - node.start_offset() >= every {
+                node.take_snapshot(state);
+                while let Some(event) = node.poll_event() {
+                    self.hasher.write_u64(crate::sim::trace::stable_hash(&event));
+                    self.checker.observe_event(now_ms, id, &event);
+                }
+                self.checker.check_node(now_ms, node);
+            }
         }
         let wake = node.poll_timeout();
         for out in outgoing {
@@ -410,6 +453,7 @@ impl QuorumSim {
                 let slot = self.slots.get_mut(&id).expect("known replica");
                 if slot.node.is_none() {
                     slot.node = Some(QuorumNode::new(quorum, std::mem::take(&mut slot.disk), now_ms, rng));
+                    slot.state = None;
                     self.checker.restarted(id);
                     self.after_step(id);
                 }
@@ -527,6 +571,8 @@ impl QuorumSim {
             elections: self.checker.leaders().len(),
             committed: self.checker.committed_len(),
             proposed: self.next_value - 1,
+            snapshots: self.checker.snapshots_seen(),
+            snapshot_loads: self.snapshot_loads,
             violations,
             trace_hash: self.hasher.finish(),
             trace: self.trace.take().unwrap_or_default(),

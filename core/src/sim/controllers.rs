@@ -116,6 +116,7 @@ impl Sim {
                     epoch: quorum.map_or(slot.disk.epoch, |q| q.epoch()),
                     leader: quorum.map_or(slot.disk.leader, |q| q.leader()),
                     active: active == Some(*id),
+                    log_start_offset: quorum.map_or(slot.disk.start_offset(), |q| q.start_offset()),
                     log_end_offset: quorum.map_or(slot.disk.end_offset(), |q| q.end_offset()),
                     high_watermark: quorum.map_or(0, |q| q.high_watermark()),
                     fetched_offset: leader_progress.and_then(|p| p.get(id)).map(|p| p.end_offset),

@@ -583,6 +583,8 @@ pub struct QuorumMemberSnapshot {
     pub leader: Option<BrokerId>,
     /// Whether it is the active controller.
     pub active: bool,
+    /// Where its newest snapshot ends and its metadata log starts (KIP-630; 0 without one).
+    pub log_start_offset: i64,
     /// Its metadata log end offset.
     pub log_end_offset: i64,
     /// The quorum high watermark it knows.

@@ -87,6 +87,9 @@ pub fn random_config(seed: u64) -> SimConfig {
         1 => (1..=3).collect(),
         _ => (1..=brokers).collect(),
     };
+    // KIP-630: controllers snapshot their metadata log every few records, so voters that were
+    // down past the leader's log start must fetch its snapshot.
+    config.broker_config.metadata_log_max_records_between_snapshots = [100, 3, 10][rng.index(3)];
     config
 }
 

@@ -204,6 +204,7 @@ fn quorum_table(snapshot: &rill_core::sim::spec::Snapshot) -> Html {
                 <td>{ role }</td>
                 <td>{ member.epoch }</td>
                 <td>{ member.leader.map_or("—".to_owned(), |l| l.to_string()) }</td>
+                <td>{ member.log_start_offset }</td>
                 <td>{ member.log_end_offset }</td>
                 <td>{ member.high_watermark }</td>
                 <td>{ member.fetched_offset.map_or("—".to_owned(), |o| o.to_string()) }</td>
@@ -216,7 +217,9 @@ fn quorum_table(snapshot: &rill_core::sim::spec::Snapshot) -> Html {
             <table id="quorum">
                 <thead><tr>
                     <th>{ "node" }</th><th>{ "role" }</th><th title="the leader epoch of the metadata log">{ "quorum epoch" }</th>
-                    <th>{ "leader" }</th><th title="metadata log end offset">{ "log end" }</th>
+                    <th>{ "leader" }</th>
+                    <th title="its newest snapshot ends here: the records before it left the metadata log (KIP-630)">{ "snapshot" }</th>
+                    <th title="metadata log end offset">{ "log end" }</th>
                     <th title="quorum high watermark: what a majority has">{ "HW" }</th>
                     <th title="how far the leader saw it fetch">{ "fetched" }</th>
                 </tr></thead>

@@ -1,0 +1,114 @@
+//! Snapshots of the metadata log (KIP-630): a replica whose fetch falls below the leader's log
+//! start fetches the leader's snapshot, replaces what it holds with it, and fetches on from its
+//! end. (Taking a snapshot is [`QuorumNode::take_snapshot`].)
+
+use crate::error::ErrorCode;
+
+use super::messages::{FetchSnapshot, FetchSnapshotResponse};
+use super::{QuorumEvent, QuorumMessage, QuorumNode, ReplicaId, ReplicaProgress, Role, Snapshot};
+
+impl<R: Clone> QuorumNode<R> {
+    /// The leader answers a `FetchSnapshot` with its snapshot, if it is still the one named.
+    pub(super) fn on_fetch_snapshot(&mut self, now_ms: u64, correlation_id: u64, fetch: FetchSnapshot) {
+        let from = fetch.replica;
+        if fetch.epoch > self.durable.epoch {
+            self.observe_epoch(now_ms, fetch.epoch, None);
+        }
+        let leading = matches!(self.role, Role::Leader(_));
+        let current = self.durable.snapshot.as_ref().map(|s| s.id);
+        let error = if fetch.epoch < self.durable.epoch {
+            ErrorCode::FencedLeaderEpoch
+        } else if !leading {
+            ErrorCode::NotLeaderOrFollower
+        } else if current != Some(fetch.snapshot_id) {
+            // A newer snapshot replaced it: the next fetch names that one.
+            ErrorCode::SnapshotNotFound
+        } else {
+            ErrorCode::None
+        };
+        if let Role::Leader(leadership) = &mut self.role {
+            // A replica fetching a snapshot is alive (KRaft counts it for check-quorum).
+            let progress = leadership.progress.entry(from).or_insert(ReplicaProgress {
+                end_offset: -1,
+                last_fetch_ms: now_ms,
+                last_caught_up_ms: 0,
+            });
+            progress.last_fetch_ms = now_ms;
+            if self.config.is_voter(from) {
+                leadership.begun.insert(from);
+            }
+        }
+        let snapshot = if error == ErrorCode::None { self.durable.snapshot.clone() } else { None };
+        let response =
+            FetchSnapshotResponse { error, epoch: self.durable.epoch, leader: self.durable.leader, snapshot };
+        self.reply(from, correlation_id, QuorumMessage::FetchSnapshotResponse(response));
+    }
+
+    pub(super) fn on_fetch_snapshot_response(
+        &mut self,
+        now_ms: u64,
+        from: ReplicaId,
+        correlation_id: u64,
+        response: FetchSnapshotResponse<R>,
+    ) {
+        let ours = self.fetch_in_flight.is_some_and(|(id, to, _)| id == correlation_id && to == from);
+        if ours {
+            self.fetch_in_flight = None;
+        }
+        self.observe_epoch(now_ms, response.epoch, response.leader);
+        if !ours || response.epoch != self.durable.epoch {
+            if ours {
+                self.fetch_backoff_until = Some(now_ms + self.config.retry_backoff_ms);
+            }
+            return;
+        }
+        let Some(snapshot) = response.snapshot.filter(|_| response.error == ErrorCode::None) else {
+            // Fetch again: the answer names the snapshot to fetch now, or the leader.
+            self.snapshot_fetch = None;
+            self.fetch_backoff_until = Some(now_ms + self.config.retry_backoff_ms);
+            return;
+        };
+        let Role::Follower { leader, fetched, fetch_deadline } = &mut self.role else { return };
+        if *leader != from {
+            return;
+        }
+        *fetched = true;
+        *fetch_deadline = now_ms + self.config.fetch_timeout_ms;
+        self.snapshot_fetch = None;
+        self.install_snapshot(snapshot);
+    }
+
+    /// Replaces the log up to the snapshot's end with it. Entries past it are kept when the log
+    /// holds the snapshot's last entry (same offset and epoch); otherwise they are dropped —
+    /// they were not committed here, or the log would match the snapshot there.
+    fn install_snapshot(&mut self, snapshot: Snapshot<R>) {
+        let id = snapshot.id;
+        let start = self.durable.start_offset();
+        if id.end_offset <= start {
+            return; // it has this one, or a newer one
+        }
+        let from = self.durable.end_offset();
+        let matches = self.durable.entry(id.end_offset - 1).is_some_and(|entry| entry.epoch == id.epoch);
+        if matches {
+            let covered = usize::try_from(id.end_offset - start).expect("past the log start");
+            self.durable.log.drain(..covered);
+        } else {
+            assert!(
+                self.high_watermark <= id.end_offset,
+                "node {} committed up to {} but its log does not match the leader's snapshot ending at {}",
+                self.config.node_id,
+                self.high_watermark,
+                id.end_offset
+            );
+            self.durable.log.clear();
+        }
+        self.durable.snapshot = Some(snapshot);
+        if self.high_watermark < id.end_offset {
+            self.high_watermark = id.end_offset;
+        }
+        if self.applied < id.end_offset {
+            self.snapshot_pending = true;
+        }
+        self.events.push_back(QuorumEvent::SnapshotLoaded { id, from });
+    }
+}
