@@ -46,6 +46,8 @@ pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::DescribeTopicPartitions, 0, 0),
     (ApiKey::DescribeQuorum, 0, 2),
     (ApiKey::CreatePartitions, 0, 3),
+    (ApiKey::DescribeCluster, 0, 2),
+    (ApiKey::DescribeLogDirs, 1, 4),
 ];
 
 /// Produce's lowest version in the ApiVersions answer (Kafka's
@@ -247,6 +249,8 @@ fn api_name(api_key: ApiKey) -> &'static str {
         ApiKey::DescribeTopicPartitions => "DescribeTopicPartitions",
         ApiKey::DescribeQuorum => "DescribeQuorum",
         ApiKey::CreatePartitions => "CreatePartitions",
+        ApiKey::DescribeCluster => "DescribeCluster",
+        ApiKey::DescribeLogDirs => "DescribeLogDirs",
         _ => "other",
     }
 }

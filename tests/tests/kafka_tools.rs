@@ -141,6 +141,49 @@ fn steps(target: &impl Target) -> Vec<String> {
     let records: BTreeSet<&str> = consumed.lines().filter(|l| l.contains("key-")).collect();
     facts.push(format!("console consumer read (partition, key, value): {records:?}"));
 
+    // kafka-log-dirs --describe (DescribeLogDirs): each partition of `tools` on broker 1, with
+    // data in those the keys went to (the path and byte counts differ between the two).
+    let dirs = tool(
+        "org.apache.kafka.tools.LogDirsCommand",
+        &["--bootstrap-server", b, "--describe", "--topic-list", "tools"],
+        "",
+    );
+    let json: serde_json::Value = dirs.lines().last().and_then(|l| serde_json::from_str(l).ok()).unwrap_or_default();
+    for broker in json["brokers"].as_array().into_iter().flatten() {
+        for dir in broker["logDirs"].as_array().into_iter().flatten() {
+            let mut partitions: Vec<String> = dir["partitions"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| {
+                    format!(
+                        "{} has data: {}, offsetLag {}, isFuture {}",
+                        p["partition"],
+                        p["size"].as_i64().unwrap_or(0) > 0,
+                        p["offsetLag"],
+                        p["isFuture"]
+                    )
+                })
+                .collect();
+            partitions.sort();
+            facts.push(format!("kafka-log-dirs: broker {} error {}: {partitions:?}", broker["broker"], dir["error"]));
+        }
+    }
+
+    // kafka-cluster cluster-id / list-endpoints (DescribeCluster; host and port differ)
+    let id = tool("org.apache.kafka.tools.ClusterTool", &["cluster-id", "--bootstrap-server", b], "");
+    facts.push(format!(
+        "kafka-cluster cluster-id prints one: {}",
+        id.trim().strip_prefix("Cluster ID: ").is_some_and(|id| !id.is_empty())
+    ));
+    let endpoints = tool("org.apache.kafka.tools.ClusterTool", &["list-endpoints", "--bootstrap-server", b], "");
+    for line in endpoints.lines() {
+        let columns: Vec<&str> = line.split_whitespace().collect();
+        if let [id, _host, _port, rack, state, kind] = columns.as_slice() {
+            facts.push(format!("kafka-cluster list-endpoints: {id} {rack} {state} {kind}"));
+        }
+    }
+
     // kafka-consumer-groups --list / --describe (the console consumer's committed offsets)
     let groups =
         tool("org.apache.kafka.tools.consumer.group.ConsumerGroupCommand", &["--bootstrap-server", b, "--list"], "");

@@ -39,6 +39,7 @@ use crate::metrics::Metrics;
 use crate::quorum_store::QuorumStore;
 use crate::storage::FileStorageFactory;
 
+mod describe;
 mod topics;
 
 use topics::{quorum_voters, BuildAdminReply, Committing};
@@ -582,6 +583,12 @@ impl Driver {
                     self.broker.coordinators().find_map(|(_, c)| c.describe(group_id))
                 })))
             }
+            RequestKind::DescribeCluster(request) => {
+                now(ResponseKind::DescribeCluster(self.describe_cluster(&request)))
+            }
+            RequestKind::DescribeLogDirs(request) => {
+                now(ResponseKind::DescribeLogDirs(self.describe_log_dirs(&request)))
+            }
             RequestKind::DescribeTopicPartitions(request) => now(ResponseKind::DescribeTopicPartitions(
                 topic_partitions::describe_topic_partitions_response(&request, self.broker.image()),
             )),
@@ -700,25 +707,7 @@ impl Driver {
             }
         }
         let image = self.broker.image().clone();
-        let ids: Vec<i32> = if self.nodes.is_empty() {
-            vec![self.config.node_id]
-        } else {
-            // Live brokers: registered and not fenced (and always this one).
-            self.nodes
-                .iter()
-                .map(|n| n.id)
-                .filter(|id| *id == self.config.node_id || image.brokers.get(id).is_some_and(|b| !b.fenced))
-                .collect()
-        };
-        let brokers = ids
-            .into_iter()
-            .map(|id| {
-                let (host, port) = self.endpoint_of(id);
-                (id, host, port)
-            })
-            .collect();
-        let cluster =
-            admin::ClusterView { brokers, controller_id: self.active_controller_id(), cluster_id: &self.cluster_id };
+        let (cluster, _) = self.cluster_view();
         admin::metadata_response(&image, wanted, &cluster, version)
     }
 
