@@ -48,6 +48,7 @@ pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::CreatePartitions, 0, 3),
     (ApiKey::DescribeCluster, 0, 2),
     (ApiKey::DescribeLogDirs, 1, 4),
+    (ApiKey::IncrementalAlterConfigs, 0, 1),
 ];
 
 /// Produce's lowest version in the ApiVersions answer (Kafka's
@@ -251,6 +252,7 @@ fn api_name(api_key: ApiKey) -> &'static str {
         ApiKey::CreatePartitions => "CreatePartitions",
         ApiKey::DescribeCluster => "DescribeCluster",
         ApiKey::DescribeLogDirs => "DescribeLogDirs",
+        ApiKey::IncrementalAlterConfigs => "IncrementalAlterConfigs",
         _ => "other",
     }
 }

@@ -286,6 +286,34 @@ fn steps(target: &impl Target) -> Vec<String> {
     let text = format!("{}{}", String::from_utf8_lossy(&refused.stdout), String::from_utf8_lossy(&refused.stderr));
     let reason = text.lines().find(|l| l.contains("Error while executing")).unwrap_or_default().trim().to_owned();
     facts.push(format!("kafka-topics --alter --partitions 2: {reason}"));
+
+    // kafka-configs --alter (IncrementalAlterConfigs): add, delete, and bad keys and values.
+    let configs = "org.apache.kafka.tools.ConfigCommand";
+    let topic = ["--bootstrap-server", b, "--entity-type", "topics", "--entity-name", "tools"];
+    let alter = |change: &[&str]| {
+        let output = kafka_tool(configs).args(topic).arg("--alter").args(change).output().expect("run kafka-configs");
+        let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        let said = text.lines().find(|l| l.starts_with("Completed") || l.starts_with("Caused by"));
+        said.unwrap_or_default().trim().to_owned()
+    };
+    let dynamic = || {
+        let described = tool(configs, &[&topic[..], &["--describe"]].concat(), "");
+        let lines: Vec<String> = described
+            .lines()
+            .filter(|l| l.starts_with("  "))
+            .map(|l| l.split(" sensitive=").next().unwrap_or_default().trim().to_owned())
+            .collect();
+        lines.join(", ")
+    };
+    facts.push(format!(
+        "kafka-configs --add-config: {}",
+        alter(&["--add-config", "retention.ms=7200000,cleanup.policy=compact"])
+    ));
+    facts.push(format!("kafka-configs --describe after --add-config: {}", dynamic()));
+    facts.push(format!("kafka-configs --delete-config: {}", alter(&["--delete-config", "retention.ms"])));
+    facts.push(format!("kafka-configs --describe after --delete-config: {}", dynamic()));
+    facts.push(format!("kafka-configs unknown key: {}", alter(&["--add-config", "retention.mss=5"])));
+    facts.push(format!("kafka-configs bad value: {}", alter(&["--add-config", "retention.ms=abc"])));
     facts
 }
 
@@ -397,4 +425,41 @@ fn kafka_metadata_quorum_describes_rills_quorum() {
     let statuses: Vec<&str> = replication.lines().skip(1).filter_map(|line| line.split_whitespace().last()).collect();
     assert_eq!(statuses.iter().filter(|s| **s == "Leader").count(), 1, "{replication}");
     assert_eq!(statuses.iter().filter(|s| **s == "Follower").count(), 2, "{replication}");
+
+    // kafka-configs --alter through each broker: a broker that is not the active controller
+    // forwards the change; every broker then describes the same value.
+    tool(
+        "org.apache.kafka.tools.TopicCommand",
+        &[
+            "--bootstrap-server",
+            &bootstrap,
+            "--create",
+            "--topic",
+            "spread",
+            "--partitions",
+            "3",
+            "--replication-factor",
+            "3",
+        ],
+        "",
+    );
+    for (broker, retention) in cluster.brokers.iter().zip(["1000001", "1000002", "1000003"]) {
+        let b = broker.bootstrap();
+        let topic = ["--bootstrap-server", b.as_str(), "--entity-type", "topics", "--entity-name", "spread"];
+        let said = tool(
+            "org.apache.kafka.tools.ConfigCommand",
+            &[&topic[..], &["--alter", "--add-config", &format!("retention.ms={retention}")]].concat(),
+            "",
+        );
+        assert!(said.contains("Completed updating config for topic spread."), "{said}");
+        for other in &cluster.brokers {
+            let b = other.bootstrap();
+            let described = tool(
+                "org.apache.kafka.tools.ConfigCommand",
+                &["--bootstrap-server", &b, "--describe", "--entity-type", "topics", "--entity-name", "spread"],
+                "",
+            );
+            assert!(described.contains(&format!("retention.ms={retention} ")), "{b}: {described}");
+        }
+    }
 }

@@ -4,6 +4,7 @@
 //! messages, gathers the answers (`crate::gather`) and calls these to build the response.
 
 pub mod admin;
+pub mod configs;
 pub mod describe;
 pub mod fetch;
 pub mod groups;

@@ -31,7 +31,7 @@ use rill_core::topic::NewTopic;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::oneshot;
 
-use crate::apis::{admin, fetch, groups, produce, quorum, str_bytes, topic_partitions};
+use crate::apis::{admin, configs, fetch, groups, produce, quorum, str_bytes, topic_partitions};
 use crate::cluster::{self, ClusterNode, Frame, Incoming};
 use crate::gather::{Finish, Gatherer};
 use crate::metadata_store::{remove_orphans, MetadataStore, Restored};
@@ -583,6 +583,7 @@ impl Driver {
                     self.broker.coordinators().find_map(|(_, c)| c.describe(group_id))
                 })))
             }
+            RequestKind::IncrementalAlterConfigs(request) => self.incremental_alter_configs(conn, request),
             RequestKind::DescribeCluster(request) => {
                 now(ResponseKind::DescribeCluster(self.describe_cluster(&request)))
             }

@@ -179,3 +179,38 @@ pub(super) fn quorum_voters(config: &BrokerConfig, nodes: &[ClusterNode]) -> Res
     }
     Ok(voters)
 }
+
+impl Driver {
+    /// IncrementalAlterConfigs: topic changes go (through this node's broker) to the active
+    /// controller, which answers once the change is committed; the rest is refused at once.
+    pub(super) fn incremental_alter_configs(
+        &mut self,
+        conn: u32,
+        request: kafka_protocol::messages::IncrementalAlterConfigsRequest,
+    ) -> Reply {
+        let asked = configs::alter_requests(&request);
+        let messages: Vec<Message> =
+            asked.iter().filter_map(|asked| asked.as_ref().ok().cloned().map(Message::AlterTopicConfig)).collect();
+        let finish: Finish = Box::new(move |answers| {
+            let mut answers = answers.into_iter();
+            let outcomes = asked
+                .into_iter()
+                .map(|asked| match asked {
+                    Err(refused) => refused,
+                    Ok(_) => match answers.next() {
+                        Some(Message::AlterTopicConfigResponse(answer)) => answer,
+                        other => protocol::AlterTopicConfigResponse {
+                            error: ErrorCode::UnknownServerError,
+                            message: Some(format!("unexpected answer from the controller: {other:?}")),
+                        },
+                    },
+                })
+                .collect();
+            ResponseKind::IncrementalAlterConfigs(configs::incremental_alter_configs_response(&request, outcomes))
+        });
+        if messages.is_empty() {
+            return Reply::Now(Box::new(finish(Vec::new())));
+        }
+        self.gather(conn, messages, finish)
+    }
+}

@@ -31,7 +31,7 @@ use crate::placement::BrokerId;
 use crate::producer_state::{ProducerStateTable, SequenceCheck};
 use crate::protocol::{
     Acks, AlterPartition, AlterPartitionResponse, BrokerHeartbeat, BrokerHeartbeatResponse, DeleteGroup,
-    DescribeQuorum, EpochEndOffset, Fetch, FetchPartition, FetchPartitionResponse, FetchResponse, FindCoordinator,
+    EpochEndOffset, Fetch, FetchPartition, FetchPartitionResponse, FetchResponse, FindCoordinator,
     FindCoordinatorResponse, GroupAck, GroupRequest, GroupResponse, InitProducerId, InitProducerIdResponse, Message,
     MetadataImage, MetadataRequest, MetadataResponse, MetadataUpdate, NodeId, NotController, OffsetCommit, Outgoing,
     PartitionState, Produce, ProduceResponse, RegisterBroker, RegisterBrokerResponse, ReplyTo, TopicPartition,
@@ -244,10 +244,22 @@ pub struct BrokerNode<F: StorageFactory> {
     controller_attempt: usize,
     /// When it sent a registration or heartbeat that has not been answered yet.
     controller_unanswered_since: Option<u64>,
-    /// Client requests forwarded to the active controller (`DescribeQuorum`): by the
-    /// forward's correlation id, the asker, how many controllers were tried, and when to try
-    /// another (a dead controller never answers).
-    forwarded: VecMap<u64, (ReplyTo, u32, u64)>,
+    /// Client requests forwarded to the active controller (`DescribeQuorum`,
+    /// `IncrementalAlterConfigs`): by the forward's correlation id, the asker, how many
+    /// controllers were tried, when to try another (a dead controller never answers), and the
+    /// request.
+    forwarded: VecMap<u64, (ReplyTo, u32, u64, Message)>,
+}
+
+/// What the asker of a forwarded `request` hears when no controller answered it.
+fn no_controller_answer(request: &Message) -> Message {
+    match request {
+        Message::AlterTopicConfig(_) => Message::AlterTopicConfigResponse(crate::protocol::AlterTopicConfigResponse {
+            error: ErrorCode::RequestTimedOut,
+            message: Some("no active controller answered (the controller quorum may have no leader)".to_owned()),
+        }),
+        _ => Message::DescribeQuorumResponse(crate::protocol::DescribeQuorumResponse::no_leader()),
+    }
 }
 
 /// Most client requests waiting on a controller's answer at once.
@@ -304,11 +316,11 @@ impl<F: StorageFactory> BrokerNode<F> {
     /// Sends a client's request on to the active controller; its answer goes back to `asker`.
     fn forward(&mut self, now_ms: u64, asker: ReplyTo, message: Message, tries: u32) {
         if self.forwarded.len() >= FORWARDED_MAX || tries > FORWARD_TRIES_MAX {
-            self.answer(asker, Message::DescribeQuorumResponse(crate::protocol::DescribeQuorumResponse::no_leader()));
+            self.answer(asker, no_controller_answer(&message));
             return;
         }
         let correlation_id = self.next_correlation_id();
-        self.forwarded.insert(correlation_id, (asker, tries, now_ms + FORWARD_TIMEOUT_MS));
+        self.forwarded.insert(correlation_id, (asker, tries, now_ms + FORWARD_TIMEOUT_MS, message.clone()));
         self.outbox.push_back(Outgoing { to: self.controller(), correlation_id, message });
     }
 
@@ -389,7 +401,7 @@ impl<F: StorageFactory> BrokerNode<F> {
         let lag_ms = u64::try_from(self.config.replica_lag_time_max_ms).unwrap_or(u64::MAX);
         let socket_timeout_ms = u64::try_from(self.config.replica_socket_timeout_ms).unwrap_or(u64::MAX);
         let mut next = self.next_heartbeat_ms.min(self.next_log_cleanup_ms);
-        for (_, _, deadline) in self.forwarded.values() {
+        for (_, _, deadline, _) in self.forwarded.values() {
             next = next.min(*deadline);
         }
         for parked in &self.parked {
@@ -456,25 +468,24 @@ impl<F: StorageFactory> BrokerNode<F> {
             self.controller_unanswered_since = None;
         }
         match message {
-            Message::DescribeQuorum(request) => self.forward(now_ms, asker, Message::DescribeQuorum(request), 0),
-            Message::DescribeQuorumResponse(response) => {
-                if let Some((asker, _, _)) = self.forwarded.remove(&correlation_id) {
-                    self.answer(asker, Message::DescribeQuorumResponse(response));
+            request @ (Message::DescribeQuorum(_) | Message::AlterTopicConfig(_)) => {
+                self.forward(now_ms, asker, request, 0);
+            }
+            response @ (Message::DescribeQuorumResponse(_) | Message::AlterTopicConfigResponse(_)) => {
+                if let Some((asker, _, _, _)) = self.forwarded.remove(&correlation_id) {
+                    self.answer(asker, response);
                 }
             }
             Message::NotController(NotController { leader }) if self.forwarded.contains_key(&correlation_id) => {
                 // A forwarded request reached a controller that does not lead: try the one it
                 // names (a few times), or tell the asker.
-                let (asker, tries, _) = self.forwarded.remove(&correlation_id).expect("checked");
+                let (asker, tries, _, request) = self.forwarded.remove(&correlation_id).expect("checked");
                 match leader {
                     Some(leader) if tries < FORWARD_TRIES_MAX => {
                         self.active_controller = Some(leader);
-                        self.forward(now_ms, asker, Message::DescribeQuorum(DescribeQuorum {}), tries + 1);
+                        self.forward(now_ms, asker, request, tries + 1);
                     }
-                    _ => self.answer(
-                        asker,
-                        Message::DescribeQuorumResponse(crate::protocol::DescribeQuorumResponse::no_leader()),
-                    ),
+                    _ => self.answer(asker, no_controller_answer(&request)),
                 }
             }
             Message::NotController(NotController { leader }) => {
@@ -544,13 +555,13 @@ impl<F: StorageFactory> BrokerNode<F> {
     /// Heartbeats, follower fetches, ISR shrink checks, timeouts, flushes.
     pub fn handle_timeout(&mut self, now_ms: u64) {
         let expired: Vec<u64> =
-            self.forwarded.iter().filter(|(_, (_, _, deadline))| now_ms >= *deadline).map(|(id, _)| *id).collect();
+            self.forwarded.iter().filter(|(_, (_, _, deadline, _))| now_ms >= *deadline).map(|(id, _)| *id).collect();
         for id in expired {
             // The controller it went to did not answer (dead, or cut off): try the next voter.
-            let (asker, tries, _) = self.forwarded.remove(&id).expect("listed");
+            let (asker, tries, _, request) = self.forwarded.remove(&id).expect("listed");
             self.active_controller = None;
             self.controller_attempt += 1;
-            self.forward(now_ms, asker, Message::DescribeQuorum(DescribeQuorum {}), tries + 1);
+            self.forward(now_ms, asker, request, tries + 1);
         }
         if now_ms >= self.next_heartbeat_ms {
             let interval_ms = u64::try_from(self.config.broker_heartbeat_interval_ms).unwrap_or(2_000);

@@ -25,6 +25,12 @@ impl<F: StorageFactory> BrokerNode<F> {
                 self.replicas.insert(tp.clone(), Box::new(replica));
                 self.take_role(now_ms, &tp, state.clone(), true);
             } else {
+                // A changed topic config (IncrementalAlterConfigs) applies to the log at once.
+                let config = &image.topics[&tp.topic].config;
+                let replica = self.replicas.get_mut(&tp).expect("checked above");
+                if replica.log.config() != config {
+                    replica.log.set_config(config.clone());
+                }
                 self.take_role(now_ms, &tp, state.clone(), false);
             }
         }

@@ -11,6 +11,7 @@
 //! `unclean.leader.election.enable`, the first unfenced replica (ISR becomes just it);
 //! otherwise the partition is offline and its ISR keeps its last member.
 
+mod configs;
 pub mod quorum;
 
 use crate::collections::{self, VecMap};
@@ -305,6 +306,13 @@ impl Controller {
                 let tp = request.tp.clone();
                 let (error, state) = self.alter_partition(now_ms, request);
                 Message::AlterPartitionResponse(AlterPartitionResponse { tp, error, state })
+            }
+            Message::AlterTopicConfig(request) => {
+                let (error, message) = match self.alter_topic_config(now_ms, &request) {
+                    Ok(()) => (ErrorCode::None, None),
+                    Err(error) => (error.code, Some(error.message)),
+                };
+                Message::AlterTopicConfigResponse(crate::protocol::AlterTopicConfigResponse { error, message })
             }
             _ => return,
         };

@@ -253,6 +253,42 @@ impl DescribeQuorumResponse {
     }
 }
 
+/// How [`AlterTopicConfig`] changes one key (Kafka's `IncrementalAlterConfigs` operations).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ConfigOperation {
+    /// Set the value.
+    Set,
+    /// Remove the topic's override: back to the broker's default.
+    Delete,
+    /// Add the value to a list-valued config (`cleanup.policy`).
+    Append,
+    /// Remove the value from a list-valued config.
+    Subtract,
+}
+
+/// Client → broker → controller: change a topic's config (`IncrementalAlterConfigs`, as
+/// `kafka-configs --alter` sends it). A broker forwards it to the active controller, which
+/// answers once the change is committed; every broker then applies it to its replicas.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlterTopicConfig {
+    /// The topic.
+    pub topic: String,
+    /// The changes, in order: (key, operation, value).
+    pub changes: Vec<(String, ConfigOperation, Option<String>)>,
+    /// Only check them.
+    pub validate_only: bool,
+}
+
+/// The controller's answer to [`AlterTopicConfig`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlterTopicConfigResponse {
+    /// `NONE`, `UNKNOWN_TOPIC_OR_PARTITION`, `INVALID_CONFIG`, `INVALID_REQUEST`, or
+    /// `NOT_CONTROLLER` when no controller could be reached.
+    pub error: ErrorCode,
+    /// Why, in words.
+    pub message: Option<String>,
+}
+
 /// Producer → any broker: a producer id for idempotence (KIP-98 `InitProducerId`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InitProducerId {}
@@ -423,6 +459,10 @@ pub enum Message {
     DescribeQuorum(DescribeQuorum),
     /// See [`DescribeQuorumResponse`].
     DescribeQuorumResponse(DescribeQuorumResponse),
+    /// See [`AlterTopicConfig`].
+    AlterTopicConfig(AlterTopicConfig),
+    /// See [`AlterTopicConfigResponse`].
+    AlterTopicConfigResponse(AlterTopicConfigResponse),
     /// See [`InitProducerId`].
     InitProducerId(InitProducerId),
     /// See [`InitProducerIdResponse`].
@@ -467,6 +507,8 @@ impl Message {
             Message::NotController(_) => "NotController",
             Message::DescribeQuorum(_) => "DescribeQuorum",
             Message::DescribeQuorumResponse(_) => "DescribeQuorumResponse",
+            Message::AlterTopicConfig(_) => "IncrementalAlterConfigs",
+            Message::AlterTopicConfigResponse(_) => "IncrementalAlterConfigsResponse",
             Message::InitProducerId(_) => "InitProducerId",
             Message::InitProducerIdResponse(_) => "InitProducerIdResponse",
             Message::FindCoordinator(_) => "FindCoordinator",

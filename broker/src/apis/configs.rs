@@ -1,0 +1,129 @@
+//! IncrementalAlterConfigs (KIP-339; what `kafka-configs --alter` and the AdminClient's
+//! `incrementalAlterConfigs` send): topic resources become the core's `AlterTopicConfig`,
+//! which the broker forwards to the active controller; other resources are refused here.
+
+use kafka_protocol::messages::incremental_alter_configs_response::AlterConfigsResourceResponse;
+use kafka_protocol::messages::{IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse};
+use rill_core::error::ErrorCode;
+use rill_core::protocol::{AlterTopicConfig, AlterTopicConfigResponse, ConfigOperation};
+
+use super::{err, str_bytes};
+
+/// Kafka's `ConfigResource.Type` ids.
+const TOPIC: i8 = 2;
+const BROKER: i8 = 4;
+
+/// What each resource of the request asks the controller, or why it is refused at once.
+#[must_use]
+pub fn alter_requests(
+    request: &IncrementalAlterConfigsRequest,
+) -> Vec<Result<AlterTopicConfig, AlterTopicConfigResponse>> {
+    let refuse = |error: ErrorCode, message: String| AlterTopicConfigResponse { error, message: Some(message) };
+    request
+        .resources
+        .iter()
+        .map(|resource| {
+            let name = resource.resource_name.as_str();
+            match resource.resource_type {
+                TOPIC => {
+                    let mut changes = Vec::new();
+                    for config in &resource.configs {
+                        let operation = match config.config_operation {
+                            0 => ConfigOperation::Set,
+                            1 => ConfigOperation::Delete,
+                            2 => ConfigOperation::Append,
+                            3 => ConfigOperation::Subtract,
+                            other => {
+                                return Err(refuse(
+                                    ErrorCode::InvalidRequest,
+                                    format!("Unknown config operation {other} for {}", config.name.as_str()),
+                                ))
+                            }
+                        };
+                        let value = config.value.as_ref().map(|v| v.as_str().to_owned());
+                        changes.push((config.name.as_str().to_owned(), operation, value));
+                    }
+                    Ok(AlterTopicConfig { topic: name.to_owned(), changes, validate_only: request.validate_only })
+                }
+                BROKER => Err(refuse(
+                    ErrorCode::InvalidRequest,
+                    "Rill does not change broker configs while it runs: set them in the broker's config file \
+                     (server.properties) and restart it"
+                        .to_owned(),
+                )),
+                other => Err(refuse(
+                    ErrorCode::InvalidRequest,
+                    format!("Rill cannot alter configs of resource type {other}"),
+                )),
+            }
+        })
+        .collect()
+}
+
+/// The response: one entry per resource, in the request's order.
+#[must_use]
+pub fn incremental_alter_configs_response(
+    request: &IncrementalAlterConfigsRequest,
+    outcomes: Vec<AlterTopicConfigResponse>,
+) -> IncrementalAlterConfigsResponse {
+    let mut response = IncrementalAlterConfigsResponse::default();
+    for (resource, outcome) in request.resources.iter().zip(outcomes) {
+        let mut entry = AlterConfigsResourceResponse::default();
+        entry.resource_type = resource.resource_type;
+        entry.resource_name = resource.resource_name.clone();
+        entry.error_code = err(outcome.error);
+        entry.error_message = outcome.message.as_deref().map(str_bytes);
+        response.responses.push(entry);
+    }
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use kafka_protocol::messages::incremental_alter_configs_request::{AlterConfigsResource, AlterableConfig};
+
+    fn resource(resource_type: i8, name: &str, configs: &[(&str, i8, Option<&str>)]) -> AlterConfigsResource {
+        let mut resource = AlterConfigsResource::default();
+        resource.resource_type = resource_type;
+        resource.resource_name = str_bytes(name);
+        for (key, operation, value) in configs {
+            let mut config = AlterableConfig::default();
+            config.name = str_bytes(key);
+            config.config_operation = *operation;
+            config.value = value.map(str_bytes);
+            resource.configs.push(config);
+        }
+        resource
+    }
+
+    #[test]
+    fn topic_resources_become_core_requests_and_others_are_refused() {
+        let mut request = IncrementalAlterConfigsRequest::default();
+        request.resources = vec![
+            resource(TOPIC, "t", &[("retention.ms", 0, Some("1000")), ("cleanup.policy", 1, None)]),
+            resource(BROKER, "1", &[("log.retention.ms", 0, Some("1000"))]),
+            resource(TOPIC, "t", &[("retention.ms", 9, Some("1"))]),
+        ];
+        let asked = alter_requests(&request);
+        let first = asked[0].as_ref().expect("a topic change");
+        assert_eq!(first.topic, "t");
+        assert_eq!(
+            first.changes,
+            vec![
+                ("retention.ms".to_owned(), ConfigOperation::Set, Some("1000".to_owned())),
+                ("cleanup.policy".to_owned(), ConfigOperation::Delete, None)
+            ]
+        );
+        let refused = asked[1].as_ref().expect_err("broker configs are static");
+        assert!(refused.message.as_deref().unwrap_or_default().contains("restart"));
+        assert_eq!(asked[2].as_ref().expect_err("bad operation").error, ErrorCode::InvalidRequest);
+        let outcomes: Vec<AlterTopicConfigResponse> = asked
+            .into_iter()
+            .map(|a| a.err().unwrap_or(AlterTopicConfigResponse { error: ErrorCode::None, message: None }))
+            .collect();
+        let response = incremental_alter_configs_response(&request, outcomes);
+        let codes: Vec<i16> = response.responses.iter().map(|r| r.error_code).collect();
+        assert_eq!(codes, vec![0, ErrorCode::InvalidRequest.code(), ErrorCode::InvalidRequest.code()]);
+    }
+}
