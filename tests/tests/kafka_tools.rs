@@ -314,6 +314,23 @@ fn steps(target: &impl Target) -> Vec<String> {
     facts.push(format!("kafka-configs --describe after --delete-config: {}", dynamic()));
     facts.push(format!("kafka-configs unknown key: {}", alter(&["--add-config", "retention.mss=5"])));
     facts.push(format!("kafka-configs bad value: {}", alter(&["--add-config", "retention.ms=abc"])));
+
+    // kafka-leader-election (ElectLeaders): one broker leads everything it should already.
+    for args in [
+        &["--election-type", "PREFERRED", "--all-topic-partitions"][..],
+        &["--election-type", "PREFERRED", "--topic", "tools", "--partition", "0"],
+        &["--election-type", "UNCLEAN", "--topic", "tools", "--partition", "1"],
+        &["--election-type", "PREFERRED", "--topic", "nope", "--partition", "0"],
+    ] {
+        let output = kafka_tool("org.apache.kafka.tools.LeaderElectionCommand")
+            .args(["--bootstrap-server", b])
+            .args(args)
+            .output()
+            .expect("run kafka-leader-election");
+        let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        let said: Vec<&str> = text.lines().filter(|l| !l.trim_start().starts_with("at ")).map(str::trim).collect();
+        facts.push(format!("kafka-leader-election {}: {}", args.join(" "), said.join(" / ")));
+    }
     facts
 }
 

@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod configs;
 pub mod describe;
+pub mod elections;
 pub mod fetch;
 pub mod groups;
 pub mod produce;

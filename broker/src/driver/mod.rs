@@ -31,7 +31,7 @@ use rill_core::topic::NewTopic;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::oneshot;
 
-use crate::apis::{admin, configs, fetch, groups, produce, quorum, str_bytes, topic_partitions};
+use crate::apis::{admin, configs, elections, fetch, groups, produce, quorum, str_bytes, topic_partitions};
 use crate::cluster::{self, ClusterNode, Frame, Incoming};
 use crate::gather::{Finish, Gatherer};
 use crate::metadata_store::{remove_orphans, MetadataStore, Restored};
@@ -584,6 +584,22 @@ impl Driver {
                 })))
             }
             RequestKind::IncrementalAlterConfigs(request) => self.incremental_alter_configs(conn, request),
+            RequestKind::ElectLeaders(request) => match elections::elect_leaders_request(&request, version) {
+                Err(error) => now(ResponseKind::ElectLeaders(elections::refused(error, version))),
+                Ok(core) => {
+                    let finish: Finish = Box::new(move |answers| {
+                        let answer = match answers.into_iter().next() {
+                            Some(Message::ElectLeadersResponse(answer)) => answer,
+                            _ => protocol::ElectLeadersResponse {
+                                error: ErrorCode::UnknownServerError,
+                                results: Vec::new(),
+                            },
+                        };
+                        ResponseKind::ElectLeaders(elections::elect_leaders_response(&answer, version))
+                    });
+                    self.gather(conn, vec![Message::ElectLeaders(core)], finish)
+                }
+            },
             RequestKind::DescribeCluster(request) => {
                 now(ResponseKind::DescribeCluster(self.describe_cluster(&request)))
             }

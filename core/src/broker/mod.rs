@@ -251,12 +251,18 @@ pub struct BrokerNode<F: StorageFactory> {
     forwarded: VecMap<u64, (ReplyTo, u32, u64, Message)>,
 }
 
+const NO_CONTROLLER: &str = "no active controller answered (the controller quorum may have no leader)";
+
 /// What the asker of a forwarded `request` hears when no controller answered it.
 fn no_controller_answer(request: &Message) -> Message {
     match request {
         Message::AlterTopicConfig(_) => Message::AlterTopicConfigResponse(crate::protocol::AlterTopicConfigResponse {
             error: ErrorCode::RequestTimedOut,
-            message: Some("no active controller answered (the controller quorum may have no leader)".to_owned()),
+            message: Some(NO_CONTROLLER.to_owned()),
+        }),
+        Message::ElectLeaders(_) => Message::ElectLeadersResponse(crate::protocol::ElectLeadersResponse {
+            error: ErrorCode::RequestTimedOut,
+            results: Vec::new(),
         }),
         _ => Message::DescribeQuorumResponse(crate::protocol::DescribeQuorumResponse::no_leader()),
     }
@@ -468,10 +474,12 @@ impl<F: StorageFactory> BrokerNode<F> {
             self.controller_unanswered_since = None;
         }
         match message {
-            request @ (Message::DescribeQuorum(_) | Message::AlterTopicConfig(_)) => {
+            request @ (Message::DescribeQuorum(_) | Message::AlterTopicConfig(_) | Message::ElectLeaders(_)) => {
                 self.forward(now_ms, asker, request, 0);
             }
-            response @ (Message::DescribeQuorumResponse(_) | Message::AlterTopicConfigResponse(_)) => {
+            response @ (Message::DescribeQuorumResponse(_)
+            | Message::AlterTopicConfigResponse(_)
+            | Message::ElectLeadersResponse(_)) => {
                 if let Some((asker, _, _, _)) = self.forwarded.remove(&correlation_id) {
                     self.answer(asker, response);
                 }

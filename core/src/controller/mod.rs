@@ -12,6 +12,7 @@
 //! otherwise the partition is offline and its ISR keeps its last member.
 
 mod configs;
+mod elections;
 pub mod quorum;
 
 use crate::collections::{self, VecMap};
@@ -314,6 +315,7 @@ impl Controller {
                 };
                 Message::AlterTopicConfigResponse(crate::protocol::AlterTopicConfigResponse { error, message })
             }
+            Message::ElectLeaders(request) => Message::ElectLeadersResponse(self.elect_leaders(now_ms, &request)),
             _ => return,
         };
         self.outbox.push_back(asker.answer(answer));
@@ -468,6 +470,8 @@ impl Controller {
         if *state == before {
             return;
         }
+        // A leader from outside the last ISR (an unclean `ElectLeaders`) is an unclean election.
+        unclean |= state.leader != before.leader && state.leader.is_some_and(|leader| !before.isr.contains(&leader));
         if state.leader != before.leader {
             state.leader_epoch += 1;
         }

@@ -289,6 +289,27 @@ pub struct AlterTopicConfigResponse {
     pub message: Option<String>,
 }
 
+/// Client → broker → controller: elect leaders (`ElectLeaders`, KIP-460; what
+/// `kafka-leader-election` sends): the preferred replica, or (unclean) any live replica of a
+/// partition that has no leader.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ElectLeaders {
+    /// `UNCLEAN` rather than `PREFERRED`.
+    pub unclean: bool,
+    /// The partitions; `None`: every partition (only those where something happened or failed
+    /// are answered, as Kafka does).
+    pub partitions: Option<Vec<TopicPartition>>,
+}
+
+/// The controller's answer to [`ElectLeaders`]: per topic, per partition, the outcome.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ElectLeadersResponse {
+    /// `NONE`, or `REQUEST_TIMED_OUT` when no controller answered.
+    pub error: ErrorCode,
+    /// (topic, [(partition, error, message)]).
+    pub results: Vec<(String, Vec<(i32, ErrorCode, Option<String>)>)>,
+}
+
 /// Producer → any broker: a producer id for idempotence (KIP-98 `InitProducerId`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InitProducerId {}
@@ -463,6 +484,10 @@ pub enum Message {
     AlterTopicConfig(AlterTopicConfig),
     /// See [`AlterTopicConfigResponse`].
     AlterTopicConfigResponse(AlterTopicConfigResponse),
+    /// See [`ElectLeaders`].
+    ElectLeaders(ElectLeaders),
+    /// See [`ElectLeadersResponse`].
+    ElectLeadersResponse(ElectLeadersResponse),
     /// See [`InitProducerId`].
     InitProducerId(InitProducerId),
     /// See [`InitProducerIdResponse`].
@@ -509,6 +534,8 @@ impl Message {
             Message::DescribeQuorumResponse(_) => "DescribeQuorumResponse",
             Message::AlterTopicConfig(_) => "IncrementalAlterConfigs",
             Message::AlterTopicConfigResponse(_) => "IncrementalAlterConfigsResponse",
+            Message::ElectLeaders(_) => "ElectLeaders",
+            Message::ElectLeadersResponse(_) => "ElectLeadersResponse",
             Message::InitProducerId(_) => "InitProducerId",
             Message::InitProducerIdResponse(_) => "InitProducerIdResponse",
             Message::FindCoordinator(_) => "FindCoordinator",
