@@ -5,13 +5,10 @@
 //! follow Kafka's `ReplicationControlManager.electLeaders`.
 
 use super::*;
-use crate::protocol::{ElectLeaders, ElectLeadersResponse};
-
-/// A topic's outcomes: (topic, [(partition, error, message)]).
-type TopicOutcomes = (String, Vec<(i32, ErrorCode, Option<String>)>);
+use crate::protocol::{ElectLeaders, ElectLeadersResponse, TopicElections};
 
 /// Adds `tp`'s outcome under its topic (the topic is listed even when `keep` is false).
-fn record(results: &mut Vec<TopicOutcomes>, tp: &TopicPartition, outcome: (ErrorCode, Option<String>), keep: bool) {
+fn record(results: &mut Vec<TopicElections>, tp: &TopicPartition, outcome: (ErrorCode, Option<String>), keep: bool) {
     let topic = tp.topic.to_string();
     if results.last().is_none_or(|(name, _)| *name != topic) {
         results.push((topic, Vec::new()));
@@ -24,7 +21,7 @@ fn record(results: &mut Vec<TopicOutcomes>, tp: &TopicPartition, outcome: (Error
 impl Controller {
     /// Runs `request`; the elections it made are published together.
     pub fn elect_leaders(&mut self, now_ms: u64, request: &ElectLeaders) -> ElectLeadersResponse {
-        let mut results: Vec<TopicOutcomes> = Vec::new();
+        let mut results: Vec<TopicElections> = Vec::new();
         let mut changed = false;
         match &request.partitions {
             Some(partitions) => {

@@ -306,9 +306,12 @@ pub struct ElectLeaders {
 pub struct ElectLeadersResponse {
     /// `NONE`, or `REQUEST_TIMED_OUT` when no controller answered.
     pub error: ErrorCode,
-    /// (topic, [(partition, error, message)]).
-    pub results: Vec<(String, Vec<(i32, ErrorCode, Option<String>)>)>,
+    /// Per topic, the outcomes.
+    pub results: Vec<TopicElections>,
 }
+
+/// One topic's election outcomes: (topic, [(partition, error, message)]).
+pub type TopicElections = (String, Vec<(i32, ErrorCode, Option<String>)>);
 
 /// Producer → any broker: a producer id for idempotence (KIP-98 `InitProducerId`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
