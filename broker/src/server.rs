@@ -50,6 +50,7 @@ pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::DescribeLogDirs, 1, 4),
     (ApiKey::IncrementalAlterConfigs, 0, 1),
     (ApiKey::ElectLeaders, 0, 2),
+    (ApiKey::OffsetDelete, 0, 0),
 ];
 
 /// Produce's lowest version in the ApiVersions answer (Kafka's
@@ -255,6 +256,7 @@ fn api_name(api_key: ApiKey) -> &'static str {
         ApiKey::DescribeLogDirs => "DescribeLogDirs",
         ApiKey::IncrementalAlterConfigs => "IncrementalAlterConfigs",
         ApiKey::ElectLeaders => "ElectLeaders",
+        ApiKey::OffsetDelete => "OffsetDelete",
         _ => "other",
     }
 }

@@ -9,9 +9,11 @@ use proptest::prelude::*;
 use rill_core::error::ErrorCode;
 use rill_core::group::assignor::{Assignor, MemberSubscription};
 use rill_core::group::coordinator::{GroupConfig, GroupCoordinator, GroupState};
+use rill_core::group::subscription;
 use rill_core::protocol::{
     DeleteGroup, GroupAck, GroupRequest, GroupResponse, Heartbeat, JoinGroup, JoinGroupResponse, LeaveGroup, NodeId,
-    OffsetCommit, OffsetFetch, OffsetFetchResponse, ReplyTo, SyncGroup, SyncGroupResponse, TopicPartition,
+    OffsetCommit, OffsetDelete, OffsetDeleteResponse, OffsetFetch, OffsetFetchResponse, ReplyTo, SyncGroup,
+    SyncGroupResponse, TopicPartition,
 };
 
 fn member(id: &str, topics: &[&str], owned: &[(&str, i32)]) -> MemberSubscription {
@@ -177,7 +179,7 @@ impl Driver {
                 session_timeout_ms: 10_000,
                 rebalance_timeout_ms: 20_000,
                 protocol_type: "consumer".into(),
-                protocols: vec![("range".into(), Bytes::from_static(b"sub"))],
+                protocols: vec![("range".into(), subscription::encode(&["t".to_owned()], &[]))],
             }),
         );
     }
@@ -383,6 +385,55 @@ fn only_an_empty_group_is_deleted_and_its_offsets_go_with_it() {
     assert!(driver.coordinator.describe("g").is_none());
     assert!(driver.coordinator.committed("g").is_empty());
     assert_eq!(delete(&mut driver, "g"), ErrorCode::GroupIdNotFound, "deleted once");
+}
+
+/// KIP-496: offsets of a topic the group's members still subscribe to stay; others go.
+#[test]
+fn offsets_of_topics_an_active_group_subscribes_to_are_not_deleted() {
+    let mut driver = Driver::new();
+    let offset_delete = |driver: &mut Driver, partitions: &[TopicPartition]| {
+        driver.send(
+            9,
+            GroupRequest::OffsetDelete(OffsetDelete { group_id: "g".into(), partitions: partitions.to_vec() }),
+        );
+        match driver.responses().pop() {
+            Some((9, GroupResponse::OffsetDelete(response))) => response,
+            other => panic!("{other:?}"),
+        }
+    };
+    let (t0, u0) = (TopicPartition::new("t", 0), TopicPartition::new("u", 0));
+    assert_eq!(offset_delete(&mut driver, std::slice::from_ref(&t0)).error, ErrorCode::GroupIdNotFound);
+    let (ids, generation) = stable_group(&mut driver, &[1, 2]);
+    driver.send(
+        1,
+        GroupRequest::OffsetCommit(OffsetCommit {
+            group_id: "g".into(),
+            generation_id: generation,
+            member_id: ids[&1].clone(),
+            offsets: vec![(t0.clone(), 7), (u0.clone(), 3)],
+        }),
+    );
+    driver.responses();
+    let answer = offset_delete(&mut driver, &[t0.clone(), u0.clone()]);
+    assert_eq!(
+        answer,
+        OffsetDeleteResponse {
+            error: ErrorCode::None,
+            partitions: vec![(t0.clone(), ErrorCode::GroupSubscribedToTopic), (u0.clone(), ErrorCode::None)]
+        }
+    );
+    let committed = driver.coordinator.committed("g");
+    assert_eq!((committed.get(&t0), committed.get(&u0)), (Some(&7), None), "only u-0's offset went");
+    for client in [1, 2] {
+        driver.send(client, GroupRequest::Leave(LeaveGroup { group_id: "g".into(), member_id: ids[&client].clone() }));
+    }
+    driver.responses();
+    assert_eq!(
+        offset_delete(&mut driver, std::slice::from_ref(&t0)).partitions,
+        vec![(t0, ErrorCode::None)],
+        "the group is empty now"
+    );
+    assert!(driver.coordinator.committed("g").is_empty());
 }
 
 #[test]

@@ -202,6 +202,27 @@ fn steps(target: &impl Target) -> Vec<String> {
         facts.push(format!("kafka-consumer-groups --describe: {}", columns.join(" ")));
     }
 
+    // kafka-consumer-groups --delete-offsets (OffsetDelete): partition 0's offset goes, the
+    // others stay; an unknown group is refused.
+    let groups_tool = "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand";
+    for group in ["tools-group", "nope"] {
+        let output = kafka_tool(groups_tool)
+            .args(["--bootstrap-server", b, "--delete-offsets", "--group", group, "--topic", "tools:0"])
+            .output()
+            .expect("run kafka-consumer-groups");
+        let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        let said: Vec<String> = text
+            .lines()
+            .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with("at "))
+            .map(|l| l.split_whitespace().collect::<Vec<_>>().join(" "))
+            .collect();
+        facts.push(format!("kafka-consumer-groups --delete-offsets --group {group}: {}", said.join(" / ")));
+    }
+    let group = tool(groups_tool, &["--bootstrap-server", b, "--describe", "--group", "tools-group"], "");
+    let partitions: Vec<&str> =
+        group.lines().filter(|l| l.starts_with("tools-group")).filter_map(|l| l.split_whitespace().nth(2)).collect();
+    facts.push(format!("after --delete-offsets, offsets kept for partitions {partitions:?}"));
+
     // kafka-consumer-groups --delete (DeleteGroups): the group and its offsets are gone
     let deleted = tool(
         "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",

@@ -9,6 +9,7 @@ pub mod describe;
 pub mod elections;
 pub mod fetch;
 pub mod groups;
+pub mod offset_delete;
 pub mod produce;
 pub mod quorum;
 pub mod topic_partitions;

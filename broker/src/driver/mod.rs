@@ -31,7 +31,9 @@ use rill_core::topic::NewTopic;
 use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::oneshot;
 
-use crate::apis::{admin, configs, elections, fetch, groups, produce, quorum, str_bytes, topic_partitions};
+use crate::apis::{
+    admin, configs, elections, fetch, groups, offset_delete, produce, quorum, str_bytes, topic_partitions,
+};
 use crate::cluster::{self, ClusterNode, Frame, Incoming};
 use crate::gather::{Finish, Gatherer};
 use crate::metadata_store::{remove_orphans, MetadataStore, Restored};
@@ -583,6 +585,13 @@ impl Driver {
                     self.broker.coordinators().find_map(|(_, c)| c.describe(group_id))
                 })))
             }
+            RequestKind::OffsetDelete(request) => self.gather_group(
+                conn,
+                offset_delete::offset_delete(&request),
+                Box::new(|answers| {
+                    ResponseKind::OffsetDelete(offset_delete::offset_delete_response(answers.into_iter().next()))
+                }),
+            ),
             RequestKind::IncrementalAlterConfigs(request) => self.incremental_alter_configs(conn, request),
             RequestKind::ElectLeaders(request) => match elections::elect_leaders_request(&request, version) {
                 Err(error) => now(ResponseKind::ElectLeaders(elections::refused(error, version))),

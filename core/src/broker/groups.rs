@@ -62,6 +62,25 @@ impl<F: StorageFactory> BrokerNode<F> {
             self.write_offsets_topic(now_ms, asker, partition, records, GroupWrite::Delete(group_id.clone()));
             return;
         }
+        if let GroupRequest::OffsetDelete(OffsetDelete { group_id, partitions }) = &request {
+            let (error, outcomes) = coordinator.validate_offset_delete(group_id, partitions);
+            let committed = coordinator.committed(group_id);
+            let doomed: Vec<&TopicPartition> = outcomes
+                .iter()
+                .filter(|(tp, outcome)| outcome.is_ok() && committed.contains_key(tp))
+                .map(|(tp, _)| tp)
+                .collect();
+            if !error.is_ok() || doomed.is_empty() {
+                let response = OffsetDeleteResponse { error, partitions: outcomes };
+                self.answer(asker, Message::GroupResponse(GroupResponse::OffsetDelete(response)));
+                return;
+            }
+            // Like a group deletion: tombstones for those offsets, answered once committed.
+            let records = doomed.iter().map(|tp| (offset_record(group_id, tp, 0).0, None)).collect();
+            let write = GroupWrite::DeleteOffsets(group_id.clone(), outcomes);
+            self.write_offsets_topic(now_ms, asker, partition, records, write);
+            return;
+        }
         coordinator.handle_request(now_ms, asker.node, asker.correlation_id, request);
         self.drain_coordinator(partition);
     }

@@ -33,8 +33,9 @@ use crate::protocol::{
     Acks, AlterPartition, AlterPartitionResponse, BrokerHeartbeat, BrokerHeartbeatResponse, DeleteGroup,
     EpochEndOffset, Fetch, FetchPartition, FetchPartitionResponse, FetchResponse, FindCoordinator,
     FindCoordinatorResponse, GroupAck, GroupRequest, GroupResponse, InitProducerId, InitProducerIdResponse, Message,
-    MetadataImage, MetadataRequest, MetadataResponse, MetadataUpdate, NodeId, NotController, OffsetCommit, Outgoing,
-    PartitionState, Produce, ProduceResponse, RegisterBroker, RegisterBrokerResponse, ReplyTo, TopicPartition,
+    MetadataImage, MetadataRequest, MetadataResponse, MetadataUpdate, NodeId, NotController, OffsetCommit,
+    OffsetDelete, OffsetDeleteResponse, Outgoing, PartitionState, Produce, ProduceResponse, RegisterBroker,
+    RegisterBrokerResponse, ReplyTo, TopicPartition,
 };
 use crate::record::{BatchBuilder, Record, RecordBatch};
 use crate::storage::{MemStorage, Storage};
@@ -133,6 +134,8 @@ enum GroupWrite {
     Commit(String, Vec<(TopicPartition, i64)>),
     /// DeleteGroups: tombstones for the group's offsets; then the group is gone.
     Delete(String),
+    /// OffsetDelete: tombstones for some offsets; each partition's outcome for the answer.
+    DeleteOffsets(String, Vec<(TopicPartition, ErrorCode)>),
 }
 
 /// A fetch waiting for data (the long poll), until `deadline_ms` (`max_wait_ms` after it came).

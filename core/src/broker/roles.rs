@@ -156,12 +156,21 @@ impl<F: StorageFactory> BrokerNode<F> {
             self.answer(pending.asker, message);
             return;
         };
+        let mut deleted_offsets = None;
         if let Some(coordinator) = self.coordinators.get_mut(&tp.partition) {
             match (write, error.is_ok()) {
                 (GroupWrite::Commit(group_id, offsets), true) => coordinator.apply_commit(&group_id, offsets),
                 (GroupWrite::Commit(..), false) => {}
                 (GroupWrite::Delete(group_id), true) => coordinator.apply_delete(&group_id),
                 (GroupWrite::Delete(group_id), false) => coordinator.abort_delete(&group_id),
+                (GroupWrite::DeleteOffsets(group_id, outcomes), written) => {
+                    if written {
+                        for (partition, _) in outcomes.iter().filter(|(_, outcome)| outcome.is_ok()) {
+                            coordinator.forget_offset(&group_id, partition);
+                        }
+                    }
+                    deleted_offsets = Some(if written { outcomes } else { Vec::new() });
+                }
             }
         }
         let error = match error {
@@ -173,6 +182,10 @@ impl<F: StorageFactory> BrokerNode<F> {
             ErrorCode::MessageTooLarge | ErrorCode::RecordListTooLarge => ErrorCode::InvalidCommitOffsetSize,
             other => other,
         };
-        self.answer(pending.asker, Message::GroupResponse(GroupResponse::Ack(GroupAck { error })));
+        let response = match deleted_offsets {
+            Some(partitions) => GroupResponse::OffsetDelete(OffsetDeleteResponse { error, partitions }),
+            None => GroupResponse::Ack(GroupAck { error }),
+        };
+        self.answer(pending.asker, Message::GroupResponse(response));
     }
 }

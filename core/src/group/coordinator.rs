@@ -14,7 +14,7 @@
 //! coordinator, applied here once durable, and loaded back when a broker starts leading the
 //! partition); a deleted group leaves tombstones there. Membership is not persisted.
 
-use crate::collections::VecMap;
+use crate::collections::{VecMap, VecSet};
 use std::collections::VecDeque;
 
 use bytes::Bytes;
@@ -23,7 +23,8 @@ use serde::Serialize;
 use crate::error::ErrorCode;
 use crate::protocol::{
     DeleteGroup, GroupAck, GroupRequest, GroupResponse, Heartbeat, JoinGroup, JoinGroupResponse, LeaveGroup, NodeId,
-    OffsetCommit, OffsetFetch, OffsetFetchResponse, ReplyTo, SyncGroup, SyncGroupResponse, TopicPartition,
+    OffsetCommit, OffsetDelete, OffsetDeleteResponse, OffsetFetch, OffsetFetchResponse, ReplyTo, SyncGroup,
+    SyncGroupResponse, TopicPartition,
 };
 
 /// Most members one group may have by default (`group.max.size` caps it further).
@@ -306,6 +307,52 @@ impl GroupCoordinator {
         debug_assert!(removed.is_none_or(|group| group.members.is_empty()), "only an empty group is deleted");
     }
 
+    /// The topics the group's members subscribe to (from their consumer-protocol metadata for
+    /// the group's protocol); empty for a group with no members.
+    fn subscribed_topics(group: &Group) -> VecSet<String> {
+        group
+            .members
+            .values()
+            .filter_map(|member| member.protocols.iter().find(|(name, _)| *name == group.protocol_name))
+            .filter_map(|(_, metadata)| super::subscription::decode(metadata))
+            .flat_map(|subscription| subscription.topics)
+            .collect()
+    }
+
+    /// Checks an OffsetDelete (Kafka's `validateOffsetDelete` and `deleteOffsets`): an unknown or
+    /// deleted group is `GROUP_ID_NOT_FOUND`; a group with members that is not a consumer group
+    /// is `NON_EMPTY_GROUP`; then each partition of a topic the members subscribe to is
+    /// `GROUP_SUBSCRIBED_TO_TOPIC`, the others `NONE`. Returns the group's error and, when it is
+    /// `NONE`, each partition's.
+    #[must_use]
+    pub fn validate_offset_delete(
+        &self,
+        group_id: &str,
+        partitions: &[TopicPartition],
+    ) -> (ErrorCode, Vec<(TopicPartition, ErrorCode)>) {
+        if group_id.is_empty() {
+            return (ErrorCode::InvalidGroupId, Vec::new());
+        }
+        let group = match self.groups.get(group_id) {
+            None => return (ErrorCode::GroupIdNotFound, Vec::new()),
+            Some(group) if group.state == GroupState::Dead => return (ErrorCode::GroupIdNotFound, Vec::new()),
+            Some(group) => group,
+        };
+        if !group.members.is_empty() && group.protocol_type != "consumer" {
+            return (ErrorCode::NonEmptyGroup, Vec::new());
+        }
+        let subscribed = Self::subscribed_topics(group);
+        let outcomes = partitions
+            .iter()
+            .map(|tp| {
+                let error =
+                    if subscribed.contains(&*tp.topic) { ErrorCode::GroupSubscribedToTopic } else { ErrorCode::None };
+                (tp.clone(), error)
+            })
+            .collect();
+        (ErrorCode::None, outcomes)
+    }
+
     /// Forgets one committed offset (a tombstone loaded from `__consumer_offsets`); a group
     /// left with neither members nor offsets is gone.
     pub fn forget_offset(&mut self, group_id: &str, tp: &TopicPartition) {
@@ -351,6 +398,16 @@ impl GroupCoordinator {
                     self.apply_delete(&group_id);
                 }
                 self.reply(asker, GroupResponse::Ack(GroupAck { error }));
+            }
+            GroupRequest::OffsetDelete(OffsetDelete { group_id, partitions }) => {
+                // (A broker writes the tombstones first; this path only answers.)
+                let (error, partitions) = self.validate_offset_delete(&group_id, &partitions);
+                for (tp, outcome) in &partitions {
+                    if error.is_ok() && outcome.is_ok() {
+                        self.forget_offset(&group_id, tp);
+                    }
+                }
+                self.reply(asker, GroupResponse::OffsetDelete(OffsetDeleteResponse { error, partitions }));
             }
             GroupRequest::OffsetFetch(OffsetFetch { group_id, partitions }) => {
                 let committed = self.committed(&group_id);

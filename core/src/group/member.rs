@@ -114,18 +114,18 @@ fn decode_partitions(text: &str) -> Vec<TopicPartition> {
         .collect()
 }
 
-/// Subscription bytes: `topic,topic;owned-partitions`.
+/// Subscription bytes: Kafka's consumer protocol (as the Java client writes them).
 fn encode_subscription(topics: &[String], owned: &[TopicPartition]) -> Bytes {
-    Bytes::from(format!("{};{}", topics.join(","), encode_partitions(owned)))
+    super::subscription::encode(topics, owned)
 }
 
 fn decode_subscription(member_id: &str, bytes: &[u8]) -> MemberSubscription {
-    let text = String::from_utf8_lossy(bytes);
-    let (topics, owned) = text.split_once(';').unwrap_or((&text, ""));
+    let subscription = super::subscription::decode(bytes)
+        .unwrap_or(super::subscription::Subscription { topics: Vec::new(), owned: Vec::new() });
     MemberSubscription {
         member_id: member_id.to_owned(),
-        topics: topics.split(',').filter(|t| !t.is_empty()).map(str::to_owned).collect::<VecSet<_>>(),
-        owned: decode_partitions(owned),
+        topics: subscription.topics.into_iter().collect::<VecSet<_>>(),
+        owned: subscription.owned,
     }
 }
 
@@ -510,6 +510,8 @@ impl GroupConsumer {
                     self.rejoin(now_ms);
                 }
             }
+            // A consumer never deletes offsets (an admin client does).
+            GroupResponse::OffsetDelete(_) => {}
             GroupResponse::Ack(GroupAck { error }) => match self.take_pending(request_id) {
                 Some(Pending::Heartbeat) => {
                     if !error.is_ok() {

@@ -10,3 +10,4 @@
 pub mod assignor;
 pub mod coordinator;
 pub mod member;
+pub mod subscription;

@@ -87,6 +87,25 @@ pub struct DeleteGroup {
     pub group_id: String,
 }
 
+/// OffsetDelete (KIP-496): forget a group's committed offsets for some partitions — refused
+/// for the topics an active group still subscribes to.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OffsetDelete {
+    /// Group.
+    pub group_id: String,
+    /// The partitions.
+    pub partitions: Vec<TopicPartition>,
+}
+
+/// OffsetDelete's answer: the group's outcome, then each partition's.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct OffsetDeleteResponse {
+    /// `NONE`, `GROUP_ID_NOT_FOUND`, `NON_EMPTY_GROUP`, `INVALID_GROUP_ID`, coordinator errors.
+    pub error: ErrorCode,
+    /// Each partition: `NONE` or `GROUP_SUBSCRIBED_TO_TOPIC`.
+    pub partitions: Vec<(TopicPartition, ErrorCode)>,
+}
+
 /// A request to the group coordinator.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum GroupRequest {
@@ -104,6 +123,8 @@ pub enum GroupRequest {
     OffsetFetch(OffsetFetch),
     /// DeleteGroups (one group).
     Delete(DeleteGroup),
+    /// OffsetDelete.
+    OffsetDelete(OffsetDelete),
 }
 
 impl GroupRequest {
@@ -117,7 +138,8 @@ impl GroupRequest {
             | GroupRequest::Leave(LeaveGroup { group_id, .. })
             | GroupRequest::OffsetCommit(OffsetCommit { group_id, .. })
             | GroupRequest::OffsetFetch(OffsetFetch { group_id, .. })
-            | GroupRequest::Delete(DeleteGroup { group_id }) => group_id,
+            | GroupRequest::Delete(DeleteGroup { group_id })
+            | GroupRequest::OffsetDelete(OffsetDelete { group_id, .. }) => group_id,
         }
     }
 
@@ -132,6 +154,7 @@ impl GroupRequest {
             GroupRequest::OffsetCommit(_) => "OffsetCommit",
             GroupRequest::OffsetFetch(_) => "OffsetFetch",
             GroupRequest::Delete(_) => "DeleteGroups",
+            GroupRequest::OffsetDelete(_) => "OffsetDelete",
         }
     }
 
@@ -146,6 +169,9 @@ impl GroupRequest {
             | GroupRequest::OffsetCommit(_)
             | GroupRequest::Delete(_) => GroupResponse::Ack(GroupAck { error }),
             GroupRequest::OffsetFetch(_) => GroupResponse::Offsets(OffsetFetchResponse { error, offsets: Vec::new() }),
+            GroupRequest::OffsetDelete(_) => {
+                GroupResponse::OffsetDelete(OffsetDeleteResponse { error, partitions: Vec::new() })
+            }
         }
     }
 }
@@ -218,6 +244,8 @@ pub enum GroupResponse {
     Ack(GroupAck),
     /// OffsetFetch's answer.
     Offsets(OffsetFetchResponse),
+    /// OffsetDelete's answer.
+    OffsetDelete(OffsetDeleteResponse),
 }
 
 impl GroupResponse {
@@ -228,7 +256,8 @@ impl GroupResponse {
             GroupResponse::Join(JoinGroupResponse { error, .. })
             | GroupResponse::Sync(SyncGroupResponse { error, .. })
             | GroupResponse::Ack(GroupAck { error })
-            | GroupResponse::Offsets(OffsetFetchResponse { error, .. }) => *error,
+            | GroupResponse::Offsets(OffsetFetchResponse { error, .. })
+            | GroupResponse::OffsetDelete(OffsetDeleteResponse { error, .. }) => *error,
         }
     }
 }

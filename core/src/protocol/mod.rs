@@ -23,7 +23,7 @@ pub mod metadata;
 
 pub use group::{
     DeleteGroup, GroupAck, GroupRequest, GroupResponse, Heartbeat, JoinGroup, JoinGroupResponse, LeaveGroup,
-    OffsetCommit, OffsetFetch, OffsetFetchResponse, SyncGroup, SyncGroupResponse,
+    OffsetCommit, OffsetDelete, OffsetDeleteResponse, OffsetFetch, OffsetFetchResponse, SyncGroup, SyncGroupResponse,
 };
 pub use metadata::{BrokerMetadata, MetadataImage, PartitionState, TopicMetadata};
 
