@@ -28,10 +28,18 @@ step "browser packages (www/pkg: the JS API and the dashboard)"
 "$ROOT/scripts/build-wasm.sh"
 
 step "tests (unit, property, scenarios, 500-seed sweep, sessions, docs, browser: JS API and dashboard)"
+rm -rf "$ROOT/target/compat" # the compatibility suites write their records here afresh
 cargo test --workspace --locked 2>&1 | tee "$TOOLS_DIR/test-output.log" \
     || die "tests failed (the failures are listed above; full output in ${TOOLS_DIR#"$ROOT"/}/test-output.log)"
 passed=$(grep -E '^test result:' "$TOOLS_DIR/test-output.log" | awk '{s += $4} END {print s + 0}')
 failed=$(grep -E '^test result:' "$TOOLS_DIR/test-output.log" | awk '{s += $6} END {print s + 0}')
+
+step "docs/compatibility.md from what the compatibility suites saw (Rill next to Kafka 4.4)"
+cargo run -q --locked -p rill-tests --bin compat-matrix
+if git -C "$ROOT" rev-parse --git-dir >/dev/null 2>&1 && ! git -C "$ROOT" diff --quiet -- docs/compatibility.md; then
+    git -C "$ROOT" --no-pager diff --stat -- docs/compatibility.md
+    die "docs/compatibility.md no longer says what the suites saw: commit the regenerated file"
+fi
 
 step "the README's main command, as a smoke run (./scripts/run.sh --smoke)"
 "$ROOT/scripts/run.sh" --smoke

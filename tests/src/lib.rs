@@ -17,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use serde_json::{json, Value};
 
+pub mod compat;
 pub mod kafka;
 
 /// The repository root.

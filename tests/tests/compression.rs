@@ -11,7 +11,7 @@ use std::process::{Command, Stdio};
 
 use rill_core::compression::Codec;
 use rill_tests::kafka::{checked, java_client_steps, KafkaBroker};
-use rill_tests::{RillBroker, RillCluster, Target};
+use rill_tests::{compat, RillBroker, RillCluster, Target};
 
 const CODECS: [&str; 5] = ["none", "gzip", "snappy", "lz4", "zstd"];
 const PER_CLIENT: usize = 120;
@@ -131,13 +131,19 @@ fn run_steps(target: &impl Target) -> Vec<String> {
 fn every_codec_round_trips_with_librdkafka_and_java_on_rill_as_on_kafka() {
     let kafka_dir = temp_dir("codecs-kafka");
     let kafka = KafkaBroker::start(&kafka_dir, &[]);
+    const TITLE: &str = "Compression codecs with librdkafka (kcat) and the Java client";
     let reference = run_steps(&kafka);
+    compat::record("codecs", TITLE, "kafka", &reference);
     drop(kafka);
 
     let one = RillBroker::start(&temp_dir("codecs-rill"));
-    assert_eq!(run_steps(&one), reference, "one Rill broker against Kafka 4.4");
+    let facts = run_steps(&one);
+    compat::record("codecs", TITLE, "rill-1", &facts);
+    assert_eq!(facts, reference, "one Rill broker against Kafka 4.4");
     drop(one);
 
     let three = RillCluster::start(&temp_dir("codecs-rill3"), 3);
-    assert_eq!(run_steps(&three), reference, "three Rill brokers against Kafka 4.4");
+    let facts = run_steps(&three);
+    compat::record("codecs", TITLE, "rill-3", &facts);
+    assert_eq!(facts, reference, "three Rill brokers against Kafka 4.4");
 }

@@ -203,11 +203,19 @@ fn every_cargo_target_the_docs_name_exists() {
     for doc in documents() {
         let text = std::fs::read_to_string(&doc).expect("readable");
         let name = doc.strip_prefix(&root).unwrap_or(&doc).display().to_string();
-        for (flag, folder) in [("--example", "examples"), ("--bench", "benches"), ("--test", "tests")] {
+        for (flag, folder) in
+            [("--example", "examples"), ("--bench", "benches"), ("--test", "tests"), ("--bin", "src/bin")]
+        {
             for target in flag_values(&text, flag) {
                 checked += 1;
                 let file = format!("{target}.rs");
-                let exists = packages.iter().any(|(_, dir)| dir.join(folder).join(&file).exists());
+                // A binary may also be declared in Cargo.toml (`[[bin]] name = "rill"`).
+                let declared = |dir: &std::path::PathBuf| {
+                    flag == "--bin"
+                        && std::fs::read_to_string(dir.join("Cargo.toml"))
+                            .is_ok_and(|manifest| manifest.contains(&format!("name = \"{target}\"")))
+                };
+                let exists = packages.iter().any(|(_, dir)| dir.join(folder).join(&file).exists() || declared(dir));
                 if !exists {
                     missing.insert(format!("{name}: {flag} {target} (no */{folder}/{file})"));
                 }

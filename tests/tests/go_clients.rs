@@ -10,7 +10,7 @@ use std::process::Command;
 
 use rill_core::compression::Codec;
 use rill_tests::kafka::{checked, java_client_steps, KafkaBroker};
-use rill_tests::{repo_root, RillBroker, RillCluster, Target};
+use rill_tests::{compat, repo_root, RillBroker, RillCluster, Target};
 
 const CODECS: [&str; 5] = ["none", "gzip", "snappy", "lz4", "zstd"];
 
@@ -108,14 +108,20 @@ fn run_steps(target: &impl Target) -> Vec<String> {
 #[test]
 fn franz_go_defaults_and_sarama_produce_consume_and_commit_on_rill_as_on_kafka() {
     let kafka = KafkaBroker::start(&temp_dir("go-kafka"), &[]);
+    const TITLE: &str = "Go clients: franz-go (default settings, every codec) and Sarama";
     let reference = run_steps(&kafka);
+    compat::record("go-clients", TITLE, "kafka", &reference);
     drop(kafka);
     assert!(reference[0].contains("Snappy"), "franz-go compresses with snappy by default: {reference:?}");
 
     let one = RillBroker::start(&temp_dir("go-rill"));
-    assert_eq!(run_steps(&one), reference, "one Rill broker against Kafka 4.4");
+    let facts = run_steps(&one);
+    compat::record("go-clients", TITLE, "rill-1", &facts);
+    assert_eq!(facts, reference, "one Rill broker against Kafka 4.4");
     drop(one);
 
     let three = RillCluster::start(&temp_dir("go-rill3"), 3);
-    assert_eq!(run_steps(&three), reference, "three Rill brokers against Kafka 4.4");
+    let facts = run_steps(&three);
+    compat::record("go-clients", TITLE, "rill-3", &facts);
+    assert_eq!(facts, reference, "three Rill brokers against Kafka 4.4");
 }

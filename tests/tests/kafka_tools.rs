@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 
 use rill_tests::kafka::{kafka_tool, KafkaBroker};
-use rill_tests::{RillBroker, RillCluster, Target};
+use rill_tests::{compat, RillBroker, RillCluster, Target};
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("rill-test-{name}-{}", std::process::id()));
@@ -221,7 +221,7 @@ fn steps(target: &impl Target) -> Vec<String> {
     let group = tool(groups_tool, &["--bootstrap-server", b, "--describe", "--group", "tools-group"], "");
     let partitions: Vec<&str> =
         group.lines().filter(|l| l.starts_with("tools-group")).filter_map(|l| l.split_whitespace().nth(2)).collect();
-    facts.push(format!("after --delete-offsets, offsets kept for partitions {partitions:?}"));
+    facts.push(format!("after --delete-offsets, offsets kept for partitions: {partitions:?}"));
 
     // kafka-consumer-groups --delete (DeleteGroups): the group and its offsets are gone
     let deleted = tool(
@@ -355,13 +355,36 @@ fn steps(target: &impl Target) -> Vec<String> {
     facts
 }
 
+const API_TITLE: &str = "The APIs each broker serves (kafka-broker-api-versions: versions usable by the 4.4 client)";
+
+/// `kafka-broker-api-versions`: each API the 4.4 client knows, and the versions it can use
+/// with this broker (or `UNSUPPORTED`).
+fn api_versions(bootstrap: &str) -> Vec<String> {
+    let listed = tool("org.apache.kafka.tools.BrokerApiVersionsCommand", &["--bootstrap-server", bootstrap], "");
+    listed
+        .lines()
+        .filter_map(|line| {
+            let line = line.trim().trim_end_matches(',');
+            let (api, versions) = line.split_once("): ")?;
+            let name = api.split('(').next()?;
+            let usable = versions.split("[usable: ").nth(1).map_or(versions, |u| u.trim_end_matches(']'));
+            Some(format!("{name}: {}", if versions == "UNSUPPORTED" { "unsupported" } else { usable }))
+        })
+        .collect()
+}
+
 #[test]
 fn kafkas_command_line_tools_see_rill_as_they_see_kafka() {
+    const TITLE: &str = "Kafka's command-line tools (kafka-tools 4.4.0 from Maven)";
     let kafka = KafkaBroker::start(&temp_dir("tools-kafka"), &[]);
     let reference = steps(&kafka);
+    compat::record("kafka-tools", TITLE, "kafka", &reference);
+    compat::record("kafka-apis", API_TITLE, "kafka", &api_versions(&kafka.bootstrap()));
     drop(kafka);
     let rill = RillBroker::start(&temp_dir("tools-rill"));
     let facts = steps(&rill);
+    compat::record("kafka-tools", TITLE, "rill-1", &facts);
+    compat::record("kafka-apis", API_TITLE, "rill-1", &api_versions(&rill.bootstrap()));
     eprintln!("Kafka's tools against Rill:\n{}", facts.join("\n"));
     for (rill_fact, kafka_fact) in facts.iter().zip(&reference) {
         assert_eq!(rill_fact, kafka_fact, "Rill (left) and Kafka (right) differ");
