@@ -13,7 +13,7 @@ use std::path::PathBuf;
 use std::process::Stdio;
 
 use rill_tests::kafka::{kafka_tool, KafkaBroker};
-use rill_tests::{compat, RillBroker, RillCluster, Target};
+use rill_tests::{compat, RillBroker, RillCluster};
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("rill-test-{name}-{}", std::process::id()));
@@ -50,9 +50,11 @@ fn fields(line: &str) -> Vec<(String, String)> {
         .collect()
 }
 
-fn steps(target: &impl Target) -> Vec<String> {
-    let bootstrap = target.bootstrap();
-    let b = bootstrap.as_str();
+/// The steps against a cluster at `b` whose topics get `replication_factor` replicas. Which
+/// broker leads what differs between runs (placement starts at a random broker, in Kafka as in
+/// Rill): the facts name replica sets sorted and whether the leader is one of them.
+fn steps(b: &str, replication_factor: i16) -> Vec<String> {
+    let rf = replication_factor.to_string();
     let mut facts = Vec::new();
 
     // kafka-topics --create / --list / --describe
@@ -67,7 +69,7 @@ fn steps(target: &impl Target) -> Vec<String> {
             "--partitions",
             "3",
             "--replication-factor",
-            "1",
+            &rf,
             "--config",
             "retention.ms=3600000",
         ],
@@ -87,6 +89,14 @@ fn steps(target: &impl Target) -> Vec<String> {
                     // The topic's own override; Kafka adds broker-level ones (see above).
                     let own: Vec<&str> = v.split(',').filter(|c| c.starts_with("retention.ms=")).collect();
                     format!("{k}: {}", own.join(","))
+                } else if k == "Replicas" || k == "Isr" {
+                    let mut ids: Vec<&str> = v.split(',').collect();
+                    ids.sort_unstable();
+                    format!("{k}: {}", ids.join(","))
+                } else if k == "Leader" {
+                    let replicas = fields(line).into_iter().find(|(k, _)| k == "Replicas").map(|(_, v)| v);
+                    let among = replicas.is_some_and(|r| r.split(',').any(|id| id == v));
+                    format!("Leader is a replica: {among}")
                 } else {
                     format!("{k}: {v}")
                 }
@@ -377,12 +387,12 @@ fn api_versions(bootstrap: &str) -> Vec<String> {
 fn kafkas_command_line_tools_see_rill_as_they_see_kafka() {
     const TITLE: &str = "Kafka's command-line tools (kafka-tools 4.4.0 from Maven)";
     let kafka = KafkaBroker::start(&temp_dir("tools-kafka"), &[]);
-    let reference = steps(&kafka);
+    let reference = steps(&kafka.bootstrap(), 1);
     compat::record("kafka-tools", TITLE, "kafka", &reference);
     compat::record("kafka-apis", API_TITLE, "kafka", &api_versions(&kafka.bootstrap()));
     drop(kafka);
     let rill = RillBroker::start(&temp_dir("tools-rill"));
-    let facts = steps(&rill);
+    let facts = steps(&rill.bootstrap(), 1);
     compat::record("kafka-tools", TITLE, "rill-1", &facts);
     compat::record("kafka-apis", API_TITLE, "rill-1", &api_versions(&rill.bootstrap()));
     eprintln!("Kafka's tools against Rill:\n{}", facts.join("\n"));
@@ -391,6 +401,24 @@ fn kafkas_command_line_tools_see_rill_as_they_see_kafka() {
     }
     assert_eq!(facts.len(), reference.len(), "Rill: {facts:#?}\nKafka: {reference:#?}");
     assert!(reference.iter().any(|f| f.contains("consumed: 200")), "{reference:#?}");
+}
+
+#[test]
+fn kafkas_command_line_tools_see_three_rill_brokers_as_three_kafka_brokers() {
+    const TITLE: &str = "Kafka's command-line tools against three brokers (topics with 3 replicas)";
+    let kafka = KafkaBroker::start_cluster(&temp_dir("tools3-kafka"), 3, &[]);
+    let bootstrap: Vec<String> = kafka.iter().map(KafkaBroker::bootstrap).collect();
+    let reference = steps(&bootstrap.join(","), 3);
+    compat::record("kafka-tools-3", TITLE, "kafka", &reference);
+    drop(kafka);
+    let rill = RillCluster::start(&temp_dir("tools3-rill"), 3);
+    let facts = steps(&rill.bootstrap(), 3);
+    compat::record("kafka-tools-3", TITLE, "rill-3", &facts);
+    for (rill_fact, kafka_fact) in facts.iter().zip(&reference) {
+        assert_eq!(rill_fact, kafka_fact, "three Rill brokers (left) and three Kafka brokers (right) differ");
+    }
+    assert_eq!(facts.len(), reference.len(), "Rill: {facts:#?}\nKafka: {reference:#?}");
+    assert!(reference.iter().any(|f| f.contains("list-endpoints: 3 null unfenced broker")), "{reference:#?}");
 }
 
 /// DeleteGroups writes tombstones to `__consumer_offsets`: a deleted group stays deleted when
