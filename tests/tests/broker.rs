@@ -183,6 +183,43 @@ fn kcat_with_three_brokers() {
     }
 }
 
+/// OffsetForLeaderEpoch (KIP-320), as a consumer asks it after a leader change: where an epoch
+/// ends in the leader's log, and the fencing of a stale or future current epoch.
+#[test]
+fn offset_for_leader_epoch_answers_where_an_epoch_ends() {
+    use kafka_protocol::messages::offset_for_leader_epoch_request::{OffsetForLeaderPartition, OffsetForLeaderTopic};
+    use kafka_protocol::messages::{
+        ApiKey, BrokerId, OffsetForLeaderEpochRequest, RequestKind, ResponseKind, TopicName,
+    };
+    use kafka_protocol::protocol::StrBytes;
+    let broker = RillBroker::start(&temp_dir("epochs"));
+    create_topic(&broker, "orders", 1);
+    produce_with_kcat(&broker, "orders", "a:1\nb:2\nc:3\n");
+    let mut client = rill_broker::admin_client::AdminClient::connect(&broker.bootstrap()).expect("connect");
+    let ask = |client: &mut rill_broker::admin_client::AdminClient, topic: &str, current: i32, epoch: i32| {
+        let mut partition = OffsetForLeaderPartition::default();
+        partition.current_leader_epoch = current;
+        partition.leader_epoch = epoch;
+        let mut asked = OffsetForLeaderTopic::default();
+        asked.topic = TopicName(StrBytes::from_string(topic.to_owned()));
+        asked.partitions = vec![partition];
+        let mut request = OffsetForLeaderEpochRequest::default();
+        request.replica_id = BrokerId(-1);
+        request.topics = vec![asked];
+        match client.call(ApiKey::OffsetForLeaderEpoch, 4, &RequestKind::OffsetForLeaderEpoch(request)) {
+            Ok(ResponseKind::OffsetForLeaderEpoch(response)) => {
+                let answer = &response.topics[0].partitions[0];
+                (answer.error_code, answer.leader_epoch, answer.end_offset)
+            }
+            other => panic!("{other:?}"),
+        }
+    };
+    assert_eq!(ask(&mut client, "orders", 0, 0), (0, 0, 3), "epoch 0 ends at the log end");
+    assert_eq!(ask(&mut client, "orders", -1, 1), (0, -1, -1), "a newer epoch than the leader's is unknown");
+    assert_eq!(ask(&mut client, "orders", 4, 0).0, 75, "UNKNOWN_LEADER_EPOCH: the client is ahead");
+    assert_eq!(ask(&mut client, "nope", -1, 0).0, 3, "UNKNOWN_TOPIC_OR_PARTITION");
+}
+
 fn kcat_lists_produces_consumes_and_commits_with_a_group(target: &impl Target, observed: &RillBroker) {
     let broker = target;
     create_topic(broker, "orders", 3);

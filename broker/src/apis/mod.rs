@@ -7,6 +7,7 @@ pub mod admin;
 pub mod configs;
 pub mod describe;
 pub mod elections;
+pub mod epochs;
 pub mod fetch;
 pub mod groups;
 pub mod offset_delete;

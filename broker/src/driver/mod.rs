@@ -32,7 +32,7 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::oneshot;
 
 use crate::apis::{
-    admin, configs, elections, fetch, groups, offset_delete, produce, quorum, str_bytes, topic_partitions,
+    admin, configs, elections, epochs, fetch, groups, offset_delete, produce, quorum, str_bytes, topic_partitions,
 };
 use crate::cluster::{self, ClusterNode, Frame, Incoming};
 use crate::gather::{Finish, Gatherer};
@@ -583,6 +583,11 @@ impl Driver {
             RequestKind::DescribeGroups(request) => {
                 now(ResponseKind::DescribeGroups(groups::describe_groups_response(&request.groups, |group_id| {
                     self.broker.coordinators().find_map(|(_, c)| c.describe(group_id))
+                })))
+            }
+            RequestKind::OffsetForLeaderEpoch(request) => {
+                now(ResponseKind::OffsetForLeaderEpoch(epochs::offset_for_leader_epoch_response(&request, |tp| {
+                    self.broker.replica(tp)
                 })))
             }
             RequestKind::OffsetDelete(request) => self.gather_group(
