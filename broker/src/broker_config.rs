@@ -227,6 +227,17 @@ pub fn load(file: Option<&Path>, overrides: &[String]) -> Result<Loaded, String>
             process_roles.join(",")
         ));
     }
+    // KIP-853's dynamic quorum, which Kafka 4.x's stock file asks for with
+    // controller.quorum.bootstrap.servers, is not built: more than one controller must be named
+    // as static voters, or the node would run a one-voter quorum the user did not ask for.
+    let bootstrap = given.get("controller.quorum.bootstrap.servers").map_or("", |(value, _)| value.as_str());
+    let servers = bootstrap.split(',').filter(|server| !server.trim().is_empty()).count();
+    if servers > 1 && config.controller_quorum_voters.is_empty() {
+        return Err(format!(
+            "controller.quorum.bootstrap.servers={bootstrap} names {servers} controllers, but Rill has no dynamic \
+             quorum yet (KIP-853): name them in controller.quorum.voters as id@host:port, the same list on every node"
+        ));
+    }
     let listeners = resolve_listeners(&config, &listener_values)?;
     Ok(Loaded { config, listeners, process_roles, given, no_effect, unknown })
 }
@@ -444,6 +455,20 @@ mod tests {
         );
         assert!(load_with(&["rill.clustr.nodes=x"]).unwrap_err().contains("rill.clustr.nodes"));
         assert!(load_with(&["process.roles=controller"]).unwrap_err().contains("every Rill node is a broker"));
+        let dynamic = load_with(&["controller.quorum.bootstrap.servers=a:9093,b:9093"]).unwrap_err();
+        assert!(
+            dynamic.contains("no dynamic quorum yet (KIP-853)") && dynamic.contains("controller.quorum.voters"),
+            "{dynamic}"
+        );
+        assert!(
+            load_with(&["controller.quorum.bootstrap.servers=localhost:9093"]).is_ok(),
+            "one controller: the stock file"
+        );
+        assert!(load_with(&[
+            "controller.quorum.bootstrap.servers=a:9093,b:9093",
+            "controller.quorum.voters=1@a:9093,2@b:9093"
+        ])
+        .is_ok());
     }
 
     #[test]
