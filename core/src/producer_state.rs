@@ -31,6 +31,21 @@ struct ProducerEntry {
     epoch: i16,
     batches: VecDeque<BatchMetadata>,
     last_offset: i64,
+    /// The newest timestamp of its last batch.
+    last_timestamp_ms: i64,
+}
+
+/// One active producer of a partition, as `DescribeProducers` reports it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ProducerSummary {
+    /// Its producer id.
+    pub producer_id: i64,
+    /// Its epoch.
+    pub epoch: i16,
+    /// The sequence of its last record here (−1 before any).
+    pub last_sequence: i32,
+    /// The newest timestamp of its last batch.
+    pub last_timestamp_ms: i64,
 }
 
 /// What the leader should do with a batch.
@@ -144,6 +159,7 @@ impl ProducerStateTable {
             epoch: producer.producer_epoch,
             batches: VecDeque::new(),
             last_offset: -1,
+            last_timestamp_ms: -1,
         });
         if producer.producer_epoch > entry.epoch {
             entry.epoch = producer.producer_epoch;
@@ -159,6 +175,21 @@ impl ProducerStateTable {
             entry.batches.pop_front();
         }
         entry.last_offset = batch.last_offset();
+        entry.last_timestamp_ms = batch.max_timestamp_ms();
+    }
+
+    /// The producers it knows, by producer id.
+    #[must_use]
+    pub fn active(&self) -> Vec<ProducerSummary> {
+        self.producers
+            .iter()
+            .map(|(id, entry)| ProducerSummary {
+                producer_id: *id,
+                epoch: entry.epoch,
+                last_sequence: entry.batches.back().map_or(-1, |batch| batch.last_sequence),
+                last_timestamp_ms: entry.last_timestamp_ms,
+            })
+            .collect()
     }
 
     /// Forgets everything (before a rebuild from the log).

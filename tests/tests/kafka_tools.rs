@@ -297,6 +297,22 @@ fn steps(b: &str, replication_factor: i16) -> Vec<String> {
     facts.push(format!("verifiable consumer committed: {}", consumed.contains("\"offsets_committed\"")));
     facts.push(format!("verifiable consumer shut down: {}", consumed.contains("\"shutdown_complete\"")));
 
+    // kafka-transactions describe-producers (DescribeProducers): the perf test's idempotent
+    // producer on the partition's leader (its id and timestamp differ between runs).
+    let described = tool(
+        "org.apache.kafka.tools.TransactionsCommand",
+        &["--bootstrap-server", b, "describe-producers", "--topic", "perf", "--partition", "0"],
+        "",
+    );
+    for line in described.lines() {
+        let columns: Vec<&str> = line.split_whitespace().collect();
+        if let [_id, epoch, coordinator_epoch, last_sequence, _timestamp, txn_start] = columns.as_slice() {
+            facts.push(format!(
+                "kafka-transactions describe-producers: {epoch} {coordinator_epoch} {last_sequence} {txn_start}"
+            ));
+        }
+    }
+
     // kafka-topics --alter --partitions (CreatePartitions): more is added, fewer is refused.
     let topics = "org.apache.kafka.tools.TopicCommand";
     tool(topics, &["--bootstrap-server", b, "--alter", "--topic", "tools", "--partitions", "5"], "");

@@ -12,6 +12,7 @@ pub mod fetch;
 pub mod groups;
 pub mod offset_delete;
 pub mod produce;
+pub mod producers;
 pub mod quorum;
 pub mod topic_partitions;
 

@@ -32,7 +32,8 @@ use tokio::sync::mpsc::UnboundedSender;
 use tokio::sync::oneshot;
 
 use crate::apis::{
-    admin, configs, elections, epochs, fetch, groups, offset_delete, produce, quorum, str_bytes, topic_partitions,
+    admin, configs, elections, epochs, fetch, groups, offset_delete, produce, producers, quorum, str_bytes,
+    topic_partitions,
 };
 use crate::cluster::{self, ClusterNode, Frame, Incoming};
 use crate::gather::{Finish, Gatherer};
@@ -583,6 +584,12 @@ impl Driver {
             RequestKind::DescribeGroups(request) => {
                 now(ResponseKind::DescribeGroups(groups::describe_groups_response(&request.groups, |group_id| {
                     self.broker.coordinators().find_map(|(_, c)| c.describe(group_id))
+                })))
+            }
+            RequestKind::DescribeProducers(request) => {
+                now(ResponseKind::DescribeProducers(producers::describe_producers_response(&request, |tp| {
+                    let leads = self.broker.replica(tp)?.is_leader;
+                    Some((leads, self.broker.producers(tp)?))
                 })))
             }
             RequestKind::OffsetForLeaderEpoch(request) => {

@@ -363,6 +363,12 @@ impl<F: StorageFactory> BrokerNode<F> {
         self.replicas.get(tp).map(|replica| replica.view())
     }
 
+    /// The producers a replica knows (`DescribeProducers`).
+    #[must_use]
+    pub fn producers(&self, tp: &TopicPartition) -> Option<Vec<crate::producer_state::ProducerSummary>> {
+        self.replicas.get(tp).map(|replica| replica.producers.active())
+    }
+
     /// A replica's log (read-only), for checkers and tests.
     #[must_use]
     pub fn log(&self, tp: &TopicPartition) -> Option<&PartitionLog<F::Storage>> {
