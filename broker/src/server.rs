@@ -53,6 +53,7 @@ pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::OffsetDelete, 0, 0),
     (ApiKey::OffsetForLeaderEpoch, 2, 4),
     (ApiKey::DescribeProducers, 0, 0),
+    (ApiKey::AlterConfigs, 0, 2),
 ];
 
 /// Produce's lowest version in the ApiVersions answer (Kafka's
@@ -261,6 +262,7 @@ fn api_name(api_key: ApiKey) -> &'static str {
         ApiKey::OffsetDelete => "OffsetDelete",
         ApiKey::OffsetForLeaderEpoch => "OffsetForLeaderEpoch",
         ApiKey::DescribeProducers => "DescribeProducers",
+        ApiKey::AlterConfigs => "AlterConfigs",
         _ => "other",
     }
 }

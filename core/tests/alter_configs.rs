@@ -16,7 +16,12 @@ fn alter(cluster: &mut Cluster, id: u64, topic: &str, changes: &[Change<'_>]) ->
     let changes = changes.iter().map(|(k, op, v)| ((*k).to_owned(), *op, v.map(str::to_owned))).collect();
     cluster.send(
         id,
-        Message::AlterTopicConfig(AlterTopicConfig { topic: topic.to_owned(), changes, validate_only: false }),
+        Message::AlterTopicConfig(AlterTopicConfig {
+            topic: topic.to_owned(),
+            changes,
+            validate_only: false,
+            replace: false,
+        }),
     );
     cluster
         .answers
@@ -57,6 +62,25 @@ fn a_config_change_reaches_the_log_and_delete_restores_the_default() {
     cluster.tick(400);
     assert_eq!(log_config(&cluster, "retention.ms"), "604800000", "back to the broker's default");
     assert_eq!(log_config(&cluster, "cleanup.policy"), "compact");
+}
+
+/// The legacy AlterConfigs: what it names replaces every override; the rest is the default.
+#[test]
+fn the_legacy_alter_configs_resets_what_it_does_not_name() {
+    let mut cluster = Cluster::new();
+    alter(&mut cluster, 30, "t", &[("cleanup.policy", ConfigOperation::Set, Some("compact"))]);
+    cluster.send(
+        31,
+        Message::AlterTopicConfig(AlterTopicConfig {
+            topic: "t".to_owned(),
+            changes: vec![("retention.ms".to_owned(), ConfigOperation::Set, Some("1000".to_owned()))],
+            validate_only: false,
+            replace: true,
+        }),
+    );
+    cluster.tick(600);
+    assert_eq!(log_config(&cluster, "retention.ms"), "1000");
+    assert_eq!(log_config(&cluster, "cleanup.policy"), "delete", "not named: back to the default");
 }
 
 #[test]

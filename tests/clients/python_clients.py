@@ -156,6 +156,11 @@ elif client == "confluent-admin":
     topic_configs = admin.describe_configs([ConfigResource("TOPIC", topic)])
     configs = list(topic_configs.values())[0].result(30)
     broker_configs = list(admin.describe_configs([ConfigResource("BROKER", "1")]).values())[0].result(30)
+    # The legacy AlterConfigs (librdkafka's alter_configs): the named values replace the
+    # overrides, so retention.ms (set at creation) goes back to its default.
+    for future in admin.alter_configs([ConfigResource("TOPIC", topic, set_config={"segment.ms": "3600000"})]).values():
+        future.result(30)
+    altered = list(admin.describe_configs([ConfigResource("TOPIC", topic)]).values())[0].result(30)
     listed = sorted(admin.list_topics(timeout=30).topics)
     for future in admin.delete_topics([topic]).values():
         future.result(30)
@@ -163,6 +168,8 @@ elif client == "confluent-admin":
     result.update({"retention.ms": configs["retention.ms"].value,
                    "min.insync.replicas": configs["min.insync.replicas"].value,
                    "broker.num.partitions": broker_configs["num.partitions"].value,
+                   "altered.segment.ms": altered["segment.ms"].value,
+                   "altered.retention.ms": altered["retention.ms"].value,
                    "listed": topic in listed, "listed_after_delete": topic in after})
 elif client == "kafka-python":
     from kafka import KafkaConsumer, KafkaProducer, TopicPartition

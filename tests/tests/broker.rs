@@ -326,6 +326,8 @@ fn confluent_admin_creates_describes_and_deletes_and_deletion_survives_a_restart
     assert_eq!(result["retention.ms"], "3600000", "{result}");
     assert_eq!(result["min.insync.replicas"], "1", "Kafka's default: {result}");
     assert_eq!(result["broker.num.partitions"], "1", "{result}");
+    assert_eq!(result["altered.segment.ms"], "3600000", "AlterConfigs set it: {result}");
+    assert_eq!(result["altered.retention.ms"], "604800000", "AlterConfigs reset what it did not name: {result}");
     assert_eq!(result["listed"], true, "{result}");
     assert_eq!(result["listed_after_delete"], false, "{result}");
     assert!(!dir.join("configured-0").exists(), "the partition's files are gone");

@@ -1,9 +1,13 @@
 //! IncrementalAlterConfigs (KIP-339; what `kafka-configs --alter` and the AdminClient's
-//! `incrementalAlterConfigs` send): topic resources become the core's `AlterTopicConfig`,
+//! `incrementalAlterConfigs` send) and the legacy AlterConfigs (librdkafka's and
+//! kafka-python's `alter_configs`): topic resources become the core's `AlterTopicConfig`,
 //! which the broker forwards to the active controller; other resources are refused here.
 
 use kafka_protocol::messages::incremental_alter_configs_response::AlterConfigsResourceResponse;
-use kafka_protocol::messages::{IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse};
+use kafka_protocol::messages::{
+    alter_configs_response, AlterConfigsRequest, AlterConfigsResponse, IncrementalAlterConfigsRequest,
+    IncrementalAlterConfigsResponse,
+};
 use rill_core::error::ErrorCode;
 use rill_core::protocol::{AlterTopicConfig, AlterTopicConfigResponse, ConfigOperation};
 
@@ -13,51 +17,101 @@ use super::{err, str_bytes};
 const TOPIC: i8 = 2;
 const BROKER: i8 = 4;
 
+/// What a resource asks (key, operation, value) or why it is refused.
+type Asked = Result<AlterTopicConfig, AlterTopicConfigResponse>;
+
+/// One resource: topic changes become the core's request; other types are refused.
+fn asked(
+    resource_type: i8,
+    name: &str,
+    changes: Result<Vec<(String, ConfigOperation, Option<String>)>, AlterTopicConfigResponse>,
+    validate_only: bool,
+    replace: bool,
+) -> Asked {
+    let refuse = |error: ErrorCode, message: String| AlterTopicConfigResponse { error, message: Some(message) };
+    match resource_type {
+        TOPIC => Ok(AlterTopicConfig { topic: name.to_owned(), changes: changes?, validate_only, replace }),
+        BROKER => Err(refuse(
+            ErrorCode::InvalidRequest,
+            "Rill does not change broker configs while it runs: set them in the broker's config file \
+             (server.properties) and restart it"
+                .to_owned(),
+        )),
+        other => Err(refuse(ErrorCode::InvalidRequest, format!("Rill cannot alter configs of resource type {other}"))),
+    }
+}
+
 /// What each resource of the request asks the controller, or why it is refused at once.
 #[must_use]
-pub fn alter_requests(
-    request: &IncrementalAlterConfigsRequest,
-) -> Vec<Result<AlterTopicConfig, AlterTopicConfigResponse>> {
-    let refuse = |error: ErrorCode, message: String| AlterTopicConfigResponse { error, message: Some(message) };
+pub fn alter_requests(request: &IncrementalAlterConfigsRequest) -> Vec<Asked> {
     request
         .resources
         .iter()
         .map(|resource| {
-            let name = resource.resource_name.as_str();
-            match resource.resource_type {
-                TOPIC => {
-                    let mut changes = Vec::new();
-                    for config in &resource.configs {
-                        let operation = match config.config_operation {
-                            0 => ConfigOperation::Set,
-                            1 => ConfigOperation::Delete,
-                            2 => ConfigOperation::Append,
-                            3 => ConfigOperation::Subtract,
-                            other => {
-                                return Err(refuse(
-                                    ErrorCode::InvalidRequest,
-                                    format!("Unknown config operation {other} for {}", config.name.as_str()),
-                                ))
-                            }
-                        };
-                        let value = config.value.as_ref().map(|v| v.as_str().to_owned());
-                        changes.push((config.name.as_str().to_owned(), operation, value));
-                    }
-                    Ok(AlterTopicConfig { topic: name.to_owned(), changes, validate_only: request.validate_only })
-                }
-                BROKER => Err(refuse(
-                    ErrorCode::InvalidRequest,
-                    "Rill does not change broker configs while it runs: set them in the broker's config file \
-                     (server.properties) and restart it"
-                        .to_owned(),
-                )),
-                other => Err(refuse(
-                    ErrorCode::InvalidRequest,
-                    format!("Rill cannot alter configs of resource type {other}"),
-                )),
-            }
+            let changes = resource
+                .configs
+                .iter()
+                .map(|config| {
+                    let operation = match config.config_operation {
+                        0 => ConfigOperation::Set,
+                        1 => ConfigOperation::Delete,
+                        2 => ConfigOperation::Append,
+                        3 => ConfigOperation::Subtract,
+                        other => {
+                            return Err(AlterTopicConfigResponse {
+                                error: ErrorCode::InvalidRequest,
+                                message: Some(format!("Unknown config operation {other} for {}", config.name.as_str())),
+                            })
+                        }
+                    };
+                    Ok((
+                        config.name.as_str().to_owned(),
+                        operation,
+                        config.value.as_ref().map(|v| v.as_str().to_owned()),
+                    ))
+                })
+                .collect();
+            asked(resource.resource_type, resource.resource_name.as_str(), changes, request.validate_only, false)
         })
         .collect()
+}
+
+/// The legacy AlterConfigs (what confluent-kafka's and kafka-python's `alter_configs` send):
+/// the named values replace the topic's whole set of overrides.
+#[must_use]
+pub fn legacy_alter_requests(request: &AlterConfigsRequest) -> Vec<Asked> {
+    request
+        .resources
+        .iter()
+        .map(|resource| {
+            let changes = resource
+                .configs
+                .iter()
+                .map(|c| {
+                    (c.name.as_str().to_owned(), ConfigOperation::Set, c.value.as_ref().map(|v| v.as_str().to_owned()))
+                })
+                .collect();
+            asked(resource.resource_type, resource.resource_name.as_str(), Ok(changes), request.validate_only, true)
+        })
+        .collect()
+}
+
+/// The legacy AlterConfigs response: one entry per resource, in the request's order.
+#[must_use]
+pub fn alter_configs_response(
+    request: &AlterConfigsRequest,
+    outcomes: Vec<AlterTopicConfigResponse>,
+) -> AlterConfigsResponse {
+    let mut response = AlterConfigsResponse::default();
+    for (resource, outcome) in request.resources.iter().zip(outcomes) {
+        let mut entry = alter_configs_response::AlterConfigsResourceResponse::default();
+        entry.resource_type = resource.resource_type;
+        entry.resource_name = resource.resource_name.clone();
+        entry.error_code = err(outcome.error);
+        entry.error_message = outcome.message.as_deref().map(str_bytes);
+        response.responses.push(entry);
+    }
+    response
 }
 
 /// The response: one entry per resource, in the request's order.
@@ -125,5 +179,28 @@ mod tests {
         let response = incremental_alter_configs_response(&request, outcomes);
         let codes: Vec<i16> = response.responses.iter().map(|r| r.error_code).collect();
         assert_eq!(codes, vec![0, ErrorCode::InvalidRequest.code(), ErrorCode::InvalidRequest.code()]);
+    }
+
+    #[test]
+    fn the_legacy_alter_configs_replaces_every_override() {
+        use kafka_protocol::messages::alter_configs_request::{
+            AlterConfigsResource as Legacy, AlterableConfig as Value,
+        };
+        let mut request = AlterConfigsRequest::default();
+        let mut resource = Legacy::default();
+        resource.resource_type = TOPIC;
+        resource.resource_name = str_bytes("t");
+        let mut config = Value::default();
+        config.name = str_bytes("retention.ms");
+        config.value = Some(str_bytes("1000"));
+        resource.configs.push(config);
+        request.resources.push(resource);
+        let asked = legacy_alter_requests(&request);
+        let core = asked[0].as_ref().expect("a topic change");
+        assert!(core.replace, "AlterConfigs replaces the overrides");
+        assert_eq!(core.changes, vec![("retention.ms".to_owned(), ConfigOperation::Set, Some("1000".to_owned()))]);
+        let response =
+            alter_configs_response(&request, vec![AlterTopicConfigResponse { error: ErrorCode::None, message: None }]);
+        assert_eq!((response.responses[0].error_code, response.responses[0].resource_name.as_str()), (0, "t"));
     }
 }

@@ -604,7 +604,22 @@ impl Driver {
                     ResponseKind::OffsetDelete(offset_delete::offset_delete_response(answers.into_iter().next()))
                 }),
             ),
-            RequestKind::IncrementalAlterConfigs(request) => self.incremental_alter_configs(conn, request),
+            RequestKind::IncrementalAlterConfigs(request) => {
+                let asked = configs::alter_requests(&request);
+                let build = Box::new(move |outcomes| {
+                    ResponseKind::IncrementalAlterConfigs(configs::incremental_alter_configs_response(
+                        &request, outcomes,
+                    ))
+                });
+                self.alter_configs(conn, asked, build)
+            }
+            RequestKind::AlterConfigs(request) => {
+                let asked = configs::legacy_alter_requests(&request);
+                let build = Box::new(move |outcomes| {
+                    ResponseKind::AlterConfigs(configs::alter_configs_response(&request, outcomes))
+                });
+                self.alter_configs(conn, asked, build)
+            }
             RequestKind::ElectLeaders(request) => match elections::elect_leaders_request(&request, version) {
                 Err(error) => now(ResponseKind::ElectLeaders(elections::refused(error, version))),
                 Ok(core) => {

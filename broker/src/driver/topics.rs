@@ -181,14 +181,15 @@ pub(super) fn quorum_voters(config: &BrokerConfig, nodes: &[ClusterNode]) -> Res
 }
 
 impl Driver {
-    /// IncrementalAlterConfigs: topic changes go (through this node's broker) to the active
-    /// controller, which answers once the change is committed; the rest is refused at once.
-    pub(super) fn incremental_alter_configs(
+    /// IncrementalAlterConfigs and AlterConfigs: topic changes go (through this node's broker)
+    /// to the active controller, which answers once the change is committed; the rest is
+    /// refused at once. `build` makes the response from each resource's outcome, in order.
+    pub(super) fn alter_configs(
         &mut self,
         conn: u32,
-        request: kafka_protocol::messages::IncrementalAlterConfigsRequest,
+        asked: Vec<Result<protocol::AlterTopicConfig, protocol::AlterTopicConfigResponse>>,
+        build: Box<dyn FnOnce(Vec<protocol::AlterTopicConfigResponse>) -> ResponseKind>,
     ) -> Reply {
-        let asked = configs::alter_requests(&request);
         let messages: Vec<Message> =
             asked.iter().filter_map(|asked| asked.as_ref().ok().cloned().map(Message::AlterTopicConfig)).collect();
         let finish: Finish = Box::new(move |answers| {
@@ -206,7 +207,7 @@ impl Driver {
                     },
                 })
                 .collect();
-            ResponseKind::IncrementalAlterConfigs(configs::incremental_alter_configs_response(&request, outcomes))
+            build(outcomes)
         });
         if messages.is_empty() {
             return Reply::Now(Box::new(finish(Vec::new())));

@@ -1,7 +1,8 @@
 //! Changing a topic's config on the controller (`IncrementalAlterConfigs`, KIP-339): each
 //! change applied in order to the topic's current config — set a value, delete the override
 //! (back to the broker's `log.*` default), or append to / subtract from a list — then the
-//! whole checked as at creation, and published like any metadata change.
+//! whole checked as at creation, and published like any metadata change. The legacy
+//! `AlterConfigs` is the same from the broker's defaults: what it does not name is reset.
 
 use super::*;
 use crate::protocol::{AlterTopicConfig, ConfigOperation};
@@ -20,7 +21,7 @@ impl Controller {
             ));
         };
         let defaults = self.config.topic_defaults();
-        let mut config = topic.config.clone();
+        let mut config = if request.replace { defaults.clone() } else { topic.config.clone() };
         for (key, operation, value) in &request.changes {
             let unknown = || Error::new(ErrorCode::InvalidConfig, format!("Unknown topic config name: {key}"));
             let current = config.get(key).ok_or_else(unknown)?;

@@ -277,6 +277,10 @@ pub struct AlterTopicConfig {
     pub changes: Vec<(String, ConfigOperation, Option<String>)>,
     /// Only check them.
     pub validate_only: bool,
+    /// The legacy `AlterConfigs`: the changes replace every override (keys not named go back
+    /// to the broker's defaults) instead of applying to the current config.
+    #[serde(default)]
+    pub replace: bool,
 }
 
 /// The controller's answer to [`AlterTopicConfig`].
