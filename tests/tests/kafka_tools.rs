@@ -42,6 +42,13 @@ fn tool(class: &str, args: &[&str], input: &str) -> String {
     stdout
 }
 
+/// Runs one of Kafka's tools that may fail (a refusal is what the step checks); what it
+/// printed, stdout then stderr.
+fn tool_said(class: &str, args: &[&str]) -> String {
+    let output = kafka_tool(class).args(args).output().expect("run a Kafka tool");
+    format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr))
+}
+
 /// The fields of a `key: value<TAB>key: value` line (kafka-topics --describe).
 fn fields(line: &str) -> Vec<(String, String)> {
     line.split('\t')
@@ -216,11 +223,10 @@ fn steps(b: &str, replication_factor: i16) -> Vec<String> {
     // others stay; an unknown group is refused.
     let groups_tool = "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand";
     for group in ["tools-group", "nope"] {
-        let output = kafka_tool(groups_tool)
-            .args(["--bootstrap-server", b, "--delete-offsets", "--group", group, "--topic", "tools:0"])
-            .output()
-            .expect("run kafka-consumer-groups");
-        let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        let text = tool_said(
+            groups_tool,
+            &["--bootstrap-server", b, "--delete-offsets", "--group", group, "--topic", "tools:0"],
+        );
         let said: Vec<String> = text
             .lines()
             .filter(|l| !l.trim().is_empty() && !l.trim_start().starts_with("at "))
@@ -326,11 +332,7 @@ fn steps(b: &str, replication_factor: i16) -> Vec<String> {
         std::thread::sleep(std::time::Duration::from_millis(300));
     };
     facts.push(format!("kafka-topics --alter --partitions 5: {count} partitions"));
-    let refused = kafka_tool(topics)
-        .args(["--bootstrap-server", b, "--alter", "--topic", "tools", "--partitions", "2"])
-        .output()
-        .expect("run kafka-topics");
-    let text = format!("{}{}", String::from_utf8_lossy(&refused.stdout), String::from_utf8_lossy(&refused.stderr));
+    let text = tool_said(topics, &["--bootstrap-server", b, "--alter", "--topic", "tools", "--partitions", "2"]);
     let reason = text.lines().find(|l| l.contains("Error while executing")).unwrap_or_default().trim().to_owned();
     facts.push(format!("kafka-topics --alter --partitions 2: {reason}"));
 
@@ -338,8 +340,7 @@ fn steps(b: &str, replication_factor: i16) -> Vec<String> {
     let configs = "org.apache.kafka.tools.ConfigCommand";
     let topic = ["--bootstrap-server", b, "--entity-type", "topics", "--entity-name", "tools"];
     let alter = |change: &[&str]| {
-        let output = kafka_tool(configs).args(topic).arg("--alter").args(change).output().expect("run kafka-configs");
-        let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        let text = tool_said(configs, &[&topic[..], &["--alter"], change].concat());
         let said = text.lines().find(|l| l.starts_with("Completed") || l.starts_with("Caused by"));
         said.unwrap_or_default().trim().to_owned()
     };
@@ -369,12 +370,8 @@ fn steps(b: &str, replication_factor: i16) -> Vec<String> {
         &["--election-type", "UNCLEAN", "--topic", "tools", "--partition", "1"],
         &["--election-type", "PREFERRED", "--topic", "nope", "--partition", "0"],
     ] {
-        let output = kafka_tool("org.apache.kafka.tools.LeaderElectionCommand")
-            .args(["--bootstrap-server", b])
-            .args(args)
-            .output()
-            .expect("run kafka-leader-election");
-        let text = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+        let text =
+            tool_said("org.apache.kafka.tools.LeaderElectionCommand", &[&["--bootstrap-server", b], args].concat());
         let said: Vec<&str> = text.lines().filter(|l| !l.trim_start().starts_with("at ")).map(str::trim).collect();
         facts.push(format!("kafka-leader-election {}: {}", args.join(" "), said.join(" / ")));
     }

@@ -592,11 +592,11 @@ impl Driver {
                     Some((leads, self.broker.producers(tp)?))
                 })))
             }
-            RequestKind::OffsetForLeaderEpoch(request) => {
-                now(ResponseKind::OffsetForLeaderEpoch(epochs::offset_for_leader_epoch_response(&request, |tp| {
-                    self.broker.replica(tp)
-                })))
-            }
+            RequestKind::OffsetForLeaderEpoch(request) => now(ResponseKind::OffsetForLeaderEpoch(
+                epochs::offset_for_leader_epoch_response(&request, |tp, epoch| {
+                    Some((self.broker.replica(tp)?, self.broker.epoch_end_offset(tp, epoch)))
+                }),
+            )),
             RequestKind::OffsetDelete(request) => self.gather_group(
                 conn,
                 offset_delete::offset_delete(&request),

@@ -363,6 +363,14 @@ impl<F: StorageFactory> BrokerNode<F> {
         self.replicas.get(tp).map(|replica| replica.view())
     }
 
+    /// Where `epoch` ends in a replica's log (KIP-101, its leader epoch cache); `None` for an
+    /// unknown replica or an empty cache.
+    #[must_use]
+    pub fn epoch_end_offset(&self, tp: &TopicPartition, epoch: i32) -> Option<EpochEndOffset> {
+        let replica = self.replicas.get(tp)?;
+        replica.epochs.end_offset_for(epoch, replica.log.log_end_offset())
+    }
+
     /// The producers a replica knows (`DescribeProducers`).
     #[must_use]
     pub fn producers(&self, tp: &TopicPartition) -> Option<Vec<crate::producer_state::ProducerSummary>> {

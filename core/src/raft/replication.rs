@@ -132,19 +132,10 @@ impl<R: Clone> QuorumNode<R> {
         }
         assert!(fetch.fetch_offset <= end, "a fetch past the log end diverges");
         // Everything below fetch_offset matches the leader's log: record the progress.
-        let Role::Leader(leadership) = &mut self.role else { unreachable!("checked above") };
-        let progress = leadership.progress.entry(from).or_insert(ReplicaProgress {
-            end_offset: -1,
-            last_fetch_ms: now_ms,
-            last_caught_up_ms: 0,
-        });
+        let progress = self.record_fetch(now_ms, from).expect("checked above: it leads");
         progress.end_offset = fetch.fetch_offset;
-        progress.last_fetch_ms = now_ms;
         if fetch.fetch_offset == end {
             progress.last_caught_up_ms = now_ms;
-        }
-        if self.config.is_voter(from) {
-            leadership.begun.insert(from);
         }
         if self.advance_high_watermark() {
             self.answer_parked(now_ms);
@@ -173,6 +164,53 @@ impl<R: Clone> QuorumNode<R> {
         self.reply(from, correlation_id, QuorumMessage::FetchResponse(response));
     }
 
+    /// A leader notes that `from` fetched (entries or its snapshot) at `now_ms`: it is alive
+    /// for check-quorum, and a voter has begun the epoch. Its progress, or `None` unless leading.
+    pub(super) fn record_fetch(&mut self, now_ms: u64, from: ReplicaId) -> Option<&mut ReplicaProgress> {
+        let voter = self.config.is_voter(from);
+        let Role::Leader(leadership) = &mut self.role else { return None };
+        if voter {
+            leadership.begun.insert(from);
+        }
+        let progress = leadership.progress.entry(from).or_insert(ReplicaProgress {
+            end_offset: -1,
+            last_fetch_ms: now_ms,
+            last_caught_up_ms: 0,
+        });
+        progress.last_fetch_ms = now_ms;
+        Some(progress)
+    }
+
+    /// An answer to a fetch (entries or snapshot) from `from`: clears the fetch in flight if
+    /// this is its answer (whether it is is returned), and learns the epoch and leader it names.
+    pub(super) fn take_fetch_answer(
+        &mut self,
+        now_ms: u64,
+        from: ReplicaId,
+        correlation_id: u64,
+        epoch: i32,
+        leader: Option<ReplicaId>,
+    ) -> bool {
+        let ours = self.fetch_in_flight.is_some_and(|(id, to, _)| id == correlation_id && to == from);
+        if ours {
+            self.fetch_in_flight = None;
+        }
+        self.observe_epoch(now_ms, epoch, leader);
+        ours
+    }
+
+    /// A follower heard from `from`: when that is its leader, the fetch timer starts again (and
+    /// it refuses pre-votes from now on, KIP-996). Whether `from` is its leader.
+    pub(super) fn heard_from_leader(&mut self, now_ms: u64, from: ReplicaId) -> bool {
+        let Role::Follower { leader, fetched, fetch_deadline } = &mut self.role else { return false };
+        if *leader != from {
+            return false;
+        }
+        *fetched = true;
+        *fetch_deadline = now_ms + self.config.fetch_timeout_ms;
+        true
+    }
+
     pub(super) fn on_fetch_response(
         &mut self,
         now_ms: u64,
@@ -180,11 +218,7 @@ impl<R: Clone> QuorumNode<R> {
         correlation_id: u64,
         response: QuorumFetchResponse<R>,
     ) {
-        let ours = self.fetch_in_flight.is_some_and(|(id, to, _)| id == correlation_id && to == from);
-        if ours {
-            self.fetch_in_flight = None;
-        }
-        self.observe_epoch(now_ms, response.epoch, response.leader);
+        let ours = self.take_fetch_answer(now_ms, from, correlation_id, response.epoch, response.leader);
         if !ours || response.epoch != self.durable.epoch || response.error != ErrorCode::None {
             if ours {
                 // Ask the next voter who leads (observers), after a short wait.
@@ -193,12 +227,9 @@ impl<R: Clone> QuorumNode<R> {
             }
             return;
         }
-        let Role::Follower { leader, fetched, fetch_deadline } = &mut self.role else { return };
-        if *leader != from {
+        if !self.heard_from_leader(now_ms, from) {
             return;
         }
-        *fetched = true;
-        *fetch_deadline = now_ms + self.config.fetch_timeout_ms;
         if let Some(id) = response.snapshot_id {
             self.snapshot_fetch = Some(id);
             return;

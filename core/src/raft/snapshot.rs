@@ -5,7 +5,7 @@
 use crate::error::ErrorCode;
 
 use super::messages::{FetchSnapshot, FetchSnapshotResponse};
-use super::{QuorumEvent, QuorumMessage, QuorumNode, ReplicaId, ReplicaProgress, Role, Snapshot};
+use super::{QuorumEvent, QuorumMessage, QuorumNode, ReplicaId, Role, Snapshot};
 
 impl<R: Clone> QuorumNode<R> {
     /// The leader answers a `FetchSnapshot` with its snapshot, if it is still the one named.
@@ -26,18 +26,8 @@ impl<R: Clone> QuorumNode<R> {
         } else {
             ErrorCode::None
         };
-        if let Role::Leader(leadership) = &mut self.role {
-            // A replica fetching a snapshot is alive (KRaft counts it for check-quorum).
-            let progress = leadership.progress.entry(from).or_insert(ReplicaProgress {
-                end_offset: -1,
-                last_fetch_ms: now_ms,
-                last_caught_up_ms: 0,
-            });
-            progress.last_fetch_ms = now_ms;
-            if self.config.is_voter(from) {
-                leadership.begun.insert(from);
-            }
-        }
+        // A replica fetching a snapshot is alive (KRaft counts it for check-quorum).
+        self.record_fetch(now_ms, from);
         let snapshot = if error == ErrorCode::None { self.durable.snapshot.clone() } else { None };
         let response =
             FetchSnapshotResponse { error, epoch: self.durable.epoch, leader: self.durable.leader, snapshot };
@@ -51,11 +41,7 @@ impl<R: Clone> QuorumNode<R> {
         correlation_id: u64,
         response: FetchSnapshotResponse<R>,
     ) {
-        let ours = self.fetch_in_flight.is_some_and(|(id, to, _)| id == correlation_id && to == from);
-        if ours {
-            self.fetch_in_flight = None;
-        }
-        self.observe_epoch(now_ms, response.epoch, response.leader);
+        let ours = self.take_fetch_answer(now_ms, from, correlation_id, response.epoch, response.leader);
         if !ours || response.epoch != self.durable.epoch {
             if ours {
                 self.fetch_backoff_until = Some(now_ms + self.config.retry_backoff_ms);
@@ -68,12 +54,9 @@ impl<R: Clone> QuorumNode<R> {
             self.fetch_backoff_until = Some(now_ms + self.config.retry_backoff_ms);
             return;
         };
-        let Role::Follower { leader, fetched, fetch_deadline } = &mut self.role else { return };
-        if *leader != from {
+        if !self.heard_from_leader(now_ms, from) {
             return;
         }
-        *fetched = true;
-        *fetch_deadline = now_ms + self.config.fetch_timeout_ms;
         self.snapshot_fetch = None;
         self.install_snapshot(snapshot);
     }
