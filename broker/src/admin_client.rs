@@ -17,11 +17,23 @@ pub struct AdminClient {
 }
 
 impl AdminClient {
-    /// Connects to `address` (`host:port`).
+    /// Connects to `address`: `host:port`, or a comma-separated list of them as Kafka's
+    /// `--bootstrap-server` takes (the first that accepts).
     pub fn connect(address: &str) -> Result<AdminClient, String> {
-        let stream = TcpStream::connect(address).map_err(|e| format!("cannot connect to {address}: {e}"))?;
-        let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
-        Ok(AdminClient { stream, next_correlation_id: 1 })
+        let mut errors = Vec::new();
+        for one in address.split(',').map(str::trim).filter(|one| !one.is_empty()) {
+            match TcpStream::connect(one) {
+                Ok(stream) => {
+                    let _ = stream.set_read_timeout(Some(Duration::from_secs(30)));
+                    return Ok(AdminClient { stream, next_correlation_id: 1 });
+                }
+                Err(error) => errors.push(format!("{one}: {error}")),
+            }
+        }
+        if errors.is_empty() {
+            return Err(format!("no broker address in {address:?} (expected host:port[,host:port...])"));
+        }
+        Err(format!("cannot connect to {}", errors.join("; ")))
     }
 
     /// Sends a request at `version` and waits for its response.
@@ -62,5 +74,25 @@ impl AdminClient {
         let mut frame = vec![0u8; length];
         self.stream.read_exact(&mut frame).map_err(|e| format!("receive: {e}"))?;
         Ok(Bytes::from(frame))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bootstrap_list_connects_to_the_first_broker_that_accepts() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+        let open = listener.local_addr().expect("address");
+        let closed = {
+            let gone = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+            gone.local_addr().expect("address")
+        };
+        assert!(AdminClient::connect(&format!("{closed}, {open}")).is_ok());
+        let Err(error) = AdminClient::connect(&closed.to_string()) else { panic!("nothing listens") };
+        assert!(error.starts_with(&format!("cannot connect to {closed}: ")), "{error}");
+        let Err(error) = AdminClient::connect(" , ") else { panic!("no address") };
+        assert!(error.contains("no broker address"), "{error}");
     }
 }

@@ -73,12 +73,18 @@ enum Body {
     /// A broker that is not the active controller asks it to auto-create a topic (Kafka's
     /// brokers forward this to the controller, KIP-590).
     AutoCreateTopic(String),
+    /// Kafka's `INCONSISTENT_CLUSTER_ID`: the receiver belongs to this other cluster and
+    /// dropped the sender's frame.
+    InconsistentClusterId(String),
 }
 
 /// Who sent a frame, to which state machine it goes, and its correlation id.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 struct Header {
     from: NodeId,
+    /// The sender's cluster id, once it knows it (every KRaft request carries `ClusterId`).
+    #[serde(default)]
+    cluster_id: Option<String>,
     to_controller: bool,
     correlation_id: u64,
     body: Body,
@@ -89,6 +95,18 @@ struct Header {
 pub struct Frame {
     header: Vec<u8>,
     payload: Vec<u8>,
+}
+
+/// A frame as it arrived: the sending node, the cluster id it believes it belongs to, and
+/// what it carries.
+#[derive(Debug)]
+pub struct Received {
+    /// The sending node's id.
+    pub node: i32,
+    /// The sender's cluster id (`None` until it has learnt it).
+    pub cluster_id: Option<String>,
+    /// What it carries.
+    pub incoming: Incoming,
 }
 
 /// What arrived: the source, whether it is for the controller, and the core message (or a
@@ -110,12 +128,20 @@ pub enum Incoming {
     EnsureOffsetsTopic,
     /// Auto-create this topic if missing (`auto.create.topics.enable`).
     AutoCreateTopic(String),
+    /// The peer is in this other cluster and dropped what this node sent.
+    InconsistentClusterId(String),
 }
 
 /// Encodes a core message for the wire; `None` for client traffic, which never crosses nodes.
 /// A fetch response's record batches go in the payload in Kafka's wire format.
 #[must_use]
-pub fn encode(from: NodeId, to_controller: bool, correlation_id: u64, message: &Message) -> Option<Frame> {
+pub fn encode(
+    from: NodeId,
+    cluster_id: Option<&str>,
+    to_controller: bool,
+    correlation_id: u64,
+    message: &Message,
+) -> Option<Frame> {
     let mut payload = Vec::new();
     if let Message::FetchResponse(response) = message {
         // Each partition's batches, behind their length in bytes.
@@ -129,36 +155,68 @@ pub fn encode(from: NodeId, to_controller: bool, correlation_id: u64, message: &
             payload[start..start + 4].copy_from_slice(&length.to_be_bytes());
         }
     }
-    frame(from, to_controller, correlation_id, Body::Message(message.clone()), payload)
+    let header = Header {
+        from,
+        cluster_id: cluster_id.map(str::to_owned),
+        to_controller,
+        correlation_id,
+        body: Body::Message(message.clone()),
+    };
+    frame(&header, payload)
 }
 
 /// The frame asking the active controller to auto-create `topic`.
 #[must_use]
-pub fn auto_create_topic(from_broker: i32, topic: &str) -> Frame {
-    frame(NodeId::Broker(from_broker), true, 0, Body::AutoCreateTopic(topic.to_owned()), Vec::new()).expect("small")
+pub fn auto_create_topic(from_broker: i32, cluster_id: Option<&str>, topic: &str) -> Frame {
+    small_frame(from_broker, cluster_id, Body::AutoCreateTopic(topic.to_owned()))
 }
 
 /// The frame asking the controller host to create `__consumer_offsets`.
 #[must_use]
-pub fn ensure_offsets_topic(from_broker: i32) -> Frame {
-    frame(NodeId::Broker(from_broker), true, 0, Body::EnsureOffsetsTopic, Vec::new()).expect("small")
+pub fn ensure_offsets_topic(from_broker: i32, cluster_id: Option<&str>) -> Frame {
+    small_frame(from_broker, cluster_id, Body::EnsureOffsetsTopic)
 }
 
-fn frame(from: NodeId, to_controller: bool, correlation_id: u64, body: Body, payload: Vec<u8>) -> Option<Frame> {
-    if matches!(from, NodeId::Client(_)) {
+/// The answer to a frame from another cluster: this node's cluster id.
+#[must_use]
+pub fn inconsistent_cluster_id(from: i32, ours: &str) -> Frame {
+    small_frame(from, Some(ours), Body::InconsistentClusterId(ours.to_owned()))
+}
+
+fn small_frame(from_broker: i32, cluster_id: Option<&str>, body: Body) -> Frame {
+    let header = Header {
+        from: NodeId::Broker(from_broker),
+        cluster_id: cluster_id.map(str::to_owned),
+        to_controller: true,
+        correlation_id: 0,
+        body,
+    };
+    frame(&header, Vec::new()).expect("a small frame encodes")
+}
+
+fn frame(header: &Header, payload: Vec<u8>) -> Option<Frame> {
+    if matches!(header.from, NodeId::Client(_)) {
         return None;
     }
-    let header = serde_json::to_vec(&Header { from, to_controller, correlation_id, body }).ok()?;
+    let header = serde_json::to_vec(header).ok()?;
     Some(Frame { header, payload })
 }
 
 /// Decodes a received frame.
-pub fn decode(header: &[u8], payload: Bytes) -> Result<Incoming, String> {
+pub fn decode(header: &[u8], payload: Bytes) -> Result<Received, String> {
     let header: Header = serde_json::from_slice(header).map_err(|e| format!("bad internal frame: {e}"))?;
+    let node = match header.from {
+        NodeId::Broker(id) | NodeId::Controller(id) => id,
+        NodeId::Client(_) => return Err("an internal frame from a client".to_owned()),
+    };
+    let received = |incoming| Received { node, cluster_id: header.cluster_id.clone(), incoming };
     let mut message = match header.body {
-        Body::EnsureOffsetsTopic => return Ok(Incoming::EnsureOffsetsTopic),
-        Body::AutoCreateTopic(topic) => return Ok(Incoming::AutoCreateTopic(topic)),
-        Body::Message(message) => message,
+        Body::EnsureOffsetsTopic => return Ok(received(Incoming::EnsureOffsetsTopic)),
+        Body::AutoCreateTopic(ref topic) => return Ok(received(Incoming::AutoCreateTopic(topic.clone()))),
+        Body::InconsistentClusterId(ref theirs) => {
+            return Ok(received(Incoming::InconsistentClusterId(theirs.clone())))
+        }
+        Body::Message(ref message) => message.clone(),
     };
     if let Message::FetchResponse(response) = &mut message {
         let mut rest = payload;
@@ -176,12 +234,12 @@ pub fn decode(header: &[u8], payload: Bytes) -> Result<Incoming, String> {
                 RecordBatch::read_wire_all(&batches).map_err(|e| format!("bad batches from a peer: {e}"))?;
         }
     }
-    Ok(Incoming::Message {
+    Ok(received(Incoming::Message {
         from: header.from,
         to_controller: header.to_controller,
         correlation_id: header.correlation_id,
         message,
-    })
+    }))
 }
 
 /// Keeps a connection to one peer and writes frames to it, reconnecting as needed; frames
@@ -215,7 +273,7 @@ pub async fn peer_writer(address: String, mut frames: mpsc::UnboundedReceiver<Fr
 }
 
 /// Reads frames from one inbound peer connection, handing each to `deliver`.
-pub async fn read_peer(mut stream: TcpStream, mut deliver: impl FnMut(Incoming)) {
+pub async fn read_peer(mut stream: TcpStream, mut deliver: impl FnMut(Received)) {
     loop {
         let mut length = [0u8; 4];
         if stream.read_exact(&mut length).await.is_err() {

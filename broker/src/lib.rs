@@ -21,6 +21,7 @@ pub mod cluster;
 pub mod driver;
 pub mod gather;
 pub mod kafka_config;
+pub mod meta_properties;
 pub mod metadata_store;
 pub mod metrics;
 pub mod quorum_store;

@@ -202,7 +202,7 @@ fn remove_checkpoints_except(dir: &Path, keep: SnapshotId) -> Result<(), String>
 }
 
 /// Writes `path` through a temporary file and a rename, fsynced: never half a file.
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
+pub(crate) fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), String> {
     let temporary = path.with_extension("tmp");
     let mut file = File::create(&temporary).map_err(|e| format!("cannot write {}: {e}", temporary.display()))?;
     file.write_all(bytes)

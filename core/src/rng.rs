@@ -41,6 +41,15 @@ impl Rng {
         result
     }
 
+    /// A random id in Kafka's form (`Uuid.randomUuid().toString()`): 16 bytes as unpadded
+    /// base64url, 22 characters — what `kafka-storage random-uuid` prints.
+    pub fn uuid_base64(&mut self) -> String {
+        let mut bytes = [0u8; 16];
+        bytes[..8].copy_from_slice(&self.next_u64().to_be_bytes());
+        bytes[8..].copy_from_slice(&self.next_u64().to_be_bytes());
+        base64url(&bytes)
+    }
+
     /// A uniform value in `0..bound` (Lemire's method, unbiased). `bound` must be > 0.
     pub fn below(&mut self, bound: u64) -> u64 {
         assert!(bound > 0, "Rng::below needs a positive bound");
@@ -84,9 +93,35 @@ impl Rng {
     }
 }
 
+/// Unpadded base64url (RFC 4648 §5).
+#[must_use]
+pub fn base64url(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+    let mut out = String::with_capacity(bytes.len().div_ceil(3) * 4);
+    for chunk in bytes.chunks(3) {
+        let word = chunk.iter().enumerate().fold(0u32, |word, (i, b)| word | (u32::from(*b) << (16 - 8 * i)));
+        for i in 0..=chunk.len() {
+            out.push(char::from(ALPHABET[((word >> (18 - 6 * i)) & 63) as usize]));
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn base64url_matches_rfc_4648_vectors_and_ids_have_kafkas_length() {
+        let vectors = [("", ""), ("f", "Zg"), ("fo", "Zm8"), ("foo", "Zm9v"), ("foob", "Zm9vYg"), ("fooba", "Zm9vYmE")];
+        for (plain, encoded) in vectors {
+            assert_eq!(base64url(plain.as_bytes()), encoded);
+        }
+        assert_eq!(base64url(&[0xfb, 0xff]), "-_8");
+        let id = Rng::from_seed(7).uuid_base64();
+        assert_eq!(id.len(), 22, "{id}");
+        assert_ne!(id, Rng::from_seed(8).uuid_base64());
+    }
 
     #[test]
     fn same_seed_same_sequence_and_known_first_values() {

@@ -557,6 +557,18 @@ impl RillBroker {
     /// Starts the process again (after `kill`) on the same ports and directory, and waits until
     /// it accepts connections.
     pub fn restart(&mut self) {
+        self.spawn();
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(self.is_running(), "the broker exited on start:\n{}", self.log());
+            assert!(Instant::now() < deadline, "the broker did not start listening");
+            thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Starts the process again (after `kill`) without waiting for it to listen (it may stop
+    /// at once).
+    pub fn spawn(&mut self) {
         assert!(self.child.is_none(), "already running");
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log_file).expect("broker log file");
         let child = Command::new(&self.binary)
@@ -570,12 +582,6 @@ impl RillBroker {
             .spawn()
             .expect("start rill broker");
         self.child = Some(child);
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            assert!(self.is_running(), "the broker exited on start:\n{}", self.log());
-            assert!(Instant::now() < deadline, "the broker did not start listening");
-            thread::sleep(Duration::from_millis(50));
-        }
     }
 
     /// `kill -9`.

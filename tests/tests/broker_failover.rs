@@ -209,3 +209,73 @@ fn a_node_with_another_voter_list_stops_and_says_why() {
     assert!(log.contains("disagree on controller.quorum.voters: every node must list the same voters"), "{log}");
     assert!(cluster.brokers[0].is_running() && cluster.brokers[1].is_running(), "nodes 1 and 2 go on");
 }
+
+/// The `cluster.id` each node of `cluster` stored in its `meta.properties`, once all have one.
+fn cluster_ids(cluster: &RillCluster) -> Vec<String> {
+    let read = |broker: &rill_tests::RillBroker| {
+        let text = std::fs::read_to_string(broker.log_dir.join("meta.properties")).unwrap_or_default();
+        text.lines().find_map(|line| line.strip_prefix("cluster.id=")).map(str::to_owned)
+    };
+    let mut ids = Vec::new();
+    wait_for("every node to store the cluster id", Duration::from_secs(30), || {
+        ids = cluster.brokers.iter().filter_map(read).collect();
+        ids.len() == cluster.brokers.len()
+    });
+    ids
+}
+
+/// Starts a 3-node cluster under `dir` with `voters`, creates `topic` (RF 3), and stops it;
+/// returns it (stopped) and its cluster id.
+fn a_stopped_cluster(dir: &std::path::Path, voters: &str, topic: &str) -> (RillCluster, String) {
+    let voters = format!("controller.quorum.voters={voters}");
+    let mut cluster = RillCluster::start_with(dir, 3, &[voters.as_str()]);
+    let bootstrap = cluster.bootstrap();
+    wait_for("the topic", Duration::from_secs(30), || {
+        let args = ["--topic", topic, "--partitions", "1", "--replication-factor", "3"];
+        rill(&[&["topics", "create", "--bootstrap-server", &bootstrap][..], &args].concat()).status.success()
+    });
+    let ids = cluster_ids(&cluster);
+    assert!(ids.iter().all(|id| *id == ids[0] && id.len() == 22), "one Kafka-style id for the cluster: {ids:?}");
+    for broker in &mut cluster.brokers {
+        broker.kill();
+    }
+    (cluster, ids[0].clone())
+}
+
+/// Issue 16: a node started on a directory left over from another cluster (Kafka's
+/// `meta.properties` check, `INCONSISTENT_CLUSTER_ID`) is refused by the quorum before it can
+/// vote or replicate — its log could otherwise win an election and truncate this cluster's
+/// metadata — and stops saying why; the cluster keeps its metadata. Both as a voter of three
+/// and as a broker beside one voter.
+#[test]
+fn a_node_on_another_clusters_directory_stops_and_the_cluster_keeps_its_metadata() {
+    for (name, voters) in [("three-voters", "1@h:1,2@h:2,3@h:3"), ("one-voter", "1@h:1")] {
+        let dir = temp_dir(&format!("cluster-id-{name}"));
+        let (_a, a_id) = a_stopped_cluster(&dir.join("a"), voters, "from-a");
+        let (mut b, b_id) = a_stopped_cluster(&dir.join("b"), voters, "from-b");
+        assert_ne!(a_id, b_id, "two clusters, two ids");
+        // Node 3 of cluster B comes back on cluster A's node-3 directory.
+        let b3 = b.brokers[2].log_dir.clone();
+        std::fs::remove_dir_all(&b3).expect("remove node 3's directory");
+        let copied = Command::new("cp").arg("-a").arg(dir.join("a/node-3")).arg(&b3).status().expect("cp");
+        assert!(copied.success());
+        b.brokers[0].restart();
+        b.brokers[1].restart();
+        b.brokers[2].spawn();
+        wait_for("the node from cluster A to stop", Duration::from_secs(30), || !b.brokers[2].is_running());
+        let log = b.brokers[2].log();
+        assert!(log.contains("INCONSISTENT_CLUSTER_ID"), "{name}: {log}");
+        assert!(log.contains(&format!("belongs to cluster {a_id}, but the controller quorum")), "{name}: {log}");
+        assert!(b.brokers[0].is_running() && b.brokers[1].is_running(), "{name}: nodes 1 and 2 go on");
+        let bootstrap = b.brokers[0].bootstrap();
+        wait_for("cluster B's topic to have a leader", Duration::from_secs(30), || {
+            describe_topic(&bootstrap, "from-b").get(&0).is_some_and(|(leader, _, _)| *leader > 0)
+        });
+        let listed = rill(&["topics", "list", "--bootstrap-server", &bootstrap]);
+        let listed = String::from_utf8_lossy(&listed.stdout).into_owned();
+        assert!(listed.contains("from-b") && !listed.contains("from-a"), "{name}: only cluster B's topics: {listed}");
+        let stored = std::fs::read_to_string(b3.join("meta.properties")).expect("meta.properties");
+        assert!(stored.contains(&format!("cluster.id={a_id}")), "{name}: the other cluster's directory is untouched");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

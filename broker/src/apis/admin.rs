@@ -71,7 +71,8 @@ pub fn metadata_response(
         response.controller_id = BrokerId(cluster.controller_id);
     }
     if version >= 2 {
-        response.cluster_id = Some(str_bytes(cluster.cluster_id));
+        // Null until the node has learnt it (Kafka's field is nullable).
+        response.cluster_id = (!cluster.cluster_id.is_empty()).then(|| str_bytes(cluster.cluster_id));
     }
     let names: Vec<String> = wanted.unwrap_or_else(|| image.topics.keys().map(ToString::to_string).collect());
     for topic_name in names {

@@ -30,7 +30,7 @@ impl Driver {
         let cluster = admin::ClusterView {
             brokers: endpoints(live),
             controller_id: self.active_controller_id(),
-            cluster_id: &self.cluster_id,
+            cluster_id: self.cluster_id(),
         };
         (cluster, endpoints(fenced))
     }

@@ -35,7 +35,7 @@ use crate::apis::{
     admin, configs, elections, epochs, fetch, groups, offset_delete, produce, producers, quorum, str_bytes,
     topic_partitions,
 };
-use crate::cluster::{self, ClusterNode, Frame, Incoming};
+use crate::cluster::{self, ClusterNode, Frame, Incoming, Received};
 use crate::gather::{Finish, Gatherer};
 use crate::metadata_store::{remove_orphans, MetadataStore, Restored};
 use crate::metrics::Metrics;
@@ -43,6 +43,7 @@ use crate::quorum_store::QuorumStore;
 use crate::storage::FileStorageFactory;
 
 mod describe;
+mod identity;
 mod topics;
 
 use topics::{quorum_voters, BuildAdminReply, Committing};
@@ -68,7 +69,7 @@ pub struct Driver {
     /// This node's controller, when it is a voter of `controller.quorum.voters`.
     controller: Option<QuorumController>,
     advertised: (String, i32),
-    cluster_id: String,
+    identity: identity::Identity,
     gatherer: Gatherer,
     /// The controller's metadata log on disk.
     store: Option<QuorumStore>,
@@ -104,6 +105,7 @@ impl Driver {
         broker.set_controllers(voters.clone());
         let mut restore = Vec::new();
         let mut store = None;
+        let mut identity = identity::Identity::open(&log_dir, config.node_id, None)?;
         let controller = if voters.contains(&config.node_id) {
             let (quorum_store, mut durable) = QuorumStore::open(&log_dir, config.node_id, &voters)?;
             if durable.log.is_empty() && durable.snapshot.is_none() {
@@ -142,17 +144,22 @@ impl Driver {
                     remove_orphans(&log_dir, &known);
                 }
             }
+            // A snapshot is committed: its cluster id is the cluster's.
+            let snapshotted = durable.snapshot.as_ref().and_then(|s| s.state.image.cluster_id.clone());
+            if snapshotted.is_some() {
+                identity = identity::Identity::open(&log_dir, config.node_id, snapshotted.as_deref())?;
+            }
             let rng = Rng::from_seed(u64::from(config.node_id.unsigned_abs()));
             let controller =
-                QuorumController::new(config.clone(), &voters, durable, 0, rng).map_err(|e| e.to_string())?;
+                QuorumController::new(config.clone(), &voters, durable, 0, rng, Some(identity.proposal()?))
+                    .map_err(|e| e.to_string())?;
             store = Some(quorum_store);
             Some(controller)
         } else {
             None
         };
         let mut driver = Driver {
-            // One id for the whole cluster (named after the controller's host).
-            cluster_id: format!("rill-{}", nodes.first().map_or(config.node_id, |n| n.id)),
+            identity,
             config,
             started: Instant::now(),
             broker,
@@ -299,6 +306,7 @@ impl Driver {
             }
             if !moved {
                 self.persist_metadata();
+                self.learn_cluster_id();
                 self.complete_commits();
                 return;
             }
@@ -317,7 +325,10 @@ impl Driver {
     }
 
     fn send_peer(&self, to: i32, from: NodeId, to_controller: bool, correlation_id: u64, message: &Message) {
-        match (self.peers.get(&to), cluster::encode(from, to_controller, correlation_id, message)) {
+        match (
+            self.peers.get(&to),
+            cluster::encode(from, self.identity.cluster_id.as_deref(), to_controller, correlation_id, message),
+        ) {
             (Some(peer), Some(frame)) => {
                 let _ = peer.send(frame);
             }
@@ -325,10 +336,13 @@ impl Driver {
         }
     }
 
-    /// A message from another node.
-    pub fn handle_incoming(&mut self, incoming: Incoming) {
+    /// A frame from another node.
+    pub fn handle_incoming(&mut self, received: Received) {
+        if !self.admit(&received) {
+            return;
+        }
         let now = self.now_ms();
-        match incoming {
+        match received.incoming {
             Incoming::Message { from, to_controller: true, correlation_id, message } => {
                 if let Some(controller) = self.controller.as_mut() {
                     controller.handle_message(now, from, correlation_id, message);
@@ -343,6 +357,7 @@ impl Driver {
                     self.auto_create_topic(&topic);
                 }
             }
+            Incoming::InconsistentClusterId(_) => unreachable!("admit takes these"),
         }
         self.pump();
     }

@@ -117,7 +117,11 @@ impl Driver {
         if !self.is_controller() {
             let active = self.active_controller_id();
             if let Some(peer) = self.peers.get(&active) {
-                let _ = peer.send(cluster::auto_create_topic(self.config.node_id, topic));
+                let _ = peer.send(cluster::auto_create_topic(
+                    self.config.node_id,
+                    self.identity.cluster_id.as_deref(),
+                    topic,
+                ));
             }
             return;
         }
@@ -135,7 +139,8 @@ impl Driver {
         let Some(image) = self.controller.as_ref().and_then(|c| c.active()).map(|active| active.image().clone()) else {
             let active = self.active_controller_id();
             if let Some(peer) = self.peers.get(&active) {
-                let _ = peer.send(cluster::ensure_offsets_topic(self.config.node_id));
+                let _ =
+                    peer.send(cluster::ensure_offsets_topic(self.config.node_id, self.identity.cluster_id.as_deref()));
             }
             return;
         };

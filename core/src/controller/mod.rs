@@ -153,6 +153,16 @@ impl Controller {
         controller
     }
 
+    /// Names the cluster when its image has no id yet (a new cluster, or one from before Rill
+    /// named clusters): a new image, so the name is replicated like any other change. Kafka
+    /// names a cluster when `kafka-storage format` runs; Rill's first active controller does.
+    pub fn name_cluster(&mut self, now_ms: u64, cluster_id: &str) {
+        if self.image.cluster_id.is_none() {
+            self.image.cluster_id = Some(Arc::from(cluster_id));
+            self.publish(now_ms);
+        }
+    }
+
     /// Sends the current image to every registered broker (no change: a new active controller
     /// introducing itself).
     pub fn announce(&mut self) {

@@ -61,17 +61,22 @@ pub struct QuorumController {
     outbox: VecDeque<Outgoing>,
     events: VecDeque<Event>,
     rng: Rng,
+    /// The id to name the cluster with if it leads a cluster without one: the host's (its
+    /// `meta.properties`, or fresh entropy); `None` draws one from `rng` (the simulation).
+    cluster_id: Option<Arc<str>>,
 }
 
 impl QuorumController {
     /// Controller `config.node_id` among `voters`, from what it persisted (`Durable::default()`
-    /// the first time). Bad voter lists are refused.
+    /// the first time). Bad voter lists are refused. `cluster_id`: the id it names a cluster
+    /// that has none with (see [`Controller::name_cluster`]); `None` draws one from `rng`.
     pub fn new(
         config: BrokerConfig,
         voters: &[BrokerId],
         durable: Durable<MetadataRecord>,
         now_ms: u64,
         mut rng: Rng,
+        cluster_id: Option<Arc<str>>,
     ) -> Result<QuorumController> {
         let quorum_config = QuorumConfig::new(config.node_id, voters)?;
         if !quorum_config.is_voter(config.node_id) {
@@ -91,6 +96,7 @@ impl QuorumController {
             outbox: VecDeque::new(),
             events: VecDeque::new(),
             rng,
+            cluster_id,
         };
         controller.sync(now_ms);
         Ok(controller)
@@ -325,6 +331,9 @@ impl QuorumController {
         };
         controller.announce();
         let version = controller.version();
+        let cluster_id = self.cluster_id.clone().unwrap_or_else(|| Arc::from(self.rng.uuid_base64()));
+        // Proposed in this same step (its version differs from `version`).
+        controller.name_cluster(now_ms, &cluster_id);
         self.active =
             Some(Active { epoch: self.quorum.epoch(), controller, version, last_offset: -1, held: VecDeque::new() });
         self.events.push_back(Event::ControllerActivated { controller: self.id, epoch: self.quorum.epoch() });

@@ -54,6 +54,9 @@ pub struct BrokerMetadata {
 #[derive(Clone, Debug, PartialEq, Default, Serialize, Deserialize)]
 #[serde(into = "ImageForm", try_from = "ImageForm")]
 pub struct MetadataImage {
+    /// The cluster's id (Kafka's `cluster.id`, 22 characters of base64url), named once by the
+    /// first active controller; `None` in images from before Rill named clusters.
+    pub cluster_id: Option<Arc<str>>,
     /// Version; higher is newer.
     pub metadata_epoch: i64,
     /// Registered brokers.
@@ -65,6 +68,8 @@ pub struct MetadataImage {
 /// [`MetadataImage`]'s serde form (and the snapshot file's format).
 #[derive(Clone, Serialize, Deserialize)]
 struct ImageForm {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    cluster_id: Option<String>,
     metadata_epoch: i64,
     /// (id, rack, fenced).
     brokers: Vec<(BrokerId, Option<String>, bool)>,
@@ -84,6 +89,7 @@ struct TopicForm {
 impl From<MetadataImage> for ImageForm {
     fn from(image: MetadataImage) -> ImageForm {
         ImageForm {
+            cluster_id: image.cluster_id.as_deref().map(str::to_owned),
             metadata_epoch: image.metadata_epoch,
             brokers: image.brokers.iter().map(|(id, b)| (*id, b.rack.clone(), b.fenced)).collect(),
             topics: image
@@ -104,7 +110,11 @@ impl TryFrom<ImageForm> for MetadataImage {
     type Error = String;
 
     fn try_from(form: ImageForm) -> Result<MetadataImage, String> {
-        let mut image = MetadataImage { metadata_epoch: form.metadata_epoch, ..MetadataImage::default() };
+        let mut image = MetadataImage {
+            cluster_id: form.cluster_id.map(|id| Arc::from(id.as_str())),
+            metadata_epoch: form.metadata_epoch,
+            ..MetadataImage::default()
+        };
         for (id, rack, fenced) in form.brokers {
             image.brokers.insert(id, BrokerMetadata { rack, fenced });
         }

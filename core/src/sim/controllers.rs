@@ -27,7 +27,7 @@ impl Sim {
             return;
         }
         let disk = std::mem::take(&mut slot.disk);
-        let node = QuorumController::new(config, &voters, disk, now_ms, rng).expect("validated voters");
+        let node = QuorumController::new(config, &voters, disk, now_ms, rng, None).expect("validated voters");
         slot.node = Some(node);
         self.quorum_checker.restarted(id);
         self.drain(NodeId::Controller(id));
