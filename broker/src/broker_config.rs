@@ -330,6 +330,18 @@ fn resolve_listeners(config: &BrokerConfig, values: &BTreeMap<&str, String>) -> 
 }
 
 impl Loaded {
+    /// The keys set for this broker — in the file, with `--set`, or by Rill's one-node
+    /// defaults (what Kafka's sample `server.properties` sets) — as DescribeConfigs reports them
+    /// (`STATIC_BROKER_CONFIG`).
+    #[must_use]
+    pub fn static_configs(&self) -> BTreeMap<String, String> {
+        self.given
+            .iter()
+            .filter(|(_, (_, source))| *source != Source::Default)
+            .map(|(key, (value, _))| (key.clone(), value.clone()))
+            .collect()
+    }
+
     /// The startup lines about the configuration: keys without effect, unknown keys (Kafka's
     /// warning), and the controller listeners Rill does not open.
     #[must_use]

@@ -195,7 +195,8 @@ fn run_broker(args: &BrokerArgs) -> Result<(), String> {
     };
     let (advertised_host, advertised_port) = loaded.listeners.advertised.clone();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
-    runtime.block_on(server::run(loaded.config, listen, (advertised_host, i32::from(advertised_port))))
+    let static_configs = loaded.static_configs();
+    runtime.block_on(server::run(loaded.config, static_configs, listen, (advertised_host, i32::from(advertised_port))))
 }
 
 fn local_cluster(args: &LocalClusterArgs) -> Result<(), String> {

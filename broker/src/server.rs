@@ -99,7 +99,12 @@ pub struct Listen {
 }
 
 /// Runs the broker until Ctrl-C. Binds first, so errors (port in use) come back at once.
-pub async fn run(config: BrokerConfig, listen: Listen, advertised: (String, i32)) -> Result<(), String> {
+pub async fn run(
+    config: BrokerConfig,
+    static_configs: std::collections::BTreeMap<String, String>,
+    listen: Listen,
+    advertised: (String, i32),
+) -> Result<(), String> {
     let listener =
         TcpListener::bind(listen.kafka).await.map_err(|e| format!("cannot listen on {}: {e}", listen.kafka))?;
     let http_listener = match listen.http {
@@ -125,7 +130,8 @@ pub async fn run(config: BrokerConfig, listen: Listen, advertised: (String, i32)
         peers.insert(node.id, sender);
         writers.push((format!("{}:{}", node.host, node.internal_port), receiver));
     }
-    let node = Driver::new(config, (advertised.0.clone(), advertised.1), nodes, peers)?;
+    let mut node = Driver::new(config, (advertised.0.clone(), advertised.1), nodes, peers)?;
+    node.static_configs = static_configs;
     let metrics = node.metrics.clone();
     let node = Rc::new(RefCell::new(node));
     let wake = Rc::new(Notify::new());

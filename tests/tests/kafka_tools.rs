@@ -4,8 +4,9 @@
 //! be the same on both (issue 15: `kafka-topics --describe` and `kafka-configs --describe`
 //! used to fail against Rill).
 //!
-//! Known differences, normalised away and named here: Kafka's DescribeConfigs lists synonyms
-//! and its KIP-966 cluster-wide `min.insync.replicas`, Rill's does not.
+//! Known differences, normalised away and named here: Kafka's DescribeConfigs lists its KIP-966
+//! cluster-wide `min.insync.replicas` among the synonyms, Rill's does not (no cluster-level
+//! configs).
 
 use std::collections::BTreeSet;
 use std::io::Write;
@@ -60,6 +61,44 @@ fn fields(line: &str) -> Vec<(String, String)> {
 /// The steps against a cluster at `b` whose topics get `replication_factor` replicas. Which
 /// broker leads what differs between runs (placement starts at a random broker, in Kafka as in
 /// Rill): the facts name replica sets sorted and whether the leader is one of them.
+/// The topic configs Rill serves (its `TopicConfig`).
+const SERVED_TOPIC_CONFIGS: &[&str] = &[
+    "cleanup.policy",
+    "compression.type",
+    "delete.retention.ms",
+    "flush.messages",
+    "flush.ms",
+    "max.message.bytes",
+    "message.timestamp.type",
+    "min.cleanable.dirty.ratio",
+    "min.insync.replicas",
+    "retention.bytes",
+    "retention.ms",
+    "segment.bytes",
+    "segment.ms",
+    "unclean.leader.election.enable",
+];
+
+/// A `kafka-configs` line without the cluster-wide `min.insync.replicas` that Kafka's
+/// controller sets for KIP-966 (`DYNAMIC_DEFAULT_BROKER_CONFIG`); Rill has no cluster-level
+/// configs.
+fn without_cluster_min_isr(line: &str) -> String {
+    line.replace("DYNAMIC_DEFAULT_BROKER_CONFIG:min.insync.replicas=1, ", "")
+}
+
+/// The topic defaults Kafka's stock `server.properties` sets (`log.retention.hours`,
+/// `log.segment.bytes`, …; not `log.dirs`): Rill is given the same, so both report them as
+/// `STATIC_BROKER_CONFIG` synonyms.
+fn stock_log_configs() -> Vec<String> {
+    let text = std::fs::read_to_string(rill_tests::repo_root().join("tests/kafka/server.properties"))
+        .expect("Kafka's stock server.properties");
+    text.lines()
+        .map(str::trim)
+        .filter(|line| line.starts_with("log.") && !line.starts_with("log.dirs="))
+        .map(str::to_owned)
+        .collect()
+}
+
 fn steps(b: &str, replication_factor: i16) -> Vec<String> {
     let rf = replication_factor.to_string();
     let mut facts = Vec::new();
@@ -120,10 +159,21 @@ fn steps(b: &str, replication_factor: i16) -> Vec<String> {
     );
     for line in configs.lines() {
         let line = line.trim();
-        if line.starts_with("Dynamic configs") {
+        if line.starts_with("Dynamic configs") || line.contains(" synonyms=") {
             facts.push(format!("kafka-configs: {line}"));
-        } else if let Some((config, _synonyms)) = line.split_once(" synonyms=") {
-            facts.push(format!("kafka-configs: {config}"));
+        }
+    }
+    // kafka-configs --describe --all: each value with its source's synonyms (KIP-226), for the
+    // topic configs Rill serves.
+    let all = tool(
+        "org.apache.kafka.tools.ConfigCommand",
+        &["--bootstrap-server", b, "--describe", "--all", "--entity-type", "topics", "--entity-name", "tools"],
+        "",
+    );
+    for line in all.lines().map(str::trim) {
+        let Some((key, _)) = line.split_once('=') else { continue };
+        if SERVED_TOPIC_CONFIGS.contains(&key) {
+            facts.push(format!("kafka-configs --all: {}", without_cluster_min_isr(line)));
         }
     }
 
@@ -404,7 +454,8 @@ fn kafkas_command_line_tools_see_rill_as_they_see_kafka() {
     compat::record("kafka-tools", TITLE, "kafka", &reference);
     compat::record("kafka-apis", API_TITLE, "kafka", &api_versions(&kafka.bootstrap()));
     drop(kafka);
-    let rill = RillBroker::start(&temp_dir("tools-rill"));
+    let sets: Vec<String> = stock_log_configs().into_iter().flat_map(|pair| ["--set".to_owned(), pair]).collect();
+    let rill = RillBroker::start_with(&temp_dir("tools-rill"), &sets.iter().map(String::as_str).collect::<Vec<_>>());
     let facts = steps(&rill.bootstrap(), 1);
     compat::record("kafka-tools", TITLE, "rill-1", &facts);
     compat::record("kafka-apis", API_TITLE, "rill-1", &api_versions(&rill.bootstrap()));
@@ -424,7 +475,9 @@ fn kafkas_command_line_tools_see_three_rill_brokers_as_three_kafka_brokers() {
     let reference = steps(&bootstrap.join(","), 3);
     compat::record("kafka-tools-3", TITLE, "kafka", &reference);
     drop(kafka);
-    let rill = RillCluster::start(&temp_dir("tools3-rill"), 3);
+    let stock = stock_log_configs();
+    let rill =
+        RillCluster::start_with(&temp_dir("tools3-rill"), 3, &stock.iter().map(String::as_str).collect::<Vec<_>>());
     let facts = steps(&rill.bootstrap(), 3);
     compat::record("kafka-tools-3", TITLE, "rill-3", &facts);
     for (rill_fact, kafka_fact) in facts.iter().zip(&reference) {

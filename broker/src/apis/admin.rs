@@ -2,9 +2,13 @@
 //! config): Metadata, CreateTopics, DeleteTopics, ListOffsets, DescribeConfigs, and the
 //! translation of InitProducerId.
 
+use std::collections::BTreeMap;
+
 use kafka_protocol::messages::create_topics_response::CreatableTopicResult;
 use kafka_protocol::messages::delete_topics_response::DeletableTopicResult;
-use kafka_protocol::messages::describe_configs_response::{DescribeConfigsResourceResult, DescribeConfigsResult};
+use kafka_protocol::messages::describe_configs_response::{
+    DescribeConfigsResourceResult, DescribeConfigsResult, DescribeConfigsSynonym,
+};
 use kafka_protocol::messages::list_offsets_response::{ListOffsetsPartitionResponse, ListOffsetsTopicResponse};
 use kafka_protocol::messages::metadata_response::{
     MetadataResponseBroker, MetadataResponsePartition, MetadataResponseTopic,
@@ -21,7 +25,7 @@ use rill_core::protocol::{self, Message, MetadataImage, TopicPartition};
 use rill_core::topic::NewTopic;
 use uuid::Uuid;
 
-use super::{err, name, str_bytes};
+use super::{err, name, str_bytes, synonyms};
 
 /// The topics a Metadata request names (`None`: all).
 #[must_use]
@@ -244,54 +248,72 @@ pub fn list_offsets_response(
     response
 }
 
-/// Kafka's `DescribeConfigsResponse.ConfigSource` ids.
-const DYNAMIC_TOPIC_CONFIG: i8 = 1;
-const STATIC_BROKER_CONFIG: i8 = 4;
-const DEFAULT_CONFIG: i8 = 5;
-
-/// DescribeConfigs for topics (resource type 2) and brokers (4): each entry with its source,
-/// as Kafka's tools expect it (a topic override, a broker's configured value, or a default).
+/// DescribeConfigs for topics (resource type 2) and brokers (4): each entry with its source
+/// and, when asked, its synonyms (see [`super::synonyms`]). `given` holds the broker keys set
+/// in its file or with `--set`.
 #[must_use]
 pub fn describe_configs_response(
     request: &DescribeConfigsRequest,
     image: &MetadataImage,
     config: &BrokerConfig,
+    given: &BTreeMap<String, String>,
 ) -> DescribeConfigsResponse {
     let mut response = DescribeConfigsResponse::default();
+    let topic_defaults = config.topic_defaults().entries();
+    let rill_defaults = BrokerConfig::default().entries();
+    let rill_default = |name: &str| rill_defaults.iter().find(|e| e.name == name).map(|e| e.value.clone());
     for resource in &request.resources {
         let mut result = DescribeConfigsResult::default();
         result.resource_type = resource.resource_type;
         result.resource_name = resource.resource_name.clone();
-        let entries: Option<(Vec<ConfigEntry>, i8)> = match resource.resource_type {
-            2 => image
-                .topics
-                .get(resource.resource_name.as_str())
-                .map(|topic| (topic.config.entries(), DYNAMIC_TOPIC_CONFIG)),
-            4 => Some((config.entries(), STATIC_BROKER_CONFIG)),
+        // (entry, its synonyms) of the resource.
+        let entries: Option<Vec<(ConfigEntry, Vec<DescribeConfigsSynonym>)>> = match resource.resource_type {
+            2 => image.topics.get(resource.resource_name.as_str()).map(|topic| {
+                let entries = topic.config.entries().into_iter();
+                entries
+                    .map(|entry| {
+                        // A value other than this broker's default for new topics is the topic's own.
+                        let overridden = topic_defaults.iter().any(|d| d.name == entry.name && d.value != entry.value);
+                        let synonyms = synonyms::topic_synonyms(entry.name, &entry.value, overridden, given);
+                        (entry, synonyms)
+                    })
+                    .collect()
+            }),
+            4 => Some(
+                config
+                    .entries()
+                    .into_iter()
+                    .map(|entry| {
+                        let synonyms = synonyms::broker_synonyms(entry.name, given, rill_default);
+                        (entry, synonyms)
+                    })
+                    .collect(),
+            ),
             _ => None,
         };
-        match entries {
-            Some((entries, set_source)) => {
-                for entry in entries {
-                    let wanted = resource
-                        .configuration_keys
-                        .as_ref()
-                        .is_none_or(|keys| keys.iter().any(|k| k.as_str() == entry.name));
-                    if !wanted {
-                        continue;
-                    }
-                    let mut described = DescribeConfigsResourceResult::default();
-                    described.name = str_bytes(entry.name);
-                    described.value = Some(str_bytes(&entry.value));
-                    described.config_source = if entry.is_default { DEFAULT_CONFIG } else { set_source };
-                    described.documentation = Some(str_bytes(entry.doc));
-                    result.configs.push(described);
-                }
+        let Some(entries) = entries else {
+            result.error_code = err(ErrorCode::UnknownTopicOrPartition);
+            result.error_message = Some(str_bytes("no such resource"));
+            response.results.push(result);
+            continue;
+        };
+        for (entry, synonyms) in entries {
+            let wanted =
+                resource.configuration_keys.as_ref().is_none_or(|keys| keys.iter().any(|k| k.as_str() == entry.name));
+            if !wanted {
+                continue;
             }
-            None => {
-                result.error_code = err(ErrorCode::UnknownTopicOrPartition);
-                result.error_message = Some(str_bytes("no such resource"));
+            let mut described = DescribeConfigsResourceResult::default();
+            described.name = str_bytes(entry.name);
+            described.value = Some(str_bytes(&entry.value));
+            described.config_source = synonyms.first().map_or(synonyms::DEFAULT_CONFIG, |s| s.source);
+            if request.include_synonyms {
+                described.synonyms = synonyms;
             }
+            if request.include_documentation {
+                described.documentation = Some(str_bytes(entry.doc));
+            }
+            result.configs.push(described);
         }
         response.results.push(result);
     }
@@ -380,19 +402,34 @@ mod tests {
     }
 
     #[test]
-    fn describe_configs_names_each_values_source() {
+    fn describe_configs_names_each_values_source_and_synonyms() {
+        use synonyms::{DEFAULT_CONFIG, DYNAMIC_TOPIC_CONFIG, STATIC_BROKER_CONFIG};
         let mut request = DescribeConfigsRequest::default();
+        request.include_synonyms = true;
         let mut resource = DescribeConfigsResource::default();
         resource.resource_type = 2;
         resource.resource_name = str_bytes("orders");
         resource.configuration_keys = None; // all of them
+        request.resources.push(resource.clone());
+        resource.resource_type = 4;
+        resource.resource_name = str_bytes("1");
         request.resources.push(resource);
-        let response = describe_configs_response(&request, &image(), &BrokerConfig::for_node(1));
+        let config = BrokerConfig::from_pairs([("node.id", "1"), ("log.segment.bytes", "8192")]).unwrap();
+        let given = BTreeMap::from([("log.segment.bytes".to_owned(), "8192".to_owned())]);
+        let response = describe_configs_response(&request, &image(), &config, &given);
         let configs = &response.results[0].configs;
-        let retention = configs.iter().find(|c| c.name.as_str() == "retention.ms").unwrap();
+        let find = |name: &str| configs.iter().find(|c| c.name.as_str() == name).unwrap();
+        let retention = find("retention.ms");
         assert_eq!(retention.config_source, DYNAMIC_TOPIC_CONFIG);
-        let segment = configs.iter().find(|c| c.name.as_str() == "segment.bytes").unwrap();
-        assert_eq!(segment.config_source, DEFAULT_CONFIG);
+        assert_eq!(retention.synonyms[0].name.as_str(), "retention.ms");
+        let policy = find("cleanup.policy");
+        assert_eq!(policy.config_source, DEFAULT_CONFIG);
+        assert_eq!(policy.synonyms[0].name.as_str(), "log.cleanup.policy");
         assert!(configs.iter().all(|c| c.config_source > 0), "no config source -1 (Kafka's tools reject it)");
+        let broker = &response.results[1].configs;
+        let segment = broker.iter().find(|c| c.name.as_str() == "log.segment.bytes").unwrap();
+        assert_eq!(segment.config_source, STATIC_BROKER_CONFIG);
+        let sources: Vec<i8> = segment.synonyms.iter().map(|s| s.source).collect();
+        assert_eq!(sources, [STATIC_BROKER_CONFIG, DEFAULT_CONFIG]);
     }
 }

@@ -14,6 +14,7 @@ pub mod offset_delete;
 pub mod produce;
 pub mod producers;
 pub mod quorum;
+pub mod synonyms;
 pub mod topic_partitions;
 
 use kafka_protocol::messages::TopicName;

@@ -87,6 +87,8 @@ pub struct Driver {
     peers: BTreeMap<i32, UnboundedSender<Frame>>,
     /// Counters for `/metrics`.
     pub metrics: Arc<Metrics>,
+    /// Broker keys set in the config file or with `--set` (DescribeConfigs' `STATIC_BROKER_CONFIG`).
+    pub static_configs: BTreeMap<String, String>,
 }
 
 impl Driver {
@@ -174,6 +176,7 @@ impl Driver {
             nodes,
             peers,
             metrics: Arc::new(Metrics::default()),
+            static_configs: BTreeMap::new(),
         };
         driver.tick();
         Ok(driver)
@@ -688,7 +691,7 @@ impl Driver {
                 self.gather(conn, vec![Message::DescribeQuorum(protocol::DescribeQuorum {})], finish)
             }
             RequestKind::DescribeConfigs(request) => now(ResponseKind::DescribeConfigs(
-                admin::describe_configs_response(&request, self.broker.image(), &self.config),
+                admin::describe_configs_response(&request, self.broker.image(), &self.config, &self.static_configs),
             )),
             other => {
                 tracing::warn!(?other, "request not handled");
