@@ -54,6 +54,7 @@ pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::OffsetForLeaderEpoch, 2, 4),
     (ApiKey::DescribeProducers, 0, 0),
     (ApiKey::AlterConfigs, 0, 2),
+    (ApiKey::ConsumerGroupHeartbeat, 0, 1),
 ];
 
 /// Produce's lowest version in the ApiVersions answer (Kafka's
@@ -248,6 +249,7 @@ fn api_name(api_key: ApiKey) -> &'static str {
         ApiKey::FindCoordinator => "FindCoordinator",
         ApiKey::JoinGroup => "JoinGroup",
         ApiKey::Heartbeat => "Heartbeat",
+        ApiKey::ConsumerGroupHeartbeat => "ConsumerGroupHeartbeat",
         ApiKey::LeaveGroup => "LeaveGroup",
         ApiKey::SyncGroup => "SyncGroup",
         ApiKey::DescribeGroups => "DescribeGroups",

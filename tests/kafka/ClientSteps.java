@@ -11,6 +11,14 @@
 //   transactional:TOPIC                                   initTransactions, one record, commit:
 //                                                         prints "transaction committed" or
 //                                                         "transaction failed: EXCEPTION: MESSAGE"
+//   group:TOPIC:GROUP:PROTOCOL:COUNT                      KafkaConsumer subscribed in GROUP with
+//                                                         group.protocol=PROTOCOL (classic or
+//                                                         consumer, KIP-848): consumes COUNT,
+//                                                         commits, closes
+//   rebalance:TOPIC:GROUP:PROTOCOL                        a second member joins a member that owns
+//                                                         every partition: how many partitions the
+//                                                         first revokes (classic: all, eagerly;
+//                                                         consumer: only those that move)
 // Exits non-zero, with the exception, when a step fails.
 import java.time.Duration;
 import java.util.ArrayList;
@@ -20,7 +28,15 @@ import java.util.Map;
 import java.util.Properties;
 import org.apache.kafka.clients.admin.Admin;
 import org.apache.kafka.clients.admin.NewTopic;
+import java.util.Collection;
+import java.util.HashSet;
+import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.producer.KafkaProducer;
 import org.apache.kafka.clients.producer.ProducerRecord;
@@ -39,6 +55,8 @@ public class ClientSteps {
                 case "produce" -> produce(bootstrap, step[1], step[2], Integer.parseInt(step[3]));
                 case "consume" -> consume(bootstrap, step[1], Integer.parseInt(step[2]));
                 case "transactional" -> transactional(bootstrap, step[1]);
+                case "group" -> group(bootstrap, step[1], step[2], step[3], Integer.parseInt(step[4]));
+                case "rebalance" -> rebalance(bootstrap, step[1], step[2], step[3]);
                 default -> throw new IllegalArgumentException("unknown step " + args[i]);
             }
         }
@@ -126,5 +144,84 @@ public class ClientSteps {
             }
             System.out.println("consumed " + topic + " " + seen);
         }
+    }
+
+    static Properties groupProps(String bootstrap, String group, String protocol) {
+        Properties props = new Properties();
+        props.put("bootstrap.servers", bootstrap);
+        props.put("group.id", group);
+        props.put("group.protocol", protocol);
+        props.put("auto.offset.reset", "earliest");
+        props.put("enable.auto.commit", "false");
+        props.put("key.deserializer", StringDeserializer.class.getName());
+        props.put("value.deserializer", StringDeserializer.class.getName());
+        return props;
+    }
+
+    static void group(String bootstrap, String topic, String group, String protocol, int count) {
+        KafkaConsumer<String, String> consumer = new KafkaConsumer<>(groupProps(bootstrap, group, protocol));
+        consumer.subscribe(List.of(topic));
+        int seen = 0;
+        long deadline = System.currentTimeMillis() + 60_000;
+        while (seen < count && System.currentTimeMillis() < deadline) {
+            seen += consumer.poll(Duration.ofMillis(500)).count();
+        }
+        consumer.commitSync();
+        long committed = 0;
+        for (OffsetAndMetadata offset : consumer.committed(consumer.assignment()).values()) {
+            committed += offset == null ? 0 : offset.offset();
+        }
+        System.out.println("group " + protocol + " consumed " + seen);
+        System.out.println("group " + protocol + " committed " + committed);
+        long start = System.currentTimeMillis();
+        consumer.close();
+        System.out.println("group " + protocol + " closed within 1 s: " + (System.currentTimeMillis() - start < 1_000));
+    }
+
+    static void rebalance(String bootstrap, String topic, String group, String protocol) throws Exception {
+        AtomicInteger revoked = new AtomicInteger();
+        KafkaConsumer<String, String> first = new KafkaConsumer<>(groupProps(bootstrap, group, protocol));
+        first.subscribe(List.of(topic), new ConsumerRebalanceListener() {
+            public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+                revoked.addAndGet(partitions.size());
+            }
+
+            public void onPartitionsAssigned(Collection<TopicPartition> partitions) {}
+        });
+        int total = first.partitionsFor(topic, Duration.ofSeconds(30)).size();
+        long deadline = System.currentTimeMillis() + 60_000;
+        while (first.assignment().size() < total && System.currentTimeMillis() < deadline) {
+            first.poll(Duration.ofMillis(200));
+        }
+        Set<TopicPartition> had = new HashSet<>(first.assignment());
+        revoked.set(0);
+        AtomicReference<Set<TopicPartition>> second = new AtomicReference<>(Set.of());
+        AtomicBoolean stop = new AtomicBoolean();
+        Thread joiner = new Thread(() -> {
+            try (KafkaConsumer<String, String> consumer = new KafkaConsumer<>(groupProps(bootstrap, group, protocol))) {
+                consumer.subscribe(List.of(topic));
+                while (!stop.get()) {
+                    consumer.poll(Duration.ofMillis(200));
+                    second.set(new HashSet<>(consumer.assignment()));
+                }
+            }
+        });
+        joiner.start();
+        deadline = System.currentTimeMillis() + 60_000;
+        while (System.currentTimeMillis() < deadline) {
+            first.poll(Duration.ofMillis(200));
+            Set<TopicPartition> mine = first.assignment();
+            Set<TopicPartition> theirs = second.get();
+            if (!mine.isEmpty() && !theirs.isEmpty() && mine.size() + theirs.size() == total) {
+                break;
+            }
+        }
+        Set<TopicPartition> kept = new HashSet<>(first.assignment());
+        kept.retainAll(had);
+        System.out.println("rebalance " + protocol + ": first member had " + had.size() + ", kept " + kept.size()
+            + ", revoked " + revoked.get() + "; second member got " + second.get().size());
+        stop.set(true);
+        joiner.join();
+        first.close();
     }
 }

@@ -4,8 +4,8 @@
 
 use std::path::PathBuf;
 
-use rill_tests::kafka::java_client_steps;
-use rill_tests::RillBroker;
+use rill_tests::kafka::{java_client_steps, KafkaBroker};
+use rill_tests::{compat, RillBroker, RillCluster};
 
 fn temp_dir(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("rill-test-{name}-{}", std::process::id()));
@@ -21,4 +21,52 @@ fn a_transactional_producer_is_refused_with_a_reason() {
     assert!(line.starts_with("transaction failed: org.apache.kafka.common.KafkaException"), "{out}");
     assert!(line.contains("Rill does not support transactions (transactional.id) yet"), "{out}");
     assert!(!line.contains("Timeout"), "the producer waited out max.block.ms: {out}");
+}
+
+/// Issue 15: KIP-848's consumer group protocol (`group.protocol=consumer`) with Kafka's Java
+/// client: a member consumes, commits and closes promptly; when a second member joins one that
+/// owns every partition, the first revokes only the partitions that move (classic eager
+/// rebalancing revokes all of them). The same steps against Kafka 4.4 and Rill, the same output.
+#[test]
+fn the_consumer_group_protocol_consumes_commits_and_rebalances_incrementally_as_on_kafka() {
+    const TITLE: &str = "Consumer groups with the Java client (kafka-clients 4.4): classic and KIP-848";
+    let steps: Vec<String> = [
+        "create:kip848:4:1",
+        "produce:kip848:none:40",
+        "group:kip848:g-consumer:consumer:40",
+        "group:kip848:g-classic:classic:40",
+        "rebalance:kip848:r-consumer:consumer",
+        "rebalance:kip848:r-classic:classic",
+    ]
+    .iter()
+    .map(|s| (*s).to_owned())
+    .collect();
+    let facts = |out: String| -> Vec<String> {
+        out.lines().filter(|l| l.starts_with("group ") || l.starts_with("rebalance ")).map(str::to_owned).collect()
+    };
+    let kafka = KafkaBroker::start(&temp_dir("kip848-kafka"), &[]);
+    let reference = facts(java_client_steps(&kafka.bootstrap(), &steps));
+    compat::record("java-groups", TITLE, "kafka", &reference);
+    drop(kafka);
+    let rill = RillBroker::start(&temp_dir("kip848-rill"));
+    let seen = facts(java_client_steps(&rill.bootstrap(), &steps));
+    compat::record("java-groups", TITLE, "rill-1", &seen);
+    assert_eq!(seen, reference, "Rill (left) and Kafka (right) differ");
+    drop(rill);
+    // Three Rill brokers, the topic with three replicas: the coordinator is wherever
+    // `__consumer_offsets` puts the group.
+    let cluster = RillCluster::start(&temp_dir("kip848-rill3"), 3);
+    let three: Vec<String> = steps.iter().map(|s| s.replace("create:kip848:4:1", "create:kip848:4:3")).collect();
+    let seen = facts(java_client_steps(&cluster.bootstrap(), &three));
+    compat::record("java-groups", TITLE, "rill-3", &seen);
+    assert_eq!(seen, reference, "three Rill brokers (left) and Kafka (right) differ");
+    for fact in [
+        "group consumer consumed 40",
+        "group consumer committed 40",
+        "group consumer closed within 1 s: true",
+        "rebalance consumer: first member had 4, kept 2, revoked 2; second member got 2",
+        "rebalance classic: first member had 4, kept 2, revoked 4; second member got 2",
+    ] {
+        assert!(reference.iter().any(|f| f == fact), "Kafka: {fact:?} not in {reference:#?}");
+    }
 }

@@ -5,6 +5,7 @@
 
 pub mod admin;
 pub mod configs;
+pub mod consumer_groups;
 pub mod describe;
 pub mod elections;
 pub mod epochs;

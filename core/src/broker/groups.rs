@@ -18,7 +18,17 @@ impl<F: StorageFactory> BrokerNode<F> {
         self.answer(asker, Message::FindCoordinatorResponse(FindCoordinatorResponse { error, coordinator }));
     }
 
-    pub(super) fn handle_group_request(&mut self, now_ms: u64, asker: ReplyTo, request: GroupRequest) {
+    pub(super) fn handle_group_request(&mut self, now_ms: u64, asker: ReplyTo, mut request: GroupRequest) {
+        if let GroupRequest::ConsumerHeartbeat(heartbeat) = &mut request {
+            // KIP-848: the coordinator assigns from this broker's metadata.
+            heartbeat.partitions = self
+                .image
+                .topics
+                .iter()
+                .filter(|(name, _)| !name.starts_with("__"))
+                .map(|(name, topic)| (name.to_string(), i32::try_from(topic.partitions.len()).unwrap_or(i32::MAX)))
+                .collect();
+        }
         let Some(partitions) = self.offsets_partitions() else {
             self.answer(asker, Message::GroupResponse(request.error_response(ErrorCode::CoordinatorNotAvailable)));
             return;

@@ -511,7 +511,7 @@ impl GroupConsumer {
                 }
             }
             // A consumer never deletes offsets (an admin client does).
-            GroupResponse::OffsetDelete(_) => {}
+            GroupResponse::OffsetDelete(_) | GroupResponse::ConsumerHeartbeat(_) => {}
             GroupResponse::Ack(GroupAck { error }) => match self.take_pending(request_id) {
                 Some(Pending::Heartbeat) => {
                     if !error.is_ok() {

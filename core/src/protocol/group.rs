@@ -4,6 +4,8 @@
 use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
+use crate::collections::VecMap;
+
 use super::TopicPartition;
 use crate::error::ErrorCode;
 
@@ -106,6 +108,42 @@ pub struct OffsetDeleteResponse {
     pub partitions: Vec<(TopicPartition, ErrorCode)>,
 }
 
+/// ConsumerGroupHeartbeat (KIP-848), with topic names where the wire has topic ids.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsumerGroupHeartbeat {
+    /// The group.
+    pub group_id: String,
+    /// The member's id (the client's, KIP-1082).
+    pub member_id: String,
+    /// 0 to join, −1 to leave (−2: a static member leaving), else its epoch.
+    pub member_epoch: i32,
+    /// `max.poll.interval.ms`; −1: unchanged.
+    pub rebalance_timeout_ms: i32,
+    /// Subscribed topics; `None`: unchanged.
+    pub subscribed: Option<Vec<String>>,
+    /// The assignor asked for; `None`: unchanged (or the group's default).
+    pub server_assignor: Option<String>,
+    /// The partitions it owns; `None`: unchanged.
+    pub owned: Option<Vec<TopicPartition>>,
+    /// Partition counts of the topics the coordinator's broker knows (filled in by it).
+    pub partitions: VecMap<String, i32>,
+}
+
+/// ConsumerGroupHeartbeat's answer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ConsumerGroupHeartbeatResponse {
+    /// Outcome.
+    pub error: ErrorCode,
+    /// The member's id.
+    pub member_id: String,
+    /// Its epoch now.
+    pub member_epoch: i32,
+    /// `group.consumer.heartbeat.interval.ms`.
+    pub heartbeat_interval_ms: i32,
+    /// Its assignment, when it changed.
+    pub assignment: Option<Vec<TopicPartition>>,
+}
+
 /// A request to the group coordinator.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum GroupRequest {
@@ -125,6 +163,8 @@ pub enum GroupRequest {
     Delete(DeleteGroup),
     /// OffsetDelete.
     OffsetDelete(OffsetDelete),
+    /// ConsumerGroupHeartbeat (KIP-848).
+    ConsumerHeartbeat(ConsumerGroupHeartbeat),
 }
 
 impl GroupRequest {
@@ -139,7 +179,8 @@ impl GroupRequest {
             | GroupRequest::OffsetCommit(OffsetCommit { group_id, .. })
             | GroupRequest::OffsetFetch(OffsetFetch { group_id, .. })
             | GroupRequest::Delete(DeleteGroup { group_id })
-            | GroupRequest::OffsetDelete(OffsetDelete { group_id, .. }) => group_id,
+            | GroupRequest::OffsetDelete(OffsetDelete { group_id, .. })
+            | GroupRequest::ConsumerHeartbeat(ConsumerGroupHeartbeat { group_id, .. }) => group_id,
         }
     }
 
@@ -155,6 +196,7 @@ impl GroupRequest {
             GroupRequest::OffsetFetch(_) => "OffsetFetch",
             GroupRequest::Delete(_) => "DeleteGroups",
             GroupRequest::OffsetDelete(_) => "OffsetDelete",
+            GroupRequest::ConsumerHeartbeat(_) => "ConsumerGroupHeartbeat",
         }
     }
 
@@ -171,6 +213,15 @@ impl GroupRequest {
             GroupRequest::OffsetFetch(_) => GroupResponse::Offsets(OffsetFetchResponse { error, offsets: Vec::new() }),
             GroupRequest::OffsetDelete(_) => {
                 GroupResponse::OffsetDelete(OffsetDeleteResponse { error, partitions: Vec::new() })
+            }
+            GroupRequest::ConsumerHeartbeat(heartbeat) => {
+                GroupResponse::ConsumerHeartbeat(ConsumerGroupHeartbeatResponse {
+                    error,
+                    member_id: heartbeat.member_id.clone(),
+                    member_epoch: -1,
+                    heartbeat_interval_ms: 0,
+                    assignment: None,
+                })
             }
         }
     }
@@ -246,6 +297,8 @@ pub enum GroupResponse {
     Offsets(OffsetFetchResponse),
     /// OffsetDelete's answer.
     OffsetDelete(OffsetDeleteResponse),
+    /// ConsumerGroupHeartbeat's answer.
+    ConsumerHeartbeat(ConsumerGroupHeartbeatResponse),
 }
 
 impl GroupResponse {
@@ -257,7 +310,8 @@ impl GroupResponse {
             | GroupResponse::Sync(SyncGroupResponse { error, .. })
             | GroupResponse::Ack(GroupAck { error })
             | GroupResponse::Offsets(OffsetFetchResponse { error, .. })
-            | GroupResponse::OffsetDelete(OffsetDeleteResponse { error, .. }) => *error,
+            | GroupResponse::OffsetDelete(OffsetDeleteResponse { error, .. })
+            | GroupResponse::ConsumerHeartbeat(ConsumerGroupHeartbeatResponse { error, .. }) => *error,
         }
     }
 }

@@ -22,8 +22,9 @@ pub mod group;
 pub mod metadata;
 
 pub use group::{
-    DeleteGroup, GroupAck, GroupRequest, GroupResponse, Heartbeat, JoinGroup, JoinGroupResponse, LeaveGroup,
-    OffsetCommit, OffsetDelete, OffsetDeleteResponse, OffsetFetch, OffsetFetchResponse, SyncGroup, SyncGroupResponse,
+    ConsumerGroupHeartbeat, ConsumerGroupHeartbeatResponse, DeleteGroup, GroupAck, GroupRequest, GroupResponse,
+    Heartbeat, JoinGroup, JoinGroupResponse, LeaveGroup, OffsetCommit, OffsetDelete, OffsetDeleteResponse, OffsetFetch,
+    OffsetFetchResponse, SyncGroup, SyncGroupResponse,
 };
 pub use metadata::{BrokerMetadata, MetadataImage, PartitionState, TopicMetadata};
 

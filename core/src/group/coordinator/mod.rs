@@ -17,6 +17,10 @@
 use crate::collections::{VecMap, VecSet};
 use std::collections::VecDeque;
 
+use super::consumer::ConsumerGroup;
+
+mod modern;
+
 use bytes::Bytes;
 use serde::Serialize;
 
@@ -184,6 +188,8 @@ pub struct GroupDescription {
 pub struct GroupCoordinator {
     config: GroupConfig,
     groups: VecMap<String, Group>,
+    /// KIP-848 groups' membership (their offsets live in `groups`, like a classic group's).
+    consumer_groups: VecMap<String, ConsumerGroup>,
     outbox: VecDeque<(ReplyTo, GroupResponse)>,
     next_member: u64,
     owner: String,
@@ -197,6 +203,7 @@ impl GroupCoordinator {
         GroupCoordinator {
             config,
             groups: VecMap::new(),
+            consumer_groups: VecMap::new(),
             outbox: VecDeque::new(),
             next_member: 1,
             owner: owner.to_owned(),
@@ -231,6 +238,7 @@ impl GroupCoordinator {
                 let rebalance = (group.state == GroupState::PreparingRebalance).then_some(group.rebalance_deadline_ms);
                 sessions.chain(rebalance)
             })
+            .chain(self.consumer_groups.values().filter_map(ConsumerGroup::next_deadline_ms))
             .min()
     }
 
@@ -274,6 +282,9 @@ impl GroupCoordinator {
     pub fn validate_delete(&self, group_id: &str) -> ErrorCode {
         if group_id.is_empty() {
             return ErrorCode::InvalidGroupId;
+        }
+        if self.consumer_groups.get(group_id).is_some_and(|g| !g.members.is_empty()) {
+            return ErrorCode::NonEmptyGroup;
         }
         match self.groups.get(group_id) {
             None => ErrorCode::GroupIdNotFound,
@@ -409,6 +420,7 @@ impl GroupCoordinator {
                 }
                 self.reply(asker, GroupResponse::OffsetDelete(OffsetDeleteResponse { error, partitions }));
             }
+            GroupRequest::ConsumerHeartbeat(heartbeat) => self.consumer_heartbeat(now_ms, asker, heartbeat),
             GroupRequest::OffsetFetch(OffsetFetch { group_id, partitions }) => {
                 let committed = self.committed(&group_id);
                 let offsets = if partitions.is_empty() {
@@ -441,7 +453,8 @@ impl GroupCoordinator {
             self.reply(from, GroupResponse::Join(reject(ErrorCode::InvalidSessionTimeout)));
             return;
         }
-        if join.protocols.is_empty() {
+        if join.protocols.is_empty() || self.consumer_groups.get(group_id).is_some_and(|g| !g.members.is_empty()) {
+            // (A classic member cannot join a live KIP-848 group.)
             self.reply(from, GroupResponse::Join(reject(ErrorCode::InconsistentGroupProtocol)));
             return;
         }
@@ -686,6 +699,14 @@ impl GroupCoordinator {
         member_id: &str,
         offsets: &[(TopicPartition, i64)],
     ) -> ErrorCode {
+        if let Some(group) = self.consumer_groups.get(group_id) {
+            // A KIP-848 group: the generation is the member's epoch.
+            let error = group.validate_commit(member_id, generation_id);
+            if !error.is_ok() || offsets.iter().all(|(_, offset)| *offset >= 0) {
+                return error;
+            }
+            return ErrorCode::InvalidCommitOffsetSize;
+        }
         let empty = Group::new(self.generation_floor);
         let group = self.groups.get(group_id).unwrap_or(&empty);
         if generation_id >= 0 || !member_id.is_empty() {
@@ -737,6 +758,7 @@ impl GroupCoordinator {
 
     /// Expires sessions and rebalance deadlines.
     pub fn handle_timeout(&mut self, now_ms: u64) {
+        self.expire_consumer_groups(now_ms);
         let expired: Vec<(String, String)> = self
             .groups
             .iter()
