@@ -37,7 +37,7 @@ pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::SyncGroup, 0, 5),
     (ApiKey::DescribeGroups, 0, 5),
     (ApiKey::DeleteGroups, 0, 2),
-    (ApiKey::ListGroups, 0, 4),
+    (ApiKey::ListGroups, 0, 5),
     (ApiKey::ApiVersions, 0, 3),
     (ApiKey::CreateTopics, 2, 7),
     (ApiKey::DeleteTopics, 1, 5),
@@ -55,6 +55,7 @@ pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::DescribeProducers, 0, 0),
     (ApiKey::AlterConfigs, 0, 2),
     (ApiKey::ConsumerGroupHeartbeat, 0, 1),
+    (ApiKey::ConsumerGroupDescribe, 0, 1),
 ];
 
 /// Produce's lowest version in the ApiVersions answer (Kafka's
@@ -250,6 +251,7 @@ fn api_name(api_key: ApiKey) -> &'static str {
         ApiKey::JoinGroup => "JoinGroup",
         ApiKey::Heartbeat => "Heartbeat",
         ApiKey::ConsumerGroupHeartbeat => "ConsumerGroupHeartbeat",
+        ApiKey::ConsumerGroupDescribe => "ConsumerGroupDescribe",
         ApiKey::LeaveGroup => "LeaveGroup",
         ApiKey::SyncGroup => "SyncGroup",
         ApiKey::DescribeGroups => "DescribeGroups",
@@ -350,7 +352,14 @@ async fn serve_connection(
         let reply = if let RequestKind::ApiVersions(_) = request {
             Reply::Now(Box::new(ResponseKind::ApiVersions(api_versions(ErrorCode::None))))
         } else {
-            let reply = node.borrow_mut().handle(conn, version, request);
+            let mut driver = node.borrow_mut();
+            if matches!(request, RequestKind::ConsumerGroupHeartbeat(_)) {
+                // Who the member is, for ConsumerGroupDescribe (Kafka's host form: "/address").
+                let client_id = header.client_id.as_deref().unwrap_or_default();
+                driver.client = (client_id.to_owned(), format!("/{}", peer.ip()));
+            }
+            let reply = driver.handle(conn, version, request);
+            drop(driver);
             wake.notify_one();
             reply
         };

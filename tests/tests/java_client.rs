@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use rill_tests::kafka::{java_client_steps, KafkaBroker};
+use rill_tests::kafka::{java_client_steps, kafka_tool, KafkaBroker};
 use rill_tests::{compat, RillBroker, RillCluster};
 
 fn temp_dir(name: &str) -> PathBuf {
@@ -45,11 +45,13 @@ fn the_consumer_group_protocol_consumes_commits_and_rebalances_incrementally_as_
         out.lines().filter(|l| l.starts_with("group ") || l.starts_with("rebalance ")).map(str::to_owned).collect()
     };
     let kafka = KafkaBroker::start(&temp_dir("kip848-kafka"), &[]);
-    let reference = facts(java_client_steps(&kafka.bootstrap(), &steps));
+    let mut reference = facts(java_client_steps(&kafka.bootstrap(), &steps));
+    reference.extend(group_tool_facts(&kafka.bootstrap()));
     compat::record("java-groups", TITLE, "kafka", &reference);
     drop(kafka);
     let rill = RillBroker::start(&temp_dir("kip848-rill"));
-    let seen = facts(java_client_steps(&rill.bootstrap(), &steps));
+    let mut seen = facts(java_client_steps(&rill.bootstrap(), &steps));
+    seen.extend(group_tool_facts(&rill.bootstrap()));
     compat::record("java-groups", TITLE, "rill-1", &seen);
     assert_eq!(seen, reference, "Rill (left) and Kafka (right) differ");
     drop(rill);
@@ -57,10 +59,13 @@ fn the_consumer_group_protocol_consumes_commits_and_rebalances_incrementally_as_
     // `__consumer_offsets` puts the group.
     let cluster = RillCluster::start(&temp_dir("kip848-rill3"), 3);
     let three: Vec<String> = steps.iter().map(|s| s.replace("create:kip848:4:1", "create:kip848:4:3")).collect();
-    let seen = facts(java_client_steps(&cluster.bootstrap(), &three));
+    let mut seen = facts(java_client_steps(&cluster.bootstrap(), &three));
+    seen.extend(group_tool_facts(&cluster.bootstrap()));
     compat::record("java-groups", TITLE, "rill-3", &seen);
     assert_eq!(seen, reference, "three Rill brokers (left) and Kafka (right) differ");
     for fact in [
+        "kafka-consumer-groups --list --type: g-consumer Consumer",
+        "kafka-consumer-groups --describe --state: g-consumer uniform Empty 0",
         "group consumer consumed 40",
         "group consumer committed 40",
         "group consumer closed within 1 s: true",
@@ -69,4 +74,39 @@ fn the_consumer_group_protocol_consumes_commits_and_rebalances_incrementally_as_
     ] {
         assert!(reference.iter().any(|f| f == fact), "Kafka: {fact:?} not in {reference:#?}");
     }
+}
+
+/// What `kafka-consumer-groups` says of the groups the steps left (their members closed): the
+/// list with types (ListGroups v5), and the KIP-848 group described (ConsumerGroupDescribe and
+/// its offsets), the coordinator's address left out.
+fn group_tool_facts(bootstrap: &str) -> Vec<String> {
+    let tool = |args: &[&str]| {
+        let output = kafka_tool("org.apache.kafka.tools.consumer.group.ConsumerGroupCommand")
+            .args(["--bootstrap-server", bootstrap])
+            .args(args)
+            .output()
+            .expect("run kafka-consumer-groups");
+        assert!(output.status.success(), "kafka-consumer-groups {args:?}: {}", String::from_utf8_lossy(&output.stderr));
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let words = |line: &str| line.split_whitespace().collect::<Vec<_>>().join(" ");
+    let mut facts: Vec<String> = tool(&["--list", "--type"])
+        .lines()
+        .filter(|line| line.starts_with("g-") || line.starts_with("r-"))
+        .map(|line| format!("kafka-consumer-groups --list --type: {}", words(line)))
+        .collect();
+    facts.sort();
+    for line in tool(&["--describe", "--group", "g-consumer"]).lines().filter(|l| !l.trim().is_empty()) {
+        facts.push(format!("kafka-consumer-groups --describe: {}", words(line)));
+    }
+    for line in tool(&["--describe", "--group", "g-consumer", "--state"]).lines().filter(|l| !l.trim().is_empty()) {
+        // GROUP COORDINATOR (ID) ASSIGNMENT-STRATEGY STATE #MEMBERS: the coordinator varies.
+        let mut columns: Vec<&str> = line.split_whitespace().collect();
+        if columns.len() == 6 {
+            columns.remove(1);
+            columns.remove(1);
+        }
+        facts.push(format!("kafka-consumer-groups --describe --state: {}", columns.join(" ")));
+    }
+    facts
 }

@@ -3,10 +3,16 @@
 
 use std::sync::Arc;
 
+use kafka_protocol::messages::consumer_group_describe_response::{self as describe, DescribedGroup, Member};
 use kafka_protocol::messages::consumer_group_heartbeat_response::{Assignment, TopicPartitions};
-use kafka_protocol::messages::{ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse};
+use kafka_protocol::messages::{
+    ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse, ConsumerGroupHeartbeatRequest,
+    ConsumerGroupHeartbeatResponse, TopicName,
+};
 use rill_core::collections::VecMap;
+use rill_core::collections::VecSet;
 use rill_core::error::ErrorCode;
+use rill_core::group::consumer::ConsumerGroup;
 use rill_core::protocol::{self, GroupRequest, GroupResponse, Message, MetadataImage, TopicPartition};
 use uuid::Uuid;
 
@@ -25,6 +31,7 @@ fn refused(error: ErrorCode, message: &str) -> ConsumerGroupHeartbeatResponse {
 pub fn heartbeat(
     request: &ConsumerGroupHeartbeatRequest,
     image: &MetadataImage,
+    client: (String, String),
     new_member_id: impl FnOnce() -> String,
 ) -> Result<GroupRequest, Box<ConsumerGroupHeartbeatResponse>> {
     if request.subscribed_topic_regex.as_ref().is_some_and(|regex| !regex.is_empty()) {
@@ -51,7 +58,7 @@ pub fn heartbeat(
             })
             .collect()
     });
-    Ok(GroupRequest::ConsumerHeartbeat(protocol::ConsumerGroupHeartbeat {
+    Ok(GroupRequest::ConsumerHeartbeat(Box::new(protocol::ConsumerGroupHeartbeat {
         group_id: request.group_id.0.to_string(),
         member_id,
         member_epoch: request.member_epoch,
@@ -63,7 +70,8 @@ pub fn heartbeat(
         server_assignor: request.server_assignor.as_ref().map(ToString::to_string),
         owned,
         partitions: VecMap::new(),
-    }))
+        client,
+    })))
 }
 
 /// The Kafka answer; `topic_ids` maps the core's topic names back to ids.
@@ -112,6 +120,95 @@ pub fn heartbeat_response(
     response
 }
 
+/// What this broker knows of a group ConsumerGroupDescribe asks about.
+pub enum Found<'a> {
+    /// A KIP-848 group it coordinates.
+    Consumer(&'a ConsumerGroup),
+    /// A classic group it coordinates.
+    Classic,
+    /// It coordinates the group's partition, and there is no such group.
+    Missing,
+    /// Another broker coordinates the group.
+    NotCoordinator,
+}
+
+fn described_assignment(
+    partitions: &VecSet<TopicPartition>,
+    topic_ids: &VecMap<Arc<str>, u128>,
+) -> describe::Assignment {
+    let mut by_topic: VecMap<Arc<str>, Vec<i32>> = VecMap::new();
+    for tp in partitions {
+        by_topic.entry(tp.topic.clone()).or_default().push(tp.partition);
+    }
+    let mut assignment = describe::Assignment::default();
+    for (topic, partitions) in by_topic {
+        let mut entry = describe::TopicPartitions::default();
+        entry.topic_id = Uuid::from_u128(topic_ids.get(&topic).copied().unwrap_or(0));
+        entry.topic_name = TopicName(str_bytes(&topic));
+        entry.partitions = partitions;
+        assignment.topic_partitions.push(entry);
+    }
+    assignment
+}
+
+/// ConsumerGroupDescribe (`kafka-consumer-groups --describe` of a KIP-848 group): each group
+/// with its epochs, assignor and members — each member's assignment and target.
+#[must_use]
+pub fn describe_response<'a>(
+    request: &ConsumerGroupDescribeRequest,
+    find: impl Fn(&str) -> Found<'a>,
+    topic_ids: &VecMap<Arc<str>, u128>,
+) -> ConsumerGroupDescribeResponse {
+    let mut response = ConsumerGroupDescribeResponse::default();
+    for group_id in &request.group_ids {
+        let mut described = DescribedGroup::default();
+        described.group_id = group_id.clone();
+        described.authorized_operations = i32::MIN;
+        let refuse = |described: &mut DescribedGroup, error: ErrorCode, message: String| {
+            described.error_code = err(error);
+            described.error_message = Some(str_bytes(&message));
+            described.group_state = str_bytes("Dead");
+        };
+        match find(&group_id.0) {
+            Found::Consumer(group) => {
+                described.group_state = str_bytes(group.state().name());
+                described.group_epoch = group.group_epoch;
+                described.assignment_epoch = group.assignment_epoch;
+                described.assignor_name = str_bytes(group.assignor());
+                for member in group.members.values() {
+                    let mut m = Member::default();
+                    m.member_id = str_bytes(&member.member_id);
+                    m.member_epoch = member.member_epoch;
+                    m.client_id = str_bytes(&member.client.0);
+                    m.client_host = str_bytes(&member.client.1);
+                    m.subscribed_topic_names = member.subscribed.iter().map(|t| TopicName(str_bytes(t))).collect();
+                    m.assignment = described_assignment(&member.assigned, topic_ids);
+                    let target = group.target.get(&member.member_id).cloned().unwrap_or_default();
+                    m.target_assignment = described_assignment(&target, topic_ids);
+                    // KIP-1099: a member of the consumer protocol.
+                    m.member_type = 1;
+                    described.members.push(m);
+                }
+            }
+            Found::Classic => refuse(
+                &mut described,
+                ErrorCode::GroupIdNotFound,
+                format!("Group {} is not a consumer group.", group_id.0),
+            ),
+            Found::Missing => {
+                refuse(&mut described, ErrorCode::GroupIdNotFound, format!("Group {} not found.", group_id.0));
+            }
+            Found::NotCoordinator => refuse(
+                &mut described,
+                ErrorCode::NotCoordinator,
+                format!("This broker does not coordinate group {}.", group_id.0),
+            ),
+        }
+        response.groups.push(described);
+    }
+    response
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -139,7 +236,9 @@ mod tests {
         unknown.topic_id = Uuid::from_u128(99);
         unknown.partitions = vec![0];
         request.topic_partitions = Some(vec![owned, unknown]);
-        let Ok(GroupRequest::ConsumerHeartbeat(core)) = heartbeat(&request, &image(), || "m-1".to_owned()) else {
+        let Ok(GroupRequest::ConsumerHeartbeat(core)) =
+            heartbeat(&request, &image(), Default::default(), || "m-1".to_owned())
+        else {
             panic!("a request")
         };
         assert_eq!(core.member_id, "m-1", "version 0: the broker names a joining member");
@@ -158,7 +257,43 @@ mod tests {
         assert_eq!(assignment.topic_partitions[0].partitions, [0, 2]);
         assert_eq!(response.member_epoch, 3);
         request.subscribed_topic_regex = Some(str_bytes("orders.*"));
-        let refused = heartbeat(&request, &image(), String::new).expect_err("regex refused");
+        let refused = heartbeat(&request, &image(), Default::default(), String::new).expect_err("regex refused");
         assert_eq!(refused.error_code, err(ErrorCode::InvalidRequest));
+    }
+
+    #[test]
+    fn a_group_is_described_with_its_members_assignments_and_targets() {
+        let mut group = ConsumerGroup::default();
+        let heartbeat = protocol::ConsumerGroupHeartbeat {
+            group_id: "g".to_owned(),
+            member_id: "m-1".to_owned(),
+            member_epoch: 0,
+            rebalance_timeout_ms: 300_000,
+            subscribed: Some(vec!["orders".to_owned()]),
+            server_assignor: Some("range".to_owned()),
+            owned: Some(Vec::new()),
+            partitions: VecMap::from_iter([("orders".to_owned(), 2)]),
+            client: ("consumer-g-1".to_owned(), "/127.0.0.1".to_owned()),
+        };
+        group.heartbeat(0, &heartbeat).expect("joins");
+        let mut request = ConsumerGroupDescribeRequest::default();
+        request.group_ids = vec![GroupId(str_bytes("g")), GroupId(str_bytes("other"))];
+        let ids = VecMap::from_iter([(Arc::from("orders"), 7u128)]);
+        let response = describe_response(
+            &request,
+            |id| if id == "g" { Found::Consumer(&group) } else { Found::NotCoordinator },
+            &ids,
+        );
+        let described = &response.groups[0];
+        assert_eq!((described.group_state.as_str(), described.assignor_name.as_str()), ("Stable", "range"));
+        let member = &described.members[0];
+        assert_eq!((member.member_epoch, member.client_id.as_str(), member.member_type), (1, "consumer-g-1", 1));
+        let assigned = &member.assignment.topic_partitions[0];
+        assert_eq!(
+            (assigned.topic_name.0.as_str(), assigned.topic_id, &assigned.partitions[..]),
+            ("orders", Uuid::from_u128(7), &[0, 1][..])
+        );
+        assert_eq!(member.target_assignment.topic_partitions[0].partitions, [0, 1]);
+        assert_eq!(response.groups[1].error_code, err(ErrorCode::NotCoordinator));
     }
 }

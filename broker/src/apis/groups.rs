@@ -16,13 +16,13 @@ use kafka_protocol::messages::offset_fetch_response::{
 use kafka_protocol::messages::{
     leave_group_response, offset_commit_response, BrokerId, DeleteGroupsRequest, DeleteGroupsResponse,
     DescribeGroupsResponse, FindCoordinatorRequest, FindCoordinatorResponse, GroupId, HeartbeatRequest,
-    HeartbeatResponse, JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest, LeaveGroupResponse, ListGroupsResponse,
-    OffsetCommitRequest, OffsetCommitResponse, OffsetFetchRequest, OffsetFetchResponse, SyncGroupRequest,
-    SyncGroupResponse,
+    HeartbeatResponse, JoinGroupRequest, JoinGroupResponse, LeaveGroupRequest, LeaveGroupResponse, ListGroupsRequest,
+    ListGroupsResponse, OffsetCommitRequest, OffsetCommitResponse, OffsetFetchRequest, OffsetFetchResponse,
+    SyncGroupRequest, SyncGroupResponse,
 };
 use kafka_protocol::protocol::StrBytes;
 use rill_core::error::ErrorCode;
-use rill_core::group::coordinator::{GroupDescription, GroupState};
+use rill_core::group::coordinator::GroupDescription;
 use rill_core::protocol::{self, GroupRequest, GroupResponse, Message, TopicPartition};
 
 use super::{err, name, str_bytes};
@@ -403,19 +403,29 @@ pub fn offset_fetch_response(group_id: &str, answer: Option<Message>, version: i
     response
 }
 
-/// ListGroups: every group of the coordinators this broker runs.
+/// ListGroups: every group of the coordinators this broker runs — `(id, state, type)`, the type
+/// `classic` or `consumer` (KIP-848) — filtered by the request's states (v4+) and types (v5+).
 #[must_use]
-pub fn list_groups_response(groups: Vec<(String, GroupState)>, version: i16) -> ListGroupsResponse {
+pub fn list_groups_response(
+    request: &ListGroupsRequest,
+    groups: Vec<(String, String, &'static str)>,
+    version: i16,
+) -> ListGroupsResponse {
+    let wanted =
+        |filter: &[StrBytes], value: &str| filter.is_empty() || filter.iter().any(|f| f.eq_ignore_ascii_case(value));
     let mut response = ListGroupsResponse::default();
-    for (group_id, state) in groups {
+    for (group_id, state, group_type) in groups {
+        if !wanted(&request.states_filter, &state) || !wanted(&request.types_filter, group_type) {
+            continue;
+        }
         let mut group = ListedGroup::default();
         group.group_id = GroupId(str_bytes(&group_id));
         group.protocol_type = str_bytes("consumer");
         if version >= 4 {
-            group.group_state = str_bytes(&format!("{state:?}"));
+            group.group_state = str_bytes(&state);
         }
         if version >= 5 {
-            group.group_type = str_bytes("classic");
+            group.group_type = str_bytes(group_type);
         }
         response.groups.push(group);
     }
@@ -427,11 +437,19 @@ pub fn list_groups_response(groups: Vec<(String, GroupState)>, version: i16) -> 
 pub fn describe_groups_response(
     group_ids: &[GroupId],
     describe: impl Fn(&str) -> Option<GroupDescription>,
+    is_consumer_group: impl Fn(&str) -> bool,
 ) -> DescribeGroupsResponse {
     let mut response = DescribeGroupsResponse::default();
     for group_id in group_ids {
         let mut described = DescribedGroup::default();
         described.group_id = group_id.clone();
+        if is_consumer_group(&group_id.0) {
+            // Kafka's answer for a KIP-848 group: ConsumerGroupDescribe describes it.
+            described.error_code = err(ErrorCode::GroupIdNotFound);
+            described.error_message = Some(str_bytes(&format!("Group {} is not a classic group.", group_id.0)));
+            response.groups.push(described);
+            continue;
+        }
         match describe(&group_id.0) {
             Some(description) => {
                 described.group_state = str_bytes(&format!("{:?}", description.state));

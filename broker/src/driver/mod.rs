@@ -90,6 +90,8 @@ pub struct Driver {
     pub metrics: Arc<Metrics>,
     /// Broker keys set in the config file or with `--set` (DescribeConfigs' `STATIC_BROKER_CONFIG`).
     pub static_configs: BTreeMap<String, String>,
+    /// The `client.id` and host of the request being handled (set by the server before each).
+    pub client: (String, String),
 }
 
 impl Driver {
@@ -178,6 +180,7 @@ impl Driver {
             peers,
             metrics: Arc::new(Metrics::default()),
             static_configs: BTreeMap::new(),
+            client: (String::new(), String::new()),
         };
         driver.tick();
         Ok(driver)

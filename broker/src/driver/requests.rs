@@ -179,14 +179,25 @@ impl Driver {
                     }),
                 )
             }
-            RequestKind::ListGroups(_) => {
-                let listed = self.broker.coordinators().flat_map(|(_, c)| c.list_groups()).collect();
-                now(ResponseKind::ListGroups(groups::list_groups_response(listed, version)))
+            RequestKind::ListGroups(request) => {
+                let mut listed: Vec<(String, String, &str)> = Vec::new();
+                for (_, coordinator) in self.broker.coordinators() {
+                    let classic =
+                        coordinator.list_groups().into_iter().map(|(id, state)| (id, format!("{state:?}"), "classic"));
+                    let consumer = coordinator
+                        .list_consumer_groups()
+                        .into_iter()
+                        .map(|(id, state)| (id, state.name().to_owned(), "consumer"));
+                    listed.extend(classic.chain(consumer));
+                }
+                now(ResponseKind::ListGroups(groups::list_groups_response(&request, listed, version)))
             }
             RequestKind::DescribeGroups(request) => {
-                now(ResponseKind::DescribeGroups(groups::describe_groups_response(&request.groups, |group_id| {
-                    self.broker.coordinators().find_map(|(_, c)| c.describe(group_id))
-                })))
+                now(ResponseKind::DescribeGroups(groups::describe_groups_response(
+                    &request.groups,
+                    |group_id| self.broker.coordinators().find_map(|(_, c)| c.describe(group_id)),
+                    |group_id| self.broker.coordinators().any(|(_, c)| c.consumer_group(group_id).is_some()),
+                )))
             }
             RequestKind::DescribeProducers(request) => {
                 now(ResponseKind::DescribeProducers(producers::describe_producers_response(&request, |tp| {
@@ -276,7 +287,7 @@ impl Driver {
             }
             RequestKind::ConsumerGroupHeartbeat(request) => {
                 let new_member_id = || crate::meta_properties::random_cluster_id().unwrap_or_default();
-                match consumer_groups::heartbeat(&request, self.broker.image(), new_member_id) {
+                match consumer_groups::heartbeat(&request, self.broker.image(), self.client.clone(), new_member_id) {
                     Ok(core) => {
                         let ids =
                             self.broker.image().topics.iter().map(|(name, t)| (name.clone(), t.topic_id)).collect();
@@ -293,6 +304,28 @@ impl Driver {
                     }
                     Err(response) => now(ResponseKind::ConsumerGroupHeartbeat(*response)),
                 }
+            }
+            RequestKind::ConsumerGroupDescribe(request) => {
+                let ids = self.broker.image().topics.iter().map(|(name, t)| (name.clone(), t.topic_id)).collect();
+                let offsets_partitions = self
+                    .broker
+                    .image()
+                    .topics
+                    .get(rill_core::group::coordinator::OFFSETS_TOPIC)
+                    .map_or(0, |t| i32::try_from(t.partitions.len()).unwrap_or(i32::MAX));
+                let find = |group_id: &str| {
+                    let partition = rill_core::group::coordinator::coordinator_partition(group_id, offsets_partitions);
+                    let coordinator = self.broker.coordinators().find(|(p, _)| *p == partition).map(|(_, c)| c);
+                    match coordinator {
+                        None => consumer_groups::Found::NotCoordinator,
+                        Some(c) => match c.consumer_group(group_id) {
+                            Some(group) => consumer_groups::Found::Consumer(group),
+                            None if c.describe(group_id).is_some() => consumer_groups::Found::Classic,
+                            None => consumer_groups::Found::Missing,
+                        },
+                    }
+                };
+                now(ResponseKind::ConsumerGroupDescribe(consumer_groups::describe_response(&request, find, &ids)))
             }
             RequestKind::DescribeConfigs(request) => now(ResponseKind::DescribeConfigs(
                 admin::describe_configs_response(&request, self.broker.image(), &self.config, &self.static_configs),

@@ -63,6 +63,8 @@ pub struct ConsumerMember {
     pub last_heartbeat_ms: u64,
     /// When it was asked to revoke.
     pub revoking_since_ms: Option<u64>,
+    /// Its client's `client.id` and host.
+    pub client: (String, String),
     /// The (epoch, assignment) last sent, so an unchanged assignment is not sent again.
     last_sent: Option<(i32, VecSet<TopicPartition>)>,
 }
@@ -181,6 +183,7 @@ impl ConsumerGroup {
                     rebalance_timeout_ms: 300_000,
                     last_heartbeat_ms: now_ms,
                     revoking_since_ms: None,
+                    client: heartbeat.client.clone(),
                     last_sent: None,
                 },
             );
@@ -194,6 +197,7 @@ impl ConsumerGroup {
         }
         let member = self.members.get_mut(&heartbeat.member_id).expect("present");
         member.last_heartbeat_ms = now_ms;
+        member.client.clone_from(&heartbeat.client);
         if heartbeat.rebalance_timeout_ms >= 0 {
             member.rebalance_timeout_ms = u64::try_from(heartbeat.rebalance_timeout_ms).unwrap_or(0);
         }
@@ -507,6 +511,7 @@ mod tests {
             server_assignor: None,
             owned: Some(Vec::new()),
             partitions: partitions(topic, count),
+            client: Default::default(),
         }
     }
 
@@ -520,6 +525,7 @@ mod tests {
             server_assignor: None,
             owned: Some(owned.to_vec()),
             partitions: partitions("orders", count),
+            client: Default::default(),
         }
     }
 

@@ -127,6 +127,8 @@ pub struct ConsumerGroupHeartbeat {
     pub owned: Option<Vec<TopicPartition>>,
     /// Partition counts of the topics the coordinator's broker knows (filled in by it).
     pub partitions: VecMap<String, i32>,
+    /// The client's `client.id` and host, for ConsumerGroupDescribe.
+    pub client: (String, String),
 }
 
 /// ConsumerGroupHeartbeat's answer.
@@ -164,7 +166,7 @@ pub enum GroupRequest {
     /// OffsetDelete.
     OffsetDelete(OffsetDelete),
     /// ConsumerGroupHeartbeat (KIP-848).
-    ConsumerHeartbeat(ConsumerGroupHeartbeat),
+    ConsumerHeartbeat(Box<ConsumerGroupHeartbeat>),
 }
 
 impl GroupRequest {
@@ -179,8 +181,8 @@ impl GroupRequest {
             | GroupRequest::OffsetCommit(OffsetCommit { group_id, .. })
             | GroupRequest::OffsetFetch(OffsetFetch { group_id, .. })
             | GroupRequest::Delete(DeleteGroup { group_id })
-            | GroupRequest::OffsetDelete(OffsetDelete { group_id, .. })
-            | GroupRequest::ConsumerHeartbeat(ConsumerGroupHeartbeat { group_id, .. }) => group_id,
+            | GroupRequest::OffsetDelete(OffsetDelete { group_id, .. }) => group_id,
+            GroupRequest::ConsumerHeartbeat(heartbeat) => &heartbeat.group_id,
         }
     }
 

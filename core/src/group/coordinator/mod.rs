@@ -245,12 +245,19 @@ impl GroupCoordinator {
     /// Group ids, in order (ListGroups).
     #[must_use]
     pub fn list_groups(&self) -> Vec<(String, GroupState)> {
-        self.groups.iter().map(|(id, group)| (id.clone(), group.state)).collect()
+        self.groups
+            .iter()
+            .filter(|(id, _)| !self.consumer_groups.contains_key(*id))
+            .map(|(id, group)| (id.clone(), group.state))
+            .collect()
     }
 
     /// DescribeGroups for one group.
     #[must_use]
     pub fn describe(&self, group_id: &str) -> Option<GroupDescription> {
+        if self.consumer_groups.contains_key(group_id) {
+            return None;
+        }
         let group = self.groups.get(group_id)?;
         Some(GroupDescription {
             group_id: group_id.to_owned(),
@@ -314,6 +321,7 @@ impl GroupCoordinator {
     /// Forgets a group and its committed offsets (after [`GroupCoordinator::validate_delete`],
     /// once the tombstones are durable).
     pub fn apply_delete(&mut self, group_id: &str) {
+        self.consumer_groups.remove(group_id);
         let removed = self.groups.remove(group_id);
         debug_assert!(removed.is_none_or(|group| group.members.is_empty()), "only an empty group is deleted");
     }
@@ -420,7 +428,7 @@ impl GroupCoordinator {
                 }
                 self.reply(asker, GroupResponse::OffsetDelete(OffsetDeleteResponse { error, partitions }));
             }
-            GroupRequest::ConsumerHeartbeat(heartbeat) => self.consumer_heartbeat(now_ms, asker, heartbeat),
+            GroupRequest::ConsumerHeartbeat(heartbeat) => self.consumer_heartbeat(now_ms, asker, *heartbeat),
             GroupRequest::OffsetFetch(OffsetFetch { group_id, partitions }) => {
                 let committed = self.committed(&group_id);
                 let offsets = if partitions.is_empty() {
