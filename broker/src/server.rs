@@ -56,6 +56,7 @@ pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::AlterConfigs, 0, 2),
     (ApiKey::ConsumerGroupHeartbeat, 0, 1),
     (ApiKey::ConsumerGroupDescribe, 0, 1),
+    (ApiKey::DeleteRecords, 0, 2),
 ];
 
 /// Produce's lowest version in the ApiVersions answer (Kafka's
@@ -252,6 +253,7 @@ fn api_name(api_key: ApiKey) -> &'static str {
         ApiKey::Heartbeat => "Heartbeat",
         ApiKey::ConsumerGroupHeartbeat => "ConsumerGroupHeartbeat",
         ApiKey::ConsumerGroupDescribe => "ConsumerGroupDescribe",
+        ApiKey::DeleteRecords => "DeleteRecords",
         ApiKey::LeaveGroup => "LeaveGroup",
         ApiKey::SyncGroup => "SyncGroup",
         ApiKey::DescribeGroups => "DescribeGroups",

@@ -246,7 +246,14 @@ pub struct FileStorage {
     failed: Option<String>,
     /// Bytes cut from a torn or corrupt tail when the log was opened.
     recovered_bytes: u64,
+    /// The log start offset DeleteRecords raised (kept in `log-start-offset`; 0: the first
+    /// segment's base).
+    start_floor: i64,
 }
+
+/// The file that keeps a raised log start offset (Kafka keeps one
+/// `log-start-offset-checkpoint` per log directory; Rill one per partition).
+const START_FILE: &str = "log-start-offset";
 
 impl FileStorage {
     /// Opens (creating if needed) and recovers the partition directory `dir`.
@@ -270,6 +277,7 @@ impl FileStorage {
             flushed_offset: 0,
             failed: None,
             recovered_bytes: 0,
+            start_floor: 0,
         };
         let mut cut = false;
         for base in bases {
@@ -307,7 +315,28 @@ impl FileStorage {
         }
         sync_dir(dir)?;
         storage.flushed_offset = storage.log_end_offset();
+        let start_path = dir.join(START_FILE);
+        if let Ok(text) = fs::read_to_string(&start_path) {
+            let floor: i64 = text.trim().parse().map_err(|_| {
+                StorageError::Io(format!("{}: not a log start offset: {:?}", start_path.display(), text.trim()))
+            })?;
+            if floor > storage.log_end_offset() {
+                // What lay below the start is gone and the rest was lost: start there, empty.
+                storage.truncate_fully_and_start_at(floor)?;
+            } else {
+                storage.start_floor = floor;
+            }
+        }
         Ok(storage)
+    }
+
+    fn write_start_floor(&self, floor: i64) -> Result<(), StorageError> {
+        let path = self.dir.join(START_FILE);
+        let temporary = self.dir.join(format!("{START_FILE}.tmp"));
+        fs::write(&temporary, floor.to_string()).map_err(|e| io_error("write", &temporary, &e))?;
+        fs::File::open(&temporary).and_then(|file| file.sync_all()).map_err(|e| io_error("fsync", &temporary, &e))?;
+        fs::rename(&temporary, &path).map_err(|e| io_error("rename", &path, &e))?;
+        sync_dir(&self.dir)
     }
 
     /// A storage that reports `error` on every use (its directory could not be opened).
@@ -319,6 +348,7 @@ impl FileStorage {
             flushed_offset: 0,
             failed: Some(error),
             recovered_bytes: 0,
+            start_floor: 0,
         }
     }
 
@@ -382,7 +412,7 @@ impl Storage for FileStorage {
     }
 
     fn log_start_offset(&self) -> i64 {
-        self.segments.first().map_or(0, |segment| segment.info.base_offset)
+        self.segments.first().map_or(0, |segment| segment.info.base_offset).max(self.start_floor)
     }
 
     fn log_end_offset(&self) -> i64 {
@@ -523,6 +553,23 @@ impl Storage for FileStorage {
         Ok(())
     }
 
+    fn advance_log_start(&mut self, offset: i64) -> Result<Vec<SegmentInfo>, StorageError> {
+        self.check()?;
+        if offset > self.log_end_offset() {
+            return Err(self.out_of_range(offset));
+        }
+        if offset <= self.log_start_offset() {
+            return Ok(Vec::new());
+        }
+        // The start first: a crash between the two leaves segments below it, never a start
+        // that was not recorded.
+        self.write_start_floor(offset)?;
+        self.start_floor = offset;
+        let deleted = self.delete_segments_below(offset)?;
+        self.flushed_offset = self.flushed_offset.max(offset);
+        Ok(deleted)
+    }
+
     fn truncate_fully_and_start_at(&mut self, offset: i64) -> Result<(), StorageError> {
         self.check()?;
         for segment in self.segments.drain(..) {
@@ -530,6 +577,10 @@ impl Storage for FileStorage {
         }
         self.segments.push(Segment::create(&self.dir, offset)?);
         self.flushed_offset = offset;
+        if self.start_floor > 0 {
+            self.start_floor = offset;
+            self.write_start_floor(offset)?;
+        }
         sync_dir(&self.dir)
     }
 

@@ -164,6 +164,16 @@ pub enum Event {
         /// Where the batch already is.
         base_offset: i64,
     },
+    /// DeleteRecords (KIP-107) moved a replica's log start: on the leader as asked, on a
+    /// follower from its leader's log start.
+    RecordsDeleted {
+        /// The broker.
+        broker: BrokerId,
+        /// The partition.
+        tp: TopicPartition,
+        /// Log start offset afterwards.
+        log_start_offset: i64,
+    },
     /// Retention deleted segments and/or compaction removed records on a replica.
     LogCleaned {
         /// The broker.
@@ -307,6 +317,9 @@ impl fmt::Display for Event {
                 f,
                 "broker {broker} recognised a retried batch for {tp} already at offset {base_offset} (idempotent producer): not appended again"
             ),
+            Event::RecordsDeleted { broker, tp, log_start_offset } => {
+                write!(f, "broker {broker} deleted the records of {tp} below offset {log_start_offset} (DeleteRecords)")
+            }
             Event::LogCleaned { broker, tp, segments_deleted, records_compacted, log_start_offset } => write!(
                 f,
                 "broker {broker} cleaned {tp}: {segments_deleted} old segment(s) deleted, {records_compacted} record(s) compacted away; log starts at {log_start_offset}"

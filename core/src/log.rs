@@ -378,6 +378,21 @@ impl<S: Storage> PartitionLog<S> {
         Ok(deleted)
     }
 
+    /// DeleteRecords (KIP-107): raises the log start offset to `offset`, which must not pass
+    /// the high watermark (only committed records can be deleted); whole segments below it go.
+    /// Returns how many segments were deleted.
+    pub fn delete_records(&mut self, offset: i64) -> Result<usize> {
+        if offset > self.high_watermark {
+            return Err(Error::new(
+                ErrorCode::OffsetOutOfRange,
+                format!("cannot delete records below {offset}: the high watermark is {}", self.high_watermark),
+            ));
+        }
+        let deleted = self.storage.advance_log_start(offset).map_err(storage_error)?;
+        debug_assert!(self.log_start_offset() >= offset.min(self.log_end_offset()));
+        Ok(deleted.len())
+    }
+
     /// Deletes the longest run of oldest non-active segments below the high watermark for
     /// which `predicate` holds (Kafka's `deletableSegments`).
     fn delete_segments_while(

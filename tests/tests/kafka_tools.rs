@@ -353,6 +353,32 @@ fn steps(b: &str, replication_factor: i16) -> Vec<String> {
     facts.push(format!("verifiable consumer committed: {}", consumed.contains("\"offsets_committed\"")));
     facts.push(format!("verifiable consumer shut down: {}", consumed.contains("\"shutdown_complete\"")));
 
+    // kafka-delete-records (DeleteRecords, KIP-107): the log start moves, the earliest offset
+    // follows; beyond the high watermark is refused; -1 means the high watermark.
+    let dir = std::env::temp_dir().join(format!("rill-delete-records-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    for offset in ["50", "100000", "-1"] {
+        let file = dir.join(format!("delete-{offset}.json"));
+        let json =
+            format!(r#"{{"partitions":[{{"topic":"verifiable","partition":0,"offset":{offset}}}],"version":1}}"#);
+        std::fs::write(&file, json).expect("offsets file");
+        let said = tool_said(
+            "org.apache.kafka.tools.DeleteRecordsCommand",
+            &["--bootstrap-server", b, "--offset-json-file", &file.display().to_string()],
+        );
+        let outcome = said.lines().find(|l| l.starts_with("partition: ")).unwrap_or_default();
+        // An error line names the exception and Kafka's own words; keep the exception.
+        let outcome = outcome.split(": ").take(3).collect::<Vec<_>>().join(": ");
+        facts.push(format!("kafka-delete-records offset {offset}: {}", outcome.replace('\t', " ")));
+        let earliest = tool(
+            "org.apache.kafka.tools.GetOffsetShell",
+            &["--bootstrap-server", b, "--topic", "verifiable", "--time", "-2"],
+            "",
+        );
+        facts.push(format!("kafka-get-offsets --time -2 after it: {}", earliest.trim()));
+    }
+    let _ = std::fs::remove_dir_all(&dir);
+
     // kafka-transactions describe-producers (DescribeProducers): the perf test's idempotent
     // producer on the partition's leader (its id and timestamp differ between runs).
     let described = tool(

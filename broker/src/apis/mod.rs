@@ -6,6 +6,7 @@
 pub mod admin;
 pub mod configs;
 pub mod consumer_groups;
+pub mod delete_records;
 pub mod describe;
 pub mod elections;
 pub mod epochs;

@@ -327,6 +327,12 @@ impl Driver {
                 };
                 now(ResponseKind::ConsumerGroupDescribe(consumer_groups::describe_response(&request, find, &ids)))
             }
+            RequestKind::DeleteRecords(request) => {
+                let response = delete_records::delete_records_response(&request, |tp, offset| {
+                    self.broker.handle_delete_records(tp, offset)
+                });
+                now(ResponseKind::DeleteRecords(response))
+            }
             RequestKind::DescribeConfigs(request) => now(ResponseKind::DescribeConfigs(
                 admin::describe_configs_response(&request, self.broker.image(), &self.config, &self.static_configs),
             )),

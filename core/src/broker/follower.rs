@@ -91,6 +91,17 @@ impl<F: StorageFactory> BrokerNode<F> {
                     let high_watermark =
                         response.high_watermark.min(replica.log.log_end_offset()).max(replica.log.log_start_offset());
                     replica.log.set_high_watermark(high_watermark);
+                    // The leader's log start (DeleteRecords, retention) is the follower's too,
+                    // up to what is committed here (Kafka's `maybeIncrementLogStartOffset`).
+                    let start = response.log_start_offset.min(replica.log.high_watermark());
+                    if start > replica.log.log_start_offset() && replica.log.delete_records(start).is_ok() {
+                        replica.epochs.truncate_from_start(replica.log.log_start_offset());
+                        self.events.push_back(Event::RecordsDeleted {
+                            broker: me,
+                            tp: tp.clone(),
+                            log_start_offset: replica.log.log_start_offset(),
+                        });
+                    }
                 }
             }
             ErrorCode::OffsetOutOfRange => {

@@ -20,7 +20,7 @@ use crate::collections::{self, VecMap};
 
 use crate::config::BrokerConfig;
 use crate::epoch::LeaderEpochCache;
-use crate::error::ErrorCode;
+use crate::error::{Error, ErrorCode, Result};
 use crate::event::Event;
 use crate::group::coordinator::{
     coordinator_partition, offset_record, parse_offset_key, parse_offset_record, GroupConfig, GroupCoordinator,
@@ -386,6 +386,32 @@ impl<F: StorageFactory> BrokerNode<F> {
     /// The group coordinators this broker runs, by `__consumer_offsets` partition.
     pub fn coordinators(&self) -> impl Iterator<Item = (i32, &GroupCoordinator)> {
         self.coordinators.iter().map(|(partition, coordinator)| (*partition, coordinator))
+    }
+
+    /// DeleteRecords (KIP-107) for a partition this broker leads: its log start moves to
+    /// `offset` (−1: the high watermark); the new log start (Kafka's low watermark here;
+    /// followers follow on their next fetch). Refused on a follower, beyond the high
+    /// watermark, or for a negative offset.
+    pub fn handle_delete_records(&mut self, tp: &TopicPartition, offset: i64) -> Result<i64> {
+        let me = self.id;
+        let replica = self.replicas.get_mut(tp).ok_or_else(|| {
+            Error::new(ErrorCode::UnknownTopicOrPartition, format!("broker {me} has no replica of {tp}"))
+        })?;
+        if !matches!(replica.role, Role::Leader(_)) {
+            return Err(Error::new(ErrorCode::NotLeaderOrFollower, format!("broker {me} does not lead {tp}")));
+        }
+        let offset = if offset == -1 { replica.log.high_watermark() } else { offset };
+        if offset < 0 {
+            return Err(Error::new(ErrorCode::OffsetOutOfRange, format!("cannot delete records below {offset}")));
+        }
+        let before = replica.log.log_start_offset();
+        replica.log.delete_records(offset)?;
+        let after = replica.log.log_start_offset();
+        if after > before {
+            replica.epochs.truncate_from_start(after);
+            self.events.push_back(Event::RecordsDeleted { broker: me, tp: tp.clone(), log_start_offset: after });
+        }
+        Ok(after)
     }
 
     /// Every partition this broker leads: (partition, leader epoch, log).

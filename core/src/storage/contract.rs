@@ -42,6 +42,7 @@ pub fn run_all<H: Harness>(harness: &mut H) {
     batches_are_preserved_exactly(harness);
     replace_segment_keeps_offsets(harness);
     offsets_are_dense_without_compaction(harness);
+    advance_log_start_hides_and_deletes_below(harness);
 }
 
 /// A batch of `count` records at `base_offset`, with timestamps starting at `timestamp_ms`.
@@ -349,4 +350,30 @@ pub fn replace_segment_keeps_offsets<H: Harness>(harness: &mut H) {
     assert_consistent(&storage);
     let storage = harness.reopen(storage);
     assert_eq!(storage.segments()[0], segment, "the rewrite survives a reopen");
+}
+
+/// DeleteRecords (KIP-107): the start moves inside a segment, reads below it fail, whole
+/// segments below it go, and it survives a reopen and a crash.
+pub fn advance_log_start_hides_and_deletes_below<H: Harness>(harness: &mut H) {
+    let mut storage = harness.fresh();
+    append_batches(&mut storage, &[3, 3], 1_000);
+    storage.roll().unwrap();
+    append_batches(&mut storage, &[3], 1_000);
+    storage.flush().unwrap();
+    assert!(storage.advance_log_start(10).is_err(), "beyond the log end");
+    assert_eq!(storage.advance_log_start(4).unwrap(), Vec::new(), "inside the first segment: nothing deleted");
+    assert_eq!(storage.log_start_offset(), 4);
+    assert!(storage.read(2, usize::MAX).is_err(), "below the start");
+    assert_eq!(storage.read(4, usize::MAX).unwrap()[0].base_offset(), 3, "the batch holding the start");
+    assert_eq!(storage.advance_log_start(2).unwrap(), Vec::new(), "never back");
+    assert_eq!(storage.log_start_offset(), 4);
+    let storage = harness.reopen(storage);
+    assert_eq!(storage.log_start_offset(), 4, "kept across a reopen");
+    let mut storage = harness.crash_and_recover(storage);
+    assert_eq!(storage.log_start_offset(), 4, "kept across a crash");
+    let deleted = storage.advance_log_start(7).unwrap();
+    assert_eq!(deleted.iter().map(|s| s.base_offset).collect::<Vec<_>>(), [0], "the first segment went");
+    assert_eq!((storage.log_start_offset(), storage.log_end_offset()), (7, 9));
+    let storage = harness.reopen(storage);
+    assert_eq!((storage.log_start_offset(), storage.log_end_offset()), (7, 9));
 }

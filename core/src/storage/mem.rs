@@ -32,6 +32,8 @@ impl MemSegment {
 pub struct MemStorage {
     segments: Vec<MemSegment>,
     flushed_offset: i64,
+    /// The log start offset DeleteRecords raised (0: the first segment's base).
+    start_floor: i64,
 }
 
 impl Default for MemStorage {
@@ -51,7 +53,7 @@ impl MemStorage {
     #[must_use]
     pub fn starting_at(offset: i64) -> MemStorage {
         assert!(offset >= 0);
-        MemStorage { segments: vec![MemSegment::empty(offset)], flushed_offset: offset }
+        MemStorage { segments: vec![MemSegment::empty(offset)], flushed_offset: offset, start_floor: offset }
     }
 
     /// Simulates a crash and restart: everything appended after the last flush is gone.
@@ -91,7 +93,7 @@ impl Storage for MemStorage {
     }
 
     fn log_start_offset(&self) -> i64 {
-        self.segments[0].info.base_offset
+        self.segments[0].info.base_offset.max(self.start_floor)
     }
 
     fn log_end_offset(&self) -> i64 {
@@ -195,6 +197,19 @@ impl Storage for MemStorage {
         segment.info.next_offset = next_offset;
         self.segments[index] = segment;
         Ok(())
+    }
+
+    fn advance_log_start(&mut self, offset: i64) -> Result<Vec<SegmentInfo>, StorageError> {
+        if offset > self.log_end_offset() {
+            return Err(self.out_of_range(offset));
+        }
+        if offset <= self.log_start_offset() {
+            return Ok(Vec::new());
+        }
+        self.start_floor = offset;
+        let deleted = self.delete_segments_below(offset)?;
+        self.flushed_offset = self.flushed_offset.max(offset);
+        Ok(deleted)
     }
 
     fn truncate_fully_and_start_at(&mut self, offset: i64) -> Result<(), StorageError> {

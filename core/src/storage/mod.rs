@@ -129,7 +129,8 @@ pub trait Storage {
     /// The active (last) segment.
     fn active_segment(&self) -> SegmentInfo;
 
-    /// Offset of the first record held (the first segment's base offset).
+    /// Offset of the first record held: the first segment's base offset, or above it once
+    /// [`Storage::advance_log_start`] raised it.
     fn log_start_offset(&self) -> i64;
 
     /// Offset the next appended batch gets (LEO).
@@ -157,6 +158,12 @@ pub trait Storage {
     /// Deletes every whole segment whose records all lie below `offset`, oldest first,
     /// never the active segment. Returns the deleted segments.
     fn delete_segments_below(&mut self, offset: i64) -> Result<Vec<SegmentInfo>, StorageError>;
+
+    /// Raises the log start offset to `offset` (DeleteRecords, KIP-107): reads below it fail,
+    /// whole segments below it are deleted (returned). A no-op at or below the current start;
+    /// above the log end offset it is an error. Durable when it returns (Kafka's
+    /// `log-start-offset-checkpoint`).
+    fn advance_log_start(&mut self, offset: i64) -> Result<Vec<SegmentInfo>, StorageError>;
 
     /// Replaces the batches of the non-active segment starting at `base_offset` with
     /// `batches` (log compaction): they must lie within the segment, in offset order. The

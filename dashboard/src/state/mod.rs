@@ -289,7 +289,8 @@ fn digest(kind: &TraceKind) -> Option<Tone> {
             | Event::BrokerFenced { .. }
             | Event::BrokerUnfenced { .. }
             | Event::BecameFollower { .. }
-            | Event::LogCleaned { .. } => Some(Tone::Info),
+            | Event::LogCleaned { .. }
+            | Event::RecordsDeleted { .. } => Some(Tone::Info),
             _ => None,
         },
         _ => None,

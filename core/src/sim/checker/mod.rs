@@ -340,7 +340,7 @@ impl Checker {
                     *verified = (*verified).min(*to_offset);
                 }
             }
-            Event::LogCleaned { tp, log_start_offset, .. } => {
+            Event::LogCleaned { tp, log_start_offset, .. } | Event::RecordsDeleted { tp, log_start_offset, .. } => {
                 let below = self.cleaned_below.entry(tp.clone()).or_insert(0);
                 if *log_start_offset > *below {
                     *below = *log_start_offset;
