@@ -199,3 +199,108 @@ fn auto_offset_reset_earliest_latest_and_none() {
     assert!(none.is_empty(), "none consumes nothing without a committed offset");
     assert_eq!(resets, vec![-1], "OFFSET_OUT_OF_RANGE is surfaced");
 }
+
+/// The longest stretch, between `from_ms` and `to_ms`, in which `client` consumed nothing from
+/// a partition it owned both before and after (one that did not move).
+fn longest_gap_on_kept_partitions(sim: &Sim, client: u32, from_ms: u64, to_ms: u64) -> u64 {
+    let mut before: Vec<TopicPartition> = Vec::new();
+    let mut after: Vec<TopicPartition> = Vec::new();
+    for event in sim.trace() {
+        if let TraceKind::Assigned { client: c, partitions, .. } = &event.kind {
+            if *c == client && event.time_ms < from_ms {
+                before.clone_from(partitions);
+            } else if *c == client {
+                after.clone_from(partitions);
+            }
+        }
+    }
+    let kept: Vec<&TopicPartition> = before.iter().filter(|tp| after.contains(tp)).collect();
+    let mut longest = 0;
+    for tp in kept {
+        let mut last = from_ms;
+        for event in sim.trace() {
+            if let TraceKind::Consumed { client: c, tp: t, .. } = &event.kind {
+                if *c == client && t == tp && event.time_ms >= from_ms && event.time_ms <= to_ms {
+                    longest = longest.max(event.time_ms - last);
+                    last = event.time_ms;
+                }
+            }
+        }
+        longest = longest.max(to_ms - last);
+    }
+    longest
+}
+
+/// When `client` first consumed from each partition, and when it last did.
+fn consumed_spans(sim: &Sim, client: u32) -> BTreeMap<TopicPartition, (u64, u64)> {
+    let mut spans = BTreeMap::new();
+    for event in sim.trace() {
+        if let TraceKind::Consumed { client: c, tp, .. } = &event.kind {
+            if *c == client {
+                let span = spans.entry(tp.clone()).or_insert((event.time_ms, event.time_ms));
+                span.1 = event.time_ms;
+            }
+        }
+    }
+    spans
+}
+
+/// Issue 15, KIP-848 beside the classic protocol: a third member joins a group of two. With
+/// `group.protocol=consumer` the partitions that do not move are consumed throughout (no
+/// stop-the-world), and a moving partition reaches the new member only after its old owner
+/// stopped consuming it (revoke, then assign). The classic eager protocol instead stops
+/// everyone for one join/sync round; it completes sooner, the KIP-848 one waits for
+/// heartbeats. Both end balanced, nothing lost or skipped.
+#[test]
+fn a_joining_member_stops_only_the_moving_partitions_with_kip_848() {
+    use rill_core::group::member::GroupProtocol;
+    let mut outcomes = Vec::new();
+    for protocol in [GroupProtocol::Classic, GroupProtocol::Consumer { remote_assignor: None }] {
+        let mut sim = Sim::new(cluster(34, 6)).unwrap();
+        let mut config = member(Assignor::Range);
+        config.group_protocol = protocol.clone();
+        // The two heartbeat out of step (joined 1.5 s apart), as real members do.
+        let mut first = vec![sim.add_group_consumer(config.clone()).unwrap()];
+        sim.run_until(1_500);
+        first.push(sim.add_group_consumer(config.clone()).unwrap());
+        sim.run_until(30_000);
+        let before = assignments(&sim);
+        assert!(first.iter().all(|c| before[c].1.len() == 3), "{protocol:?}: 3 partitions each: {before:?}");
+        let joined_ms = sim.now_ms();
+        let third = sim.add_group_consumer(config.clone()).unwrap();
+        sim.run_until(joined_ms + 30_000);
+        let after = assignments(&sim);
+        for client in first.iter().chain([&third]) {
+            assert_eq!(after[client].1.len(), 2, "{protocol:?}: client {client} ends with 2: {after:?}");
+        }
+        let mut all: Vec<TopicPartition> = after.values().flat_map(|(_, p)| p.clone()).collect();
+        all.sort();
+        all.dedup();
+        assert_eq!(all.len(), 6, "{protocol:?}: every partition owned once");
+        let pause = first.iter().map(|c| longest_gap_on_kept_partitions(&sim, *c, joined_ms, joined_ms + 30_000)).max();
+        let newcomer = consumed_spans(&sim, third);
+        let first_record_ms = newcomer.values().map(|(start, _)| *start).min().unwrap_or(u64::MAX);
+        if let GroupProtocol::Consumer { .. } = protocol {
+            // Revoke, then assign: the old owner's last record of a moved partition comes
+            // before the new owner's first.
+            for (tp, (start, _)) in &newcomer {
+                for client in &first {
+                    if let Some((_, last)) = consumed_spans(&sim, *client).get(tp) {
+                        assert!(
+                            last <= start,
+                            "{tp}: client {client} consumed at {last} after {third} began at {start}"
+                        );
+                    }
+                }
+            }
+        }
+        outcomes.push((protocol, pause.unwrap_or(0), first_record_ms - joined_ms));
+        sim.finish(joined_ms + 40_000);
+        assert_no_violations(&sim);
+    }
+    eprintln!(
+        "(protocol, longest pause on a partition that did not move, new member's first record after): {outcomes:?}"
+    );
+    let kip848_pause = outcomes[1].1;
+    assert!(kip848_pause <= 1_000, "KIP-848 keeps consuming what does not move: {outcomes:?}");
+}

@@ -58,6 +58,7 @@ fn interactive(seed: u64) -> Session {
             assignor: None,
             auto_offset_reset: Some("earliest".into()),
             session_timeout_ms: None,
+            group_protocol: None,
         }))
         .unwrap();
     session.run_for(1_733).unwrap();

@@ -117,6 +117,19 @@ fn member(group_id: &str, session_timeout_ms: u64) -> Action {
         assignor: Some("range".to_owned()),
         auto_offset_reset: Some("earliest".to_owned()),
         session_timeout_ms: Some(session_timeout_ms),
+        group_protocol: None,
+    })
+}
+
+/// A KIP-848 member (`group.protocol=consumer`, the coordinator's `uniform` assignor).
+fn consumer_protocol_member(group_id: &str) -> Action {
+    Action::AddMember(GroupMemberSpec {
+        group_id: group_id.to_owned(),
+        topics: vec!["orders".to_owned()],
+        assignor: None,
+        auto_offset_reset: Some("earliest".to_owned()),
+        session_timeout_ms: None,
+        group_protocol: Some("consumer".to_owned()),
     })
 }
 
@@ -349,6 +362,53 @@ pub const SCENARIOS: &[Scenario] = &[
         ],
     },
     Scenario {
+        id: "kip848-incremental",
+        title: "KIP-848: the coordinator assigns, nobody stops",
+        story: "Six partitions and a producer; members of group billing with group.protocol=consumer join at 1 s, \
+                2.5 s and 20 s. The coordinator computes the assignment (uniform assignor) and each member moves \
+                towards it on its own heartbeats (every 5 s).",
+        lesson: "No stop-the-world: when a member joins, the others give up only the partitions that move — at \
+                 their next heartbeat, keeping the same member epoch until they have — and go on consuming the \
+                 rest. The newcomer gets a partition only once its old owner has released it, so no partition is \
+                 ever read by two members; it takes a heartbeat or two. Compare 'A consumer group rebalances', \
+                 where every member rejoins and the leader reassigns everything each generation.",
+        spec: || ClusterSpec {
+            seed: 23,
+            brokers: 4,
+            topics: vec![topic("orders", 6, 3, 2)],
+            trace_limit: Some(TRACE_LIMIT),
+            ..ClusterSpec::default()
+        },
+        script: || {
+            vec![
+                (500, Action::StartProducer(workload(-1, 50, 2_000))),
+                (1_000, consumer_protocol_member("billing")),
+                (2_500, consumer_protocol_member("billing")),
+                (20_000, consumer_protocol_member("billing")),
+            ]
+        },
+        duration_ms: 40_000,
+        chapters: &[
+            (2_000, "Consumer 4000 joined alone (member epoch 1) and owns all six partitions."),
+            (
+                8_000,
+                "Consumer 4001 joined at 2.5 s with nothing: 4000 still held everything. At its next heartbeat \
+                 (about 6 s) 4000 released orders-3..5 and kept consuming orders-0..2; 4001 got them at its own \
+                 next heartbeat.",
+            ),
+            (
+                21_500,
+                "Consumer 4002 joined at 20 s; the target is two partitions each. 4000 has just released \
+                 orders-2 and keeps consuming orders-0 and orders-1; 4001 releases one at its own heartbeat.",
+            ),
+            (
+                26_000,
+                "4002 got orders-2 and orders-5 once both were released: two partitions each, and the first two \
+                 members never stopped consuming what they kept.",
+            ),
+        ],
+    },
+    Scenario {
         id: "retries-duplicate",
         title: "Retries without idempotence write duplicates",
         story: "A producer with enable.idempotence=false writes with acks=all while the network drops 20 % of \
@@ -562,10 +622,11 @@ pub const SCENARIOS: &[Scenario] = &[
             ),
             (
                 8_500,
-                "Controllers 1 and 3 asked each other for pre-votes, both stood in epoch 2 and split the vote; \
-                 after a random election timeout controller 1 stood again and won epoch 3. It is the active \
-                 controller now, with the same committed metadata: no partition was re-elected. Yet acks=all \
-                 writes still wait — broker 2 is in orders-0's ISR.",
+                "Controller 3 asked for pre-votes first; controller 1, which had heard from controller 2 more \
+                 recently, refused (KIP-996), so 3 went back to following 2. Moments later controller 1 asked, \
+                 3 granted, and 1 stood in epoch 2 and won it. It is the active controller now, with the same \
+                 committed metadata: no partition was re-elected. Yet acks=all writes still wait — broker 2 is \
+                 in orders-0's ISR.",
             ),
             (
                 17_500,
@@ -662,9 +723,9 @@ pub const SCENARIOS: &[Scenario] = &[
             ),
             (
                 8_500,
-                "At about 8.1 s controller 2 resigned: 1.5 × controller.quorum.fetch.timeout.ms without a majority \
-                 fetching (check-quorum). Controllers 1 and 3 split the vote in epoch 2; controller 1 won epoch 3 \
-                 and is active now.",
+                "Controllers 1 and 3 stopped hearing from controller 2: at about 6.6 s controller 1 won their \
+                 pre-vote and then epoch 2, and is active now. At about 8.1 s controller 2 resigned on its own: \
+                 1.5 × controller.quorum.fetch.timeout.ms without a majority fetching (check-quorum).",
             ),
             (
                 18_000,
@@ -673,7 +734,7 @@ pub const SCENARIOS: &[Scenario] = &[
             ),
             (
                 21_000,
-                "Reconnected at 20 s, controller 2 hears of epoch 3 and follows controller 1: its old epoch is over, \
+                "Reconnected at 20 s, controller 2 hears of epoch 2 and follows controller 1: its old epoch is over, \
                  and nothing it did alone was ever committed.",
             ),
         ],

@@ -692,3 +692,20 @@ fn producers_and_timers_show_why_nothing_happens() {
     assert_eq!(text(&browser, "#metric-kafka_server_replicamanager_underreplicatedpartitions .metric-now"), "1");
     assert_eq!(text(&browser, "#metric-kafka_controller_kafkacontroller_activecontrollercount .metric-now"), "1");
 }
+
+#[test]
+fn kip_848_members_hand_over_partitions_without_stopping() {
+    // Issue 15: KIP-848 in the dashboard, beside the classic rebalance scenario.
+    let (_server, browser) = open("#scenario=kip848-incremental");
+    assert!(text(&browser, "#scenario-current").contains("group.protocol=consumer"));
+    to_end(&browser);
+    for client in [4_000, 4_001, 4_002] {
+        let row = text(&browser, &format!("#member-{client}"));
+        assert_eq!(row.matches("orders-").count(), 2, "two partitions each at the end: {row}");
+    }
+    let groups = text(&browser, "#groups");
+    assert!(groups.contains("Stable") && groups.contains("uniform (KIP-848)"), "{groups}");
+    let log = text(&browser, "#event-log");
+    assert!(log.contains("consumer 4002 of group billing owns [orders-2, orders-5]"), "the newcomer's share: {log}");
+    assert_eq!(number(&browser, "#violation-count"), 0);
+}

@@ -142,9 +142,12 @@ export interface CheckReport {
 export interface GroupMemberSpec {
   groupId: string;
   topics: string[];
-  assignor?: "range" | "roundrobin" | "cooperative-sticky";
+  /** classic: range, roundrobin, cooperative-sticky; consumer (KIP-848): uniform, range. */
+  assignor?: "range" | "roundrobin" | "cooperative-sticky" | "uniform";
   autoOffsetReset?: "earliest" | "latest" | "none";
   sessionTimeoutMs?: number;
+  /** group.protocol: classic (default) or consumer (KIP-848). */
+  groupProtocol?: "classic" | "consumer";
 }
 
 export interface GroupSnapshot {

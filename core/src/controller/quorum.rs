@@ -331,7 +331,9 @@ impl QuorumController {
         };
         controller.announce();
         let version = controller.version();
-        let cluster_id = self.cluster_id.clone().unwrap_or_else(|| Arc::from(self.rng.uuid_base64()));
+        // From a copy of the generator: naming the cluster draws nothing from the controller's
+        // own sequence, so its timers are the same with or without it.
+        let cluster_id = self.cluster_id.clone().unwrap_or_else(|| Arc::from(self.rng.clone().uuid_base64()));
         // Proposed in this same step (its version differs from `version`).
         controller.name_cluster(now_ms, &cluster_id);
         self.active =

@@ -347,18 +347,44 @@ pub struct GroupMemberSpec {
     /// `session.timeout.ms` (default 45000).
     #[serde(default)]
     pub session_timeout_ms: Option<u64>,
+    /// `group.protocol`: `classic` (default) or `consumer` (KIP-848; then `assignor` names the
+    /// coordinator's assignor, `uniform` or `range`).
+    #[serde(default)]
+    pub group_protocol: Option<String>,
 }
 
 impl GroupMemberSpec {
     /// The JS/JSON field names.
     pub const FIELDS: &'static [&'static str] =
-        &["groupId", "topics", "assignor", "autoOffsetReset", "sessionTimeoutMs"];
+        &["groupId", "topics", "assignor", "autoOffsetReset", "sessionTimeoutMs", "groupProtocol"];
 
     /// The member config this stands for; bad names are errors.
     pub fn to_config(&self) -> Result<crate::group::member::GroupConsumerConfig> {
         use crate::group::assignor::Assignor;
-        use crate::group::member::{GroupConsumerConfig, OffsetReset};
-        let assignor = match self.assignor.as_deref() {
+        use crate::group::member::{GroupConsumerConfig, GroupProtocol, OffsetReset};
+        let group_protocol = match self.group_protocol.as_deref() {
+            None | Some("classic") => GroupProtocol::Classic,
+            Some("consumer") => {
+                let remote_assignor = self.assignor.clone();
+                if let Some(name) = &remote_assignor {
+                    if !crate::group::consumer::ASSIGNORS.contains(&name.as_str()) {
+                        return Err(Error::new(
+                            ErrorCode::InvalidConfig,
+                            format!("unknown group.remote.assignor {name:?}: uniform or range"),
+                        ));
+                    }
+                }
+                GroupProtocol::Consumer { remote_assignor }
+            }
+            Some(other) => {
+                return Err(Error::new(
+                    ErrorCode::InvalidConfig,
+                    format!("group.protocol must be classic or consumer, got {other:?}"),
+                ))
+            }
+        };
+        let classic_assignor = if group_protocol == GroupProtocol::Classic { self.assignor.as_deref() } else { None };
+        let assignor = match classic_assignor {
             None => Assignor::Range,
             Some(name) => Assignor::from_name(name).ok_or_else(|| {
                 Error::new(
@@ -383,6 +409,7 @@ impl GroupMemberSpec {
         if let Some(session_timeout_ms) = self.session_timeout_ms {
             config.session_timeout_ms = session_timeout_ms;
         }
+        config.group_protocol = group_protocol;
         Ok(config)
     }
 }

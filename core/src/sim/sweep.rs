@@ -12,7 +12,7 @@ use std::fmt;
 use serde::Serialize;
 
 use crate::group::assignor::Assignor;
-use crate::group::member::GroupConsumerConfig;
+use crate::group::member::{GroupConsumerConfig, GroupProtocol};
 use crate::protocol::Acks;
 use crate::rng::Rng;
 use crate::topic::NewTopic;
@@ -90,6 +90,13 @@ pub fn random_config(seed: u64) -> SimConfig {
     // KIP-630: controllers snapshot their metadata log every few records, so voters that were
     // down past the leader's log start must fetch its snapshot.
     config.broker_config.metadata_log_max_records_between_snapshots = [100, 3, 10][rng.index(3)];
+    // KIP-848 (issue 15): a third of the groups use `group.protocol=consumer`.
+    if rng.chance(1, 3) {
+        let remote_assignor = [None, Some("range".to_owned())][rng.index(2)].clone();
+        for member in &mut config.group_consumers {
+            member.group_protocol = GroupProtocol::Consumer { remote_assignor: remote_assignor.clone() };
+        }
+    }
     config
 }
 

@@ -180,11 +180,40 @@ impl Sim {
         for (id, slot) in &self.brokers {
             let Some(node) = slot.node.as_ref() else { continue };
             for (_, coordinator) in node.coordinators() {
+                let mut described: Vec<Described> = Vec::new();
                 for (group_id, _) in coordinator.list_groups() {
                     let Some(description) = coordinator.describe(&group_id) else { continue };
-                    let expires = |member_id: &str| {
-                        description.members.iter().find(|m| m.member_id == member_id).map(|m| m.session_expires_ms)
-                    };
+                    let sessions =
+                        description.members.iter().map(|m| (m.member_id.clone(), m.session_expires_ms)).collect();
+                    described.push((
+                        group_id,
+                        format!("{:?}", description.state),
+                        description.generation_id,
+                        description.protocol_name,
+                        description.leader,
+                        sessions,
+                    ));
+                }
+                // KIP-848 groups: the group epoch stands for the generation, the coordinator's
+                // assignor for the protocol.
+                for (group_id, state) in coordinator.list_consumer_groups() {
+                    let Some(group) = coordinator.consumer_group(&group_id) else { continue };
+                    let expiry = |last: u64| last.saturating_add(crate::group::consumer::SESSION_TIMEOUT_MS);
+                    let sessions =
+                        group.members.values().map(|m| (m.member_id.clone(), expiry(m.last_heartbeat_ms))).collect();
+                    let protocol = format!("{} (KIP-848)", group.assignor());
+                    described.push((
+                        group_id,
+                        state.name().to_owned(),
+                        group.group_epoch,
+                        protocol,
+                        String::new(),
+                        sessions,
+                    ));
+                }
+                for (group_id, state, generation_id, protocol, leader, sessions) in described {
+                    let expires =
+                        |member_id: &str| sessions.iter().find(|(m, _)| m == member_id).map(|(_, expires)| *expires);
                     let live = self
                         .group_consumers
                         .values()
@@ -200,16 +229,16 @@ impl Sim {
                         });
                     // A consumer that stopped without leaving stays a member, owning its
                     // partitions, until the coordinator expires its session.
-                    let stopped = description.members.iter().filter_map(|m| {
-                        let gone = self.stopped_members.get(&m.member_id)?;
+                    let stopped = sessions.iter().filter_map(|(member_id, expires_ms)| {
+                        let gone = self.stopped_members.get(member_id)?;
                         Some(MemberSnapshot {
                             client: gone.client,
-                            member_id: m.member_id.clone(),
+                            member_id: member_id.clone(),
                             generation_id: gone.generation_id,
                             stable: false,
                             partitions: gone.partitions.clone(),
                             stopped: true,
-                            session_expires_ms: Some(m.session_expires_ms),
+                            session_expires_ms: Some(*expires_ms),
                         })
                     });
                     let mut members: Vec<MemberSnapshot> = live.chain(stopped).collect();
@@ -235,10 +264,10 @@ impl Sim {
                     groups.push(GroupSnapshot {
                         group_id,
                         coordinator: *id,
-                        state: format!("{:?}", description.state),
-                        generation_id: description.generation_id,
-                        protocol: description.protocol_name,
-                        leader: description.leader,
+                        state,
+                        generation_id,
+                        protocol,
+                        leader,
                         members,
                         offsets,
                     });
@@ -248,6 +277,10 @@ impl Sim {
         groups
     }
 }
+
+/// A group as its coordinator describes it: (group, state, generation, protocol, leader, each
+/// member's session expiry).
+type Described = (String, String, i32, String, String, Vec<(String, u64)>);
 
 /// The newest records of a log, for snapshots.
 pub(super) fn recent_records<S: Storage>(log: &crate::log::PartitionLog<S>, limit: usize) -> Vec<RecordSnapshot> {

@@ -129,6 +129,7 @@ pub(super) fn groups(props: &Props) -> Html {
                 assignor: Some((*assignor).clone()),
                 auto_offset_reset: Some("earliest".to_owned()),
                 session_timeout_ms: Some(10_000),
+                group_protocol: None,
             }))
         })
     };

@@ -55,6 +55,17 @@ fn every_scenario_builds_and_runs_clean() {
             .filter(|e| e.to_string().contains("is the active controller"))
             .map(|e| (e.time_ms, e.to_string()))
             .collect();
+        let assigned: Vec<(u32, Vec<rill_core::protocol::TopicPartition>, String)> = session
+            .sim()
+            .trace()
+            .iter()
+            .filter_map(|event| match &event.kind {
+                rill_core::sim::trace::TraceKind::Assigned { client, partitions, .. } => {
+                    Some((*client, partitions.clone(), event.to_string()))
+                }
+                _ => None,
+            })
+            .collect();
         let report = session.into_final_report(SETTLE_MS);
         assert!(report.violations.is_empty(), "{}: {:?}", scenario.id, report.violations);
         // Each scenario shows what it promises.
@@ -71,6 +82,18 @@ fn every_scenario_builds_and_runs_clean() {
                 assert!(activations[0].1.contains("controller 2 is") && !activations[1].1.contains("controller 2 is"));
                 let (at, _) = &activations[1];
                 assert!((6_000..10_000).contains(at), "a new active controller within the quorum's timeouts: {at}");
+            }
+            "kip848-incremental" => {
+                // Each member ends with two partitions; the first two never held nothing after
+                // their first assignment (nobody stopped), and no partition had two readers.
+                let mut latest: std::collections::BTreeMap<u32, Vec<_>> = std::collections::BTreeMap::new();
+                for (client, partitions, event) in &assigned {
+                    if latest.get(client).is_some_and(|held| !held.is_empty()) {
+                        assert!(!partitions.is_empty(), "consumer {client} was left with nothing: {event}");
+                    }
+                    latest.insert(*client, partitions.clone());
+                }
+                assert!(latest.len() == 3 && latest.values().all(|p| p.len() == 2), "{latest:?}");
             }
             "acks-all-keeps-data" | "slow-follower" | "isolated-leader" | "process-crash" => {
                 assert_eq!(report.lost.total(), 0, "{}: {report:?}", scenario.id);
@@ -539,6 +562,15 @@ fn every_chapter_tells_what_the_cluster_shows_then() {
     assert_eq!(members(&group[1]).iter().map(|m| m.partitions.len()).collect::<Vec<_>>(), vec![3, 3]);
     assert!(members(&group[3]).iter().any(|m| m.client == 4_002 && m.stopped));
     assert_eq!(group[4].view.snapshot.groups[0].generation_id, 5);
+    // KIP-848: each chapter's claim about who holds what.
+    let kip848 = chapter_stops("kip848-incremental");
+    let held = |state: &State| members(state).iter().map(|m| (m.client, m.partitions.len())).collect::<Vec<_>>();
+    assert_eq!(held(&kip848[0]), vec![(4_000, 6)], "4000 alone owns all six");
+    assert_eq!(held(&kip848[1]), vec![(4_000, 3), (4_001, 3)], "3 and 3 after one heartbeat each");
+    assert_eq!(held(&kip848[2]), vec![(4_000, 2), (4_001, 3), (4_002, 0)], "4000 released one, 4001 not yet");
+    assert_eq!(held(&kip848[3]), vec![(4_000, 2), (4_001, 2), (4_002, 2)]);
+    assert_eq!(kip848[3].view.snapshot.groups[0].state, "Stable");
+    assert!(kip848[3].view.snapshot.groups[0].protocol.contains("KIP-848"));
     let refused = chapter_stops("not-enough-replicas");
     assert_eq!(isr(&refused[0]), vec![1, 2, 3], "still in the ISR at 3.1 s");
     assert_eq!(isr(&refused[1]), vec![1], "ISR [1] by 8.5 s");
@@ -561,7 +593,7 @@ fn every_chapter_tells_what_the_cluster_shows_then() {
     let quorum = |state: &State| state.view.snapshot.quorum.clone();
     assert!(quorum(&failover[0]).iter().any(|c| c.id == 2 && c.role.is_none()), "node 2 is down at 5 s");
     let active: Vec<_> = quorum(&failover[1]).into_iter().filter(|c| c.active).collect();
-    assert_eq!((active[0].id, active[0].epoch), (1, 3), "controller 1 won epoch 3 by 8.5 s");
+    assert_eq!((active[0].id, active[0].epoch), (1, 2), "controller 1 won epoch 2 by 8.5 s");
     assert_eq!(isr(&failover[1]), vec![1, 2, 3], "broker 2 still holds the ISR back");
     assert_eq!(isr(&failover[2]), vec![1, 3], "fenced and out of the ISR by 17.5 s");
     let active_id = |state: &State| quorum(state).into_iter().find(|c| c.active).map(|c| (c.id, c.epoch));
@@ -576,10 +608,10 @@ fn every_chapter_tells_what_the_cluster_shows_then() {
     assert!(acked(&lost[4]) > acked(&lost[3]), "writes resumed");
     let cut = chapter_stops("controller-isolated");
     let member = |state: &State, id: i32| quorum(state).into_iter().find(|c| c.id == id).unwrap();
-    assert_eq!(active_id(&cut[1]), Some((1, 3)));
+    assert_eq!(active_id(&cut[1]), Some((1, 2)));
     assert!(!member(&cut[1], 2).active && member(&cut[1], 2).epoch == 1, "the cut-off controller stays in epoch 1");
     assert_eq!(isr(&cut[2]), vec![1, 3]);
-    assert_eq!((member(&cut[3], 2).role, member(&cut[3], 2).epoch), (Some(rill_core::raft::RoleKind::Follower), 3));
+    assert_eq!((member(&cut[3], 2).role, member(&cut[3], 2).epoch), (Some(rill_core::raft::RoleKind::Follower), 2));
 }
 
 #[test]

@@ -27,6 +27,8 @@ use crate::protocol::{
 
 use super::assignor::{Assignor, MemberSubscription};
 
+mod modern;
+
 /// Group consumer settings (the Java consumer's names and defaults).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct GroupConsumerConfig {
@@ -48,6 +50,21 @@ pub struct GroupConsumerConfig {
     pub request_timeout_ms: u64,
     /// `auto.offset.reset`: where to start without a committed offset.
     pub auto_offset_reset: OffsetReset,
+    /// `group.protocol`: `classic` (the default) or KIP-848's `consumer`.
+    pub group_protocol: GroupProtocol,
+}
+
+/// `group.protocol`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum GroupProtocol {
+    /// Join/Sync with a client-side assignor.
+    Classic,
+    /// KIP-848: heartbeats, the coordinator assigns with `group.remote.assignor` (`None`:
+    /// the group's default, `uniform`).
+    Consumer {
+        /// `group.remote.assignor`.
+        remote_assignor: Option<String>,
+    },
 }
 
 /// `auto.offset.reset`.
@@ -75,6 +92,7 @@ impl GroupConsumerConfig {
             auto_commit_interval_ms: 5_000,
             request_timeout_ms: 30_000,
             auto_offset_reset: OffsetReset::Latest,
+            group_protocol: GroupProtocol::Classic,
         }
     }
 }
@@ -93,6 +111,8 @@ enum Phase {
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum Pending {
     Find,
+    /// A KIP-848 heartbeat (joining, reconciling or keeping alive).
+    ConsumerHeartbeat,
     Join,
     Sync,
     OffsetFetch,
@@ -268,7 +288,10 @@ impl GroupConsumer {
 
     /// Leaves the group (LeaveGroup), committing first.
     pub fn leave(&mut self, now_ms: u64) {
-        if self.coordinator.is_some() && !self.member_id.is_empty() {
+        if self.coordinator.is_some() && !self.member_id.is_empty() && self.is_consumer_protocol() {
+            self.commit(now_ms);
+            self.leave_consumer_group(now_ms);
+        } else if self.coordinator.is_some() && !self.member_id.is_empty() {
             self.commit(now_ms);
             let request = GroupRequest::Leave(LeaveGroup {
                 group_id: self.config.group_id.clone(),
@@ -510,8 +533,13 @@ impl GroupConsumer {
                     self.rejoin(now_ms);
                 }
             }
+            GroupResponse::ConsumerHeartbeat(response) => {
+                if self.take_pending(request_id) == Some(Pending::ConsumerHeartbeat) {
+                    self.handle_consumer_heartbeat(now_ms, response);
+                }
+            }
             // A consumer never deletes offsets (an admin client does).
-            GroupResponse::OffsetDelete(_) | GroupResponse::ConsumerHeartbeat(_) => {}
+            GroupResponse::OffsetDelete(_) => {}
             GroupResponse::Ack(GroupAck { error }) => match self.take_pending(request_id) {
                 Some(Pending::Heartbeat) => {
                     if !error.is_ok() {
@@ -618,6 +646,9 @@ impl GroupConsumer {
                 let message = Message::FindCoordinator(FindCoordinator { group_id: self.config.group_id.clone() });
                 self.outbox.push_back(Outgoing { to: NodeId::Broker(broker), correlation_id: request_id, message });
             }
+            Phase::Join if now_ms >= self.retry_at_ms && self.is_consumer_protocol() => {
+                self.send_consumer_heartbeat(now_ms);
+            }
             Phase::Join if now_ms >= self.retry_at_ms => {
                 // Join only with metadata for every subscribed topic, so a leader can assign them.
                 let known =
@@ -659,6 +690,9 @@ impl GroupConsumer {
                     if !self.positions.is_empty() {
                         self.commit(now_ms);
                     }
+                } else if now_ms >= self.next_heartbeat_ms && self.is_consumer_protocol() {
+                    self.next_heartbeat_ms = now_ms + self.config.heartbeat_interval_ms;
+                    self.send_consumer_heartbeat(now_ms);
                 } else if now_ms >= self.next_heartbeat_ms {
                     self.next_heartbeat_ms = now_ms + self.config.heartbeat_interval_ms;
                     let request = GroupRequest::Heartbeat(Heartbeat {
