@@ -121,6 +121,17 @@ fn member(group_id: &str, session_timeout_ms: u64) -> Action {
     })
 }
 
+/// Four brokers and `orders` with six partitions (the consumer-group scenarios).
+fn six_partitions(seed: u64) -> ClusterSpec {
+    ClusterSpec {
+        seed,
+        brokers: 4,
+        topics: vec![topic("orders", 6, 3, 2)],
+        trace_limit: Some(TRACE_LIMIT),
+        ..ClusterSpec::default()
+    }
+}
+
 /// A KIP-848 member (`group.protocol=consumer`, the coordinator's `uniform` assignor).
 fn consumer_protocol_member(group_id: &str) -> Action {
     Action::AddMember(GroupMemberSpec {
@@ -331,13 +342,7 @@ pub const SCENARIOS: &[Scenario] = &[
                 politely at 20 s; another just stops at 30 s.",
         lesson: "Each join or leave starts a new generation and the range assignor splits the partitions again. A \
                  member that stops without leaving keeps its partitions until session.timeout.ms (10 s here).",
-        spec: || ClusterSpec {
-            seed: 21,
-            brokers: 4,
-            topics: vec![topic("orders", 6, 3, 2)],
-            trace_limit: Some(TRACE_LIMIT),
-            ..ClusterSpec::default()
-        },
+        spec: || six_partitions(21),
         script: || {
             vec![
                 (500, Action::StartProducer(workload(-1, 50, 2_000))),
@@ -372,13 +377,7 @@ pub const SCENARIOS: &[Scenario] = &[
                  rest. The newcomer gets a partition only once its old owner has released it, so no partition is \
                  ever read by two members; it takes a heartbeat or two. Compare 'A consumer group rebalances', \
                  where every member rejoins and the leader reassigns everything each generation.",
-        spec: || ClusterSpec {
-            seed: 23,
-            brokers: 4,
-            topics: vec![topic("orders", 6, 3, 2)],
-            trace_limit: Some(TRACE_LIMIT),
-            ..ClusterSpec::default()
-        },
+        spec: || six_partitions(23),
         script: || {
             vec![
                 (500, Action::StartProducer(workload(-1, 50, 2_000))),

@@ -146,6 +146,20 @@ pub struct ConsumerGroupHeartbeatResponse {
     pub assignment: Option<Vec<TopicPartition>>,
 }
 
+impl ConsumerGroupHeartbeatResponse {
+    /// A refusal: `error`, no epoch, no assignment.
+    #[must_use]
+    pub fn refused(member_id: &str, error: ErrorCode) -> ConsumerGroupHeartbeatResponse {
+        ConsumerGroupHeartbeatResponse {
+            error,
+            member_id: member_id.to_owned(),
+            member_epoch: -1,
+            heartbeat_interval_ms: 0,
+            assignment: None,
+        }
+    }
+}
+
 /// A request to the group coordinator.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum GroupRequest {
@@ -217,13 +231,7 @@ impl GroupRequest {
                 GroupResponse::OffsetDelete(OffsetDeleteResponse { error, partitions: Vec::new() })
             }
             GroupRequest::ConsumerHeartbeat(heartbeat) => {
-                GroupResponse::ConsumerHeartbeat(ConsumerGroupHeartbeatResponse {
-                    error,
-                    member_id: heartbeat.member_id.clone(),
-                    member_epoch: -1,
-                    heartbeat_interval_ms: 0,
-                    assignment: None,
-                })
+                GroupResponse::ConsumerHeartbeat(ConsumerGroupHeartbeatResponse::refused(&heartbeat.member_id, error))
             }
         }
     }

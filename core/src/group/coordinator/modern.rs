@@ -12,13 +12,7 @@ use super::{Group, GroupCoordinator, ReplyTo};
 impl GroupCoordinator {
     pub(super) fn consumer_heartbeat(&mut self, now_ms: u64, asker: ReplyTo, heartbeat: ConsumerGroupHeartbeat) {
         let refuse = |error: ErrorCode| {
-            GroupResponse::ConsumerHeartbeat(ConsumerGroupHeartbeatResponse {
-                error,
-                member_id: heartbeat.member_id.clone(),
-                member_epoch: -1,
-                heartbeat_interval_ms: 0,
-                assignment: None,
-            })
+            GroupResponse::ConsumerHeartbeat(ConsumerGroupHeartbeatResponse::refused(&heartbeat.member_id, error))
         };
         if heartbeat.group_id.is_empty() {
             self.reply(asker, refuse(ErrorCode::InvalidGroupId));
