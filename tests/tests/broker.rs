@@ -688,3 +688,22 @@ fn bad_frames_and_fuzzed_requests_never_bring_the_broker_down() {
     produce_with_kcat(&broker, "target", &records);
     assert_eq!(read_all(&broker, "target").len(), 5);
 }
+
+/// ConsumerGroupDescribe before any group exists (no `__consumer_offsets` yet) is answered
+/// with an error for the group; the broker goes on (it used to stop on an assertion).
+#[test]
+fn describing_a_consumer_group_before_the_offsets_topic_exists_is_answered() {
+    use kafka_protocol::messages::{ApiKey, ConsumerGroupDescribeRequest, GroupId, RequestKind, ResponseKind};
+    use kafka_protocol::protocol::StrBytes;
+    let mut broker = RillBroker::start(&temp_dir("describe-early"));
+    let mut client = rill_broker::admin_client::AdminClient::connect(&broker.bootstrap()).expect("connect");
+    let mut request = ConsumerGroupDescribeRequest::default();
+    request.group_ids = vec![GroupId(StrBytes::from_static_str("nobody-yet"))];
+    match client.call(ApiKey::ConsumerGroupDescribe, 0, &RequestKind::ConsumerGroupDescribe(request)) {
+        Ok(ResponseKind::ConsumerGroupDescribe(response)) => {
+            assert_eq!(response.groups[0].error_code, 16, "NOT_COORDINATOR: {response:?}");
+        }
+        other => panic!("{other:?}\n{}", broker.log()),
+    }
+    assert!(broker.is_running(), "{}", broker.log());
+}

@@ -307,23 +307,13 @@ impl Driver {
             }
             RequestKind::ConsumerGroupDescribe(request) => {
                 let ids = self.broker.image().topics.iter().map(|(name, t)| (name.clone(), t.topic_id)).collect();
-                let offsets_partitions = self
-                    .broker
-                    .image()
-                    .topics
-                    .get(rill_core::group::coordinator::OFFSETS_TOPIC)
-                    .map_or(0, |t| i32::try_from(t.partitions.len()).unwrap_or(i32::MAX));
-                let find = |group_id: &str| {
-                    let partition = rill_core::group::coordinator::coordinator_partition(group_id, offsets_partitions);
-                    let coordinator = self.broker.coordinators().find(|(p, _)| *p == partition).map(|(_, c)| c);
-                    match coordinator {
-                        None => consumer_groups::Found::NotCoordinator,
-                        Some(c) => match c.consumer_group(group_id) {
-                            Some(group) => consumer_groups::Found::Consumer(group),
-                            None if c.describe(group_id).is_some() => consumer_groups::Found::Classic,
-                            None => consumer_groups::Found::Missing,
-                        },
-                    }
+                let find = |group_id: &str| match self.broker.group_coordinator(group_id) {
+                    None => consumer_groups::Found::NotCoordinator,
+                    Some(c) => match c.consumer_group(group_id) {
+                        Some(group) => consumer_groups::Found::Consumer(group),
+                        None if c.describe(group_id).is_some() => consumer_groups::Found::Classic,
+                        None => consumer_groups::Found::Missing,
+                    },
                 };
                 now(ResponseKind::ConsumerGroupDescribe(consumer_groups::describe_response(&request, find, &ids)))
             }

@@ -9,6 +9,17 @@ impl<F: StorageFactory> BrokerNode<F> {
         self.image.topics.get(OFFSETS_TOPIC).map(|topic| i32::try_from(topic.partitions.len()).unwrap_or(i32::MAX))
     }
 
+    /// The `__consumer_offsets` partition of `group_id`; `None` before that topic exists.
+    fn group_partition(&self, group_id: &str) -> Option<i32> {
+        self.offsets_partitions().map(|partitions| coordinator_partition(group_id, partitions))
+    }
+
+    /// The coordinator of `group_id`, when this broker leads its `__consumer_offsets` partition.
+    #[must_use]
+    pub fn group_coordinator(&self, group_id: &str) -> Option<&GroupCoordinator> {
+        self.coordinators.get(&self.group_partition(group_id)?)
+    }
+
     pub(super) fn handle_find_coordinator(&mut self, asker: ReplyTo, group_id: &str) {
         let coordinator = self.offsets_partitions().and_then(|partitions| {
             let tp = TopicPartition::new(OFFSETS_TOPIC, coordinator_partition(group_id, partitions));
@@ -29,11 +40,10 @@ impl<F: StorageFactory> BrokerNode<F> {
                 .map(|(name, topic)| (name.to_string(), i32::try_from(topic.partitions.len()).unwrap_or(i32::MAX)))
                 .collect();
         }
-        let Some(partitions) = self.offsets_partitions() else {
+        let Some(partition) = self.group_partition(request.group_id()) else {
             self.answer(asker, Message::GroupResponse(request.error_response(ErrorCode::CoordinatorNotAvailable)));
             return;
         };
-        let partition = coordinator_partition(request.group_id(), partitions);
         let Some(coordinator) = self.coordinators.get_mut(&partition) else {
             self.answer(asker, Message::GroupResponse(request.error_response(ErrorCode::NotCoordinator)));
             return;
