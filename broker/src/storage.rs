@@ -331,11 +331,8 @@ impl FileStorage {
     }
 
     fn write_start_floor(&self, floor: i64) -> Result<(), StorageError> {
-        let path = self.dir.join(START_FILE);
-        let temporary = self.dir.join(format!("{START_FILE}.tmp"));
-        fs::write(&temporary, floor.to_string()).map_err(|e| io_error("write", &temporary, &e))?;
-        fs::File::open(&temporary).and_then(|file| file.sync_all()).map_err(|e| io_error("fsync", &temporary, &e))?;
-        fs::rename(&temporary, &path).map_err(|e| io_error("rename", &path, &e))?;
+        crate::quorum_store::write_atomically(&self.dir.join(START_FILE), floor.to_string().as_bytes())
+            .map_err(StorageError::Io)?;
         sync_dir(&self.dir)
     }
 

@@ -74,6 +74,21 @@ pub fn heartbeat(
     })))
 }
 
+/// Every topic's id, to turn the core's names back into the wire's ids.
+#[must_use]
+pub fn topic_ids(image: &MetadataImage) -> VecMap<Arc<str>, u128> {
+    image.topics.iter().map(|(name, topic)| (name.clone(), topic.topic_id)).collect()
+}
+
+/// Partitions grouped by topic, as both responses carry them.
+fn by_topic<'a>(partitions: impl IntoIterator<Item = &'a TopicPartition>) -> VecMap<Arc<str>, Vec<i32>> {
+    let mut grouped: VecMap<Arc<str>, Vec<i32>> = VecMap::new();
+    for tp in partitions {
+        grouped.entry(tp.topic.clone()).or_default().push(tp.partition);
+    }
+    grouped
+}
+
 /// The Kafka answer; `topic_ids` maps the core's topic names back to ids.
 #[must_use]
 pub fn heartbeat_response(
@@ -104,12 +119,8 @@ pub fn heartbeat_response(
     response.member_epoch = answer.member_epoch;
     response.heartbeat_interval_ms = answer.heartbeat_interval_ms;
     response.assignment = answer.assignment.map(|partitions| {
-        let mut by_topic: VecMap<Arc<str>, Vec<i32>> = VecMap::new();
-        for tp in partitions {
-            by_topic.entry(tp.topic.clone()).or_default().push(tp.partition);
-        }
         let mut assignment = Assignment::default();
-        for (topic, partitions) in by_topic {
+        for (topic, partitions) in by_topic(&partitions) {
             let mut entry = TopicPartitions::default();
             entry.topic_id = Uuid::from_u128(topic_ids.get(&topic).copied().unwrap_or(0));
             entry.partitions = partitions;
@@ -136,12 +147,8 @@ fn described_assignment(
     partitions: &VecSet<TopicPartition>,
     topic_ids: &VecMap<Arc<str>, u128>,
 ) -> describe::Assignment {
-    let mut by_topic: VecMap<Arc<str>, Vec<i32>> = VecMap::new();
-    for tp in partitions {
-        by_topic.entry(tp.topic.clone()).or_default().push(tp.partition);
-    }
     let mut assignment = describe::Assignment::default();
-    for (topic, partitions) in by_topic {
+    for (topic, partitions) in by_topic(partitions) {
         let mut entry = describe::TopicPartitions::default();
         entry.topic_id = Uuid::from_u128(topic_ids.get(&topic).copied().unwrap_or(0));
         entry.topic_name = TopicName(str_bytes(&topic));

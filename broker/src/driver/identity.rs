@@ -104,15 +104,16 @@ impl Driver {
 
     /// Takes up the cluster id of the newest committed metadata this node holds.
     pub(super) fn learn_cluster_id(&mut self) {
+        // Borrowed, not cloned: this runs after every request.
         let committed = self
             .controller
             .as_ref()
             .and_then(|controller| controller.committed_image())
-            .and_then(|image| image.cluster_id.clone())
-            .or_else(|| self.broker.image().cluster_id.clone());
+            .and_then(|image| image.cluster_id.as_deref())
+            .or_else(|| self.broker.image().cluster_id.as_deref());
         if let Some(committed) = committed {
-            if self.identity.cluster_id.as_deref() != Some(&*committed) {
-                self.identity.learn(&committed);
+            if self.identity.cluster_id.as_deref() != Some(committed) {
+                self.identity.learn(committed);
             }
         }
     }

@@ -110,8 +110,10 @@ impl Driver {
         broker.set_controllers(voters.clone());
         let mut restore = Vec::new();
         let mut store = None;
-        let mut identity = identity::Identity::open(&log_dir, config.node_id, None)?;
-        let controller = if voters.contains(&config.node_id) {
+        // A snapshot is committed: its cluster id is the cluster's (checked against
+        // meta.properties by `Identity::open`).
+        let mut snapshotted = None;
+        let voter_log = if voters.contains(&config.node_id) {
             let (quorum_store, mut durable) = QuorumStore::open(&log_dir, config.node_id, &voters)?;
             if durable.log.is_empty() && durable.snapshot.is_none() {
                 // A data directory from before the quorum: its controller's image snapshot
@@ -149,19 +151,23 @@ impl Driver {
                     remove_orphans(&log_dir, &known);
                 }
             }
-            // A snapshot is committed: its cluster id is the cluster's.
-            let snapshotted = durable.snapshot.as_ref().and_then(|s| s.state.image.cluster_id.clone());
-            if snapshotted.is_some() {
-                identity = identity::Identity::open(&log_dir, config.node_id, snapshotted.as_deref())?;
-            }
-            let rng = Rng::from_seed(u64::from(config.node_id.unsigned_abs()));
-            let controller =
-                QuorumController::new(config.clone(), &voters, durable, 0, rng, Some(identity.proposal()?))
-                    .map_err(|e| e.to_string())?;
+            snapshotted = durable.snapshot.as_ref().and_then(|s| s.state.image.cluster_id.clone());
             store = Some(quorum_store);
-            Some(controller)
+            Some(durable)
         } else {
             None
+        };
+        let identity = identity::Identity::open(&log_dir, config.node_id, snapshotted.as_deref())?;
+        let controller = match voter_log {
+            Some(durable) => {
+                let rng = Rng::from_seed(u64::from(config.node_id.unsigned_abs()));
+                let cluster_id = Some(identity.proposal()?);
+                Some(
+                    QuorumController::new(config.clone(), &voters, durable, 0, rng, cluster_id)
+                        .map_err(|e| e.to_string())?,
+                )
+            }
+            None => None,
         };
         let mut driver = Driver {
             identity,

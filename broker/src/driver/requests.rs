@@ -289,8 +289,7 @@ impl Driver {
                 let new_member_id = || crate::meta_properties::random_cluster_id().unwrap_or_default();
                 match consumer_groups::heartbeat(&request, self.broker.image(), self.client.clone(), new_member_id) {
                     Ok(core) => {
-                        let ids =
-                            self.broker.image().topics.iter().map(|(name, t)| (name.clone(), t.topic_id)).collect();
+                        let ids = consumer_groups::topic_ids(self.broker.image());
                         self.gather_group(
                             conn,
                             core,
@@ -306,7 +305,7 @@ impl Driver {
                 }
             }
             RequestKind::ConsumerGroupDescribe(request) => {
-                let ids = self.broker.image().topics.iter().map(|(name, t)| (name.clone(), t.topic_id)).collect();
+                let ids = consumer_groups::topic_ids(self.broker.image());
                 let find = |group_id: &str| match self.broker.group_coordinator(group_id) {
                     None => consumer_groups::Found::NotCoordinator,
                     Some(c) => match c.consumer_group(group_id) {

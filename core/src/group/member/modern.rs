@@ -16,9 +16,25 @@ impl GroupConsumer {
         matches!(self.config.group_protocol, GroupProtocol::Consumer { .. })
     }
 
-    /// Its member id: chosen by the client (KIP-1082), from its client number.
+    /// Its member id: chosen by the client (KIP-1082), from its client number; also its
+    /// `client.id`.
     fn consumer_member_id(&self) -> String {
         format!("consumer-{}", self.id)
+    }
+
+    /// A heartbeat of this member at `member_epoch`, everything else unchanged (`None`).
+    fn heartbeat_at(&self, member_epoch: i32) -> ConsumerGroupHeartbeat {
+        ConsumerGroupHeartbeat {
+            group_id: self.config.group_id.clone(),
+            member_id: self.member_id.clone(),
+            member_epoch,
+            rebalance_timeout_ms: -1,
+            subscribed: None,
+            server_assignor: None,
+            owned: None,
+            partitions: crate::collections::VecMap::new(),
+            client: (self.consumer_member_id(), String::new()),
+        }
     }
 
     /// A heartbeat: the full subscription when joining (epoch 0), the owned partitions always.
@@ -27,39 +43,21 @@ impl GroupConsumer {
             self.member_id = self.consumer_member_id();
             self.generation_id = 0;
         }
-        let joining = self.generation_id <= 0;
         let GroupProtocol::Consumer { remote_assignor } = &self.config.group_protocol else { return };
-        let heartbeat = ConsumerGroupHeartbeat {
-            group_id: self.config.group_id.clone(),
-            member_id: self.member_id.clone(),
-            member_epoch: self.generation_id.max(0),
-            rebalance_timeout_ms: if joining {
-                i32::try_from(self.config.rebalance_timeout_ms).unwrap_or(i32::MAX)
-            } else {
-                -1
-            },
-            subscribed: joining.then(|| self.config.topics.clone()),
-            server_assignor: if joining { remote_assignor.clone() } else { None },
-            owned: Some(self.assignment.clone()),
-            partitions: crate::collections::VecMap::new(),
-            client: (format!("consumer-{}", self.id), String::new()),
-        };
+        let mut heartbeat = self.heartbeat_at(self.generation_id.max(0));
+        if self.generation_id <= 0 {
+            // Joining: the full subscription.
+            heartbeat.rebalance_timeout_ms = i32::try_from(self.config.rebalance_timeout_ms).unwrap_or(i32::MAX);
+            heartbeat.subscribed = Some(self.config.topics.clone());
+            heartbeat.server_assignor.clone_from(remote_assignor);
+        }
+        heartbeat.owned = Some(self.assignment.clone());
         self.send_coordinator(Pending::ConsumerHeartbeat, now_ms, GroupRequest::ConsumerHeartbeat(Box::new(heartbeat)));
     }
 
     /// Leaves: a heartbeat with epoch −1.
     pub(super) fn leave_consumer_group(&mut self, now_ms: u64) {
-        let heartbeat = ConsumerGroupHeartbeat {
-            group_id: self.config.group_id.clone(),
-            member_id: self.member_id.clone(),
-            member_epoch: -1,
-            rebalance_timeout_ms: -1,
-            subscribed: None,
-            server_assignor: None,
-            owned: None,
-            partitions: crate::collections::VecMap::new(),
-            client: (format!("consumer-{}", self.id), String::new()),
-        };
+        let heartbeat = self.heartbeat_at(-1);
         self.send_coordinator(Pending::Leave, now_ms, GroupRequest::ConsumerHeartbeat(Box::new(heartbeat)));
     }
 
