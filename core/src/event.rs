@@ -86,6 +86,21 @@ pub enum Event {
         /// Partition epoch after.
         partition_epoch: i32,
     },
+    /// The controller changed a partition's replicas (a reassignment, KIP-455): it started,
+    /// completed (every target replica in sync; the removed ones drop their copies) or was
+    /// cancelled.
+    ReplicasChanged {
+        /// The partition.
+        tp: TopicPartition,
+        /// The replicas before.
+        old_replicas: Vec<BrokerId>,
+        /// The replicas after.
+        new_replicas: Vec<BrokerId>,
+        /// Replicas still catching up (empty when the reassignment is over).
+        adding: Vec<BrokerId>,
+        /// Replicas to remove once those caught up.
+        removing: Vec<BrokerId>,
+    },
     /// A broker started leading a partition.
     BecameLeader {
         /// The broker.
@@ -284,6 +299,19 @@ impl fmt::Display for Event {
                     write!(f, "broker(s) {} caught up and rejoined the ISR; ", list(&joined))?;
                 }
                 write!(f, "ISR {} -> {} (partition epoch {partition_epoch})", list(old_isr), list(new_isr))
+            }
+            Event::ReplicasChanged { tp, old_replicas, new_replicas, adding, removing } => {
+                write!(f, "{tp}: replicas {} -> {}", list(old_replicas), list(new_replicas))?;
+                if adding.is_empty() && removing.is_empty() {
+                    write!(f, " (no reassignment under way)")
+                } else {
+                    write!(
+                        f,
+                        " (reassigning: adding {} as they catch up, then removing {})",
+                        list(adding),
+                        list(removing)
+                    )
+                }
             }
             Event::BecameLeader { broker, tp, leader_epoch, log_end_offset, high_watermark } => write!(
                 f,

@@ -207,6 +207,17 @@ impl Topics {
         self.topics.insert(topic.name.clone(), topic);
     }
 
+    /// Sets a partition's replicas (a reassignment); nothing for an unknown partition.
+    pub fn set_replicas(&mut self, tp: &crate::protocol::TopicPartition, replicas: Vec<BrokerId>) {
+        let slot = self
+            .topics
+            .get_mut(tp.topic.as_ref())
+            .and_then(|topic| topic.assignment.get_mut(usize::try_from(tp.partition).ok()?));
+        if let Some(slot) = slot {
+            *slot = replicas;
+        }
+    }
+
     /// A topic by name.
     #[must_use]
     pub fn get(&self, name: &str) -> Option<&Topic> {

@@ -384,8 +384,7 @@ mod tests {
         let mut image = MetadataImage { metadata_epoch: 3, ..MetadataImage::default() };
         let mut config = TopicConfig::default();
         config.set("retention.ms", "60000").unwrap();
-        let state =
-            PartitionState { replicas: vec![1], isr: vec![1], leader: Some(1), leader_epoch: 2, partition_epoch: 0 };
+        let state = PartitionState { leader_epoch: 2, ..PartitionState::new(vec![1]) };
         image.topics.insert(Arc::from("orders"), TopicMetadata { topic_id: 7, config, partitions: vec![state] });
         image
     }

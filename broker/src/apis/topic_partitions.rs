@@ -116,8 +116,8 @@ mod tests {
                 leader: Some(1 + p % 2),
                 leader_epoch: 4,
                 partition_epoch: 7,
-                replicas: vec![1, 2],
                 isr: vec![1 + p % 2],
+                ..PartitionState::new(vec![1, 2])
             };
             image.topics.insert(
                 topic.into(),

@@ -116,6 +116,19 @@ struct FollowerProgress {
     last_fetch_leader_log_end_offset: i64,
 }
 
+impl FollowerProgress {
+    /// A follower that has not fetched yet, taken as caught up at `last_caught_up_ms` (now for
+    /// an ISR member, 0 for a replica still to catch up).
+    fn new(last_caught_up_ms: u64) -> FollowerProgress {
+        FollowerProgress {
+            log_end_offset: -1,
+            last_caught_up_ms,
+            last_fetch_ms: 0,
+            last_fetch_leader_log_end_offset: -1,
+        }
+    }
+}
+
 #[derive(Clone, Debug)]
 struct PendingProduce {
     asker: ReplyTo,
@@ -267,6 +280,13 @@ fn no_controller_answer(request: &Message) -> Message {
             error: ErrorCode::RequestTimedOut,
             results: Vec::new(),
         }),
+        Message::AlterReassignments(_) => {
+            Message::AlterReassignmentsResponse(crate::protocol::AlterReassignmentsResponse {
+                error: ErrorCode::RequestTimedOut,
+                message: Some(NO_CONTROLLER.to_owned()),
+                results: Vec::new(),
+            })
+        }
         _ => Message::DescribeQuorumResponse(crate::protocol::DescribeQuorumResponse::no_leader()),
     }
 }
@@ -517,12 +537,16 @@ impl<F: StorageFactory> BrokerNode<F> {
             self.controller_unanswered_since = None;
         }
         match message {
-            request @ (Message::DescribeQuorum(_) | Message::AlterTopicConfig(_) | Message::ElectLeaders(_)) => {
+            request @ (Message::DescribeQuorum(_)
+            | Message::AlterTopicConfig(_)
+            | Message::ElectLeaders(_)
+            | Message::AlterReassignments(_)) => {
                 self.forward(now_ms, asker, request, 0);
             }
             response @ (Message::DescribeQuorumResponse(_)
             | Message::AlterTopicConfigResponse(_)
-            | Message::ElectLeadersResponse(_)) => {
+            | Message::ElectLeadersResponse(_)
+            | Message::AlterReassignmentsResponse(_)) => {
                 if let Some((asker, _, _, _)) = self.forwarded.remove(&correlation_id) {
                     self.answer(asker, response);
                 }

@@ -34,9 +34,15 @@ impl<F: StorageFactory> BrokerNode<F> {
                 self.take_role(now_ms, &tp, state.clone(), false);
             }
         }
-        // Topics deleted by the controller: answer what waits on them, then drop their data.
-        let deleted: Vec<TopicPartition> =
-            self.replicas.keys().filter(|tp| !image.topics.contains_key(&tp.topic)).cloned().collect();
+        // Topics deleted by the controller, and replicas a reassignment moved off this broker
+        // (Kafka's StopReplica with deletion): answer what waits on them, then drop their data.
+        let me = self.id;
+        let deleted: Vec<TopicPartition> = self
+            .replicas
+            .keys()
+            .filter(|tp| image.partition(tp).is_none_or(|state| !state.replicas.contains(&me)))
+            .cloned()
+            .collect();
         for tp in deleted {
             let replica = self.replicas.remove(&tp).expect("listed above");
             self.fail_leader_requests(now_ms, replica.role, &tp, ErrorCode::UnknownTopicOrPartition);
@@ -57,6 +63,14 @@ impl<F: StorageFactory> BrokerNode<F> {
         if !epoch_changed {
             if state.partition_epoch > replica.state.partition_epoch {
                 replica.set_state(state);
+                if let Role::Leader(leader) = &mut replica.role {
+                    // A reassignment added replicas: the leader tracks them from now on.
+                    let replicas = &replica.state.replicas;
+                    leader.followers.retain(|follower, _| replicas.contains(follower));
+                    for &follower in replicas.iter().filter(|r| **r != me) {
+                        leader.followers.entry(follower).or_insert(FollowerProgress::new(0));
+                    }
+                }
                 if was_leader {
                     self.maybe_advance_high_watermark(now_ms, tp);
                     self.check_min_isr_after_shrink(tp);
@@ -91,15 +105,7 @@ impl<F: StorageFactory> BrokerNode<F> {
         let Role::Leader(leader) = &mut replica.role else { unreachable!("just set") };
         for &follower in replica.state.replicas.iter().filter(|r| **r != me) {
             let in_isr = replica.state.isr.contains(&follower);
-            leader.followers.insert(
-                follower,
-                FollowerProgress {
-                    log_end_offset: -1,
-                    last_caught_up_ms: if in_isr { now_ms } else { 0 },
-                    last_fetch_ms: 0,
-                    last_fetch_leader_log_end_offset: -1,
-                },
-            );
+            leader.followers.insert(follower, FollowerProgress::new(if in_isr { now_ms } else { 0 }));
         }
         self.events.push_back(Event::BecameLeader {
             broker: me,

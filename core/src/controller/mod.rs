@@ -14,6 +14,7 @@
 mod configs;
 mod elections;
 pub mod quorum;
+mod reassignment;
 
 use crate::collections::{self, VecMap};
 use std::collections::VecDeque;
@@ -65,6 +66,9 @@ impl Hash for ControllerRecord {
             topic.topic_id.hash(state);
             for p in &topic.partitions {
                 (&p.replicas, &p.isr, p.leader, p.leader_epoch, p.partition_epoch).hash(state);
+                if p.reassigning() {
+                    (&p.adding_replicas, &p.removing_replicas).hash(state);
+                }
             }
         }
     }
@@ -139,7 +143,7 @@ impl Controller {
             controller.topics.restore(crate::topic::Topic {
                 name: name.to_string(),
                 topic_id: topic.topic_id,
-                assignment: topic.partitions.iter().map(|p| p.replicas.clone()).collect(),
+                assignment: topic.partitions.iter().map(PartitionState::target_replicas).collect(),
                 config: topic.config.clone(),
             });
         }
@@ -227,17 +231,8 @@ impl Controller {
     pub fn create_topic(&mut self, now_ms: u64, request: &NewTopic) -> Result<()> {
         let brokers = self.placeable_brokers();
         let topic = self.topics.create(request, &self.config, &brokers, &mut self.rng)?.clone();
-        let partitions = topic
-            .assignment
-            .iter()
-            .map(|replicas| PartitionState {
-                replicas: replicas.clone(),
-                isr: replicas.clone(),
-                leader: replicas.first().copied(),
-                leader_epoch: 0,
-                partition_epoch: 0,
-            })
-            .collect::<Vec<_>>();
+        let partitions =
+            topic.assignment.iter().map(|replicas| PartitionState::new(replicas.clone())).collect::<Vec<_>>();
         let name: Arc<str> = Arc::from(topic.name.as_str());
         for (index, state) in partitions.iter().enumerate() {
             let partition = i32::try_from(index).expect("bounded partition count");
@@ -262,13 +257,7 @@ impl Controller {
         let topic = self.image.topics.get_mut(name).expect("the image has every topic of Topics");
         for replicas in added {
             let partition = i32::try_from(topic.partitions.len()).expect("bounded partition count");
-            let state = PartitionState {
-                leader: replicas.first().copied(),
-                isr: replicas.clone(),
-                replicas,
-                leader_epoch: 0,
-                partition_epoch: 0,
-            };
+            let state = PartitionState::new(replicas);
             self.events.push_back(Event::LeaderChanged {
                 tp: TopicPartition { topic: Arc::from(name), partition },
                 leader: state.leader,
@@ -326,6 +315,9 @@ impl Controller {
                 Message::AlterTopicConfigResponse(crate::protocol::AlterTopicConfigResponse { error, message })
             }
             Message::ElectLeaders(request) => Message::ElectLeadersResponse(self.elect_leaders(now_ms, &request)),
+            Message::AlterReassignments(request) => {
+                Message::AlterReassignmentsResponse(self.alter_reassignments(now_ms, &request))
+            }
             _ => return,
         };
         self.outbox.push_back(asker.answer(answer));
@@ -462,7 +454,10 @@ impl Controller {
         };
         let before = state.clone();
         change(state);
-        let leader_valid = state.leader.is_some_and(|leader| unfenced.contains(&leader) && state.isr.contains(&leader));
+        reassignment::maybe_complete(state);
+        let leader_valid = state.leader.is_some_and(|leader| {
+            unfenced.contains(&leader) && state.isr.contains(&leader) && state.replicas.contains(&leader)
+        });
         let mut unclean = false;
         if !leader_valid {
             let clean = state.replicas.iter().copied().find(|r| state.isr.contains(r) && unfenced.contains(r));
@@ -482,11 +477,36 @@ impl Controller {
         }
         // A leader from outside the last ISR (an unclean `ElectLeaders`) is an unclean election.
         unclean |= state.leader != before.leader && state.leader.is_some_and(|leader| !before.isr.contains(&leader));
-        if state.leader != before.leader {
+        // A replica removed (a reassignment completing or cancelled) must stop fetching: a new
+        // leader epoch fences it (Kafka's `PartitionChangeBuilder`), even with the same leader.
+        let replica_removed = before.replicas.iter().any(|r| !state.replicas.contains(r));
+        if state.leader != before.leader || replica_removed {
             state.leader_epoch += 1;
         }
         state.partition_epoch += 1;
+        debug_assert!(
+            state.isr.iter().all(|r| state.replicas.contains(r)),
+            "{tp}: ISR {:?} outside the replicas {:?}",
+            state.isr,
+            state.replicas
+        );
+        debug_assert!(
+            state.adding_replicas.iter().chain(&state.removing_replicas).all(|r| state.replicas.contains(r)),
+            "{tp}: a reassignment's replicas are among the partition's"
+        );
         let state = state.clone();
+        if state.replicas != before.replicas
+            || state.adding_replicas != before.adding_replicas
+            || state.removing_replicas != before.removing_replicas
+        {
+            self.events.push_back(Event::ReplicasChanged {
+                tp: tp.clone(),
+                old_replicas: before.replicas.clone(),
+                new_replicas: state.replicas.clone(),
+                adding: state.adding_replicas.clone(),
+                removing: state.removing_replicas.clone(),
+            });
+        }
         if state.leader != before.leader {
             self.events.push_back(Event::LeaderChanged {
                 tp: tp.clone(),

@@ -27,6 +27,48 @@ pub struct PartitionState {
     pub leader_epoch: i32,
     /// Bumped on every change (ISR or leader); guards AlterPartition against stale updates.
     pub partition_epoch: i32,
+    /// During a reassignment (KIP-455), the replicas being added: in `replicas`, and not yet
+    /// all in the ISR.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub adding_replicas: Vec<BrokerId>,
+    /// During a reassignment, the replicas to remove once every target replica is in sync:
+    /// the last ones in `replicas`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub removing_replicas: Vec<BrokerId>,
+}
+
+impl PartitionState {
+    /// A new partition on `replicas`, all in sync, led by the first.
+    #[must_use]
+    pub fn new(replicas: Vec<BrokerId>) -> PartitionState {
+        PartitionState {
+            leader: replicas.first().copied(),
+            isr: replicas.clone(),
+            replicas,
+            leader_epoch: 0,
+            partition_epoch: 0,
+            adding_replicas: Vec::new(),
+            removing_replicas: Vec::new(),
+        }
+    }
+
+    /// Whether a reassignment is under way.
+    #[must_use]
+    pub fn reassigning(&self) -> bool {
+        !self.adding_replicas.is_empty() || !self.removing_replicas.is_empty()
+    }
+
+    /// The replicas a reassignment moves to (all of them when none is under way).
+    #[must_use]
+    pub fn target_replicas(&self) -> Vec<BrokerId> {
+        self.replicas.iter().copied().filter(|r| !self.removing_replicas.contains(r)).collect()
+    }
+
+    /// The replicas from before the reassignment under way (all of them when none is).
+    #[must_use]
+    pub fn original_replicas(&self) -> Vec<BrokerId> {
+        self.replicas.iter().copied().filter(|r| !self.adding_replicas.contains(r)).collect()
+    }
 }
 
 /// One topic in the metadata image.

@@ -318,6 +318,27 @@ pub struct ElectLeadersResponse {
 /// One topic's election outcomes: (topic, [(partition, error, message)]).
 pub type TopicElections = (String, Vec<(i32, ErrorCode, Option<String>)>);
 
+/// Client → broker → controller: move partitions to other replicas, or cancel such moves
+/// (`AlterPartitionReassignments`, KIP-455; what `kafka-reassign-partitions --execute` and
+/// `--cancel` send).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlterReassignments {
+    /// Per partition, the target replicas (first = preferred leader), or `None` to cancel the
+    /// reassignment in progress.
+    pub partitions: Vec<(TopicPartition, Option<Vec<BrokerId>>)>,
+}
+
+/// The controller's answer to [`AlterReassignments`]: per partition, in the request's order.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AlterReassignmentsResponse {
+    /// `NONE`, or `REQUEST_TIMED_OUT` when no controller answered.
+    pub error: ErrorCode,
+    /// Why, in words.
+    pub message: Option<String>,
+    /// (partition, error, message).
+    pub results: Vec<(TopicPartition, ErrorCode, Option<String>)>,
+}
+
 /// Producer → any broker: a producer id for idempotence (KIP-98 `InitProducerId`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct InitProducerId {}
@@ -496,6 +517,10 @@ pub enum Message {
     ElectLeaders(ElectLeaders),
     /// See [`ElectLeadersResponse`].
     ElectLeadersResponse(ElectLeadersResponse),
+    /// See [`AlterReassignments`].
+    AlterReassignments(AlterReassignments),
+    /// See [`AlterReassignmentsResponse`].
+    AlterReassignmentsResponse(AlterReassignmentsResponse),
     /// See [`InitProducerId`].
     InitProducerId(InitProducerId),
     /// See [`InitProducerIdResponse`].
@@ -544,6 +569,8 @@ impl Message {
             Message::AlterTopicConfigResponse(_) => "IncrementalAlterConfigsResponse",
             Message::ElectLeaders(_) => "ElectLeaders",
             Message::ElectLeadersResponse(_) => "ElectLeadersResponse",
+            Message::AlterReassignments(_) => "AlterPartitionReassignments",
+            Message::AlterReassignmentsResponse(_) => "AlterPartitionReassignmentsResponse",
             Message::InitProducerId(_) => "InitProducerId",
             Message::InitProducerIdResponse(_) => "InitProducerIdResponse",
             Message::FindCoordinator(_) => "FindCoordinator",

@@ -41,6 +41,16 @@ pub enum Fault {
     HealNetwork,
     /// Drop this many messages per million.
     SetDropRate(u32),
+    /// An operator moves a partition to other replicas (`kafka-reassign-partitions --execute`),
+    /// or with no replicas cancels the move under way (`--cancel`).
+    Reassign {
+        /// The topic.
+        topic: String,
+        /// The partition.
+        partition: i32,
+        /// The target replicas (first = preferred leader); `None` cancels.
+        replicas: Option<Vec<BrokerId>>,
+    },
 }
 
 impl Fault {
@@ -59,6 +69,7 @@ impl Fault {
             }
             Fault::CutLink { from, to } | Fault::HealLink { from, to } => vec![*from, *to],
             Fault::HealNetwork | Fault::SetDropRate(_) => Vec::new(),
+            Fault::Reassign { replicas, .. } => replicas.clone().unwrap_or_default(),
         }
     }
 }
@@ -81,6 +92,13 @@ impl fmt::Display for Fault {
             Fault::Reconnect(b) => write!(f, "reconnect broker {b}"),
             Fault::HealNetwork => f.write_str("heal the whole network"),
             Fault::SetDropRate(ppm) => write!(f, "drop {ppm} messages per million"),
+            Fault::Reassign { topic, partition, replicas: Some(replicas) } => {
+                let list: Vec<String> = replicas.iter().map(ToString::to_string).collect();
+                write!(f, "reassign {topic}-{partition} to brokers {}", list.join(", "))
+            }
+            Fault::Reassign { topic, partition, replicas: None } => {
+                write!(f, "cancel the reassignment of {topic}-{partition}")
+            }
         }
     }
 }

@@ -80,6 +80,8 @@ pub fn random_config(seed: u64) -> SimConfig {
         config.group_consumers.push(member);
     }
     config.faults = random_faults(&mut rng, brokers);
+    config.faults.extend(random_reassignments(seed, brokers, partitions));
+    config.faults.sort_by_key(|fault| fault.at_ms);
     // The controller quorum (issue 16): one controller (as before), three, or on five brokers
     // five; the faults above hit their hosts like any broker.
     config.controllers = match rng.below(3) {
@@ -136,6 +138,33 @@ fn random_faults(rng: &mut Rng, brokers: i32) -> Vec<ScheduledFault> {
         faults.push(ScheduledFault { at_ms, fault: start });
         faults.push(ScheduledFault { at_ms: end_ms, fault: end });
         at_ms += rng.range_inclusive(1_500, 8_000);
+    }
+    faults
+}
+
+/// Half the seeds move a partition to three random brokers during the faults (KIP-455), and
+/// some of those cancel the move soon after. Drawn from their own generator so every seed keeps
+/// the rest of its run.
+fn random_reassignments(seed: u64, brokers: i32, partitions: i32) -> Vec<ScheduledFault> {
+    let mut rng = Rng::from_seed(seed ^ 0x0EA5_5165_0EA5_5165);
+    if !rng.chance(1, 2) {
+        return Vec::new();
+    }
+    let mut pool: Vec<i32> = (1..=brokers).collect();
+    let mut replicas = Vec::new();
+    for _ in 0..3 {
+        replicas.push(pool.remove(rng.index(pool.len())));
+    }
+    let topic = "t".to_owned();
+    let partition = i32::try_from(rng.below(u64::try_from(partitions).expect("positive"))).expect("small");
+    let at_ms = rng.range_inclusive(3_000, FAULT_PHASE_MS - 5_000);
+    let mut faults = vec![ScheduledFault {
+        at_ms,
+        fault: Fault::Reassign { topic: topic.clone(), partition, replicas: Some(replicas) },
+    }];
+    if rng.chance(1, 4) {
+        let cancel_ms = at_ms + rng.range_inclusive(50, 3_000);
+        faults.push(ScheduledFault { at_ms: cancel_ms, fault: Fault::Reassign { topic, partition, replicas: None } });
     }
     faults
 }

@@ -37,10 +37,40 @@ impl Sim {
             Fault::SetDropRate(ppm) if *ppm > 1_000_000 => {
                 return wrong_state(format!("the drop rate is per million, got {ppm}"))
             }
+            Fault::Reassign { topic, partition, replicas } => {
+                self.check_reassignment(topic, *partition, replicas.as_deref())?
+            }
             _ => {}
         }
         self.apply(fault);
         Ok(())
+    }
+
+    /// What the controller would refuse of a reassignment, said before it is scheduled.
+    fn check_reassignment(&self, topic: &str, partition: i32, replicas: Option<&[BrokerId]>) -> Result<()> {
+        let invalid = |code: ErrorCode, what: String| Err(Error::new(code, what));
+        let Some(state) = self.metadata().partition(&TopicPartition::new(topic, partition)) else {
+            return invalid(ErrorCode::UnknownTopicOrPartition, format!("no partition {topic}-{partition}"));
+        };
+        match replicas {
+            None if !state.reassigning() => invalid(
+                ErrorCode::NoReassignmentInProgress,
+                format!("{topic}-{partition} has no reassignment to cancel"),
+            ),
+            None => Ok(()),
+            Some([]) => invalid(ErrorCode::InvalidReplicaAssignment, "a reassignment needs replicas".to_owned()),
+            Some(replicas) => {
+                for (index, broker) in replicas.iter().enumerate() {
+                    if replicas[..index].contains(broker) {
+                        return invalid(ErrorCode::InvalidReplicaAssignment, format!("broker {broker} is named twice"));
+                    }
+                    if !self.brokers.contains_key(broker) {
+                        return invalid(ErrorCode::InvalidReplicaAssignment, format!("there is no broker {broker}"));
+                    }
+                }
+                Ok(())
+            }
+        }
     }
 
     /// Sends a record through the interactive producer for its acks setting; returns the

@@ -282,7 +282,9 @@ fn digest(kind: &TraceKind) -> Option<Tone> {
         TraceKind::Assigned { .. } => Some(Tone::Group),
         TraceKind::Node { event, .. } => match event {
             Event::LeaderChanged { .. } | Event::BecameLeader { .. } => Some(Tone::Leader),
-            Event::IsrChanged { .. } | Event::IsrChangeProposed { .. } => Some(Tone::Isr),
+            Event::IsrChanged { .. } | Event::IsrChangeProposed { .. } | Event::ReplicasChanged { .. } => {
+                Some(Tone::Isr)
+            }
             Event::Truncated { .. } | Event::LostUnflushed { .. } => Some(Tone::Loss),
             Event::ProduceFailed { .. } => Some(Tone::Error),
             Event::BrokerRegistered { .. }
