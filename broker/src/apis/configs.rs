@@ -17,7 +17,8 @@ use super::{err, str_bytes};
 const TOPIC: i8 = 2;
 const BROKER: i8 = 4;
 
-/// What a resource asks (key, operation, value) or why it is refused.
+/// What a resource asks the controller (key, operation, value), or the answer given at once
+/// (a refusal, or a no-op on a broker resource).
 type Asked = Result<AlterTopicConfig, AlterTopicConfigResponse>;
 
 /// One resource: topic changes become the core's request; other types are refused.
@@ -31,14 +32,38 @@ fn asked(
     let refuse = |error: ErrorCode, message: String| AlterTopicConfigResponse { error, message: Some(message) };
     match resource_type {
         TOPIC => Ok(AlterTopicConfig { topic: name.to_owned(), changes: changes?, validate_only, replace }),
-        BROKER => Err(refuse(
-            ErrorCode::InvalidRequest,
-            "Rill does not change broker configs while it runs: set them in the broker's config file \
-             (server.properties) and restart it"
-                .to_owned(),
-        )),
+        BROKER => {
+            let changes = changes?;
+            // Rill keeps no dynamic broker configs, so removing one is a no-op Kafka also
+            // answers with success (`kafka-reassign-partitions --verify` clears the replication
+            // throttles this way once a move completes). Setting one is refused.
+            if let Some((key, ..)) = changes.iter().find(|(key, ..)| !is_broker_config(key)) {
+                return Err(refuse(ErrorCode::InvalidConfig, format!("Unknown broker config name: {key}")));
+            }
+            if changes.iter().all(|(_, operation, _)| *operation == ConfigOperation::Delete) {
+                return Err(AlterTopicConfigResponse { error: ErrorCode::None, message: None });
+            }
+            Err(refuse(
+                ErrorCode::InvalidRequest,
+                "Rill does not change broker configs while it runs: set them in the broker's config file \
+                 (server.properties) and restart it"
+                    .to_owned(),
+            ))
+        }
         other => Err(refuse(ErrorCode::InvalidRequest, format!("Rill cannot alter configs of resource type {other}"))),
     }
+}
+
+/// Kafka's broker-level replication throttles (`QuotaConfig`): dynamic-only, so not in the
+/// broker config table. Rill does not throttle replication.
+const BROKER_THROTTLES: &[&str] = &[
+    "leader.replication.throttled.rate",
+    "follower.replication.throttled.rate",
+    "replica.alter.log.dirs.io.max.bytes.per.second",
+];
+
+fn is_broker_config(key: &str) -> bool {
+    BROKER_THROTTLES.contains(&key) || crate::kafka_config::kafka_key(key).is_some()
 }
 
 /// What each resource of the request asks the controller, or why it is refused at once.
@@ -158,6 +183,8 @@ mod tests {
             resource(TOPIC, "t", &[("retention.ms", 0, Some("1000")), ("cleanup.policy", 1, None)]),
             resource(BROKER, "1", &[("log.retention.ms", 0, Some("1000"))]),
             resource(TOPIC, "t", &[("retention.ms", 9, Some("1"))]),
+            resource(BROKER, "2", &[("leader.replication.throttled.rate", 1, None), ("log.retention.ms", 1, None)]),
+            resource(BROKER, "2", &[("log.retention.mss", 1, None)]),
         ];
         let asked = alter_requests(&request);
         let first = asked[0].as_ref().expect("a topic change");
@@ -172,13 +199,26 @@ mod tests {
         let refused = asked[1].as_ref().expect_err("broker configs are static");
         assert!(refused.message.as_deref().unwrap_or_default().contains("restart"));
         assert_eq!(asked[2].as_ref().expect_err("bad operation").error, ErrorCode::InvalidRequest);
+        let removed = asked[3].as_ref().expect_err("answered at once");
+        assert_eq!((removed.error, removed.message.as_deref()), (ErrorCode::None, None), "nothing dynamic to remove");
+        let unknown = asked[4].as_ref().expect_err("answered at once");
+        assert_eq!(unknown.message.as_deref(), Some("Unknown broker config name: log.retention.mss"));
         let outcomes: Vec<AlterTopicConfigResponse> = asked
             .into_iter()
             .map(|a| a.err().unwrap_or(AlterTopicConfigResponse { error: ErrorCode::None, message: None }))
             .collect();
         let response = incremental_alter_configs_response(&request, outcomes);
         let codes: Vec<i16> = response.responses.iter().map(|r| r.error_code).collect();
-        assert_eq!(codes, vec![0, ErrorCode::InvalidRequest.code(), ErrorCode::InvalidRequest.code()]);
+        assert_eq!(
+            codes,
+            vec![
+                0,
+                ErrorCode::InvalidRequest.code(),
+                ErrorCode::InvalidRequest.code(),
+                0,
+                ErrorCode::InvalidConfig.code()
+            ]
+        );
     }
 
     #[test]

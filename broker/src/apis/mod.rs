@@ -16,6 +16,7 @@ pub mod offset_delete;
 pub mod produce;
 pub mod producers;
 pub mod quorum;
+pub mod reassignments;
 pub mod synonyms;
 pub mod topic_partitions;
 

@@ -33,7 +33,7 @@ use tokio::sync::oneshot;
 
 use crate::apis::{
     admin, configs, consumer_groups, delete_records, elections, epochs, fetch, groups, offset_delete, produce,
-    producers, quorum, str_bytes, topic_partitions,
+    producers, quorum, reassignments, str_bytes, topic_partitions,
 };
 use crate::cluster::{self, ClusterNode, Frame, Incoming, Received};
 use crate::gather::{Finish, Gatherer};

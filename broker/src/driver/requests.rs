@@ -249,6 +249,20 @@ impl Driver {
                     self.gather(conn, vec![Message::ElectLeaders(core)], finish)
                 }
             },
+            RequestKind::AlterPartitionReassignments(request) => {
+                let core = reassignments::alter_request(&request, version);
+                let finish: Finish = Box::new(move |answers| {
+                    let answer = answers.into_iter().next().and_then(|answer| match answer {
+                        Message::AlterReassignmentsResponse(answer) => Some(answer),
+                        _ => None,
+                    });
+                    ResponseKind::AlterPartitionReassignments(reassignments::refused(answer, version))
+                });
+                self.gather(conn, vec![Message::AlterReassignments(core)], finish)
+            }
+            RequestKind::ListPartitionReassignments(request) => now(ResponseKind::ListPartitionReassignments(
+                reassignments::list_response(&request, self.broker.image()),
+            )),
             RequestKind::DescribeCluster(request) => {
                 now(ResponseKind::DescribeCluster(self.describe_cluster(&request)))
             }

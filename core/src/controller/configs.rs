@@ -10,6 +10,10 @@ use crate::protocol::{AlterTopicConfig, ConfigOperation};
 /// Topic configs whose value is a comma-separated list (APPEND and SUBTRACT apply to these).
 const LIST_KEYS: &[&str] = &["cleanup.policy"];
 
+/// Kafka's topic-level replication throttles. Rill does not throttle replication, so they are
+/// never set; removing them is a no-op (`kafka-reassign-partitions --verify` does it).
+const THROTTLE_KEYS: &[&str] = &["leader.replication.throttled.replicas", "follower.replication.throttled.replicas"];
+
 impl Controller {
     /// Applies `request` to its topic's config (only checks it with `validate_only`). Unknown
     /// topics, unknown keys and bad values are refused with Kafka's error codes, naming the key.
@@ -23,6 +27,15 @@ impl Controller {
         let defaults = self.config.topic_defaults();
         let mut config = if request.replace { defaults.clone() } else { topic.config.clone() };
         for (key, operation, value) in &request.changes {
+            if THROTTLE_KEYS.contains(&key.as_str()) {
+                if *operation == ConfigOperation::Delete {
+                    continue;
+                }
+                return Err(Error::new(
+                    ErrorCode::InvalidConfig,
+                    format!("{key} cannot be set: Rill does not throttle replication"),
+                ));
+            }
             let unknown = || Error::new(ErrorCode::InvalidConfig, format!("Unknown topic config name: {key}"));
             let current = config.get(key).ok_or_else(unknown)?;
             let new_value = match operation {

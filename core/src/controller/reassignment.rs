@@ -37,7 +37,7 @@ impl Controller {
         let mut changed = false;
         for (tp, target) in &request.partitions {
             let outcome = match target {
-                Some(target) => self.reassign(tp, target),
+                Some(target) => self.reassign(tp, target, request.allow_replication_factor_change),
                 None => self.cancel_reassignment(tp),
             };
             let (error, message) = match outcome {
@@ -65,7 +65,7 @@ impl Controller {
     }
 
     /// Moves `tp` to `target`; `Ok(false)` when it is already there with nothing under way.
-    fn reassign(&mut self, tp: &TopicPartition, target: &[BrokerId]) -> Result<bool> {
+    fn reassign(&mut self, tp: &TopicPartition, target: &[BrokerId], allow_rf_change: bool) -> Result<bool> {
         let state = self.partition_state(tp)?;
         let invalid = |message: String| Err(Error::new(ErrorCode::InvalidReplicaAssignment, message));
         if target.is_empty() {
@@ -82,6 +82,13 @@ impl Controller {
                     "The manual partition assignment includes broker {broker}, but no such broker is registered."
                 ));
             }
+        }
+        let replication_factor = state.target_replicas().len();
+        if !allow_rf_change && target.len() != replication_factor {
+            return Err(Error::new(
+                ErrorCode::InvalidReplicationFactor,
+                format!("The replication factor is changed from {replication_factor} to {}", target.len()),
+            ));
         }
         if state.replicas == target && !state.reassigning() {
             return Ok(false);
@@ -157,7 +164,10 @@ mod tests {
     }
 
     fn alter(controller: &mut Controller, target: Option<Vec<BrokerId>>) -> (ErrorCode, Option<String>) {
-        let request = AlterReassignments { partitions: vec![(TopicPartition::new("t", 0), target)] };
+        let request = AlterReassignments {
+            partitions: vec![(TopicPartition::new("t", 0), target)],
+            allow_replication_factor_change: true,
+        };
         let (_, error, message) = controller.alter_reassignments(10, &request).results.remove(0);
         (error, message)
     }
@@ -254,9 +264,19 @@ mod tests {
         );
         let unknown = controller.alter_reassignments(
             0,
-            &AlterReassignments { partitions: vec![(TopicPartition::new("t", 7), Some(vec![1]))] },
+            &AlterReassignments {
+                partitions: vec![
+                    (TopicPartition::new("t", 7), Some(vec![1])),
+                    (TopicPartition::new("t", 0), Some(vec![1])),
+                ],
+                allow_replication_factor_change: false,
+            },
         );
         assert_eq!(unknown.results[0].1, ErrorCode::UnknownTopicOrPartition);
+        assert_eq!(
+            (unknown.results[1].1, unknown.results[1].2.as_deref()),
+            (ErrorCode::InvalidReplicationFactor, Some("The replication factor is changed from 3 to 1"))
+        );
         assert!(!state(&controller).reassigning(), "nothing started");
     }
 }

@@ -326,6 +326,14 @@ pub struct AlterReassignments {
     /// Per partition, the target replicas (first = preferred leader), or `None` to cancel the
     /// reassignment in progress.
     pub partitions: Vec<(TopicPartition, Option<Vec<BrokerId>>)>,
+    /// Whether a target may have another replica count than the partition (KIP-860; the
+    /// tool's `--disallow-replication-factor-change` clears it).
+    #[serde(default = "yes")]
+    pub allow_replication_factor_change: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 /// The controller's answer to [`AlterReassignments`]: per partition, in the request's order.

@@ -93,7 +93,10 @@ impl Sim {
             Fault::SetDropRate(ppm) => self.drop_per_million = ppm.min(1_000_000),
             Fault::Reassign { topic, partition, replicas } => {
                 let tp = TopicPartition::new(&topic, partition);
-                let request = crate::protocol::AlterReassignments { partitions: vec![(tp, replicas)] };
+                let request = crate::protocol::AlterReassignments {
+                    partitions: vec![(tp, replicas)],
+                    allow_replication_factor_change: true,
+                };
                 // Refusals (no active controller, a bad target) leave the cluster as it was, as
                 // the tool's failed call does; `Sim::fault` checks targets before they get here.
                 let _ = self.with_controller(|controller, now_ms| Ok(controller.alter_reassignments(now_ms, &request)));
