@@ -214,6 +214,12 @@ pub fn load(file: Option<&Path>, overrides: &[String]) -> Result<Loaded, String>
         }
     }
     config.validate().map_err(|e| e.to_string())?;
+    if config.truncate_to_high_watermark {
+        return Err("rill.truncate.to.high.watermark=true replicates as Kafka did before KIP-101 and loses \
+                    acknowledged writes: only the simulation and the dashboard offer it, to show why leader \
+                    epochs exist"
+            .to_owned());
+    }
     let process_roles: Vec<String> = listener_values
         .get("process.roles")
         .map_or("broker,controller", String::as_str)
@@ -466,6 +472,7 @@ mod tests {
             "Invalid value 0 for configuration num.io.threads: Value must be at least 1"
         );
         assert!(load_with(&["rill.clustr.nodes=x"]).unwrap_err().contains("rill.clustr.nodes"));
+        assert!(load_with(&["rill.truncate.to.high.watermark=true"]).unwrap_err().contains("KIP-101"));
         assert!(load_with(&["process.roles=controller"]).unwrap_err().contains("every Rill node is a broker"));
         let dynamic = load_with(&["controller.quorum.bootstrap.servers=a:9093,b:9093"]).unwrap_err();
         assert!(

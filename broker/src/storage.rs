@@ -249,11 +249,17 @@ pub struct FileStorage {
     /// The log start offset DeleteRecords raised (kept in `log-start-offset`; 0: the first
     /// segment's base).
     start_floor: i64,
+    /// The checkpointed high watermark (kept in `high-watermark-checkpoint`).
+    high_watermark_checkpoint: Option<i64>,
 }
 
 /// The file that keeps a raised log start offset (Kafka keeps one
 /// `log-start-offset-checkpoint` per log directory; Rill one per partition).
 const START_FILE: &str = "log-start-offset";
+
+/// The file that keeps the checkpointed high watermark (Kafka's `replication-offset-checkpoint`
+/// per log directory; Rill one per partition).
+const HIGH_WATERMARK_FILE: &str = "high-watermark-checkpoint";
 
 impl FileStorage {
     /// Opens (creating if needed) and recovers the partition directory `dir`.
@@ -278,6 +284,7 @@ impl FileStorage {
             failed: None,
             recovered_bytes: 0,
             start_floor: 0,
+            high_watermark_checkpoint: None,
         };
         let mut cut = false;
         for base in bases {
@@ -327,6 +334,13 @@ impl FileStorage {
                 storage.start_floor = floor;
             }
         }
+        let checkpoint_path = dir.join(HIGH_WATERMARK_FILE);
+        if let Ok(text) = fs::read_to_string(&checkpoint_path) {
+            let offset: i64 = text.trim().parse().map_err(|_| {
+                StorageError::Io(format!("{}: not a high watermark: {:?}", checkpoint_path.display(), text.trim()))
+            })?;
+            storage.high_watermark_checkpoint = Some(offset);
+        }
         Ok(storage)
     }
 
@@ -346,6 +360,7 @@ impl FileStorage {
             failed: Some(error),
             recovered_bytes: 0,
             start_floor: 0,
+            high_watermark_checkpoint: None,
         }
     }
 
@@ -591,6 +606,22 @@ impl Storage for FileStorage {
 
     fn flushed_offset(&self) -> i64 {
         self.flushed_offset
+    }
+
+    fn checkpoint_high_watermark(&mut self, offset: i64) -> Result<(), StorageError> {
+        self.check()?;
+        if self.high_watermark_checkpoint == Some(offset) {
+            return Ok(());
+        }
+        crate::quorum_store::write_atomically(&self.dir.join(HIGH_WATERMARK_FILE), offset.to_string().as_bytes())
+            .map_err(StorageError::Io)?;
+        sync_dir(&self.dir)?;
+        self.high_watermark_checkpoint = Some(offset);
+        Ok(())
+    }
+
+    fn high_watermark_checkpoint(&self) -> i64 {
+        self.high_watermark_checkpoint.unwrap_or(0).max(self.log_start_offset())
     }
 }
 

@@ -147,6 +147,18 @@ pub enum Event {
         /// LEO after.
         to_offset: i64,
     },
+    /// Before KIP-101 (`rill.truncate.to.high.watermark`): a replica becoming a follower cut
+    /// its log back to its own high watermark, whatever the leader has.
+    TruncatedToHighWatermark {
+        /// The broker.
+        broker: BrokerId,
+        /// The partition.
+        tp: TopicPartition,
+        /// LEO before.
+        from_offset: i64,
+        /// LEO after (its high watermark).
+        to_offset: i64,
+    },
     /// A leader's high watermark advanced.
     HighWatermarkAdvanced {
         /// The leader.
@@ -333,6 +345,12 @@ impl fmt::Display for Event {
             Event::Truncated { broker, tp, from_offset, to_offset } => write!(
                 f,
                 "broker {broker} truncated {tp} from {from_offset} to {to_offset} to match the leader's epochs"
+            ),
+            Event::TruncatedToHighWatermark { broker, tp, from_offset, to_offset } => write!(
+                f,
+                "broker {broker} cut {tp} back from {from_offset} to its high watermark {to_offset} on becoming a \
+                 follower (replication before KIP-101: offsets above a follower's high watermark were not trusted, \
+                 though the leader may have committed them)"
             ),
             Event::HighWatermarkAdvanced { broker, tp, high_watermark } => {
                 write!(f, "broker {broker}: high watermark of {tp} is now {high_watermark}")

@@ -28,7 +28,13 @@ impl<F: StorageFactory> BrokerNode<F> {
             partitions: vec![FetchPartition {
                 tp: tp.clone(),
                 fetch_offset: replica.log.log_end_offset(),
-                last_fetched_epoch: replica.epochs.latest_epoch().unwrap_or(-1),
+                // Before KIP-101 a fetch carried no epoch, so the leader could not say where
+                // the logs diverge.
+                last_fetched_epoch: if self.config.truncate_to_high_watermark {
+                    -1
+                } else {
+                    replica.epochs.latest_epoch().unwrap_or(-1)
+                },
                 current_leader_epoch: replica.state.leader_epoch,
                 max_bytes,
             }],

@@ -248,6 +248,9 @@ pub struct BrokerNode<F: StorageFactory> {
     next_correlation_id: u64,
     next_producer_id: i64,
     next_log_cleanup_ms: u64,
+    /// When the replicas' high watermarks are next checkpointed (only with
+    /// `rill.truncate.to.high.watermark`, the one mode that reads them back).
+    next_high_watermark_checkpoint_ms: Option<u64>,
     /// Group coordinators for the `__consumer_offsets` partitions this broker leads.
     coordinators: VecMap<i32, GroupCoordinator>,
     /// Fetches waiting for data (the long poll), oldest first.
@@ -305,6 +308,9 @@ impl<F: StorageFactory> BrokerNode<F> {
     pub fn new(config: BrokerConfig, factory: F, now_ms: u64) -> BrokerNode<F> {
         assert!(config.validate().is_ok(), "BrokerNode needs a validated config");
         let cleanup_interval_ms = u64::try_from(config.log_retention_check_interval_ms).unwrap_or(300_000);
+        let checkpoint_ms = config.truncate_to_high_watermark.then(|| {
+            now_ms.saturating_add(u64::try_from(config.replica_high_watermark_checkpoint_interval_ms).unwrap_or(5_000))
+        });
         BrokerNode {
             id: config.node_id,
             config,
@@ -318,6 +324,7 @@ impl<F: StorageFactory> BrokerNode<F> {
             next_correlation_id: 1,
             next_producer_id: 0,
             next_log_cleanup_ms: now_ms.saturating_add(cleanup_interval_ms),
+            next_high_watermark_checkpoint_ms: checkpoint_ms,
             coordinators: VecMap::new(),
             parked: Vec::new(),
             controllers: vec![1],
@@ -470,6 +477,9 @@ impl<F: StorageFactory> BrokerNode<F> {
         let lag_ms = u64::try_from(self.config.replica_lag_time_max_ms).unwrap_or(u64::MAX);
         let socket_timeout_ms = u64::try_from(self.config.replica_socket_timeout_ms).unwrap_or(u64::MAX);
         let mut next = self.next_heartbeat_ms.min(self.next_log_cleanup_ms);
+        if let Some(due_ms) = self.next_high_watermark_checkpoint_ms {
+            next = next.min(due_ms);
+        }
         for (_, _, deadline, _) in self.forwarded.values() {
             next = next.min(*deadline);
         }
@@ -666,6 +676,14 @@ impl<F: StorageFactory> BrokerNode<F> {
                 }),
             };
             self.send(self.controller(), message);
+        }
+        if self.next_high_watermark_checkpoint_ms.is_some_and(|due_ms| now_ms >= due_ms) {
+            let interval_ms = u64::try_from(self.config.replica_high_watermark_checkpoint_interval_ms).unwrap_or(5_000);
+            self.next_high_watermark_checkpoint_ms = Some(now_ms.saturating_add(interval_ms));
+            for replica in self.replicas.values_mut() {
+                let high_watermark = replica.log.high_watermark();
+                replica.log.storage_mut().checkpoint_high_watermark(high_watermark).expect("storage checkpoint");
+            }
         }
         if now_ms >= self.next_log_cleanup_ms {
             self.clean_logs(now_ms);

@@ -17,7 +17,12 @@ impl<F: StorageFactory> BrokerNode<F> {
             if !self.replicas.contains_key(&tp) {
                 let config = image.topics[&tp.topic].config.clone();
                 let storage = self.factory.open(&tp);
-                let log = PartitionLog::new(storage, config);
+                let mut log = PartitionLog::new(storage, config);
+                if self.config.truncate_to_high_watermark {
+                    // Before KIP-101 a restarted replica trusted its checkpointed high watermark.
+                    let checkpoint = log.storage().high_watermark_checkpoint().min(log.log_end_offset());
+                    log.set_high_watermark(checkpoint);
+                }
                 let (epochs, producers) = rebuild_state(&log);
                 let role = Role::Follower(FollowerState { fetch_in_flight: None, next_fetch_ms: now_ms });
                 let replica = Replica { tp: tp.clone(), log, epochs, producers, state: state.clone(), role };
@@ -131,6 +136,22 @@ impl<F: StorageFactory> BrokerNode<F> {
             &mut replica.role,
             Role::Follower(FollowerState { fetch_in_flight: None, next_fetch_ms: now_ms }),
         );
+        if self.config.truncate_to_high_watermark {
+            // Kafka before 0.11 (the bug KIP-101 fixed): a new follower cut its log back to its
+            // own high watermark, which lags the leader's, dropping records that may be
+            // committed; if it then leads, they are gone.
+            let before = replica.log.log_end_offset();
+            replica.truncate(replica.log.high_watermark());
+            let after = replica.log.log_end_offset();
+            if after < before {
+                self.events.push_back(Event::TruncatedToHighWatermark {
+                    broker: self.id,
+                    tp: tp.clone(),
+                    from_offset: before,
+                    to_offset: after,
+                });
+            }
+        }
         self.events.push_back(Event::BecameFollower {
             broker: self.id,
             tp: tp.clone(),

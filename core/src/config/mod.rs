@@ -395,6 +395,10 @@ config_struct! {
         replica_socket_timeout_ms: i32 = "replica.socket.timeout.ms", 30_000, check at_least(1);
         /// How long a follower waits after a failed fetch before retrying.
         replica_fetch_backoff_ms: i32 = "replica.fetch.backoff.ms", 1_000, check at_least(0);
+        /// How often a broker checkpoints its replicas' high watermarks to disk.
+        replica_high_watermark_checkpoint_interval_ms: i64 = "replica.high.watermark.checkpoint.interval.ms", 5_000, check at_least(1);
+        /// Rill-only, for the lesson (the simulation and dashboard; the broker refuses it): replicate as Kafka did before 0.11 (KIP-101) — a new follower truncates its log to its high watermark (after a restart, the last checkpointed one) instead of asking the leader where the logs diverge. Loses acknowledged writes.
+        truncate_to_high_watermark: bool = "rill.truncate.to.high.watermark", false;
         /// A broker without a heartbeat for this long is fenced (KRaft).
         broker_session_timeout_ms: i32 = "broker.session.timeout.ms", 9_000, check at_least(1);
         /// How often a broker heartbeats to the controller.

@@ -43,6 +43,7 @@ pub fn run_all<H: Harness>(harness: &mut H) {
     replace_segment_keeps_offsets(harness);
     offsets_are_dense_without_compaction(harness);
     advance_log_start_hides_and_deletes_below(harness);
+    high_watermark_checkpoint_is_durable(harness);
 }
 
 /// A batch of `count` records at `base_offset`, with timestamps starting at `timestamp_ms`.
@@ -376,4 +377,23 @@ pub fn advance_log_start_hides_and_deletes_below<H: Harness>(harness: &mut H) {
     assert_eq!((storage.log_start_offset(), storage.log_end_offset()), (7, 9));
     let storage = harness.reopen(storage);
     assert_eq!((storage.log_start_offset(), storage.log_end_offset()), (7, 9));
+}
+
+/// The high watermark checkpoint: the log start until one is written, then the last one
+/// written, across a reopen and a crash (even one that lost records below it).
+pub fn high_watermark_checkpoint_is_durable<H: Harness>(harness: &mut H) {
+    let mut storage = harness.fresh();
+    append_batches(&mut storage, &[3, 3], 1_000);
+    storage.flush().unwrap();
+    assert_eq!(storage.high_watermark_checkpoint(), 0, "none written yet");
+    storage.checkpoint_high_watermark(3).unwrap();
+    storage.checkpoint_high_watermark(6).unwrap();
+    assert_eq!(storage.high_watermark_checkpoint(), 6);
+    let mut storage = harness.reopen(storage);
+    assert_eq!(storage.high_watermark_checkpoint(), 6, "kept across a reopen");
+    append_batches(&mut storage, &[4], 1_000);
+    storage.checkpoint_high_watermark(8).unwrap();
+    let storage = harness.crash_and_recover(storage);
+    assert_eq!(storage.log_end_offset(), 6, "the unflushed batch is gone");
+    assert_eq!(storage.high_watermark_checkpoint(), 8, "the checkpoint is not");
 }

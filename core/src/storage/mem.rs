@@ -34,6 +34,8 @@ pub struct MemStorage {
     flushed_offset: i64,
     /// The log start offset DeleteRecords raised (0: the first segment's base).
     start_floor: i64,
+    /// The checkpointed high watermark (durable: a crash keeps it).
+    high_watermark_checkpoint: Option<i64>,
 }
 
 impl Default for MemStorage {
@@ -53,7 +55,12 @@ impl MemStorage {
     #[must_use]
     pub fn starting_at(offset: i64) -> MemStorage {
         assert!(offset >= 0);
-        MemStorage { segments: vec![MemSegment::empty(offset)], flushed_offset: offset, start_floor: offset }
+        MemStorage {
+            segments: vec![MemSegment::empty(offset)],
+            flushed_offset: offset,
+            start_floor: offset,
+            high_watermark_checkpoint: None,
+        }
     }
 
     /// Simulates a crash and restart: everything appended after the last flush is gone.
@@ -216,7 +223,9 @@ impl Storage for MemStorage {
         if offset < 0 {
             return Err(self.out_of_range(offset));
         }
+        let checkpoint = self.high_watermark_checkpoint;
         *self = MemStorage::starting_at(offset);
+        self.high_watermark_checkpoint = checkpoint;
         Ok(())
     }
 
@@ -227,5 +236,14 @@ impl Storage for MemStorage {
 
     fn flushed_offset(&self) -> i64 {
         self.flushed_offset
+    }
+
+    fn checkpoint_high_watermark(&mut self, offset: i64) -> Result<(), StorageError> {
+        self.high_watermark_checkpoint = Some(offset);
+        Ok(())
+    }
+
+    fn high_watermark_checkpoint(&self) -> i64 {
+        self.high_watermark_checkpoint.unwrap_or(0).max(self.log_start_offset())
     }
 }

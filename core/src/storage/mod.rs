@@ -179,4 +179,12 @@ pub trait Storage {
 
     /// Offset below which everything is durable; within `[log start, log end]`.
     fn flushed_offset(&self) -> i64;
+
+    /// Records the high watermark (Kafka's `replication-offset-checkpoint`, written every
+    /// `replica.high.watermark.checkpoint.interval.ms`). Durable when it returns.
+    fn checkpoint_high_watermark(&mut self, offset: i64) -> Result<(), StorageError>;
+
+    /// The last checkpointed high watermark, or the log start offset when none was written.
+    /// It may lie beyond the log end after a crash lost unflushed records.
+    fn high_watermark_checkpoint(&self) -> i64;
 }

@@ -285,7 +285,9 @@ fn digest(kind: &TraceKind) -> Option<Tone> {
             Event::IsrChanged { .. } | Event::IsrChangeProposed { .. } | Event::ReplicasChanged { .. } => {
                 Some(Tone::Isr)
             }
-            Event::Truncated { .. } | Event::LostUnflushed { .. } => Some(Tone::Loss),
+            Event::Truncated { .. } | Event::TruncatedToHighWatermark { .. } | Event::LostUnflushed { .. } => {
+                Some(Tone::Loss)
+            }
             Event::ProduceFailed { .. } => Some(Tone::Error),
             Event::BrokerRegistered { .. }
             | Event::BrokerFenced { .. }

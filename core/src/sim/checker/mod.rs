@@ -335,7 +335,8 @@ impl Checker {
                     }
                 }
             }
-            Event::Truncated { broker, tp, to_offset, .. } => {
+            Event::Truncated { broker, tp, to_offset, .. }
+            | Event::TruncatedToHighWatermark { broker, tp, to_offset, .. } => {
                 if let Some(verified) = self.verified.get_mut(&(tp.clone(), *broker)) {
                     *verified = (*verified).min(*to_offset);
                 }
