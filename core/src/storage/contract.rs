@@ -380,7 +380,7 @@ pub fn advance_log_start_hides_and_deletes_below<H: Harness>(harness: &mut H) {
 }
 
 /// The high watermark checkpoint: the log start until one is written, then the last one
-/// written, across a reopen and a crash (even one that lost records below it).
+/// written, across a reopen and a crash.
 pub fn high_watermark_checkpoint_is_durable<H: Harness>(harness: &mut H) {
     let mut storage = harness.fresh();
     append_batches(&mut storage, &[3, 3], 1_000);
@@ -394,6 +394,7 @@ pub fn high_watermark_checkpoint_is_durable<H: Harness>(harness: &mut H) {
     append_batches(&mut storage, &[4], 1_000);
     storage.checkpoint_high_watermark(8).unwrap();
     let storage = harness.crash_and_recover(storage);
-    assert_eq!(storage.log_end_offset(), 6, "the unflushed batch is gone");
-    assert_eq!(storage.high_watermark_checkpoint(), 8, "the checkpoint is not");
+    // A power loss may take the unflushed batch (the memory storage's crash does), never the
+    // checkpoint: it can then lie beyond the log end, and readers take the smaller.
+    assert_eq!(storage.high_watermark_checkpoint(), 8, "kept across a crash");
 }
