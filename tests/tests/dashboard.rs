@@ -743,3 +743,23 @@ fn kip_848_members_hand_over_partitions_without_stopping() {
     assert!(log.contains("consumer 4002 of group billing owns [orders-2, orders-5]"), "the newcomer's share: {log}");
     assert_eq!(number(&browser, "#violation-count"), 0);
 }
+
+#[test]
+fn before_kip_101_a_follower_cuts_an_acknowledged_write_and_leader_epochs_keep_it() {
+    // Issue 17: the protocol-history switch. Replication before KIP-101 loses an acknowledged
+    // acks=all write; the same faults with leader epochs lose nothing.
+    let (_server, browser) = open("#scenario=before-kip-101");
+    assert!(text(&browser, "#scenario-current").contains("KIP-101"));
+    to_end(&browser);
+    assert_eq!(number(&browser, "#lost-count"), 1, "{}", text(&browser, "#jepsen"));
+    assert!(number(&browser, "#violation-count") > 0, "the checker flags the broken promise");
+    let log = text(&browser, "#event-log");
+    assert!(log.contains("broker 3 cut orders-0 back from 13 to its high watermark 12"), "{log}");
+    browser.click("#compare-kip-101");
+    let comparison = browser.wait_until("return document.getElementById('comparison')?.innerText || null;", LOAD);
+    let comparison = comparison.as_str().unwrap();
+    assert!(comparison.contains("leader epochs (KIP-101)"), "{comparison}");
+    let lost_lines: Vec<&str> = comparison.lines().filter(|line| line.starts_with("lost 0 / 1 / all")).collect();
+    assert_eq!(lost_lines, ["lost 0 / 1 / all: 0 / 0 / 1", "lost 0 / 1 / all: 0 / 0 / 0"], "{comparison}");
+    shot(&browser, "before-kip-101");
+}

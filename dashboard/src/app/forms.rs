@@ -115,13 +115,19 @@ pub(super) fn compare(props: &CompareProps) -> Html {
         (
             "compare-acks-all",
             "acks=all + min.insync.replicas=2",
-            Variation { acks: Some(-1), min_insync_replicas: Some(2), unclean: None },
+            Variation { acks: Some(-1), min_insync_replicas: Some(2), ..Variation::default() },
         ),
-        ("compare-acks-1", "acks=1", Variation { acks: Some(1), min_insync_replicas: None, unclean: None }),
+        ("compare-acks-1", "acks=1", Variation { acks: Some(1), ..Variation::default() }),
+        ("compare-unclean", "unclean election on", Variation { unclean: Some(true), ..Variation::default() }),
         (
-            "compare-unclean",
-            "unclean election on",
-            Variation { acks: None, min_insync_replicas: None, unclean: Some(true) },
+            "compare-pre-kip-101",
+            "before KIP-101",
+            Variation { truncate_to_high_watermark: Some(true), ..Variation::default() },
+        ),
+        (
+            "compare-kip-101",
+            "leader epochs (KIP-101)",
+            Variation { truncate_to_high_watermark: Some(false), ..Variation::default() },
         ),
     ];
     let side = |side: &crate::state::Side| {

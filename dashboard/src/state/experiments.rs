@@ -18,7 +18,12 @@ pub struct Variation {
     pub min_insync_replicas: Option<i32>,
     /// Override every topic's `unclean.leader.election.enable`.
     pub unclean: Option<bool>,
+    /// Replicate as Kafka did before KIP-101 (`rill.truncate.to.high.watermark`), or not.
+    pub truncate_to_high_watermark: Option<bool>,
 }
+
+/// The broker config behind [`Variation::truncate_to_high_watermark`].
+pub(crate) const TRUNCATE_TO_HIGH_WATERMARK: &str = "rill.truncate.to.high.watermark";
 
 impl Variation {
     /// Plain words.
@@ -33,6 +38,11 @@ impl Variation {
         }
         if let Some(unclean) = self.unclean {
             parts.push(format!("unclean.leader.election.enable={unclean}"));
+        }
+        match self.truncate_to_high_watermark {
+            Some(true) => parts.push("replication before KIP-101 (truncate to the high watermark)".to_owned()),
+            Some(false) => parts.push("leader epochs (KIP-101)".to_owned()),
+            None => {}
         }
         if parts.is_empty() {
             "the same config".to_owned()
@@ -52,6 +62,9 @@ impl Variation {
             if let Some(unclean) = self.unclean {
                 topic.unclean_leader_election = unclean;
             }
+        }
+        if let Some(truncate) = self.truncate_to_high_watermark {
+            recording.spec.broker_configs.insert(TRUNCATE_TO_HIGH_WATERMARK.to_owned(), truncate.to_string());
         }
         if let Some(acks) = self.acks {
             for producer in &mut recording.spec.producers {
@@ -112,6 +125,10 @@ pub fn spec_change(before: &ClusterSpec, after: &ClusterSpec) -> String {
         spec.broker_configs.get("log.flush.interval.messages").cloned().unwrap_or_else(|| "default".to_owned())
     };
     differ("log.flush.interval.messages", flush(before), flush(after));
+    let truncate = |spec: &ClusterSpec| {
+        spec.broker_configs.get(TRUNCATE_TO_HIGH_WATERMARK).cloned().unwrap_or_else(|| "false".to_owned())
+    };
+    differ(TRUNCATE_TO_HIGH_WATERMARK, truncate(before), truncate(after));
     if parts.is_empty() {
         "the same config".to_owned()
     } else {

@@ -67,6 +67,16 @@ fn every_scenario_builds_and_runs_clean() {
             })
             .collect();
         let report = session.into_final_report(SETTLE_MS);
+        if scenario.id == "before-kip-101" {
+            // The lesson: replication before KIP-101 breaks acks=all's promise, and the checker says so.
+            assert_eq!((live.lost_live.acks_all, report.lost.acks_all), (1, 1), "{report:?}");
+            assert!(report.violations.iter().any(|v| v.invariant.contains("acks=all")), "{:?}", report.violations);
+            let fixed = Variation { truncate_to_high_watermark: Some(false), ..Variation::default() };
+            let with_epochs = Session::replay(fixed.apply(&scenario.recording().unwrap())).unwrap();
+            let report = with_epochs.into_final_report(SETTLE_MS);
+            assert!(report.lost.total() == 0 && report.violations.is_empty(), "leader epochs: {report:?}");
+            continue;
+        }
         assert!(report.violations.is_empty(), "{}: {:?}", scenario.id, report.violations);
         // Each scenario shows what it promises.
         match scenario.id {
@@ -134,7 +144,10 @@ fn comparing_acks_1_with_acks_all_shows_what_was_lost() {
     let mut state = Rc::new(State::initial());
     let head = state.view.head_event;
     state = reduce(state, Action::Seek(head));
-    state = reduce(state, Action::Compare(Variation { acks: Some(-1), min_insync_replicas: Some(2), unclean: None }));
+    state = reduce(
+        state,
+        Action::Compare(Variation { acks: Some(-1), min_insync_replicas: Some(2), ..Variation::default() }),
+    );
     let comparison = state.compare.clone().expect("a comparison");
     assert!(comparison.a.report.lost.acks_1 >= 15, "{:?}", comparison.a.report);
     assert_eq!(comparison.b.report.lost.total(), 0, "{:?}", comparison.b.report);
