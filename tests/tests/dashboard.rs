@@ -295,6 +295,23 @@ fn clicking_a_message_in_flight_drops_it() {
     let fork = browser.wait_until("return document.getElementById('fork')?.textContent || null;", LOAD);
     assert!(fork.as_str().unwrap().contains("by hand") && fork.as_str().unwrap().contains("drop the"), "{fork}");
     assert!(browser.eval("return document.getElementById('error') === null;").as_bool().unwrap());
+    // Or hold it back: choose so under the drawing, click another message.
+    browser.eval(
+        "const s = document.getElementById('message-click'); s.value = '1000'; \
+         s.dispatchEvent(new Event('change', { bubbles: true })); return null;",
+    );
+    browser.wait_until(
+        "if (document.querySelector('#app g.message')) return true; document.getElementById('step').click(); return null;",
+        LOAD,
+    );
+    let title = text(&browser, "#app g.messages g.message:last-of-type title");
+    assert!(title.ends_with("click to hold it back 1.0 s"), "{title}");
+    browser.click("#app g.messages g.message:last-of-type .hit");
+    browser.wait_until(
+        "return document.getElementById('fork')?.textContent.includes('back 1000 ms by hand') || null;",
+        LOAD,
+    );
+    assert!(text(&browser, "#event-log").contains("held back by hand until"), "the event log says so");
 }
 
 #[test]

@@ -86,6 +86,24 @@ impl EventQueue {
         self.slots[slot].take()
     }
 
+    /// Removes and returns every item `matches` accepts, in (time, sequence) order.
+    pub(super) fn take_all(&mut self, matches: impl Fn(u64, &Item) -> bool) -> Vec<(u64, Item)> {
+        let mut keys: Vec<(u64, u64, usize)> = self
+            .heap
+            .iter()
+            .filter(|Reverse((at_ms, _, slot))| self.slots[*slot].as_ref().is_some_and(|item| matches(*at_ms, item)))
+            .map(|Reverse(key)| *key)
+            .collect();
+        keys.sort_unstable();
+        self.heap.retain(|Reverse(key)| keys.binary_search(key).is_err());
+        keys.into_iter()
+            .map(|(at_ms, _, slot)| {
+                self.free.push(slot);
+                (at_ms, self.slots[slot].take().expect("a queued slot holds its item"))
+            })
+            .collect()
+    }
+
     /// Keeps only the items `keep` accepts, in their order.
     pub(super) fn retain(&mut self, keep: impl Fn(&Item) -> bool) {
         let mut entries = Vec::with_capacity(self.heap.len());

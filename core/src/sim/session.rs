@@ -34,6 +34,13 @@ pub enum Action {
     AddMember(GroupMemberSpec),
     /// Drop one message on the wire between two brokers, by hand.
     DropMessage(MessageRef),
+    /// Hold one message on the wire between two brokers back, by hand.
+    DelayMessage {
+        /// The message.
+        message: MessageRef,
+        /// By how long (1 ms to a minute).
+        by_ms: u64,
+    },
     /// Remove a consumer-group member (by client number).
     RemoveMember {
         /// Client number.
@@ -209,6 +216,7 @@ impl Session {
             Action::AddMember(spec) => sim.add_group_consumer(spec.to_config()?).map(|_| ()),
             Action::RemoveMember { client, graceful } => sim.remove_group_consumer(*client, *graceful),
             Action::DropMessage(message) => sim.drop_in_flight(message),
+            Action::DelayMessage { message, by_ms } => sim.delay_in_flight(message, *by_ms),
         }
     }
 

@@ -60,6 +60,18 @@ pub enum TraceKind {
         /// Why.
         reason: DropReason,
     },
+    /// A person held a message back (the dashboard's message control); later messages on
+    /// its connection wait behind it, as on TCP.
+    Delayed {
+        /// Sender.
+        from: NodeId,
+        /// Receiver.
+        to: NodeId,
+        /// The Kafka API it stands for.
+        api: &'static str,
+        /// When it arrives now.
+        deliver_at_ms: u64,
+    },
     /// A broker or the controller changed state.
     Node {
         /// Where.
@@ -153,6 +165,11 @@ impl fmt::Display for TraceEvent {
                 write!(f, "{from} sends {api} to {to} (arrives at {deliver_at_ms} ms)")
             }
             TraceKind::Delivered { from, to, api } => write!(f, "{to} receives {api} from {from}"),
+            TraceKind::Delayed { from, to, api, deliver_at_ms } => write!(
+                f,
+                "{api} from {from} to {to} held back by hand until {deliver_at_ms} ms (later messages on that \
+                 connection wait behind it, as on TCP)"
+            ),
             TraceKind::Dropped { from, to, api, reason } => {
                 write!(f, "{api} from {from} to {to} was lost ({reason:?})")
             }

@@ -36,20 +36,7 @@ impl Sim {
     /// Drops one message on the wire between two brokers — the oldest matching `message`, as
     /// [`Sim::in_flight`] listed it — as a network could. An error when it is no longer there.
     pub fn drop_in_flight(&mut self, message: &MessageRef) -> Result<()> {
-        let host_of = move |node: NodeId| match node {
-            NodeId::Broker(id) | NodeId::Controller(id) => Some(id),
-            NodeId::Client(_) => None,
-        };
-        let matches = |at_ms: u64, item: &Item| match item {
-            Item::Deliver { from, to, message: queued, sent_ms, .. } => {
-                at_ms == message.deliver_ms
-                    && *sent_ms == message.sent_ms
-                    && queued.kind() == message.api
-                    && host_of(*from) == Some(message.from)
-                    && host_of(*to) == Some(message.to)
-            }
-            _ => false,
-        };
+        let matches = Sim::message_matcher(message);
         let found = self.queue.items().filter(|(at_ms, item)| matches(*at_ms, item)).count();
         if found == 0 {
             return Err(Error::new(
@@ -67,6 +54,65 @@ impl Sim {
         };
         self.dropped(from, to, &dropped, DropReason::ByHand);
         Ok(())
+    }
+
+    /// Most a message can be held back by hand.
+    pub const DELAY_MAX_MS: u64 = 60_000;
+
+    /// Holds one message on the wire between two brokers back by `by_ms` (1 ms to a minute) —
+    /// the oldest matching `message`, as [`Sim::in_flight`] listed it. Later messages on its
+    /// connection wait behind it (FIFO, like TCP). An error when it is no longer there.
+    pub fn delay_in_flight(&mut self, message: &MessageRef, by_ms: u64) -> Result<()> {
+        if !(1..=Sim::DELAY_MAX_MS).contains(&by_ms) {
+            return Err(Error::new(
+                ErrorCode::InvalidRequest,
+                format!("a message can be held back 1 to {} ms, got {by_ms}", Sim::DELAY_MAX_MS),
+            ));
+        }
+        let matches = Sim::message_matcher(message);
+        let Some(Item::Deliver { from, to, correlation_id, message: held, incarnation, sent_ms }) =
+            self.queue.take_first(|at_ms, item| matches(at_ms, item))
+        else {
+            return Err(Error::new(
+                ErrorCode::InvalidRequest,
+                format!(
+                    "no {} from broker {} to broker {} is on the wire any more",
+                    message.api, message.from, message.to
+                ),
+            ));
+        };
+        let (was_ms, until_ms) = (message.deliver_ms, message.deliver_ms + by_ms);
+        let behind = self.queue.take_all(|at_ms, item| {
+            matches!(item, Item::Deliver { from: f, to: t, sent_ms: s, .. }
+                if (*f, *t) == (from, to) && (at_ms, *s) >= (was_ms, sent_ms))
+        });
+        self.record(TraceKind::Delayed { from, to, api: held.kind(), deliver_at_ms: until_ms });
+        self.queue.push(until_ms, Item::Deliver { from, to, correlation_id, message: held, incarnation, sent_ms });
+        for (at_ms, item) in behind {
+            self.queue.push(at_ms.max(until_ms), item);
+        }
+        let last = self.last_delivery_ms.entry((from, to)).or_insert(0);
+        *last = (*last).max(until_ms);
+        Ok(())
+    }
+
+    /// Whether a queued item is `message` (as [`Sim::in_flight`] listed it).
+    fn message_matcher(message: &MessageRef) -> impl Fn(u64, &Item) -> bool {
+        let host_of = move |node: NodeId| match node {
+            NodeId::Broker(id) | NodeId::Controller(id) => Some(id),
+            NodeId::Client(_) => None,
+        };
+        let message = message.clone();
+        move |at_ms: u64, item: &Item| match item {
+            Item::Deliver { from, to, message: queued, sent_ms, .. } => {
+                at_ms == message.deliver_ms
+                    && *sent_ms == message.sent_ms
+                    && queued.kind() == message.api
+                    && host_of(*from) == Some(message.from)
+                    && host_of(*to) == Some(message.to)
+            }
+            _ => false,
+        }
     }
 
     /// The whole cluster as plain data.

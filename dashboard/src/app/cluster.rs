@@ -48,6 +48,11 @@ pub(super) fn cluster(props: &Props) -> Html {
         }
     }
     let now = snapshot.now_ms;
+    let delay_ms = state.message_delay_ms;
+    let click = match delay_ms {
+        None => "drop it".to_owned(),
+        Some(ms) => format!("hold it back {}", seconds(ms)),
+    };
     let dots = state.view.in_flight.iter().rev().take(DOTS_MAX).map(|message| {
         let ((x1, y1), (x2, y2)) = (position(message.from), position(message.to));
         let span = message.deliver_ms.saturating_sub(message.sent_ms).max(1) as f64;
@@ -62,7 +67,7 @@ pub(super) fn cluster(props: &Props) -> Html {
         html! {
             <g class="message" data-from={message.from.to_string()} data-to={message.to.to_string()} data-api={message.api}
                 data-sent={message.sent_ms.to_string()} data-deliver={message.deliver_ms.to_string()}>
-                <title>{ format!("{} from broker {} to broker {}, sent at {} — click to drop it", message.api, message.from, message.to, seconds(message.sent_ms)) }</title>
+                <title>{ format!("{} from broker {} to broker {}, sent at {} — click to {click}", message.api, message.from, message.to, seconds(message.sent_ms)) }</title>
                 <circle class={class} cx={format!("{x:.1}")} cy={format!("{y:.1}")} r="3" />
                 <circle class="hit" cx={format!("{x:.1}")} cy={format!("{y:.1}")} r="8" />
             </g>
@@ -70,7 +75,7 @@ pub(super) fn cluster(props: &Props) -> Html {
     });
     // One listener for every dot (event delegation): the clicked message's reference is in its
     // data attributes, so a click drops exactly the message drawn, even while playing.
-    let on_dot = dispatch.reform(|event: MouseEvent| {
+    let on_dot = dispatch.reform(move |event: MouseEvent| {
         let group =
             event.target_dyn_into::<web_sys::Element>().and_then(|target| target.closest("g.message").ok().flatten());
         let attribute = |name: &str| group.as_ref().and_then(|g| g.get_attribute(name));
@@ -83,17 +88,22 @@ pub(super) fn cluster(props: &Props) -> Html {
             number("data-deliver"),
         ) {
             (Some(from), Some(to), Some(api), Some(sent_ms), Some(deliver_ms)) => {
-                Action::Do(SimAction::DropMessage(MessageRef {
+                let message = MessageRef {
                     from: i32::try_from(from).unwrap_or(-1),
                     to: i32::try_from(to).unwrap_or(-1),
                     api,
                     sent_ms,
                     deliver_ms,
-                }))
+                };
+                match delay_ms {
+                    None => Action::Do(SimAction::DropMessage(message)),
+                    Some(by_ms) => Action::Do(SimAction::DelayMessage { message, by_ms }),
+                }
             }
             _ => Action::DismissError,
         }
     });
+    let on_click_mode = dispatch.reform(|event: Event| Action::SetMessageClick(select_or_input(&event).parse().ok()));
     let nodes = snapshot.brokers.iter().map(|broker| {
         let (x, y) = position(broker.id);
         let class = format!("node {}", status_class(broker.status, broker.fenced));
@@ -172,7 +182,13 @@ pub(super) fn cluster(props: &Props) -> Html {
                 <span class="dot-key fetch"></span>{ "fetch " }
                 <span class="dot-key produce"></span>{ "produce " }
                 <span class="dot-key control"></span>{ "controller / group " }
-                <span class="line-key"></span>{ "cut link · click a message to drop it" }
+                <span class="line-key"></span>{ "cut link · " }
+                <label for="message-click">{ "click a message to " }</label>
+                <select id="message-click" onchange={on_click_mode}>
+                    { for [(None, "drop it"), (Some(1_000), "hold it back 1 s"), (Some(5_000), "hold it back 5 s")].into_iter().map(|(ms, label)| html! {
+                        <option value={ms.map_or_else(|| "drop".to_owned(), |ms: u64| ms.to_string())} selected={ms == delay_ms}>{ label }</option>
+                    }) }
+                </select>
             </p>
         </section>
     }

@@ -159,6 +159,8 @@ pub enum Action {
     Undo,
     /// Pause at guided scenarios' chapters, or play through.
     SetPace(bool),
+    /// What a click on a message in flight does: drop it (`None`) or hold it back this long.
+    SetMessageClick(Option<u64>),
     /// Dismiss the error banner.
     DismissError,
     /// Show an error found outside the reducer (a bad link or import).
@@ -203,6 +205,8 @@ pub struct State {
     pub chapter: Option<(u64, &'static str)>,
     /// Pause at a guided scenario's chapters (on by default).
     pub pace: bool,
+    /// What a click on a message in flight does: drop it (`None`) or hold it back this long.
+    pub message_delay_ms: Option<u64>,
     counters: metrics::Counters,
     /// Bumped by every action (drives the frame loop).
     pub version: u64,
@@ -264,13 +268,17 @@ pub fn describe(action: &SimAction) -> String {
             "drop the {} from broker {} to broker {} (sent at {} ms) by hand",
             message.api, message.from, message.to, message.sent_ms
         ),
+        SimAction::DelayMessage { message, by_ms } => format!(
+            "hold the {} from broker {} to broker {} (sent at {} ms) back {by_ms} ms by hand",
+            message.api, message.from, message.to, message.sent_ms
+        ),
     }
 }
 
 /// Which trace events the event log shows, and how.
 fn digest(kind: &TraceKind) -> Option<Tone> {
     match kind {
-        TraceKind::Fault(_) => Some(Tone::Fault),
+        TraceKind::Fault(_) | TraceKind::Delayed { .. } => Some(Tone::Fault),
         TraceKind::Violation { .. } => Some(Tone::Loss),
         TraceKind::Produced { result: Err(_), .. } => Some(Tone::Error),
         // A consumer with no committed offset starting where auto.offset.reset says is normal
@@ -359,6 +367,7 @@ impl State {
             fork: None,
             chapter: None,
             pace: true,
+            message_delay_ms: None,
             version: 0,
         };
         state.read_trace();
@@ -614,6 +623,7 @@ impl Reducible for State {
                 next.result(result);
             }
             Action::SetPace(pace) => next.pace = pace,
+            Action::SetMessageClick(delay_ms) => next.message_delay_ms = delay_ms,
             Action::Undo => {
                 if let Some(fork) = next.fork.clone() {
                     let restored = Session::at_start(fork.before.clone()).and_then(|mut session| {

@@ -659,3 +659,43 @@ fn a_message_in_flight_can_be_dropped_by_hand_and_the_run_replays() {
     let again = reduce(Rc::new(State::initial()), Action::Load(recording, None, link.at));
     assert_eq!((again.view.snapshot.trace_hash.clone(), again.events()), (hash, events));
 }
+
+#[test]
+fn a_message_in_flight_can_be_held_back_and_the_ones_behind_it_wait() {
+    // Issue 17: delay a message (RaftScope's message control); later messages on its
+    // connection queue behind it, as on TCP, and the run replays from a link.
+    let mut state = reduce(Rc::new(State::initial()), Action::SeekTime(1_500));
+    for _ in 0..500 {
+        if !state.view.in_flight.is_empty() {
+            break;
+        }
+        state = reduce(state, Action::Step);
+    }
+    let message = state.view.in_flight.first().expect("messages on the wire").clone();
+    let reference = message.reference();
+    state = reduce(state, Action::SetMessageClick(Some(1_000)));
+    assert_eq!(state.message_delay_ms, Some(1_000));
+    let by_ms = state.message_delay_ms.unwrap();
+    state = reduce(state, Action::Do(SimAction::DelayMessage { message: reference.clone(), by_ms }));
+    assert!(state.error.is_none(), "{:?}", state.error);
+    assert!(state.fork.as_ref().is_some_and(|f| f.what.contains("back 1000 ms by hand")), "{:?}", state.fork);
+    let held = state
+        .view
+        .in_flight
+        .iter()
+        .find(|m| (m.from, m.to, m.api, m.sent_ms) == (message.from, message.to, message.api, message.sent_ms));
+    assert_eq!(held.map(|m| m.deliver_ms), Some(message.deliver_ms + 1_000), "it arrives a second later");
+    let same_link_earlier = state.view.in_flight.iter().any(|m| {
+        (m.from, m.to) == (message.from, message.to)
+            && m.sent_ms > message.sent_ms
+            && m.deliver_ms < message.deliver_ms + 1_000
+    });
+    assert!(!same_link_earlier, "nothing sent after it on its connection overtakes it");
+    let refused = reduce(state.clone(), Action::Do(SimAction::DelayMessage { message: reference, by_ms: 0 }));
+    assert!(refused.error.as_deref().is_some_and(|e| e.contains("held back 1 to 60000 ms")), "{:?}", refused.error);
+    let (hash, events) = (state.view.snapshot.trace_hash.clone(), state.events());
+    let link = crate::link::parse(&crate::link::hash(&state.view.recording, events, None)).unwrap();
+    let recording = serde_json::from_str(link.run.as_deref().unwrap()).unwrap();
+    let again = reduce(Rc::new(State::initial()), Action::Load(recording, None, link.at));
+    assert_eq!((again.view.snapshot.trace_hash.clone(), again.events()), (hash, events));
+}
