@@ -781,3 +781,25 @@ fn before_kip_101_a_follower_cuts_an_acknowledged_write_and_leader_epochs_keep_i
     assert_eq!(lost_lines, ["lost 0 / 1 / all: 0 / 0 / 1", "lost 0 / 1 / all: 0 / 0 / 0"], "{comparison}");
     shot(&browser, "before-kip-101");
 }
+
+#[test]
+fn losing_a_rack_loses_nothing_with_rack_aware_placement() {
+    // Issue 17: the rack-aware placement scenario; "no broker.rack" in Side by side refuses writes.
+    let (_server, browser) = open("#scenario=rack-failure");
+    assert_eq!(text(&browser, "#rack-1"), " · rack a");
+    assert_eq!(text(&browser, "#rack-6"), " · rack c");
+    to_end(&browser);
+    assert_eq!(number(&browser, "#lost-count"), 0, "{}", text(&browser, "#jepsen"));
+    assert_eq!(number(&browser, "#violation-count"), 0);
+    browser.click("#compare-no-racks");
+    let comparison = browser.wait_until("return document.getElementById('comparison')?.innerText || null;", LOAD);
+    let comparison = comparison.as_str().unwrap();
+    let refused: Vec<u64> = comparison
+        .lines()
+        .filter_map(|line| line.strip_prefix("produce requests refused by leaders: "))
+        .map(|n| n.trim().parse().unwrap())
+        .collect();
+    assert_eq!(refused.len(), 2, "{comparison}");
+    assert!(refused[1] > refused[0], "without racks, leaders refuse more writes: {comparison}");
+    shot(&browser, "rack-failure");
+}

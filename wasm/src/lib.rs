@@ -35,6 +35,8 @@ export interface ClusterSpec {
   seed?: number;
   brokers?: number;
   controllerHost?: number;
+  /** The controller quorum's voters, each beside the broker of the same id, e.g. [1, 2, 3]. */
+  controllers?: number[];
   topics?: TopicSpec[];
   /** Broker configs by Kafka key, e.g. { "replica.lag.time.max.ms": "10000" }. */
   brokerConfigs?: Record<string, string>;
@@ -48,6 +50,8 @@ export interface ClusterSpec {
   consumers?: string[][];
   /** Keep only about this many of the newest trace lines (the hash covers all). */
   traceLimit?: number;
+  /** Each broker's rack (broker.rack) in id order, e.g. ["a", "a", "b", "b"]: rack-aware placement. */
+  racks?: string[];
 }
 
 /** A producer sending `records` records every `intervalMs` of virtual time. */
@@ -90,6 +94,8 @@ export interface BrokerSnapshot {
   status: "Up" | "Paused" | "Down";
   fenced: boolean;
   controller: boolean;
+  /** Its rack (broker.rack), if any. */
+  rack: string | null;
   /** When the controller fences it unless a heartbeat arrives; null while fenced. */
   sessionDeadlineMs: number | null;
   replicas: ReplicaSnapshot[];
@@ -131,6 +137,8 @@ export interface CheckReport {
   consumed: number;
   /** Losses seen as they happen (a new leader lacks an acknowledged write; an acks=0 send never landed). */
   lost_live: { acks_0: number; acks_1: number; acks_all: number };
+  /** Produce requests leaders refused (NOT_ENOUGH_REPLICAS, NOT_LEADER_OR_FOLLOWER, ...; Kafka's FailedProduceRequests). */
+  produce_refusals: number;
   lost_writes: {
     topic: string; partition: number; offset: number; acks: number; leader: number; leaderEpoch: number;
     eventIndex: number; timeMs: number; cause: string | null; landed: boolean;

@@ -191,6 +191,8 @@ pub struct SimConfig {
     pub record_trace: bool,
     /// Keep only about this many of the newest trace events (between this and twice this).
     pub trace_limit: Option<usize>,
+    /// Each broker's `broker.rack` (index = id - 1); empty: no racks.
+    pub racks: Vec<String>,
 }
 
 impl SimConfig {
@@ -216,6 +218,7 @@ impl SimConfig {
             faults: Vec::new(),
             record_trace: true,
             trace_limit: None,
+            racks: Vec::new(),
         }
     }
 
@@ -233,6 +236,16 @@ impl SimConfig {
         let invalid = |why: String| Err(Error::new(ErrorCode::InvalidConfig, why));
         if !(1..=64).contains(&self.brokers) {
             return invalid(format!("brokers must be 1..=64, got {}", self.brokers));
+        }
+        if !self.racks.is_empty() && self.racks.len() != usize::try_from(self.brokers).unwrap_or(0) {
+            return invalid(format!(
+                "racks names {} racks for {} brokers: give every broker a rack (broker.rack) or none",
+                self.racks.len(),
+                self.brokers
+            ));
+        }
+        if let Some(bad) = self.racks.iter().find(|rack| rack.is_empty() || rack.len() > 64) {
+            return invalid(format!("a rack name has 1 to 64 characters, got {bad:?}"));
         }
         if !(1..=self.brokers).contains(&self.controller_host) {
             return invalid(format!("controller_host {} is not a broker", self.controller_host));

@@ -176,6 +176,11 @@ pub struct ClusterSpec {
     /// covers all); none keeps every event.
     #[serde(default)]
     pub trace_limit: Option<usize>,
+    /// Each broker's rack (`broker.rack`), in id order: e.g. `["a", "a", "b", "b"]`; none
+    /// by default. With racks, replicas are placed one per rack where they can be (Kafka's
+    /// rack-aware assignment).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub racks: Vec<String>,
 }
 
 fn yes() -> bool {
@@ -198,6 +203,7 @@ impl Default for ClusterSpec {
             producers: Vec::new(),
             consumers: Vec::new(),
             trace_limit: None,
+            racks: Vec::new(),
         }
     }
 }
@@ -218,6 +224,7 @@ impl ClusterSpec {
         "producers",
         "consumers",
         "traceLimit",
+        "racks",
     ];
 
     /// The [`SimConfig`] this spec stands for; errors name the bad field.
@@ -268,6 +275,7 @@ impl ClusterSpec {
         };
         config.record_trace = self.record_trace;
         config.trace_limit = self.trace_limit;
+        config.racks.clone_from(&self.racks);
         for workload in &self.producers {
             config.producers.push(workload.to_producer_spec()?);
         }
@@ -499,6 +507,8 @@ pub struct BrokerSnapshot {
     pub fenced: bool,
     /// Hosts the controller.
     pub controller: bool,
+    /// Its rack (`broker.rack`), if any.
+    pub rack: Option<String>,
     /// When the controller fences it unless a heartbeat arrives (`broker.session.timeout.ms`
     /// after the last one); `None` while fenced.
     pub session_deadline_ms: Option<u64>,

@@ -151,7 +151,10 @@ pub(super) fn cluster(props: &Props) -> Html {
                         <span class="tag voter" title="a controller of the quorum, not the active one">{ "voter" }</span>
                     }
                 </div>
-                <div class="card-line">{ format!("leads {leads} partition(s)") }</div>
+                <div class="card-line">
+                    { format!("leads {leads} partition(s)") }
+                    if let Some(rack) = &broker.rack { <span class="rack" id={format!("rack-{id}")}>{ format!(" · rack {rack}") }</span> }
+                </div>
                 if let Some(at) = broker.session_deadline_ms.filter(|_| broker.status != BrokerStatus::Up || isolated) {
                     <div class="card-line timer" id={format!("session-{id}")}>
                         { format!("no heartbeats: fenced in {} (broker.session.timeout.ms)", seconds(at.saturating_sub(snapshot.now_ms))) }</div>

@@ -129,6 +129,7 @@ pub(super) fn compare(props: &CompareProps) -> Html {
             "leader epochs (KIP-101)",
             Variation { truncate_to_high_watermark: Some(false), ..Variation::default() },
         ),
+        ("compare-no-racks", "no broker.rack", Variation { racks: Some(false), ..Variation::default() }),
     ];
     let side = |side: &crate::state::Side| {
         let r = &side.report;
@@ -140,6 +141,7 @@ pub(super) fn compare(props: &CompareProps) -> Html {
                     <li class={classes!("lost", (r.lost.total() > 0).then_some("bad"))}>{ format!("lost 0 / 1 / all: {} / {} / {}", r.lost.acks_0, r.lost.acks_1, r.lost.acks_all) }</li>
                     <li>{ format!("duplicates: {}", r.duplicates) }</li>
                     <li>{ format!("unclean elections: {}", r.unclean_elections) }</li>
+                    <li>{ format!("produce requests refused by leaders: {}", r.produce_refusals) }</li>
                     <li>{ format!("violations: {}", r.violations.len()) }</li>
                     if side.skipped > 0 { <li>{ format!("{} action(s) did not apply", side.skipped) }</li> }
                 </ul>

@@ -20,6 +20,8 @@ pub struct Variation {
     pub unclean: Option<bool>,
     /// Replicate as Kafka did before KIP-101 (`rill.truncate.to.high.watermark`), or not.
     pub truncate_to_high_watermark: Option<bool>,
+    /// `Some(false)`: the same brokers without `broker.rack` (rack-unaware placement).
+    pub racks: Option<bool>,
 }
 
 /// The broker config behind [`Variation::truncate_to_high_watermark`].
@@ -38,6 +40,9 @@ impl Variation {
         }
         if let Some(unclean) = self.unclean {
             parts.push(format!("unclean.leader.election.enable={unclean}"));
+        }
+        if self.racks == Some(false) {
+            parts.push("no broker.rack (rack-unaware placement)".to_owned());
         }
         match self.truncate_to_high_watermark {
             Some(true) => parts.push("replication before KIP-101 (truncate to the high watermark)".to_owned()),
@@ -62,6 +67,9 @@ impl Variation {
             if let Some(unclean) = self.unclean {
                 topic.unclean_leader_election = unclean;
             }
+        }
+        if self.racks == Some(false) {
+            recording.spec.racks.clear();
         }
         if let Some(truncate) = self.truncate_to_high_watermark {
             recording.spec.broker_configs.insert(TRUNCATE_TO_HIGH_WATERMARK.to_owned(), truncate.to_string());

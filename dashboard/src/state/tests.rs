@@ -72,7 +72,8 @@ fn every_scenario_builds_and_runs_clean() {
             assert_eq!((live.lost_live.acks_all, report.lost.acks_all), (1, 1), "{report:?}");
             assert!(report.violations.iter().any(|v| v.invariant.contains("acks=all")), "{:?}", report.violations);
             let fixed = Variation { truncate_to_high_watermark: Some(false), ..Variation::default() };
-            let with_epochs = Session::replay(fixed.apply(&scenario.recording().unwrap())).unwrap();
+            let varied = fixed.apply(&scenario.recording().unwrap());
+            let (with_epochs, _) = Session::replay_with_spec(&varied, varied.spec.clone()).unwrap();
             let report = with_epochs.into_final_report(SETTLE_MS);
             assert!(report.lost.total() == 0 && report.violations.is_empty(), "leader epochs: {report:?}");
             continue;
@@ -105,7 +106,7 @@ fn every_scenario_builds_and_runs_clean() {
                 }
                 assert!(latest.len() == 3 && latest.values().all(|p| p.len() == 2), "{latest:?}");
             }
-            "acks-all-keeps-data" | "slow-follower" | "isolated-leader" | "process-crash" => {
+            "acks-all-keeps-data" | "slow-follower" | "isolated-leader" | "process-crash" | "rack-failure" => {
                 assert_eq!(report.lost.total(), 0, "{}: {report:?}", scenario.id);
             }
             _ => {}
@@ -698,4 +699,45 @@ fn a_message_in_flight_can_be_held_back_and_the_ones_behind_it_wait() {
     let recording = serde_json::from_str(link.run.as_deref().unwrap()).unwrap();
     let again = reduce(Rc::new(State::initial()), Action::Load(recording, None, link.at));
     assert_eq!((again.view.snapshot.trace_hash.clone(), again.events()), (hash, events));
+}
+
+/// Produce refusals by leaders (by Kafka name) and each `orders` partition's replicas, at the
+/// run's end.
+fn rack_outcome(recording: Recording) -> (Vec<String>, Vec<Vec<i32>>) {
+    let spec = recording.spec.clone();
+    let (session, skipped) = Session::replay_with_spec(&recording, spec).unwrap();
+    assert_eq!(skipped, 0);
+    let errors = session
+        .sim()
+        .trace()
+        .iter()
+        .filter_map(|event| match &event.kind {
+            TraceKind::Node { event: rill_core::event::Event::ProduceFailed { error, .. }, .. } => {
+                Some(error.name().to_owned())
+            }
+            _ => None,
+        })
+        .collect();
+    let image = session.sim().metadata();
+    let replicas = image.topics["orders"].partitions.iter().map(|p| p.replicas.clone()).collect();
+    (errors, replicas)
+}
+
+#[test]
+fn losing_a_rack_keeps_every_isr_at_two_and_without_racks_it_does_not() {
+    // Issue 17: the rack-aware placement scenario and its "no broker.rack" comparison.
+    let scenario = scenarios::find("rack-failure").unwrap();
+    let recording = scenario.recording().unwrap();
+    let (errors, replicas) = rack_outcome(recording.clone());
+    let rack = |id: i32| ["a", "a", "b", "b", "c", "c"][usize::try_from(id - 1).unwrap()];
+    for set in &replicas {
+        let mut racks: Vec<&str> = set.iter().map(|id| rack(*id)).collect();
+        racks.sort_unstable();
+        assert_eq!(racks, ["a", "b", "c"], "one replica per rack: {replicas:?}");
+    }
+    assert!(!errors.iter().any(|e| e == "NOT_ENOUGH_REPLICAS"), "{errors:?}");
+    let without = Variation { racks: Some(false), ..Variation::default() }.apply(&recording);
+    let (errors, replicas) = rack_outcome(without);
+    assert!(replicas.iter().any(|set| set.contains(&1) && set.contains(&2)), "{replicas:?}");
+    assert!(errors.iter().any(|e| e == "NOT_ENOUGH_REPLICAS"), "{errors:?}");
 }

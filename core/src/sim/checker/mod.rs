@@ -102,6 +102,9 @@ pub struct CheckReport {
     pub duplicate_writes: Vec<DuplicateWrite>,
     /// Live-detected duplicates (the end-of-run `duplicates` is the final word).
     pub duplicates_live: u64,
+    /// Produce requests leaders refused (`NOT_ENOUGH_REPLICAS`, `NOT_LEADER_OR_FOLLOWER`, ...;
+    /// Kafka's FailedProduceRequests): the producer retried or gave up.
+    pub produce_refusals: u64,
 }
 
 /// A committed record that is a second copy of one sent once (a producer retry without
@@ -348,6 +351,7 @@ impl Checker {
                     self.forget_below(tp, *log_start_offset);
                 }
             }
+            Event::ProduceFailed { .. } => self.report.produce_refusals += 1,
             Event::LostUnflushed { broker, tp, from_offset, to_offset } => {
                 self.crash_losses.entry(tp.clone()).or_default().push((*to_offset, *from_offset));
                 self.verified.remove(&(tp.clone(), *broker));
