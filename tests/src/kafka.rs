@@ -37,6 +37,23 @@ pub fn kafka_tool(class: &str) -> Command {
     java_with_logging(class, "tests/kafka/log4j2-tools.properties")
 }
 
+/// Runs one of Kafka's tools with `args` and `input` on stdin: its stdout, its stderr, and
+/// whether it exited 0.
+#[must_use]
+pub fn run_kafka_tool(class: &str, args: &[&str], input: &str) -> (String, String, bool) {
+    let mut child = kafka_tool(class)
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run a Kafka tool");
+    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
+    let output = child.wait_with_output().expect("tool output");
+    let text = |bytes: &[u8]| String::from_utf8_lossy(bytes).into_owned();
+    (text(&output.stdout), text(&output.stderr), output.status.success())
+}
+
 fn java_with_logging(class: &str, log4j2: &str) -> Command {
     let mut command = Command::new("java");
     command

@@ -7,7 +7,7 @@
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use rill_tests::kafka::{kafka_tool, KafkaBroker};
+use rill_tests::kafka::{run_kafka_tool, KafkaBroker};
 use rill_tests::{compat, RillCluster};
 
 const TITLE: &str = "kafka-reassign-partitions against three brokers (moving a replica live)";
@@ -21,21 +21,8 @@ fn temp_dir(name: &str) -> PathBuf {
 
 /// Runs one of Kafka's tools; what it printed (stdout then stderr) and whether it succeeded.
 fn run(class: &str, args: &[&str], input: Option<&str>) -> (String, bool) {
-    use std::io::Write;
-    use std::process::Stdio;
-    let mut child = kafka_tool(class)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run a Kafka tool");
-    let mut stdin = child.stdin.take().expect("stdin");
-    stdin.write_all(input.unwrap_or_default().as_bytes()).expect("write stdin");
-    drop(stdin);
-    let output = child.wait_with_output().expect("tool output");
-    let said = format!("{}{}", String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
-    (said, output.status.success())
+    let (stdout, stderr, ok) = run_kafka_tool(class, args, input.unwrap_or_default());
+    (format!("{stdout}{stderr}"), ok)
 }
 
 /// The lines a tool printed that are not a stack trace or a log line.

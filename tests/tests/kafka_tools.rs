@@ -9,11 +9,9 @@
 //! configs).
 
 use std::collections::BTreeSet;
-use std::io::Write;
 use std::path::PathBuf;
-use std::process::Stdio;
 
-use rill_tests::kafka::{kafka_tool, KafkaBroker};
+use rill_tests::kafka::{kafka_tool, run_kafka_tool, KafkaBroker};
 use rill_tests::{compat, RillBroker, RillCluster};
 
 fn temp_dir(name: &str) -> PathBuf {
@@ -24,22 +22,8 @@ fn temp_dir(name: &str) -> PathBuf {
 
 /// Runs one of Kafka's tools (its class) with `args`, `input` on stdin; its stdout.
 fn tool(class: &str, args: &[&str], input: &str) -> String {
-    let mut child = kafka_tool(class)
-        .args(args)
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run a Kafka tool");
-    child.stdin.take().expect("stdin").write_all(input.as_bytes()).expect("write stdin");
-    let output = child.wait_with_output().expect("tool output");
-    let stdout = String::from_utf8_lossy(&output.stdout).into_owned();
-    assert!(
-        output.status.success(),
-        "{class} {args:?} failed:\n{}\n{}",
-        stdout,
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let (stdout, stderr, ok) = run_kafka_tool(class, args, input);
+    assert!(ok, "{class} {args:?} failed:\n{stdout}\n{stderr}");
     stdout
 }
 

@@ -88,17 +88,10 @@ impl Controller {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::Rng;
     use crate::topic::NewTopic;
 
     fn controller() -> Controller {
-        let mut config = BrokerConfig::for_node(1);
-        config.auto_leader_rebalance_enable = false;
-        let mut controller = Controller::new(config, Rng::from_seed(1));
-        for broker in 1..=3 {
-            let register = Message::RegisterBroker(RegisterBroker { broker_id: broker, rack: None });
-            controller.handle_message(0, NodeId::Broker(broker), 1, register);
-        }
+        let mut controller = test_controller(3);
         controller.create_topic(0, &NewTopic::new("t", 3, 3)).expect("created");
         controller
     }

@@ -616,3 +616,16 @@ impl Controller {
         moved
     }
 }
+
+/// A controller with brokers `1..=brokers` registered and leader balancing off (unit tests).
+#[cfg(test)]
+pub(crate) fn test_controller(brokers: i32) -> Controller {
+    let mut config = BrokerConfig::for_node(1);
+    config.auto_leader_rebalance_enable = false;
+    let mut controller = Controller::new(config, Rng::from_seed(1));
+    for broker in 1..=brokers {
+        let register = Message::RegisterBroker(RegisterBroker { broker_id: broker, rack: None });
+        controller.handle_message(0, NodeId::Broker(broker), 1, register);
+    }
+    controller
+}

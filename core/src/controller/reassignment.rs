@@ -144,17 +144,10 @@ impl Controller {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::rng::Rng;
     use crate::topic::NewTopic;
 
     fn controller() -> Controller {
-        let mut config = BrokerConfig::for_node(1);
-        config.auto_leader_rebalance_enable = false;
-        let mut controller = Controller::new(config, Rng::from_seed(1));
-        for broker in 1..=4 {
-            let register = Message::RegisterBroker(RegisterBroker { broker_id: broker, rack: None });
-            controller.handle_message(0, NodeId::Broker(broker), 1, register);
-        }
+        let mut controller = test_controller(4);
         let mut topic = NewTopic::new("t", 0, 0);
         topic.partitions = -1;
         topic.replication_factor = -1;

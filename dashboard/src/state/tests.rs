@@ -628,9 +628,8 @@ fn every_chapter_tells_what_the_cluster_shows_then() {
     assert_eq!((member(&cut[3], 2).role, member(&cut[3], 2).epoch), (Some(rill_core::raft::RoleKind::Follower), 2));
 }
 
-#[test]
-fn a_message_in_flight_can_be_dropped_by_hand_and_the_run_replays() {
-    // Issue 17: message-level control (RaftScope's), recorded like any action.
+/// The first scenario at 1.5 s, stepped until a message is on the wire.
+fn with_a_message_in_flight() -> Rc<State> {
     let mut state = reduce(Rc::new(State::initial()), Action::SeekTime(1_500));
     for _ in 0..500 {
         if !state.view.in_flight.is_empty() {
@@ -638,6 +637,13 @@ fn a_message_in_flight_can_be_dropped_by_hand_and_the_run_replays() {
         }
         state = reduce(state, Action::Step);
     }
+    state
+}
+
+#[test]
+fn a_message_in_flight_can_be_dropped_by_hand_and_the_run_replays() {
+    // Issue 17: message-level control (RaftScope's), recorded like any action.
+    let mut state = with_a_message_in_flight();
     let message = state.view.in_flight.first().expect("messages on the wire").reference();
     state = reduce(state, Action::Do(SimAction::DropMessage(message.clone())));
     assert!(state.error.is_none(), "{:?}", state.error);
@@ -665,13 +671,7 @@ fn a_message_in_flight_can_be_dropped_by_hand_and_the_run_replays() {
 fn a_message_in_flight_can_be_held_back_and_the_ones_behind_it_wait() {
     // Issue 17: delay a message (RaftScope's message control); later messages on its
     // connection queue behind it, as on TCP, and the run replays from a link.
-    let mut state = reduce(Rc::new(State::initial()), Action::SeekTime(1_500));
-    for _ in 0..500 {
-        if !state.view.in_flight.is_empty() {
-            break;
-        }
-        state = reduce(state, Action::Step);
-    }
+    let mut state = with_a_message_in_flight();
     let message = state.view.in_flight.first().expect("messages on the wire").clone();
     let reference = message.reference();
     state = reduce(state, Action::SetMessageClick(Some(1_000)));
