@@ -232,7 +232,11 @@ const unlabeled = [...document.querySelectorAll('#app button, #app input, #app s
   const labelled = e.closest('label') || e.getAttribute('aria-label') || (e.id && document.querySelector(`label[for="${e.id}"]`));
   return !(labelled || (e.tagName === 'BUTTON' && e.textContent.trim()));
 }).map(name);
-return { overlaps: overlaps.slice(0, 20), count: els.length, unlabeled,
+// Controls a finger must hit: at least 32 px tall where they show (issue 17).
+const small = [...document.querySelectorAll('#app button, #app select, #app input:not([type=checkbox]):not([type=range])')]
+  .filter((e) => { const r = e.getBoundingClientRect(); return r.width > 0 && r.height > 0 && r.height < 31.5; })
+  .map((e) => name(e) + ' ' + e.getBoundingClientRect().height.toFixed(1) + ' px');
+return { overlaps: overlaps.slice(0, 20), count: els.length, unlabeled, small: small.slice(0, 20),
          sideways: document.documentElement.scrollWidth - document.documentElement.clientWidth };
 "#;
 
@@ -250,6 +254,9 @@ fn layout_works_at_desktop_and_phone_width_and_controls_are_labelled() {
         assert_eq!(result["overlaps"], serde_json::json!([]), "{name}: overlapping text");
         assert_eq!(result["unlabeled"], serde_json::json!([]), "{name}: controls without labels");
         assert!(result["sideways"].as_i64().unwrap() <= 0, "{name}: the page scrolls sideways: {result}");
+        if name == "phone" {
+            assert_eq!(result["small"], serde_json::json!([]), "phone: touch targets under 32 px");
+        }
     }
 }
 
