@@ -96,7 +96,7 @@ pub fn list_response(
 
 /// The response from the controller's answer, or an error when none came.
 #[must_use]
-pub fn refused(
+pub fn answered_or_not(
     answer: Option<protocol::AlterReassignmentsResponse>,
     version: i16,
 ) -> AlterPartitionReassignmentsResponse {

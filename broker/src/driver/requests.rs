@@ -256,7 +256,7 @@ impl Driver {
                         Message::AlterReassignmentsResponse(answer) => Some(answer),
                         _ => None,
                     });
-                    ResponseKind::AlterPartitionReassignments(reassignments::refused(answer, version))
+                    ResponseKind::AlterPartitionReassignments(reassignments::answered_or_not(answer, version))
                 });
                 self.gather(conn, vec![Message::AlterReassignments(core)], finish)
             }

@@ -294,6 +294,11 @@ fn no_controller_answer(request: &Message) -> Message {
     }
 }
 
+/// `replica.high.watermark.checkpoint.interval.ms` as a duration.
+fn checkpoint_interval_ms(config: &BrokerConfig) -> u64 {
+    u64::try_from(config.replica_high_watermark_checkpoint_interval_ms).unwrap_or(5_000)
+}
+
 /// Most client requests waiting on a controller's answer at once.
 const FORWARDED_MAX: usize = 1_024;
 
@@ -308,9 +313,8 @@ impl<F: StorageFactory> BrokerNode<F> {
     pub fn new(config: BrokerConfig, factory: F, now_ms: u64) -> BrokerNode<F> {
         assert!(config.validate().is_ok(), "BrokerNode needs a validated config");
         let cleanup_interval_ms = u64::try_from(config.log_retention_check_interval_ms).unwrap_or(300_000);
-        let checkpoint_ms = config.truncate_to_high_watermark.then(|| {
-            now_ms.saturating_add(u64::try_from(config.replica_high_watermark_checkpoint_interval_ms).unwrap_or(5_000))
-        });
+        let checkpoint_ms =
+            config.truncate_to_high_watermark.then(|| now_ms.saturating_add(checkpoint_interval_ms(&config)));
         BrokerNode {
             id: config.node_id,
             config,
@@ -678,8 +682,7 @@ impl<F: StorageFactory> BrokerNode<F> {
             self.send(self.controller(), message);
         }
         if self.next_high_watermark_checkpoint_ms.is_some_and(|due_ms| now_ms >= due_ms) {
-            let interval_ms = u64::try_from(self.config.replica_high_watermark_checkpoint_interval_ms).unwrap_or(5_000);
-            self.next_high_watermark_checkpoint_ms = Some(now_ms.saturating_add(interval_ms));
+            self.next_high_watermark_checkpoint_ms = Some(now_ms.saturating_add(checkpoint_interval_ms(&self.config)));
             for replica in self.replicas.values_mut() {
                 let high_watermark = replica.log.high_watermark();
                 replica.log.storage_mut().checkpoint_high_watermark(high_watermark).expect("storage checkpoint");

@@ -222,6 +222,12 @@ impl SimConfig {
         }
     }
 
+    /// Broker `id`'s `broker.rack`, if the run has racks.
+    #[must_use]
+    pub fn rack_of(&self, id: BrokerId) -> Option<String> {
+        usize::try_from(id - 1).ok().and_then(|index| self.racks.get(index)).cloned()
+    }
+
     /// The controller quorum's voters, sorted.
     #[must_use]
     pub fn voters(&self) -> Vec<BrokerId> {

@@ -305,8 +305,7 @@ impl Sim {
     }
 
     fn broker_config(&self, id: BrokerId) -> BrokerConfig {
-        let rack = usize::try_from(id - 1).ok().and_then(|index| self.config.racks.get(index)).cloned();
-        BrokerConfig { node_id: id, broker_rack: rack, ..self.config.broker_config.clone() }
+        BrokerConfig { node_id: id, broker_rack: self.config.rack_of(id), ..self.config.broker_config.clone() }
     }
 
     // ----- reading the simulation -----

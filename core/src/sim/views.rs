@@ -135,7 +135,7 @@ impl Sim {
                 status: slot.status,
                 fenced: image.brokers.get(id).is_none_or(|broker| broker.fenced),
                 controller: active.is_some_and(|c| c.quorum().config().node_id == *id),
-                rack: usize::try_from(*id - 1).ok().and_then(|index| self.config.racks.get(index)).cloned(),
+                rack: self.config.rack_of(*id),
                 session_deadline_ms: active.and_then(|c| c.session_deadline_ms(*id)),
                 replicas: slot
                     .node
