@@ -177,3 +177,19 @@ fn final_report_checks_a_copy() {
     assert!(report.violations.is_empty(), "{:?}", report.violations);
     assert_eq!(session.sim().events(), events, "the session itself did not move");
 }
+
+#[test]
+fn an_edited_spec_whose_run_passes_a_recorded_action_is_refused_not_run_without_it() {
+    // An exported run whose spec was edited by hand (here: another seed, so another schedule):
+    // the recorded actions, keyed by event number, no longer line up. Replaying it must say so
+    // rather than run on with the crash silently dropped; by time, the actions still apply.
+    let mut recording = interactive(7).recording_now();
+    recording.spec.seed = 8;
+    recording.spec.consumers = vec![vec!["orders".into()]];
+    let error = Session::replay(recording.clone()).expect_err("the actions no longer fit");
+    assert!(error.message.starts_with(rill_core::sim::session::MISALIGNED), "{}", error.message);
+    let (by_time, skipped) = Session::replay_with_spec(&recording, recording.spec.clone()).unwrap();
+    assert_eq!(skipped, 0);
+    assert_eq!(by_time.recording().steps.len(), recording.steps.len());
+    assert_eq!(by_time.sim().now_ms(), recording.until_ms);
+}

@@ -10,6 +10,7 @@
 
 pub mod bisect;
 pub mod form;
+pub mod history;
 pub mod link;
 pub mod metrics;
 pub mod scenarios;

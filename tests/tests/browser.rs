@@ -22,6 +22,7 @@ fn run_scenario_natively() -> Sim {
     let scenario: Value = serde_json::from_str(&text).unwrap();
     let spec: ClusterSpec = serde_json::from_value(scenario["spec"].clone()).unwrap();
     let mut sim = Sim::from_spec(&spec).unwrap();
+    sim.record_history();
     let broker = |value: &Value| i32::try_from(value.as_i64().unwrap()).unwrap();
     for step in scenario["steps"].as_array().unwrap() {
         let (name, arg) = step.as_object().unwrap().iter().next().unwrap();
@@ -78,6 +79,10 @@ fn browser_and_native_runs_have_the_same_trace_hash() {
     assert_eq!(result["traceLength"].as_u64().unwrap(), native.trace().len() as u64);
     assert!(native.events() > 3_000, "the scenario does real work: {} events, {:?}", native.events(), native.report());
     assert_eq!(result["violations"].as_u64(), Some(0));
+    // The Jepsen history too, op for op.
+    let edn = native.history().unwrap().to_edn();
+    assert!(edn.contains(":type :ok, :process") && edn.contains("[[:poll {"), "sends acknowledged and polls read");
+    assert_eq!(result["historyEdn"].as_str().unwrap(), edn);
 }
 
 #[test]
@@ -127,6 +132,8 @@ fn bad_input_from_js_throws_clear_errors_and_changes_nothing() {
         ("bad acks", "INVALID_REQUIRED_ACKS"),
         ("bad partition", "UNKNOWN_TOPIC_OR_PARTITION"),
         ("negative duration", "INVALID_REQUEST"),
+        ("history not recorded", "call recordHistory() before running"),
+        ("history format", "use \"edn\" or \"json\""),
     ];
     let results = result["results"].as_array().unwrap();
     assert_eq!(results.len(), expected.len());

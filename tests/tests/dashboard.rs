@@ -810,3 +810,41 @@ fn losing_a_rack_loses_nothing_with_rack_aware_placement() {
     assert!(refused[1] > refused[0], "without racks, leaders refuse more writes: {comparison}");
     shot(&browser, "rack-failure");
 }
+
+#[test]
+fn a_runs_history_exports_for_jepsen_and_its_lost_write_rule_finds_the_lost_writes() {
+    // Issue 17: "export a run's history for Jepsen's checkers". The acks=1 run, with a consumer
+    // added to its spec (exported, edited, imported: the same faults and producer).
+    let (_server, browser) = open("#scenario=acks1-leader-crash&pace=0");
+    browser.click("#export-history");
+    let summary = browser.wait_until("return document.getElementById('history-summary')?.textContent || null;", LOAD);
+    assert!(summary.as_str().unwrap().contains("needs polls past a write"), "no consumer yet: {summary}");
+    browser.click("#export");
+    browser.eval(
+        "const run = JSON.parse(document.getElementById('export-json').value); \
+         run.spec.consumers = [['orders']]; \
+         document.getElementById('import-json').value = JSON.stringify(run); return null;",
+    );
+    let hash = text(&browser, "#trace-hash");
+    browser.click("#import");
+    let script = format!(
+        "return document.getElementById('error')?.textContent \
+         || (document.getElementById('trace-hash').textContent !== '{hash}' || null);"
+    );
+    let imported = browser.wait_until(&script, LOAD);
+    assert_eq!(imported, Value::Bool(true), "the edited run imports");
+    play_until(&browser, "10", 70.0);
+    let lost = number(&browser, "#lost-count");
+    assert!(lost >= 15, "acks=1 lost writes: {}", text(&browser, "#jepsen"));
+    browser.click("#export-history");
+    let script = format!(
+        "const s = document.getElementById('history-summary')?.textContent; \
+         return s && s.includes('finds {lost}: orders-0 offsets') ? s : null;"
+    );
+    let summary = browser.wait_until(&script, LOAD);
+    assert!(summary.as_str().unwrap().contains("polls"), "{summary}");
+    let edn = browser.eval("return document.getElementById('history-edn').value;");
+    let first = edn.as_str().unwrap_or_default().lines().next().unwrap_or_default().to_owned();
+    assert!(first.starts_with("{:index 0, :time ") && first.contains(":f :send"), "{first}");
+    shot(&browser, "jepsen-history");
+}

@@ -437,6 +437,33 @@ impl Cluster {
         to_js(&lines)
     }
 
+    /// Records the clients' history for Jepsen's checkers from now on (off by default: it grows
+    /// with the run). Call it before running to have the whole run.
+    #[wasm_bindgen(js_name = recordHistory)]
+    pub fn record_history(&mut self) {
+        self.sim.record_history();
+    }
+
+    /// The clients' history in Jepsen's Kafka workload shape (`jepsen.tests.kafka`): `"edn"`
+    /// gives `history.edn` (one op per line), `"json"` an array of op objects. Throws if
+    /// `recordHistory()` was not called or the format is neither.
+    pub fn history(&self, format: &str) -> Result<JsValue, JsError> {
+        let Some(history) = self.sim.history() else {
+            return Err(js_error(&Error::new(
+                ErrorCode::InvalidRequest,
+                "no history recorded: call recordHistory() before running",
+            )));
+        };
+        match format {
+            "edn" => Ok(JsValue::from_str(&history.to_edn())),
+            "json" => to_js(&history.json_ops()),
+            other => Err(js_error(&Error::new(
+                ErrorCode::InvalidRequest,
+                format!("history format {other:?}: use \"edn\" or \"json\""),
+            ))),
+        }
+    }
+
     /// How many trace lines there are.
     #[wasm_bindgen(js_name = traceLength)]
     pub fn trace_length(&self) -> f64 {

@@ -17,6 +17,7 @@
 
 pub mod checker;
 mod controllers;
+pub mod history;
 pub mod session;
 pub mod spec;
 pub mod sweep;
@@ -200,6 +201,8 @@ pub struct Sim {
     last_refusal: Option<ErrorCode>,
     next_workload_client: u32,
     next_group_client: u32,
+    /// The client history for Jepsen's checkers, when asked for ([`Sim::record_history`]).
+    history: Option<Box<history::History>>,
 }
 
 impl Sim {
@@ -236,6 +239,7 @@ impl Sim {
             stopped_members: VecMap::new(),
             next_workload_client: 0,
             next_group_client: 0,
+            history: None,
             rng,
             config,
         };
@@ -352,6 +356,18 @@ impl Sim {
     #[must_use]
     pub fn write_survived(&self, tp: &TopicPartition, offset: i64, print: u64) -> Option<bool> {
         self.checker.survived(tp, offset, print)
+    }
+
+    /// Records the clients' history for Jepsen's checkers from now on (see [`history`]); off by
+    /// default, as it grows with the run.
+    pub fn record_history(&mut self) {
+        self.history.get_or_insert_with(Box::default);
+    }
+
+    /// The clients' history, if recorded.
+    #[must_use]
+    pub fn history(&self) -> Option<&history::History> {
+        self.history.as_deref()
     }
 
     /// A running (or paused) broker.
@@ -580,6 +596,9 @@ impl Sim {
                 }
             }
             self.checker.on_produce(&outcome, min_insync_replicas, self.events);
+            if let Some(history) = &mut self.history {
+                history.on_outcome(now_ms, client, &outcome);
+            }
             self.record(TraceKind::Produced {
                 client,
                 send_id: outcome.send_id,
@@ -588,6 +607,16 @@ impl Sim {
                 result: outcome.result,
                 attempts: outcome.attempts,
             });
+        }
+        if let (Some(history), NodeId::Client(client)) = (&mut self.history, node) {
+            let records: Vec<_> = consumed
+                .iter()
+                .filter_map(|event| match event {
+                    ConsumerEvent::Record(record) => Some(record),
+                    _ => None,
+                })
+                .collect();
+            history.on_poll(now_ms, client, &records);
         }
         for event in consumed {
             let NodeId::Client(client) = node else {

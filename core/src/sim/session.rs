@@ -19,6 +19,10 @@ use super::{Fault, MessageRef, Sim};
 /// Most recorded actions in one run (a limit on everything).
 pub const RECORDING_STEPS_MAX: usize = 10_000;
 
+/// How an error about a recording whose actions no longer line up with its spec begins (see
+/// [`Session::replay_with_spec`] for replaying such actions by time instead).
+pub const MISALIGNED: &str = "the recorded actions do not fit this spec";
+
 /// Something a person (or a test) does to a running simulation.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Action {
@@ -241,13 +245,33 @@ impl Session {
     /// Applies the recorded actions due at this point.
     fn apply_due(&mut self) -> Result<()> {
         while let Some(step) = self.recording.steps.get(self.next_step) {
-            if step.at_event != self.sim.events() {
-                debug_assert!(step.at_event > self.sim.events(), "a recorded step was skipped");
+            if step.at_event > self.sim.events() {
                 break;
             }
+            // The action was taken after `at_event` events, at `at_ms`. If this run passed that
+            // event, or its next event comes before `at_ms` (or its clock is past it), the spec
+            // is not the one the action was recorded under (an edited export): refuse rather than
+            // run on without the rest of the script.
+            let now_ms = self.sim.now_ms();
+            let fits = step.at_event == self.sim.events()
+                && step.at_ms >= now_ms
+                && self.sim.next_event_ms().is_none_or(|next_ms| next_ms > step.at_ms || step.at_ms == now_ms);
+            if !fits {
+                return Err(Error::new(
+                    ErrorCode::InvalidRequest,
+                    format!(
+                        "{MISALIGNED}: recorded action {} ({:?}) was taken at event {} at {} ms, but this \
+                         spec's run is at event {} at {now_ms} ms there",
+                        self.next_step,
+                        step.action,
+                        step.at_event,
+                        step.at_ms,
+                        self.sim.events()
+                    ),
+                ));
+            }
             let step = step.clone();
-            if self.sim.now_ms() < step.at_ms {
-                debug_assert!(self.sim.next_event_ms().is_none_or(|next_ms| next_ms > step.at_ms));
+            if now_ms < step.at_ms {
                 self.sim.run_until(step.at_ms);
             }
             self.apply(&step.action).map_err(|error| {
@@ -323,6 +347,19 @@ impl Session {
         }
         self.note_progress();
         Ok(())
+    }
+
+    /// The clients' history of this run up to now, for Jepsen's checkers (replayed in a fresh
+    /// simulation that records it; this session is unchanged).
+    pub fn history(&self) -> Result<super::history::History> {
+        let recording = self.recording_now();
+        recording.validate()?;
+        let mut sim = Sim::from_spec(&recording.spec)?;
+        sim.record_history();
+        let mut replay = Session { recording, sim, next_step: 0 };
+        let until_event = replay.recording.until_event;
+        replay.seek(until_event)?;
+        Ok(replay.sim.history.take().map(|history| *history).unwrap_or_default())
     }
 
     /// Replays this run to now in a fresh simulation, ends it there (heal, restart, settle for

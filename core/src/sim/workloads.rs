@@ -118,6 +118,9 @@ impl Sim {
             .send(now_ms, &spec.topic, spec.partition, record)
             .ok_or_else(|| Error::new(ErrorCode::ThrottlingQuotaExceeded, "the producer's queue is full"))?;
         slot.producer.handle_timeout(now_ms);
+        if let Some(history) = &mut self.history {
+            history.on_send(now_ms, client, send_id, &spec.topic, spec.value.as_deref().map(str::as_bytes));
+        }
         self.drain(NodeId::Client(client));
         Ok((client, send_id))
     }
@@ -282,8 +285,11 @@ impl Sim {
         let record = Record::new(key.as_deref().map(str::as_bytes), Some(value.as_bytes()), timestamp_ms);
         self.checker.on_send(record.key.as_deref(), record.value.as_deref());
         let topic = slot.spec.topic.clone();
-        let _ = slot.producer.send(now_ms, &topic, None, record);
+        let send_id = slot.producer.send(now_ms, &topic, None, record);
         slot.producer.handle_timeout(now_ms);
+        if let (Some(history), Some(send_id)) = (&mut self.history, send_id) {
+            history.on_send(now_ms, client, send_id, &topic, Some(value.as_bytes()));
+        }
         let next_ms = now_ms + slot.spec.interval_ms.max(1);
         let more = slot.sent < slot.spec.records;
         self.drain(NodeId::Client(client));

@@ -171,6 +171,22 @@ pub(super) fn compare(props: &CompareProps) -> Html {
     }
 }
 
+/// Lines of a Jepsen history shown on the page (the download has them all).
+const HISTORY_SHOWN: usize = 200;
+
+/// Offers `text` as a file download.
+fn download(mime: &str, name: &str, text: &str) {
+    let href = format!("data:{mime};charset=utf-8,{}", crate::link::encode(text));
+    let document = gloo::utils::document();
+    if let Ok(anchor) = document.create_element("a") {
+        let _ = anchor.set_attribute("href", &href);
+        let _ = anchor.set_attribute("download", name);
+        if let Some(anchor) = wasm_bindgen::JsCast::dyn_ref::<web_sys::HtmlElement>(&anchor) {
+            anchor.click();
+        }
+    }
+}
+
 #[function_component(Share)]
 pub(super) fn share(props: &Props) -> Html {
     let state = &props.state;
@@ -194,16 +210,24 @@ pub(super) fn share(props: &Props) -> Html {
         let (state, exported) = (state.clone(), exported.clone());
         Callback::from(move |_| {
             let json = serde_json::to_string_pretty(&state.view.recording).unwrap_or_default();
-            let href = format!("data:application/json;charset=utf-8,{}", crate::link::encode(&json));
-            let document = gloo::utils::document();
-            if let Ok(anchor) = document.create_element("a") {
-                let _ = anchor.set_attribute("href", &href);
-                let _ = anchor.set_attribute("download", "rill-run.json");
-                if let Some(anchor) = wasm_bindgen::JsCast::dyn_ref::<web_sys::HtmlElement>(&anchor) {
-                    anchor.click();
-                }
-            }
+            download("application/json", "rill-run.json", &json);
             exported.set(json);
+        })
+    };
+    // Jepsen's history is replayed on request: (what it holds, its first lines).
+    let history = use_state(|| None::<(String, String)>);
+    let on_history = {
+        let (state, history, dispatch) = (state.clone(), history.clone(), dispatch.clone());
+        Callback::from(move |_| match state.jepsen_history() {
+            Ok((edn, summary)) => {
+                download("application/edn", "history.edn", &edn);
+                let mut head: String = edn.lines().take(HISTORY_SHOWN).collect::<Vec<_>>().join("\n");
+                if edn.lines().nth(HISTORY_SHOWN).is_some() {
+                    head.push_str("\n… (the whole history is in history.edn)");
+                }
+                history.set(Some((summary, head)));
+            }
+            Err(error) => dispatch.emit(Action::Fail(error.to_string())),
         })
     };
     let on_import = {
@@ -222,7 +246,15 @@ pub(super) fn share(props: &Props) -> Html {
             <div class="row">
                 <button id="share-link" onclick={on_share}>{ "Make a link to this run" }</button>
                 <button id="export" onclick={on_export}>{ "Export JSON" }</button>
+                <button id="export-history" onclick={on_history}
+                    title="The sends, acknowledgements and polls as Jepsen's Kafka workload history (history.edn)">
+                    { "Export history for Jepsen" }</button>
             </div>
+            if let Some((summary, head)) = (*history).clone() {
+                <p id="history-summary" role="status">{ summary }</p>
+                <label class="wide">{ "history.edn (downloaded; check it with jepsen.tests.kafka's checker)" }
+                    <textarea id="history-edn" readonly=true rows="3" value={head}></textarea></label>
+            }
             if !exported.is_empty() {
                 <label class="wide">{ "Exported run (also downloaded as rill-run.json)" }
                     <textarea id="export-json" readonly=true rows="3" value={(*exported).clone()}></textarea></label>

@@ -10,7 +10,7 @@ use std::rc::Rc;
 
 use rill_core::event::Event;
 use rill_core::sim::checker::{CheckReport, LostWrite};
-use rill_core::sim::session::{Action as SimAction, Recording, Session};
+use rill_core::sim::session::{Action as SimAction, Recording, Session, MISALIGNED};
 use rill_core::sim::spec::{AcksSpec, ClusterSpec, Snapshot};
 use rill_core::sim::trace::TraceKind;
 use rill_core::sim::InFlight;
@@ -517,6 +517,13 @@ impl State {
         Ok((session, (!notes.is_empty()).then(|| notes.join(" "))))
     }
 
+    /// This run's client history so far in Jepsen's shape (`history.edn`), and what Jepsen's
+    /// lost-write rule finds in it, in words.
+    pub fn jepsen_history(&self) -> rill_core::error::Result<(String, String)> {
+        let history = self.session.borrow().history()?;
+        Ok((history.to_edn(), crate::history::summary(&history)))
+    }
+
     fn compare_with(&self, variation: &Variation) -> rill_core::error::Result<Comparison> {
         let recording = self.session.borrow().recording_now();
         let a_session = Session::replay(recording.clone())?;
@@ -678,13 +685,31 @@ impl Reducible for State {
                     Err(error) => next.error = Some(error.to_string()),
                 }
             }
-            Action::Load(recording, scenario, at) => match load(recording, at) {
+            Action::Load(recording, scenario, at) => match load(recording.clone(), at) {
                 Ok(session) => {
                     next.replace(session);
                     next.scenario = scenario.as_deref().and_then(scenarios::find);
                     next.fork = None;
                     next.playing = false;
                     next.error = None;
+                }
+                Err(error) if error.message.starts_with(MISALIGNED) => {
+                    // An edited export: its actions are kept, at the same times, and the run
+                    // says so (a fork of what was on screen, which Undo returns to).
+                    let fork = next.fork_from(format!(
+                        "imported run with an edited spec: its {} action(s) replayed at the same times",
+                        recording.steps.len()
+                    ));
+                    match Session::replay_with_spec(&recording, recording.spec.clone()) {
+                        Ok((session, _skipped)) => {
+                            next.replace(session);
+                            next.scenario = None;
+                            next.fork = Some(fork);
+                            next.playing = false;
+                            next.error = None;
+                        }
+                        Err(error) => next.error = Some(format!("could not load the run: {error}")),
+                    }
                 }
                 Err(error) => next.error = Some(format!("could not load the run: {error}")),
             },
