@@ -132,6 +132,7 @@ fn bad_input_from_js_throws_clear_errors_and_changes_nothing() {
         ("bad acks", "INVALID_REQUIRED_ACKS"),
         ("bad partition", "UNKNOWN_TOPIC_OR_PARTITION"),
         ("negative duration", "INVALID_REQUEST"),
+        ("disk slower than a minute per write", "a slow disk waits at most 60000 ms per write"),
         ("history not recorded", "call recordHistory() before running"),
         ("history format", "use \"edn\" or \"json\""),
     ];

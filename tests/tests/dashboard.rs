@@ -848,3 +848,32 @@ fn a_runs_history_exports_for_jepsen_and_its_lost_write_rule_finds_the_lost_writ
     assert!(first.starts_with("{:index 0, :time ") && first.contains(":f :send"), "{first}");
     shot(&browser, "jepsen-history");
 }
+
+/// The producer line's "last ack N ms after send()".
+fn last_ack_ms(browser: &Browser) -> u64 {
+    let line = text(browser, ".producer");
+    let after = line.split("last ack ").nth(1).unwrap_or_else(|| panic!("no ack latency yet: {line}"));
+    after.split(" ms").next().unwrap().parse().unwrap_or_else(|_| panic!("{line}"))
+}
+
+#[test]
+fn a_slow_follower_disk_slows_acks_all_writes_and_the_follower_stays_in_the_isr() {
+    // Issue 17: the slow-disk scenario's lesson, as the page shows it.
+    let (_server, browser) = open("#scenario=slow-disk&pace=0");
+    play_until(&browser, "5", 3.0);
+    assert!(last_ack_ms(&browser) < 50, "a healthy disk");
+    assert!(browser.eval("return document.getElementById('disk-delay-3') === null;").as_bool().unwrap());
+    play_until(&browser, "10", 20.0);
+    assert!(text(&browser, "#disk-delay-3").contains("waits 400 ms"), "{}", text(&browser, "#broker-3"));
+    assert!(last_ack_ms(&browser) >= 400, "acks=all waits for broker 3's disk: {}", text(&browser, ".producer"));
+    let partition = text(&browser, "#partition-orders-0");
+    assert!(partition.contains("ISR [1, 2, 3]"), "broker 3 stays in the ISR: {partition}");
+    shot(&browser, "slow-disk");
+    play_until(&browser, "10", 40.0);
+    assert!(browser.eval("return document.getElementById('disk-delay-3') === null;").as_bool().unwrap());
+    assert!(last_ack_ms(&browser) < 50, "the disk healed: {}", text(&browser, ".producer"));
+    // The same button from the broker card: a slow disk on broker 2 now.
+    browser.click("#disk-2");
+    let card = browser.wait_until("return document.getElementById('disk-delay-2')?.textContent || null;", LOAD);
+    assert!(card.as_str().unwrap().contains("400 ms"), "{card}");
+}

@@ -98,6 +98,8 @@ export interface BrokerSnapshot {
   rack: string | null;
   /** When the controller fences it unless a heartbeat arrives; null while fenced. */
   sessionDeadlineMs: number | null;
+  /** How long each write to its log waits for a slow disk (0: healthy). */
+  diskDelayMs: number;
   replicas: ReplicaSnapshot[];
 }
 
@@ -114,6 +116,8 @@ export interface ProducerSnapshot {
   inFlight: number;
   /** When the oldest request in flight times out (request.timeout.ms after it was sent). */
   requestDeadlineMs: number | null;
+  /** send() to acknowledgement of the last record acknowledged. */
+  ackLatencyMs: number | null;
 }
 
 export interface PartitionSnapshot {
@@ -387,6 +391,12 @@ impl Cluster {
     /// Undoes `isolate`.
     pub fn reconnect(&mut self, broker: f64) -> Result<(), JsError> {
         self.act(Fault::Reconnect(broker_id(broker)?))
+    }
+
+    /// Slows a broker's disk: each write to its log waits `ms` (0: a healthy disk again).
+    #[wasm_bindgen(js_name = slowDisk)]
+    pub fn slow_disk(&mut self, broker: f64, ms: f64) -> Result<(), JsError> {
+        self.act(Fault::SlowDisk { broker: broker_id(broker)?, ms: milliseconds(ms)? })
     }
 
     /// Heals every link and stops random drops.

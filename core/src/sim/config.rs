@@ -6,6 +6,9 @@ use super::*;
 /// Most events one simulation processes (a limit on everything).
 pub const SIM_EVENTS_MAX: u64 = 200_000_000;
 
+/// The slowest disk [`Fault::SlowDisk`] sets: a minute per write.
+pub const SLOW_DISK_MS_MAX: u64 = 60_000;
+
 /// A fault or operator action.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Fault {
@@ -41,6 +44,15 @@ pub enum Fault {
     HealNetwork,
     /// Drop this many messages per million.
     SetDropRate(u32),
+    /// A slow disk on a broker (a failing drive, a noisy neighbour): every write to its log
+    /// — a produce it leads, a fetch response it follows — waits `ms` for the disk before it
+    /// is handled. `ms` 0 makes the disk fast again. The broker stays up and keeps fetching.
+    SlowDisk {
+        /// The broker.
+        broker: BrokerId,
+        /// How long each write waits (at most [`SLOW_DISK_MS_MAX`]).
+        ms: u64,
+    },
     /// An operator moves a partition to other replicas (`kafka-reassign-partitions --execute`),
     /// or with no replicas cancels the move under way (`--cancel`).
     Reassign {
@@ -64,7 +76,8 @@ impl Fault {
             | Fault::Pause(b)
             | Fault::Resume(b)
             | Fault::Isolate(b)
-            | Fault::Reconnect(b) => {
+            | Fault::Reconnect(b)
+            | Fault::SlowDisk { broker: b, .. } => {
                 vec![*b]
             }
             Fault::CutLink { from, to } | Fault::HealLink { from, to } => vec![*from, *to],
@@ -92,6 +105,8 @@ impl fmt::Display for Fault {
             Fault::Reconnect(b) => write!(f, "reconnect broker {b}"),
             Fault::HealNetwork => f.write_str("heal the whole network"),
             Fault::SetDropRate(ppm) => write!(f, "drop {ppm} messages per million"),
+            Fault::SlowDisk { broker, ms: 0 } => write!(f, "broker {broker}'s disk is fast again"),
+            Fault::SlowDisk { broker, ms } => write!(f, "slow disk on broker {broker}: each log write waits {ms} ms"),
             Fault::Reassign { topic, partition, replicas: Some(replicas) } => {
                 let list: Vec<String> = replicas.iter().map(ToString::to_string).collect();
                 write!(f, "reassign {topic}-{partition} to brokers {}", list.join(", "))

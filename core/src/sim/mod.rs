@@ -30,7 +30,7 @@ mod unacked;
 mod views;
 mod workloads;
 
-pub use config::{Fault, NetworkConfig, ProducerSpec, ScheduledFault, SimConfig, SIM_EVENTS_MAX};
+pub use config::{Fault, NetworkConfig, ProducerSpec, ScheduledFault, SimConfig, SIM_EVENTS_MAX, SLOW_DISK_MS_MAX};
 use queue::{EventQueue, Host, Item};
 
 use crate::collections::{self, VecMap, VecSet};
@@ -149,6 +149,8 @@ struct ProducerSlot {
     sent: u64,
     /// Outcomes so far: acknowledged, failed, acknowledged after a retry.
     outcomes: (u64, u64, u64),
+    /// From `send()` to the acknowledgement, for the last record acknowledged.
+    ack_latency_ms: Option<u64>,
 }
 
 /// Summary of a finished run.
@@ -183,6 +185,8 @@ pub struct Sim {
     cut: VecSet<(Host, Host)>,
     isolated: VecSet<BrokerId>,
     drop_per_million: u32,
+    /// Brokers with a slow disk ([`Fault::SlowDisk`]): how long each log write waits.
+    slow_disks: VecMap<BrokerId, u64>,
     last_delivery_ms: VecMap<(NodeId, NodeId), u64>,
     timers: VecMap<NodeId, u64>,
     trace: Vec<TraceEvent>,
@@ -224,6 +228,7 @@ impl Sim {
             cut: VecSet::new(),
             isolated: VecSet::new(),
             drop_per_million: config.network.drop_per_million,
+            slow_disks: VecMap::new(),
             last_delivery_ms: VecMap::new(),
             timers: VecMap::new(),
             trace: Vec::new(),
@@ -591,6 +596,7 @@ impl Sim {
                     Ok(_) => {
                         *acked += 1;
                         *retried += u64::from(outcome.attempts > 1);
+                        slot.ack_latency_ms = Some(outcome.completed_ms.saturating_sub(outcome.sent_ms));
                     }
                     Err(_) => *failed += 1,
                 }

@@ -24,6 +24,15 @@ impl Sim {
         } else {
             self.rng.range_inclusive(self.config.network.latency_min_ms, self.config.network.latency_max_ms)
         };
+        // A write to a slow disk's log waits for it before it is handled (FIFO below keeps
+        // the writes on one connection in order).
+        let disk_ms = match (to, &message) {
+            (NodeId::Broker(id), Message::Produce(_) | Message::FetchResponse(_)) => {
+                self.slow_disks.get(&id).copied().unwrap_or(0)
+            }
+            _ => 0,
+        };
+        let latency_ms = latency_ms + disk_ms;
         // FIFO per connection, like TCP.
         let link = (from, to);
         let at_ms = (self.now_ms + latency_ms).max(self.last_delivery_ms.get(&link).copied().unwrap_or(0));
@@ -91,6 +100,12 @@ impl Sim {
                 self.drop_per_million = 0;
             }
             Fault::SetDropRate(ppm) => self.drop_per_million = ppm.min(1_000_000),
+            Fault::SlowDisk { broker, ms: 0 } => {
+                self.slow_disks.remove(&broker);
+            }
+            Fault::SlowDisk { broker, ms } => {
+                self.slow_disks.insert(broker, ms.min(SLOW_DISK_MS_MAX));
+            }
             Fault::Reassign { topic, partition, replicas } => {
                 let tp = TopicPartition::new(&topic, partition);
                 let request = crate::protocol::AlterReassignments {

@@ -493,6 +493,9 @@ pub struct ProducerSnapshot {
     pub in_flight: u64,
     /// When the oldest request in flight times out (`request.timeout.ms` after it was sent).
     pub request_deadline_ms: Option<u64>,
+    /// From `send()` to the acknowledgement, for the last record acknowledged: with acks=all,
+    /// how long the slowest in-sync replica took.
+    pub ack_latency_ms: Option<u64>,
 }
 
 /// One broker in a [`Snapshot`].
@@ -512,6 +515,9 @@ pub struct BrokerSnapshot {
     /// When the controller fences it unless a heartbeat arrives (`broker.session.timeout.ms`
     /// after the last one); `None` while fenced.
     pub session_deadline_ms: Option<u64>,
+    /// How long each write to its log waits for a slow disk ([`crate::sim::Fault::SlowDisk`]);
+    /// 0 for a healthy disk.
+    pub disk_delay_ms: u64,
     /// Its replicas (empty while down).
     pub replicas: Vec<ReplicaSnapshot>,
 }

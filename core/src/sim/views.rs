@@ -137,6 +137,7 @@ impl Sim {
                 controller: active.is_some_and(|c| c.quorum().config().node_id == *id),
                 rack: self.config.rack_of(*id),
                 session_deadline_ms: active.and_then(|c| c.session_deadline_ms(*id)),
+                disk_delay_ms: self.slow_disks.get(id).copied().unwrap_or(0),
                 replicas: slot
                     .node
                     .as_ref()
@@ -204,6 +205,7 @@ impl Sim {
                     queued,
                     in_flight,
                     request_deadline_ms: oldest_ms.map(|sent_ms| sent_ms.saturating_add(config.request_timeout_ms)),
+                    ack_latency_ms: slot.ack_latency_ms,
                 }
             })
             .collect();

@@ -37,6 +37,12 @@ impl Sim {
             Fault::SetDropRate(ppm) if *ppm > 1_000_000 => {
                 return wrong_state(format!("the drop rate is per million, got {ppm}"))
             }
+            Fault::SlowDisk { broker, ms } => {
+                status(self, *broker)?;
+                if *ms > SLOW_DISK_MS_MAX {
+                    return wrong_state(format!("a slow disk waits at most {SLOW_DISK_MS_MAX} ms per write, got {ms}"));
+                }
+            }
             Fault::Reassign { topic, partition, replicas } => {
                 self.check_reassignment(topic, *partition, replicas.as_deref())?
             }
@@ -105,7 +111,8 @@ impl Sim {
                 start_ms: 0,
                 keyed: false,
             };
-            self.producers.insert(client, ProducerSlot { producer, spec, sent: 0, outcomes: (0, 0, 0) });
+            self.producers
+                .insert(client, ProducerSlot { producer, spec, sent: 0, outcomes: (0, 0, 0), ack_latency_ms: None });
         }
         let now_ms = self.now_ms;
         let timestamp_ms = i64::try_from(now_ms).unwrap_or(i64::MAX);
@@ -131,7 +138,8 @@ impl Sim {
         let bootstrap: Vec<BrokerId> = (1..=self.config.brokers).collect();
         let producer = Producer::new(client, spec.config.clone(), bootstrap, self.rng.fork());
         let start_ms = spec.start_ms.max(self.now_ms);
-        self.producers.insert(client, ProducerSlot { producer, spec, sent: 0, outcomes: (0, 0, 0) });
+        self.producers
+            .insert(client, ProducerSlot { producer, spec, sent: 0, outcomes: (0, 0, 0), ack_latency_ms: None });
         self.schedule(start_ms, Item::ProducerTick(client));
         self.wake(NodeId::Client(client), self.now_ms);
         client

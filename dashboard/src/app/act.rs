@@ -91,9 +91,10 @@ pub(super) fn act(props: &Props) -> Html {
                         let deadline = p.request_deadline_ms.map(|at| {
                             format!(" · oldest request times out in {} (request.timeout.ms)", seconds(at.saturating_sub(now_ms)))
                         });
+                        let latency = p.ack_latency_ms.map(|ms| format!(" · last ack {ms} ms after send()")).unwrap_or_default();
                         html! { <li class="producer" id={format!("producer-{client}")}>
                             <strong>{ format!("producer {client} → {} (acks={acks})", p.topic) }</strong>
-                            <span class="counts">{ format!(": {} sent · {} acknowledged · {} failed · {} retried · {} in flight · {} queued{}",
+                            <span class="counts">{ format!(": {} sent · {} acknowledged · {} failed · {} retried · {} in flight · {} queued{latency}{}",
                                 p.sent, p.acknowledged, p.failed, p.retried, p.in_flight, p.queued, deadline.unwrap_or_default()) }</span>
                             if running {
                                 { " " }<button onclick={dispatch.reform(move |_| Action::Do(SimAction::StopProducer(client)))}>{ "Stop" }</button>

@@ -3,6 +3,10 @@
 
 use super::*;
 
+/// How long each log write waits when a broker's "Slow disk" button is pressed (the slow-disk
+/// scenario's figure: acks=all then waits about this long for a slow follower).
+const SLOW_DISK_MS: u64 = 400;
+
 pub(super) fn status_class(status: BrokerStatus, fenced: bool) -> &'static str {
     match (status, fenced) {
         (BrokerStatus::Down, _) => "down",
@@ -134,6 +138,11 @@ pub(super) fn cluster(props: &Props) -> Html {
             BrokerStatus::Down => None,
         };
         let net = if isolated { ("Reconnect", Fault::Reconnect(id)) } else { ("Isolate", Fault::Isolate(id)) };
+        let disk = if broker.disk_delay_ms > 0 {
+            ("Fast disk", Fault::SlowDisk { broker: id, ms: 0 })
+        } else {
+            ("Slow disk", Fault::SlowDisk { broker: id, ms: SLOW_DISK_MS })
+        };
         let button = |(label, fault): (&'static str, Fault), name: &str| {
             html! {
                 <button id={format!("{}-{id}", name)} aria-label={format!("{label} broker {id}")}
@@ -155,6 +164,10 @@ pub(super) fn cluster(props: &Props) -> Html {
                     { format!("leads {leads} partition(s)") }
                     if let Some(rack) = &broker.rack { <span class="rack" id={format!("rack-{id}")}>{ format!(" · rack {rack}") }</span> }
                 </div>
+                if broker.disk_delay_ms > 0 {
+                    <div class="card-line timer" id={format!("disk-delay-{id}")}>
+                        { format!("slow disk: each log write waits {} ms", broker.disk_delay_ms) }</div>
+                }
                 if let Some(at) = broker.session_deadline_ms.filter(|_| broker.status != BrokerStatus::Up || isolated) {
                     <div class="card-line timer" id={format!("session-{id}")}>
                         { format!("no heartbeats: fenced in {} (broker.session.timeout.ms)", seconds(at.saturating_sub(snapshot.now_ms))) }</div>
@@ -164,6 +177,7 @@ pub(super) fn cluster(props: &Props) -> Html {
                     { button(toggle, "crash") }
                     if let Some(pause) = pause { { button(pause, "pause") } }
                     { button(net, "isolate") }
+                    { button(disk, "disk") }
                 </div>
             </li>
         }

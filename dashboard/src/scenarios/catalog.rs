@@ -1,148 +1,10 @@
-//! Guided scenarios: a cluster, a script of faults and clients at fixed virtual times, and the
-//! lesson it teaches. Each is turned into a [`Recording`] up front so the timeline covers the
-//! whole story from the start (scrub to any moment, fork from it).
+//! The guided scenarios themselves: each one's cluster, script, lesson and chapters (the
+//! helpers they are written with live in the parent module).
 
-use rill_core::error::Result;
-use rill_core::sim::session::{Action, Recording, Session};
-use rill_core::sim::spec::{AcksSpec, ClusterSpec, GroupMemberSpec, ProduceSpec, TopicSpec, WorkloadSpec};
+use rill_core::sim::session::Action;
 use rill_core::sim::Fault;
 
-/// Trace events a dashboard session keeps in memory (the event log keeps its own digest).
-pub const TRACE_LIMIT: usize = 20_000;
-
-/// A guided scenario.
-#[derive(Clone, Copy, Debug)]
-pub struct Scenario {
-    /// URL-safe id.
-    pub id: &'static str,
-    /// Title.
-    pub title: &'static str,
-    /// What happens.
-    pub story: &'static str,
-    /// What to notice.
-    pub lesson: &'static str,
-    /// The spec.
-    pub spec: fn() -> ClusterSpec,
-    /// The script: (virtual time, action).
-    pub script: fn() -> Vec<(u64, Action)>,
-    /// How long the script runs.
-    pub duration_ms: u64,
-    /// Where playing pauses to point at something: (virtual time, what to look at).
-    pub chapters: &'static [(u64, &'static str)],
-}
-
-impl Scenario {
-    /// The scenario's run as a recording (the script applied at its times).
-    pub fn recording(&self) -> Result<Recording> {
-        script((self.spec)(), &(self.script)(), self.duration_ms)
-    }
-}
-
-/// Runs `actions` (sorted by time) on a fresh session of `spec` for `duration_ms`.
-pub fn script(spec: ClusterSpec, actions: &[(u64, Action)], duration_ms: u64) -> Result<Recording> {
-    let mut session = Session::new(spec)?;
-    for (at_ms, action) in actions {
-        let now_ms = session.sim().now_ms();
-        session.run_for(at_ms.saturating_sub(now_ms))?;
-        session.act(action.clone())?;
-    }
-    let now_ms = session.sim().now_ms();
-    session.run_for(duration_ms.saturating_sub(now_ms))?;
-    Ok(session.recording_now())
-}
-
-/// A topic spec with Kafka's defaults.
-#[must_use]
-pub fn topic(name: &str, partitions: i32, replication_factor: i16, min_insync_replicas: i32) -> TopicSpec {
-    TopicSpec {
-        name: name.to_owned(),
-        partitions,
-        replication_factor: Some(replication_factor),
-        min_insync_replicas,
-        unclean_leader_election: false,
-        configs: Default::default(),
-        assignment: None,
-    }
-}
-
-/// Four brokers; `orders` has one partition on brokers 1, 2, 3 (leader 1) and the controller
-/// lives on broker 4, so faults on the replicas never take the controller down.
-fn four_brokers(min_insync_replicas: i32, unclean: bool) -> ClusterSpec {
-    let mut orders = topic("orders", 1, 3, min_insync_replicas);
-    orders.unclean_leader_election = unclean;
-    orders.assignment = Some(vec![vec![1, 2, 3]]);
-    ClusterSpec {
-        seed: 11,
-        brokers: 4,
-        controller_host: Some(4),
-        topics: vec![orders],
-        trace_limit: Some(TRACE_LIMIT),
-        ..ClusterSpec::default()
-    }
-}
-
-/// A steady workload to `orders`.
-#[must_use]
-pub fn workload(acks: i16, interval_ms: u64, records: u64) -> WorkloadSpec {
-    WorkloadSpec {
-        topic: "orders".to_owned(),
-        acks: Some(AcksSpec::Number(acks)),
-        interval_ms,
-        records,
-        start_ms: 0,
-        keyed: true,
-        enable_idempotence: acks == -1,
-    }
-}
-
-fn fault(at_ms: u64, fault: Fault) -> (u64, Action) {
-    (at_ms, Action::Fault(fault))
-}
-
-fn crash_before_replicating(acks: i16) -> Vec<(u64, Action)> {
-    vec![
-        (1_000, Action::StartProducer(workload(acks, 100, 150))),
-        fault(2_000, Fault::CutLink { from: 1, to: 2 }),
-        fault(2_000, Fault::CutLink { from: 1, to: 3 }),
-        fault(4_000, Fault::Kill(1)),
-        fault(20_000, Fault::Restart(1)),
-        fault(20_000, Fault::HealNetwork),
-    ]
-}
-
-fn member(group_id: &str, session_timeout_ms: u64) -> Action {
-    Action::AddMember(GroupMemberSpec {
-        group_id: group_id.to_owned(),
-        topics: vec!["orders".to_owned()],
-        assignor: Some("range".to_owned()),
-        auto_offset_reset: Some("earliest".to_owned()),
-        session_timeout_ms: Some(session_timeout_ms),
-        group_protocol: None,
-    })
-}
-
-/// Four brokers and `orders` with six partitions (the consumer-group scenarios).
-fn six_partitions(seed: u64) -> ClusterSpec {
-    ClusterSpec {
-        seed,
-        brokers: 4,
-        topics: vec![topic("orders", 6, 3, 2)],
-        trace_limit: Some(TRACE_LIMIT),
-        ..ClusterSpec::default()
-    }
-}
-
-/// A KIP-848 member (`group.protocol=consumer`, the coordinator's `uniform` assignor).
-fn consumer_protocol_member(group_id: &str) -> Action {
-    Action::AddMember(GroupMemberSpec {
-        group_id: group_id.to_owned(),
-        topics: vec!["orders".to_owned()],
-        assignor: None,
-        auto_offset_reset: Some("earliest".to_owned()),
-        session_timeout_ms: None,
-        group_protocol: Some("consumer".to_owned()),
-    })
-}
+use super::*;
 
 /// Every guided scenario, in teaching order.
 pub const SCENARIOS: &[Scenario] = &[
@@ -304,6 +166,45 @@ pub const SCENARIOS: &[Scenario] = &[
                       UnderReplicatedPartitions in Kafka's metrics).",
             ),
             (62_500, "The link healed at 47 s; broker 3 fetched its backlog, caught up and rejoined the ISR."),
+        ],
+    },
+    Scenario {
+        id: "slow-disk",
+        title: "A slow disk on one follower slows every acks=all write",
+        story: "acks=all with min.insync.replicas=2, two records a second. At 5 s broker 3's disk turns slow: \
+                each write to its log waits 400 ms (a failing drive). At 35 s the disk is fast again.",
+        lesson: "With acks=all the leader answers only when every in-sync replica has the record, so the \
+                 producer waits for the slowest one: watch the producer's 'last ack' go from about 10 ms to \
+                 over 400 ms. Broker 3 stays in the ISR all along: replica.lag.time.max.ms removes a follower \
+                 that stops catching up, and a slow one still catches up on every fetch. acks=1 would not wait for a \
+                 follower, but a slow leader disk slows every write (try Slow disk on broker 1). In Kafka the producer's batching absorbs part of the wait; Rill's \
+                 producer sends one record per request, so the rate here is low.",
+        spec: || four_brokers(2, false),
+        script: || {
+            vec![
+                (1_000, Action::StartProducer(workload(-1, 500, 100))),
+                fault(5_000, Fault::SlowDisk { broker: 3, ms: 400 }),
+                fault(35_000, Fault::SlowDisk { broker: 3, ms: 0 }),
+            ]
+        },
+        duration_ms: 45_000,
+        chapters: &[
+            (
+                4_500,
+                "A healthy cluster: each acks=all write is acknowledged about 10 ms after send() (the \
+                     producer's line under Act on the cluster).",
+            ),
+            (
+                8_000,
+                "Broker 3's disk is slow since 5 s (its card says so): every acknowledgement now waits for \
+                     broker 3's write, over 400 ms, though brokers 1 and 2 are as fast as before.",
+            ),
+            (
+                33_000,
+                "28 s later broker 3 is still in the ISR [1, 2, 3]: it is slow, not stuck, and \
+                     replica.lag.time.max.ms (30 s) only removes followers that fail to catch up.",
+            ),
+            (38_000, "The disk is fast again since 35 s: acknowledgements are back to about 10 ms."),
         ],
     },
     Scenario {
@@ -823,126 +724,3 @@ pub const SCENARIOS: &[Scenario] = &[
         ],
     },
 ];
-
-/// Six brokers in racks a, a, b, b, c, c; the controller on broker 6 (rack c); orders with 6
-/// partitions, RF 3, min.insync.replicas=2; followers leave the ISR after 5 s behind.
-#[must_use]
-pub fn rack_spec() -> ClusterSpec {
-    let mut spec = ClusterSpec {
-        seed: 21,
-        brokers: 6,
-        controller_host: Some(6),
-        topics: vec![topic("orders", 6, 3, 2)],
-        trace_limit: Some(TRACE_LIMIT),
-        racks: ["a", "a", "b", "b", "c", "c"].map(str::to_owned).to_vec(),
-        ..ClusterSpec::default()
-    };
-    spec.broker_configs.insert("replica.lag.time.max.ms".into(), "5000".into());
-    spec
-}
-
-/// When the leader dies in the KIP-101 scenario: just after it acknowledged a write, before
-/// broker 3 learnt the high watermark that covers it (found by searching this seed's run:
-/// such windows last ~150 ms of every ~600).
-pub const KIP_101_KILL_MS: u64 = 6_000;
-
-/// Four brokers, min.insync.replicas=2, a slow network (a follower learns the high watermark
-/// a round trip after the leader), replicating as before KIP-101 when `truncate` is set.
-#[must_use]
-pub fn before_kip_101_spec(truncate: bool) -> ClusterSpec {
-    let mut spec = four_brokers(2, false);
-    spec.latency_min_ms = 40;
-    spec.latency_max_ms = 120;
-    spec.broker_configs.insert("rill.truncate.to.high.watermark".into(), truncate.to_string());
-    spec
-}
-
-/// The leader dies while broker 2 cannot reach broker 3; 2 leads, then dies too; 3 leads.
-#[must_use]
-pub fn two_leaders_die(kill_ms: u64) -> Vec<(u64, Action)> {
-    vec![
-        (1_000, Action::StartProducer(workload(-1, 100, 400))),
-        fault(kill_ms, Fault::CutLink { from: 2, to: 3 }),
-        fault(kill_ms, Fault::Kill(1)),
-        fault(kill_ms + 12_000, Fault::Kill(2)),
-        fault(kill_ms + 25_000, Fault::Restart(1)),
-        fault(kill_ms + 25_000, Fault::Restart(2)),
-        fault(kill_ms + 25_000, Fault::HealNetwork),
-    ]
-}
-
-/// Three combined nodes (broker and controller each), orders-0 on all three led by broker 1;
-/// with seed 12 the quorum elects node 2's controller first.
-fn quorum_of_three() -> ClusterSpec {
-    let mut orders = topic("orders", 1, 3, 2);
-    orders.assignment = Some(vec![vec![1, 2, 3]]);
-    ClusterSpec {
-        seed: 12,
-        brokers: 3,
-        controllers: vec![1, 2, 3],
-        topics: vec![orders],
-        trace_limit: Some(TRACE_LIMIT),
-        ..ClusterSpec::default()
-    }
-}
-
-/// Four brokers whose replica fetches time out after 3 s (seed 18).
-fn lossy_network() -> ClusterSpec {
-    let mut spec = four_brokers(2, false);
-    spec.seed = 18;
-    spec.broker_configs.insert("replica.socket.timeout.ms".into(), "3000".into());
-    spec
-}
-
-/// acks=all writes, with or without idempotence, while 20 % of messages are dropped (2–15 s).
-fn lossy_writes(enable_idempotence: bool) -> Vec<(u64, Action)> {
-    let mut producer = workload(-1, 20, 1_000);
-    producer.enable_idempotence = enable_idempotence;
-    vec![
-        (1_000, Action::StartProducer(producer)),
-        fault(2_000, Fault::SetDropRate(200_000)),
-        fault(15_000, Fault::SetDropRate(0)),
-    ]
-}
-
-/// A steady acks=all workload; at 5 s `stop` hits brokers 1, 2 and 3 together, back at 8 s.
-fn every_replica_stops(stop: fn(i32) -> Fault) -> Vec<(u64, Action)> {
-    let mut script = vec![(1_000, Action::StartProducer(workload(-1, 20, 1_000)))];
-    script.extend((1..=3).map(|broker| fault(5_000, stop(broker))));
-    script.extend((1..=3).map(|broker| fault(8_000, Fault::Restart(broker))));
-    script
-}
-
-/// The load used to measure frame time: 5 brokers, 12 partitions (RF 3), 1000 records/s.
-/// Size-based retention (256 KiB per partition in 64 KiB segments, checked every 5 s) keeps a
-/// long run's logs — and so the page's memory — bounded, as a real cluster's retention does.
-#[must_use]
-pub fn load_spec() -> ClusterSpec {
-    let mut orders = topic("orders", 12, 3, 2);
-    for (key, value) in [("retention.bytes", "262144"), ("segment.bytes", "65536")] {
-        orders.configs.insert(key.to_owned(), value.to_owned());
-    }
-    let mut spec = ClusterSpec {
-        seed: 5,
-        brokers: 5,
-        topics: vec![orders],
-        trace_limit: Some(TRACE_LIMIT),
-        ..ClusterSpec::default()
-    };
-    spec.broker_configs.insert("log.retention.check.interval.ms".into(), "5000".into());
-    spec
-}
-
-/// The load's producer: 1000 acks=1 records per second for a long time.
-#[must_use]
-pub fn load_workload() -> WorkloadSpec {
-    let mut producer = workload(1, 1, 100_000_000);
-    producer.enable_idempotence = false;
-    producer
-}
-
-/// A scenario by id.
-#[must_use]
-pub fn find(id: &str) -> Option<&'static Scenario> {
-    SCENARIOS.iter().find(|scenario| scenario.id == id)
-}
