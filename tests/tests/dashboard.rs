@@ -877,3 +877,63 @@ fn a_slow_follower_disk_slows_acks_all_writes_and_the_follower_stays_in_the_isr(
     let card = browser.wait_until("return document.getElementById('disk-delay-2')?.textContent || null;", LOAD);
     assert!(card.as_str().unwrap().contains("400 ms"), "{card}");
 }
+
+/// "Record by record: acknowledged A here and B there; lost C here and D there; ..." → (C, D).
+fn twin_losses(browser: &Browser) -> (u64, u64) {
+    let summary = text(browser, "#twin-summary");
+    let lost = summary.split("lost ").nth(1).unwrap_or_else(|| panic!("{summary}"));
+    let numbers: Vec<u64> = lost
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|n| !n.is_empty())
+        .take(2)
+        .map(|n| n.parse().unwrap())
+        .collect();
+    (numbers[0], numbers[1])
+}
+
+#[test]
+fn two_runs_on_one_scrubber_show_which_acknowledged_records_survive_in_each() {
+    // Issue 17: side by side as two synchronised clusters, and fork and diff record by record.
+    let (_server, browser) = open("#scenario=acks1-leader-crash&pace=0");
+    browser.click("#twin-acks-all");
+    browser.wait_until("return document.getElementById('twin') !== null || null;", LOAD);
+    assert!(text(&browser, "#twin-there h3").contains("acks=all"), "{}", text(&browser, "#twin"));
+    // Two clusters: broker 1 is down (killed at 4 s, back at 20 s) in both.
+    play_until(&browser, "10", 10.0);
+    for side in ["#twin-here", "#twin-there"] {
+        let chips = text(&browser, &format!("{side} .chips"));
+        assert!(chips.contains("1 down"), "{side}: {chips}");
+    }
+    play_until(&browser, "10", 25.0);
+    assert_eq!(text(&browser, "#twin-now"), text(&browser, "#now"), "one scrubber");
+    let (here, there) = twin_losses(&browser);
+    assert!(here >= 15 && there == 0, "acks=1 loses, acks=all does not: {}", text(&browser, "#twin-summary"));
+    assert!(text(&browser, "#twin-here .lost").contains(&format!("lost so far: {here}")));
+    let first_row = text(&browser, "#twin-diff tbody tr");
+    assert!(first_row.contains("LOST: was acknowledged at orders-0 offset"), "{first_row}");
+    shot(&browser, "two-runs");
+    // Drag the timeline back to the start: both runs go back.
+    browser.eval(
+        "const s = document.getElementById('scrubber'); s.value = '0'; \
+         s.dispatchEvent(new Event('input', { bubbles: true })); return null;",
+    );
+    browser.wait_until(
+        "return document.getElementById('twin-now').textContent === document.getElementById('now').textContent \
+         && parseFloat(document.getElementById('now').textContent) < 1 || null;",
+        LOAD,
+    );
+    assert_eq!(twin_losses(&browser), (0, 0));
+    browser.click("#close-twin");
+    assert!(browser.eval("return document.getElementById('twin') === null;").as_bool().unwrap());
+
+    // Fork: heal the network at 3 s, before broker 1 dies; diff against the run before.
+    play_until(&browser, "2", 3.0);
+    browser.click("#heal-network");
+    browser.wait_until("return document.getElementById('fork') !== null || null;", LOAD);
+    browser.click("#diff-fork");
+    browser.wait_until("return document.getElementById('twin') !== null || null;", LOAD);
+    assert!(text(&browser, "#twin-there h3").contains("before the fork"));
+    play_until(&browser, "10", 25.0);
+    let (here, there) = twin_losses(&browser);
+    assert!(here == 0 && there >= 15, "the fork kept what the original lost: {}", text(&browser, "#twin-summary"));
+}

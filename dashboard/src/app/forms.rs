@@ -156,8 +156,14 @@ pub(super) fn compare(props: &CompareProps) -> Html {
             <h2>{ "Side by side" }</h2>
             <p class="muted">{ "The same seed and the same actions up to now under another config; both are healed, settled and checked." }</p>
             <div class="row">
-                { for variations.into_iter().map(|(id, label, variation)| html! {
+                { for variations.iter().cloned().map(|(id, label, variation)| html! {
                     <button id={id} onclick={dispatch.reform(move |_| Action::Compare(variation.clone()))}>{ format!("vs {label}") }</button>
+                }) }
+            </div>
+            <p class="muted">{ "Or play both on one scrubber, as two clusters, record by record:" }</p>
+            <div class="row">
+                { for variations.into_iter().map(|(id, label, variation)| html! {
+                    <button id={id.replace("compare-", "twin-")} onclick={dispatch.reform(move |_| Action::Twin(Some(variation.clone())))}>{ format!("with {label}") }</button>
                 }) }
             </div>
             if let Some(comparison) = props.compare.clone() {

@@ -22,6 +22,7 @@ mod forms;
 mod jepsen;
 mod metrics;
 mod timeline;
+mod twin;
 
 use act::{Act, Groups};
 use cluster::{Cluster, Partitions};
@@ -30,6 +31,7 @@ use forms::{Compare, Config, Scenarios, Share};
 use jepsen::Jepsen;
 use metrics::Metrics;
 use timeline::{Header, Timeline};
+use twin::TwinPanel;
 
 /// Offsets drawn per replica row.
 const CELLS: i64 = 16;
@@ -255,6 +257,8 @@ pub fn app() -> Html {
             if let Some(fork) = state.fork.clone() {
                 <div class="banner fork" role="status" id="fork">
                     <span><strong>{ "Forked run" }</strong>{ format!(" — {} at {}.", fork.what, seconds(fork.at_ms)) }</span>
+                    <button id="diff-fork" onclick={dispatch.reform(|_| Action::Twin(None))}
+                        title="Play this run and the one before the fork on one scrubber, record by record">{ "Diff with the run before" }</button>
                     <button id="undo" onclick={dispatch.reform(|_| Action::Undo)}>{ "Undo" }</button>
                 </div>
             }
@@ -269,6 +273,9 @@ pub fn app() -> Html {
                     <span>{ notice }</span>
                     <button onclick={dispatch.reform(|_| Action::DismissError)}>{ "Dismiss" }</button>
                 </div>
+            }
+            if let Some(view) = state.twin_view.clone() {
+                <TwinPanel view={view} here={state.clone()} dispatch={dispatch.clone()} />
             }
             <main class="layout">
                 <div class="column">

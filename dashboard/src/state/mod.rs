@@ -20,7 +20,9 @@ use crate::scenarios::{self, Scenario};
 use crate::{bisect, form, metrics};
 
 mod experiments;
+mod twin;
 pub use experiments::{spec_change, Comparison, Fork, Side, Variation};
+pub use twin::{Diff, DiffRow, Fate, Twin, TwinView, DIFF_ROWS_MAX};
 
 /// Newest records of each replica the view copies (the partition view draws 16 offsets).
 pub const RECORDS_PER_REPLICA: usize = 24;
@@ -151,6 +153,11 @@ pub enum Action {
     Compare(Variation),
     /// Close the comparison.
     CloseCompare,
+    /// Play a second run on the same scrubber: this run under a variation, or (`None`) the run
+    /// before the last fork.
+    Twin(Option<Variation>),
+    /// Close the second run.
+    CloseTwin,
     /// Run the end-of-run checks on a copy of the run so far.
     CheckNow,
     /// Find when this lost write's loss became inevitable.
@@ -193,6 +200,9 @@ pub struct State {
     pub notice: Option<String>,
     /// The open comparison.
     pub compare: Option<Rc<Comparison>>,
+    twin: Option<Rc<Twin>>,
+    /// The second run at this run's time, and the two compared record by record.
+    pub twin_view: Option<Rc<TwinView>>,
     /// The last end-of-run check and the virtual time it covers.
     pub final_report: Option<Rc<(u64, CheckReport)>>,
     /// The last point-of-no-return search.
@@ -360,6 +370,8 @@ impl State {
             error: None,
             notice: None,
             compare: None,
+            twin: None,
+            twin_view: None,
             final_report: None,
             no_return: None,
             plot: Rc::default(),
@@ -452,6 +464,12 @@ impl State {
 
     fn refresh(&mut self) {
         self.view = Rc::new(view_of(&self.session.borrow()));
+        if let Some(twin) = &self.twin {
+            match twin.view_at(&self.session.borrow()) {
+                Ok(view) => self.twin_view = Some(Rc::new(view)),
+                Err(error) => self.error = Some(format!("the second run: {error}")),
+            }
+        }
         self.read_trace();
         let mut plot = (*self.plot).clone();
         plot.sample(&self.view.snapshot, self.counters);
@@ -473,6 +491,8 @@ impl State {
         self.session = Rc::new(RefCell::new(session));
         self.restart_trace();
         self.compare = None;
+        self.twin = None;
+        self.twin_view = None;
         self.final_report = None;
         self.no_return = None;
         self.last_frame_ms = None;
@@ -522,6 +542,28 @@ impl State {
     pub fn jepsen_history(&self) -> rill_core::error::Result<(String, String)> {
         let history = self.session.borrow().history()?;
         Ok((history.to_edn(), crate::history::summary(&history)))
+    }
+
+    /// The second run for [`Action::Twin`], at this run's time.
+    fn twin_of(&self, variation: Option<Variation>) -> Result<Twin, String> {
+        let session = self.session.borrow();
+        let now_ms = session.sim().now_ms();
+        let (label, twin) = match variation {
+            Some(variation) => {
+                // The whole run, its recorded future included, under the variation.
+                let varied = variation.apply(session.recording());
+                let (twin, _skipped) =
+                    Session::replay_with_spec(&varied, varied.spec.clone()).map_err(|error| error.to_string())?;
+                (variation.describe(), twin)
+            }
+            None => {
+                let fork =
+                    self.fork.as_ref().ok_or("INVALID_REQUEST: this run is not a fork: there is no run before it")?;
+                let twin = Session::at_start(fork.before.clone()).map_err(|error| error.to_string())?;
+                (format!("the run before the fork ({})", fork.what), twin)
+            }
+        };
+        Twin::new(label, twin, now_ms).map_err(|error| error.to_string())
     }
 
     fn compare_with(&self, variation: &Variation) -> rill_core::error::Result<Comparison> {
@@ -718,6 +760,17 @@ impl Reducible for State {
                 Err(error) => next.error = Some(error.to_string()),
             },
             Action::CloseCompare => next.compare = None,
+            Action::Twin(variation) => match next.twin_of(variation) {
+                Ok(twin) => {
+                    next.twin = Some(Rc::new(twin));
+                    next.error = None;
+                }
+                Err(error) => next.error = Some(error),
+            },
+            Action::CloseTwin => {
+                next.twin = None;
+                next.twin_view = None;
+            }
             Action::CheckNow => {
                 let report = next.session.borrow().final_report(SETTLE_MS);
                 match report {
@@ -757,17 +810,9 @@ fn load(recording: Recording, at: Option<u64>) -> rill_core::error::Result<Sessi
 
 /// Seeks to the first point at or after `at_ms` (by event count, found by replaying).
 fn seek_time(state: &mut State, at_ms: u64) -> rill_core::error::Result<()> {
-    let mut session = state.session.borrow_mut();
-    if at_ms < session.sim().now_ms() {
-        session.seek(0)?;
-        drop(session);
+    let back = twin::seek_session_time(&mut state.session.borrow_mut(), at_ms)?;
+    if back {
         state.restart_trace();
-        session = state.session.borrow_mut();
-    }
-    while session.sim().now_ms() < at_ms && session.sim().next_event_ms().is_some_and(|next_ms| next_ms <= at_ms) {
-        if !session.step()? {
-            break;
-        }
     }
     Ok(())
 }
