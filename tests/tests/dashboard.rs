@@ -937,3 +937,63 @@ fn two_runs_on_one_scrubber_show_which_acknowledged_records_survive_in_each() {
     let (here, there) = twin_losses(&browser);
     assert!(here == 0 && there >= 15, "the fork kept what the original lost: {}", text(&browser, "#twin-summary"));
 }
+
+/// The leader epoch of orders-0 as its partition header shows it.
+fn orders_0_epoch(browser: &Browser) -> i64 {
+    number(browser, "#partition-orders-0 .leader-epoch")
+}
+
+#[test]
+fn the_failover_scenarios_show_their_lessons_in_the_page() {
+    // Issue 17: every guided scenario's lesson asserted in the browser; these four had none.
+    let (_server, browser) = open("#scenario=unclean-election&pace=0");
+    to_end(&browser);
+    assert!(number(&browser, "#lost-count") > 0, "committed records lost: {}", text(&browser, "#jepsen"));
+    assert!(number(&browser, "#unclean-count") >= 1);
+    let flag = text(&browser, "#lost-flag");
+    assert!(flag.contains("unclean"), "the loss is blamed on the unclean election: {flag}");
+
+    browser.click("#scenario-back-to-back-failover");
+    browser.wait_until(
+        "return document.getElementById('scenario-current')?.textContent.includes('Back-to-back') || null;",
+        LOAD,
+    );
+    to_end(&browser);
+    assert!(orders_0_epoch(&browser) >= 3, "three failovers, three new epochs");
+    assert_eq!(number(&browser, "#violation-count"), 0);
+    let notes: Vec<String> = browser
+        .eval("return [...document.querySelectorAll('#partition-orders-0 .replica-note')].map(n => n.textContent);")
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|n| n.as_str().unwrap().to_owned())
+        .collect();
+    assert!(notes.len() == 3 && notes.iter().all(|n| *n == notes[0]), "identical replicas at the end: {notes:?}");
+
+    browser.click("#scenario-isolated-leader");
+    browser.wait_until(
+        "return document.getElementById('scenario-current')?.textContent.includes('isolates the leader') || null;",
+        LOAD,
+    );
+    let epoch = orders_0_epoch(&browser);
+    play_until(&browser, "10", 20.0);
+    assert_ne!(text(&browser, "#partition-orders-0 .leader-id"), "1", "cut off, broker 1 was replaced");
+    assert!(orders_0_epoch(&browser) > epoch, "by a leader with a higher epoch");
+    to_end(&browser);
+    assert_eq!(number(&browser, "#lost-count"), 0, "acks=all with min.insync.replicas=2 lost nothing");
+
+    browser.click("#scenario-controller-isolated");
+    browser.wait_until(
+        "return document.getElementById('scenario-current')?.textContent.includes('cut-off controller') || null;",
+        LOAD,
+    );
+    play_until(&browser, "5", 3.0);
+    assert!(
+        browser.eval("return document.querySelector('#quorum-2.active') !== null;").as_bool().unwrap(),
+        "2 leads first"
+    );
+    to_end(&browser);
+    let active = browser.eval("return document.querySelector('#quorum tr.active')?.id ?? null;");
+    assert!(matches!(active.as_str(), Some("quorum-1" | "quorum-3")), "the majority elected another: {active}");
+    assert_eq!(number(&browser, "#lost-count"), 0);
+}

@@ -52,7 +52,7 @@ pub(super) fn jepsen(props: &Props) -> Html {
                     <dd>{ format!("{} / {} / {}", report.acknowledged.acks_0, report.acknowledged.acks_1, report.acknowledged.acks_all) }</dd></div>
                 <div><dt>{ "lost so far" }</dt><dd id="lost-count">{ lost }</dd></div>
                 <div><dt>{ "duplicates so far" }</dt><dd id="duplicate-count">{ report.duplicates_live }</dd></div>
-                <div><dt>{ "unclean elections" }</dt><dd>{ report.unclean_elections }</dd></div>
+                <div><dt>{ "unclean elections" }</dt><dd id="unclean-count">{ report.unclean_elections }</dd></div>
                 <div><dt>{ "violations" }</dt><dd id="violation-count">{ report.violations.len() }</dd></div>
             </dl>
             if lost > 0 {
