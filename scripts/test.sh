@@ -52,6 +52,7 @@ cargo bench --locked -p rill-core --bench log_throughput -- --quick
 cargo bench --locked -p rill-core --bench sim_throughput -- --quick
 cargo bench --locked -p rill-core --bench group_throughput -- --quick
 cargo bench --locked -p rill-tests --bench wasm_speed -- --quick
+cargo bench --locked -p rill-tests --bench dashboard_memory -- --quick
 cargo bench --locked -p rill-tests --bench codec_throughput -- --quick
 
 echo

@@ -198,11 +198,52 @@ fn a_controller_back_after_the_log_was_compacted_loads_the_snapshot() {
 }
 
 #[test]
+fn separate_controllers_fail_over_without_touching_any_isr() {
+    // Three brokers and three controller-only nodes (process.roles=controller, ids 4..=6): the
+    // killed active controller hosts no replica, so no ISR has to shrink; writes wait only for
+    // the quorum to elect another controller, and not even that when nothing needs the
+    // controller meanwhile.
+    let (stall, mut sim) = kill_the_active_controller(&[4, 5, 6]);
+    eprintln!("longest stall with three separate controllers: {stall} ms");
+    assert!(stall < 2_000, "no broker died: writes went on ({stall} ms)");
+    let snapshot = sim.snapshot_with(0);
+    let ids: Vec<(i32, bool)> = snapshot.brokers.iter().map(|b| (b.id, b.controller_only)).collect();
+    assert_eq!(ids, vec![(1, false), (2, false), (3, false), (4, true), (5, true), (6, true)]);
+    for partition in &snapshot.partitions {
+        assert!(partition.replicas.iter().all(|r| *r <= 3), "nothing placed on a controller: {partition:?}");
+        assert_eq!(partition.isr.len(), 3, "{partition:?}");
+    }
+    let active = sim.active_controller_id().expect("a controller is active");
+    assert!((4..=6).contains(&active), "{active}");
+    assert!(snapshot.brokers.iter().filter(|b| b.controller_only).all(|b| b.replicas.is_empty() && !b.fenced));
+    // Faults on a controller-only node: pause, resume, power loss and restart all apply.
+    let other = if active == 4 { 5 } else { 4 };
+    for fault in [Fault::Pause(other), Fault::Resume(other), Fault::Crash(other), Fault::Restart(other)] {
+        sim.act(fault.clone()).unwrap_or_else(|error| panic!("{fault}: {error}"));
+        sim.run_for(3_000);
+    }
+    // A reassignment onto a controller-only node is refused: it hosts no replicas.
+    let error = sim
+        .act(Fault::Reassign { topic: "orders".into(), partition: 0, replicas: Some(vec![1, 2, 5]) })
+        .expect_err("no broker 5");
+    assert!(error.message.contains("there is no broker 5"), "{}", error.message);
+    let summary = sim.finish(20_000);
+    assert!(summary.report.violations.is_empty(), "{:?}", summary.report.violations);
+    assert_eq!(summary.report.lost.total(), 0);
+}
+
+#[test]
 fn bad_controller_lists_are_refused() {
     let mut config = cluster(1, 3, &[1, 1, 2]);
     assert!(Sim::new(config.clone()).unwrap_err().message.contains("names node 1 twice"));
     config.controllers = vec![1, 7];
-    assert!(Sim::new(config).unwrap_err().message.contains("controller 7 is not a node"));
+    assert!(Sim::new(config.clone()).unwrap_err().message.contains("controller 7 is not a node"));
+    // Controller-only nodes follow the brokers' ids with no gap: 4, 5, 6 here, not 5.
+    config.controllers = vec![4, 5];
+    assert!(Sim::new(config.clone()).is_ok());
+    config.controllers = vec![4, 6];
+    let error = Sim::new(config).unwrap_err().message;
+    assert!(error.contains("controller 6 is not a node") && error.contains("4..=5"), "{error}");
 }
 
 #[test]

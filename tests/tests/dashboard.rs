@@ -997,3 +997,32 @@ fn the_failover_scenarios_show_their_lessons_in_the_page() {
     assert!(matches!(active.as_str(), Some("quorum-1" | "quorum-3")), "the majority elected another: {active}");
     assert_eq!(number(&browser, "#lost-count"), 0);
 }
+
+#[test]
+fn separate_controllers_fail_over_and_no_write_waits() {
+    // Issue 16: controller-only nodes, drawn as controllers, faulted from the script.
+    let (_server, browser) = open("#scenario=controller-separate&pace=0");
+    assert!(text(&browser, "#controller-only-4").contains("process.roles=controller"));
+    assert!(text(&browser, "#broker-5").starts_with("Controller 5"), "{}", text(&browser, "#broker-5"));
+    play_until(&browser, "5", 4.5);
+    assert!(
+        browser.eval("return document.querySelector('#quorum-5.active') !== null;").as_bool().unwrap(),
+        "5 leads first"
+    );
+    let acked = |browser: &Browser| -> i64 {
+        text(browser, "#jepsen .counts dd").split('/').map(|n| n.trim().parse::<i64>().unwrap_or(0)).sum()
+    };
+    let before = acked(&browser);
+    play_until(&browser, "5", 12.0);
+    let active = browser.eval("return document.querySelector('#quorum tr.active')?.id ?? null;");
+    assert!(matches!(active.as_str(), Some("quorum-4" | "quorum-6")), "another controller leads: {active}");
+    assert!(text(&browser, "#partition-orders-0").contains("ISR [1, 2, 3]"), "no ISR changed");
+    assert!(
+        acked(&browser) >= before + 100,
+        "writes went on through the failover: {} then {}",
+        before,
+        acked(&browser)
+    );
+    assert_eq!(number(&browser, "#lost-count"), 0);
+    shot(&browser, "controller-separate");
+}

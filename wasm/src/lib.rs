@@ -92,6 +92,8 @@ export interface ReplicaSnapshot {
 export interface BrokerSnapshot {
   id: number;
   status: "Up" | "Paused" | "Down";
+  /** A controller-only node (process.roles=controller): a quorum member with no replicas. */
+  controllerOnly: boolean;
   fenced: boolean;
   controller: boolean;
   /** Its rack (broker.rack), if any. */

@@ -243,6 +243,18 @@ impl SimConfig {
         usize::try_from(id - 1).ok().and_then(|index| self.racks.get(index)).cloned()
     }
 
+    /// Controller-only nodes (`process.roles=controller`): voters past the brokers' ids, sorted.
+    #[must_use]
+    pub fn controller_only(&self) -> Vec<BrokerId> {
+        self.voters().into_iter().filter(|id| *id > self.brokers).collect()
+    }
+
+    /// Whether `id` names a node of this cluster (a broker, or a controller-only node).
+    #[must_use]
+    pub fn is_node(&self, id: BrokerId) -> bool {
+        (1..=self.brokers).contains(&id) || self.controllers.contains(&id)
+    }
+
     /// The controller quorum's voters, sorted.
     #[must_use]
     pub fn voters(&self) -> Vec<BrokerId> {
@@ -276,8 +288,19 @@ impl SimConfig {
         if let Some(pair) = voters.windows(2).find(|pair| pair[0] == pair[1]) {
             return invalid(format!("controllers names node {} twice", pair[0]));
         }
-        if let Some(stray) = voters.iter().find(|id| !(1..=self.brokers).contains(*id)) {
-            return invalid(format!("controller {stray} is not a node (nodes are 1..={})", self.brokers));
+        // A controller past the brokers' ids is a controller-only node; together the nodes
+        // are numbered 1..=N with no gaps (like `rill.cluster.nodes`).
+        let nodes = self.brokers + i32::try_from(self.controller_only().len()).unwrap_or(i32::MAX);
+        if let Some(stray) = voters.iter().find(|id| !(1..=nodes).contains(*id)) {
+            return invalid(format!(
+                "controller {stray} is not a node: brokers are 1..={} and controller-only nodes follow them \
+                 ({}..={nodes} here)",
+                self.brokers,
+                self.brokers + 1
+            ));
+        }
+        if nodes > 64 {
+            return invalid(format!("at most 64 nodes, got {nodes}"));
         }
         if self.network.latency_min_ms > self.network.latency_max_ms {
             return invalid("latency_min_ms exceeds latency_max_ms".into());
@@ -287,7 +310,7 @@ impl SimConfig {
         }
         for fault in &self.faults {
             for broker in fault.fault.brokers() {
-                if !(1..=self.brokers).contains(&broker) {
+                if !self.is_node(broker) {
                     return invalid(format!("fault {} names unknown broker {broker}", fault.fault));
                 }
             }

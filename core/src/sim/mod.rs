@@ -126,6 +126,9 @@ pub enum BrokerStatus {
 
 #[derive(Debug)]
 struct BrokerSlot {
+    /// `process.roles` includes `broker`; `false` for a controller-only node (its `node` is
+    /// always `None`: the host runs only its controller).
+    runs_broker: bool,
     node: Option<BrokerNode<MemStorageFactory>>,
     incarnation: u64,
     kept: VecMap<TopicPartition, MemStorage>,
@@ -252,12 +255,26 @@ impl Sim {
             sim.controllers.insert(id, controllers::ControllerSlot { node: None, disk: Default::default() });
             sim.start_controller(id);
         }
+        // Controller-only nodes (process.roles=controller): a host with its controller and no
+        // broker; it never registers, so nothing is placed on it.
+        for id in sim.config.controller_only() {
+            let slot = BrokerSlot {
+                runs_broker: false,
+                node: None,
+                incarnation: 0,
+                kept: VecMap::new(),
+                status: BrokerStatus::Up,
+                held: Vec::new(),
+            };
+            sim.brokers.insert(id, slot);
+        }
         for id in 1..=sim.config.brokers {
             let mut node = BrokerNode::new(sim.broker_config(id), MemStorageFactory::default(), 0);
             node.set_controllers(sim.config.voters());
             sim.brokers.insert(
                 id,
                 BrokerSlot {
+                    runs_broker: true,
                     node: Some(node),
                     incarnation: 0,
                     kept: VecMap::new(),

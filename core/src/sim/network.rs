@@ -125,6 +125,19 @@ impl Sim {
         let Some(slot) = self.brokers.get_mut(&id) else {
             return;
         };
+        if !slot.runs_broker {
+            // A controller-only node: its controller stops, its metadata log stays.
+            if slot.status == BrokerStatus::Down {
+                return;
+            }
+            slot.status = BrokerStatus::Down;
+            let held = std::mem::take(&mut slot.held);
+            self.stop_controller(id);
+            for (_, to, _, message) in held {
+                self.lost_on_the_way(to, &message, DropReason::NodeDown, self.trace_len);
+            }
+            return;
+        }
         let Some(node) = slot.node.take() else { return };
         slot.status = BrokerStatus::Down;
         let held = std::mem::take(&mut slot.held);
@@ -161,8 +174,13 @@ impl Sim {
         if slot.status != BrokerStatus::Down {
             return;
         }
-        let kept = std::mem::take(&mut slot.kept);
         slot.incarnation += 1;
+        if !slot.runs_broker {
+            slot.status = BrokerStatus::Up;
+            self.start_controller(id);
+            return;
+        }
+        let kept = std::mem::take(&mut slot.kept);
         let mut node = BrokerNode::new(config, MemStorageFactory::with(kept), now_ms);
         node.set_controllers(self.config.voters());
         slot.node = Some(node);

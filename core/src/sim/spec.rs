@@ -506,6 +506,9 @@ pub struct BrokerSnapshot {
     pub id: BrokerId,
     /// Up, paused or down.
     pub status: BrokerStatus,
+    /// A controller-only node (`process.roles=controller`): it hosts a controller of the
+    /// quorum and no replicas.
+    pub controller_only: bool,
     /// Fenced by the controller.
     pub fenced: bool,
     /// Hosts the controller.

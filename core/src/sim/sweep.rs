@@ -89,6 +89,15 @@ pub fn random_config(seed: u64) -> SimConfig {
         1 => (1..=3).collect(),
         _ => (1..=brokers).collect(),
     };
+    // Controller-only nodes (process.roles=controller, issue 16): a quarter of the runs put
+    // the quorum on three nodes of their own, numbered after the brokers, and add faults that
+    // hit every node. Drawn from a second generator, so the rest of each seed's run is as it was.
+    let mut separate = Rng::from_seed(seed ^ 0xC0DE_C0DE_C0DE_C0DE);
+    if separate.chance(1, 4) {
+        config.controllers = (brokers + 1..=brokers + 3).collect();
+        config.faults.extend(random_faults(&mut separate, brokers + 3));
+        config.faults.sort_by_key(|fault| fault.at_ms);
+    }
     // KIP-630: controllers snapshot their metadata log every few records, so voters that were
     // down past the leader's log start must fetch its snapshot.
     config.broker_config.metadata_log_max_records_between_snapshots = [100, 3, 10][rng.index(3)];

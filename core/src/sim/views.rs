@@ -133,7 +133,8 @@ impl Sim {
             .map(|(id, slot)| BrokerSnapshot {
                 id: *id,
                 status: slot.status,
-                fenced: image.brokers.get(id).is_none_or(|broker| broker.fenced),
+                controller_only: !slot.runs_broker,
+                fenced: slot.runs_broker && image.brokers.get(id).is_none_or(|broker| broker.fenced),
                 controller: active.is_some_and(|c| c.quorum().config().node_id == *id),
                 rack: self.config.rack_of(*id),
                 session_deadline_ms: active.and_then(|c| c.session_deadline_ms(*id)),

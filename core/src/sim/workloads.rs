@@ -70,7 +70,7 @@ impl Sim {
                     if replicas[..index].contains(broker) {
                         return invalid(ErrorCode::InvalidReplicaAssignment, format!("broker {broker} is named twice"));
                     }
-                    if !self.brokers.contains_key(broker) {
+                    if !self.brokers.get(broker).is_some_and(|slot| slot.runs_broker) {
                         return invalid(ErrorCode::InvalidReplicaAssignment, format!("there is no broker {broker}"));
                     }
                 }

@@ -153,17 +153,21 @@ pub(super) fn cluster(props: &Props) -> Html {
         html! {
             <li class={format!("broker-card {status}")} id={format!("broker-{id}")}>
                 <div class="card-title">
-                    <strong>{ format!("Broker {id}") }</strong>
+                    <strong>{ if broker.controller_only { format!("Controller {id}") } else { format!("Broker {id}") } }</strong>
                     <span class={format!("status {status}")}>{ status }</span>
                     if broker.controller { <span class="tag">{ "controller" }</span> }
                     else if snapshot.quorum.len() > 1 && snapshot.quorum.iter().any(|c| c.id == id) {
                         <span class="tag voter" title="a controller of the quorum, not the active one">{ "voter" }</span>
                     }
                 </div>
+                if broker.controller_only {
+                    <div class="card-line" id={format!("controller-only-{id}")}>{ "controller only (process.roles=controller): no replicas" }</div>
+                } else {
                 <div class="card-line">
                     { format!("leads {leads} partition(s)") }
                     if let Some(rack) = &broker.rack { <span class="rack" id={format!("rack-{id}")}>{ format!(" · rack {rack}") }</span> }
                 </div>
+                }
                 if broker.disk_delay_ms > 0 {
                     <div class="card-line timer" id={format!("disk-delay-{id}")}>
                         { format!("slow disk: each log write waits {} ms", broker.disk_delay_ms) }</div>
@@ -177,7 +181,7 @@ pub(super) fn cluster(props: &Props) -> Html {
                     { button(toggle, "crash") }
                     if let Some(pause) = pause { { button(pause, "pause") } }
                     { button(net, "isolate") }
-                    { button(disk, "disk") }
+                    if !broker.controller_only { { button(disk, "disk") } }
                 </div>
             </li>
         }

@@ -158,6 +158,13 @@ pub fn app() -> Html {
         let dispatch = dispatch.clone();
         use_effect_with((), move |()| {
             load_from_hash(&dispatch);
+            // For the memory benchmark and the curious: the WebAssembly memory, whose
+            // `buffer.byteLength` is what the page's Rust state occupies (it never shrinks).
+            let _ = js_sys::Reflect::set(
+                &gloo::utils::window(),
+                &JsValue::from_str("rillWasmMemory"),
+                &wasm_bindgen::memory(),
+            );
             || ()
         });
     }

@@ -537,6 +537,39 @@ pub const SCENARIOS: &[Scenario] = &[
         ],
     },
     Scenario {
+        id: "controller-separate",
+        title: "Separate controllers: the active one dies and no write waits",
+        story: "Three brokers (1, 2, 3) and three controller-only nodes (4, 5, 6: process.roles=controller, \
+                controller.quorum.voters = 4, 5, 6); orders-0 lives on the brokers, led by broker 1, and takes \
+                acks=all writes (min.insync.replicas=2). At 5 s node 5 — the active controller — is killed; it \
+                comes back at 25 s.",
+        lesson: "The same failover as in the combined cluster, without its stall: the dead node hosted no \
+                 replica, so no ISR has to shrink and every acks=all write goes on while controllers 4 and 6 \
+                 elect a new leader of the metadata log. Kafka recommends separate controllers in production \
+                 for this reason: a broker's trouble is not the quorum's, and the quorum's is not the brokers'.",
+        spec: separate_controllers,
+        script: || {
+            vec![
+                (1_000, Action::StartProducer(workload(-1, 50, 600))),
+                fault(5_000, Fault::Kill(5)),
+                fault(25_000, Fault::Restart(5)),
+            ]
+        },
+        duration_ms: 35_000,
+        chapters: &[
+            (
+                5_000,
+                "Node 5, the active controller, is killed. It hosts no replica: orders-0's ISR is still [1, 2, 3] \
+                 and the producer's writes keep being acknowledged.",
+            ),
+            (
+                9_000,
+                "Controllers 4 and 6 stopped hearing from 5 and one of them won the next quorum epoch (the \
+                 quorum panel): the active controller changed, and no write waited for it.",
+            ),
+        ],
+    },
+    Scenario {
         id: "controller-majority-lost",
         title: "Two of three controllers die: the metadata freezes, the leaders go on",
         story: "Five brokers; nodes 1, 2 and 3 are also the controllers. orders-0 lives on brokers 4 and 5 \

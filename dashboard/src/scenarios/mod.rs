@@ -209,6 +209,20 @@ fn quorum_of_three() -> ClusterSpec {
     }
 }
 
+/// Three brokers and three controller-only nodes (4, 5, 6); orders-0 on the brokers, led by 1.
+fn separate_controllers() -> ClusterSpec {
+    let mut orders = topic("orders", 1, 3, 2);
+    orders.assignment = Some(vec![vec![1, 2, 3]]);
+    ClusterSpec {
+        seed: 12,
+        brokers: 3,
+        controllers: vec![4, 5, 6],
+        topics: vec![orders],
+        trace_limit: Some(TRACE_LIMIT),
+        ..ClusterSpec::default()
+    }
+}
+
 /// Four brokers whose replica fetches time out after 3 s (seed 18).
 fn lossy_network() -> ClusterSpec {
     let mut spec = four_brokers(2, false);

@@ -818,4 +818,6 @@ fn seek_time(state: &mut State, at_ms: u64) -> rill_core::error::Result<()> {
 }
 
 #[cfg(test)]
+mod lesson_tests;
+#[cfg(test)]
 mod tests;

@@ -767,28 +767,3 @@ fn the_jepsen_history_of_the_acks_1_run_with_a_consumer_shows_the_lost_writes() 
     assert!(edn.lines().count() > 150, "{}", edn.lines().count());
     assert!(summary.contains(&format!("finds {lost}: orders-0 offsets ")), "{summary} ({lost} lost)");
 }
-
-#[test]
-fn the_slow_disk_scenario_slows_acks_all_and_keeps_the_slow_follower_in_the_isr() {
-    // Issue 17: "a slow disk versus replication". The producer's last ack latency and the ISR,
-    // each simulated second.
-    let recording = scenarios::find("slow-disk").unwrap().recording().unwrap();
-    let mut session = Session::at_start(recording).unwrap();
-    let mut seconds = Vec::new();
-    for second in 1..=45 {
-        session.run_for(second * 1_000 - session.sim().now_ms()).unwrap();
-        let snapshot = session.sim().snapshot_with(0);
-        let latency = snapshot.producers.first().and_then(|p| p.ack_latency_ms);
-        seconds.push((second, latency, snapshot.partitions[0].isr.clone(), snapshot.brokers[2].disk_delay_ms));
-    }
-    let at = |second: u64| seconds[second as usize - 1].clone();
-    assert!(at(4).1.unwrap() < 50 && at(4).3 == 0, "healthy: {:?}", at(4));
-    for second in 8..=34 {
-        let (_, latency, isr, disk_ms) = at(second);
-        assert_eq!(disk_ms, 400);
-        assert!(latency.unwrap() >= 400, "acks=all waits for broker 3's disk: {:?}", at(second));
-        assert_eq!(isr, vec![1, 2, 3], "slow, not stuck: {:?}", at(second));
-    }
-    assert!(at(40).1.unwrap() < 50 && at(40).3 == 0, "healed: {:?}", at(40));
-    assert_eq!(session.sim().report().lost_live.total(), 0);
-}
