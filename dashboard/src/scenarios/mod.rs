@@ -194,33 +194,30 @@ pub fn two_leaders_die(kill_ms: u64) -> Vec<(u64, Action)> {
     ]
 }
 
-/// Three combined nodes (broker and controller each), orders-0 on all three led by broker 1;
-/// with seed 12 the quorum elects node 2's controller first.
-fn quorum_of_three() -> ClusterSpec {
+/// Three brokers, orders-0 on all three led by broker 1, and the controller quorum on
+/// `controllers`: the brokers themselves (combined nodes; with seed 12 the quorum elects node
+/// 2's controller first) or controller-only nodes 4, 5, 6 (it elects node 5 first).
+fn three_brokers_with_controllers(controllers: [i32; 3]) -> ClusterSpec {
     let mut orders = topic("orders", 1, 3, 2);
     orders.assignment = Some(vec![vec![1, 2, 3]]);
     ClusterSpec {
         seed: 12,
         brokers: 3,
-        controllers: vec![1, 2, 3],
+        controllers: controllers.to_vec(),
         topics: vec![orders],
         trace_limit: Some(TRACE_LIMIT),
         ..ClusterSpec::default()
     }
 }
 
-/// Three brokers and three controller-only nodes (4, 5, 6); orders-0 on the brokers, led by 1.
+/// Three combined nodes (broker and controller each).
+fn quorum_of_three() -> ClusterSpec {
+    three_brokers_with_controllers([1, 2, 3])
+}
+
+/// Three brokers and three controller-only nodes (4, 5, 6).
 fn separate_controllers() -> ClusterSpec {
-    let mut orders = topic("orders", 1, 3, 2);
-    orders.assignment = Some(vec![vec![1, 2, 3]]);
-    ClusterSpec {
-        seed: 12,
-        brokers: 3,
-        controllers: vec![4, 5, 6],
-        topics: vec![orders],
-        trace_limit: Some(TRACE_LIMIT),
-        ..ClusterSpec::default()
-    }
+    three_brokers_with_controllers([4, 5, 6])
 }
 
 /// Four brokers whose replica fetches time out after 3 s (seed 18).
