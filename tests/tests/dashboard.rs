@@ -1026,3 +1026,33 @@ fn separate_controllers_fail_over_and_no_write_waits() {
     assert_eq!(number(&browser, "#lost-count"), 0);
     shot(&browser, "controller-separate");
 }
+
+#[test]
+fn lost_writes_stay_visible_as_struck_through_offsets_and_a_far_behind_follower_says_where_it_is() {
+    // Issue 17: "what was lost stays visible".
+    let (_server, browser) = open("#scenario=acks1-leader-crash&pace=0");
+    to_end(&browser);
+    let lost = number(&browser, "#lost-count");
+    assert!(lost >= 15);
+    let row = text(&browser, "#lost-orders-0 .replica-note");
+    assert_eq!(row, format!("{lost} acknowledged write(s)"));
+    let cell = browser.eval(
+        "const c = document.querySelector('#lost-orders-0 .cell.lost'); \
+         return { title: c.title, decoration: getComputedStyle(c).textDecorationLine };",
+    );
+    assert_eq!(cell["decoration"], "line-through", "{cell}");
+    let title = cell["title"].as_str().unwrap();
+    assert!(title.contains("acknowledged (acks=1), lost at ") && title.contains("broker 1"), "{title}");
+
+    browser.click("#scenario-slow-follower");
+    browser.wait_until(
+        "return document.getElementById('scenario-current')?.textContent.includes('slow follower') || null;",
+        LOAD,
+    );
+    play_until(&browser, "10", 40.0);
+    let behind =
+        browser.eval("return document.querySelector('#partition-orders-0 .cell.far-behind')?.textContent ?? null;");
+    let offset: i64 =
+        behind.as_str().unwrap_or_else(|| panic!("no far-behind marker")).trim_start_matches('…').parse().unwrap();
+    assert!(offset > 0 && offset < 100, "broker 3 stopped near where the link was cut: {behind}");
+}

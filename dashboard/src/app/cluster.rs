@@ -7,6 +7,9 @@ use super::*;
 /// scenario's figure: acks=all then waits about this long for a slow follower).
 const SLOW_DISK_MS: u64 = 400;
 
+/// Lost offsets drawn per partition (the newest; the count covers them all).
+const CELLS_LOST: usize = 16;
+
 pub(super) fn status_class(status: BrokerStatus, fenced: bool) -> &'static str {
     match (status, fenced) {
         (BrokerStatus::Down, _) => "down",
@@ -313,6 +316,11 @@ pub(super) fn replica_row(
     };
     let view = &replica.view;
     let records = &replica.records;
+    // A follower far behind: say where it is rather than draw a blank row.
+    let behind = (view.log_end_offset < start).then(|| {
+        html! { <span class="cell far-behind" title={format!("this replica's log ends at offset {}, before the offsets drawn", view.log_end_offset)}>
+            { format!("…{}", view.log_end_offset) }</span> }
+    });
     let cells = (start..start + CELLS).map(|offset| {
         if offset < view.log_start_offset || offset >= view.log_end_offset {
             return html! { <span class="cell empty"></span> };
@@ -323,6 +331,35 @@ pub(super) fn replica_row(
     html! {
         <div class="replica">
             { label }
+            <span class="cells">{ behind }{ for cells }</span>
+        </div>
+    }
+}
+
+/// Acknowledged writes a partition lost, as struck-through offsets (newest last) with their
+/// acks, when the loss was found and its cause on hover and in the row's title.
+pub(super) fn lost_row(topic: &str, partition: i32, lost: &[LostWrite]) -> Html {
+    let mine: Vec<&LostWrite> = lost.iter().filter(|w| w.topic == topic && w.partition == partition).collect();
+    if mine.is_empty() {
+        return Html::default();
+    }
+    let shown = &mine[mine.len().saturating_sub(CELLS_LOST)..];
+    let cells = shown.iter().map(|write| {
+        let acks = if write.acks == -1 { "all".to_owned() } else { write.acks.to_string() };
+        let title = format!(
+            "offset {}: acknowledged (acks={acks}), lost at {}{}",
+            write.offset,
+            seconds(write.time_ms),
+            write.cause.as_deref().map(|cause| format!(" — {cause}")).unwrap_or_default()
+        );
+        html! { <span class="cell lost" title={title}>{ write.offset }</span> }
+    });
+    html! {
+        <div class="replica lost-row" id={format!("lost-{topic}-{partition}")}>
+            <span class="replica-label">
+                <span class="replica-name">{ "lost" }</span>
+                <span class="replica-note">{ format!("{} acknowledged write(s)", mine.len()) }</span>
+            </span>
             <span class="cells">{ for cells }</span>
         </div>
     }
@@ -384,6 +421,7 @@ pub(super) fn partitions(props: &StateProps) -> Html {
                     else if partition.under_replicated { <span class="tag warn">{ "under-replicated" }</span> }
                 </div>
                 { for partition.replicas.iter().map(|b| replica_row(replica_of(*b), timer_of(*b), status_of(*b), *b, start, partition.leader == Some(*b), partition.isr.contains(b))) }
+                { lost_row(&partition.topic, partition.partition, &snapshot.report.lost_writes) }
             </li>
         }
     });
