@@ -1043,6 +1043,8 @@ fn lost_writes_stay_visible_as_struck_through_offsets_and_a_far_behind_follower_
     assert_eq!(cell["decoration"], "line-through", "{cell}");
     let title = cell["title"].as_str().unwrap();
     assert!(title.contains("acknowledged (acks=1), lost at ") && title.contains("broker 1"), "{title}");
+    browser.eval("document.getElementById('partition-orders-0').scrollIntoView(); return null;");
+    shot(&browser, "lost-visible");
 
     browser.click("#scenario-slow-follower");
     browser.wait_until(
