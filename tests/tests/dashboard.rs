@@ -962,7 +962,7 @@ fn the_failover_scenarios_show_their_lessons_in_the_page() {
     assert!(orders_0_epoch(&browser) >= 3, "three failovers, three new epochs");
     assert_eq!(number(&browser, "#violation-count"), 0);
     let notes: Vec<String> = browser
-        .eval("return [...document.querySelectorAll('#partition-orders-0 .replica-note')].map(n => n.textContent);")
+        .eval("return [...document.querySelectorAll('#partition-orders-0 .replica:not(.lost-row) .replica-note')].map(n => n.textContent);")
         .as_array()
         .unwrap()
         .iter()
