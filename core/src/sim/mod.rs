@@ -156,6 +156,13 @@ struct ProducerSlot {
     ack_latency_ms: Option<u64>,
 }
 
+impl ProducerSlot {
+    /// A producer that has sent nothing yet.
+    fn new(producer: Producer, spec: ProducerSpec) -> ProducerSlot {
+        ProducerSlot { producer, spec, sent: 0, outcomes: (0, 0, 0), ack_latency_ms: None }
+    }
+}
+
 /// Summary of a finished run.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct RunSummary {

@@ -125,38 +125,36 @@ impl Sim {
         let Some(slot) = self.brokers.get_mut(&id) else {
             return;
         };
-        if !slot.runs_broker {
-            // A controller-only node: its controller stops, its metadata log stays.
-            if slot.status == BrokerStatus::Down {
-                return;
-            }
-            slot.status = BrokerStatus::Down;
-            let held = std::mem::take(&mut slot.held);
-            self.stop_controller(id);
-            for (_, to, _, message) in held {
-                self.lost_on_the_way(to, &message, DropReason::NodeDown, self.trace_len);
-            }
+        if slot.status == BrokerStatus::Down {
             return;
         }
-        let Some(node) = slot.node.take() else { return };
         slot.status = BrokerStatus::Down;
         let held = std::mem::take(&mut slot.held);
-        let mut storages = node.into_storages();
+        // A controller-only node has no broker: only its controller stops (below).
         let mut lost = Vec::new();
-        for (tp, storage) in &mut storages {
-            let before = storage.log_end_offset();
-            if power_loss {
-                storage.crash();
+        debug_assert_eq!(slot.node.is_some(), slot.runs_broker, "a running broker node, unless controller-only");
+        if let Some(node) = slot.node.take() {
+            let mut storages = node.into_storages();
+            for (tp, storage) in &mut storages {
+                let before = storage.log_end_offset();
+                if power_loss {
+                    storage.crash();
+                }
+                let after = storage.log_end_offset();
+                if after < before {
+                    lost.push(Event::LostUnflushed {
+                        broker: id,
+                        tp: tp.clone(),
+                        from_offset: before,
+                        to_offset: after,
+                    });
+                }
             }
-            let after = storage.log_end_offset();
-            if after < before {
-                lost.push(Event::LostUnflushed { broker: id, tp: tp.clone(), from_offset: before, to_offset: after });
-            }
+            slot.kept = storages;
         }
-        slot.kept = storages;
         self.timers.remove(&NodeId::Broker(id));
         self.stop_controller(id);
-        // Requests held by a paused broker die with it (no trace line: the crash says it).
+        // Requests held by a paused node die with it (no trace line: the crash says it).
         for (_, to, _, message) in held {
             self.lost_on_the_way(to, &message, DropReason::NodeDown, self.trace_len);
         }
@@ -175,17 +173,15 @@ impl Sim {
             return;
         }
         slot.incarnation += 1;
-        if !slot.runs_broker {
-            slot.status = BrokerStatus::Up;
-            self.start_controller(id);
-            return;
-        }
-        let kept = std::mem::take(&mut slot.kept);
-        let mut node = BrokerNode::new(config, MemStorageFactory::with(kept), now_ms);
-        node.set_controllers(self.config.voters());
-        slot.node = Some(node);
         slot.status = BrokerStatus::Up;
-        self.wake(NodeId::Broker(id), now_ms);
+        // A controller-only node has no broker to start: only its controller (below).
+        if slot.runs_broker {
+            let kept = std::mem::take(&mut slot.kept);
+            let mut node = BrokerNode::new(config, MemStorageFactory::with(kept), now_ms);
+            node.set_controllers(self.config.voters());
+            slot.node = Some(node);
+            self.wake(NodeId::Broker(id), now_ms);
+        }
         self.start_controller(id);
     }
 

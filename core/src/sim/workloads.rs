@@ -111,8 +111,7 @@ impl Sim {
                 start_ms: 0,
                 keyed: false,
             };
-            self.producers
-                .insert(client, ProducerSlot { producer, spec, sent: 0, outcomes: (0, 0, 0), ack_latency_ms: None });
+            self.producers.insert(client, ProducerSlot::new(producer, spec));
         }
         let now_ms = self.now_ms;
         let timestamp_ms = i64::try_from(now_ms).unwrap_or(i64::MAX);
@@ -138,8 +137,7 @@ impl Sim {
         let bootstrap: Vec<BrokerId> = (1..=self.config.brokers).collect();
         let producer = Producer::new(client, spec.config.clone(), bootstrap, self.rng.fork());
         let start_ms = spec.start_ms.max(self.now_ms);
-        self.producers
-            .insert(client, ProducerSlot { producer, spec, sent: 0, outcomes: (0, 0, 0), ack_latency_ms: None });
+        self.producers.insert(client, ProducerSlot::new(producer, spec));
         self.schedule(start_ms, Item::ProducerTick(client));
         self.wake(NodeId::Client(client), self.now_ms);
         client
