@@ -1,6 +1,8 @@
 //! The cluster: brokers and the network with messages in flight, and every partition's replica
 //! logs as offset cells (committed, above the HW, unflushed), LEO, HW, leader, epoch, ISR.
 
+use rill_core::sim::spec::{PartitionSnapshot, Snapshot};
+
 use super::*;
 
 /// How long each log write waits when a broker's "Slow disk" button is pressed (the slow-disk
@@ -283,7 +285,7 @@ pub(super) fn cell_class(epoch: i32, committed: bool, unflushed: bool) -> &'stat
     CLASSES[epoch][usize::from(committed) * 2 + usize::from(unflushed)]
 }
 
-pub(super) fn replica_row(
+fn replica_row(
     replica: Option<&ReplicaSnapshot>,
     timer: Option<String>,
     status: Option<BrokerStatus>,
@@ -336,6 +338,32 @@ pub(super) fn replica_row(
     }
 }
 
+/// A partition's replica on `broker`, if that broker is up and has it.
+fn replica_on<'a>(snapshot: &'a Snapshot, partition: &PartitionSnapshot, broker: i32) -> Option<&'a ReplicaSnapshot> {
+    snapshot.brokers.iter().find(|b| b.id == broker).and_then(|b| {
+        b.replicas
+            .iter()
+            .find(|r| r.view.tp.topic.as_ref() == partition.topic && r.view.tp.partition == partition.partition)
+    })
+}
+
+/// A partition's replica rows, each drawing the last [`CELLS`] offsets of its longest replica,
+/// with `timer_of(broker)` under the broker's name.
+pub(super) fn replica_rows(
+    snapshot: &Snapshot,
+    partition: &PartitionSnapshot,
+    timer_of: impl Fn(i32) -> Option<String>,
+) -> Html {
+    let replica_of = |broker: i32| replica_on(snapshot, partition, broker);
+    let status_of = |broker: i32| snapshot.brokers.iter().find(|b| b.id == broker).map(|b| b.status);
+    let end =
+        partition.replicas.iter().filter_map(|b| replica_of(*b)).map(|r| r.view.log_end_offset).max().unwrap_or(0);
+    let start = (end - CELLS).max(0);
+    html! {
+        { for partition.replicas.iter().map(|b| replica_row(replica_of(*b), timer_of(*b), status_of(*b), *b, start, partition.leader == Some(*b), partition.isr.contains(b))) }
+    }
+}
+
 /// Acknowledged writes a partition lost, as struck-through offsets (newest last) with their
 /// acks, when the loss was found and its cause on hover and in the row's title.
 pub(super) fn lost_row(topic: &str, partition: i32, lost: &[LostWrite]) -> Html {
@@ -377,12 +405,7 @@ pub(super) fn partitions(props: &StateProps) -> Html {
         .and_then(|ms| ms.parse().ok())
         .unwrap_or(30_000);
     let blocks = snapshot.partitions.iter().filter(|p| !p.topic.starts_with("__")).map(|partition| {
-        let replica_of = |broker: i32| {
-            snapshot.brokers.iter().find(|b| b.id == broker).and_then(|b| {
-                b.replicas.iter().find(|r| r.view.tp.topic.as_ref() == partition.topic && r.view.tp.partition == partition.partition)
-            })
-        };
-        let status_of = |broker: i32| snapshot.brokers.iter().find(|b| b.id == broker).map(|b| b.status);
+        let replica_of = |broker: i32| replica_on(snapshot, partition, broker);
         // What the leader measures each follower by: how long since it last caught up
         // (replica.lag.time.max.ms), and how far behind it is.
         let leader_view = partition.leader.and_then(replica_of).filter(|r| r.view.is_leader);
@@ -392,17 +415,17 @@ pub(super) fn partitions(props: &StateProps) -> Html {
             let behind = (leader.view.log_end_offset - follower.log_end_offset.max(0)).max(0);
             let lag_ms = snapshot.now_ms.saturating_sub(follower.last_caught_up_ms);
             if partition.isr.contains(&broker) {
-                (lag_ms >= 1_000).then(|| format!(
-                    "behind for {}: leaves the ISR after {} (replica.lag.time.max.ms)",
-                    seconds(lag_ms),
-                    seconds(lag_max_ms)
-                ))
+                (lag_ms >= 1_000).then(|| {
+                    format!(
+                        "behind for {}: leaves the ISR after {} (replica.lag.time.max.ms)",
+                        seconds(lag_ms),
+                        seconds(lag_max_ms)
+                    )
+                })
             } else {
                 Some(format!("{behind} offset(s) behind the leader: rejoins the ISR once caught up"))
             }
         };
-        let end = partition.replicas.iter().filter_map(|b| replica_of(*b)).map(|r| r.view.log_end_offset).max().unwrap_or(0);
-        let start = (end - CELLS).max(0);
         let class = classes!(
             "partition",
             partition.under_replicated.then_some("under-replicated"),
@@ -420,7 +443,7 @@ pub(super) fn partitions(props: &StateProps) -> Html {
                     if partition.offline { <span class="tag bad">{ "offline" }</span> }
                     else if partition.under_replicated { <span class="tag warn">{ "under-replicated" }</span> }
                 </div>
-                { for partition.replicas.iter().map(|b| replica_row(replica_of(*b), timer_of(*b), status_of(*b), *b, start, partition.leader == Some(*b), partition.isr.contains(b))) }
+                { replica_rows(snapshot, partition, timer_of) }
                 { lost_row(&partition.topic, partition.partition, &snapshot.report.lost_writes) }
             </li>
         }

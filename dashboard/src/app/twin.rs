@@ -4,7 +4,7 @@
 
 use rill_core::sim::spec::Snapshot;
 
-use super::cluster::{replica_row, status_class};
+use super::cluster::{replica_rows, status_class};
 use super::*;
 use crate::state::{Fate, TwinView};
 
@@ -16,14 +16,6 @@ fn mini_cluster(id: &str, title: &str, snapshot: &Snapshot, lost: usize) -> Html
         { format!("{} {status}", broker.id) }</span> }
     });
     let partitions = snapshot.partitions.iter().filter(|p| !p.topic.starts_with("__")).map(|partition| {
-        let replica_of = |broker: i32| {
-            snapshot.brokers.iter().find(|b| b.id == broker).and_then(|b| {
-                b.replicas.iter().find(|r| r.view.tp.topic.as_ref() == partition.topic && r.view.tp.partition == partition.partition)
-            })
-        };
-        let status_of = |broker: i32| snapshot.brokers.iter().find(|b| b.id == broker).map(|b| b.status);
-        let end = partition.replicas.iter().filter_map(|b| replica_of(*b)).map(|r| r.view.log_end_offset).max().unwrap_or(0);
-        let start = (end - CELLS).max(0);
         let isr: Vec<String> = partition.isr.iter().map(ToString::to_string).collect();
         let leader = partition.leader.map_or_else(|| "none".to_owned(), |l| l.to_string());
         html! {
@@ -32,7 +24,7 @@ fn mini_cluster(id: &str, title: &str, snapshot: &Snapshot, lost: usize) -> Html
                     <strong>{ format!("{}-{}", partition.topic, partition.partition) }</strong>
                     <span>{ format!("leader {leader} · epoch {} · ISR [{}]", partition.leader_epoch, isr.join(", ")) }</span>
                 </div>
-                { for partition.replicas.iter().map(|b| replica_row(replica_of(*b), None, status_of(*b), *b, start, partition.leader == Some(*b), partition.isr.contains(b))) }
+                { replica_rows(snapshot, partition, |_| None) }
             </li>
         }
     });

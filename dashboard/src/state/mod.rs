@@ -727,34 +727,32 @@ impl Reducible for State {
                     Err(error) => next.error = Some(error.to_string()),
                 }
             }
-            Action::Load(recording, scenario, at) => match load(recording.clone(), at) {
-                Ok(session) => {
-                    next.replace(session);
-                    next.scenario = scenario.as_deref().and_then(scenarios::find);
-                    next.fork = None;
-                    next.playing = false;
-                    next.error = None;
-                }
-                Err(error) if error.message.starts_with(MISALIGNED) => {
-                    // An edited export: its actions are kept, at the same times, and the run
-                    // says so (a fork of what was on screen, which Undo returns to).
-                    let fork = next.fork_from(format!(
-                        "imported run with an edited spec: its {} action(s) replayed at the same times",
-                        recording.steps.len()
-                    ));
-                    match Session::replay_with_spec(&recording, recording.spec.clone()) {
-                        Ok((session, _skipped)) => {
-                            next.replace(session);
-                            next.scenario = None;
-                            next.fork = Some(fork);
-                            next.playing = false;
-                            next.error = None;
-                        }
-                        Err(error) => next.error = Some(format!("could not load the run: {error}")),
+            Action::Load(recording, scenario, at) => {
+                let loaded = match load(recording.clone(), at) {
+                    Ok(session) => Ok((session, scenario.as_deref().and_then(scenarios::find), None)),
+                    Err(error) if error.message.starts_with(MISALIGNED) => {
+                        // An edited export: its actions are kept, at the same times, and the run
+                        // says so (a fork of what was on screen, which Undo returns to).
+                        let fork = next.fork_from(format!(
+                            "imported run with an edited spec: its {} action(s) replayed at the same times",
+                            recording.steps.len()
+                        ));
+                        Session::replay_with_spec(&recording, recording.spec.clone())
+                            .map(|(session, _skipped)| (session, None, Some(fork)))
                     }
+                    Err(error) => Err(error),
+                };
+                match loaded {
+                    Ok((session, scenario, fork)) => {
+                        next.replace(session);
+                        next.scenario = scenario;
+                        next.fork = fork;
+                        next.playing = false;
+                        next.error = None;
+                    }
+                    Err(error) => next.error = Some(format!("could not load the run: {error}")),
                 }
-                Err(error) => next.error = Some(format!("could not load the run: {error}")),
-            },
+            }
             Action::Compare(variation) => match next.compare_with(&variation) {
                 Ok(comparison) => next.compare = Some(Rc::new(comparison)),
                 Err(error) => next.error = Some(error.to_string()),
