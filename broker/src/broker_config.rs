@@ -101,6 +101,67 @@ pub struct Listeners {
     pub controller: Vec<Endpoint>,
 }
 
+/// `process.roles`: what this node runs (Kafka's `KafkaConfig.processRoles`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Roles {
+    /// It runs a broker (`broker`).
+    pub broker: bool,
+    /// It runs a controller (`controller`).
+    pub controller: bool,
+    /// `process.roles` was set; unset, Rill runs every node as a broker and makes the voters
+    /// of `controller.quorum.voters` controllers too (KRaft's combined mode).
+    pub explicit: bool,
+}
+
+impl Roles {
+    /// From `process.roles` (`None`: not set).
+    pub fn parse(value: Option<&str>) -> Result<Roles, String> {
+        let Some(value) = value else {
+            return Ok(Roles { broker: true, controller: true, explicit: false });
+        };
+        let roles: Vec<&str> = value.split(',').map(str::trim).filter(|role| !role.is_empty()).collect();
+        if roles.is_empty() {
+            return Err("process.roles is empty: use broker, controller or broker,controller".to_owned());
+        }
+        Ok(Roles { broker: roles.contains(&"broker"), controller: roles.contains(&"controller"), explicit: true })
+    }
+
+    /// Kafka's rule: a node runs a controller exactly when `controller.quorum.voters` names
+    /// it (checked when `process.roles` is set).
+    pub fn check(self, node_id: i32, voters: &[i32]) -> Result<(), String> {
+        let voter = voters.contains(&node_id);
+        let list = || voters.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+        if !self.explicit {
+            return Ok(());
+        }
+        if self.controller && !voter {
+            return Err(format!(
+                "If process.roles contains the 'controller' role, the node id {node_id} must be included in the set \
+                 of voters controller.quorum.voters (ids {})",
+                list()
+            ));
+        }
+        if !self.controller && voter {
+            return Err(format!(
+                "If process.roles contains just the 'broker' role, the node id {node_id} must not be included in the \
+                 set of voters controller.quorum.voters (ids {})",
+                list()
+            ));
+        }
+        Ok(())
+    }
+
+    /// As `process.roles` writes them.
+    #[must_use]
+    pub fn text(self) -> &'static str {
+        match (self.broker, self.controller) {
+            (true, true) => "broker,controller",
+            (true, false) => "broker",
+            (false, _) => "controller",
+        }
+    }
+}
+
 /// The loaded configuration.
 #[derive(Clone, Debug)]
 pub struct Loaded {
@@ -108,8 +169,8 @@ pub struct Loaded {
     pub config: BrokerConfig,
     /// The listeners.
     pub listeners: Listeners,
-    /// `process.roles` as given (Kafka's default here: `broker,controller`).
-    pub process_roles: Vec<String>,
+    /// `process.roles` (Kafka's default here: `broker,controller`).
+    pub roles: Roles,
     /// Every key given, with its value and source, in name order.
     pub given: BTreeMap<String, (String, Source)>,
     /// Kafka keys that were given and have no effect in Rill.
@@ -220,19 +281,14 @@ pub fn load(file: Option<&Path>, overrides: &[String]) -> Result<Loaded, String>
                     epochs exist"
             .to_owned());
     }
-    let process_roles: Vec<String> = listener_values
-        .get("process.roles")
-        .map_or("broker,controller", String::as_str)
-        .split(',')
-        .map(|role| role.trim().to_owned())
-        .filter(|role| !role.is_empty())
-        .collect();
-    if !process_roles.iter().any(|role| role == "broker") {
-        return Err(format!(
-            "process.roles={}: every Rill node is a broker (Rill runs controllers beside brokers, KRaft's combined mode; controller-only nodes are not supported yet); use broker or broker,controller",
-            process_roles.join(",")
-        ));
+    let roles = Roles::parse(listener_values.get("process.roles").map(String::as_str))?;
+    // Rill's default quorum, when none is named, is the first node of rill.cluster.nodes.
+    let mut voters = config.quorum_voter_ids()?;
+    if voters.is_empty() {
+        let nodes = crate::cluster::parse_nodes(&config.cluster_nodes)?;
+        voters.push(nodes.first().map_or(config.node_id, |first| first.id));
     }
+    roles.check(config.node_id, &voters)?;
     // KIP-853's dynamic quorum, which Kafka 4.x's stock file asks for with
     // controller.quorum.bootstrap.servers, is not built: more than one controller must be named
     // as static voters, or the node would run a one-voter quorum the user did not ask for.
@@ -244,13 +300,17 @@ pub fn load(file: Option<&Path>, overrides: &[String]) -> Result<Loaded, String>
              quorum yet (KIP-853): name them in controller.quorum.voters as id@host:port, the same list on every node"
         ));
     }
-    let listeners = resolve_listeners(&config, &listener_values)?;
-    Ok(Loaded { config, listeners, process_roles, given, no_effect, unknown })
+    let listeners = resolve_listeners(&config, &listener_values, roles.broker)?;
+    Ok(Loaded { config, listeners, roles, given, no_effect, unknown })
 }
 
 /// Kafka's listener rules: named listeners, `listener.security.protocol.map`,
 /// `controller.listener.names`, `inter.broker.listener.name`, `advertised.listeners`.
-fn resolve_listeners(config: &BrokerConfig, values: &BTreeMap<&str, String>) -> Result<Listeners, String> {
+fn resolve_listeners(
+    config: &BrokerConfig,
+    values: &BTreeMap<&str, String>,
+    runs_broker: bool,
+) -> Result<Listeners, String> {
     let endpoints = parse_endpoints("listeners", &config.listeners)?;
     if endpoints.is_empty() {
         return Err("listeners is empty: give at least one, e.g. PLAINTEXT://127.0.0.1:9092".to_owned());
@@ -300,6 +360,9 @@ fn resolve_listeners(config: &BrokerConfig, values: &BTreeMap<&str, String>) -> 
         }
         None => match brokers.as_slice() {
             [only] => only.clone(),
+            // A controller-only node serves its controller listener (ApiVersions,
+            // DescribeQuorum, DescribeCluster: `--bootstrap-controller`, KIP-919).
+            [] if !runs_broker => controller.first().cloned().ok_or("listeners is empty")?,
             [] => return Err("listeners holds only controller listeners: a Rill node needs a broker listener".to_owned()),
             many => {
                 return Err(format!(
@@ -365,7 +428,7 @@ impl Loaded {
                 format!("These configurations '[{}]' were supplied but are not used yet.", self.unknown.join(", ")),
             ));
         }
-        for endpoint in &self.listeners.controller {
+        for endpoint in self.listeners.controller.iter().filter(|endpoint| **endpoint != self.listeners.client) {
             lines.push((
                 false,
                 format!(
@@ -473,7 +536,16 @@ mod tests {
         );
         assert!(load_with(&["rill.clustr.nodes=x"]).unwrap_err().contains("rill.clustr.nodes"));
         assert!(load_with(&["rill.truncate.to.high.watermark=true"]).unwrap_err().contains("KIP-101"));
-        assert!(load_with(&["process.roles=controller"]).unwrap_err().contains("every Rill node is a broker"));
+        let controller_only = load_with(&[
+            "process.roles=controller",
+            "listeners=CONTROLLER://127.0.0.1:9093",
+            "controller.listener.names=CONTROLLER",
+        ])
+        .expect("a controller-only node serves its controller listener");
+        assert_eq!((controller_only.roles.text(), controller_only.listeners.bind.port()), ("controller", 9093));
+        assert!(controller_only.notices().is_empty(), "{:?}", controller_only.notices());
+        assert!(load_with(&["process.roles=,"]).unwrap_err().contains("process.roles is empty"));
+        assert!(load_with(&["process.roles=broker,leader"]).unwrap_err().contains("leader"));
         let dynamic = load_with(&["controller.quorum.bootstrap.servers=a:9093,b:9093"]).unwrap_err();
         assert!(
             dynamic.contains("no dynamic quorum yet (KIP-853)") && dynamic.contains("controller.quorum.voters"),
@@ -488,6 +560,20 @@ mod tests {
             "controller.quorum.voters=1@a:9093,2@b:9093"
         ])
         .is_ok());
+    }
+
+    #[test]
+    fn process_roles_must_agree_with_the_voters() {
+        let roles = |value: &str| Roles::parse(Some(value)).expect("valid");
+        assert!(roles("controller").check(4, &[4, 5, 6]).is_ok());
+        assert!(roles("broker,controller").check(1, &[1]).is_ok());
+        assert!(roles("broker").check(2, &[1]).is_ok());
+        let not_a_voter = roles("controller").check(4, &[1, 2, 3]).unwrap_err();
+        assert!(not_a_voter.contains("the node id 4 must be included") && not_a_voter.contains("1,2,3"), "{not_a_voter}");
+        let a_voter = roles("broker").check(1, &[1, 2, 3]).unwrap_err();
+        assert!(a_voter.contains("must not be included"), "{a_voter}");
+        // Unset: every node a broker, the voters controllers too.
+        assert!(Roles::parse(None).expect("default").check(4, &[1, 2, 3]).is_ok());
     }
 
     #[test]

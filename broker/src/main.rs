@@ -72,6 +72,11 @@ struct LocalClusterArgs {
     /// How many brokers.
     #[arg(long, default_value_t = 3)]
     brokers: u16,
+    /// Run the controller quorum on this many controller-only nodes
+    /// (`process.roles=controller`, numbered after the brokers) instead of on the first
+    /// brokers (KRaft's combined mode, the default).
+    #[arg(long, default_value_t = 0, value_name = "N")]
+    controller_only: u16,
     /// Kafka port of broker 1; broker i listens on PORT + i − 1, and its internal channel on
     /// PORT + 100 + i − 1.
     #[arg(long, default_value_t = 9092)]
@@ -194,6 +199,7 @@ fn run_broker(args: &BrokerArgs) -> Result<(), String> {
         http: args.http_port.map(|port| SocketAddr::from(([127, 0, 0, 1], port))),
         www: args.www.clone(),
         request_max_bytes: usize::try_from(loaded.config.socket_request_max_bytes).unwrap_or(100 << 20),
+        roles: loaded.roles,
     };
     let (advertised_host, advertised_port) = loaded.listeners.advertised.clone();
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
@@ -205,28 +211,44 @@ fn local_cluster(args: &LocalClusterArgs) -> Result<(), String> {
     if !(1..=9).contains(&args.brokers) {
         return Err(format!("--brokers must be between 1 and 9, got {}", args.brokers));
     }
+    if args.controller_only > 5 {
+        return Err(format!("--controller-only must be between 0 and 5, got {}", args.controller_only));
+    }
     let exe = std::env::current_exe().map_err(|e| e.to_string())?;
     let root = args.log_dir.clone().unwrap_or_else(|| std::env::temp_dir().join("rill-local-cluster"));
     let kafka = |i: u16| args.port + i - 1;
     let internal = |i: u16| args.port + 100 + i - 1;
-    let nodes: Vec<String> =
-        (1..=args.brokers).map(|i| format!("{i}@127.0.0.1:{}:{}", kafka(i), internal(i))).collect();
-    // Every node a broker; the first 1, 3 or 5 also controllers (KRaft's combined mode): an
-    // odd quorum, so a minority can fail and the metadata stays available.
-    let controllers: u16 = match args.brokers {
-        1 | 2 => 1,
-        3 | 4 => 3,
-        _ => 5,
+    let all = args.brokers + args.controller_only;
+    let nodes: Vec<String> = (1..=all).map(|i| format!("{i}@127.0.0.1:{}:{}", kafka(i), internal(i))).collect();
+    // Every node a broker, the first 1, 3 or 5 also controllers (KRaft's combined mode: an odd
+    // quorum, so a minority can fail and the metadata stays available) — or, with
+    // --controller-only, the quorum on nodes of its own.
+    let controllers: Vec<u16> = if args.controller_only > 0 {
+        (args.brokers + 1..=all).collect()
+    } else {
+        let combined: u16 = match args.brokers {
+            1 | 2 => 1,
+            3 | 4 => 3,
+            _ => 5,
+        };
+        (1..=combined).collect()
     };
-    let voters: Vec<String> = (1..=controllers).map(|i| format!("{i}@127.0.0.1:{}", internal(i))).collect();
+    let voters: Vec<String> = controllers.iter().map(|i| format!("{i}@127.0.0.1:{}", internal(*i))).collect();
     let mut children = Vec::new();
-    for i in 1..=args.brokers {
+    for i in 1..=all {
+        let broker = i <= args.brokers;
+        let roles = match (broker, controllers.contains(&i)) {
+            (true, true) => "broker,controller",
+            (true, false) => "broker",
+            (false, _) => "controller",
+        };
         let mut command = std::process::Command::new(&exe);
         command
             .arg("broker")
             .args(["--set", &format!("node.id={i}")])
+            .args(["--set", &format!("process.roles={roles}")])
             .args(["--set", &format!("listeners=PLAINTEXT://127.0.0.1:{}", kafka(i))])
-            .args(["--set", &format!("log.dirs={}", root.join(format!("broker-{i}")).display())])
+            .args(["--set", &format!("log.dirs={}", root.join(format!("{}-{i}", if broker { "broker" } else { "controller" })).display())])
             .args(["--set", &format!("rill.cluster.nodes={}", nodes.join(","))])
             .args(["--set", &format!("controller.quorum.voters={}", voters.join(","))])
             .args(["--set", &format!("offsets.topic.replication.factor={}", args.brokers.min(3))])
@@ -239,11 +261,16 @@ fn local_cluster(args: &LocalClusterArgs) -> Result<(), String> {
                 command.arg("--www").arg(www);
             }
         }
-        children.push(command.spawn().map_err(|e| format!("cannot start broker {i}: {e}"))?);
+        children.push(command.spawn().map_err(|e| format!("cannot start node {i}: {e}"))?);
     }
     let bootstrap: Vec<String> = (1..=args.brokers).map(|i| format!("127.0.0.1:{}", kafka(i))).collect();
+    let quorum = if args.controller_only > 0 {
+        format!("its controller quorum on {} controller-only nodes", controllers.len())
+    } else {
+        format!("{} of them controllers", controllers.len())
+    };
     eprintln!(
-        "A {}-broker Rill cluster is starting, {controllers} of them controllers (data in {}); Ctrl-C stops it.",
+        "A {}-broker Rill cluster is starting, {quorum} (data in {}); Ctrl-C stops it.",
         args.brokers,
         root.display()
     );
@@ -253,7 +280,7 @@ fn local_cluster(args: &LocalClusterArgs) -> Result<(), String> {
     for (index, mut child) in children.into_iter().enumerate() {
         match child.wait() {
             Ok(status) if !status.success() && failed.is_none() => {
-                failed = Some(format!("broker {} exited: {status}", index + 1))
+                failed = Some(format!("node {} exited: {status}", index + 1))
             }
             Err(error) if failed.is_none() => failed = Some(error.to_string()),
             _ => {}

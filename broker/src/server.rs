@@ -61,6 +61,11 @@ pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::ListPartitionReassignments, 0, 0),
 ];
 
+/// What a controller-only node (`process.roles=controller`) serves on its listener: Kafka's
+/// controllers answer these for `--bootstrap-controller` clients (KIP-919); broker APIs are
+/// neither advertised nor admitted.
+pub const CONTROLLER_APIS: &[ApiKey] = &[ApiKey::ApiVersions, ApiKey::DescribeQuorum, ApiKey::DescribeCluster];
+
 /// Produce's lowest version in the ApiVersions answer (Kafka's
 /// `ApiKeys.PRODUCE_API_VERSIONS_RESPONSE_MIN_VERSION`).
 const PRODUCE_ADVERTISED_MIN_VERSION: i16 = 0;
@@ -72,10 +77,17 @@ fn supported(api_key: ApiKey) -> Option<(i16, i16)> {
     })
 }
 
-fn api_versions(error: ErrorCode) -> ApiVersionsResponse {
+/// The APIs this node serves: all of them on a broker, [`CONTROLLER_APIS`] on a
+/// controller-only node.
+fn served(controller_only: bool) -> impl Iterator<Item = ApiKey> {
+    SUPPORTED.iter().map(|(api_key, _, _)| *api_key).filter(move |key| !controller_only || CONTROLLER_APIS.contains(key))
+}
+
+fn api_versions(error: ErrorCode, controller_only: bool) -> ApiVersionsResponse {
     let mut response = ApiVersionsResponse::default();
     response.error_code = error.code();
-    for (api_key, _, _) in SUPPORTED {
+    for api_key in served(controller_only) {
+        let api_key = &api_key;
         let (min, max) = supported(*api_key).expect("listed");
         let mut version = kafka_protocol::messages::api_versions_response::ApiVersion::default();
         version.api_key = *api_key as i16;
@@ -101,6 +113,8 @@ pub struct Listen {
     pub www: Option<std::path::PathBuf>,
     /// `socket.request.max.bytes`.
     pub request_max_bytes: usize,
+    /// `process.roles`.
+    pub roles: crate::broker_config::Roles,
 }
 
 /// Runs the broker until Ctrl-C. Binds first, so errors (port in use) come back at once.
@@ -135,12 +149,13 @@ pub async fn run(
         peers.insert(node.id, sender);
         writers.push((format!("{}:{}", node.host, node.internal_port), receiver));
     }
-    let mut node = Driver::new(config, (advertised.0.clone(), advertised.1), nodes, peers)?;
+    let mut node = Driver::new(config, listen.roles, (advertised.0.clone(), advertised.1), nodes, peers)?;
     node.static_configs = static_configs;
     let metrics = node.metrics.clone();
     let node = Rc::new(RefCell::new(node));
     let wake = Rc::new(Notify::new());
-    tracing::info!(listener = %listen.kafka, advertised = %format!("{}:{}", advertised.0, advertised.1), "rill broker started");
+    let started = if listen.roles.broker { "rill broker started" } else { "rill controller started (process.roles=controller)" };
+    tracing::info!(listener = %listen.kafka, advertised = %format!("{}:{}", advertised.0, advertised.1), "{started}");
     let local = tokio::task::LocalSet::new();
     local
         .run_until(async move {
@@ -164,7 +179,7 @@ pub async fn run(
                             let conn = next_conn;
                             next_conn = next_conn.wrapping_add(1).max(1);
                             let _ = stream.set_nodelay(true);
-                            tokio::task::spawn_local(connection(stream, peer, conn, node.clone(), wake.clone(), metrics.clone(), listen.request_max_bytes));
+                            tokio::task::spawn_local(connection(stream, peer, conn, node.clone(), wake.clone(), metrics.clone(), (listen.request_max_bytes, !listen.roles.broker)));
                         }
                         Err(error) => tracing::warn!(%error, "accept failed"),
                     },
@@ -290,10 +305,10 @@ async fn connection(
     node: Rc<RefCell<Driver>>,
     wake: Rc<Notify>,
     metrics: Arc<Metrics>,
-    request_max_bytes: usize,
+    limits: (usize, bool),
 ) {
     metrics.connections.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let _ = serve_connection(&mut stream, peer, conn, &node, &wake, &metrics, request_max_bytes).await;
+    let _ = serve_connection(&mut stream, peer, conn, &node, &wake, &metrics, limits).await;
     metrics.connections.fetch_sub(1, std::sync::atomic::Ordering::Relaxed);
 }
 
@@ -304,7 +319,7 @@ async fn serve_connection(
     node: &Rc<RefCell<Driver>>,
     wake: &Rc<Notify>,
     metrics: &Metrics,
-    request_max_bytes: usize,
+    (request_max_bytes, controller_only): (usize, bool),
 ) -> std::io::Result<()> {
     loop {
         let mut length = [0u8; 4];
@@ -327,11 +342,22 @@ async fn serve_connection(
             close(peer, metrics, &format!("unknown API key {api}"));
             return Ok(());
         };
+        if controller_only && !CONTROLLER_APIS.contains(&api_key) {
+            close(
+                peer,
+                metrics,
+                &format!(
+                    "{} is a broker API, and this node is controller-only (process.roles=controller): send it to a broker",
+                    api_name(api_key)
+                ),
+            );
+            return Ok(());
+        }
         let range = supported(api_key);
         if api_key == ApiKey::ApiVersions && range.is_some_and(|(min, max)| version < min || version > max) {
             // KIP-511: answer an unknown ApiVersions version in v0 format, so the client can
             // retry with one we know.
-            let response = ResponseKind::ApiVersions(api_versions(ErrorCode::UnsupportedVersion));
+            let response = ResponseKind::ApiVersions(api_versions(ErrorCode::UnsupportedVersion, controller_only));
             write_response(stream, correlation_id, api_key, 0, &response).await?;
             continue;
         }
@@ -356,7 +382,7 @@ async fn serve_connection(
             }
         };
         let reply = if let RequestKind::ApiVersions(_) = request {
-            Reply::Now(Box::new(ResponseKind::ApiVersions(api_versions(ErrorCode::None))))
+            Reply::Now(Box::new(ResponseKind::ApiVersions(api_versions(ErrorCode::None, controller_only))))
         } else {
             let mut driver = node.borrow_mut();
             if matches!(request, RequestKind::ConsumerGroupHeartbeat(_)) {

@@ -45,7 +45,7 @@ fn unify_collision_chars(name: &str) -> String {
 }
 
 /// A request to create a topic (the fields of Kafka's `CreatableTopic`).
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct NewTopic {
     /// Topic name.
     pub name: String,

@@ -167,3 +167,61 @@ fn killing_the_quorum_leader_loses_nothing_on_kafka_and_on_rill() {
         describe(&bootstraps[0]).values().all(|(_, isr)| *isr == 3)
     });
 }
+
+/// `process.roles=controller` (issue 16): three brokers and a quorum of three controller-only
+/// nodes. Killing the active controller under acks=all load touches no partition leader or
+/// ISR, so writes go on; another controller leads; Kafka's `kafka-metadata-quorum` finds it
+/// both through a broker (`--bootstrap-server`) and on the controllers themselves
+/// (`--bootstrap-controller`, KIP-919). A node whose roles disagree with the voters is refused
+/// at start, as Kafka refuses it.
+#[test]
+fn killing_a_controller_only_leader_does_not_stop_writes() {
+    let dir = temp_dir("separate-rill");
+    let voters = "controller.quorum.voters=4@127.0.0.1:4,5@127.0.0.1:5,6@127.0.0.1:6";
+    let mut cluster = RillCluster::start_with_each(&dir, 6, &[voters], |id| {
+        vec![format!("process.roles={}", if id <= 3 { "broker" } else { "controller" })]
+    });
+    let brokers: Vec<String> = cluster.brokers[..3].iter().map(|b| b.bootstrap()).collect();
+    let controllers: Vec<String> = cluster.brokers[3..].iter().map(|b| b.bootstrap()).collect();
+    // The controllers are not brokers: clients see three.
+    wait_for("three brokers in the metadata", Duration::from_secs(30), || {
+        let out = Command::new("kcat").args(["-b", &brokers[0], "-L", "-m", "5"]).output().expect("kcat -L");
+        String::from_utf8_lossy(&out.stdout).contains(" 3 brokers:")
+    });
+    let outcome = kill_the_quorum_leader_under_load(&brokers, &mut |node| cluster.brokers[node - 1].kill());
+    eprintln!(
+        "Rill, separate controllers: controller {} (quorum leader) killed, {} leads now; longest stall of a \
+         partition: {} ms; {} acknowledged, {} missing",
+        outcome.victim, outcome.successor, outcome.longest_stall_ms, outcome.acked, outcome.missing
+    );
+    assert!((4..=6).contains(&outcome.victim) && (4..=6).contains(&outcome.successor), "controllers lead");
+    assert_eq!(outcome.missing, 0, "Rill lost acknowledged writes");
+    assert!(outcome.acked > 1_000, "the load ran");
+    // No partition leader died: no broker session had to expire before writes went on (the
+    // combined cluster's stall is that expiry, 9 s or more).
+    assert!(outcome.longest_stall_ms < 5_000, "writes stalled {} ms", outcome.longest_stall_ms);
+    // Asked of a live controller directly, Kafka's tool names the new leader.
+    let live = &controllers[if outcome.victim == 4 { 1 } else { 0 }];
+    let status = kafka_tool("org.apache.kafka.tools.MetadataQuorumCommand")
+        .args(["--bootstrap-controller", live, "describe", "--status"])
+        .output()
+        .expect("run kafka-metadata-quorum");
+    let status = String::from_utf8_lossy(&status.stdout).into_owned();
+    assert!(status.contains(&format!("LeaderId:               {}", outcome.successor)), "{status}");
+    assert!(status.contains("\"id\": 4") && status.contains("\"id\": 6"), "{status}");
+    // A controller-only node advertises the controller APIs only: a client asking it for
+    // Metadata is told the broker does not support it.
+    let out = Command::new("kcat").args(["-b", live, "-L", "-m", "3"]).output().expect("kcat -L");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert!(!out.status.success() && said.contains("Required feature not supported by broker"), "{said}");
+
+    // Roles that disagree with controller.quorum.voters: refused at start, with Kafka's words.
+    let refused = Command::new(rill_binary())
+        .args(["broker", "--set", "node.id=7", "--set", "process.roles=controller", "--set", voters])
+        .args(["--set", &format!("log.dirs={}", dir.join("refused").display())])
+        .args(["--set", "listeners=PLAINTEXT://127.0.0.1:0"])
+        .output()
+        .expect("run rill broker");
+    let said = String::from_utf8_lossy(&refused.stderr);
+    assert!(!refused.status.success() && said.contains("the node id 7 must be included in the set of voters"), "{said}");
+}

@@ -14,17 +14,30 @@ use rill_core::protocol::MetadataImage;
 use super::admin::ClusterView;
 use super::{err, name, str_bytes};
 
-/// Kafka's `DescribeClusterRequest` endpoint types (KIP-919): 1 brokers, 2 controllers.
-const ENDPOINT_BROKERS: i8 = 1;
+/// Kafka's `DescribeClusterRequest` endpoint types (KIP-919): brokers.
+pub const ENDPOINT_BROKERS: i8 = 1;
+/// Controllers (`--bootstrap-controller`).
+pub const ENDPOINT_CONTROLLERS: i8 = 2;
+
+fn endpoint_type_name(endpoint_type: i8) -> &'static str {
+    match endpoint_type {
+        ENDPOINT_BROKERS => "BROKER",
+        ENDPOINT_CONTROLLERS => "CONTROLLER",
+        _ => "UNKNOWN",
+    }
+}
 
 /// `cluster_authorized_operations` when the client did not ask (Kafka's `Integer.MIN_VALUE`).
 const OPERATIONS_NOT_ASKED: i32 = i32::MIN;
 
-/// The cluster as DescribeCluster reports it: the live brokers (and, when asked, the fenced
-/// ones flagged), the cluster id and the controller the clients are told of.
+/// The cluster as DescribeCluster reports it from an endpoint of type `served`: a broker
+/// lists the live brokers (and, when asked, the fenced ones flagged), a controller-only node
+/// the controllers (KIP-919); both the cluster id and the controller the clients are told of.
+/// Asked for the other type, it answers `MISMATCHED_ENDPOINT_TYPE`, as Kafka does.
 #[must_use]
 pub fn describe_cluster_response(
     request: &DescribeClusterRequest,
+    served: i8,
     image: &MetadataImage,
     cluster: &ClusterView<'_>,
     fenced: &[(i32, kafka_protocol::protocol::StrBytes, i32)],
@@ -32,13 +45,18 @@ pub fn describe_cluster_response(
     let mut response = DescribeClusterResponse::default();
     response.endpoint_type = request.endpoint_type;
     response.cluster_authorized_operations = OPERATIONS_NOT_ASKED;
-    if request.endpoint_type != ENDPOINT_BROKERS {
-        // Rill's controllers run inside its brokers and take no client connections.
-        response.error_code = err(ErrorCode::UnsupportedEndpointType);
-        response.error_message = Some(str_bytes(
-            "Rill serves DescribeCluster for brokers only: its controllers run inside the brokers \
-             (use --bootstrap-server, not --bootstrap-controller)",
-        ));
+    if request.endpoint_type != served {
+        response.error_code = err(ErrorCode::MismatchedEndpointType);
+        let hint = if served == ENDPOINT_BROKERS {
+            " (Rill's combined nodes take client connections as brokers: use --bootstrap-server)"
+        } else {
+            " (this node is controller-only: use --bootstrap-controller, or a broker with --bootstrap-server)"
+        };
+        response.error_message = Some(str_bytes(&format!(
+            "The request was sent to an endpoint of type {}, but we wanted an endpoint of type {}{hint}",
+            endpoint_type_name(served),
+            endpoint_type_name(request.endpoint_type)
+        )));
         return response;
     }
     response.cluster_id = str_bytes(cluster.cluster_id);
@@ -158,17 +176,24 @@ mod tests {
         let mut request = DescribeClusterRequest::default();
         request.endpoint_type = ENDPOINT_BROKERS;
         let image = MetadataImage::default();
-        let response = describe_cluster_response(&request, &image, &cluster, &fenced);
+        let response = describe_cluster_response(&request, ENDPOINT_BROKERS, &image, &cluster, &fenced);
         assert_eq!(response.error_code, 0);
         assert_eq!(response.cluster_id.as_str(), "rill-1");
         let ids: Vec<i32> = response.brokers.iter().map(|b| b.broker_id.0).collect();
         assert_eq!(ids, vec![1, 2]);
         request.include_fenced_brokers = true;
-        let response = describe_cluster_response(&request, &image, &cluster, &fenced);
+        let response = describe_cluster_response(&request, ENDPOINT_BROKERS, &image, &cluster, &fenced);
         let ids: Vec<(i32, bool)> = response.brokers.iter().map(|b| (b.broker_id.0, b.is_fenced)).collect();
         assert_eq!(ids, vec![(1, false), (2, false), (3, true)]);
-        request.endpoint_type = 2;
-        let response = describe_cluster_response(&request, &image, &cluster, &fenced);
-        assert_eq!(response.error_code, ErrorCode::UnsupportedEndpointType.code());
+        request.endpoint_type = ENDPOINT_CONTROLLERS;
+        let response = describe_cluster_response(&request, ENDPOINT_BROKERS, &image, &cluster, &fenced);
+        assert_eq!(response.error_code, ErrorCode::MismatchedEndpointType.code());
+        assert!(response.error_message.as_deref().unwrap_or_default().contains("of type BROKER, but we wanted"));
+        // A controller-only node lists the controllers, and refuses a broker request.
+        let response = describe_cluster_response(&request, ENDPOINT_CONTROLLERS, &image, &cluster, &[]);
+        assert_eq!((response.error_code, response.endpoint_type, response.brokers.len()), (0, ENDPOINT_CONTROLLERS, 2));
+        request.endpoint_type = ENDPOINT_BROKERS;
+        let response = describe_cluster_response(&request, ENDPOINT_CONTROLLERS, &image, &cluster, &[]);
+        assert_eq!(response.error_code, ErrorCode::MismatchedEndpointType.code());
     }
 }

@@ -11,13 +11,16 @@ type Endpoint = (i32, StrBytes, i32);
 
 impl Driver {
     /// The cluster as clients see it: the live brokers (registered and unfenced, and always
-    /// this one), the controller named to clients and the cluster id — and the fenced brokers.
+    /// this one), the controller named to clients and the cluster id — and the fenced brokers
+    /// (registered, fenced). A node that never registered (a controller-only one, or a broker
+    /// not yet up) is in neither, as in Kafka.
     pub(super) fn cluster_view(&self) -> (admin::ClusterView<'_>, Vec<Endpoint>) {
-        let image = self.broker.image();
+        let image = self.image();
         let ids: Vec<i32> =
             if self.nodes.is_empty() { vec![self.config.node_id] } else { self.nodes.iter().map(|n| n.id).collect() };
         let (live, fenced): (Vec<i32>, Vec<i32>) = ids
             .into_iter()
+            .filter(|id| *id == self.config.node_id || image.brokers.contains_key(id))
             .partition(|id| *id == self.config.node_id || image.brokers.get(id).is_some_and(|b| !b.fenced));
         let endpoints = |ids: Vec<i32>| -> Vec<Endpoint> {
             ids.into_iter()
@@ -27,17 +30,44 @@ impl Driver {
                 })
                 .collect()
         };
+        // Clients send admin requests to the controller they are told of. A controller-only
+        // node takes none: name this broker instead, which forwards them (Kafka names a
+        // broker too).
+        let active = self.active_controller_id();
+        let controller_id = if image.brokers.contains_key(&active) { active } else { self.config.node_id };
         let cluster = admin::ClusterView {
             brokers: endpoints(live),
-            controller_id: self.active_controller_id(),
+            controller_id,
             cluster_id: self.cluster_id(),
         };
         (cluster, endpoints(fenced))
     }
 
     pub(super) fn describe_cluster(&self, request: &DescribeClusterRequest) -> DescribeClusterResponse {
+        if self.broker.is_none() {
+            // A controller-only node (KIP-919): the controllers, and the quorum's leader.
+            let cluster = admin::ClusterView {
+                brokers: self
+                    .voters
+                    .iter()
+                    .map(|id| {
+                        let (host, port) = self.endpoint_of(*id);
+                        (*id, host, port)
+                    })
+                    .collect(),
+                controller_id: self.known_active_controller().unwrap_or(-1),
+                cluster_id: self.cluster_id(),
+            };
+            return describe::describe_cluster_response(
+                request,
+                describe::ENDPOINT_CONTROLLERS,
+                self.image(),
+                &cluster,
+                &[],
+            );
+        }
         let (cluster, fenced) = self.cluster_view();
-        describe::describe_cluster_response(request, self.broker.image(), &cluster, &fenced)
+        describe::describe_cluster_response(request, describe::ENDPOINT_BROKERS, self.image(), &cluster, &fenced)
     }
 
     /// This broker's log directory (the first of `log.dirs`: Rill keeps every partition there)
@@ -49,12 +79,12 @@ impl Driver {
         let configured = self.config.log_dirs.split(',').next().unwrap_or_default();
         let log_dir =
             std::path::absolute(configured).map_or_else(|_| configured.to_owned(), |p| p.display().to_string());
-        let replicas: Vec<ReplicaOnDisk> = self
-            .broker
+        let broker = self.broker();
+        let replicas: Vec<ReplicaOnDisk> = broker
             .replicas()
             .into_iter()
             .map(|view| ReplicaOnDisk {
-                size_bytes: self.broker.log(&view.tp).map_or(0, |log| log.size_bytes()),
+                size_bytes: broker.log(&view.tp).map_or(0, |log| log.size_bytes()),
                 topic: view.tp.topic.to_string(),
                 partition: view.tp.partition,
                 log_end_offset: view.log_end_offset,

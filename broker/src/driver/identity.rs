@@ -110,7 +110,7 @@ impl Driver {
             .as_ref()
             .and_then(|controller| controller.committed_image())
             .and_then(|image| image.cluster_id.as_deref())
-            .or_else(|| self.broker.image().cluster_id.as_deref());
+            .or_else(|| self.broker.as_ref().and_then(|broker| broker.image().cluster_id.as_deref()));
         if let Some(committed) = committed {
             if self.identity.cluster_id.as_deref() != Some(committed) {
                 self.identity.learn(committed);

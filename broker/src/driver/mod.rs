@@ -1,6 +1,7 @@
-//! The driver: one broker's `rill-core` state machines (its `BrokerNode` over file storage
-//! and, on the controller host, the `Controller`), fed with Kafka requests, peer messages and
-//! timeouts, and drained until quiet. It translates (through `crate::apis`), routes and
+//! The driver: one node's `rill-core` state machines (its `BrokerNode` over file storage,
+//! unless the node is controller-only, and, on a voter of the controller quorum, its
+//! `QuorumController`), fed with Kafka requests, peer messages and timeouts, and drained until
+//! quiet. It translates (through `crate::apis`), routes and
 //! gathers; it decides nothing — replication, elections, groups and the fetch long poll are
 //! the core's.
 
@@ -23,7 +24,7 @@ use rill_core::error::{Error, ErrorCode};
 use rill_core::event::Event;
 use rill_core::group::coordinator::OFFSETS_TOPIC;
 use rill_core::log::ReadLimit;
-use rill_core::protocol::{self, Acks, GroupRequest, Message, NodeId};
+use rill_core::protocol::{self, Acks, ChangeTopic, GroupRequest, Message, NodeId};
 use rill_core::raft::{Durable, Entry, Payload};
 use rill_core::record::RecordBatch;
 use rill_core::rng::Rng;
@@ -35,6 +36,7 @@ use crate::apis::{
     admin, configs, consumer_groups, delete_records, elections, epochs, fetch, groups, offset_delete, produce,
     producers, quorum, reassignments, str_bytes, topic_partitions,
 };
+use crate::broker_config::Roles;
 use crate::cluster::{self, ClusterNode, Frame, Incoming, Received};
 use crate::gather::{Finish, Gatherer};
 use crate::metadata_store::{remove_orphans, MetadataStore, Restored};
@@ -66,7 +68,8 @@ const PUMP_ROUNDS_MAX: usize = 10_000;
 pub struct Driver {
     config: BrokerConfig,
     started: Instant,
-    broker: BrokerNode<FileStorageFactory>,
+    /// The broker (`None` on a controller-only node, `process.roles=controller`).
+    broker: Option<BrokerNode<FileStorageFactory>>,
     /// This node's controller, when it is a voter of `controller.quorum.voters`.
     controller: Option<QuorumController>,
     advertised: (String, i32),
@@ -95,19 +98,28 @@ pub struct Driver {
 }
 
 impl Driver {
-    /// Starts this broker's state machines over `log.dirs`; on the controller's host, takes up
-    /// the controller's persisted metadata.
+    /// Starts this node's state machines over `log.dirs` — a broker unless `roles` says it is
+    /// controller-only; on a voter, takes up the controller's persisted metadata.
     pub fn new(
         config: BrokerConfig,
+        roles: Roles,
         advertised: (String, i32),
         nodes: Vec<ClusterNode>,
         peers: BTreeMap<i32, UnboundedSender<Frame>>,
     ) -> Result<Driver, String> {
         let log_dir = PathBuf::from(config.log_dirs.split(',').next().unwrap_or("/tmp/rill-logs"));
         std::fs::create_dir_all(&log_dir).map_err(|e| format!("cannot create log.dirs {}: {e}", log_dir.display()))?;
-        let mut broker = BrokerNode::new(config.clone(), FileStorageFactory::new(log_dir.clone()), 0);
         let voters = quorum_voters(&config, &nodes)?;
-        broker.set_controllers(voters.clone());
+        if !roles.broker && !voters.contains(&config.node_id) {
+            // `broker_config::load` refuses this (Roles::check); a node with neither role
+            // would do nothing.
+            return Err(format!("node {} runs neither a broker nor a controller", config.node_id));
+        }
+        let broker = roles.broker.then(|| {
+            let mut broker = BrokerNode::new(config.clone(), FileStorageFactory::new(log_dir.clone()), 0);
+            broker.set_controllers(voters.clone());
+            broker
+        });
         let mut restore = Vec::new();
         let mut store = None;
         // A snapshot is committed: its cluster id is the cluster's (checked against
@@ -202,7 +214,7 @@ impl Driver {
     #[must_use]
     pub fn next_deadline_ms(&self) -> u64 {
         let mut next = self.now_ms() + 1_000;
-        if let Some(at) = self.broker.poll_timeout() {
+        if let Some(at) = self.broker.as_ref().and_then(BrokerNode::poll_timeout) {
             next = next.min(at);
         }
         if let Some(at) = self.controller.as_ref().and_then(QuorumController::poll_timeout) {
@@ -214,12 +226,14 @@ impl Driver {
     /// Runs due timeouts.
     pub fn tick(&mut self) {
         let now = self.now_ms();
-        self.broker.handle_timeout(now);
+        if let Some(broker) = self.broker.as_mut() {
+            broker.handle_timeout(now);
+        }
         if let Some(controller) = self.controller.as_mut() {
             controller.handle_timeout(now);
         }
         self.pump();
-        if self.is_controller() || self.broker.active_controller().is_some() {
+        if self.is_controller() || self.known_active_controller().is_some() {
             self.controller_seen_ms = now;
         } else if now >= self.controller_seen_ms + 30_000 {
             tracing::warn!(
@@ -229,7 +243,7 @@ impl Driver {
             );
             self.controller_seen_ms = now;
         }
-        if !self.restore.is_empty() && self.broker.image().brokers.contains_key(&self.config.node_id) {
+        if !self.restore.is_empty() && self.image().brokers.contains_key(&self.config.node_id) {
             for topic in std::mem::take(&mut self.restore) {
                 if let Err(error) = self.create_topic(&topic) {
                     tracing::warn!(%error, topic = topic.name, "could not restore a topic");
@@ -240,19 +254,19 @@ impl Driver {
     }
 
     fn update_gauges(&self) {
-        let under = self
-            .broker
+        let Some(broker) = self.broker.as_ref() else { return };
+        let under = broker
             .replicas()
             .iter()
             .filter(|view| view.is_leader)
-            .filter(|view| self.broker.image().partition(&view.tp).is_some_and(|s| s.isr.len() < s.replicas.len()))
+            .filter(|view| broker.image().partition(&view.tp).is_some_and(|s| s.isr.len() < s.replicas.len()))
             .count();
         self.metrics.set_under_replicated(u64::try_from(under).unwrap_or(u64::MAX));
         // Consumer lag of the groups this broker coordinates: leader HW − committed offset.
-        for (_, coordinator) in self.broker.coordinators() {
+        for (_, coordinator) in broker.coordinators() {
             for (group_id, _) in coordinator.list_groups() {
                 for (tp, committed) in coordinator.committed(&group_id) {
-                    if let Some(log) = self.broker.log(&tp) {
+                    if let Some(log) = broker.log(&tp) {
                         let lag = (log.high_watermark() - committed).max(0);
                         self.metrics.set_lag(&group_id, &tp.topic, tp.partition, lag);
                     }
@@ -268,7 +282,7 @@ impl Driver {
         for _ in 0..PUMP_ROUNDS_MAX {
             let mut moved = false;
             let now = self.now_ms();
-            while let Some(out) = self.broker.poll_output() {
+            while let Some(out) = self.broker.as_mut().and_then(BrokerNode::poll_output) {
                 moved = true;
                 match out.to {
                     NodeId::Controller(target) => match self.controller.as_mut() {
@@ -279,7 +293,7 @@ impl Driver {
                     },
                     NodeId::Client(_) => self.gatherer.answer(out.correlation_id, out.message),
                     NodeId::Broker(other) if other == id => {
-                        self.broker.handle_message(now, NodeId::Broker(id), out.correlation_id, out.message);
+                        self.broker_mut().handle_message(now, NodeId::Broker(id), out.correlation_id, out.message);
                     }
                     NodeId::Broker(other) => {
                         self.send_peer(other, NodeId::Broker(id), false, out.correlation_id, &out.message);
@@ -292,9 +306,12 @@ impl Driver {
                 while let Some(out) = controller.poll_output() {
                     moved = true;
                     match out.to {
-                        NodeId::Broker(other) if other == id => {
-                            self.broker.handle_message(now, NodeId::Controller(id), out.correlation_id, out.message);
-                        }
+                        NodeId::Broker(other) if other == id => match self.broker.as_mut() {
+                            Some(broker) => {
+                                broker.handle_message(now, NodeId::Controller(id), out.correlation_id, out.message);
+                            }
+                            None => unreachable!("a controller-only node never registers as a broker"),
+                        },
                         NodeId::Broker(other) => remote.push((other, false, out)),
                         NodeId::Controller(other) if other != id => remote.push((other, true, out)),
                         NodeId::Controller(_) | NodeId::Client(_) => {}
@@ -314,7 +331,7 @@ impl Driver {
             for event in events {
                 self.observe(&event);
             }
-            while let Some(event) = self.broker.poll_event() {
+            while let Some(event) = self.broker.as_mut().and_then(BrokerNode::poll_event) {
                 self.observe(&event);
             }
             if !moved {
@@ -361,18 +378,54 @@ impl Driver {
                     controller.handle_message(now, from, correlation_id, message);
                 }
             }
-            Incoming::Message { from, to_controller: false, correlation_id, message } => {
-                self.broker.handle_message(now, from, correlation_id, message);
-            }
+            Incoming::Message { from, to_controller: false, correlation_id, message } => match self.broker.as_mut() {
+                Some(broker) => broker.handle_message(now, from, correlation_id, message),
+                None => tracing::debug!(?from, kind = message.kind(), "a broker message to a controller-only node"),
+            },
             Incoming::EnsureOffsetsTopic => self.ensure_offsets_topic(),
             Incoming::AutoCreateTopic(topic) => {
-                if !self.broker.image().topics.contains_key(topic.as_str()) && self.is_controller() {
+                if !self.image().topics.contains_key(topic.as_str()) && self.is_controller() {
                     self.auto_create_topic(&topic);
                 }
             }
             Incoming::InconsistentClusterId(_) => unreachable!("admit takes these"),
         }
         self.pump();
+    }
+
+    /// The broker, on a node that runs one. Only brokers take broker requests: `handle` sends a
+    /// controller-only node's few requests elsewhere first, so this holds wherever it is used.
+    fn broker(&self) -> &BrokerNode<FileStorageFactory> {
+        self.broker.as_ref().expect("broker requests reach broker nodes only")
+    }
+
+    fn broker_mut(&mut self) -> &mut BrokerNode<FileStorageFactory> {
+        self.broker.as_mut().expect("broker requests reach broker nodes only")
+    }
+
+    /// Whether this node runs a broker (`process.roles` includes `broker`).
+    #[must_use]
+    pub fn runs_broker(&self) -> bool {
+        self.broker.is_some()
+    }
+
+    /// The cluster's metadata as this node knows it: its broker's image, or on a
+    /// controller-only node the newest committed one.
+    fn image(&self) -> &protocol::MetadataImage {
+        static EMPTY: std::sync::OnceLock<protocol::MetadataImage> = std::sync::OnceLock::new();
+        match (&self.broker, &self.controller) {
+            (Some(broker), _) => broker.image(),
+            (None, Some(controller)) => controller.committed_image().unwrap_or_else(|| EMPTY.get_or_init(Default::default)),
+            (None, None) => unreachable!("a controller-only node hosts a controller (Roles::check)"),
+        }
+    }
+
+    /// The active controller this node's broker heard from, or its quorum's leader.
+    fn known_active_controller(&self) -> Option<i32> {
+        match &self.broker {
+            Some(broker) => broker.active_controller(),
+            None => self.controller.as_ref().and_then(|controller| controller.quorum().leader()),
+        }
     }
 
     /// Whether this node hosts the active controller.
@@ -421,7 +474,7 @@ impl Driver {
         };
         let now = self.now_ms();
         for (correlation_id, message) in started.correlation_ids.into_iter().zip(messages) {
-            self.broker.handle_message(now, NodeId::Client(conn), correlation_id, message);
+            self.broker_mut().handle_message(now, NodeId::Client(conn), correlation_id, message);
         }
         Reply::Later(started.response)
     }
@@ -445,7 +498,7 @@ impl Driver {
             let now = self.now_ms();
             for message in messages {
                 let correlation_id = self.gatherer.next_correlation_id();
-                self.broker.handle_message(now, NodeId::Client(conn), correlation_id, message);
+                self.broker_mut().handle_message(now, NodeId::Client(conn), correlation_id, message);
             }
             return Reply::Nothing;
         }
@@ -499,13 +552,13 @@ impl Driver {
                 && self.config.auto_create_topics_enable
             {
                 for topic in wanted {
-                    if !self.broker.image().topics.contains_key(topic.as_str()) {
+                    if !self.image().topics.contains_key(topic.as_str()) {
                         self.auto_create_topic(topic);
                     }
                 }
             }
         }
-        let image = self.broker.image().clone();
+        let image = self.image().clone();
         let (cluster, _) = self.cluster_view();
         admin::metadata_response(&image, wanted, &cluster, version)
     }
@@ -515,7 +568,8 @@ impl Driver {
         request: &kafka_protocol::messages::ListOffsetsRequest,
         version: i16,
     ) -> kafka_protocol::messages::ListOffsetsResponse {
-        let at = |tp: &protocol::TopicPartition| match (self.broker.replica(tp), self.broker.log(tp)) {
+        let broker = self.broker();
+        let at = |tp: &protocol::TopicPartition| match (broker.replica(tp), broker.log(tp)) {
             (Some(view), Some(log)) if view.is_leader => admin::OffsetsAt::Leader {
                 log_start_offset: log.log_start_offset(),
                 high_watermark: log.high_watermark(),
@@ -525,7 +579,7 @@ impl Driver {
             _ => admin::OffsetsAt::Unknown,
         };
         let by_time = |tp: &protocol::TopicPartition, timestamp: i64| {
-            self.broker.log(tp).map_or(-1, |log| {
+            broker.log(tp).map_or(-1, |log| {
                 log.batches_from(log.log_start_offset(), ReadLimit::HighWatermark)
                     .iter()
                     .find(|batch| batch.max_timestamp_ms() >= timestamp)

@@ -7,19 +7,20 @@ impl Driver {
     /// Handles one decoded request from connection `conn`.
     pub fn handle(&mut self, conn: u32, version: i16, request: RequestKind) -> Reply {
         let now = |response: ResponseKind| Reply::Now(Box::new(response));
+        if self.broker.is_none() {
+            return self.handle_on_controller(conn, request);
+        }
         let reply = match request {
             RequestKind::Metadata(request) => now(ResponseKind::Metadata(self.metadata(&request, version))),
             RequestKind::CreateTopics(request) => {
                 let news = admin::new_topics(&request, &self.config);
-                let outcomes: Vec<Result<(), Error>> = news
+                let asked: Vec<Result<Option<ChangeTopic>, Error>> = news
                     .iter()
                     .map(|new| {
-                        if self.broker.image().topics.contains_key(new.name.as_str()) {
+                        if self.image().topics.contains_key(new.name.as_str()) {
                             Err(Error::new(ErrorCode::TopicAlreadyExists, format!("topic {} already exists", new.name)))
-                        } else if request.validate_only {
-                            Ok(())
                         } else {
-                            self.create_topic(new)
+                            Ok((!request.validate_only).then(|| ChangeTopic::Create(new.clone())))
                         }
                     })
                     .collect();
@@ -35,10 +36,10 @@ impl Driver {
                         .collect();
                     ResponseKind::CreateTopics(admin::create_topics_response(results))
                 });
-                self.reply_when_committed(outcomes, build)
+                self.change_topics(conn, asked, build)
             }
             RequestKind::CreatePartitions(request) => {
-                let outcomes: Vec<Result<(), Error>> = request
+                let asked: Vec<Result<Option<ChangeTopic>, Error>> = request
                     .topics
                     .iter()
                     .map(|topic| {
@@ -49,25 +50,28 @@ impl Driver {
                             ));
                         }
                         if request.validate_only {
-                            return self.broker.image().topics.get(topic.name.as_str()).map(|_| ()).ok_or_else(|| {
+                            return self.image().topics.get(topic.name.as_str()).map(|_| None).ok_or_else(|| {
                                 Error::new(
                                     ErrorCode::UnknownTopicOrPartition,
                                     format!("topic '{}' does not exist", topic.name.as_str()),
                                 )
                             });
                         }
-                        self.create_partitions(topic.name.as_str(), topic.count)
+                        Ok(Some(ChangeTopic::AddPartitions { topic: topic.name.to_string(), count: topic.count }))
                     })
                     .collect();
                 let names: Vec<_> = request.topics.iter().map(|topic| topic.name.clone()).collect();
                 let build: BuildAdminReply = Box::new(move |_, outcomes| {
                     ResponseKind::CreatePartitions(admin::create_partitions_response(&names, outcomes))
                 });
-                self.reply_when_committed(outcomes, build)
+                self.change_topics(conn, asked, build)
             }
             RequestKind::DeleteTopics(request) => {
-                let outcomes: Vec<Result<(), Error>> =
-                    request.topic_names.iter().map(|topic| self.delete_topic(&topic.0)).collect();
+                let asked = request
+                    .topic_names
+                    .iter()
+                    .map(|topic| Ok(Some(ChangeTopic::Delete { topic: topic.0.to_string() })))
+                    .collect();
                 let names = request.topic_names.clone();
                 let build: BuildAdminReply = Box::new(move |_, outcomes| {
                     let mut response = DeleteTopicsResponse::default();
@@ -76,12 +80,12 @@ impl Driver {
                     }
                     ResponseKind::DeleteTopics(response)
                 });
-                self.reply_when_committed(outcomes, build)
+                self.change_topics(conn, asked, build)
             }
             RequestKind::Produce(request) => self.produce(conn, request),
             RequestKind::Fetch(request) => {
                 let names: VecMap<u128, String> =
-                    self.broker.image().topics.iter().map(|(name, t)| (t.topic_id, name.to_string())).collect();
+                    self.image().topics.iter().map(|(name, t)| (t.topic_id, name.to_string())).collect();
                 let (core_fetch, layout) = fetch::plan(&request, version, &names);
                 if core_fetch.partitions.is_empty() {
                     return now(ResponseKind::Fetch(fetch::response(&layout, None)));
@@ -181,7 +185,7 @@ impl Driver {
             }
             RequestKind::ListGroups(request) => {
                 let mut listed: Vec<(String, String, &str)> = Vec::new();
-                for (_, coordinator) in self.broker.coordinators() {
+                for (_, coordinator) in self.broker().coordinators() {
                     let classic =
                         coordinator.list_groups().into_iter().map(|(id, state)| (id, format!("{state:?}"), "classic"));
                     let consumer = coordinator
@@ -195,19 +199,19 @@ impl Driver {
             RequestKind::DescribeGroups(request) => {
                 now(ResponseKind::DescribeGroups(groups::describe_groups_response(
                     &request.groups,
-                    |group_id| self.broker.coordinators().find_map(|(_, c)| c.describe(group_id)),
-                    |group_id| self.broker.coordinators().any(|(_, c)| c.consumer_group(group_id).is_some()),
+                    |group_id| self.broker().coordinators().find_map(|(_, c)| c.describe(group_id)),
+                    |group_id| self.broker().coordinators().any(|(_, c)| c.consumer_group(group_id).is_some()),
                 )))
             }
             RequestKind::DescribeProducers(request) => {
                 now(ResponseKind::DescribeProducers(producers::describe_producers_response(&request, |tp| {
-                    let leads = self.broker.replica(tp)?.is_leader;
-                    Some((leads, self.broker.producers(tp)?))
+                    let leads = self.broker().replica(tp)?.is_leader;
+                    Some((leads, self.broker().producers(tp)?))
                 })))
             }
             RequestKind::OffsetForLeaderEpoch(request) => now(ResponseKind::OffsetForLeaderEpoch(
                 epochs::offset_for_leader_epoch_response(&request, |tp, epoch| {
-                    Some((self.broker.replica(tp)?, self.broker.epoch_end_offset(tp, epoch)))
+                    Some((self.broker().replica(tp)?, self.broker().epoch_end_offset(tp, epoch)))
                 }),
             )),
             RequestKind::OffsetDelete(request) => self.gather_group(
@@ -261,7 +265,7 @@ impl Driver {
                 self.gather(conn, vec![Message::AlterReassignments(core)], finish)
             }
             RequestKind::ListPartitionReassignments(request) => now(ResponseKind::ListPartitionReassignments(
-                reassignments::list_response(&request, self.broker.image()),
+                reassignments::list_response(&request, self.image()),
             )),
             RequestKind::DescribeCluster(request) => {
                 now(ResponseKind::DescribeCluster(self.describe_cluster(&request)))
@@ -270,40 +274,14 @@ impl Driver {
                 now(ResponseKind::DescribeLogDirs(self.describe_log_dirs(&request)))
             }
             RequestKind::DescribeTopicPartitions(request) => now(ResponseKind::DescribeTopicPartitions(
-                topic_partitions::describe_topic_partitions_response(&request, self.broker.image()),
+                topic_partitions::describe_topic_partitions_response(&request, self.image()),
             )),
-            RequestKind::DescribeQuorum(_) => {
-                // Wall-clock milliseconds for the core's (since start), as Kafka reports them.
-                let offset = i64::try_from(
-                    std::time::SystemTime::now()
-                        .duration_since(std::time::UNIX_EPOCH)
-                        .map_or(0, |elapsed| elapsed.as_millis()),
-                )
-                .unwrap_or(0)
-                    - i64::try_from(self.now_ms()).unwrap_or(0);
-                let endpoints: Vec<(i32, String, u16)> =
-                    self.nodes.iter().map(|n| (n.id, n.host.clone(), n.internal_port)).collect();
-                let (host, port) = (self.advertised.0.clone(), u16::try_from(self.advertised.1).unwrap_or(0));
-                let finish: Finish = Box::new(move |answers| {
-                    let answer = answers.into_iter().next().and_then(|answer| match answer {
-                        Message::DescribeQuorumResponse(answer) => Some(answer),
-                        _ => None,
-                    });
-                    let endpoint = |id: i32| {
-                        endpoints
-                            .iter()
-                            .find(|(node, _, _)| *node == id)
-                            .map_or_else(|| (host.clone(), port), |(_, host, port)| (host.clone(), *port))
-                    };
-                    ResponseKind::DescribeQuorum(quorum::describe_quorum_response(answer, |ms| ms + offset, endpoint))
-                });
-                self.gather(conn, vec![Message::DescribeQuorum(protocol::DescribeQuorum {})], finish)
-            }
+            RequestKind::DescribeQuorum(_) => self.describe_quorum(conn),
             RequestKind::ConsumerGroupHeartbeat(request) => {
                 let new_member_id = || crate::meta_properties::random_cluster_id().unwrap_or_default();
-                match consumer_groups::heartbeat(&request, self.broker.image(), self.client.clone(), new_member_id) {
+                match consumer_groups::heartbeat(&request, self.image(), self.client.clone(), new_member_id) {
                     Ok(core) => {
-                        let ids = consumer_groups::topic_ids(self.broker.image());
+                        let ids = consumer_groups::topic_ids(self.image());
                         self.gather_group(
                             conn,
                             core,
@@ -319,8 +297,8 @@ impl Driver {
                 }
             }
             RequestKind::ConsumerGroupDescribe(request) => {
-                let ids = consumer_groups::topic_ids(self.broker.image());
-                let find = |group_id: &str| match self.broker.group_coordinator(group_id) {
+                let ids = consumer_groups::topic_ids(self.image());
+                let find = |group_id: &str| match self.broker().group_coordinator(group_id) {
                     None => consumer_groups::Found::NotCoordinator,
                     Some(c) => match c.consumer_group(group_id) {
                         Some(group) => consumer_groups::Found::Consumer(group),
@@ -332,12 +310,12 @@ impl Driver {
             }
             RequestKind::DeleteRecords(request) => {
                 let response = delete_records::delete_records_response(&request, |tp, offset| {
-                    self.broker.handle_delete_records(tp, offset)
+                    self.broker_mut().handle_delete_records(tp, offset)
                 });
                 now(ResponseKind::DeleteRecords(response))
             }
             RequestKind::DescribeConfigs(request) => now(ResponseKind::DescribeConfigs(
-                admin::describe_configs_response(&request, self.broker.image(), &self.config, &self.static_configs),
+                admin::describe_configs_response(&request, self.image(), &self.config, &self.static_configs),
             )),
             other => {
                 tracing::warn!(?other, "request not handled");
@@ -346,5 +324,51 @@ impl Driver {
         };
         self.pump();
         reply
+    }
+
+    /// A controller-only node's listener: the controller APIs (`server::CONTROLLER_APIS`,
+    /// the only ones it advertises and admits).
+    fn handle_on_controller(&mut self, conn: u32, request: RequestKind) -> Reply {
+        match request {
+            RequestKind::DescribeQuorum(_) => self.describe_quorum(conn),
+            RequestKind::DescribeCluster(request) => {
+                Reply::Now(Box::new(ResponseKind::DescribeCluster(self.describe_cluster(&request))))
+            }
+            other => unreachable!("the server admits only controller APIs on a controller-only node: {other:?}"),
+        }
+    }
+
+    /// DescribeQuorum: the active controller's view, through this node's broker (which asks
+    /// the controllers in turn), or on a controller-only node from its own controller
+    /// (`NOT_LEADER_OR_FOLLOWER` unless it leads, as Kafka's controllers answer).
+    fn describe_quorum(&mut self, conn: u32) -> Reply {
+        // Wall-clock milliseconds for the core's (since start), as Kafka reports them.
+        let offset = i64::try_from(
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |elapsed| elapsed.as_millis()),
+        )
+        .unwrap_or(0)
+            - i64::try_from(self.now_ms()).unwrap_or(0);
+        let endpoints: Vec<(i32, String, u16)> =
+            self.nodes.iter().map(|n| (n.id, n.host.clone(), n.internal_port)).collect();
+        let (host, port) = (self.advertised.0.clone(), u16::try_from(self.advertised.1).unwrap_or(0));
+        let finish: Finish = Box::new(move |answers| {
+            let answer = answers.into_iter().next().and_then(|answer| match answer {
+                Message::DescribeQuorumResponse(answer) => Some(answer),
+                _ => None,
+            });
+            let endpoint = |id: i32| {
+                endpoints
+                    .iter()
+                    .find(|(node, _, _)| *node == id)
+                    .map_or_else(|| (host.clone(), port), |(_, host, port)| (host.clone(), *port))
+            };
+            ResponseKind::DescribeQuorum(quorum::describe_quorum_response(answer, |ms| ms + offset, endpoint))
+        });
+        if self.broker.is_none() {
+            let now = self.now_ms();
+            let answer = self.controller.as_ref().and_then(|controller| controller.describe(now));
+            return Reply::Now(Box::new(finish(answer.map(Message::DescribeQuorumResponse).into_iter().collect())));
+        }
+        self.gather(conn, vec![Message::DescribeQuorum(protocol::DescribeQuorum {})], finish)
     }
 }

@@ -18,6 +18,63 @@ pub(super) struct Committing {
 impl Driver {
     // ----- the controller's topic changes -----
 
+    /// Topic changes (CreateTopics, CreatePartitions, DeleteTopics): per item, its change,
+    /// `None` when there is nothing to do (validate only), or its refusal here. On the active
+    /// controller's node they are made here and answered once committed; any other broker
+    /// forwards them to the active controller (KIP-590), which answers once committed.
+    pub(super) fn change_topics(
+        &mut self,
+        conn: u32,
+        asked: Vec<Result<Option<ChangeTopic>, Error>>,
+        build: BuildAdminReply,
+    ) -> Reply {
+        if self.is_controller() {
+            let outcomes = asked
+                .into_iter()
+                .map(|asked| match asked? {
+                    None => Ok(()),
+                    Some(ChangeTopic::Create(topic)) => self.create_topic(&topic),
+                    Some(ChangeTopic::AddPartitions { topic, count }) => self.create_partitions(&topic, count),
+                    Some(ChangeTopic::Delete { topic }) => self.delete_topic(&topic),
+                })
+                .collect();
+            return self.reply_when_committed(outcomes, build);
+        }
+        let messages: Vec<Message> =
+            asked.iter().filter_map(|asked| asked.as_ref().ok().cloned().flatten().map(Message::ChangeTopic)).collect();
+        let finish: Finish = Box::new(move |answers| {
+            let mut answers = answers.into_iter();
+            // The created topics as the controller committed them.
+            let mut image = protocol::MetadataImage::default();
+            let outcomes = asked
+                .into_iter()
+                .map(|asked| match asked? {
+                    None => Ok(()),
+                    Some(_) => match answers.next() {
+                        Some(Message::ChangeTopicResponse(answer)) if answer.error == ErrorCode::None => {
+                            for (name, topic) in answer.created.map(|created| created.topics).unwrap_or_default() {
+                                image.topics.insert(name, topic);
+                            }
+                            Ok(())
+                        }
+                        Some(Message::ChangeTopicResponse(answer)) => {
+                            Err(Error::new(answer.error, answer.message.unwrap_or_default()))
+                        }
+                        other => Err(Error::new(
+                            ErrorCode::UnknownServerError,
+                            format!("the controller answered {:?}", other.map(|m| m.kind())),
+                        )),
+                    },
+                })
+                .collect();
+            build(&image, outcomes)
+        });
+        if messages.is_empty() {
+            return Reply::Now(Box::new(finish(Vec::new())));
+        }
+        self.gather(conn, messages, finish)
+    }
+
     /// Answers now, or (an active controller whose change is not committed yet) once the
     /// record is committed — Kafka's controller answers CreateTopics and DeleteTopics only then.
     pub(super) fn reply_when_committed(&mut self, outcomes: Vec<Result<(), Error>>, build: BuildAdminReply) -> Reply {
@@ -28,7 +85,7 @@ impl Driver {
                 self.committing.push(Committing { offset, outcomes, build, reply });
                 Reply::Later(response)
             }
-            _ => Reply::Now(Box::new(build(self.broker.image(), outcomes))),
+            _ => Reply::Now(Box::new(build(self.image(), outcomes))),
         }
     }
 
@@ -56,7 +113,7 @@ impl Driver {
                 };
                 committing.outcomes.into_iter().map(|o| o.and_then(|()| Err(lost()))).collect()
             };
-            let _ = committing.reply.send((committing.build)(self.broker.image(), outcomes));
+            let _ = committing.reply.send((committing.build)(self.image(), outcomes));
         }
     }
 
@@ -65,11 +122,11 @@ impl Driver {
         if self.is_controller() {
             return self.config.node_id;
         }
-        self.broker.active_controller().unwrap_or_else(|| self.nodes.first().map_or(self.config.node_id, |n| n.id))
+        self.known_active_controller().unwrap_or_else(|| self.nodes.first().map_or(self.config.node_id, |n| n.id))
     }
 
     pub(super) fn not_controller(&self) -> Error {
-        match self.broker.active_controller().filter(|id| *id != self.config.node_id) {
+        match self.known_active_controller().filter(|id| *id != self.config.node_id) {
             Some(active) => Error::new(
                 ErrorCode::NotController,
                 format!("node {active} is the active controller: send topic changes there"),
@@ -133,7 +190,7 @@ impl Driver {
     }
 
     pub(super) fn ensure_offsets_topic(&mut self) {
-        if self.broker.image().topics.contains_key(OFFSETS_TOPIC) {
+        if self.image().topics.contains_key(OFFSETS_TOPIC) {
             return;
         }
         let Some(image) = self.controller.as_ref().and_then(|c| c.active()).map(|active| active.image().clone()) else {

@@ -264,7 +264,7 @@ pub struct BrokerNode<F: StorageFactory> {
     /// When it sent a registration or heartbeat that has not been answered yet.
     controller_unanswered_since: Option<u64>,
     /// Client requests forwarded to the active controller (`DescribeQuorum`,
-    /// `IncrementalAlterConfigs`): by the forward's correlation id, the asker, how many
+    /// `IncrementalAlterConfigs`, topic changes, …): by the forward's correlation id, the asker, how many
     /// controllers were tried, when to try another (a dead controller never answers), and the
     /// request.
     forwarded: VecMap<u64, (ReplyTo, u32, u64, Message)>,
@@ -290,6 +290,11 @@ fn no_controller_answer(request: &Message) -> Message {
                 results: Vec::new(),
             })
         }
+        Message::ChangeTopic(_) => Message::ChangeTopicResponse(crate::protocol::ChangeTopicResponse {
+            error: ErrorCode::RequestTimedOut,
+            message: Some(NO_CONTROLLER.to_owned()),
+            created: None,
+        }),
         _ => Message::DescribeQuorumResponse(crate::protocol::DescribeQuorumResponse::no_leader()),
     }
 }
@@ -554,13 +559,15 @@ impl<F: StorageFactory> BrokerNode<F> {
             request @ (Message::DescribeQuorum(_)
             | Message::AlterTopicConfig(_)
             | Message::ElectLeaders(_)
-            | Message::AlterReassignments(_)) => {
+            | Message::AlterReassignments(_)
+            | Message::ChangeTopic(_)) => {
                 self.forward(now_ms, asker, request, 0);
             }
             response @ (Message::DescribeQuorumResponse(_)
             | Message::AlterTopicConfigResponse(_)
             | Message::ElectLeadersResponse(_)
-            | Message::AlterReassignmentsResponse(_)) => {
+            | Message::AlterReassignmentsResponse(_)
+            | Message::ChangeTopicResponse(_)) => {
                 if let Some((asker, _, _, _)) = self.forwarded.remove(&correlation_id) {
                     self.answer(asker, response);
                 }

@@ -28,7 +28,8 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::event::{Event, FenceReason};
 use crate::placement::{BrokerId, BrokerInfo};
 use crate::protocol::{
-    AlterPartition, AlterPartitionResponse, BrokerHeartbeat, BrokerHeartbeatResponse, BrokerMetadata, Message,
+    AlterPartition, AlterPartitionResponse, BrokerHeartbeat, BrokerHeartbeatResponse, BrokerMetadata, ChangeTopic,
+    ChangeTopicResponse, Message,
     MetadataImage, MetadataUpdate, NodeId, Outgoing, PartitionState, RegisterBroker, RegisterBrokerResponse, ReplyTo,
     TopicMetadata, TopicPartition,
 };
@@ -271,6 +272,30 @@ impl Controller {
         Ok(())
     }
 
+    /// A topic change a broker forwarded ([`ChangeTopic`]).
+    fn change_topic(&mut self, now_ms: u64, change: &ChangeTopic) -> ChangeTopicResponse {
+        let outcome = match change {
+            ChangeTopic::Create(topic) => self.create_topic(now_ms, topic),
+            ChangeTopic::AddPartitions { topic, count } => self.create_partitions(now_ms, topic, *count),
+            ChangeTopic::Delete { topic } => self.delete_topic(now_ms, topic),
+        };
+        match outcome {
+            Ok(()) => ChangeTopicResponse {
+                error: ErrorCode::None,
+                message: None,
+                created: match change {
+                    ChangeTopic::Create(topic) => self.image.topics.get(topic.name.as_str()).map(|created| {
+                        let mut image = MetadataImage::default();
+                        image.topics.insert(Arc::from(topic.name.as_str()), created.clone());
+                        image
+                    }),
+                    _ => None,
+                },
+            },
+            Err(error) => ChangeTopicResponse { error: error.code, message: Some(error.message), created: None },
+        }
+    }
+
     /// Deletes a topic (Kafka `DeleteTopics`, honouring `delete.topic.enable`): it leaves the
     /// metadata, and brokers drop its partitions and delete their data when they learn it.
     /// Internal topics (`__consumer_offsets`) cannot be deleted: their loss would lose every
@@ -318,6 +343,7 @@ impl Controller {
             Message::AlterReassignments(request) => {
                 Message::AlterReassignmentsResponse(self.alter_reassignments(now_ms, &request))
             }
+            Message::ChangeTopic(change) => Message::ChangeTopicResponse(self.change_topic(now_ms, &change)),
             _ => return,
         };
         self.outbox.push_back(asker.answer(answer));

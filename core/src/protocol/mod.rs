@@ -318,6 +318,39 @@ pub struct ElectLeadersResponse {
 /// One topic's election outcomes: (topic, [(partition, error, message)]).
 pub type TopicElections = (String, Vec<(i32, ErrorCode, Option<String>)>);
 
+/// Client → broker → controller: create, grow or delete a topic (`CreateTopics`,
+/// `CreatePartitions`, `DeleteTopics`), forwarded by a broker that does not host the active
+/// controller (KIP-590's forwarding; with controller-only nodes no broker does). The
+/// controller answers once the change is committed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ChangeTopic {
+    /// Create it.
+    Create(crate::topic::NewTopic),
+    /// Raise its partition count to `count`.
+    AddPartitions {
+        /// The topic.
+        topic: String,
+        /// The new partition count.
+        count: i32,
+    },
+    /// Delete it.
+    Delete {
+        /// The topic.
+        topic: String,
+    },
+}
+
+/// The controller's answer to [`ChangeTopic`].
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ChangeTopicResponse {
+    /// `NONE`, the controller's refusal, or `REQUEST_TIMED_OUT` when no controller answered.
+    pub error: ErrorCode,
+    /// Why, in words.
+    pub message: Option<String>,
+    /// A created topic as committed (its id, partitions and config), alone in an image.
+    pub created: Option<MetadataImage>,
+}
+
 /// Client → broker → controller: move partitions to other replicas, or cancel such moves
 /// (`AlterPartitionReassignments`, KIP-455; what `kafka-reassign-partitions --execute` and
 /// `--cancel` send).
@@ -529,6 +562,10 @@ pub enum Message {
     AlterReassignments(AlterReassignments),
     /// See [`AlterReassignmentsResponse`].
     AlterReassignmentsResponse(AlterReassignmentsResponse),
+    /// See [`ChangeTopic`].
+    ChangeTopic(ChangeTopic),
+    /// See [`ChangeTopicResponse`].
+    ChangeTopicResponse(ChangeTopicResponse),
     /// See [`InitProducerId`].
     InitProducerId(InitProducerId),
     /// See [`InitProducerIdResponse`].
@@ -579,6 +616,10 @@ impl Message {
             Message::ElectLeadersResponse(_) => "ElectLeadersResponse",
             Message::AlterReassignments(_) => "AlterPartitionReassignments",
             Message::AlterReassignmentsResponse(_) => "AlterPartitionReassignmentsResponse",
+            Message::ChangeTopic(ChangeTopic::Create(_)) => "CreateTopics",
+            Message::ChangeTopic(ChangeTopic::AddPartitions { .. }) => "CreatePartitions",
+            Message::ChangeTopic(ChangeTopic::Delete { .. }) => "DeleteTopics",
+            Message::ChangeTopicResponse(_) => "ChangeTopicResponse",
             Message::InitProducerId(_) => "InitProducerId",
             Message::InitProducerIdResponse(_) => "InitProducerIdResponse",
             Message::FindCoordinator(_) => "FindCoordinator",
