@@ -540,6 +540,7 @@ mod tests {
             "process.roles=controller",
             "listeners=CONTROLLER://127.0.0.1:9093",
             "controller.listener.names=CONTROLLER",
+            "listener.security.protocol.map=CONTROLLER:PLAINTEXT",
         ])
         .expect("a controller-only node serves its controller listener");
         assert_eq!((controller_only.roles.text(), controller_only.listeners.bind.port()), ("controller", 9093));
@@ -569,7 +570,10 @@ mod tests {
         assert!(roles("broker,controller").check(1, &[1]).is_ok());
         assert!(roles("broker").check(2, &[1]).is_ok());
         let not_a_voter = roles("controller").check(4, &[1, 2, 3]).unwrap_err();
-        assert!(not_a_voter.contains("the node id 4 must be included") && not_a_voter.contains("1,2,3"), "{not_a_voter}");
+        assert!(
+            not_a_voter.contains("the node id 4 must be included") && not_a_voter.contains("1,2,3"),
+            "{not_a_voter}"
+        );
         let a_voter = roles("broker").check(1, &[1, 2, 3]).unwrap_err();
         assert!(a_voter.contains("must not be included"), "{a_voter}");
         // Unset: every node a broker, the voters controllers too.

@@ -248,7 +248,13 @@ fn local_cluster(args: &LocalClusterArgs) -> Result<(), String> {
             .args(["--set", &format!("node.id={i}")])
             .args(["--set", &format!("process.roles={roles}")])
             .args(["--set", &format!("listeners=PLAINTEXT://127.0.0.1:{}", kafka(i))])
-            .args(["--set", &format!("log.dirs={}", root.join(format!("{}-{i}", if broker { "broker" } else { "controller" })).display())])
+            .args([
+                "--set",
+                &format!(
+                    "log.dirs={}",
+                    root.join(format!("{}-{i}", if broker { "broker" } else { "controller" })).display()
+                ),
+            ])
             .args(["--set", &format!("rill.cluster.nodes={}", nodes.join(","))])
             .args(["--set", &format!("controller.quorum.voters={}", voters.join(","))])
             .args(["--set", &format!("offsets.topic.replication.factor={}", args.brokers.min(3))])
@@ -276,15 +282,44 @@ fn local_cluster(args: &LocalClusterArgs) -> Result<(), String> {
     );
     eprintln!("  bootstrap servers: {}", bootstrap.join(","));
     eprintln!("  try: kcat -b {} -L", bootstrap[0]);
+    // Ctrl-C on a terminal reaches every node (one process group); SIGTERM or SIGINT sent to
+    // this process alone is passed on, so no node outlives it.
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;
     let mut failed = None;
-    for (index, mut child) in children.into_iter().enumerate() {
-        match child.wait() {
-            Ok(status) if !status.success() && failed.is_none() => {
-                failed = Some(format!("node {} exited: {status}", index + 1))
+    let mut running: Vec<(usize, std::process::Child)> = children.into_iter().enumerate().collect();
+    let signal = runtime.block_on(async {
+        let shutdown = server::shutdown_signal();
+        tokio::pin!(shutdown);
+        while !running.is_empty() {
+            tokio::select! {
+                signal = &mut shutdown => return Some(signal),
+                () = tokio::time::sleep(std::time::Duration::from_millis(200)) => {}
             }
-            Err(error) if failed.is_none() => failed = Some(error.to_string()),
-            _ => {}
+            running.retain_mut(|(index, child)| match child.try_wait() {
+                Ok(None) => true,
+                Ok(Some(status)) => {
+                    if !status.success() && failed.is_none() {
+                        failed = Some(format!("node {} exited: {status}", *index + 1));
+                    }
+                    false
+                }
+                Err(error) => {
+                    failed.get_or_insert(error.to_string());
+                    false
+                }
+            });
         }
+        None
+    });
+    if let Some(signal) = signal {
+        eprintln!("{signal}: stopping the {} running nodes", running.len());
+        for (_, child) in &running {
+            let _ = std::process::Command::new("sh").args(["-c", &format!("kill -TERM {}", child.id())]).status();
+        }
+        for (_, child) in &mut running {
+            let _ = child.wait();
+        }
+        return Ok(());
     }
     failed.map_or(Ok(()), Err)
 }

@@ -80,7 +80,10 @@ fn supported(api_key: ApiKey) -> Option<(i16, i16)> {
 /// The APIs this node serves: all of them on a broker, [`CONTROLLER_APIS`] on a
 /// controller-only node.
 fn served(controller_only: bool) -> impl Iterator<Item = ApiKey> {
-    SUPPORTED.iter().map(|(api_key, _, _)| *api_key).filter(move |key| !controller_only || CONTROLLER_APIS.contains(key))
+    SUPPORTED
+        .iter()
+        .map(|(api_key, _, _)| *api_key)
+        .filter(move |key| !controller_only || CONTROLLER_APIS.contains(key))
 }
 
 fn api_versions(error: ErrorCode, controller_only: bool) -> ApiVersionsResponse {
@@ -154,7 +157,8 @@ pub async fn run(
     let metrics = node.metrics.clone();
     let node = Rc::new(RefCell::new(node));
     let wake = Rc::new(Notify::new());
-    let started = if listen.roles.broker { "rill broker started" } else { "rill controller started (process.roles=controller)" };
+    let started =
+        if listen.roles.broker { "rill broker started" } else { "rill controller started (process.roles=controller)" };
     tracing::info!(listener = %listen.kafka, advertised = %format!("{}:{}", advertised.0, advertised.1), "{started}");
     let local = tokio::task::LocalSet::new();
     local
@@ -194,7 +198,7 @@ pub async fn run(
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM (`kill`, service managers), naming the signal.
-async fn shutdown_signal() -> &'static str {
+pub async fn shutdown_signal() -> &'static str {
     use tokio::signal::unix::{signal, SignalKind};
     match signal(SignalKind::terminate()) {
         Ok(mut terminate) => tokio::select! {
@@ -486,4 +490,20 @@ pub fn frame(body: &[u8]) -> Bytes {
     frame.put_i32(i32::try_from(body.len()).unwrap_or(i32::MAX));
     frame.extend_from_slice(body);
     frame.freeze()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_controller_only_node_advertises_the_controller_apis_only() {
+        let keys = |controller_only| -> Vec<i16> {
+            api_versions(ErrorCode::None, controller_only).api_keys.iter().map(|v| v.api_key).collect()
+        };
+        let controller: Vec<i16> = CONTROLLER_APIS.iter().map(|key| *key as i16).collect();
+        assert_eq!(keys(true).len(), controller.len());
+        assert!(keys(true).iter().all(|key| controller.contains(key)));
+        assert_eq!(keys(false).len(), SUPPORTED.len(), "a broker advertises everything it serves");
+    }
 }

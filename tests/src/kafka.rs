@@ -169,15 +169,77 @@ impl KafkaBroker {
         overrides: &[(&str, String)],
         format_args: &[&str],
     ) -> KafkaBroker {
-        std::fs::create_dir_all(dir).expect("kafka dir");
         let mut all = vec![
             ("listeners", format!("PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller}")),
             ("advertised.listeners", format!("PLAINTEXT://127.0.0.1:{port},CONTROLLER://127.0.0.1:{controller}")),
             ("log.dirs", dir.join("data").display().to_string()),
         ];
         all.extend(overrides.iter().cloned());
+        KafkaBroker::format_properties(dir, port, &stock_properties(&all), format_args)
+    }
+
+    /// Three brokers and three controller-only nodes (`process.roles=broker` and
+    /// `process.roles=controller`, Kafka's `config/broker.properties` and
+    /// `config/controller.properties` on free ports): node ids 1–3 the brokers, 4–6 the
+    /// controllers. Returns both when every broker answers metadata.
+    #[must_use]
+    pub fn start_separate(dir: &Path) -> (Vec<KafkaBroker>, Vec<KafkaBroker>) {
+        let id = cluster_id();
+        let controller_ports: Vec<u16> = (0..3).map(|_| free_port()).collect();
+        let bootstrap: Vec<String> = controller_ports.iter().map(|port| format!("127.0.0.1:{port}")).collect();
+        let initial: Vec<String> = controller_ports
+            .iter()
+            .enumerate()
+            .map(|(i, port)| format!("{}@127.0.0.1:{port}:{}", i + 4, directory_id(i + 3)))
+            .collect();
+        let common = |node: usize, dir: &Path| {
+            format!(
+                "node.id={node}\ncontroller.quorum.bootstrap.servers={}\ncontroller.listener.names=CONTROLLER\n\
+                 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT\nlog.dirs={}\n",
+                bootstrap.join(","),
+                dir.join("data").display()
+            )
+        };
+        let controllers: Vec<KafkaBroker> = controller_ports
+            .iter()
+            .enumerate()
+            .map(|(i, port)| {
+                let dir = dir.join(format!("controller-{}", i + 4));
+                let text = format!(
+                    "process.roles=controller\n{}listeners=CONTROLLER://127.0.0.1:{port}\n\
+                     advertised.listeners=CONTROLLER://127.0.0.1:{port}\n",
+                    common(i + 4, &dir)
+                );
+                KafkaBroker::format_properties(
+                    &dir,
+                    *port,
+                    &text,
+                    &["--initial-controllers", &initial.join(","), "-t", &id],
+                )
+            })
+            .collect();
+        let brokers: Vec<KafkaBroker> = (1..=3)
+            .map(|node| {
+                let dir = dir.join(format!("broker-{node}"));
+                let port = free_port();
+                let text = format!(
+                    "process.roles=broker\n{}listeners=PLAINTEXT://127.0.0.1:{port}\n\
+                     advertised.listeners=PLAINTEXT://127.0.0.1:{port}\ninter.broker.listener.name=PLAINTEXT\n\
+                     offsets.topic.replication.factor=3\n",
+                    common(node, &dir)
+                );
+                KafkaBroker::format_properties(&dir, port, &text, &["-t", &id])
+            })
+            .collect();
+        (brokers.into_iter().map(KafkaBroker::wait_until_it_answers).collect(), controllers)
+    }
+
+    /// Writes `properties` to `dir`, runs `kafka-storage format` with `format_args` and starts
+    /// the node, whose clients' port is `port`.
+    fn format_properties(dir: &Path, port: u16, properties_text: &str, format_args: &[&str]) -> KafkaBroker {
+        std::fs::create_dir_all(dir).expect("kafka dir");
         let properties = dir.join("server.properties");
-        std::fs::write(&properties, stock_properties(&all)).expect("write properties");
+        std::fs::write(&properties, properties_text).expect("write properties");
         let format = kafka_java("kafka.tools.StorageTool")
             .arg("format")
             .args(format_args)

@@ -154,16 +154,31 @@ fn serve(stream: TcpStream, root: &Path) {
 /// kernel picks with `bind(0)` can be handed again as the local port of an outgoing
 /// connection, and then a broker restarting on it finds it taken.
 pub fn free_port() -> u16 {
-    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    free_ports(1)
+}
+
+/// The next port `free_port` and `free_ports` hand out, past this process's start.
+static NEXT_PORT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+/// The first of `len` consecutive free ports (from 20000–32767, as [`free_port`]), none of them
+/// handed out again by this process.
+pub fn free_ports(len: u32) -> u16 {
     let start = (std::process::id() % 400) * 30;
     for _ in 0..12_000 {
-        let offset = (start + NEXT.fetch_add(1, Ordering::SeqCst)) % 12_000;
-        let port = u16::try_from(20_000 + offset).expect("below 32768");
-        if TcpListener::bind(("127.0.0.1", port)).is_ok() {
-            return port;
+        let offset = (start + NEXT_PORT.fetch_add(len, Ordering::SeqCst)) % 12_000;
+        if offset + len > 12_000 {
+            continue;
+        }
+        let first = u16::try_from(20_000 + offset).expect("below 32768");
+        let free = (0..len).all(|i| {
+            let port = first + u16::try_from(i).expect("small");
+            TcpListener::bind(("127.0.0.1", port)).is_ok()
+        });
+        if free {
+            return first;
         }
     }
-    panic!("no free port in 20000-32000");
+    panic!("no {len} free ports in 20000-32000");
 }
 
 /// One HTTP/1.1 request to 127.0.0.1; returns the parsed JSON body.

@@ -99,8 +99,12 @@ fn create_topic(broker: &impl Target, topic: &str, partitions: i32) {
             assert!(String::from_utf8_lossy(&output.stdout).contains(&format!("Created topic {topic}")));
             return;
         }
-        // Retriable, as for an admin client: brokers still registering, a quorum still electing.
-        let retriable = stderr.contains("INVALID_REPLICATION_FACTOR") || stderr.contains("NOT_CONTROLLER");
+        // Retriable, as for an admin client: brokers still registering, a quorum still electing
+        // (a broker that forwards the request answers REQUEST_TIMED_OUT when no controller
+        // did, as Kafka's forwarding does).
+        let retriable = ["INVALID_REPLICATION_FACTOR", "NOT_CONTROLLER", "REQUEST_TIMED_OUT"]
+            .iter()
+            .any(|retriable| stderr.contains(retriable));
         assert!(retriable && Instant::now() < deadline, "creating {topic} failed: {stderr}");
         std::thread::sleep(Duration::from_millis(200));
     }

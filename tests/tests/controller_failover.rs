@@ -47,6 +47,17 @@ fn describe(bootstrap: &str) -> BTreeMap<i64, (i64, usize)> {
     describe_topic(bootstrap, TOPIC).into_iter().map(|(p, (leader, _, isr))| (p, (leader, isr))).collect()
 }
 
+/// How many records of `TOPIC` the brokers serve, read from the start with kcat.
+fn count_records(bootstraps: &[String]) -> usize {
+    let out = Command::new("kcat")
+        .args(["-b", &bootstraps.join(","), "-X", "socket.timeout.ms=20000", "-C", "-t", TOPIC, "-e", "-q"])
+        .args(["-f", "%o\\n"])
+        .output()
+        .expect("kcat -C");
+    assert!(out.status.success(), "kcat -C: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).lines().count()
+}
+
 struct Outcome {
     victim: usize,
     successor: usize,
@@ -169,13 +180,22 @@ fn killing_the_quorum_leader_loses_nothing_on_kafka_and_on_rill() {
 }
 
 /// `process.roles=controller` (issue 16): three brokers and a quorum of three controller-only
-/// nodes. Killing the active controller under acks=all load touches no partition leader or
-/// ISR, so writes go on; another controller leads; Kafka's `kafka-metadata-quorum` finds it
-/// both through a broker (`--bootstrap-server`) and on the controllers themselves
+/// nodes, on Apache Kafka 4.4 and on Rill. Killing the active controller under acks=all load
+/// touches no partition leader or ISR, so writes go on and another controller leads; on Rill,
+/// Kafka's `kafka-metadata-quorum` finds the new leader on the controllers themselves
 /// (`--bootstrap-controller`, KIP-919). A node whose roles disagree with the voters is refused
 /// at start, as Kafka refuses it.
 #[test]
 fn killing_a_controller_only_leader_does_not_stop_writes() {
+    let kafka_dir = temp_dir("separate-kafka");
+    let (kafka_brokers, mut kafka_controllers) = KafkaBroker::start_separate(&kafka_dir);
+    let bootstraps: Vec<String> = kafka_brokers.iter().map(KafkaBroker::bootstrap).collect();
+    let reference = kill_the_quorum_leader_under_load(&bootstraps, &mut |node| {
+        assert!(node >= 4, "Kafka's quorum leader {node} is a broker");
+        kafka_controllers[node - 4].kill();
+    });
+    drop((kafka_brokers, kafka_controllers));
+
     let dir = temp_dir("separate-rill");
     let voters = "controller.quorum.voters=4@127.0.0.1:4,5@127.0.0.1:5,6@127.0.0.1:6";
     let mut cluster = RillCluster::start_with_each(&dir, 6, &[voters], |id| {
@@ -188,18 +208,22 @@ fn killing_a_controller_only_leader_does_not_stop_writes() {
         let out = Command::new("kcat").args(["-b", &brokers[0], "-L", "-m", "5"]).output().expect("kcat -L");
         String::from_utf8_lossy(&out.stdout).contains(" 3 brokers:")
     });
-    let outcome = kill_the_quorum_leader_under_load(&brokers, &mut |node| cluster.brokers[node - 1].kill());
-    eprintln!(
-        "Rill, separate controllers: controller {} (quorum leader) killed, {} leads now; longest stall of a \
-         partition: {} ms; {} acknowledged, {} missing",
-        outcome.victim, outcome.successor, outcome.longest_stall_ms, outcome.acked, outcome.missing
-    );
-    assert!((4..=6).contains(&outcome.victim) && (4..=6).contains(&outcome.successor), "controllers lead");
-    assert_eq!(outcome.missing, 0, "Rill lost acknowledged writes");
-    assert!(outcome.acked > 1_000, "the load ran");
+    let rill = kill_the_quorum_leader_under_load(&brokers, &mut |node| cluster.brokers[node - 1].kill());
+    for (name, outcome) in [("Kafka 4.4", &reference), ("Rill", &rill)] {
+        eprintln!(
+            "{name}, separate controllers: controller {} (quorum leader) killed, {} leads now; longest stall of a \
+             partition: {} ms; {} acknowledged, {} missing",
+            outcome.victim, outcome.successor, outcome.longest_stall_ms, outcome.acked, outcome.missing
+        );
+    }
+    assert_eq!(reference.missing, 0, "Kafka lost acknowledged writes");
+    assert!((4..=6).contains(&rill.victim) && (4..=6).contains(&rill.successor), "controllers lead");
+    assert_eq!(rill.missing, 0, "Rill lost acknowledged writes");
+    assert!(rill.acked > 1_000 && reference.acked > 1_000, "the load ran");
     // No partition leader died: no broker session had to expire before writes went on (the
     // combined cluster's stall is that expiry, 9 s or more).
-    assert!(outcome.longest_stall_ms < 5_000, "writes stalled {} ms", outcome.longest_stall_ms);
+    assert!(rill.longest_stall_ms < 5_000, "writes stalled {} ms", rill.longest_stall_ms);
+    let outcome = rill;
     // Asked of a live controller directly, Kafka's tool names the new leader.
     let live = &controllers[if outcome.victim == 4 { 1 } else { 0 }];
     let status = kafka_tool("org.apache.kafka.tools.MetadataQuorumCommand")
@@ -215,6 +239,31 @@ fn killing_a_controller_only_leader_does_not_stop_writes() {
     let said = String::from_utf8_lossy(&out.stderr);
     assert!(!out.status.success() && said.contains("Required feature not supported by broker"), "{said}");
 
+    // The killed controller comes back as a follower; then every node is killed and started
+    // again: the metadata (the topic, its leaders) and every record are still there.
+    cluster.brokers[outcome.victim - 1].restart();
+    wait_for("the old leader back as a follower", Duration::from_secs(30), || {
+        let out = kafka_tool("org.apache.kafka.tools.MetadataQuorumCommand")
+            .args(["--bootstrap-controller", live, "describe", "--replication"])
+            .output()
+            .expect("run kafka-metadata-quorum");
+        let text = String::from_utf8_lossy(&out.stdout);
+        text.lines().filter(|line| line.trim_end().ends_with("Follower")).count() == 2
+    });
+    let before = count_records(&brokers);
+    assert!(before >= outcome.acked, "{before} records, {} acknowledged", outcome.acked);
+    for node in &mut cluster.brokers {
+        node.kill();
+    }
+    for node in &mut cluster.brokers {
+        node.restart();
+    }
+    wait_for("leaders with full ISRs after the restart", Duration::from_secs(60), || {
+        let state = describe(&brokers[0]);
+        state.len() == 3 && state.values().all(|(leader, isr)| *leader > 0 && *isr == 3)
+    });
+    assert_eq!(count_records(&brokers), before, "records after a whole-cluster restart");
+
     // Roles that disagree with controller.quorum.voters: refused at start, with Kafka's words.
     let refused = Command::new(rill_binary())
         .args(["broker", "--set", "node.id=7", "--set", "process.roles=controller", "--set", voters])
@@ -223,5 +272,69 @@ fn killing_a_controller_only_leader_does_not_stop_writes() {
         .output()
         .expect("run rill broker");
     let said = String::from_utf8_lossy(&refused.stderr);
-    assert!(!refused.status.success() && said.contains("the node id 7 must be included in the set of voters"), "{said}");
+    assert!(
+        !refused.status.success() && said.contains("the node id 7 must be included in the set of voters"),
+        "{said}"
+    );
+}
+
+/// `rill local-cluster --controller-only 3`, as the README shows it: clients see three brokers,
+/// Kafka's `kafka-metadata-quorum` finds the quorum on the three controller-only nodes (ids 4–6,
+/// on the ports after the brokers'), and SIGTERM to the command stops every node it started.
+#[test]
+fn local_cluster_runs_its_quorum_on_controller_only_nodes() {
+    let dir = temp_dir("local-cluster");
+    // Nodes on PORT..PORT+5, their internal channels on PORT+100..PORT+105.
+    let port = rill_tests::free_ports(106);
+    let mut command = Command::new(rill_binary());
+    command
+        .args(["local-cluster", "--brokers", "3", "--controller-only", "3", "--port", &port.to_string()])
+        .arg("--log-dir")
+        .arg(&dir)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped());
+    let mut cluster = command.spawn().expect("start rill local-cluster");
+    let broker = format!("127.0.0.1:{port}");
+    let controller = format!("127.0.0.1:{}", port + 3);
+    wait_for("three brokers in the metadata", Duration::from_secs(30), || {
+        let out = Command::new("kcat").args(["-b", &broker, "-L", "-m", "3"]).output().expect("kcat -L");
+        String::from_utf8_lossy(&out.stdout).contains(" 3 brokers:")
+    });
+    let mut status = String::new();
+    wait_for("a quorum leader", Duration::from_secs(30), || {
+        let out = kafka_tool("org.apache.kafka.tools.MetadataQuorumCommand")
+            .args(["--bootstrap-controller", &controller, "describe", "--status"])
+            .output()
+            .expect("run kafka-metadata-quorum");
+        status = String::from_utf8_lossy(&out.stdout).into_owned();
+        out.status.success()
+    });
+    let voters = status.lines().find(|line| line.starts_with("CurrentVoters:")).unwrap_or_default();
+    for id in 4..=6 {
+        assert!(voters.contains(&format!("\"id\": {id}")), "voter {id}: {status}");
+    }
+    assert!(!voters.contains("\"id\": 1"), "brokers are not voters: {status}");
+    let leader: i32 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("LeaderId:"))
+        .and_then(|id| id.trim().parse().ok())
+        .expect("a leader id");
+    assert!((4..=6).contains(&leader), "{status}");
+
+    // SIGTERM to local-cluster alone: it stops its nodes and exits; nothing listens after.
+    let stopped = Command::new("kill").args(["-TERM", &cluster.id().to_string()]).status().expect("kill");
+    assert!(stopped.success());
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while cluster.try_wait().expect("wait").is_none() {
+        assert!(Instant::now() < deadline, "local-cluster did not stop on SIGTERM");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    for node in 0..6 {
+        let address = ("127.0.0.1", port + node);
+        assert!(std::net::TcpStream::connect(address).is_err(), "node {} still listens after SIGTERM", node + 1);
+    }
+    let mut said = String::new();
+    std::io::Read::read_to_string(cluster.stderr.as_mut().expect("piped"), &mut said).expect("stderr");
+    assert!(said.contains("its controller quorum on 3 controller-only nodes"), "{said}");
+    assert!(said.contains("SIGTERM: stopping the 6 running nodes"), "{said}");
 }

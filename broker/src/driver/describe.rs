@@ -35,11 +35,7 @@ impl Driver {
         // broker too).
         let active = self.active_controller_id();
         let controller_id = if image.brokers.contains_key(&active) { active } else { self.config.node_id };
-        let cluster = admin::ClusterView {
-            brokers: endpoints(live),
-            controller_id,
-            cluster_id: self.cluster_id(),
-        };
+        let cluster = admin::ClusterView { brokers: endpoints(live), controller_id, cluster_id: self.cluster_id() };
         (cluster, endpoints(fenced))
     }
 

@@ -415,7 +415,9 @@ impl Driver {
         static EMPTY: std::sync::OnceLock<protocol::MetadataImage> = std::sync::OnceLock::new();
         match (&self.broker, &self.controller) {
             (Some(broker), _) => broker.image(),
-            (None, Some(controller)) => controller.committed_image().unwrap_or_else(|| EMPTY.get_or_init(Default::default)),
+            (None, Some(controller)) => {
+                controller.committed_image().unwrap_or_else(|| EMPTY.get_or_init(Default::default))
+            }
             (None, None) => unreachable!("a controller-only node hosts a controller (Roles::check)"),
         }
     }

@@ -264,9 +264,9 @@ impl Driver {
                 });
                 self.gather(conn, vec![Message::AlterReassignments(core)], finish)
             }
-            RequestKind::ListPartitionReassignments(request) => now(ResponseKind::ListPartitionReassignments(
-                reassignments::list_response(&request, self.image()),
-            )),
+            RequestKind::ListPartitionReassignments(request) => {
+                now(ResponseKind::ListPartitionReassignments(reassignments::list_response(&request, self.image())))
+            }
             RequestKind::DescribeCluster(request) => {
                 now(ResponseKind::DescribeCluster(self.describe_cluster(&request)))
             }

@@ -29,9 +29,8 @@ use crate::event::{Event, FenceReason};
 use crate::placement::{BrokerId, BrokerInfo};
 use crate::protocol::{
     AlterPartition, AlterPartitionResponse, BrokerHeartbeat, BrokerHeartbeatResponse, BrokerMetadata, ChangeTopic,
-    ChangeTopicResponse, Message,
-    MetadataImage, MetadataUpdate, NodeId, Outgoing, PartitionState, RegisterBroker, RegisterBrokerResponse, ReplyTo,
-    TopicMetadata, TopicPartition,
+    ChangeTopicResponse, Message, MetadataImage, MetadataUpdate, NodeId, Outgoing, PartitionState, RegisterBroker,
+    RegisterBrokerResponse, ReplyTo, TopicMetadata, TopicPartition,
 };
 use crate::rng::Rng;
 use crate::topic::{NewTopic, Topics};
