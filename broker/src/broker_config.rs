@@ -130,22 +130,23 @@ impl Roles {
     /// it (checked when `process.roles` is set).
     pub fn check(self, node_id: i32, voters: &[i32]) -> Result<(), String> {
         let voter = voters.contains(&node_id);
-        let list = || voters.iter().map(ToString::to_string).collect::<Vec<_>>().join(",");
+        // Kafka's words, its Scala `Set` included.
+        let set = || format!("Set({})", voters.iter().map(ToString::to_string).collect::<Vec<_>>().join(", "));
         if !self.explicit {
             return Ok(());
         }
         if self.controller && !voter {
             return Err(format!(
                 "If process.roles contains the 'controller' role, the node id {node_id} must be included in the set \
-                 of voters controller.quorum.voters (ids {})",
-                list()
+                 of voters controller.quorum.voters={}",
+                set()
             ));
         }
         if !self.controller && voter {
             return Err(format!(
                 "If process.roles contains just the 'broker' role, the node id {node_id} must not be included in the \
-                 set of voters controller.quorum.voters (ids {})",
-                list()
+                 set of voters controller.quorum.voters={}",
+                set()
             ));
         }
         Ok(())
@@ -288,7 +289,6 @@ pub fn load(file: Option<&Path>, overrides: &[String]) -> Result<Loaded, String>
         let nodes = crate::cluster::parse_nodes(&config.cluster_nodes)?;
         voters.push(nodes.first().map_or(config.node_id, |first| first.id));
     }
-    roles.check(config.node_id, &voters)?;
     // KIP-853's dynamic quorum, which Kafka 4.x's stock file asks for with
     // controller.quorum.bootstrap.servers, is not built: more than one controller must be named
     // as static voters, or the node would run a one-voter quorum the user did not ask for.
@@ -301,6 +301,7 @@ pub fn load(file: Option<&Path>, overrides: &[String]) -> Result<Loaded, String>
         ));
     }
     let listeners = resolve_listeners(&config, &listener_values, roles.broker)?;
+    roles.check(config.node_id, &voters)?;
     Ok(Loaded { config, listeners, roles, given, no_effect, unknown })
 }
 
@@ -329,6 +330,16 @@ fn resolve_listeners(
         }
         protocols.insert(name.trim().to_ascii_uppercase(), protocol);
     }
+    let controller_names: Vec<String> = values
+        .get("controller.listener.names")
+        .map(|names| names.split(',').map(|n| n.trim().to_ascii_uppercase()).filter(|n| !n.is_empty()).collect())
+        .unwrap_or_default();
+    if !values.contains_key("listener.security.protocol.map") {
+        // Kafka's effective map: with the default map, controller listeners are PLAINTEXT.
+        for name in &controller_names {
+            protocols.entry(name.clone()).or_insert_with(|| "PLAINTEXT".to_owned());
+        }
+    }
     for endpoint in &endpoints {
         let protocol = protocols
             .get(&endpoint.name)
@@ -340,10 +351,6 @@ fn resolve_listeners(
             ));
         }
     }
-    let controller_names: Vec<String> = values
-        .get("controller.listener.names")
-        .map(|names| names.split(',').map(|n| n.trim().to_ascii_uppercase()).filter(|n| !n.is_empty()).collect())
-        .unwrap_or_default();
     let (controller, brokers): (Vec<Endpoint>, Vec<Endpoint>) =
         endpoints.into_iter().partition(|endpoint| controller_names.contains(&endpoint.name));
     let client = match values.get("inter.broker.listener.name") {
@@ -358,11 +365,18 @@ fn resolve_listeners(
                 format!("inter.broker.listener.name must be a listener name defined in listeners: {name} is not")
             })?
         }
+        // A controller-only node serves its controller listener (ApiVersions, DescribeQuorum,
+        // DescribeCluster: `--bootstrap-controller`, KIP-919), and has no other.
+        None if !runs_broker => match (brokers.as_slice(), controller.first()) {
+            ([], Some(first)) => first.clone(),
+            _ => {
+                return Err("The listeners config must only contain KRaft controller listeners from \
+                            controller.listener.names when process.roles=controller"
+                    .to_owned())
+            }
+        },
         None => match brokers.as_slice() {
             [only] => only.clone(),
-            // A controller-only node serves its controller listener (ApiVersions,
-            // DescribeQuorum, DescribeCluster: `--bootstrap-controller`, KIP-919).
-            [] if !runs_broker => controller.first().cloned().ok_or("listeners is empty")?,
             [] => return Err("listeners holds only controller listeners: a Rill node needs a broker listener".to_owned()),
             many => {
                 return Err(format!(
@@ -540,12 +554,14 @@ mod tests {
             "process.roles=controller",
             "listeners=CONTROLLER://127.0.0.1:9093",
             "controller.listener.names=CONTROLLER",
-            "listener.security.protocol.map=CONTROLLER:PLAINTEXT",
         ])
-        .expect("a controller-only node serves its controller listener");
+        .expect("a controller-only node serves its controller listener (PLAINTEXT, Kafka's default)");
         assert_eq!((controller_only.roles.text(), controller_only.listeners.bind.port()), ("controller", 9093));
         assert!(controller_only.notices().is_empty(), "{:?}", controller_only.notices());
         assert!(load_with(&["process.roles=,"]).unwrap_err().contains("process.roles is empty"));
+        assert!(load_with(&["process.roles=controller"])
+            .unwrap_err()
+            .starts_with("The listeners config must only contain"));
         assert!(load_with(&["process.roles=broker,leader"]).unwrap_err().contains("leader"));
         let dynamic = load_with(&["controller.quorum.bootstrap.servers=a:9093,b:9093"]).unwrap_err();
         assert!(
@@ -570,9 +586,10 @@ mod tests {
         assert!(roles("broker,controller").check(1, &[1]).is_ok());
         assert!(roles("broker").check(2, &[1]).is_ok());
         let not_a_voter = roles("controller").check(4, &[1, 2, 3]).unwrap_err();
-        assert!(
-            not_a_voter.contains("the node id 4 must be included") && not_a_voter.contains("1,2,3"),
-            "{not_a_voter}"
+        assert_eq!(
+            not_a_voter,
+            "If process.roles contains the 'controller' role, the node id 4 must be included in the set of voters \
+             controller.quorum.voters=Set(1, 2, 3)"
         );
         let a_voter = roles("broker").check(1, &[1, 2, 3]).unwrap_err();
         assert!(a_voter.contains("must not be included"), "{a_voter}");

@@ -247,7 +247,11 @@ fn local_cluster(args: &LocalClusterArgs) -> Result<(), String> {
             .arg("broker")
             .args(["--set", &format!("node.id={i}")])
             .args(["--set", &format!("process.roles={roles}")])
-            .args(["--set", &format!("listeners=PLAINTEXT://127.0.0.1:{}", kafka(i))])
+            .args([
+                "--set",
+                &format!("listeners={}://127.0.0.1:{}", if broker { "PLAINTEXT" } else { "CONTROLLER" }, kafka(i)),
+            ])
+            .args(["--set", "controller.listener.names=CONTROLLER"])
             .args([
                 "--set",
                 &format!(

@@ -475,16 +475,17 @@ impl RillCluster {
     /// [`RillCluster::start`] with more broker configs on every node (`key=value`).
     #[must_use]
     pub fn start_with(dir: &Path, n: usize, configs: &[&str]) -> RillCluster {
-        RillCluster::start_with_each(dir, n, configs, |_| Vec::new())
+        RillCluster::start_with_each(dir, n, configs, |_, _| Vec::new())
     }
 
-    /// [`RillCluster::start_with`] plus configs for node `id` alone (`per_node(id)`).
+    /// [`RillCluster::start_with`] plus configs for node `id` alone (`per_node(id, its Kafka
+    /// port)`).
     #[must_use]
     pub fn start_with_each(
         dir: &Path,
         n: usize,
         configs: &[&str],
-        per_node: impl Fn(usize) -> Vec<String>,
+        per_node: impl Fn(usize, u16) -> Vec<String>,
     ) -> RillCluster {
         let ports: Vec<(u16, u16)> = (0..n).map(|_| (free_port(), free_port())).collect();
         let nodes: Vec<String> = ports
@@ -511,7 +512,7 @@ impl RillCluster {
                 ]
                 .into_iter()
                 .chain(configs.iter().map(|pair| (*pair).to_owned()))
-                .chain(per_node(i + 1))
+                .chain(per_node(i + 1, *kafka))
                 .collect(),
             })
             .collect();

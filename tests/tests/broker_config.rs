@@ -126,21 +126,43 @@ fn unknown_keys_warn_and_kafka_invalid_values_are_refused_in_kafkas_words() {
     );
 
     // num.partitions=0: Kafka refuses to start; Rill refuses with Kafka's own message.
-    let refused = [("num.partitions", "0".to_owned())];
-    let kafka = KafkaBroker::run_to_exit(&dir.join("kafka"), &refused);
+    refused_in_kafkas_words(
+        &dir.join("partitions"),
+        &[("num.partitions", "0".to_owned())],
+        "Invalid value 0 for configuration num.partitions: Value must be at least 1",
+    );
+    // process.roles must agree with the voters (issue 16): a broker-only node named a voter.
+    refused_in_kafkas_words(
+        &dir.join("roles"),
+        &[("process.roles", "broker".to_owned()), ("controller.quorum.voters", "1@localhost:9093".to_owned())],
+        "If process.roles contains just the 'broker' role, the node id 1 must not be included in the set of voters \
+         controller.quorum.voters=Set(1)",
+    );
+}
+
+/// Kafka 4.4 refuses the stock file plus `refused` at start with `message` (its
+/// `ConfigException`, or the `requirement failed:` of its `KafkaConfig` checks); Rill refuses
+/// it with the same words.
+fn refused_in_kafkas_words(dir: &std::path::Path, refused: &[(&str, String)], message: &str) {
+    std::fs::create_dir_all(dir).expect("test dir");
+    let kafka = KafkaBroker::run_to_exit(&dir.join("kafka"), refused);
     let kafka_text = format!("{}{}", String::from_utf8_lossy(&kafka.stdout), String::from_utf8_lossy(&kafka.stderr));
-    assert!(!kafka.status.success(), "Kafka refuses num.partitions=0:\n{kafka_text}");
+    assert!(!kafka.status.success(), "Kafka refuses {refused:?}:\n{kafka_text}");
     let kafka_message = kafka_text
         .lines()
-        .find_map(|line| line.split("ConfigException: ").nth(1))
-        .unwrap_or_else(|| panic!("Kafka's ConfigException:\n{kafka_text}"))
+        .find_map(|line| {
+            line.split("ConfigException: ")
+                .nth(1)
+                .or_else(|| line.split("IllegalArgumentException: requirement failed: ").nth(1))
+        })
+        .unwrap_or_else(|| panic!("Kafka's refusal:\n{kafka_text}"))
         .trim()
         .to_owned();
-    assert_eq!(kafka_message, "Invalid value 0 for configuration num.partitions: Value must be at least 1");
-    let (mut rill, log) = start_rill(&dir, free_port(), &refused);
+    assert_eq!(kafka_message, message);
+    let (mut rill, log) = start_rill(dir, free_port(), refused);
     let status = rill.wait().expect("rill exits");
     let text = std::fs::read_to_string(&log).expect("log");
-    assert!(!status.success(), "rill refuses num.partitions=0");
+    assert!(!status.success(), "rill refuses {refused:?}");
     assert_eq!(text.trim(), format!("error: {kafka_message}"), "the same words as Kafka");
 }
 

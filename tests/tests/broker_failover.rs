@@ -200,7 +200,7 @@ fn a_paused_leader_of_a_compacted_topic_leaves_no_stale_tail() {
 #[test]
 fn a_node_with_another_voter_list_stops_and_says_why() {
     let dir = temp_dir("voter-mismatch");
-    let mut cluster = RillCluster::start_with_each(&dir, 3, &[], |id| {
+    let mut cluster = RillCluster::start_with_each(&dir, 3, &[], |id, _| {
         let voters = if id == 3 { "1@127.0.0.1:1,2@127.0.0.1:2,3@127.0.0.1:3" } else { "1@127.0.0.1:1,2@127.0.0.1:2" };
         vec![format!("controller.quorum.voters={voters}")]
     });

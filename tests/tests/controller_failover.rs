@@ -198,8 +198,17 @@ fn killing_a_controller_only_leader_does_not_stop_writes() {
 
     let dir = temp_dir("separate-rill");
     let voters = "controller.quorum.voters=4@127.0.0.1:4,5@127.0.0.1:5,6@127.0.0.1:6";
-    let mut cluster = RillCluster::start_with_each(&dir, 6, &[voters], |id| {
-        vec![format!("process.roles={}", if id <= 3 { "broker" } else { "controller" })]
+    let mut cluster = RillCluster::start_with_each(&dir, 6, &[voters], |id, port| {
+        if id <= 3 {
+            vec!["process.roles=broker".to_owned()]
+        } else {
+            // Kafka's controller.properties: the controller listener only.
+            vec![
+                "process.roles=controller".to_owned(),
+                format!("listeners=CONTROLLER://127.0.0.1:{port}"),
+                "controller.listener.names=CONTROLLER".to_owned(),
+            ]
+        }
     });
     let brokers: Vec<String> = cluster.brokers[..3].iter().map(|b| b.bootstrap()).collect();
     let controllers: Vec<String> = cluster.brokers[3..].iter().map(|b| b.bootstrap()).collect();
@@ -268,7 +277,7 @@ fn killing_a_controller_only_leader_does_not_stop_writes() {
     let refused = Command::new(rill_binary())
         .args(["broker", "--set", "node.id=7", "--set", "process.roles=controller", "--set", voters])
         .args(["--set", &format!("log.dirs={}", dir.join("refused").display())])
-        .args(["--set", "listeners=PLAINTEXT://127.0.0.1:0"])
+        .args(["--set", "listeners=CONTROLLER://127.0.0.1:0", "--set", "controller.listener.names=CONTROLLER"])
         .output()
         .expect("run rill broker");
     let said = String::from_utf8_lossy(&refused.stderr);
