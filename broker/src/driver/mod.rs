@@ -310,7 +310,13 @@ impl Driver {
                             Some(broker) => {
                                 broker.handle_message(now, NodeId::Controller(id), out.correlation_id, out.message);
                             }
-                            None => unreachable!("a controller-only node never registers as a broker"),
+                            // A controller-only node never registers as a broker: only a
+                            // misconfigured cluster (two processes with one node.id) gets here.
+                            None => tracing::warn!(
+                                kind = out.message.kind(),
+                                "the controller answered broker {id}, but this node is controller-only: is node.id \
+                                 {id} given to two processes?"
+                            ),
                         },
                         NodeId::Broker(other) => remote.push((other, false, out)),
                         NodeId::Controller(other) if other != id => remote.push((other, true, out)),
