@@ -286,6 +286,10 @@ fn local_cluster(args: &LocalClusterArgs) -> Result<(), String> {
     );
     eprintln!("  bootstrap servers: {}", bootstrap.join(","));
     eprintln!("  try: kcat -b {} -L", bootstrap[0]);
+    if args.controller_only > 0 {
+        let at: Vec<String> = controllers.iter().map(|i| format!("127.0.0.1:{}", kafka(*i))).collect();
+        eprintln!("  controllers (--bootstrap-controller): {}", at.join(","));
+    }
     // Ctrl-C on a terminal reaches every node (one process group); SIGTERM or SIGINT sent to
     // this process alone is passed on, so no node outlives it.
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().map_err(|e| e.to_string())?;

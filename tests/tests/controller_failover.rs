@@ -345,5 +345,6 @@ fn local_cluster_runs_its_quorum_on_controller_only_nodes() {
     let mut said = String::new();
     std::io::Read::read_to_string(cluster.stderr.as_mut().expect("piped"), &mut said).expect("stderr");
     assert!(said.contains("its controller quorum on 3 controller-only nodes"), "{said}");
+    assert!(said.contains(&format!("controllers (--bootstrap-controller): {controller},")), "{said}");
     assert!(said.contains("SIGTERM: stopping the 6 running nodes"), "{said}");
 }
