@@ -283,12 +283,7 @@ pub fn load(file: Option<&Path>, overrides: &[String]) -> Result<Loaded, String>
             .to_owned());
     }
     let roles = Roles::parse(listener_values.get("process.roles").map(String::as_str))?;
-    // Rill's default quorum, when none is named, is the first node of rill.cluster.nodes.
-    let mut voters = config.quorum_voter_ids()?;
-    if voters.is_empty() {
-        let nodes = crate::cluster::parse_nodes(&config.cluster_nodes)?;
-        voters.push(nodes.first().map_or(config.node_id, |first| first.id));
-    }
+    let voters = voters_or_default(&config, &crate::cluster::parse_nodes(&config.cluster_nodes)?)?;
     // KIP-853's dynamic quorum, which Kafka 4.x's stock file asks for with
     // controller.quorum.bootstrap.servers, is not built: more than one controller must be named
     // as static voters, or the node would run a one-voter quorum the user did not ask for.
@@ -303,6 +298,16 @@ pub fn load(file: Option<&Path>, overrides: &[String]) -> Result<Loaded, String>
     let listeners = resolve_listeners(&config, &listener_values, roles.broker)?;
     roles.check(config.node_id, &voters)?;
     Ok(Loaded { config, listeners, roles, given, no_effect, unknown })
+}
+
+/// The ids of `controller.quorum.voters`, or Rill's default quorum when none is named: the
+/// first node of `rill.cluster.nodes` (this node alone without a cluster).
+pub fn voters_or_default(config: &BrokerConfig, nodes: &[crate::cluster::ClusterNode]) -> Result<Vec<i32>, String> {
+    let voters = config.quorum_voter_ids()?;
+    if voters.is_empty() {
+        return Ok(vec![nodes.first().map_or(config.node_id, |first| first.id)]);
+    }
+    Ok(voters)
 }
 
 /// Kafka's listener rules: named listeners, `listener.security.protocol.map`,

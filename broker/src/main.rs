@@ -237,16 +237,12 @@ fn local_cluster(args: &LocalClusterArgs) -> Result<(), String> {
     let mut children = Vec::new();
     for i in 1..=all {
         let broker = i <= args.brokers;
-        let roles = match (broker, controllers.contains(&i)) {
-            (true, true) => "broker,controller",
-            (true, false) => "broker",
-            (false, _) => "controller",
-        };
+        let roles = broker_config::Roles { broker, controller: controllers.contains(&i), explicit: true };
         let mut command = std::process::Command::new(&exe);
         command
             .arg("broker")
             .args(["--set", &format!("node.id={i}")])
-            .args(["--set", &format!("process.roles={roles}")])
+            .args(["--set", &format!("process.roles={}", roles.text())])
             .args([
                 "--set",
                 &format!("listeners={}://127.0.0.1:{}", if broker { "PLAINTEXT" } else { "CONTROLLER" }, kafka(i)),

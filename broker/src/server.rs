@@ -90,15 +90,14 @@ fn api_versions(error: ErrorCode, controller_only: bool) -> ApiVersionsResponse 
     let mut response = ApiVersionsResponse::default();
     response.error_code = error.code();
     for api_key in served(controller_only) {
-        let api_key = &api_key;
-        let (min, max) = supported(*api_key).expect("listed");
+        let (min, max) = supported(api_key).expect("listed");
         let mut version = kafka_protocol::messages::api_versions_response::ApiVersion::default();
-        version.api_key = *api_key as i16;
+        version.api_key = api_key as i16;
         // Kafka 4.x advertises Produce from v0 though it serves v3+ only (KIP-896 removed
         // v0-2): librdkafka sends gzip, snappy and lz4 batches only to a broker whose Produce
         // range includes v0, and sends them uncompressed otherwise (KAFKA-18659). Requests
         // below v3 are still refused like any unsupported version.
-        version.min_version = if *api_key == ApiKey::Produce { PRODUCE_ADVERTISED_MIN_VERSION } else { min };
+        version.min_version = if api_key == ApiKey::Produce { PRODUCE_ADVERTISED_MIN_VERSION } else { min };
         version.max_version = max;
         response.api_keys.push(version);
     }

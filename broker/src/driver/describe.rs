@@ -22,35 +22,31 @@ impl Driver {
             .into_iter()
             .filter(|id| *id == self.config.node_id || image.brokers.contains_key(id))
             .partition(|id| *id == self.config.node_id || image.brokers.get(id).is_some_and(|b| !b.fenced));
-        let endpoints = |ids: Vec<i32>| -> Vec<Endpoint> {
-            ids.into_iter()
-                .map(|id| {
-                    let (host, port) = self.endpoint_of(id);
-                    (id, host, port)
-                })
-                .collect()
-        };
         // Clients send admin requests to the controller they are told of. A controller-only
         // node takes none: name this broker instead, which forwards them (Kafka names a
         // broker too).
         let active = self.active_controller_id();
         let controller_id = if image.brokers.contains_key(&active) { active } else { self.config.node_id };
-        let cluster = admin::ClusterView { brokers: endpoints(live), controller_id, cluster_id: self.cluster_id() };
-        (cluster, endpoints(fenced))
+        let cluster =
+            admin::ClusterView { brokers: self.endpoints(&live), controller_id, cluster_id: self.cluster_id() };
+        (cluster, self.endpoints(&fenced))
+    }
+
+    /// Each node's id and advertised endpoint.
+    fn endpoints(&self, ids: &[i32]) -> Vec<Endpoint> {
+        ids.iter()
+            .map(|id| {
+                let (host, port) = self.endpoint_of(*id);
+                (*id, host, port)
+            })
+            .collect()
     }
 
     pub(super) fn describe_cluster(&self, request: &DescribeClusterRequest) -> DescribeClusterResponse {
         if self.broker.is_none() {
             // A controller-only node (KIP-919): the controllers, and the quorum's leader.
             let cluster = admin::ClusterView {
-                brokers: self
-                    .voters
-                    .iter()
-                    .map(|id| {
-                        let (host, port) = self.endpoint_of(*id);
-                        (*id, host, port)
-                    })
-                    .collect(),
+                brokers: self.endpoints(&self.voters),
                 controller_id: self.known_active_controller().unwrap_or(-1),
                 cluster_id: self.cluster_id(),
             };

@@ -110,11 +110,9 @@ impl Driver {
         let log_dir = PathBuf::from(config.log_dirs.split(',').next().unwrap_or("/tmp/rill-logs"));
         std::fs::create_dir_all(&log_dir).map_err(|e| format!("cannot create log.dirs {}: {e}", log_dir.display()))?;
         let voters = quorum_voters(&config, &nodes)?;
-        if !roles.broker && !voters.contains(&config.node_id) {
-            // `broker_config::load` refuses this (Roles::check); a node with neither role
-            // would do nothing.
-            return Err(format!("node {} runs neither a broker nor a controller", config.node_id));
-        }
+        // `broker_config::load` checked this already; a controller-only node that is no voter
+        // would run nothing (and `image` relies on its controller).
+        roles.check(config.node_id, &voters)?;
         let broker = roles.broker.then(|| {
             let mut broker = BrokerNode::new(config.clone(), FileStorageFactory::new(log_dir.clone()), 0);
             broker.set_controllers(voters.clone());
@@ -409,12 +407,6 @@ impl Driver {
         self.broker.as_mut().expect("broker requests reach broker nodes only")
     }
 
-    /// Whether this node runs a broker (`process.roles` includes `broker`).
-    #[must_use]
-    pub fn runs_broker(&self) -> bool {
-        self.broker.is_some()
-    }
-
     /// The cluster's metadata as this node knows it: its broker's image, or on a
     /// controller-only node the newest committed one.
     fn image(&self) -> &protocol::MetadataImage {
@@ -424,7 +416,7 @@ impl Driver {
             (None, Some(controller)) => {
                 controller.committed_image().unwrap_or_else(|| EMPTY.get_or_init(Default::default))
             }
-            (None, None) => unreachable!("a controller-only node hosts a controller (Roles::check)"),
+            (None, None) => unreachable!("a controller-only node is a voter, so it hosts a controller (Roles::check)"),
         }
     }
 

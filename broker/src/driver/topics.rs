@@ -29,15 +29,8 @@ impl Driver {
         build: BuildAdminReply,
     ) -> Reply {
         if self.is_controller() {
-            let outcomes = asked
-                .into_iter()
-                .map(|asked| match asked? {
-                    None => Ok(()),
-                    Some(ChangeTopic::Create(topic)) => self.create_topic(&topic),
-                    Some(ChangeTopic::AddPartitions { topic, count }) => self.create_partitions(&topic, count),
-                    Some(ChangeTopic::Delete { topic }) => self.delete_topic(&topic),
-                })
-                .collect();
+            let outcomes =
+                asked.into_iter().map(|asked| asked?.map_or(Ok(()), |change| self.change_topic(&change))).collect();
             return self.reply_when_committed(outcomes, build);
         }
         let messages: Vec<Message> =
@@ -137,36 +130,25 @@ impl Driver {
         }
     }
 
+    /// Creates, grows or deletes a topic on this node's active controller (`NOT_CONTROLLER`
+    /// when it has none).
+    fn change_topic(&mut self, change: &ChangeTopic) -> Result<(), Error> {
+        let now = self.now_ms();
+        let Some(controller) = self.controller.as_mut().filter(|c| c.active().is_some()) else {
+            return Err(self.not_controller());
+        };
+        controller.with_active(now, |active| active.change_topic(now, change))?;
+        match change {
+            ChangeTopic::Create(_) => {}
+            ChangeTopic::AddPartitions { topic, count } => tracing::info!(topic, count, "added partitions"),
+            ChangeTopic::Delete { topic } => tracing::info!(topic, "deleted topic"),
+        }
+        self.pump();
+        Ok(())
+    }
+
     pub(super) fn create_topic(&mut self, topic: &NewTopic) -> Result<(), Error> {
-        let now = self.now_ms();
-        let Some(controller) = self.controller.as_mut().filter(|c| c.active().is_some()) else {
-            return Err(self.not_controller());
-        };
-        controller.with_active(now, |active| active.create_topic(now, topic))?;
-        self.pump();
-        Ok(())
-    }
-
-    pub(super) fn create_partitions(&mut self, topic: &str, count: i32) -> Result<(), Error> {
-        let now = self.now_ms();
-        let Some(controller) = self.controller.as_mut().filter(|c| c.active().is_some()) else {
-            return Err(self.not_controller());
-        };
-        controller.with_active(now, |active| active.create_partitions(now, topic, count))?;
-        tracing::info!(topic, count, "added partitions");
-        self.pump();
-        Ok(())
-    }
-
-    pub(super) fn delete_topic(&mut self, topic: &str) -> Result<(), Error> {
-        let now = self.now_ms();
-        let Some(controller) = self.controller.as_mut().filter(|c| c.active().is_some()) else {
-            return Err(self.not_controller());
-        };
-        controller.with_active(now, |active| active.delete_topic(now, topic))?;
-        tracing::info!(topic, "deleted topic");
-        self.pump();
-        Ok(())
+        self.change_topic(&ChangeTopic::Create(topic.clone()))
     }
 
     /// `auto.create.topics.enable`: the active controller creates the topic; another node asks it.
@@ -222,10 +204,8 @@ impl Driver {
 /// The controller quorum's voters: `controller.quorum.voters` (each a node of
 /// `rill.cluster.nodes`, or this node alone), else one controller on the first node.
 pub(super) fn quorum_voters(config: &BrokerConfig, nodes: &[ClusterNode]) -> Result<Vec<i32>, String> {
-    let voters = config.quorum_voter_ids()?;
-    if voters.is_empty() {
-        return Ok(vec![nodes.first().map_or(config.node_id, |first| first.id)]);
-    }
+    // The default voter is a node of rill.cluster.nodes (or this one): known by construction.
+    let voters = crate::broker_config::voters_or_default(config, nodes)?;
     for voter in &voters {
         let known = if nodes.is_empty() { *voter == config.node_id } else { nodes.iter().any(|n| n.id == *voter) };
         if !known {

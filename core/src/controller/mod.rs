@@ -271,14 +271,18 @@ impl Controller {
         Ok(())
     }
 
-    /// A topic change a broker forwarded ([`ChangeTopic`]).
-    fn change_topic(&mut self, now_ms: u64, change: &ChangeTopic) -> ChangeTopicResponse {
-        let outcome = match change {
+    /// Creates, grows or deletes a topic ([`ChangeTopic`]).
+    pub fn change_topic(&mut self, now_ms: u64, change: &ChangeTopic) -> Result<()> {
+        match change {
             ChangeTopic::Create(topic) => self.create_topic(now_ms, topic),
             ChangeTopic::AddPartitions { topic, count } => self.create_partitions(now_ms, topic, *count),
             ChangeTopic::Delete { topic } => self.delete_topic(now_ms, topic),
-        };
-        match outcome {
+        }
+    }
+
+    /// The answer to a topic change a broker forwarded.
+    fn forwarded_topic_change(&mut self, now_ms: u64, change: &ChangeTopic) -> ChangeTopicResponse {
+        match self.change_topic(now_ms, change) {
             Ok(()) => ChangeTopicResponse {
                 error: ErrorCode::None,
                 message: None,
@@ -342,7 +346,7 @@ impl Controller {
             Message::AlterReassignments(request) => {
                 Message::AlterReassignmentsResponse(self.alter_reassignments(now_ms, &request))
             }
-            Message::ChangeTopic(change) => Message::ChangeTopicResponse(self.change_topic(now_ms, &change)),
+            Message::ChangeTopic(change) => Message::ChangeTopicResponse(self.forwarded_topic_change(now_ms, &change)),
             _ => return,
         };
         self.outbox.push_back(asker.answer(answer));
