@@ -265,7 +265,7 @@ mod tests {
             next_broker_epoch: 7,
         };
         let id = SnapshotId { end_offset: 3, epoch: 1 };
-        durable.snapshot = Some(Snapshot { id, state: Arc::new(record) });
+        durable.snapshot = Some(Snapshot { id, state: Arc::new(record), voters: Some(vec![1]) });
         durable.log.drain(..3);
         store.persist(&durable).unwrap();
         let metadata = dir.join(METADATA_DIR);

@@ -1,5 +1,6 @@
 //! The metadata quorum's seed sweep: random runs of 1, 3 or 5 controllers (plus observers)
-//! under kills, pauses, partitions and message loss, checked for Raft's safety properties and
+//! under kills, pauses, partitions and message loss — half of them adding and removing voters
+//! (KIP-853) as they go — checked for Raft's safety properties and
 //! for a working leader after heal (`rill_core::raft::sim`).
 //!
 //! ```sh
@@ -64,7 +65,7 @@ fn main() -> ExitCode {
     }
     let started = Instant::now();
     let (mut steps, mut elections, mut committed) = (0_u64, 0_usize, 0_usize);
-    let (mut snapshots, mut snapshot_loads) = (0_usize, 0_u64);
+    let (mut snapshots, mut snapshot_loads, mut voter_changes) = (0_usize, 0_u64, 0_u64);
     let mut failures = Vec::new();
     for seed in first..first.saturating_add(seeds) {
         match std::panic::catch_unwind(|| run_quorum_seed(seed)) {
@@ -74,6 +75,7 @@ fn main() -> ExitCode {
                 committed += report.committed;
                 snapshots += report.snapshots;
                 snapshot_loads += report.snapshot_loads;
+                voter_changes += report.voter_changes;
                 if let Some(first) = report.violations.first() {
                     failures.push(format!("seed {seed}: {} violation(s), first: {first}", report.violations.len()));
                 }
@@ -85,7 +87,7 @@ fn main() -> ExitCode {
     println!(
         "quorum seeds {first}..{}: {seeds} runs, {} failed, {steps} steps, {elections} elections, \
          {committed} entries committed, {snapshots} snapshots taken, {snapshot_loads} fetched by a replica \
-         behind the leader's log start, in {seconds:.1} s",
+         behind the leader's log start, {voter_changes} voter changes (KIP-853), in {seconds:.1} s",
         first + seeds,
         failures.len()
     );

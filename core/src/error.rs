@@ -215,6 +215,13 @@ error_codes! {
     TelemetryTooLarge = 118, "TELEMETRY_TOO_LARGE", false;
     InvalidRegistration = 119, "INVALID_REGISTRATION", false;
     TransactionAbortable = 120, "TRANSACTION_ABORTABLE", false;
+    InvalidRecordState = 121, "INVALID_RECORD_STATE", false;
+    ShareSessionNotFound = 122, "SHARE_SESSION_NOT_FOUND", true;
+    InvalidShareSessionEpoch = 123, "INVALID_SHARE_SESSION_EPOCH", true;
+    FencedStateEpoch = 124, "FENCED_STATE_EPOCH", false;
+    InvalidVoterKey = 125, "INVALID_VOTER_KEY", false;
+    DuplicateVoter = 126, "DUPLICATE_VOTER", false;
+    VoterNotFound = 127, "VOTER_NOT_FOUND", false;
 }
 
 impl ErrorCode {
@@ -289,7 +296,8 @@ mod tests {
             assert_eq!(ErrorCode::try_from(i16::from(*code)), Ok(*code));
         }
         assert_eq!(ErrorCode::from_code(-2), None);
-        assert_eq!(ErrorCode::try_from(121), Err(121));
+        assert_eq!(ErrorCode::try_from(128), Err(128));
+        assert_eq!(ErrorCode::DuplicateVoter.code(), 126);
     }
 
     #[test]

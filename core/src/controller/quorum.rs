@@ -225,14 +225,13 @@ impl QuorumController {
             },
             None => QuorumReplicaState { replica_id: id, log_end_offset: -1, last_fetch_ms: -1, last_caught_up_ms: -1 },
         };
-        let config = self.quorum.config();
         Some(DescribeQuorumResponse {
             error: ErrorCode::None,
             leader_id: self.id,
             leader_epoch: self.quorum.epoch(),
             high_watermark: self.quorum.high_watermark(),
-            voters: config.voters.iter().map(|id| state(*id)).collect(),
-            observers: progress.keys().filter(|id| !config.is_voter(**id)).map(|id| state(*id)).collect(),
+            voters: self.quorum.voters().iter().map(|id| state(*id)).collect(),
+            observers: progress.keys().filter(|id| !self.quorum.is_voter(**id)).map(|id| state(*id)).collect(),
         })
     }
 

@@ -10,6 +10,9 @@
 //!   late — a paused candidate counting its votes — without entries committed since);
 //! - **state machine safety**: entries handed to the state machine are the committed ones, in
 //!   order, and each replica's high watermark never moves back within an incarnation;
+//! - **one voter change at a time** (KIP-853): a `VotersRecord` is written only once the one
+//!   before it is committed (with [`QuorumChecker::check_node`] run after every step, the
+//!   committed prefix it knows is the writer's);
 //! - **snapshots** (KIP-630) cover committed entries only, the log starts where its snapshot
 //!   ends, and a snapshot holds the state of the committed log at its end: the newest data
 //!   record there (the checker assumes what both of Rill's state machines do — every record
@@ -33,6 +36,8 @@ struct Position {
     state: Option<u64>,
     /// The entry's epoch.
     epoch: i32,
+    /// The offset of the newest `VotersRecord` up to this one.
+    voters_at: Option<i64>,
 }
 
 #[derive(Debug, Default)]
@@ -203,8 +208,20 @@ impl QuorumChecker {
             let chain = stable_hash(&(previous.map_or(0, |p| p.chain), entry.epoch, &entry.payload));
             let state = match &entry.payload {
                 Payload::Data(record) => Some(stable_hash(record)),
-                Payload::LeaderChange { .. } => previous.and_then(|p| p.state),
+                Payload::LeaderChange { .. } | Payload::Voters { .. } => previous.and_then(|p| p.state),
             };
+            let mut voters_at = previous.and_then(|p| p.voters_at);
+            if let Payload::Voters { .. } = &entry.payload {
+                // One change at a time (KIP-853): the change before was committed first.
+                let first_seen = !self.positions.contains_key(&(entry.offset, entry.epoch));
+                if let Some(before) = voters_at.filter(|before| first_seen && index(*before) >= self.committed.len()) {
+                    mismatches.push(format!(
+                        "node {id} has a voter change at offset {} while the one at {before} was not committed",
+                        entry.offset
+                    ));
+                }
+                voters_at = Some(entry.offset);
+            }
             if index(entry.offset) != mirror.chain.len() {
                 mismatches.push(format!("node {id} has offset {} at position {}", entry.offset, mirror.chain.len()));
             }
@@ -218,7 +235,7 @@ impl QuorumChecker {
                     self.positions.insert((entry.offset, entry.epoch), chain);
                 }
             }
-            mirror.chain.push(Position { chain, state, epoch: entry.epoch });
+            mirror.chain.push(Position { chain, state, epoch: entry.epoch, voters_at });
         }
         let hw = node.high_watermark();
         if hw < mirror.last_hw {

@@ -76,7 +76,7 @@ impl<R> Durable<R> {
     pub fn newest_state(&self) -> Option<&R> {
         let in_log = self.log.iter().rev().find_map(|entry| match &entry.payload {
             Payload::Data(record) => Some(record),
-            Payload::LeaderChange { .. } => None,
+            Payload::LeaderChange { .. } | Payload::Voters { .. } => None,
         });
         in_log.or(self.snapshot.as_ref().map(|snapshot| &snapshot.state))
     }

@@ -14,8 +14,12 @@ impl<R: Clone> QuorumNode<R> {
     }
 
     pub(super) fn on_vote(&mut self, now_ms: u64, from: ReplicaId, correlation_id: u64, vote: Vote) {
-        if !self.config.is_voter(vote.candidate) || !self.config.is_voter(self.config.node_id) {
-            // A node that stands believes it votes: the two voter sets differ.
+        let strangers = !self.is_voter(vote.candidate) || !self.is_voter(self.config.node_id);
+        if strangers && !self.config.dynamic_voters {
+            // A node that stands believes it votes: the two (static) voter sets differ. When
+            // voters change (KIP-853) this replica's set may just be older than the
+            // candidate's, so it answers as Raft does, without consulting its set: a candidate
+            // counts only the votes of its own voters.
             self.events.push_back(super::QuorumEvent::VoterSetMismatch {
                 other: vote.candidate,
                 theirs: None,
@@ -63,7 +67,7 @@ impl<R: Clone> QuorumNode<R> {
     }
 
     pub(super) fn on_vote_response(&mut self, now_ms: u64, from: ReplicaId, response: VoteResponse) {
-        if response.error == ErrorCode::InconsistentVoterSet {
+        if response.error == ErrorCode::InconsistentVoterSet && !self.config.dynamic_voters {
             self.events.push_back(super::QuorumEvent::VoterSetMismatch {
                 other: from,
                 theirs: None,
@@ -82,9 +86,10 @@ impl<R: Clone> QuorumNode<R> {
         if response.epoch != self.durable.epoch || !response.granted || response.error != ErrorCode::None {
             return;
         }
-        let majority = self.config.majority();
+        let majority = self.majority();
+        let voter = self.is_voter(from);
         let won = match (&mut self.role, response.pre_vote) {
-            (Role::Prospective { granted, .. }, true) | (Role::Candidate { granted, .. }, false) => {
+            (Role::Prospective { granted, .. }, true) | (Role::Candidate { granted, .. }, false) if voter => {
                 granted.insert(from);
                 granted.len() >= majority
             }
@@ -120,7 +125,7 @@ impl<R: Clone> QuorumNode<R> {
     pub(super) fn on_end(&mut self, now_ms: u64, from: ReplicaId, correlation_id: u64, end: &EndQuorumEpoch) {
         self.observe_epoch(now_ms, end.epoch, Some(end.leader));
         let ours = end.epoch == self.durable.epoch && self.durable.leader == Some(end.leader);
-        if ours && matches!(self.role, Role::Follower { .. }) && self.config.is_voter(self.config.node_id) {
+        if ours && matches!(self.role, Role::Follower { .. }) && self.may_stand() {
             let position = end.preferred_successors.iter().position(|v| *v == self.config.node_id).unwrap_or(0);
             let step = self.config.election_backoff_max_ms / 10;
             let at = now_ms + u64::try_from(position).unwrap_or(0) * step + self.rng.below(step.max(1));
@@ -135,19 +140,28 @@ impl<R: Clone> QuorumNode<R> {
 
     /// Asks for pre-votes at the current epoch; nobody changes state for them.
     pub(super) fn become_prospective(&mut self, now_ms: u64) {
-        let me = self.config.node_id;
-        assert!(self.config.is_voter(me), "observers never stand");
+        assert!(self.may_stand(), "observers never stand");
         let election_at = self.random_election_at(now_ms);
-        let mut granted = VecSet::new();
-        granted.insert(me);
+        let granted = self.own_vote();
+        let won = granted.len() >= self.majority();
         self.role = Role::Prospective { granted, election_at };
         self.fetch_in_flight = None;
         self.role_event();
-        if self.config.majority() == 1 {
+        if won {
             self.become_candidate(now_ms);
             return;
         }
         self.ask_for_votes(true);
+    }
+
+    /// Its own vote, counted when it is one of the voters now (a leader that removed itself,
+    /// uncommitted, stands to finish the change but does not count itself).
+    fn own_vote(&self) -> VecSet<ReplicaId> {
+        let mut granted = VecSet::new();
+        if self.is_voter(self.config.node_id) {
+            granted.insert(self.config.node_id);
+        }
+        granted
     }
 
     /// Sends `Vote` (a pre-vote, or the real one) to every other voter.
@@ -160,7 +174,7 @@ impl<R: Clone> QuorumNode<R> {
             end_offset: self.durable.end_offset(),
             pre_vote,
         };
-        for voter in self.config.voters.clone() {
+        for voter in self.voters.clone() {
             if voter != me {
                 self.send(voter, QuorumMessage::Vote(vote));
             }
@@ -175,11 +189,11 @@ impl<R: Clone> QuorumNode<R> {
         self.durable.leader = None;
         let backoff = self.rng.below(self.config.election_backoff_max_ms.max(1));
         let election_at = self.random_election_at(now_ms) + backoff;
-        let mut granted = VecSet::new();
-        granted.insert(me);
+        let granted = self.own_vote();
+        let won = granted.len() >= self.majority();
         self.role = Role::Candidate { granted, election_at };
         self.role_event();
-        if self.config.majority() == 1 {
+        if won {
             self.become_leader(now_ms);
             return;
         }
@@ -190,6 +204,7 @@ impl<R: Clone> QuorumNode<R> {
     fn become_leader(&mut self, now_ms: u64) {
         let me = self.config.node_id;
         assert_eq!(self.durable.voted_for, Some(me), "a leader voted for itself in its epoch");
+        assert!(self.may_stand(), "node {me} won epoch {} without being a voter", self.durable.epoch);
         assert!(self.durable.leader.is_none(), "epoch {} already has a leader", self.durable.epoch);
         self.durable.leader = Some(me);
         self.fetch_in_flight = None;
@@ -202,7 +217,7 @@ impl<R: Clone> QuorumNode<R> {
             parked: Vec::new(),
         }));
         self.role_event();
-        let voters = self.config.voters.clone();
+        let voters = self.voters.clone();
         self.append_as_leader(Payload::LeaderChange { leader: me, voters: voters.clone() });
         let begin = BeginQuorumEpoch { epoch: self.durable.epoch, leader: me };
         for voter in voters {

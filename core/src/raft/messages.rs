@@ -22,6 +22,13 @@ pub enum Payload<R> {
         /// The voters that elected it.
         voters: Vec<ReplicaId>,
     },
+    /// The voter set from here on (KRaft's `VotersRecord`, KIP-853): written by a leader adding
+    /// or removing one voter. Every replica uses the newest one in its log, committed or not,
+    /// and goes back to the one before if it truncates this entry away.
+    Voters {
+        /// The voters, sorted.
+        voters: Vec<ReplicaId>,
+    },
     /// A record of the state machine (the controller's metadata records).
     Data(R),
 }
@@ -56,6 +63,10 @@ pub struct Snapshot<R> {
     pub id: SnapshotId,
     /// The state machine's state there.
     pub state: R,
+    /// The voter set there (KIP-853: a snapshot carries the newest `VotersRecord` it covers);
+    /// `None` in snapshots written before voters could change: the configured voters.
+    #[serde(default)]
+    pub voters: Option<Vec<ReplicaId>>,
 }
 
 /// `Vote`: a candidate (or, with `pre_vote`, a prospective candidate) asks for a vote.

@@ -28,6 +28,7 @@
 pub mod checker;
 mod durable;
 mod election;
+mod membership;
 pub mod messages;
 mod replication;
 pub mod sim;
@@ -68,6 +69,12 @@ pub struct QuorumConfig {
     pub fetch_max_wait_ms: u64,
     /// The most entries one fetch response carries.
     pub fetch_max_entries: usize,
+    /// Whether the voter set may change (KIP-853, `kraft.version` 1): the leader adds and
+    /// removes voters one at a time with `VotersRecord`s, and `voters` is only where the quorum
+    /// starts. With `false` (`kraft.version` 0, a static `controller.quorum.voters`) a change is
+    /// refused and a node whose voters differ from another's is told so.
+    #[serde(default)]
+    pub dynamic_voters: bool,
 }
 
 impl QuorumConfig {
@@ -97,16 +104,12 @@ impl QuorumConfig {
             retry_backoff_ms: 20,
             fetch_max_wait_ms: 500,
             fetch_max_entries: 64,
+            dynamic_voters: false,
         })
     }
 
-    /// Votes needed to win, and fetches a high watermark needs: a majority of the voters.
-    #[must_use]
-    pub fn majority(&self) -> usize {
-        self.voters.len() / 2 + 1
-    }
-
-    /// Whether `id` votes.
+    /// Whether `id` is among the configured voters (where the quorum starts; see
+    /// [`QuorumNode::voters`] for the voters now).
     #[must_use]
     pub fn is_voter(&self, id: ReplicaId) -> bool {
         self.voters.binary_search(&id).is_ok()
@@ -273,6 +276,11 @@ pub enum QuorumEvent {
 pub struct QuorumNode<R> {
     config: QuorumConfig,
     durable: Durable<R>,
+    /// The voters now: the newest `VotersRecord` in the log, else the snapshot's, else the
+    /// configured ones (KIP-853). Sorted.
+    voters: Vec<ReplicaId>,
+    /// The offset of the `VotersRecord` that set `voters` (`None`: the snapshot or the config).
+    voters_offset: Option<i64>,
     role: Role,
     high_watermark: i64,
     /// Committed entries below this were handed to the state machine.
@@ -300,6 +308,8 @@ impl<R: Clone> QuorumNode<R> {
     #[must_use]
     pub fn new(config: QuorumConfig, durable: Durable<R>, now_ms: u64, rng: Rng) -> QuorumNode<R> {
         let mut node = QuorumNode {
+            voters: config.voters.clone(),
+            voters_offset: None,
             config,
             durable,
             role: Role::Unattached { election_at: 0 },
@@ -320,8 +330,9 @@ impl<R: Clone> QuorumNode<R> {
         node.high_watermark = start;
         node.applied = start;
         node.snapshot_pending = node.durable.snapshot.is_some();
+        node.refresh_voters();
         let me = node.config.node_id;
-        if node.config.voters == [me] {
+        if node.voters == [me] {
             // The only voter elects itself at once (as KRaft does), in a new epoch.
             node.become_prospective(now_ms);
             return node;
@@ -346,6 +357,24 @@ impl<R: Clone> QuorumNode<R> {
     #[must_use]
     pub fn durable(&self) -> &Durable<R> {
         &self.durable
+    }
+
+    /// The voters now (KIP-853: the newest `VotersRecord` in its log, committed or not), sorted.
+    #[must_use]
+    pub fn voters(&self) -> &[ReplicaId] {
+        &self.voters
+    }
+
+    /// Whether `id` votes now.
+    #[must_use]
+    pub fn is_voter(&self, id: ReplicaId) -> bool {
+        self.voters.binary_search(&id).is_ok()
+    }
+
+    /// Votes needed to win, and fetches a high watermark needs: a majority of the voters now.
+    #[must_use]
+    pub fn majority(&self) -> usize {
+        self.voters.len() / 2 + 1
     }
 
     /// The current epoch.
@@ -469,9 +498,10 @@ impl<R: Clone> QuorumNode<R> {
         assert!(end_offset <= self.high_watermark, "a snapshot covers committed entries only");
         let epoch = self.durable.entry(end_offset - 1).expect("applied entries are in the log").epoch;
         let id = SnapshotId { end_offset, epoch };
+        let voters = Some(self.voters_before(end_offset));
         let covered = usize::try_from(end_offset - self.durable.start_offset()).expect("positive");
         self.durable.log.drain(..covered);
-        self.durable.snapshot = Some(Snapshot { id, state });
+        self.durable.snapshot = Some(Snapshot { id, state, voters });
         self.events.push_back(QuorumEvent::SnapshotTaken { id });
         Some(id)
     }
@@ -501,7 +531,7 @@ impl<R: Clone> QuorumNode<R> {
     pub fn handle_timeout(&mut self, now_ms: u64) {
         match &self.role {
             Role::Unattached { election_at } if now_ms >= *election_at => {
-                if self.config.is_voter(self.config.node_id) {
+                if self.may_stand() {
                     self.become_prospective(now_ms);
                 } else {
                     // An observer asks the next voter who leads.
@@ -516,16 +546,24 @@ impl<R: Clone> QuorumNode<R> {
             | Role::Resigned { election_at }
                 if now_ms >= *election_at =>
             {
-                self.become_prospective(now_ms);
-            }
-            Role::Follower { fetch_deadline, .. } if now_ms >= *fetch_deadline => {
-                if self.config.is_voter(self.config.node_id) {
+                if self.may_stand() {
                     self.become_prospective(now_ms);
                 } else {
-                    // An observer never stands: it looks for the leader again.
+                    // Removed from the voters (KIP-853): it goes on as an observer.
+                    self.become_unattached(now_ms);
+                }
+            }
+            Role::Follower { fetch_deadline, .. } if now_ms >= *fetch_deadline => {
+                if self.may_stand() {
+                    self.become_prospective(now_ms);
+                } else {
+                    // An observer never stands: it looks for the leader again. Not having fetched
+                    // for a fetch timeout, it no longer refuses pre-votes for the leader's sake
+                    // (a voter it has not learned of yet may need its vote, KIP-853).
                     let at = now_ms + self.config.fetch_timeout_ms;
-                    if let Role::Follower { fetch_deadline, .. } = &mut self.role {
+                    if let Role::Follower { fetch_deadline, fetched, .. } = &mut self.role {
                         *fetch_deadline = at;
+                        *fetched = false;
                     }
                     self.fetch_in_flight = None;
                     self.discovery += 1;
@@ -534,6 +572,7 @@ impl<R: Clone> QuorumNode<R> {
             Role::Leader(_) => self.leader_timeout(now_ms),
             _ => {}
         }
+        self.resign_if_removed(now_ms);
         if let Some((_, _, resend_at)) = self.fetch_in_flight {
             if now_ms >= resend_at {
                 self.fetch_in_flight = None;
@@ -561,6 +600,7 @@ impl<R: Clone> QuorumNode<R> {
                 self.on_fetch_snapshot_response(now_ms, from, correlation_id, response);
             }
         }
+        self.resign_if_removed(now_ms);
         self.maybe_fetch(now_ms);
     }
 
@@ -629,14 +669,14 @@ impl<R: Clone> QuorumNode<R> {
     fn resign(&mut self, now_ms: u64) {
         let mut successors: Vec<(i64, ReplicaId)> = Vec::new();
         if let Role::Leader(leadership) = &self.role {
-            for voter in &self.config.voters {
+            for voter in &self.voters {
                 if *voter != self.config.node_id {
                     let end = leadership.progress.get(voter).map_or(-1, |p| p.end_offset);
                     successors.push((-end, *voter));
                 }
             }
         } else {
-            successors = self.config.voters.iter().filter(|v| **v != self.config.node_id).map(|v| (0, *v)).collect();
+            successors = self.voters.iter().filter(|v| **v != self.config.node_id).map(|v| (0, *v)).collect();
         }
         crate::collections::sort(&mut successors);
         let preferred_successors: Vec<ReplicaId> = successors.iter().map(|(_, v)| *v).collect();
@@ -675,8 +715,8 @@ impl<R: Clone> QuorumNode<R> {
         if let Some(known) = self.durable.leader {
             assert_eq!(known, leader, "two leaders in epoch {epoch}: {known} and {leader}");
             // An observer that lost its leader and is told it still leads follows it again.
-            let observer = !self.config.is_voter(me);
-            if observer && matches!(self.role, Role::Unattached { .. }) {
+            let observer = !self.may_stand();
+            if observer && leader != me && matches!(self.role, Role::Unattached { .. }) {
                 self.become_follower(now_ms, leader);
             }
             return;
@@ -701,8 +741,7 @@ impl<R: Clone> QuorumNode<R> {
         let resend = now_ms >= leadership.begin_resend_at;
         let unbegun: Vec<ReplicaId> = if resend {
             leadership.begin_resend_at = now_ms + self.config.request_timeout_ms;
-            self.config
-                .voters
+            self.voters
                 .iter()
                 .filter(|v| **v != self.config.node_id && !leadership.begun.contains(*v))
                 .copied()
@@ -727,14 +766,14 @@ impl<R: Clone> QuorumNode<R> {
     }
 
     /// KRaft's check-quorum: when a leader must resign unless more voters fetch — 1.5 fetch
-    /// timeouts after the last fetch of the voter that completes its majority.
+    /// timeouts after the last fetch of the voter that completes its majority. (A leader that
+    /// removed itself and waits for that to commit needs a whole majority of the others.)
     fn check_quorum_at(&self, leadership: &Leadership) -> Option<u64> {
-        let others = self.config.majority() - 1;
+        let others = self.majority() - usize::from(self.is_voter(self.config.node_id));
         if others == 0 {
             return None;
         }
         let mut recent: Vec<u64> = self
-            .config
             .voters
             .iter()
             .filter(|v| **v != self.config.node_id)

@@ -13,6 +13,7 @@ impl<R: Clone> QuorumNode<R> {
         let epoch = self.durable.epoch;
         assert!(self.durable.last_epoch() <= epoch, "epochs never go back along the log");
         self.durable.log.push(Entry { offset, epoch, payload });
+        self.voters_appended();
         offset
     }
 
@@ -22,13 +23,13 @@ impl<R: Clone> QuorumNode<R> {
         self.answer_parked(now_ms);
     }
 
-    /// HW = the largest offset a majority of voters (the leader's log end counted) has reached,
-    /// once that covers the leader's `LeaderChange` entry. It never moves back.
+    /// HW = the largest offset a majority of the voters now (the leader's log end counted while
+    /// it is one) has reached, once that covers the leader's `LeaderChange` entry. It never
+    /// moves back.
     fn advance_high_watermark(&mut self) -> bool {
         let Role::Leader(leadership) = &self.role else { return false };
         let me = self.config.node_id;
         let mut ends: Vec<i64> = self
-            .config
             .voters
             .iter()
             .map(|v| {
@@ -41,7 +42,7 @@ impl<R: Clone> QuorumNode<R> {
             .collect();
         crate::collections::sort(&mut ends);
         ends.reverse();
-        let majority_end = ends[self.config.majority() - 1];
+        let majority_end = ends[self.majority() - 1];
         if majority_end > leadership.epoch_start && majority_end > self.high_watermark {
             self.high_watermark = majority_end;
             return true;
@@ -167,7 +168,7 @@ impl<R: Clone> QuorumNode<R> {
     /// A leader notes that `from` fetched (entries or its snapshot) at `now_ms`: it is alive
     /// for check-quorum, and a voter has begun the epoch. Its progress, or `None` unless leading.
     pub(super) fn record_fetch(&mut self, now_ms: u64, from: ReplicaId) -> Option<&mut ReplicaProgress> {
-        let voter = self.config.is_voter(from);
+        let voter = self.is_voter(from);
         let Role::Leader(leadership) = &mut self.role else { return None };
         if voter {
             leadership.begun.insert(from);
@@ -249,7 +250,8 @@ impl<R: Clone> QuorumNode<R> {
         }
         for entry in response.entries {
             if let Payload::LeaderChange { leader, voters } = &entry.payload {
-                if *voters != self.config.voters && self.config.is_voter(self.config.node_id) {
+                // The leader wrote the voters of its log there; this log is the same up to it.
+                if *voters != self.voters && self.is_voter(self.config.node_id) {
                     self.events.push_back(QuorumEvent::VoterSetMismatch {
                         other: *leader,
                         theirs: Some(voters.clone()),
@@ -261,6 +263,7 @@ impl<R: Clone> QuorumNode<R> {
             assert!(entry.epoch >= self.durable.last_epoch(), "epochs never go back along the log");
             assert!(entry.epoch <= self.durable.epoch, "an entry from a future epoch");
             self.durable.log.push(entry);
+            self.voters_appended();
         }
         self.learn_high_watermark(response.high_watermark);
     }
@@ -289,6 +292,7 @@ impl<R: Clone> QuorumNode<R> {
         );
         let keep = to - self.durable.start_offset();
         self.durable.log.truncate(usize::try_from(keep).expect("the HW is at or past the log start"));
+        self.refresh_voters();
         self.events.push_back(QuorumEvent::Truncated { to, from });
     }
 
@@ -306,8 +310,14 @@ impl<R: Clone> QuorumNode<R> {
         let me = self.config.node_id;
         let target = match &self.role {
             Role::Follower { leader, .. } => Some(*leader),
-            Role::Unattached { .. } if !self.config.is_voter(me) => {
-                let others: Vec<ReplicaId> = self.config.voters.iter().filter(|v| **v != me).copied().collect();
+            Role::Unattached { .. } if !self.may_stand() => {
+                // The voters now, then the configured ones (a removed voter may still know).
+                let mut others: Vec<ReplicaId> = self.voters.iter().filter(|v| **v != me).copied().collect();
+                for id in &self.config.voters {
+                    if *id != me && !others.contains(id) {
+                        others.push(*id);
+                    }
+                }
                 (!others.is_empty()).then(|| others[self.discovery % others.len()])
             }
             _ => None,

@@ -38,6 +38,13 @@ pub enum QuorumFault {
     PauseLeader(u64),
     /// Cuts whoever leads then from everyone, for this many ms.
     IsolateLeader(u64),
+    /// Whoever leads then adds a replica that does not vote (`AddRaftVoter`, KIP-853), chosen
+    /// at random; refusals (a change pending, the replica behind) are part of the run.
+    AddVoter,
+    /// Whoever leads then removes one of the other voters (`RemoveRaftVoter`), chosen at random.
+    RemoveVoter,
+    /// Whoever leads then removes itself: it leads until that commits, then resigns.
+    RemoveLeader,
 }
 
 /// What a run is made of.
@@ -67,6 +74,9 @@ pub struct QuorumSimConfig {
     /// snapshot; 0: never. Replicas that fall behind the leader's log start then fetch its
     /// snapshot.
     pub snapshot_every: i64,
+    /// Whether voters may change (KIP-853); the runs' `AddVoter` / `RemoveVoter` /
+    /// `RemoveLeader` faults need it.
+    pub dynamic_voters: bool,
 }
 
 /// A random run for `seed`: 1, 3 or 5 voters, up to 2 observers, kills, pauses and partitions.
@@ -105,6 +115,22 @@ pub fn random_quorum_config(seed: u64) -> QuorumSimConfig {
         }
     }
     let slow = rng.range_inclusive(1, 60);
+    // Half the runs change their voters too (drawn apart, so the other half are as before).
+    let mut changes = Rng::from_seed(seed ^ 0x4b49_5038_3533);
+    let dynamic_voters = changes.chance(1, 2);
+    let mut observers = observers;
+    if dynamic_voters {
+        observers = observers.max(1);
+        for _ in 0..changes.range_inclusive(1, 8) {
+            let at = changes.below(fault_phase_ms - 2_000);
+            let change = match changes.below(5) {
+                0 | 1 => QuorumFault::AddVoter,
+                2 | 3 => QuorumFault::RemoveVoter,
+                _ => QuorumFault::RemoveLeader,
+            };
+            faults.push((at, change));
+        }
+    }
     QuorumSimConfig {
         seed,
         voters,
@@ -117,6 +143,7 @@ pub fn random_quorum_config(seed: u64) -> QuorumSimConfig {
         propose_every_ms: rng.range_inclusive(10, 200),
         fetch_max_entries: [1, 2, 64][rng.index(3)],
         snapshot_every: [0, 2, 5, 20, 100][rng.index(5)],
+        dynamic_voters,
     }
 }
 
@@ -169,6 +196,8 @@ pub struct QuorumRunReport {
     pub snapshots: usize,
     /// Times a replica behind the leader's log start loaded the leader's snapshot.
     pub snapshot_loads: u64,
+    /// Voter changes (KIP-853) the leaders accepted.
+    pub voter_changes: u64,
     /// Safety and liveness violations.
     pub violations: Vec<String>,
     /// Hash of every step: the same seed gives the same hash on every platform.
@@ -197,6 +226,7 @@ pub struct QuorumSim {
     accepted: Vec<(u64, ReplicaId, i64)>,
     events: u64,
     snapshot_loads: u64,
+    voter_changes: u64,
     hasher: StableHasher,
     /// Every step in words, when asked for ([`QuorumSim::traced`]).
     trace: Option<Vec<String>>,
@@ -222,6 +252,7 @@ impl QuorumSim {
             accepted: Vec::new(),
             events: 0,
             snapshot_loads: 0,
+            voter_changes: 0,
             hasher: StableHasher::default(),
             trace: None,
             rng: rng.fork(),
@@ -268,6 +299,7 @@ impl QuorumSim {
         let voters: Vec<ReplicaId> = (1..=self.config.voters).collect();
         let mut quorum = QuorumConfig::new(id, &voters).expect("valid voters");
         quorum.fetch_max_entries = self.config.fetch_max_entries;
+        quorum.dynamic_voters = self.config.dynamic_voters;
         quorum
     }
 
@@ -498,7 +530,41 @@ impl QuorumSim {
                 self.fault(now);
                 self.schedule(now_ms + for_ms, Item::Fault(undo));
             }
+            QuorumFault::AddVoter | QuorumFault::RemoveVoter | QuorumFault::RemoveLeader => self.change_voters(&fault),
         }
+    }
+
+    /// Asks whoever leads to change the voters (KIP-853); what it answers goes in the trace.
+    fn change_voters(&mut self, fault: &QuorumFault) {
+        let Some(leader) = self.current_leader() else { return };
+        let now_ms = self.now_ms;
+        let slot = self.slots.get_mut(&leader).expect("running");
+        if slot.paused {
+            return;
+        }
+        let node = slot.node.as_mut().expect("running");
+        let all: Vec<ReplicaId> = (1..=self.config.voters + self.config.observers).collect();
+        let candidates: Vec<ReplicaId> = match fault {
+            QuorumFault::AddVoter => all.iter().filter(|id| !node.is_voter(**id)).copied().collect(),
+            QuorumFault::RemoveVoter => node.voters().iter().filter(|id| **id != leader).copied().collect(),
+            _ => vec![leader],
+        };
+        if candidates.is_empty() {
+            return;
+        }
+        let id = candidates[self.rng.index(candidates.len())];
+        let result = match fault {
+            QuorumFault::AddVoter => node.add_voter(now_ms, id),
+            _ => node.remove_voter(now_ms, id),
+        };
+        self.voter_changes += u64::from(result.is_ok());
+        let text = match &result {
+            Ok(offset) => format!("leader {leader}: {fault:?} {id} at offset {offset}"),
+            Err(error) => format!("leader {leader}: {fault:?} {id} refused: {error}"),
+        };
+        self.hasher.write_u64(crate::sim::trace::stable_hash(&text));
+        self.note(|| text);
+        self.after_step(leader);
     }
 
     /// Every replica in one line each: role, epoch, leader, log end, high watermark, and the
@@ -573,6 +639,7 @@ impl QuorumSim {
             proposed: self.next_value - 1,
             snapshots: self.checker.snapshots_seen(),
             snapshot_loads: self.snapshot_loads,
+            voter_changes: self.voter_changes,
             violations,
             trace_hash: self.hasher.finish(),
             trace: self.trace.take().unwrap_or_default(),

@@ -86,6 +86,7 @@ impl<R: Clone> QuorumNode<R> {
             self.durable.log.clear();
         }
         self.durable.snapshot = Some(snapshot);
+        self.refresh_voters();
         if self.high_watermark < id.end_offset {
             self.high_watermark = id.end_offset;
         }
