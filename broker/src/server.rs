@@ -59,12 +59,20 @@ pub const SUPPORTED: &[(ApiKey, i16, i16)] = &[
     (ApiKey::DeleteRecords, 0, 2),
     (ApiKey::AlterPartitionReassignments, 0, 1),
     (ApiKey::ListPartitionReassignments, 0, 0),
+    (ApiKey::AddRaftVoter, 0, 1),
+    (ApiKey::RemoveRaftVoter, 0, 0),
 ];
 
 /// What a controller-only node (`process.roles=controller`) serves on its listener: Kafka's
 /// controllers answer these for `--bootstrap-controller` clients (KIP-919); broker APIs are
 /// neither advertised nor admitted.
-pub const CONTROLLER_APIS: &[ApiKey] = &[ApiKey::ApiVersions, ApiKey::DescribeQuorum, ApiKey::DescribeCluster];
+pub const CONTROLLER_APIS: &[ApiKey] = &[
+    ApiKey::ApiVersions,
+    ApiKey::DescribeQuorum,
+    ApiKey::DescribeCluster,
+    ApiKey::AddRaftVoter,
+    ApiKey::RemoveRaftVoter,
+];
 
 /// Produce's lowest version in the ApiVersions answer (Kafka's
 /// `ApiKeys.PRODUCE_API_VERSIONS_RESPONSE_MIN_VERSION`).
@@ -297,6 +305,8 @@ fn api_name(api_key: ApiKey) -> &'static str {
         ApiKey::AlterConfigs => "AlterConfigs",
         ApiKey::AlterPartitionReassignments => "AlterPartitionReassignments",
         ApiKey::ListPartitionReassignments => "ListPartitionReassignments",
+        ApiKey::AddRaftVoter => "AddRaftVoter",
+        ApiKey::RemoveRaftVoter => "RemoveRaftVoter",
         _ => "other",
     }
 }

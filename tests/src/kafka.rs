@@ -127,6 +127,19 @@ impl KafkaBroker {
         broker.wait_until_it_answers()
     }
 
+    /// One combined node whose quorum is the static `controller.quorum.voters` (itself), formatted
+    /// without `--standalone`: Kafka's `kraft.version` 0, whose voters cannot change (KIP-853).
+    #[must_use]
+    pub fn start_static(dir: &Path) -> KafkaBroker {
+        let (port, controller) = (free_port(), free_port());
+        let overrides = [
+            ("controller.quorum.bootstrap.servers", String::new()),
+            ("controller.quorum.voters", format!("1@127.0.0.1:{controller}")),
+        ];
+        let broker = KafkaBroker::format(dir, (port, controller), &overrides, &["-t", &cluster_id()]);
+        broker.wait_until_it_answers()
+    }
+
     /// A cluster of `n` combined nodes (each a broker and a controller: a KRaft quorum of `n`
     /// voters), started together; each answers metadata when this returns.
     #[must_use]

@@ -628,3 +628,33 @@ fn kafka_metadata_quorum_describes_rills_quorum() {
         }
     }
 }
+
+/// KIP-853: `kafka-metadata-quorum remove-controller` against a quorum whose voters are the
+/// static `controller.quorum.voters` (Kafka's `kraft.version` 0) — Kafka 4.4 formatted that way,
+/// then Rill, whose voters are always static — fails with the same exception and words.
+#[test]
+fn a_static_quorum_refuses_to_remove_a_controller_as_kafka_does() {
+    let remove = |bootstrap: &str| {
+        let (out, err, ok) = run_kafka_tool(
+            "org.apache.kafka.tools.MetadataQuorumCommand",
+            &["--bootstrap-server", bootstrap, "remove-controller", "--controller-id", "1"]
+                .into_iter()
+                .chain(["--controller-directory-id", "AAAAAAAAAAAAAAAAAAAAAQ"])
+                .collect::<Vec<_>>(),
+            "",
+        );
+        assert!(!ok, "remove-controller succeeded: {out}");
+        let said = format!("{out}{err}");
+        said.lines().next().unwrap_or_default().to_owned()
+    };
+    let kafka = KafkaBroker::start_static(&temp_dir("static-quorum-kafka"));
+    let kafka_said = remove(&kafka.bootstrap());
+    drop(kafka);
+    assert_eq!(
+        kafka_said,
+        "org.apache.kafka.common.errors.UnsupportedVersionException: Cluster doesn't support removing voter because \
+         the kraft.version feature is 0"
+    );
+    let rill = RillBroker::start(&temp_dir("static-quorum-rill"));
+    assert_eq!(remove(&rill.bootstrap()), kafka_said, "Rill (left) and Kafka (right) differ");
+}

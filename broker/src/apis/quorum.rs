@@ -1,8 +1,14 @@
 //! DescribeQuorum (KIP-595, v0–2): the metadata quorum as its leader sees it, for
-//! `kafka-metadata-quorum --describe --status` and `--replication`.
+//! `kafka-metadata-quorum --describe --status` and `--replication`; AddRaftVoter and
+//! RemoveRaftVoter (KIP-853), refused as Kafka refuses them on a static quorum.
 
 use kafka_protocol::messages::describe_quorum_response::{Listener, Node, PartitionData, ReplicaState, TopicData};
-use kafka_protocol::messages::{BrokerId, DescribeQuorumResponse};
+use kafka_protocol::messages::{
+    AddRaftVoterRequest, AddRaftVoterResponse, BrokerId, DescribeQuorumResponse, RemoveRaftVoterRequest,
+    RemoveRaftVoterResponse,
+};
+use kafka_protocol::protocol::StrBytes;
+use rill_core::error::ErrorCode;
 use rill_core::protocol::{self, QuorumReplicaState};
 
 use super::{err, name, str_bytes};
@@ -52,10 +58,80 @@ pub fn describe_quorum_response(
         .with_nodes(nodes)
 }
 
+/// Why a voter change is refused, in Kafka's words (`KafkaRaftClient`'s checks, in its order):
+/// another cluster's id, a voter without a directory id (or, to add, without an endpoint), then
+/// the quorum itself — Rill's voters are the static `controller.quorum.voters`, Kafka's
+/// `kraft.version` 0, which cannot change (the core's quorum can: `QuorumNode::add_voter`).
+fn voter_change_refusal(
+    adding: bool,
+    request_cluster: Option<&StrBytes>,
+    cluster_id: &str,
+    valid_voter: bool,
+) -> (ErrorCode, String) {
+    let verb = if adding { "adding" } else { "removing" };
+    let given = request_cluster.map_or("", |given| given.as_str());
+    if !given.is_empty() && !cluster_id.is_empty() && given != cluster_id {
+        return (ErrorCode::InconsistentClusterId, format!("the cluster id is {cluster_id}, not {given}"));
+    }
+    if !valid_voter {
+        let request = if adding { "Add" } else { "Remove" };
+        return (ErrorCode::InvalidRequest, format!("{request} voter request didn't include a valid voter"));
+    }
+    (
+        ErrorCode::UnsupportedVersion,
+        format!("Cluster doesn't support {verb} voter because the kraft.version feature is 0"),
+    )
+}
+
+/// AddRaftVoter (`kafka-metadata-quorum add-controller`) on this cluster.
+#[must_use]
+pub fn add_raft_voter_response(request: &AddRaftVoterRequest, cluster_id: &str) -> AddRaftVoterResponse {
+    let valid = !request.voter_directory_id.is_nil() && !request.listeners.is_empty() && request.voter_id >= 0;
+    let (error, message) = voter_change_refusal(true, request.cluster_id.as_ref(), cluster_id, valid);
+    AddRaftVoterResponse::default().with_error_code(err(error)).with_error_message(Some(str_bytes(&message)))
+}
+
+/// RemoveRaftVoter (`kafka-metadata-quorum remove-controller`) on this cluster.
+#[must_use]
+pub fn remove_raft_voter_response(request: &RemoveRaftVoterRequest, cluster_id: &str) -> RemoveRaftVoterResponse {
+    let valid = !request.voter_directory_id.is_nil() && request.voter_id >= 0;
+    let (error, message) = voter_change_refusal(false, request.cluster_id.as_ref(), cluster_id, valid);
+    RemoveRaftVoterResponse::default().with_error_code(err(error)).with_error_message(Some(str_bytes(&message)))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
-    use rill_core::error::ErrorCode;
+
+    #[test]
+    fn voter_changes_are_refused_in_kafkas_words_and_order() {
+        let directory = uuid::Uuid::from_u128(7);
+        let listener = kafka_protocol::messages::add_raft_voter_request::Listener::default();
+        let add = AddRaftVoterRequest::default()
+            .with_cluster_id(Some(str_bytes("abc")))
+            .with_voter_id(4)
+            .with_voter_directory_id(directory)
+            .with_listeners(vec![listener]);
+        let response = add_raft_voter_response(&add, "abc");
+        assert_eq!(response.error_code, ErrorCode::UnsupportedVersion.code());
+        assert_eq!(
+            response.error_message.as_deref(),
+            Some("Cluster doesn't support adding voter because the kraft.version feature is 0")
+        );
+        let other = add_raft_voter_response(&add, "xyz");
+        assert_eq!(other.error_code, ErrorCode::InconsistentClusterId.code());
+        let no_endpoint = add_raft_voter_response(&add.clone().with_listeners(Vec::new()), "abc");
+        assert_eq!(no_endpoint.error_message.as_deref(), Some("Add voter request didn't include a valid voter"));
+        let remove = RemoveRaftVoterRequest::default().with_voter_id(3).with_voter_directory_id(directory);
+        let response = remove_raft_voter_response(&remove, "abc");
+        assert_eq!(
+            (response.error_code, response.error_message.as_deref()),
+            (
+                ErrorCode::UnsupportedVersion.code(),
+                Some("Cluster doesn't support removing voter because the kraft.version feature is 0")
+            )
+        );
+    }
 
     #[test]
     fn the_leaders_view_and_no_leader() {

@@ -277,6 +277,9 @@ impl Driver {
                 topic_partitions::describe_topic_partitions_response(&request, self.image()),
             )),
             RequestKind::DescribeQuorum(_) => self.describe_quorum(conn),
+            request @ (RequestKind::AddRaftVoter(_) | RequestKind::RemoveRaftVoter(_)) => {
+                return self.change_voters(&request);
+            }
             RequestKind::ConsumerGroupHeartbeat(request) => {
                 let new_member_id = || crate::meta_properties::random_cluster_id().unwrap_or_default();
                 match consumer_groups::heartbeat(&request, self.image(), self.client.clone(), new_member_id) {
@@ -334,8 +337,25 @@ impl Driver {
             RequestKind::DescribeCluster(request) => {
                 Reply::Now(Box::new(ResponseKind::DescribeCluster(self.describe_cluster(&request))))
             }
+            request @ (RequestKind::AddRaftVoter(_) | RequestKind::RemoveRaftVoter(_)) => self.change_voters(&request),
             other => unreachable!("the server admits only controller APIs on a controller-only node: {other:?}"),
         }
+    }
+
+    /// AddRaftVoter / RemoveRaftVoter (KIP-853): refused, in Kafka's words, as a static quorum
+    /// (`kraft.version` 0) refuses them — on any node, since every node has the same voters.
+    fn change_voters(&self, request: &RequestKind) -> Reply {
+        let cluster_id = self.cluster_id();
+        let response = match request {
+            RequestKind::AddRaftVoter(add) => {
+                ResponseKind::AddRaftVoter(quorum::add_raft_voter_response(add, cluster_id))
+            }
+            RequestKind::RemoveRaftVoter(remove) => {
+                ResponseKind::RemoveRaftVoter(quorum::remove_raft_voter_response(remove, cluster_id))
+            }
+            other => unreachable!("only voter changes come here: {other:?}"),
+        };
+        Reply::Now(Box::new(response))
     }
 
     /// DescribeQuorum: the active controller's view, through this node's broker (which asks

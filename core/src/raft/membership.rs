@@ -63,14 +63,14 @@ impl<R: Clone> QuorumNode<R> {
                 .is_some_and(|offset| offset >= self.high_watermark && self.voters_before(offset).contains(&me))
     }
 
-    /// Why the leader cannot change the voters now, if it cannot.
-    fn change_refused(&self) -> Option<Error> {
+    /// Why the leader cannot change the voters now (`verb`: adding or removing), if it cannot.
+    fn change_refused(&self, verb: &str) -> Option<Error> {
         let me = self.config.node_id;
         if !self.config.dynamic_voters {
+            // Kafka's words for a static controller.quorum.voters.
             return Some(Error::new(
                 ErrorCode::UnsupportedVersion,
-                "Cluster doesn't support changing voters because the kraft.version feature is 0: the voters are \
-                 the static controller.quorum.voters",
+                format!("Cluster doesn't support {verb} voter because the kraft.version feature is 0"),
             ));
         }
         let Role::Leader(leadership) = &self.role else {
@@ -95,7 +95,7 @@ impl<R: Clone> QuorumNode<R> {
     /// becomes a voter. The offset of the `VotersRecord`: the change is done once the high
     /// watermark passes it.
     pub fn add_voter(&mut self, now_ms: u64, id: ReplicaId) -> Result<i64> {
-        if let Some(error) = self.change_refused() {
+        if let Some(error) = self.change_refused("adding") {
             return Err(error);
         }
         if self.is_voter(id) {
@@ -123,7 +123,7 @@ impl<R: Clone> QuorumNode<R> {
     /// KIP-853's `RemoveRaftVoter`, on the leader: `id` stops voting (it may go on as an
     /// observer). The offset of the `VotersRecord`, as for [`QuorumNode::add_voter`].
     pub fn remove_voter(&mut self, now_ms: u64, id: ReplicaId) -> Result<i64> {
-        if let Some(error) = self.change_refused() {
+        if let Some(error) = self.change_refused("removing") {
             return Err(error);
         }
         if !self.is_voter(id) {

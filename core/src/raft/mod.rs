@@ -21,6 +21,10 @@
 //! and no replica truncates below it: both are asserted here, beside the checker in
 //! [`checker`].
 //!
+//! **Voters** ([`QuorumNode::voters`], [`QuorumNode::add_voter`]): the set that votes and counts toward the high watermark is the
+//! newest `VotersRecord` in the log (KIP-853), else the snapshot's, else the configured one; the
+//! leader changes it one voter at a time.
+//!
 //! **Durability.** [`Durable`] is KRaft's `quorum-state` file plus the log: the epoch, the vote
 //! and the entries. The host must make it durable before it sends what the same call produced
 //! (KRaft fsyncs before answering); the simulation treats every change as durable at once.
