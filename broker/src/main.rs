@@ -339,7 +339,6 @@ fn error_name(code: i16) -> String {
 fn topics(command: TopicsCommand) -> Result<(), String> {
     match command {
         TopicsCommand::Create { bootstrap, topic, partitions, replication_factor, configs } => {
-            let mut client = controller_client(&bootstrap)?;
             let mut creatable = CreatableTopic::default();
             creatable.name = TopicName(StrBytes::from_string(topic.clone()));
             creatable.num_partitions = partitions.unwrap_or(-1);
@@ -355,16 +354,19 @@ fn topics(command: TopicsCommand) -> Result<(), String> {
             let mut request = CreateTopicsRequest::default();
             request.topics.push(creatable);
             request.timeout_ms = 30_000;
-            let ResponseKind::CreateTopics(response) =
-                client.call(ApiKey::CreateTopics, 5, &RequestKind::CreateTopics(request))?
-            else {
-                return Err("unexpected response".to_owned());
-            };
+            let response = retrying(&bootstrap, |client| {
+                let ResponseKind::CreateTopics(response) =
+                    client.call(ApiKey::CreateTopics, 5, &RequestKind::CreateTopics(request.clone()))?
+                else {
+                    return Err("unexpected response".to_owned());
+                };
+                let error = response.topics.iter().find(|result| result.error_code != 0);
+                Ok(match error.map(|result| (result.error_code, result.error_message.clone())) {
+                    Some(error) => Err(error),
+                    None => Ok(response),
+                })
+            })?;
             for result in response.topics {
-                if result.error_code != 0 {
-                    let message = result.error_message.as_ref().map(text).unwrap_or_default().to_owned();
-                    return Err(format!("{}: {message}", error_name(result.error_code)));
-                }
                 println!(
                     "Created topic {} ({} partitions, replication factor {}).",
                     text(&result.name.0),
@@ -375,21 +377,18 @@ fn topics(command: TopicsCommand) -> Result<(), String> {
             Ok(())
         }
         TopicsCommand::Delete { bootstrap, topic } => {
-            let mut client = controller_client(&bootstrap)?;
             let mut request = DeleteTopicsRequest::default();
             request.topic_names.push(TopicName(StrBytes::from_string(topic.clone())));
             request.timeout_ms = 30_000;
-            let ResponseKind::DeleteTopics(response) =
-                client.call(ApiKey::DeleteTopics, 5, &RequestKind::DeleteTopics(request))?
-            else {
-                return Err("unexpected response".to_owned());
-            };
-            for result in response.responses {
-                if result.error_code != 0 {
-                    let message = result.error_message.as_ref().map(text).unwrap_or_default().to_owned();
-                    return Err(format!("{}: {message}", error_name(result.error_code)));
-                }
-            }
+            retrying(&bootstrap, |client| {
+                let ResponseKind::DeleteTopics(response) =
+                    client.call(ApiKey::DeleteTopics, 5, &RequestKind::DeleteTopics(request.clone()))?
+                else {
+                    return Err("unexpected response".to_owned());
+                };
+                let error = response.responses.iter().find(|result| result.error_code != 0);
+                Ok(error.map_or(Ok(()), |result| Err((result.error_code, result.error_message.clone()))))
+            })?;
             println!("Deleted topic {topic}.");
             Ok(())
         }
@@ -432,6 +431,30 @@ fn topics(command: TopicsCommand) -> Result<(), String> {
 
 /// A connection to the active controller's broker, as the cluster's metadata names it (topic
 /// changes go there, as a Kafka admin client sends them); the bootstrap server if it names none.
+/// Sends a request to the controller's broker until it is answered without a retriable error
+/// (`REQUEST_TIMED_OUT` while a new quorum elects its leader, `NOT_CONTROLLER`, …), for at most
+/// 60 s, as Kafka's admin client does within `default.api.timeout.ms`. `call` gives the answer,
+/// or the first error code and message in it.
+fn retrying<T>(
+    bootstrap: &Bootstrap,
+    mut call: impl FnMut(&mut AdminClient) -> Result<Result<T, (i16, Option<StrBytes>)>, String>,
+) -> Result<T, String> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let (code, message) = match call(&mut controller_client(bootstrap)?)? {
+            Ok(answer) => return Ok(answer),
+            Err(error) => error,
+        };
+        let message = message.as_ref().map(text).unwrap_or_default().to_owned();
+        let retriable = ErrorCode::from_code(code).is_some_and(ErrorCode::is_retriable);
+        if !retriable || std::time::Instant::now() >= deadline {
+            return Err(format!("{}: {message}", error_name(code)));
+        }
+        eprintln!("{} ({message}); trying again", error_name(code));
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+}
+
 fn controller_client(bootstrap: &Bootstrap) -> Result<AdminClient, String> {
     let response = metadata(bootstrap, None)?;
     let controller = response.brokers.iter().find(|broker| broker.node_id == response.controller_id);

@@ -348,3 +348,32 @@ fn local_cluster_runs_its_quorum_on_controller_only_nodes() {
     assert!(said.contains(&format!("controllers (--bootstrap-controller): {controller},")), "{said}");
     assert!(said.contains("SIGTERM: stopping the 6 running nodes"), "{said}");
 }
+
+/// `rill topics create` while the quorum has no leader (two of three voters down) says why and
+/// tries again — `REQUEST_TIMED_OUT` is retriable, as Kafka's admin client treats it within
+/// `default.api.timeout.ms` — and creates the topic once a majority is back.
+#[test]
+fn topics_create_waits_for_a_quorum_leader() {
+    let dir = temp_dir("create-waits");
+    let mut cluster =
+        RillCluster::start_with(&dir, 3, &["controller.quorum.voters=1@127.0.0.1:1,2@127.0.0.1:2,3@127.0.0.1:3"]);
+    let bootstrap = cluster.brokers[0].bootstrap();
+    wait_for("a quorum leader", Duration::from_secs(30), || quorum_leader(&bootstrap).is_some());
+    cluster.brokers[1].kill();
+    cluster.brokers[2].kill();
+    // A leader alone resigns after 1.5 fetch timeouts without fetches (KRaft's check-quorum, 3 s).
+    std::thread::sleep(Duration::from_secs(5));
+    let create = Command::new(rill_binary())
+        .args(["topics", "create", "--topic", "waits", "--partitions", "2", "--bootstrap-server", &bootstrap])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("rill topics create");
+    std::thread::sleep(Duration::from_secs(3));
+    cluster.brokers[1].restart();
+    let output = create.wait_with_output().expect("rill topics create ends");
+    let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
+    assert!(output.status.success(), "{stdout}\n{stderr}");
+    assert!(stdout.contains("Created topic waits (2 partitions"), "{stdout}");
+    assert!(stderr.contains("REQUEST_TIMED_OUT") && stderr.contains("trying again"), "{stderr}");
+}
