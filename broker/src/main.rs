@@ -429,8 +429,6 @@ fn topics(command: TopicsCommand) -> Result<(), String> {
     }
 }
 
-/// A connection to the active controller's broker, as the cluster's metadata names it (topic
-/// changes go there, as a Kafka admin client sends them); the bootstrap server if it names none.
 /// Sends a request to the controller's broker until it is answered without a retriable error
 /// (`REQUEST_TIMED_OUT` while a new quorum elects its leader, `NOT_CONTROLLER`, …), for at most
 /// 60 s, as Kafka's admin client does within `default.api.timeout.ms`. `call` gives the answer,
@@ -455,6 +453,8 @@ fn retrying<T>(
     }
 }
 
+/// A connection to the active controller's broker, as the cluster's metadata names it (topic
+/// changes go there, as a Kafka admin client sends them); the bootstrap server if it names none.
 fn controller_client(bootstrap: &Bootstrap) -> Result<AdminClient, String> {
     let response = metadata(bootstrap, None)?;
     let controller = response.brokers.iter().find(|broker| broker.node_id == response.controller_id);

@@ -13,28 +13,35 @@ use crate::error::{Error, ErrorCode, Result};
 use super::{Payload, QuorumNode, ReplicaId, Role};
 
 impl<R: Clone> QuorumNode<R> {
+    /// The newest `VotersRecord` in the log below `offset`: its offset and voters.
+    fn voters_entry_before(&self, offset: i64) -> Option<(i64, &Vec<ReplicaId>)> {
+        self.durable.log.iter().rev().filter(|entry| entry.offset < offset).find_map(|entry| match &entry.payload {
+            Payload::Voters { voters } => Some((entry.offset, voters)),
+            _ => None,
+        })
+    }
+
     /// The voters in force before `offset`: the newest `VotersRecord` below it in the log,
     /// else the snapshot's, else the configured ones.
     pub(super) fn voters_before(&self, offset: i64) -> Vec<ReplicaId> {
-        let in_log = self.durable.log.iter().rev().filter(|entry| entry.offset < offset).find_map(|entry| match &entry
-            .payload
-        {
-            Payload::Voters { voters } => Some(voters.clone()),
-            _ => None,
-        });
-        in_log
-            .or_else(|| self.durable.snapshot.as_ref().and_then(|snapshot| snapshot.voters.clone()))
-            .unwrap_or_else(|| self.config.voters.clone())
+        self.voters_entry_before(offset).map_or_else(|| self.voters_below_log(), |(_, voters)| voters.clone())
+    }
+
+    /// The voters where the log starts: the snapshot's, else the configured ones.
+    fn voters_below_log(&self) -> Vec<ReplicaId> {
+        let snapshot = self.durable.snapshot.as_ref().and_then(|snapshot| snapshot.voters.clone());
+        snapshot.unwrap_or_else(|| self.config.voters.clone())
     }
 
     /// Recomputes the voters from the whole log (after a restart, a truncation or a snapshot
     /// loaded).
     pub(super) fn refresh_voters(&mut self) {
-        self.voters_offset = self.durable.log.iter().rev().find_map(|entry| match &entry.payload {
-            Payload::Voters { .. } => Some(entry.offset),
-            _ => None,
-        });
-        self.voters = self.voters_before(self.durable.end_offset());
+        let newest =
+            self.voters_entry_before(self.durable.end_offset()).map(|(offset, voters)| (offset, voters.clone()));
+        (self.voters_offset, self.voters) = match newest {
+            Some((offset, voters)) => (Some(offset), voters),
+            None => (None, self.voters_below_log()),
+        };
         assert!(!self.voters.is_empty(), "node {} knows no voter", self.config.node_id);
     }
 
