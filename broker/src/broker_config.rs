@@ -238,6 +238,16 @@ fn local_defaults() -> Vec<(String, String)> {
 /// Loads the file (if any) and the overrides (which win), checks every key and resolves the
 /// listeners. Errors are one line each, in Kafka's words where Kafka has them.
 pub fn load(file: Option<&Path>, overrides: &[String]) -> Result<Loaded, String> {
+    load_as(file, overrides, true)
+}
+
+/// The config as [`load`] reads it, for `rill format`: without the checks of the controller
+/// quorum that formatting is there to satisfy.
+pub fn load_to_format(file: Option<&Path>, overrides: &[String]) -> Result<Loaded, String> {
+    load_as(file, overrides, false)
+}
+
+fn load_as(file: Option<&Path>, overrides: &[String], check_quorum: bool) -> Result<Loaded, String> {
     let mut given: BTreeMap<String, (String, Source)> = BTreeMap::new();
     match file {
         Some(path) => {
@@ -284,18 +294,39 @@ pub fn load(file: Option<&Path>, overrides: &[String]) -> Result<Loaded, String>
     }
     let roles = Roles::parse(listener_values.get("process.roles").map(String::as_str))?;
     let voters = voters_or_default(&config, &crate::cluster::parse_nodes(&config.cluster_nodes)?)?;
-    // KIP-853's dynamic quorum, which Kafka 4.x's stock file asks for with
-    // controller.quorum.bootstrap.servers, is not built: more than one controller must be named
-    // as static voters, or the node would run a one-voter quorum the user did not ask for.
+    let listeners = resolve_listeners(&config, &listener_values, roles.broker)?;
+    let log_dir = std::path::PathBuf::from(config.log_dirs.split(',').next().unwrap_or_default());
+    if !check_quorum {
+        return Ok(Loaded { config, listeners, roles, given, no_effect, unknown });
+    }
+    if crate::quorum_store::formatted(&log_dir)?.is_some() {
+        // A dynamic quorum (KIP-853): `rill format` named the voters it starts with; its log
+        // names them from then on, and a controller may observe before it votes.
+        if !config.controller_quorum_voters.is_empty() {
+            return Err(format!(
+                "log.dirs {} was formatted for a dynamic controller quorum (kraft.version=1), but \
+                 controller.quorum.voters is set: remove it and name the controllers in \
+                 controller.quorum.bootstrap.servers",
+                log_dir.display()
+            ));
+        }
+        no_effect.retain(|key| key != "controller.quorum.bootstrap.servers");
+        return Ok(Loaded { config, listeners, roles, given, no_effect, unknown });
+    }
+    // Without `rill format`, the voters are static: more than one controller must be named as
+    // voters, or the node would run a one-voter quorum the user did not ask for.
     let bootstrap = given.get("controller.quorum.bootstrap.servers").map_or("", |(value, _)| value.as_str());
     let servers = bootstrap.split(',').filter(|server| !server.trim().is_empty()).count();
     if servers > 1 && config.controller_quorum_voters.is_empty() {
         return Err(format!(
-            "controller.quorum.bootstrap.servers={bootstrap} names {servers} controllers, but Rill has no dynamic \
-             quorum yet (KIP-853): name them in controller.quorum.voters as id@host:port, the same list on every node"
+            "controller.quorum.bootstrap.servers={bootstrap} names {servers} controllers, but log.dirs {} is not \
+             formatted for a dynamic quorum (KIP-853): format each controller's directory first (`rill format \
+             --config FILE --standalone`, `--initial-controllers ID@HOST:PORT,...` or `--no-initial-controllers`, \
+             as kafka-storage format), or name the voters in controller.quorum.voters as id@host:port, the same \
+             list on every node",
+            log_dir.display()
         ));
     }
-    let listeners = resolve_listeners(&config, &listener_values, roles.broker)?;
     roles.check(config.node_id, &voters)?;
     Ok(Loaded { config, listeners, roles, given, no_effect, unknown })
 }
@@ -505,6 +536,23 @@ mod tests {
     }
 
     #[test]
+    fn a_directory_formatted_for_a_dynamic_quorum_takes_no_static_voters() {
+        let dir = std::env::temp_dir().join(format!("rill-config-dynamic-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        crate::quorum_store::format(&dir, 4, &[]).expect("format");
+        let log_dirs = format!("log.dirs={}", dir.display());
+        let controller = ["node.id=4", "process.roles=controller", "listeners=CONTROLLER://127.0.0.1:9093"];
+        let sets = [&controller[..], &["controller.listener.names=CONTROLLER", &log_dirs]].concat();
+        // An observer-to-be: a controller outside any voter list, which a static quorum refuses.
+        let loaded = load_with(&[&sets[..], &["controller.quorum.bootstrap.servers=a:9093,b:9093"]].concat())
+            .expect("a controller formatted to join");
+        assert!(!loaded.no_effect.iter().any(|key| key == "controller.quorum.bootstrap.servers"));
+        let refused = load_with(&[&sets[..], &["controller.quorum.voters=1@a:9093"]].concat()).unwrap_err();
+        assert!(refused.contains("formatted for a dynamic controller quorum"), "{refused}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
     fn named_listeners_resolve_like_kafka() {
         let loaded = load_with(&[
             "listeners=PLAINTEXT://127.0.0.1:19092,CONTROLLER://127.0.0.1:19093",
@@ -570,7 +618,7 @@ mod tests {
         assert!(load_with(&["process.roles=broker,leader"]).unwrap_err().contains("leader"));
         let dynamic = load_with(&["controller.quorum.bootstrap.servers=a:9093,b:9093"]).unwrap_err();
         assert!(
-            dynamic.contains("no dynamic quorum yet (KIP-853)") && dynamic.contains("controller.quorum.voters"),
+            dynamic.contains("not formatted for a dynamic quorum (KIP-853)") && dynamic.contains("rill format"),
             "{dynamic}"
         );
         assert!(

@@ -31,6 +31,9 @@ struct Cli {
 enum Command {
     /// Run a broker (Kafka wire protocol on `listeners`, data in `log.dirs`).
     Broker(BrokerArgs),
+    /// Format a node's `log.dirs` before its first start, as `kafka-storage format` does: its
+    /// cluster id, its directory id and, on a controller, how its quorum starts.
+    Format(FormatArgs),
     /// Start a local cluster of N brokers on 127.0.0.1 (one process each) for trying Rill out.
     LocalCluster(LocalClusterArgs),
     /// Create, list, describe topics.
@@ -65,6 +68,32 @@ struct BrokerArgs {
     /// `kafka-configs --describe --all` shows it, and exit.
     #[arg(long)]
     print_config: bool,
+}
+
+#[derive(Args)]
+#[command(group(clap::ArgGroup::new("quorum").args(["standalone", "initial_controllers", "no_initial_controllers"])))]
+struct FormatArgs {
+    /// The node's config file (as for `rill broker`).
+    #[arg(long, short = 'c', value_name = "FILE")]
+    config: Option<PathBuf>,
+    /// Set one config, e.g. `--set node.id=2`; wins over the file.
+    #[arg(long = "set", value_name = "KEY=VALUE")]
+    overrides: Vec<String>,
+    /// The cluster id (`kafka-storage random-uuid`'s form); a fresh one when left out,
+    /// printed so the other nodes can be formatted with it.
+    #[arg(long, short = 't', value_name = "ID")]
+    cluster_id: Option<String>,
+    /// A dynamic quorum (KIP-853) whose only voter is this controller.
+    #[arg(long, short = 's')]
+    standalone: bool,
+    /// A dynamic quorum whose voters are these controllers: `ID@HOST:PORT[:DIRECTORY_ID],...`,
+    /// the same list on each of them.
+    #[arg(long, short = 'I', value_name = "LIST")]
+    initial_controllers: Option<String>,
+    /// A controller that joins a dynamic quorum as an observer, to be added with
+    /// `kafka-metadata-quorum add-controller`.
+    #[arg(long, short = 'N')]
+    no_initial_controllers: bool,
 }
 
 #[derive(Args)]
@@ -162,6 +191,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Broker(args) => run_broker(&args),
+        Command::Format(args) => format(&args),
         Command::LocalCluster(args) => local_cluster(&args),
         Command::Topics { command } => topics(command),
         Command::Groups { command } => groups(command),
@@ -173,6 +203,101 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `rill format`: `kafka-storage format` for Rill's `log.dirs`.
+fn format(args: &FormatArgs) -> Result<(), String> {
+    use rill_broker::{meta_properties, quorum_store};
+    let loaded = broker_config::load_to_format(args.config.as_deref(), &args.overrides)?;
+    let node = loaded.config.node_id;
+    let log_dir = PathBuf::from(loaded.config.log_dirs.split(',').next().unwrap_or_default());
+    let static_voters = !loaded.config.controller_quorum_voters.is_empty();
+    let asked = args.standalone || args.initial_controllers.is_some() || args.no_initial_controllers;
+    let mut directory_id = None;
+    let bootstrap: Option<Vec<i32>> = if !loaded.roles.controller {
+        if asked {
+            return Err("--standalone, --initial-controllers and --no-initial-controllers are for controllers: \
+                        process.roles has no controller"
+                .to_owned());
+        }
+        None
+    } else if static_voters {
+        if asked {
+            return Err("controller.quorum.voters is set (a static quorum, kraft.version=0): remove it to format a \
+                        dynamic quorum with --standalone, --initial-controllers or --no-initial-controllers"
+                .to_owned());
+        }
+        None
+    } else if args.standalone {
+        Some(vec![node])
+    } else if let Some(list) = &args.initial_controllers {
+        let mut ids = Vec::new();
+        for entry in list.split(',').map(str::trim).filter(|entry| !entry.is_empty()) {
+            let (id, rest) = entry
+                .split_once('@')
+                .ok_or_else(|| format!("--initial-controllers: {entry} is not ID@HOST:PORT[:DIRECTORY_ID]"))?;
+            let id: i32 = id.parse().map_err(|_| format!("--initial-controllers: {id} in {entry} is not a node id"))?;
+            if ids.contains(&id) {
+                return Err(format!("--initial-controllers names node {id} twice"));
+            }
+            // HOST:PORT:DIRECTORY_ID: the directory id follows the port.
+            let parts: Vec<&str> = rest.rsplitn(3, ':').collect();
+            if id == node && parts.len() == 3 && parts[1].parse::<u16>().is_ok() {
+                directory_id = Some(parts[0].to_owned());
+            }
+            ids.push(id);
+        }
+        ids.sort_unstable();
+        if ids.is_empty() {
+            return Err("--initial-controllers names no controller".to_owned());
+        }
+        Some(ids)
+    } else if args.no_initial_controllers {
+        Some(Vec::new())
+    } else {
+        return Err("controller.quorum.voters is not set on this controller: give one of --standalone, \
+                    --initial-controllers or --no-initial-controllers (a dynamic quorum, KIP-853), or name the \
+                    voters in controller.quorum.voters"
+            .to_owned());
+    };
+    let cluster_id = match &args.cluster_id {
+        Some(id) if id.len() == 22 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') => {
+            id.clone()
+        }
+        Some(id) => {
+            return Err(format!(
+                "--cluster-id {id} is not a cluster id: 22 characters of base64url, as \
+                                        kafka-storage random-uuid prints"
+            ))
+        }
+        None => meta_properties::random_cluster_id()?,
+    };
+    let directory_id = match directory_id {
+        Some(id) => id,
+        None => meta_properties::random_cluster_id()?,
+    };
+    if let Some(bootstrap) = &bootstrap {
+        // Both checked before either is written: a half-formatted directory is refused next time.
+        if log_dir.join(quorum_store::METADATA_DIR).join("meta.properties").exists() {
+            return Err(format!("{} is already formatted: it holds a metadata log", log_dir.display()));
+        }
+        meta_properties::format(&log_dir, node, &cluster_id, &directory_id)?;
+        quorum_store::format(&log_dir, node, bootstrap)?;
+    } else {
+        meta_properties::format(&log_dir, node, &cluster_id, &directory_id)?;
+    }
+    println!("Formatted {} for node {node} of cluster {cluster_id} (directory.id {directory_id})", log_dir.display());
+    match bootstrap {
+        Some(voters) if voters.is_empty() => {
+            println!("Its controller joins the quorum as an observer: add it with kafka-metadata-quorum add-controller")
+        }
+        Some(voters) => println!("Its controller quorum is dynamic (kraft.version=1), starting with voters {voters:?}"),
+        None => {}
+    }
+    if args.cluster_id.is_none() {
+        println!("Format the cluster's other nodes with --cluster-id={cluster_id}");
+    }
+    Ok(())
 }
 
 fn run_broker(args: &BrokerArgs) -> Result<(), String> {

@@ -43,10 +43,36 @@ pub fn load(log_dir: &Path, node_id: i32) -> Result<Option<String>, String> {
     Ok(value("cluster.id").filter(|id| !id.is_empty()))
 }
 
-/// Writes `cluster_id` for `node_id` into `log_dir` (atomically, fsynced), with Kafka's keys.
+/// Writes `cluster_id` for `node_id` into `log_dir` (atomically, fsynced), with Kafka's keys,
+/// keeping the directory's `directory.id` if it has one.
 pub fn store(log_dir: &Path, node_id: i32, cluster_id: &str) -> Result<(), String> {
-    let text = format!("#\n#Written by rill\nversion=1\nnode.id={node_id}\ncluster.id={cluster_id}\n");
+    write(log_dir, node_id, cluster_id, directory_id(log_dir).as_deref())
+}
+
+fn write(log_dir: &Path, node_id: i32, cluster_id: &str, directory_id: Option<&str>) -> Result<(), String> {
+    let mut text = format!("#\n#Written by rill\nversion=1\nnode.id={node_id}\ncluster.id={cluster_id}\n");
+    if let Some(directory_id) = directory_id {
+        text.push_str(&format!("directory.id={directory_id}\n"));
+    }
     crate::quorum_store::write_atomically(&path(log_dir), text.as_bytes())
+}
+
+/// `kafka-storage format`'s `meta.properties`: `node.id`, `cluster.id` and a `directory.id`
+/// (KIP-858; `kafka-metadata-quorum add-controller` sends it as the new voter's). A directory
+/// formatted already is refused, as Kafka refuses it.
+pub fn format(log_dir: &Path, node_id: i32, cluster_id: &str, directory_id: &str) -> Result<(), String> {
+    if path(log_dir).exists() {
+        return Err(format!("{} is already formatted: {} exists", log_dir.display(), path(log_dir).display()));
+    }
+    fs::create_dir_all(log_dir).map_err(|e| format!("cannot create {}: {e}", log_dir.display()))?;
+    write(log_dir, node_id, cluster_id, Some(directory_id))
+}
+
+/// The `directory.id` of `log_dir`'s `meta.properties`, if it has one.
+#[must_use]
+pub fn directory_id(log_dir: &Path) -> Option<String> {
+    let text = fs::read_to_string(path(log_dir)).ok()?;
+    text.lines().find_map(|line| line.trim().strip_prefix("directory.id=")).map(|id| id.trim().to_owned())
 }
 
 /// A fresh cluster id from the host's entropy, in Kafka's form (what `kafka-storage
@@ -81,6 +107,18 @@ mod tests {
         assert_eq!(load(&dir, 2), Ok(Some(id)));
         let error = load(&dir, 3).expect_err("another node's directory");
         assert!(error.contains("belongs to node 2 but this is node.id=3"), "{error}");
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_formatted_directory_keeps_its_directory_id_and_is_not_formatted_twice() {
+        let dir = dir("format");
+        format(&dir, 4, "clusterA", "dirA").expect("format");
+        assert_eq!((load(&dir, 4), directory_id(&dir)), (Ok(Some("clusterA".to_owned())), Some("dirA".to_owned())));
+        store(&dir, 4, "clusterB").expect("store");
+        assert_eq!(directory_id(&dir).as_deref(), Some("dirA"), "storing a cluster id keeps the directory id");
+        let again = format(&dir, 4, "clusterA", "dirB").expect_err("formatted twice");
+        assert!(again.contains("already formatted"), "{again}");
         let _ = fs::remove_dir_all(&dir);
     }
 

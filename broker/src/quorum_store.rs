@@ -41,6 +41,65 @@ fn checkpoint_name(id: SnapshotId) -> String {
     format!("{:020}-{:010}.checkpoint", id.end_offset, id.epoch)
 }
 
+/// Where a quorum's voters come from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Voters {
+    /// `controller.quorum.voters`: fixed (Kafka's `kraft.version` 0).
+    Static(Vec<i32>),
+    /// A dynamic quorum (KIP-853, `kraft.version` 1), as `rill format` wrote it: the voters it
+    /// starts with (`--standalone`, `--initial-controllers`), or none for a controller that
+    /// joins as an observer (`--no-initial-controllers`). The log's `VotersRecord`s say who
+    /// votes from then on.
+    Dynamic(Vec<i32>),
+}
+
+impl Voters {
+    fn header(&self, node_id: i32) -> String {
+        match self {
+            Voters::Static(voters) => format!("node.id={node_id}\ncontroller.quorum.voters={voters:?}\n"),
+            Voters::Dynamic(bootstrap) => {
+                format!("node.id={node_id}\nkraft.version=1\nbootstrap.voters={bootstrap:?}\n")
+            }
+        }
+    }
+}
+
+/// The bootstrap voters of a metadata log formatted for a dynamic quorum by `rill format`
+/// (`None`: not so formatted — a static quorum, or nothing yet).
+pub fn formatted(log_dir: &Path) -> Result<Option<Vec<i32>>, String> {
+    let path = log_dir.join(METADATA_DIR).join("meta.properties");
+    let Ok(text) = fs::read_to_string(&path) else { return Ok(None) };
+    if !text.lines().any(|line| line.trim() == "kraft.version=1") {
+        return Ok(None);
+    }
+    let list = text
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("bootstrap.voters="))
+        .ok_or_else(|| format!("{} says kraft.version=1 but names no bootstrap.voters", path.display()))?;
+    list.trim_matches(|c| c == '[' || c == ']')
+        .split(',')
+        .map(str::trim)
+        .filter(|id| !id.is_empty())
+        .map(|id| {
+            id.parse().map_err(|_| format!("{}: bootstrap.voters={list} is not a list of node ids", path.display()))
+        })
+        .collect::<Result<Vec<i32>, String>>()
+        .map(Some)
+}
+
+/// Formats `log_dir`'s metadata log for a dynamic quorum starting with `bootstrap` (what
+/// `kafka-storage format` writes into its `bootstrap.checkpoint`). A directory that holds a
+/// metadata log already is refused, as Kafka refuses to format one twice.
+pub fn format(log_dir: &Path, node_id: i32, bootstrap: &[i32]) -> Result<(), String> {
+    let dir = log_dir.join(METADATA_DIR);
+    let header = dir.join("meta.properties");
+    if header.exists() {
+        return Err(format!("{} is already formatted: its metadata log is {}", log_dir.display(), dir.display()));
+    }
+    fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    write_atomically(&header, Voters::Dynamic(bootstrap.to_vec()).header(node_id).as_bytes())
+}
+
 impl QuorumStore {
     /// Opens (creating) the store of node `node_id` with `voters` under `log_dir` and reads
     /// what it holds. A metadata log written by another node, or for other voters, is refused
@@ -48,21 +107,23 @@ impl QuorumStore {
     pub fn open(
         log_dir: &Path,
         node_id: i32,
-        voters: &[i32],
+        voters: &Voters,
     ) -> Result<(QuorumStore, Durable<MetadataRecord>), String> {
         let dir = log_dir.join(METADATA_DIR);
         fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         let meta_path = dir.join("meta.properties");
-        let ours = format!("node.id={node_id}\ncontroller.quorum.voters={voters:?}\n");
+        let ours = voters.header(node_id);
         match fs::read_to_string(&meta_path) {
             Ok(found) if found != ours => {
                 return Err(format!(
-                "{} was written by another node or quorum ({}) but this is node.id={node_id} with voters {voters:?}: \
-                     point log.dirs at this node's own directory, or keep its voters (changing them is not \
-                     supported yet, KIP-853)",
-                meta_path.display(),
-                found.trim().replace('\n', ", ")
-            ))
+                    "{} was written by another node or quorum ({}) but this is node.id={node_id} with {}: point \
+                     log.dirs at this node's own directory, or keep its voters (a static controller.quorum.voters \
+                     cannot change; a quorum formatted with `rill format` changes its voters with \
+                     kafka-metadata-quorum add-controller / remove-controller)",
+                    meta_path.display(),
+                    found.trim().replace('\n', ", "),
+                    ours.trim().replace('\n', ", ")
+                ))
             }
             Ok(_) => {}
             Err(_) => write_atomically(&meta_path, ours.as_bytes())?,
@@ -224,7 +285,7 @@ mod tests {
     fn appends_truncates_and_reads_back() {
         let dir = std::env::temp_dir().join(format!("rill-quorum-store-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
-        let (mut store, mut durable) = QuorumStore::open(&dir, 1, &[1, 2, 3]).unwrap();
+        let (mut store, mut durable) = QuorumStore::open(&dir, 1, &Voters::Static(vec![1, 2, 3])).unwrap();
         assert!(durable.log.is_empty() && durable.epoch == 0);
         durable.epoch = 2;
         durable.voted_for = Some(1);
@@ -234,17 +295,36 @@ mod tests {
         durable.log.push(entry(1, 3));
         durable.epoch = 3;
         store.persist(&durable).unwrap();
-        let (_, read) = QuorumStore::open(&dir, 1, &[1, 2, 3]).unwrap();
+        let (_, read) = QuorumStore::open(&dir, 1, &Voters::Static(vec![1, 2, 3])).unwrap();
         assert_eq!(read, durable);
         // A torn last line (a crash mid-append) is dropped.
         let mut file = OpenOptions::new().append(true).open(dir.join(METADATA_DIR).join("log.jsonl")).unwrap();
         file.write_all(br#"{"offset":2,"ep"#).unwrap();
-        let (_, read) = QuorumStore::open(&dir, 1, &[1, 2, 3]).unwrap();
+        let (_, read) = QuorumStore::open(&dir, 1, &Voters::Static(vec![1, 2, 3])).unwrap();
         assert_eq!(read.log.len(), 2);
         // Another node's (or quorum's) metadata log is refused.
-        let error = QuorumStore::open(&dir, 2, &[1, 2, 3]).unwrap_err();
+        let error = QuorumStore::open(&dir, 2, &Voters::Static(vec![1, 2, 3])).unwrap_err();
         assert!(error.contains("written by another node or quorum") && error.contains("node.id=2"), "{error}");
-        assert!(QuorumStore::open(&dir, 1, &[1, 2]).is_err());
+        assert!(QuorumStore::open(&dir, 1, &Voters::Static(vec![1, 2])).is_err());
+        let _ = fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn a_dynamic_quorum_is_formatted_once_and_opened_as_formatted() {
+        let dir = std::env::temp_dir().join(format!("rill-quorum-format-{}", std::process::id()));
+        let _ = fs::remove_dir_all(&dir);
+        assert_eq!(formatted(&dir), Ok(None), "nothing yet");
+        format(&dir, 2, &[]).unwrap();
+        assert_eq!(formatted(&dir), Ok(Some(Vec::new())), "a controller that joins");
+        assert!(format(&dir, 2, &[2]).unwrap_err().contains("already formatted"));
+        let (_, durable) = QuorumStore::open(&dir, 2, &Voters::Dynamic(Vec::new())).unwrap();
+        assert!(durable.log.is_empty());
+        let error = QuorumStore::open(&dir, 2, &Voters::Static(vec![2])).unwrap_err();
+        assert!(error.contains("kraft.version=1") && error.contains("controller.quorum.voters=[2]"), "{error}");
+        let _ = fs::remove_dir_all(&dir);
+        format(&dir, 1, &[1, 3]).unwrap();
+        assert_eq!(formatted(&dir), Ok(Some(vec![1, 3])));
+        assert!(QuorumStore::open(&dir, 1, &Voters::Dynamic(vec![1, 3])).is_ok());
         let _ = fs::remove_dir_all(&dir);
     }
 
@@ -255,7 +335,7 @@ mod tests {
         use std::sync::Arc;
         let dir = std::env::temp_dir().join(format!("rill-quorum-snapshot-{}", std::process::id()));
         let _ = fs::remove_dir_all(&dir);
-        let (mut store, mut durable) = QuorumStore::open(&dir, 1, &[1]).unwrap();
+        let (mut store, mut durable) = QuorumStore::open(&dir, 1, &Voters::Static(vec![1])).unwrap();
         durable.epoch = 1;
         durable.log = (0..5).map(|offset| entry(offset, 1)).collect();
         store.persist(&durable).unwrap();
@@ -274,14 +354,14 @@ mod tests {
         assert_eq!(lines, 2, "the covered entries left the log file");
         durable.log.push(entry(5, 1));
         store.persist(&durable).unwrap();
-        let (_, read) = QuorumStore::open(&dir, 1, &[1]).unwrap();
+        let (_, read) = QuorumStore::open(&dir, 1, &Voters::Static(vec![1])).unwrap();
         assert_eq!(read, durable);
         assert_eq!((read.start_offset(), read.end_offset()), (3, 6));
         // A crash after the snapshot was written but before the log was rewritten: the log
         // file still starts at 0, and the entries the snapshot covers are skipped.
         let old: Vec<String> = (0..6).map(|offset| serde_json::to_string(&entry(offset, 1)).unwrap()).collect();
         fs::write(metadata.join("log.jsonl"), old.join("\n") + "\n").unwrap();
-        let (_, read) = QuorumStore::open(&dir, 1, &[1]).unwrap();
+        let (_, read) = QuorumStore::open(&dir, 1, &Voters::Static(vec![1])).unwrap();
         assert_eq!(read, durable);
         let _ = fs::remove_dir_all(&dir);
     }

@@ -283,3 +283,76 @@ fn a_forwarded_describe_quorum_tries_the_next_controller_when_one_is_silent() {
     assert!(tried.len() >= 3 && [1, 2, 3].iter().all(|id| tried.contains(id)), "{tried:?}");
     assert_eq!(answered, Some(ErrorCode::NotLeaderOrFollower));
 }
+
+/// KIP-853 on the controllers themselves, as the broker runs them when `rill format` formatted
+/// a dynamic quorum: controller 1 starts alone (`--standalone`), controller 2 formatted to join
+/// (`--no-initial-controllers`) observes until the leader adds it, then votes; a controller
+/// formatted to join that knows no other node is refused.
+#[test]
+fn a_controller_formatted_to_join_observes_until_it_is_added() {
+    use rill_core::config::BrokerConfig;
+    use rill_core::controller::quorum::QuorumController;
+    use rill_core::protocol::NodeId;
+    use rill_core::raft::{Durable, RoleKind};
+    use rill_core::rng::Rng;
+
+    let start = |id: i32, bootstrap: &[i32]| {
+        QuorumController::new_dynamic(
+            BrokerConfig::for_node(id),
+            bootstrap,
+            &[1, 2],
+            Durable::default(),
+            0,
+            Rng::from_seed(7),
+            None,
+        )
+        .expect("a dynamic controller")
+    };
+    let mut nodes = [start(1, &[1]), start(2, &[])];
+    // Messages between the two controllers, in order, for `ms` milliseconds of 10 ms steps.
+    let mut now = 0;
+    let mut run = |nodes: &mut [QuorumController; 2], ms: u64| {
+        for _ in 0..ms / 10 {
+            now += 10;
+            for node in nodes.iter_mut() {
+                node.handle_timeout(now);
+            }
+            for from in 0..2 {
+                while let Some(out) = nodes[from].poll_output() {
+                    if let NodeId::Controller(to) = out.to {
+                        let from_id = i32::try_from(from + 1).expect("small");
+                        let to = usize::try_from(to - 1).expect("a node");
+                        nodes[to].handle_message(now, NodeId::Controller(from_id), out.correlation_id, out.message);
+                    }
+                }
+            }
+        }
+        now
+    };
+    let at = run(&mut nodes, 5_000);
+    assert_eq!(nodes[0].quorum().role(), RoleKind::Leader);
+    assert_eq!((nodes[1].quorum().voters(), nodes[1].quorum().leader()), (&[1][..], Some(1)), "it observes");
+    let described = nodes[0].describe(at).expect("the leader describes");
+    assert_eq!(described.observers.iter().map(|o| o.replica_id).collect::<Vec<_>>(), [2]);
+    // Only the leader changes the voters.
+    assert_eq!(nodes[1].add_voter(at, 2).unwrap_err().code, ErrorCode::NotLeaderOrFollower);
+    let offset = nodes[0].add_voter(at, 2).expect("a caught-up observer is added");
+    assert_eq!(nodes[0].add_voter(at, 3).unwrap_err().code, ErrorCode::RequestTimedOut, "one change at a time");
+    run(&mut nodes, 2_000);
+    assert!(nodes[0].quorum().high_watermark() > offset, "the change committed");
+    for node in &nodes {
+        assert_eq!(node.quorum().voters(), [1, 2]);
+    }
+    assert_eq!(nodes[0].add_voter(at, 2).unwrap_err().code, ErrorCode::DuplicateVoter);
+    // Alone, a controller formatted to join has nobody to ask.
+    let alone = QuorumController::new_dynamic(
+        BrokerConfig::for_node(2),
+        &[],
+        &[2],
+        Durable::default(),
+        0,
+        Rng::from_seed(1),
+        None,
+    );
+    assert!(alone.is_err_and(|error| error.message.contains("knows no other controller")));
+}

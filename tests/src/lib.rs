@@ -487,6 +487,22 @@ impl RillCluster {
         configs: &[&str],
         per_node: impl Fn(usize, u16) -> Vec<String>,
     ) -> RillCluster {
+        let mut cluster = RillCluster::configure_each(dir, n, configs, per_node);
+        for broker in &mut cluster.brokers {
+            broker.restart();
+        }
+        cluster
+    }
+
+    /// [`RillCluster::start_with_each`] without starting the nodes (to format them first:
+    /// [`RillBroker::format`]).
+    #[must_use]
+    pub fn configure_each(
+        dir: &Path,
+        n: usize,
+        configs: &[&str],
+        per_node: impl Fn(usize, u16) -> Vec<String>,
+    ) -> RillCluster {
         let ports: Vec<(u16, u16)> = (0..n).map(|_| (free_port(), free_port())).collect();
         let nodes: Vec<String> = ports
             .iter()
@@ -494,7 +510,7 @@ impl RillCluster {
             .map(|(i, (kafka, internal))| format!("{}@127.0.0.1:{kafka}:{internal}", i + 1))
             .collect();
         let nodes = nodes.join(",");
-        let mut brokers: Vec<RillBroker> = ports
+        let brokers: Vec<RillBroker> = ports
             .iter()
             .enumerate()
             .map(|(i, (kafka, _))| RillBroker {
@@ -517,9 +533,6 @@ impl RillCluster {
             })
             .collect();
         std::fs::create_dir_all(dir).expect("cluster directory");
-        for broker in &mut brokers {
-            broker.restart();
-        }
         RillCluster { brokers }
     }
 
@@ -582,6 +595,38 @@ impl RillBroker {
         }
     }
 
+    /// One more config (`key=value`) for the next start (it wins over the earlier ones).
+    pub fn add_setting(&mut self, pair: String) {
+        self.extra.push(pair);
+    }
+
+    /// `rill format` with this node's configs and `args` (`--standalone`, ...): what it printed
+    /// on stdout, or why it failed.
+    pub fn format(&self, args: &[&str]) -> Result<String, String> {
+        let out = Command::new(&self.binary)
+            .arg("format")
+            .args(self.settings().iter().flat_map(|pair| ["--set".to_owned(), pair.clone()]))
+            .args(args)
+            .output()
+            .expect("run rill format");
+        let said = String::from_utf8_lossy(&out.stdout).into_owned();
+        if out.status.success() {
+            Ok(said)
+        } else {
+            Err(format!("{said}{}", String::from_utf8_lossy(&out.stderr)))
+        }
+    }
+
+    /// The node's configs as `rill broker --set` gets them, in order (later ones win): a
+    /// `server.properties` for Kafka's tools when written one per line.
+    #[must_use]
+    pub fn settings(&self) -> Vec<String> {
+        [format!("listeners=PLAINTEXT://127.0.0.1:{}", self.port), format!("log.dirs={}", self.log_dir.display())]
+            .into_iter()
+            .chain(self.extra.iter().cloned())
+            .collect()
+    }
+
     /// Starts the process again (after `kill`) without waiting for it to listen (it may stop
     /// at once).
     pub fn spawn(&mut self) {
@@ -589,9 +634,7 @@ impl RillBroker {
         let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log_file).expect("broker log file");
         let child = Command::new(&self.binary)
             .args(["broker", "--http-port", &self.metrics_port.to_string()])
-            .args(["--set", &format!("listeners=PLAINTEXT://127.0.0.1:{}", self.port)])
-            .args(["--set", &format!("log.dirs={}", self.log_dir.display())])
-            .args(self.extra.iter().flat_map(|pair| ["--set".to_owned(), pair.clone()]))
+            .args(self.settings().iter().flat_map(|pair| ["--set".to_owned(), pair.clone()]))
             .args(&self.args)
             .stdout(Stdio::from(log.try_clone().expect("clone log handle")))
             .stderr(Stdio::from(log))

@@ -1,6 +1,7 @@
 //! DescribeQuorum (KIP-595, v0–2): the metadata quorum as its leader sees it, for
 //! `kafka-metadata-quorum --describe --status` and `--replication`; AddRaftVoter and
-//! RemoveRaftVoter (KIP-853), refused as Kafka refuses them on a static quorum.
+//! RemoveRaftVoter (KIP-853): Kafka's checks and responses (a static quorum refuses them as
+//! Kafka refuses them; a dynamic one asks its controller).
 
 use kafka_protocol::messages::describe_quorum_response::{Listener, Node, PartitionData, ReplicaState, TopicData};
 use kafka_protocol::messages::{
@@ -58,45 +59,78 @@ pub fn describe_quorum_response(
         .with_nodes(nodes)
 }
 
-/// Why a voter change is refused, in Kafka's words (`KafkaRaftClient`'s checks, in its order):
-/// another cluster's id, a voter without a directory id (or, to add, without an endpoint), then
-/// the quorum itself — Rill's voters are the static `controller.quorum.voters`, Kafka's
-/// `kraft.version` 0, which cannot change (the core's quorum can: `QuorumNode::add_voter`).
-fn voter_change_refusal(
+/// Why a voter change is refused before the quorum is asked, in Kafka's words
+/// (`KafkaRaftClient`'s first checks, in its order): another cluster's id, then a voter
+/// without a directory id (or, to add, without an endpoint).
+fn request_refusal(
     adding: bool,
     request_cluster: Option<&StrBytes>,
     cluster_id: &str,
     valid_voter: bool,
-) -> (ErrorCode, String) {
-    let verb = if adding { "adding" } else { "removing" };
+) -> Option<(ErrorCode, String)> {
     let given = request_cluster.map_or("", |given| given.as_str());
     if !given.is_empty() && !cluster_id.is_empty() && given != cluster_id {
-        return (ErrorCode::InconsistentClusterId, format!("the cluster id is {cluster_id}, not {given}"));
+        return Some((ErrorCode::InconsistentClusterId, format!("the cluster id is {cluster_id}, not {given}")));
     }
     if !valid_voter {
         let request = if adding { "Add" } else { "Remove" };
-        return (ErrorCode::InvalidRequest, format!("{request} voter request didn't include a valid voter"));
+        return Some((ErrorCode::InvalidRequest, format!("{request} voter request didn't include a valid voter")));
     }
+    None
+}
+
+/// A static quorum's refusal (`controller.quorum.voters`, Kafka's `kraft.version` 0, which
+/// cannot change), in Kafka's words.
+fn static_refusal(adding: bool) -> (ErrorCode, String) {
+    let verb = if adding { "adding" } else { "removing" };
     (
         ErrorCode::UnsupportedVersion,
         format!("Cluster doesn't support {verb} voter because the kraft.version feature is 0"),
     )
 }
 
-/// AddRaftVoter (`kafka-metadata-quorum add-controller`) on this cluster.
+/// Why AddRaftVoter (`kafka-metadata-quorum add-controller`) is refused before the quorum is
+/// asked, if it is.
 #[must_use]
-pub fn add_raft_voter_response(request: &AddRaftVoterRequest, cluster_id: &str) -> AddRaftVoterResponse {
+pub fn add_voter_refusal(request: &AddRaftVoterRequest, cluster_id: &str) -> Option<(ErrorCode, String)> {
     let valid = !request.voter_directory_id.is_nil() && !request.listeners.is_empty() && request.voter_id >= 0;
-    let (error, message) = voter_change_refusal(true, request.cluster_id.as_ref(), cluster_id, valid);
-    AddRaftVoterResponse::default().with_error_code(err(error)).with_error_message(Some(str_bytes(&message)))
+    request_refusal(true, request.cluster_id.as_ref(), cluster_id, valid)
 }
 
-/// RemoveRaftVoter (`kafka-metadata-quorum remove-controller`) on this cluster.
+/// Why RemoveRaftVoter (`kafka-metadata-quorum remove-controller`) is refused before the
+/// quorum is asked, if it is.
+#[must_use]
+pub fn remove_voter_refusal(request: &RemoveRaftVoterRequest, cluster_id: &str) -> Option<(ErrorCode, String)> {
+    let valid = !request.voter_directory_id.is_nil() && request.voter_id >= 0;
+    request_refusal(false, request.cluster_id.as_ref(), cluster_id, valid)
+}
+
+/// AddRaftVoter's response: `error` (`NONE` when done) and its message.
+#[must_use]
+pub fn add_raft_voter_error(error: ErrorCode, message: &str) -> AddRaftVoterResponse {
+    let message = (error != ErrorCode::None).then(|| str_bytes(message));
+    AddRaftVoterResponse::default().with_error_code(err(error)).with_error_message(message)
+}
+
+/// RemoveRaftVoter's response: `error` (`NONE` when done) and its message.
+#[must_use]
+pub fn remove_raft_voter_error(error: ErrorCode, message: &str) -> RemoveRaftVoterResponse {
+    let message = (error != ErrorCode::None).then(|| str_bytes(message));
+    RemoveRaftVoterResponse::default().with_error_code(err(error)).with_error_message(message)
+}
+
+/// AddRaftVoter on a static quorum.
+#[must_use]
+pub fn add_raft_voter_response(request: &AddRaftVoterRequest, cluster_id: &str) -> AddRaftVoterResponse {
+    let (error, message) = add_voter_refusal(request, cluster_id).unwrap_or_else(|| static_refusal(true));
+    add_raft_voter_error(error, &message)
+}
+
+/// RemoveRaftVoter on a static quorum.
 #[must_use]
 pub fn remove_raft_voter_response(request: &RemoveRaftVoterRequest, cluster_id: &str) -> RemoveRaftVoterResponse {
-    let valid = !request.voter_directory_id.is_nil() && request.voter_id >= 0;
-    let (error, message) = voter_change_refusal(false, request.cluster_id.as_ref(), cluster_id, valid);
-    RemoveRaftVoterResponse::default().with_error_code(err(error)).with_error_message(Some(str_bytes(&message)))
+    let (error, message) = remove_voter_refusal(request, cluster_id).unwrap_or_else(|| static_refusal(false));
+    remove_raft_voter_error(error, &message)
 }
 
 #[cfg(test)]

@@ -41,7 +41,7 @@ use crate::cluster::{self, ClusterNode, Frame, Incoming, Received};
 use crate::gather::{Finish, Gatherer};
 use crate::metadata_store::{remove_orphans, MetadataStore, Restored};
 use crate::metrics::Metrics;
-use crate::quorum_store::QuorumStore;
+use crate::quorum_store::{QuorumStore, Voters};
 use crate::storage::FileStorageFactory;
 
 mod describe;
@@ -79,6 +79,10 @@ pub struct Driver {
     store: Option<QuorumStore>,
     /// Admin changes waiting for their record to commit.
     committing: Vec<Committing>,
+    /// AddRaftVoter / RemoveRaftVoter waiting for their `VotersRecord` to commit.
+    voter_changes: Vec<requests::VoterChange>,
+    /// Whether the quorum's voters may change (formatted by `rill format`, KIP-853).
+    dynamic: bool,
     /// The controller quorum's voters, and when a controller last answered (or this node's
     /// was active), so a quorum nobody can reach is reported rather than waited on in silence.
     voters: Vec<i32>,
@@ -109,10 +113,21 @@ impl Driver {
     ) -> Result<Driver, String> {
         let log_dir = PathBuf::from(config.log_dirs.split(',').next().unwrap_or("/tmp/rill-logs"));
         std::fs::create_dir_all(&log_dir).map_err(|e| format!("cannot create log.dirs {}: {e}", log_dir.display()))?;
-        let voters = quorum_voters(&config, &nodes)?;
-        // `broker_config::load` checked this already; a controller-only node that is no voter
-        // would run nothing (and `image` relies on its controller).
-        roles.check(config.node_id, &voters)?;
+        let me = config.node_id;
+        // A quorum formatted by `rill format` (KIP-853): its voters start as formatted (none on
+        // a controller that joins: it asks the other nodes who leads) and follow its log.
+        let dynamic = crate::quorum_store::formatted(&log_dir)?;
+        let discovery: Vec<i32> = nodes.iter().map(|node| node.id).filter(|id| *id != me).collect();
+        let voters = match &dynamic {
+            Some(bootstrap) if bootstrap.is_empty() => discovery.clone(),
+            Some(bootstrap) => bootstrap.clone(),
+            None => quorum_voters(&config, &nodes)?,
+        };
+        if dynamic.is_none() {
+            // `broker_config::load` checked this already; a controller-only node that is no
+            // voter would run nothing (and `image` relies on its controller).
+            roles.check(config.node_id, &voters)?;
+        }
         let broker = roles.broker.then(|| {
             let mut broker = BrokerNode::new(config.clone(), FileStorageFactory::new(log_dir.clone()), 0);
             broker.set_controllers(voters.clone());
@@ -123,8 +138,13 @@ impl Driver {
         // A snapshot is committed: its cluster id is the cluster's (checked against
         // meta.properties by `Identity::open`).
         let mut snapshotted = None;
-        let voter_log = if voters.contains(&config.node_id) {
-            let (quorum_store, mut durable) = QuorumStore::open(&log_dir, config.node_id, &voters)?;
+        let runs_controller = if dynamic.is_some() { roles.controller } else { voters.contains(&me) };
+        let voter_log = if runs_controller {
+            let kind = match &dynamic {
+                Some(bootstrap) => Voters::Dynamic(bootstrap.clone()),
+                None => Voters::Static(voters.clone()),
+            };
+            let (quorum_store, mut durable) = QuorumStore::open(&log_dir, config.node_id, &kind)?;
             if durable.log.is_empty() && durable.snapshot.is_none() {
                 // A data directory from before the quorum: its controller's image snapshot
                 // becomes the metadata log's first record.
@@ -152,7 +172,7 @@ impl Driver {
                     Restored::Nothing => {}
                 }
             }
-            if voters == [config.node_id] {
+            if dynamic.is_none() && voters == [config.node_id] {
                 // The only voter's log is the cluster's metadata: partitions of topics deleted
                 // while it was down can go (a voter among several may be behind: it keeps them).
                 let newest = durable.newest_state();
@@ -172,10 +192,19 @@ impl Driver {
             Some(durable) => {
                 let rng = Rng::from_seed(u64::from(config.node_id.unsigned_abs()));
                 let cluster_id = Some(identity.proposal()?);
-                Some(
-                    QuorumController::new(config.clone(), &voters, durable, 0, rng, cluster_id)
-                        .map_err(|e| e.to_string())?,
-                )
+                let controller = match &dynamic {
+                    Some(bootstrap) => QuorumController::new_dynamic(
+                        config.clone(),
+                        bootstrap,
+                        &discovery,
+                        durable,
+                        0,
+                        rng,
+                        cluster_id,
+                    ),
+                    None => QuorumController::new(config.clone(), &voters, durable, 0, rng, cluster_id),
+                };
+                Some(controller.map_err(|e| e.to_string())?)
             }
             None => None,
         };
@@ -189,6 +218,8 @@ impl Driver {
             gatherer: Gatherer::default(),
             store,
             committing: Vec::new(),
+            voter_changes: Vec::new(),
+            dynamic: dynamic.is_some(),
             voters,
             controller_seen_ms: 0,
             restore,
@@ -342,10 +373,26 @@ impl Driver {
                 self.persist_metadata();
                 self.learn_cluster_id();
                 self.complete_commits();
+                self.complete_voter_changes();
+                self.follow_voters();
                 return;
             }
         }
         tracing::error!("the state machines did not settle after {PUMP_ROUNDS_MAX} rounds");
+    }
+
+    /// A dynamic quorum's voters, as this node's controller knows them now: the broker asks
+    /// them for the active controller, and `DescribeCluster` names them.
+    fn follow_voters(&mut self) {
+        let Some(controller) = self.controller.as_ref().filter(|_| self.dynamic) else { return };
+        let now = controller.quorum().voters();
+        if now != self.voters.as_slice() {
+            tracing::info!(before = ?self.voters, now = ?now, "the controller quorum's voters changed");
+            self.voters = now.to_vec();
+            if let Some(broker) = self.broker.as_mut() {
+                broker.set_controllers(self.voters.clone());
+            }
+        }
     }
 
     fn persist_metadata(&mut self) {

@@ -3,6 +3,16 @@
 
 use super::*;
 
+/// An AddRaftVoter / RemoveRaftVoter waiting for its `VotersRecord` (at `offset`, proposed in
+/// `epoch`) to commit.
+pub(super) struct VoterChange {
+    offset: i64,
+    epoch: i32,
+    adding: bool,
+    id: i32,
+    reply: oneshot::Sender<ResponseKind>,
+}
+
 impl Driver {
     /// Handles one decoded request from connection `conn`.
     pub fn handle(&mut self, conn: u32, version: i16, request: RequestKind) -> Reply {
@@ -342,20 +352,93 @@ impl Driver {
         }
     }
 
-    /// AddRaftVoter / RemoveRaftVoter (KIP-853): refused, in Kafka's words, as a static quorum
-    /// (`kraft.version` 0) refuses them — on any node, since every node has the same voters.
-    fn change_voters(&self, request: &RequestKind) -> Reply {
-        let cluster_id = self.cluster_id();
-        let response = match request {
-            RequestKind::AddRaftVoter(add) => {
-                ResponseKind::AddRaftVoter(quorum::add_raft_voter_response(add, cluster_id))
-            }
+    /// AddRaftVoter / RemoveRaftVoter (KIP-853). A static quorum refuses them, in Kafka's
+    /// words, on any node (every node has the same voters). A dynamic one (`rill format`)
+    /// asks this node's controller, which changes the voters if it leads, and answers once
+    /// the `VotersRecord` is committed, as Kafka's leader does.
+    fn change_voters(&mut self, request: &RequestKind) -> Reply {
+        let cluster_id = self.cluster_id().to_owned();
+        let (adding, id, refusal) = match request {
+            RequestKind::AddRaftVoter(add) => (true, add.voter_id, quorum::add_voter_refusal(add, &cluster_id)),
             RequestKind::RemoveRaftVoter(remove) => {
-                ResponseKind::RemoveRaftVoter(quorum::remove_raft_voter_response(remove, cluster_id))
+                (false, remove.voter_id, quorum::remove_voter_refusal(remove, &cluster_id))
             }
             other => unreachable!("only voter changes come here: {other:?}"),
         };
-        Reply::Now(Box::new(response))
+        let answer = |error: ErrorCode, message: &str| {
+            if adding {
+                ResponseKind::AddRaftVoter(quorum::add_raft_voter_error(error, message))
+            } else {
+                ResponseKind::RemoveRaftVoter(quorum::remove_raft_voter_error(error, message))
+            }
+        };
+        let now = self.now_ms();
+        let dynamic = self.dynamic;
+        let Some(controller) = self.controller.as_mut().filter(|_| dynamic && refusal.is_none()) else {
+            let response = match request {
+                RequestKind::AddRaftVoter(add) => {
+                    ResponseKind::AddRaftVoter(quorum::add_raft_voter_response(add, &cluster_id))
+                }
+                RequestKind::RemoveRaftVoter(remove) => {
+                    ResponseKind::RemoveRaftVoter(quorum::remove_raft_voter_response(remove, &cluster_id))
+                }
+                other => unreachable!("only voter changes come here: {other:?}"),
+            };
+            return match &refusal {
+                Some((error, message)) => Reply::Now(Box::new(answer(*error, message))),
+                // A broker-only node of a dynamic quorum: the tool must ask a controller.
+                None if self.dynamic => Reply::Now(Box::new(answer(
+                    ErrorCode::NotLeaderOrFollower,
+                    "this node runs no controller: use --bootstrap-controller with a controller's address",
+                ))),
+                None => Reply::Now(Box::new(response)),
+            };
+        };
+        let changed = if adding { controller.add_voter(now, id) } else { controller.remove_voter(now, id) };
+        let epoch = controller.quorum().epoch();
+        let reply = match changed {
+            Err(error) => Reply::Now(Box::new(answer(error.code, &error.message))),
+            Ok(offset) => {
+                tracing::info!(id, adding, offset, "the controller quorum's voters change");
+                let (reply, response) = oneshot::channel();
+                self.voter_changes.push(VoterChange { offset, epoch, adding, id, reply });
+                Reply::Later(response)
+            }
+        };
+        self.pump();
+        reply
+    }
+
+    /// Answers the voter changes whose `VotersRecord` committed — or was replaced by another
+    /// leader's entry (`NOT_LEADER_OR_FOLLOWER`: look, then retry).
+    pub(super) fn complete_voter_changes(&mut self) {
+        let Some(controller) = self.controller.as_ref().filter(|_| !self.voter_changes.is_empty()) else { return };
+        let quorum = controller.quorum();
+        let hw = quorum.high_watermark();
+        let (done, waiting): (Vec<VoterChange>, Vec<VoterChange>) =
+            std::mem::take(&mut self.voter_changes).into_iter().partition(|change| hw > change.offset);
+        self.voter_changes = waiting;
+        for change in done {
+            let entry = controller.durable().log.iter().find(|entry| entry.offset == change.offset);
+            // Below the log (a snapshot took it): its effect tells.
+            let ours =
+                entry.map_or_else(|| quorum.is_voter(change.id) == change.adding, |entry| entry.epoch == change.epoch);
+            let (error, message) = if ours {
+                (ErrorCode::None, String::new())
+            } else {
+                (
+                    ErrorCode::NotLeaderOrFollower,
+                    "the leader lost its leadership before the change was committed: describe the quorum, then retry"
+                        .to_owned(),
+                )
+            };
+            let response = if change.adding {
+                ResponseKind::AddRaftVoter(quorum::add_raft_voter_error(error, &message))
+            } else {
+                ResponseKind::RemoveRaftVoter(quorum::remove_raft_voter_error(error, &message))
+            };
+            let _ = change.reply.send(response);
+        }
     }
 
     /// DescribeQuorum: the active controller's view, through this node's broker (which asks
@@ -369,7 +452,7 @@ impl Driver {
         .unwrap_or(0)
             - i64::try_from(self.now_ms()).unwrap_or(0);
         let endpoints: Vec<(i32, String, u16)> =
-            self.nodes.iter().map(|n| (n.id, n.host.clone(), n.internal_port)).collect();
+            self.nodes.iter().map(|n| (n.id, n.host.clone(), n.kafka_port)).collect();
         let (host, port) = (self.advertised.0.clone(), u16::try_from(self.advertised.1).unwrap_or(0));
         let finish: Finish = Box::new(move |answers| {
             let answer = answers.into_iter().next().and_then(|answer| match answer {

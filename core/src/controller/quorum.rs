@@ -75,7 +75,7 @@ impl QuorumController {
         voters: &[BrokerId],
         durable: Durable<MetadataRecord>,
         now_ms: u64,
-        mut rng: Rng,
+        rng: Rng,
         cluster_id: Option<Arc<str>>,
     ) -> Result<QuorumController> {
         let quorum_config = QuorumConfig::new(config.node_id, voters)?;
@@ -85,6 +85,49 @@ impl QuorumController {
                 format!("node {} runs a controller but is not in controller.quorum.voters {voters:?}", config.node_id),
             ));
         }
+        Ok(QuorumController::start(config, quorum_config, durable, now_ms, rng, cluster_id))
+    }
+
+    /// A controller of a dynamic quorum (KIP-853, `kraft.version` 1), whose voters change with
+    /// `VotersRecord`s. `bootstrap`: the voters it was formatted with (`--standalone`,
+    /// `--initial-controllers`), where the quorum starts until its log says otherwise; empty
+    /// when it was formatted to join (`--no-initial-controllers`): it then observes, asking
+    /// the controllers of `discovery` who leads, until a `VotersRecord` makes it a voter.
+    pub fn new_dynamic(
+        config: BrokerConfig,
+        bootstrap: &[BrokerId],
+        discovery: &[BrokerId],
+        durable: Durable<MetadataRecord>,
+        now_ms: u64,
+        rng: Rng,
+        cluster_id: Option<Arc<str>>,
+    ) -> Result<QuorumController> {
+        let me = config.node_id;
+        let start: Vec<BrokerId> = if bootstrap.is_empty() {
+            // Never itself: an observer that counted itself a voter would stand.
+            discovery.iter().copied().filter(|id| *id != me).collect()
+        } else {
+            bootstrap.to_vec()
+        };
+        if start.is_empty() {
+            return Err(Error::new(
+                ErrorCode::InvalidConfig,
+                format!("node {me} was formatted to join a quorum but knows no other controller to ask who leads"),
+            ));
+        }
+        let mut quorum_config = QuorumConfig::new(me, &start)?;
+        quorum_config.dynamic_voters = true;
+        Ok(QuorumController::start(config, quorum_config, durable, now_ms, rng, cluster_id))
+    }
+
+    fn start(
+        config: BrokerConfig,
+        quorum_config: QuorumConfig,
+        durable: Durable<MetadataRecord>,
+        now_ms: u64,
+        mut rng: Rng,
+        cluster_id: Option<Arc<str>>,
+    ) -> QuorumController {
         let quorum = QuorumNode::new(quorum_config, durable, now_ms, rng.fork());
         let mut controller = QuorumController {
             id: config.node_id,
@@ -99,7 +142,22 @@ impl QuorumController {
             cluster_id,
         };
         controller.sync(now_ms);
-        Ok(controller)
+        controller
+    }
+
+    /// `AddRaftVoter` (KIP-853) on the quorum's leader: the offset of the `VotersRecord`,
+    /// done once the high watermark passes it (see [`QuorumNode::add_voter`]).
+    pub fn add_voter(&mut self, now_ms: u64, id: BrokerId) -> Result<i64> {
+        let result = self.quorum.add_voter(now_ms, id);
+        self.sync(now_ms);
+        result
+    }
+
+    /// `RemoveRaftVoter` (KIP-853) on the quorum's leader, as [`QuorumController::add_voter`].
+    pub fn remove_voter(&mut self, now_ms: u64, id: BrokerId) -> Result<i64> {
+        let result = self.quorum.remove_voter(now_ms, id);
+        self.sync(now_ms);
+        result
     }
 
     /// The quorum member.
