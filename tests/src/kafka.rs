@@ -247,6 +247,60 @@ impl KafkaBroker {
         (brokers.into_iter().map(KafkaBroker::wait_until_it_answers).collect(), controllers)
     }
 
+    /// `n` controller-only nodes (ids 1..=n, Kafka's `config/controller.properties` on free
+    /// ports) of a dynamic quorum (KIP-853): node 1 formatted `--standalone`, the others
+    /// `--no-initial-controllers`, all bootstrapping from node 1. Returned as started (a
+    /// controller answers no metadata request: ask the quorum with `--bootstrap-controller`).
+    #[must_use]
+    pub fn start_dynamic_controllers(dir: &Path, n: usize) -> Vec<KafkaBroker> {
+        let id = cluster_id();
+        let ports: Vec<u16> = (0..n).map(|_| free_port()).collect();
+        ports
+            .iter()
+            .enumerate()
+            .map(|(i, port)| {
+                let node = i + 1;
+                let dir = dir.join(format!("controller-{node}"));
+                let text = format!(
+                    "process.roles=controller\nnode.id={node}\ncontroller.quorum.bootstrap.servers=127.0.0.1:{}\n\
+                     controller.listener.names=CONTROLLER\nlistener.security.protocol.map=CONTROLLER:PLAINTEXT\n\
+                     listeners=CONTROLLER://127.0.0.1:{port}\nadvertised.listeners=CONTROLLER://127.0.0.1:{port}\n\
+                     log.dirs={}\n",
+                    ports[0],
+                    dir.join("data").display()
+                );
+                let quorum = if node == 1 { "--standalone" } else { "--no-initial-controllers" };
+                KafkaBroker::format_properties(&dir, *port, &text, &[quorum, "-t", &id])
+            })
+            .collect()
+    }
+
+    /// The node's `server.properties` (what `kafka-metadata-quorum --command-config` reads).
+    #[must_use]
+    pub fn properties(&self) -> PathBuf {
+        self.data_dir.parent().expect("the node's directory").join("server.properties")
+    }
+
+    /// `log.dirs`.
+    #[must_use]
+    pub fn data_dir(&self) -> &Path {
+        &self.data_dir
+    }
+
+    /// Starts the node again (after `kill`) on the same properties and data, logging to the
+    /// same file.
+    pub fn restart(&mut self) {
+        assert!(self.child.is_none(), "already running");
+        let log = std::fs::OpenOptions::new().append(true).open(&self.log_file).expect("kafka log");
+        let child = kafka_java("kafka.Kafka")
+            .arg(self.properties())
+            .stdout(Stdio::from(log.try_clone().expect("clone log")))
+            .stderr(Stdio::from(log))
+            .spawn()
+            .expect("start kafka");
+        self.child = Some(child);
+    }
+
     /// Writes `properties` to `dir`, runs `kafka-storage format` with `format_args` and starts
     /// the node, whose clients' port is `port`.
     fn format_properties(dir: &Path, port: u16, properties_text: &str, format_args: &[&str]) -> KafkaBroker {

@@ -1,12 +1,13 @@
-//! Issue 16, KIP-853 on real processes: a controller quorum formatted by `rill format` as
-//! `kafka-storage format` formats Kafka's (`--standalone` on the first controller,
-//! `--no-initial-controllers` on the others), whose voters Kafka 4.4's own
-//! `kafka-metadata-quorum add-controller` / `remove-controller` change.
+//! Issue 16, KIP-853 on real processes: a controller quorum formatted as `kafka-storage
+//! format` formats Kafka's (`--standalone` on the first controller, `--no-initial-controllers`
+//! on the others), whose voters Kafka 4.4's own `kafka-metadata-quorum add-controller` /
+//! `remove-controller` change — on three Apache Kafka 4.4 controllers, then on three Rill
+//! controllers formatted with `rill format`, expecting the same transcript.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use rill_tests::kafka::run_kafka_tool;
+use rill_tests::kafka::{run_kafka_tool, KafkaBroker};
 use rill_tests::RillCluster;
 
 const TOOL: &str = "org.apache.kafka.tools.MetadataQuorumCommand";
@@ -17,40 +18,19 @@ fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
-/// `kafka-metadata-quorum --bootstrap-controller AT describe --status`: its output once it
-/// satisfies `done` (or the last one, failing the test, after 40 s).
-fn status_until(at: &str, what: &str, done: impl Fn(&Status) -> bool) -> Status {
-    let deadline = Instant::now() + Duration::from_secs(40);
-    loop {
-        // A short API timeout: asked right after the leader died, the tool would otherwise wait
-        // its 60 s default on the dead node before it asks again.
-        let config = std::env::temp_dir().join(format!("rill-test-admin-{}.properties", std::process::id()));
-        std::fs::write(&config, "default.api.timeout.ms=5000\nrequest.timeout.ms=2000\n").expect("admin config");
-        let config = config.display().to_string();
-        let args = ["--bootstrap-controller", at, "--command-config", &config, "describe", "--status"];
-        let (out, err, _) = run_kafka_tool(TOOL, &args, "");
-        let status = Status::parse(&out);
-        if done(&status) {
-            return status;
-        }
-        assert!(Instant::now() < deadline, "timed out waiting for {what}; the tool said:\n{out}{err}");
-        std::thread::sleep(Duration::from_millis(500));
-    }
-}
-
 /// What `describe --status` says of the quorum.
 #[derive(Debug)]
 struct Status {
-    leader: Option<i32>,
-    voters: Vec<i32>,
-    observers: Vec<i32>,
+    leader: Option<usize>,
+    voters: Vec<usize>,
+    observers: Vec<usize>,
     text: String,
 }
 
 impl Status {
     fn parse(out: &str) -> Status {
         let line = |name: &str| out.lines().find_map(|line| line.strip_prefix(name)).unwrap_or_default().to_owned();
-        let ids = |text: String| -> Vec<i32> {
+        let ids = |text: String| -> Vec<usize> {
             text.split("\"id\": ")
                 .skip(1)
                 .filter_map(|rest| rest.split([',', '}']).next()?.trim().parse().ok())
@@ -65,96 +45,189 @@ impl Status {
     }
 }
 
+/// `kafka-metadata-quorum --bootstrap-controller AT describe --status`, until what it says
+/// satisfies `done` (failing the test after `patience`).
+fn status_until(at: &str, what: &str, patience: Duration, done: impl Fn(&Status) -> bool) -> Status {
+    // A short API timeout: asked right after the leader died, the tool would otherwise wait
+    // its 60 s default on the dead node before it asks again.
+    let config = std::env::temp_dir().join(format!("rill-test-admin-{}.properties", std::process::id()));
+    std::fs::write(&config, "default.api.timeout.ms=5000\nrequest.timeout.ms=2000\n").expect("admin config");
+    let config = config.display().to_string();
+    let deadline = Instant::now() + patience;
+    loop {
+        let args = ["--bootstrap-controller", at, "--command-config", &config, "describe", "--status"];
+        let (out, err, _) = run_kafka_tool(TOOL, &args, "");
+        let status = Status::parse(&out);
+        if done(&status) {
+            return status;
+        }
+        assert!(Instant::now() < deadline, "timed out waiting for {what}; the tool said:\n{out}{err}");
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+/// Three controllers, Kafka's or Rill's, numbered 1 to 3.
+trait Controllers {
+    /// The controller listener of `node`.
+    fn at(&self, node: usize) -> String;
+    /// `node`'s config file.
+    fn properties(&self, node: usize) -> PathBuf;
+    /// `node`'s `log.dirs`.
+    fn log_dir(&self, node: usize) -> PathBuf;
+    fn kill(&mut self, node: usize);
+    fn restart(&mut self, node: usize);
+}
+
+impl Controllers for Vec<KafkaBroker> {
+    fn at(&self, node: usize) -> String {
+        self[node - 1].bootstrap()
+    }
+    fn properties(&self, node: usize) -> PathBuf {
+        self[node - 1].properties()
+    }
+    fn log_dir(&self, node: usize) -> PathBuf {
+        self[node - 1].data_dir().to_path_buf()
+    }
+    fn kill(&mut self, node: usize) {
+        self[node - 1].kill();
+    }
+    fn restart(&mut self, node: usize) {
+        self[node - 1].restart();
+    }
+}
+
+/// Rill's controllers and the config file written for each (Kafka's tool reads it).
+struct Rill {
+    cluster: RillCluster,
+    files: Vec<PathBuf>,
+}
+
+impl Controllers for Rill {
+    fn at(&self, node: usize) -> String {
+        self.cluster.brokers[node - 1].bootstrap()
+    }
+    fn properties(&self, node: usize) -> PathBuf {
+        self.files[node - 1].clone()
+    }
+    fn log_dir(&self, node: usize) -> PathBuf {
+        self.cluster.brokers[node - 1].log_dir.clone()
+    }
+    fn kill(&mut self, node: usize) {
+        self.cluster.brokers[node - 1].kill();
+    }
+    fn restart(&mut self, node: usize) {
+        self.cluster.brokers[node - 1].restart();
+    }
+}
+
+/// The `directory.id` of `log_dir`'s `meta.properties`.
+fn directory_id(log_dir: &Path) -> String {
+    let text = std::fs::read_to_string(log_dir.join("meta.properties")).expect("meta.properties");
+    text.lines().find_map(|line| line.strip_prefix("directory.id=")).expect("a directory.id").to_owned()
+}
+
+/// Adds controllers 2 and 3 (2 twice), kills controller 1, removes it, brings it back, then
+/// restarts the whole quorum. The transcript: what the tool printed and the quorum's state
+/// after each step, with directory ids and addresses named (`dir1`, `node1`).
+fn add_kill_remove(quorum: &mut dyn Controllers) -> Vec<String> {
+    let named = |text: &str, quorum: &dyn Controllers| {
+        (1..=3).fold(text.trim().to_owned(), |text, node| {
+            text.replace(&directory_id(&quorum.log_dir(node)), &format!("dir{node}"))
+                .replace(&quorum.at(node), &format!("node{node}"))
+        })
+    };
+    let mut transcript = Vec::new();
+    let first = quorum.at(1);
+    let status = status_until(&first, "node 1 to lead, nodes 2 and 3 to observe", Duration::from_secs(90), |s| {
+        s.leader == Some(1) && s.observers.contains(&2) && s.observers.contains(&3)
+    });
+    transcript.push(format!("started: voters {:?}", status.voters));
+    for node in 2..=3 {
+        let properties = quorum.properties(node).display().to_string();
+        let add = ["--bootstrap-controller", &first, "--command-config", &properties, "add-controller"];
+        let (out, err, ok) = run_kafka_tool(TOOL, &add, "");
+        assert!(ok, "add-controller {node} failed:\n{out}{err}");
+        transcript.push(named(&out, quorum));
+        if node == 2 {
+            // A voter already.
+            let (out, err, ok) = run_kafka_tool(TOOL, &add, "");
+            let said = format!("{out}{err}");
+            let exception = said.lines().find(|line| line.contains("Exception")).unwrap_or_default();
+            transcript.push(format!("again: {ok} {}", exception.split(':').next().unwrap_or_default()));
+        }
+    }
+    let status = status_until(&first, "three voters", Duration::from_secs(30), |s| s.voters.len() == 3);
+    transcript.push(format!("added: voters {:?}", status.voters));
+    // The added controllers vote: with node 1 killed, one of them is elected.
+    quorum.kill(1);
+    let second = quorum.at(2);
+    let status = status_until(&second, "a new leader", Duration::from_secs(40), |s| s.leader.is_some_and(|l| l != 1));
+    transcript.push(format!("node 1 killed: a leader among [2, 3]: {}", [2, 3].contains(&status.leader.unwrap_or(0))));
+    let directory = directory_id(&quorum.log_dir(1));
+    let remove = ["--bootstrap-controller", &second, "remove-controller", "--controller-id", "1"];
+    let (out, err, ok) = run_kafka_tool(TOOL, &[&remove[..], &["--controller-directory-id", &directory]].concat(), "");
+    assert!(ok, "remove-controller 1 failed:\n{out}{err}");
+    transcript.push(named(&out, quorum));
+    let status = status_until(&second, "voters 2 and 3", Duration::from_secs(30), |s| s.voters == [2, 3]);
+    transcript.push(format!("removed: voters {:?}", status.voters));
+    // Back, node 1 learns from the log that it no longer votes: it observes.
+    quorum.restart(1);
+    let status = status_until(&second, "node 1 back", Duration::from_secs(90), |s| s.observers.contains(&1));
+    transcript.push(format!("node 1 back: voters {:?}, observers {:?}", status.voters, status.observers));
+    for node in 1..=3 {
+        quorum.kill(node);
+    }
+    for node in 1..=3 {
+        quorum.restart(node);
+    }
+    let status = status_until(&second, "a leader after the restart", Duration::from_secs(90), |s| s.leader.is_some());
+    transcript.push(format!("restarted: voters {:?}", status.voters));
+    transcript
+}
+
 #[test]
-fn controllers_join_and_leave_a_dynamic_quorum_through_kafkas_tool() {
-    let dir = temp_dir("dynamic-quorum");
+fn controllers_join_and_leave_a_dynamic_quorum_as_on_kafka() {
+    let mut kafka = KafkaBroker::start_dynamic_controllers(&temp_dir("dynamic-quorum-kafka"), 3);
+    let reference = add_kill_remove(&mut kafka);
+    drop(kafka);
+    eprintln!("Kafka 4.4: {reference:#?}");
+
+    let dir = temp_dir("dynamic-quorum-rill");
     let mut cluster = RillCluster::configure_each(
         &dir,
         3,
         &["process.roles=controller", "controller.listener.names=CONTROLLER"],
         |_, port| vec![format!("listeners=CONTROLLER://127.0.0.1:{port}")],
     );
-    let at: Vec<String> = cluster.brokers.iter().map(|node| node.bootstrap()).collect();
+    let first = cluster.brokers[0].bootstrap();
     for node in &mut cluster.brokers {
-        node.add_setting(format!("controller.quorum.bootstrap.servers={}", at[0]));
+        node.add_setting(format!("controller.quorum.bootstrap.servers={first}"));
     }
     // Unformatted, a controller that names no voters is refused, as Kafka refuses it.
     let unformatted = cluster.brokers[1].format(&[]).expect_err("a controller must say how its quorum starts");
     assert!(unformatted.contains("--standalone, --initial-controllers or --no-initial-controllers"), "{unformatted}");
-
-    let first = cluster.brokers[0].format(&["--standalone"]).expect("format node 1");
-    let field = |said: &str, before: &str| -> String {
-        said.split(before).nth(1).and_then(|rest| rest.split([' ', ')']).next()).unwrap_or_default().to_owned()
-    };
-    let cluster_id = field(&first, "of cluster ");
-    let mut directory_ids = vec![field(&first, "(directory.id ")];
-    assert_eq!((cluster_id.len(), directory_ids[0].len()), (22, 22), "{first}");
+    let said = cluster.brokers[0].format(&["--standalone"]).expect("format node 1");
+    let cluster_id = said.split("of cluster ").nth(1).and_then(|rest| rest.split(' ').next()).unwrap_or_default();
+    assert_eq!(cluster_id.len(), 22, "{said}");
     for node in &cluster.brokers[1..] {
-        let said = node.format(&["--no-initial-controllers", &format!("--cluster-id={cluster_id}")]).expect("format");
-        directory_ids.push(field(&said, "(directory.id "));
+        node.format(&["--no-initial-controllers", &format!("--cluster-id={cluster_id}")]).expect("format");
     }
     let again = cluster.brokers[0].format(&["--standalone"]).expect_err("formatted twice");
     assert!(again.contains("already formatted"), "{again}");
-    for node in &mut cluster.brokers {
+    let mut files = Vec::new();
+    for (i, node) in cluster.brokers.iter_mut().enumerate() {
+        let file = dir.join(format!("node-{}.properties", i + 1));
+        std::fs::write(&file, node.settings().join("\n")).expect("write properties");
+        files.push(file);
         node.restart();
     }
-    let status = status_until(&at[0], "node 1 to lead and nodes 2 and 3 to observe", |s| {
-        s.leader == Some(1) && s.observers.contains(&2) && s.observers.contains(&3)
-    });
-    assert_eq!(status.voters, [1], "{status:?}");
-
-    // Kafka's tool reads each new controller's config and meta.properties (its directory id).
-    for id in 2..=3 {
-        let properties = dir.join(format!("node-{id}.properties"));
-        std::fs::write(&properties, cluster.brokers[id - 1].settings().join("\n")).expect("write properties");
-        let properties = properties.display().to_string();
-        let args = ["--bootstrap-controller", &at[0], "--command-config", &properties, "add-controller"];
-        let (out, err, ok) = run_kafka_tool(TOOL, &args, "");
-        assert!(ok, "add-controller {id} failed:\n{out}{err}");
-        let expected = format!(
-            "Added controller {id} with directory id {} and endpoints: CONTROLLER://{}",
-            directory_ids[id - 1],
-            at[id - 1]
-        );
-        assert_eq!(out.trim(), expected);
-        if id == 2 {
-            // A voter already: Kafka's DUPLICATE_VOTER.
-            let (out, err, ok) = run_kafka_tool(TOOL, &args, "");
-            assert!(!ok && format!("{out}{err}").contains("DuplicateVoterException"), "{out}{err}");
-        }
+    let mut rill = Rill { cluster, files };
+    let transcript = add_kill_remove(&mut rill);
+    eprintln!("Rill: {transcript:#?}");
+    assert_eq!(transcript, reference, "Rill (left) and Kafka 4.4 (right) differ");
+    // Each voter named at its controller listener, where --bootstrap-controller reaches it.
+    let status = status_until(&rill.at(2), "voters 2 and 3", Duration::from_secs(10), |s| s.voters == [2, 3]);
+    for node in 2..=3 {
+        assert!(status.text.contains(&format!("\"CONTROLLER://{}\"", rill.at(node))), "{}", status.text);
     }
-    let status = status_until(&at[0], "three voters", |s| s.voters.len() == 3);
-    assert_eq!(status.voters, [1, 2, 3], "{status:?}");
-    // Each voter at its controller listener, where --bootstrap-controller reaches it.
-    for address in &at {
-        assert!(status.text.contains(&format!("\"CONTROLLER://{address}\"")), "{address}: {}", status.text);
-    }
-
-    // The added controllers vote: with node 1 killed, one of them is elected.
-    cluster.brokers[0].kill();
-    let status = status_until(&at[1], "a new leader among the added controllers", |s| {
-        s.leader.is_some_and(|leader| leader == 2 || leader == 3)
-    });
-    let leader = status.leader.expect("a leader");
-    let remove = ["--bootstrap-controller", &at[1], "remove-controller", "--controller-id", "1"];
-    let (out, err, ok) =
-        run_kafka_tool(TOOL, &[&remove[..], &["--controller-directory-id", &directory_ids[0]]].concat(), "");
-    assert!(ok, "remove-controller 1 failed:\n{out}{err}");
-    assert_eq!(out.trim(), format!("Removed KRaft controller 1 with directory id {}", directory_ids[0]));
-    let status = status_until(&at[1], "voters 2 and 3", |s| s.voters == [2, 3]);
-    assert_eq!(status.leader, Some(leader), "{status:?}");
-
-    // Back, node 1 learns from the log that it no longer votes: it observes.
-    cluster.brokers[0].restart();
-    let status = status_until(&at[1], "node 1 back as an observer", |s| s.observers.contains(&1));
-    assert_eq!(status.voters, [2, 3], "{status:?}");
-    // The voters survive a restart of the whole quorum.
-    for node in &mut cluster.brokers {
-        node.kill();
-    }
-    for node in &mut cluster.brokers {
-        node.restart();
-    }
-    let status = status_until(&at[1], "a leader after the restart", |s| s.leader.is_some());
-    assert_eq!(status.voters, [2, 3], "{status:?}");
 }
