@@ -317,6 +317,13 @@ fn load_as(file: Option<&Path>, overrides: &[String], check_quorum: bool) -> Res
     // voters, or the node would run a one-voter quorum the user did not ask for.
     let bootstrap = given.get("controller.quorum.bootstrap.servers").map_or("", |(value, _)| value.as_str());
     let servers = bootstrap.split(',').filter(|server| !server.trim().is_empty()).count();
+    if servers > 1 && config.controller_quorum_voters.is_empty() && !roles.controller {
+        return Err(format!(
+            "controller.quorum.bootstrap.servers={bootstrap} names {servers} controllers, but a broker-only node \
+             of Rill finds its controllers by id: name them in controller.quorum.voters as id@host:port (any of \
+             them that runs; a dynamic quorum's voters may change, its brokers follow the active controller)"
+        ));
+    }
     if servers > 1 && config.controller_quorum_voters.is_empty() {
         return Err(format!(
             "controller.quorum.bootstrap.servers={bootstrap} names {servers} controllers, but log.dirs {} is not \
@@ -621,6 +628,10 @@ mod tests {
             dynamic.contains("not formatted for a dynamic quorum (KIP-853)") && dynamic.contains("rill format"),
             "{dynamic}"
         );
+        let broker_only =
+            load_with(&["process.roles=broker", "node.id=5", "controller.quorum.bootstrap.servers=a:9093,b:9093"])
+                .unwrap_err();
+        assert!(broker_only.contains("a broker-only node of Rill finds its controllers by id"), "{broker_only}");
         assert!(
             load_with(&["controller.quorum.bootstrap.servers=localhost:9093"]).is_ok(),
             "one controller: the stock file"

@@ -48,6 +48,11 @@ impl Status {
 /// `kafka-metadata-quorum --bootstrap-controller AT describe --status`, until what it says
 /// satisfies `done` (failing the test after `patience`).
 fn status_until(at: &str, what: &str, patience: Duration, done: impl Fn(&Status) -> bool) -> Status {
+    status_through("--bootstrap-controller", at, what, patience, done)
+}
+
+/// [`status_until`] asking through `flag` (`--bootstrap-server`: a broker).
+fn status_through(flag: &str, at: &str, what: &str, patience: Duration, done: impl Fn(&Status) -> bool) -> Status {
     // A short API timeout: asked right after the leader died, the tool would otherwise wait
     // its 60 s default on the dead node before it asks again.
     let config = std::env::temp_dir().join(format!("rill-test-admin-{}.properties", std::process::id()));
@@ -55,7 +60,7 @@ fn status_until(at: &str, what: &str, patience: Duration, done: impl Fn(&Status)
     let config = config.display().to_string();
     let deadline = Instant::now() + patience;
     loop {
-        let args = ["--bootstrap-controller", at, "--command-config", &config, "describe", "--status"];
+        let args = [flag, at, "--command-config", &config, "describe", "--status"];
         let (out, err, _) = run_kafka_tool(TOOL, &args, "");
         let status = Status::parse(&out);
         if done(&status) {
@@ -126,16 +131,18 @@ fn directory_id(log_dir: &Path) -> String {
     text.lines().find_map(|line| line.strip_prefix("directory.id=")).expect("a directory.id").to_owned()
 }
 
+/// `text` with the directory ids and addresses of `quorum`'s nodes named (`dir1`, `node1`).
+fn named(text: &str, quorum: &dyn Controllers) -> String {
+    (1..=3).fold(text.trim().to_owned(), |text, node| {
+        text.replace(&directory_id(&quorum.log_dir(node)), &format!("dir{node}"))
+            .replace(&quorum.at(node), &format!("node{node}"))
+    })
+}
+
 /// Adds controllers 2 and 3 (2 twice), kills controller 1, removes it, brings it back, then
 /// restarts the whole quorum. The transcript: what the tool printed and the quorum's state
 /// after each step, with directory ids and addresses named (`dir1`, `node1`).
 fn add_kill_remove(quorum: &mut dyn Controllers) -> Vec<String> {
-    let named = |text: &str, quorum: &dyn Controllers| {
-        (1..=3).fold(text.trim().to_owned(), |text, node| {
-            text.replace(&directory_id(&quorum.log_dir(node)), &format!("dir{node}"))
-                .replace(&quorum.at(node), &format!("node{node}"))
-        })
-    };
     let mut transcript = Vec::new();
     let first = quorum.at(1);
     let status = status_until(&first, "node 1 to lead, nodes 2 and 3 to observe", Duration::from_secs(90), |s| {
@@ -230,4 +237,72 @@ fn controllers_join_and_leave_a_dynamic_quorum_as_on_kafka() {
     for node in 2..=3 {
         assert!(status.text.contains(&format!("\"CONTROLLER://{}\"", rill.at(node))), "{}", status.text);
     }
+}
+
+/// Three combined nodes (each a broker and a controller) formatted with the same
+/// `--initial-controllers`. The quorum leader is removed through another node's broker
+/// listener (`--bootstrap-server`: the broker forwards it to the active controller, as Kafka's
+/// do); the leader commits its own removal, answers, and steps down; a remaining voter leads,
+/// the removed node observes, and it still serves as a broker. The transcript, with the
+/// leader's id named `L`.
+fn remove_the_leader_through_a_broker(quorum: &mut dyn Controllers) -> Vec<String> {
+    let mut transcript = Vec::new();
+    let status = status_through("--bootstrap-server", &quorum.at(1), "a leader", Duration::from_secs(90), |s| {
+        s.leader.is_some()
+    });
+    transcript.push(format!("started: voters {:?}", status.voters));
+    let leader = status.leader.expect("a leader");
+    let other = if leader == 1 { 2 } else { 1 };
+    let directory = directory_id(&quorum.log_dir(leader));
+    let (via, id) = (quorum.at(other), leader.to_string());
+    let remove = ["--bootstrap-server", &via, "remove-controller", "--controller-id", &id];
+    let (out, err, ok) = run_kafka_tool(TOOL, &[&remove[..], &["--controller-directory-id", &directory]].concat(), "");
+    assert!(ok, "remove-controller {leader} through node {other} failed:\n{out}{err}");
+    transcript.push(
+        named(&out, quorum)
+            .replace(&format!("controller {leader} "), "controller L ")
+            .replace(&format!("dir{leader}"), "dirL"),
+    );
+    let status = status_through("--bootstrap-server", &via, "two voters", Duration::from_secs(30), |s| {
+        s.voters.len() == 2 && s.leader.is_some_and(|l| l != leader) && s.observers.contains(&leader)
+    });
+    let rest: Vec<usize> = (1..=3).filter(|node| *node != leader).collect();
+    transcript.push(format!("removed: voters are the others: {}, L observes", status.voters == rest));
+    // Still a broker: every node is in the metadata the removed one serves.
+    let out =
+        std::process::Command::new("kcat").args(["-b", &quorum.at(leader), "-L", "-m", "5"]).output().expect("kcat");
+    transcript.push(format!("metadata from L: {}", String::from_utf8_lossy(&out.stdout).contains(" 3 brokers:")));
+    transcript
+}
+
+#[test]
+fn the_quorum_leader_is_removed_through_any_broker_as_on_kafka() {
+    let mut kafka = KafkaBroker::start_cluster(&temp_dir("remove-leader-kafka"), 3, &[]);
+    let reference = remove_the_leader_through_a_broker(&mut kafka);
+    drop(kafka);
+    eprintln!("Kafka 4.4: {reference:#?}");
+
+    let dir = temp_dir("remove-leader-rill");
+    let mut cluster = RillCluster::configure_each(&dir, 3, &[], |_, _| Vec::new());
+    let addresses: Vec<String> = cluster.brokers.iter().map(|node| node.bootstrap()).collect();
+    let initial: Vec<String> = addresses.iter().enumerate().map(|(i, at)| format!("{}@{at}", i + 1)).collect();
+    let initial = format!("--initial-controllers={}", initial.join(","));
+    let mut cluster_id = String::new();
+    for node in &mut cluster.brokers {
+        node.add_setting(format!("controller.quorum.bootstrap.servers={}", addresses.join(",")));
+        let id = format!("--cluster-id={cluster_id}");
+        let args: Vec<&str> = if cluster_id.is_empty() { vec![&initial] } else { vec![&initial, &id] };
+        let said = node.format(&args).expect("format");
+        if cluster_id.is_empty() {
+            cluster_id =
+                said.split("of cluster ").nth(1).and_then(|rest| rest.split(' ').next()).unwrap_or_default().to_owned();
+        }
+    }
+    for node in &mut cluster.brokers {
+        node.restart();
+    }
+    let mut rill = Rill { cluster, files: Vec::new() };
+    let transcript = remove_the_leader_through_a_broker(&mut rill);
+    eprintln!("Rill: {transcript:#?}");
+    assert_eq!(transcript, reference, "Rill (left) and Kafka 4.4 (right) differ");
 }

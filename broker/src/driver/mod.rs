@@ -79,8 +79,6 @@ pub struct Driver {
     store: Option<QuorumStore>,
     /// Admin changes waiting for their record to commit.
     committing: Vec<Committing>,
-    /// AddRaftVoter / RemoveRaftVoter waiting for their `VotersRecord` to commit.
-    voter_changes: Vec<requests::VoterChange>,
     /// Whether the quorum's voters may change (formatted by `rill format`, KIP-853).
     dynamic: bool,
     /// The controller quorum's voters, and when a controller last answered (or this node's
@@ -123,6 +121,13 @@ impl Driver {
             Some(bootstrap) => bootstrap.clone(),
             None => quorum_voters(&config, &nodes)?,
         };
+        if voters.is_empty() {
+            return Err(format!(
+                "log.dirs {} was formatted to join a controller quorum (--no-initial-controllers), but \
+                 rill.cluster.nodes names no other node to ask who leads",
+                log_dir.display()
+            ));
+        }
         if dynamic.is_none() {
             // `broker_config::load` checked this already; a controller-only node that is no
             // voter would run nothing (and `image` relies on its controller).
@@ -218,7 +223,6 @@ impl Driver {
             gatherer: Gatherer::default(),
             store,
             committing: Vec::new(),
-            voter_changes: Vec::new(),
             dynamic: dynamic.is_some(),
             voters,
             controller_seen_ms: 0,
@@ -349,7 +353,9 @@ impl Driver {
                         },
                         NodeId::Broker(other) => remote.push((other, false, out)),
                         NodeId::Controller(other) if other != id => remote.push((other, true, out)),
-                        NodeId::Controller(_) | NodeId::Client(_) => {}
+                        // A request this controller-only node's own controller was asked.
+                        NodeId::Client(_) => self.gatherer.answer(out.correlation_id, out.message),
+                        NodeId::Controller(_) => {}
                     }
                 }
                 while let Some(event) = controller.poll_event() {
@@ -373,7 +379,6 @@ impl Driver {
                 self.persist_metadata();
                 self.learn_cluster_id();
                 self.complete_commits();
-                self.complete_voter_changes();
                 self.follow_voters();
                 return;
             }

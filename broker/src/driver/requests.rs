@@ -3,16 +3,6 @@
 
 use super::*;
 
-/// An AddRaftVoter / RemoveRaftVoter waiting for its `VotersRecord` (at `offset`, proposed in
-/// `epoch`) to commit.
-pub(super) struct VoterChange {
-    offset: i64,
-    epoch: i32,
-    adding: bool,
-    id: i32,
-    reply: oneshot::Sender<ResponseKind>,
-}
-
 impl Driver {
     /// Handles one decoded request from connection `conn`.
     pub fn handle(&mut self, conn: u32, version: i16, request: RequestKind) -> Reply {
@@ -288,7 +278,7 @@ impl Driver {
             )),
             RequestKind::DescribeQuorum(_) => self.describe_quorum(conn),
             request @ (RequestKind::AddRaftVoter(_) | RequestKind::RemoveRaftVoter(_)) => {
-                return self.change_voters(&request);
+                return self.change_voters(conn, &request);
             }
             RequestKind::ConsumerGroupHeartbeat(request) => {
                 let new_member_id = || crate::meta_properties::random_cluster_id().unwrap_or_default();
@@ -347,98 +337,64 @@ impl Driver {
             RequestKind::DescribeCluster(request) => {
                 Reply::Now(Box::new(ResponseKind::DescribeCluster(self.describe_cluster(&request))))
             }
-            request @ (RequestKind::AddRaftVoter(_) | RequestKind::RemoveRaftVoter(_)) => self.change_voters(&request),
+            request @ (RequestKind::AddRaftVoter(_) | RequestKind::RemoveRaftVoter(_)) => {
+                self.change_voters(conn, &request)
+            }
             other => unreachable!("the server admits only controller APIs on a controller-only node: {other:?}"),
         }
     }
 
     /// AddRaftVoter / RemoveRaftVoter (KIP-853). A static quorum refuses them, in Kafka's
-    /// words, on any node (every node has the same voters). A dynamic one (`rill format`)
-    /// asks this node's controller, which changes the voters if it leads, and answers once
-    /// the `VotersRecord` is committed, as Kafka's leader does.
-    fn change_voters(&mut self, request: &RequestKind) -> Reply {
+    /// words, on any node (every node has the same voters). A dynamic one (`rill format`) hands
+    /// them to the active controller — through this node's broker, which forwards them as
+    /// Kafka's brokers do, or on a controller-only node to its own controller — which answers
+    /// once the `VotersRecord` is committed.
+    fn change_voters(&mut self, conn: u32, request: &RequestKind) -> Reply {
         let cluster_id = self.cluster_id().to_owned();
-        let (adding, id, refusal) = match request {
-            RequestKind::AddRaftVoter(add) => (true, add.voter_id, quorum::add_voter_refusal(add, &cluster_id)),
-            RequestKind::RemoveRaftVoter(remove) => {
-                (false, remove.voter_id, quorum::remove_voter_refusal(remove, &cluster_id))
-            }
+        let (add, id, refusal, refused) = match request {
+            RequestKind::AddRaftVoter(add) => (
+                true,
+                add.voter_id,
+                quorum::add_voter_refusal(add, &cluster_id),
+                ResponseKind::AddRaftVoter(quorum::add_raft_voter_response(add, &cluster_id)),
+            ),
+            RequestKind::RemoveRaftVoter(remove) => (
+                false,
+                remove.voter_id,
+                quorum::remove_voter_refusal(remove, &cluster_id),
+                ResponseKind::RemoveRaftVoter(quorum::remove_raft_voter_response(remove, &cluster_id)),
+            ),
             other => unreachable!("only voter changes come here: {other:?}"),
         };
-        let answer = |error: ErrorCode, message: &str| {
-            if adding {
-                ResponseKind::AddRaftVoter(quorum::add_raft_voter_error(error, message))
-            } else {
-                ResponseKind::RemoveRaftVoter(quorum::remove_raft_voter_error(error, message))
-            }
-        };
-        let now = self.now_ms();
-        let dynamic = self.dynamic;
-        let Some(controller) = self.controller.as_mut().filter(|_| dynamic && refusal.is_none()) else {
-            let response = match request {
-                RequestKind::AddRaftVoter(add) => {
-                    ResponseKind::AddRaftVoter(quorum::add_raft_voter_response(add, &cluster_id))
-                }
-                RequestKind::RemoveRaftVoter(remove) => {
-                    ResponseKind::RemoveRaftVoter(quorum::remove_raft_voter_response(remove, &cluster_id))
-                }
-                other => unreachable!("only voter changes come here: {other:?}"),
+        if refusal.is_some() || !self.dynamic {
+            return Reply::Now(Box::new(refused));
+        }
+        let finish: Finish = Box::new(move |answers| {
+            let (error, message) = match answers.into_iter().next() {
+                Some(Message::ChangeVotersResponse(answer)) => (answer.error, answer.message.unwrap_or_default()),
+                _ => (ErrorCode::RequestTimedOut, "no controller answered".to_owned()),
             };
-            return match &refusal {
-                Some((error, message)) => Reply::Now(Box::new(answer(*error, message))),
-                // A broker-only node of a dynamic quorum: the tool must ask a controller.
-                None if self.dynamic => Reply::Now(Box::new(answer(
-                    ErrorCode::NotLeaderOrFollower,
-                    "this node runs no controller: use --bootstrap-controller with a controller's address",
-                ))),
-                None => Reply::Now(Box::new(response)),
-            };
-        };
-        let changed = if adding { controller.add_voter(now, id) } else { controller.remove_voter(now, id) };
-        let epoch = controller.quorum().epoch();
-        let reply = match changed {
-            Err(error) => Reply::Now(Box::new(answer(error.code, &error.message))),
-            Ok(offset) => {
-                tracing::info!(id, adding, offset, "the controller quorum's voters change");
-                let (reply, response) = oneshot::channel();
-                self.voter_changes.push(VoterChange { offset, epoch, adding, id, reply });
-                Reply::Later(response)
-            }
-        };
-        self.pump();
-        reply
-    }
-
-    /// Answers the voter changes whose `VotersRecord` committed — or was replaced by another
-    /// leader's entry (`NOT_LEADER_OR_FOLLOWER`: look, then retry).
-    pub(super) fn complete_voter_changes(&mut self) {
-        let Some(controller) = self.controller.as_ref().filter(|_| !self.voter_changes.is_empty()) else { return };
-        let quorum = controller.quorum();
-        let hw = quorum.high_watermark();
-        let (done, waiting): (Vec<VoterChange>, Vec<VoterChange>) =
-            std::mem::take(&mut self.voter_changes).into_iter().partition(|change| hw > change.offset);
-        self.voter_changes = waiting;
-        for change in done {
-            let entry = controller.durable().log.iter().find(|entry| entry.offset == change.offset);
-            // Below the log (a snapshot took it): its effect tells.
-            let ours =
-                entry.map_or_else(|| quorum.is_voter(change.id) == change.adding, |entry| entry.epoch == change.epoch);
-            let (error, message) = if ours {
-                (ErrorCode::None, String::new())
-            } else {
-                (
-                    ErrorCode::NotLeaderOrFollower,
-                    "the leader lost its leadership before the change was committed: describe the quorum, then retry"
-                        .to_owned(),
-                )
-            };
-            let response = if change.adding {
+            if add {
                 ResponseKind::AddRaftVoter(quorum::add_raft_voter_error(error, &message))
             } else {
                 ResponseKind::RemoveRaftVoter(quorum::remove_raft_voter_error(error, &message))
+            }
+        });
+        let message = Message::ChangeVoters(protocol::ChangeVoters { add, id });
+        let reply = if self.broker.is_some() {
+            self.gather(conn, vec![message], finish)
+        } else {
+            let Some(started) = self.gatherer.start(1, finish) else {
+                tracing::warn!("too many requests waiting; closing the connection");
+                return Reply::Nothing;
             };
-            let _ = change.reply.send(response);
-        }
+            let now = self.now_ms();
+            let controller = self.controller.as_mut().expect("a controller-only node runs a controller");
+            controller.handle_message(now, NodeId::Client(conn), started.correlation_ids[0], message);
+            Reply::Later(started.response)
+        };
+        self.pump();
+        reply
     }
 
     /// DescribeQuorum: the active controller's view, through this node's broker (which asks

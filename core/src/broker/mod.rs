@@ -295,6 +295,10 @@ fn no_controller_answer(request: &Message) -> Message {
             message: Some(NO_CONTROLLER.to_owned()),
             created: None,
         }),
+        Message::ChangeVoters(_) => Message::ChangeVotersResponse(crate::protocol::ChangeVotersResponse {
+            error: ErrorCode::RequestTimedOut,
+            message: Some(NO_CONTROLLER.to_owned()),
+        }),
         _ => Message::DescribeQuorumResponse(crate::protocol::DescribeQuorumResponse::no_leader()),
     }
 }
@@ -560,14 +564,16 @@ impl<F: StorageFactory> BrokerNode<F> {
             | Message::AlterTopicConfig(_)
             | Message::ElectLeaders(_)
             | Message::AlterReassignments(_)
-            | Message::ChangeTopic(_)) => {
+            | Message::ChangeTopic(_)
+            | Message::ChangeVoters(_)) => {
                 self.forward(now_ms, asker, request, 0);
             }
             response @ (Message::DescribeQuorumResponse(_)
             | Message::AlterTopicConfigResponse(_)
             | Message::ElectLeadersResponse(_)
             | Message::AlterReassignmentsResponse(_)
-            | Message::ChangeTopicResponse(_)) => {
+            | Message::ChangeTopicResponse(_)
+            | Message::ChangeVotersResponse(_)) => {
                 if let Some((asker, _, _, _)) = self.forwarded.remove(&correlation_id) {
                     self.answer(asker, response);
                 }

@@ -18,7 +18,8 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::event::Event;
 use crate::placement::BrokerId;
 use crate::protocol::{
-    DescribeQuorumResponse, Message, MetadataImage, NodeId, NotController, Outgoing, QuorumReplicaState,
+    ChangeVoters, ChangeVotersResponse, DescribeQuorumResponse, Message, MetadataImage, NodeId, NotController,
+    Outgoing, QuorumReplicaState,
 };
 use crate::raft::{Committed, Durable, Entry, Payload, QuorumConfig, QuorumNode, RoleKind};
 use crate::rng::Rng;
@@ -219,6 +220,11 @@ impl QuorumController {
                 };
                 self.outbox.push_back(Outgoing { to: from, correlation_id, message });
             }
+            (NodeId::Broker(_) | NodeId::Client(_), Message::ChangeVoters(change))
+                if self.active.is_some() || matches!(from, NodeId::Client(_)) =>
+            {
+                self.change_voters(now_ms, from, correlation_id, &change);
+            }
             (NodeId::Broker(_), message) => match self.active.as_mut() {
                 Some(active) => active.controller.handle_message(now_ms, from, correlation_id, message),
                 None => {
@@ -234,6 +240,34 @@ impl QuorumController {
             _ => {}
         }
         self.sync(now_ms);
+    }
+
+    /// A forwarded `AddRaftVoter` / `RemoveRaftVoter` (KIP-853), or one asked of this node
+    /// directly (`from` a client, on a controller-only node): answered once its `VotersRecord`
+    /// is committed, or at once with the quorum's refusal (`NOT_LEADER_OR_FOLLOWER` unless it
+    /// is the active controller).
+    fn change_voters(&mut self, now_ms: u64, from: NodeId, correlation_id: u64, change: &ChangeVoters) {
+        let answer = |error: ErrorCode, message: Option<String>| Outgoing {
+            to: from,
+            correlation_id,
+            message: Message::ChangeVotersResponse(ChangeVotersResponse { error, message }),
+        };
+        let Some(active) = self.active.as_mut() else {
+            let leader = self.quorum.leader().map_or_else(|| "none known".to_owned(), |id| id.to_string());
+            let why = format!("controller {} is not the active controller (the quorum leader: {leader})", self.id);
+            self.outbox.push_back(answer(ErrorCode::NotLeaderOrFollower, Some(why)));
+            return;
+        };
+        let changed = if change.add {
+            self.quorum.add_voter(now_ms, change.id)
+        } else {
+            self.quorum.remove_voter(now_ms, change.id)
+        };
+        match changed {
+            // After every record already held: the VotersRecord comes after them in the log.
+            Ok(offset) => active.held.push_back((offset, Held::Out(answer(ErrorCode::None, None)))),
+            Err(error) => self.outbox.push_back(answer(error.code, Some(error.message))),
+        }
     }
 
     /// Time passed.
@@ -314,7 +348,18 @@ impl QuorumController {
         }
         let leading = self.quorum.role() == RoleKind::Leader;
         if self.active.as_ref().is_some_and(|active| !leading || active.epoch != self.quorum.epoch()) {
-            self.active = None;
+            let active = self.active.take().expect("checked");
+            if active.epoch == self.quorum.epoch() {
+                // Resigned in its own epoch (a leader that removed itself does once that is
+                // committed): what is committed already is still answered.
+                let hw = self.quorum.high_watermark();
+                for (_, held) in active.held.into_iter().take_while(|(offset, _)| *offset < hw) {
+                    match held {
+                        Held::Out(out) => self.outbox.push_back(out),
+                        Held::Event(event) => self.events.push_back(event),
+                    }
+                }
+            }
             self.events.push_back(Event::ControllerResigned { controller: self.id, epoch: self.quorum.epoch() });
         }
         let ready = self.quorum.epoch_start_offset().is_some_and(|start| self.quorum.high_watermark() > start);

@@ -340,6 +340,27 @@ pub enum ChangeTopic {
     },
 }
 
+/// Client → broker → controller: add a voter to the controller quorum, or remove one
+/// (KIP-853's `AddRaftVoter` / `RemoveRaftVoter`), forwarded to the active controller as Kafka's
+/// brokers forward them. The controller answers once the `VotersRecord` is committed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeVoters {
+    /// Add (`true`) or remove.
+    pub add: bool,
+    /// The controller's `node.id`.
+    pub id: BrokerId,
+}
+
+/// The controller's answer to [`ChangeVoters`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChangeVotersResponse {
+    /// `NONE` once committed, the quorum's refusal, or `REQUEST_TIMED_OUT` when no controller
+    /// answered.
+    pub error: ErrorCode,
+    /// Why, in words.
+    pub message: Option<String>,
+}
+
 /// The controller's answer to [`ChangeTopic`].
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ChangeTopicResponse {
@@ -566,6 +587,10 @@ pub enum Message {
     ChangeTopic(ChangeTopic),
     /// See [`ChangeTopicResponse`].
     ChangeTopicResponse(ChangeTopicResponse),
+    /// See [`ChangeVoters`].
+    ChangeVoters(ChangeVoters),
+    /// See [`ChangeVotersResponse`].
+    ChangeVotersResponse(ChangeVotersResponse),
     /// See [`InitProducerId`].
     InitProducerId(InitProducerId),
     /// See [`InitProducerIdResponse`].
@@ -620,6 +645,9 @@ impl Message {
             Message::ChangeTopic(ChangeTopic::AddPartitions { .. }) => "CreatePartitions",
             Message::ChangeTopic(ChangeTopic::Delete { .. }) => "DeleteTopics",
             Message::ChangeTopicResponse(_) => "ChangeTopicResponse",
+            Message::ChangeVoters(ChangeVoters { add: true, .. }) => "AddRaftVoter",
+            Message::ChangeVoters(ChangeVoters { add: false, .. }) => "RemoveRaftVoter",
+            Message::ChangeVotersResponse(_) => "ChangeVotersResponse",
             Message::InitProducerId(_) => "InitProducerId",
             Message::InitProducerIdResponse(_) => "InitProducerIdResponse",
             Message::FindCoordinator(_) => "FindCoordinator",
