@@ -205,6 +205,11 @@ fn main() -> ExitCode {
     }
 }
 
+/// Whether `text` is a Kafka `Uuid` as its tools print one: 22 characters of base64url.
+fn kafka_uuid(text: &str) -> bool {
+    text.len() == 22 && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+}
+
 /// `rill format`: `kafka-storage format` for Rill's `log.dirs`.
 fn format(args: &FormatArgs) -> Result<(), String> {
     use rill_broker::{meta_properties, quorum_store};
@@ -243,6 +248,12 @@ fn format(args: &FormatArgs) -> Result<(), String> {
             // HOST:PORT:DIRECTORY_ID: the directory id follows the port.
             let parts: Vec<&str> = rest.rsplitn(3, ':').collect();
             if id == node && parts.len() == 3 && parts[1].parse::<u16>().is_ok() {
+                if !kafka_uuid(parts[0]) {
+                    return Err(format!(
+                        "--initial-controllers: the directory id {} of {entry} is not 22 characters of base64url",
+                        parts[0]
+                    ));
+                }
                 directory_id = Some(parts[0].to_owned());
             }
             ids.push(id);
@@ -261,9 +272,7 @@ fn format(args: &FormatArgs) -> Result<(), String> {
             .to_owned());
     };
     let cluster_id = match &args.cluster_id {
-        Some(id) if id.len() == 22 && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') => {
-            id.clone()
-        }
+        Some(id) if kafka_uuid(id) => id.clone(),
         Some(id) => {
             return Err(format!(
                 "--cluster-id {id} is not a cluster id: 22 characters of base64url, as \

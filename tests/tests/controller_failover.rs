@@ -375,5 +375,10 @@ fn topics_create_waits_for_a_quorum_leader() {
     let (stdout, stderr) = (String::from_utf8_lossy(&output.stdout), String::from_utf8_lossy(&output.stderr));
     assert!(output.status.success(), "{stdout}\n{stderr}");
     assert!(stdout.contains("Created topic waits (2 partitions"), "{stdout}");
-    assert!(stderr.contains("REQUEST_TIMED_OUT") && stderr.contains("trying again"), "{stderr}");
+    // Either the lone leader had resigned (REQUEST_TIMED_OUT: the command says so and tries
+    // again), or, on a loaded machine, it had not yet and held the change until it committed.
+    assert!(
+        stderr.trim().is_empty() || (stderr.contains("REQUEST_TIMED_OUT") && stderr.contains("trying again")),
+        "{stderr}"
+    );
 }
