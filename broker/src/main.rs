@@ -285,15 +285,13 @@ fn format(args: &FormatArgs) -> Result<(), String> {
         Some(id) => id,
         None => meta_properties::random_cluster_id()?,
     };
-    if let Some(bootstrap) = &bootstrap {
+    if bootstrap.is_some() {
         // Both checked before either is written: a half-formatted directory is refused next time.
-        if log_dir.join(quorum_store::METADATA_DIR).join("meta.properties").exists() {
-            return Err(format!("{} is already formatted: it holds a metadata log", log_dir.display()));
-        }
-        meta_properties::format(&log_dir, node, &cluster_id, &directory_id)?;
+        quorum_store::refuse_formatted(&log_dir)?;
+    }
+    meta_properties::format(&log_dir, node, &cluster_id, &directory_id)?;
+    if let Some(bootstrap) = &bootstrap {
         quorum_store::format(&log_dir, node, bootstrap)?;
-    } else {
-        meta_properties::format(&log_dir, node, &cluster_id, &directory_id)?;
     }
     println!("Formatted {} for node {node} of cluster {cluster_id} (directory.id {directory_id})", log_dir.display());
     match bootstrap {

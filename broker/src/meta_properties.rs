@@ -25,13 +25,7 @@ pub fn load(log_dir: &Path, node_id: i32) -> Result<Option<String>, String> {
         Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
         Err(error) => return Err(format!("cannot read {}: {error}", path.display())),
     };
-    let value = |key: &str| {
-        text.lines()
-            .filter(|line| !line.trim_start().starts_with('#'))
-            .filter_map(|line| line.split_once('='))
-            .find(|(k, _)| k.trim() == key)
-            .map(|(_, v)| v.trim().to_owned())
-    };
+    let value = |key: &str| value(&text, key);
     let stored_node = value("node.id")
         .ok_or_else(|| format!("{} has no node.id: it is not a meta.properties file", path.display()))?;
     if stored_node != node_id.to_string() {
@@ -41,6 +35,15 @@ pub fn load(log_dir: &Path, node_id: i32) -> Result<Option<String>, String> {
         ));
     }
     Ok(value("cluster.id").filter(|id| !id.is_empty()))
+}
+
+/// The value of `key` in a `meta.properties` text (comments skipped).
+fn value(text: &str, key: &str) -> Option<String> {
+    text.lines()
+        .filter(|line| !line.trim_start().starts_with('#'))
+        .filter_map(|line| line.split_once('='))
+        .find(|(k, _)| k.trim() == key)
+        .map(|(_, v)| v.trim().to_owned())
 }
 
 /// Writes `cluster_id` for `node_id` into `log_dir` (atomically, fsynced), with Kafka's keys,
@@ -71,8 +74,7 @@ pub fn format(log_dir: &Path, node_id: i32, cluster_id: &str, directory_id: &str
 /// The `directory.id` of `log_dir`'s `meta.properties`, if it has one.
 #[must_use]
 pub fn directory_id(log_dir: &Path) -> Option<String> {
-    let text = fs::read_to_string(path(log_dir)).ok()?;
-    text.lines().find_map(|line| line.trim().strip_prefix("directory.id=")).map(|id| id.trim().to_owned())
+    value(&fs::read_to_string(path(log_dir)).ok()?, "directory.id")
 }
 
 /// A fresh cluster id from the host's entropy, in Kafka's form (what `kafka-storage

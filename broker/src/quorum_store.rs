@@ -91,13 +91,20 @@ pub fn formatted(log_dir: &Path) -> Result<Option<Vec<i32>>, String> {
 /// `kafka-storage format` writes into its `bootstrap.checkpoint`). A directory that holds a
 /// metadata log already is refused, as Kafka refuses to format one twice.
 pub fn format(log_dir: &Path, node_id: i32, bootstrap: &[i32]) -> Result<(), String> {
+    refuse_formatted(log_dir)?;
     let dir = log_dir.join(METADATA_DIR);
-    let header = dir.join("meta.properties");
-    if header.exists() {
+    fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    write_atomically(&dir.join("meta.properties"), Voters::Dynamic(bootstrap.to_vec()).header(node_id).as_bytes())
+}
+
+/// Refuses a `log_dir` that holds a metadata log already (checked before `rill format` writes
+/// anything, so it never leaves a directory half formatted).
+pub fn refuse_formatted(log_dir: &Path) -> Result<(), String> {
+    let dir = log_dir.join(METADATA_DIR);
+    if dir.join("meta.properties").exists() {
         return Err(format!("{} is already formatted: its metadata log is {}", log_dir.display(), dir.display()));
     }
-    fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    write_atomically(&header, Voters::Dynamic(bootstrap.to_vec()).header(node_id).as_bytes())
+    Ok(())
 }
 
 impl QuorumStore {

@@ -125,10 +125,9 @@ impl Controllers for Rill {
     }
 }
 
-/// The `directory.id` of `log_dir`'s `meta.properties`.
+/// The `directory.id` of `log_dir`'s `meta.properties` (Kafka's or Rill's).
 fn directory_id(log_dir: &Path) -> String {
-    let text = std::fs::read_to_string(log_dir.join("meta.properties")).expect("meta.properties");
-    text.lines().find_map(|line| line.strip_prefix("directory.id=")).expect("a directory.id").to_owned()
+    rill_broker::meta_properties::directory_id(log_dir).expect("a directory.id")
 }
 
 /// `text` with the directory ids and addresses of `quorum`'s nodes named (`dir1`, `node1`).

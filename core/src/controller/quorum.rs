@@ -47,6 +47,16 @@ enum Held {
     Event(Event),
 }
 
+impl Held {
+    /// Committed: out it goes.
+    fn release(self, outbox: &mut VecDeque<Outgoing>, events: &mut VecDeque<Event>) {
+        match self {
+            Held::Out(out) => outbox.push_back(out),
+            Held::Event(event) => events.push_back(event),
+        }
+    }
+}
+
 /// One controller process. See the module doc.
 #[derive(Debug)]
 pub struct QuorumController {
@@ -354,10 +364,7 @@ impl QuorumController {
                 // committed): what is committed already is still answered.
                 let hw = self.quorum.high_watermark();
                 for (_, held) in active.held.into_iter().take_while(|(offset, _)| *offset < hw) {
-                    match held {
-                        Held::Out(out) => self.outbox.push_back(out),
-                        Held::Event(event) => self.events.push_back(event),
-                    }
+                    held.release(&mut self.outbox, &mut self.events);
                 }
             }
             self.events.push_back(Event::ControllerResigned { controller: self.id, epoch: self.quorum.epoch() });
@@ -383,10 +390,7 @@ impl QuorumController {
             }
             let hw = self.quorum.high_watermark();
             while active.held.front().is_some_and(|(offset, _)| *offset < hw) {
-                match active.held.pop_front().expect("checked").1 {
-                    Held::Out(out) => self.outbox.push_back(out),
-                    Held::Event(event) => self.events.push_back(event),
-                }
+                active.held.pop_front().expect("checked").1.release(&mut self.outbox, &mut self.events);
             }
         }
         while let Some(out) = self.quorum.poll_output() {
